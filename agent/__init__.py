@@ -1,0 +1,23 @@
+"""The geofm agent: chat models, the loop, typed steps, prompts, public API, CLI.
+
+Catalog: ``GeoAgent`` (ask/stream), ``AgentResult`` and the steps (``Retrieved``,
+``ToolCall``, ``ToolOutput``, ``Answer``, ``Error``), ``ModelConfig`` / ``AgentConfig``.
+Chat models load on first use: importing this package pulls no torch or transformers.
+"""
+
+from __future__ import annotations
+
+from agent.config import AgentConfig, ModelConfig, geofm_home
+from agent.steps import AgentResult, Answer, Error, Passage, Retrieved, ToolCall, ToolOutput
+
+__all__ = ["GeoAgent", "AgentResult", "Answer", "Error", "Passage", "Retrieved", "ToolCall",
+           "ToolOutput", "AgentConfig", "ModelConfig", "geofm_home"]
+
+
+def __getattr__(name: str):
+    # the loop imports langchain-core; keep `import agent` light for the CLI's --help
+    if name == "GeoAgent":
+        from agent.loop import GeoAgent
+
+        return GeoAgent
+    raise AttributeError(name)

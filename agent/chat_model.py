@@ -1,0 +1,125 @@
+"""A LangChain chat model over a local transformers causal LM (+ optional LoRA adapter).
+
+Any LangChain ``BaseChatModel`` can stand in for it (e.g. ``ChatOpenAI`` pointed at a
+vLLM server); the agent relies only on ``invoke`` and, for tool use, ``bind_tools``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import ConfigDict
+
+from agent.config import ModelConfig
+
+__all__ = ["LocalChatModel", "to_chat_dicts"]
+
+log = logging.getLogger(__name__)
+
+_ROLES = {"system": "system", "human": "user", "ai": "assistant", "tool": "user"}
+
+
+def to_chat_dicts(messages: list[BaseMessage]) -> list[dict[str, str]]:
+    """LangChain messages → ``[{"role", "content"}]`` for a chat template.
+
+    Small chat templates know only system/user/assistant, so a tool call is written as
+    its JSON and a tool result as a user turn that names the tool.
+    """
+    out = []
+    for m in messages:
+        role = _ROLES.get(m.type)
+        if role is None:
+            raise ValueError(f"unsupported message type {m.type!r}")
+        content = m.content if isinstance(m.content, str) else json.dumps(m.content)
+        if isinstance(m, AIMessage) and m.tool_calls:
+            content = "\n".join(json.dumps({"name": c["name"], "arguments": c["args"]},
+                                           separators=(",", ":")) for c in m.tool_calls)
+        if isinstance(m, ToolMessage):
+            content = f"Result of {m.name or 'the tool'}:\n{content}"
+        if out and out[-1]["role"] == role and role == "user":
+            out[-1]["content"] += "\n\n" + content  # templates expect alternating turns
+        else:
+            out.append({"role": role, "content": content})
+    return out
+
+
+class LocalChatModel(BaseChatModel):
+    """Chat with a transformers causal LM held in memory.
+
+    Build it with :meth:`from_config` (loads the embedded model by default) or pass an
+    already loaded ``hf_model`` and ``tokenizer`` (tests use a tiny random Llama).
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    hf_model: Any
+    tokenizer: Any
+    model_name: str = "local"
+    max_new_tokens: int = 200
+    temperature: float = 0.0
+
+    @classmethod
+    def from_config(cls, config: ModelConfig | None = None) -> "LocalChatModel":
+        from agent.models import EMBEDDED_LLM, load_causal_lm
+
+        config = config or ModelConfig()
+        t0 = time.perf_counter()
+        model, tokenizer = load_causal_lm(config)
+        log.info("loaded %s in %.1fs", config.model, time.perf_counter() - t0)
+        name = EMBEDDED_LLM if config.model == "embedded" else config.model
+        if config.adapter:
+            name += f" + {config.adapter}"
+        return cls(hf_model=model, tokenizer=tokenizer, model_name=name,
+                   max_new_tokens=config.max_new_tokens, temperature=config.temperature)
+
+    @property
+    def _llm_type(self) -> str:
+        return "geofm-local-transformers"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_name": self.model_name, "max_new_tokens": self.max_new_tokens,
+                "temperature": self.temperature}
+
+    def encode(self, messages: list[BaseMessage]):
+        """Token ids (1, T) of the chat template applied to ``messages``."""
+        enc = self.tokenizer.apply_chat_template(to_chat_dicts(messages),
+                                                 add_generation_prompt=True,
+                                                 return_tensors="pt", return_dict=True)
+        return enc["input_ids"]
+
+    def generate_text(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                      max_new_tokens: int | None = None, **generate_kwargs: Any) -> str:
+        import torch
+
+        input_ids = self.encode(messages)  # (1, T)
+        kwargs: dict[str, Any] = {"max_new_tokens": max_new_tokens or self.max_new_tokens,
+                                  "pad_token_id": self.tokenizer.pad_token_id
+                                  or self.tokenizer.eos_token_id}
+        if self.temperature > 0:
+            kwargs.update(do_sample=True, temperature=self.temperature)
+        else:
+            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        if stop:
+            kwargs.update(stop_strings=stop, tokenizer=self.tokenizer)
+        kwargs.update(generate_kwargs)
+        with torch.inference_mode():
+            out = self.hf_model.generate(input_ids, attention_mask=torch.ones_like(input_ids),
+                                         **kwargs)
+        text = self.tokenizer.decode(out[0, input_ids.shape[1]:], skip_special_tokens=True)
+        for s in stop or []:
+            text = text.split(s)[0]
+        return text.strip()
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None,
+                  **kwargs: Any) -> ChatResult:
+        text = self.generate_text(messages, stop=stop)
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])

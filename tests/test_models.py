@@ -1,0 +1,89 @@
+"""Model preparation and loading: atomic writes, config validation, the real model (slow)."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.config import AgentConfig, ModelConfig
+from agent.models import describe, load_causal_lm, resolve_model_dir, write_dir_atomically
+from tools.errors import BadInputError, ModelError
+
+
+def test_killed_write_leaves_nothing(tmp_path):
+    out = tmp_path / "models" / "m"
+
+    def half_then_die(tmp):
+        tmp.mkdir()
+        (tmp / "config.json").write_text("{}")
+        raise KeyboardInterrupt  # as if the user hit Ctrl-C mid-conversion
+
+    with pytest.raises(KeyboardInterrupt):
+        write_dir_atomically(out, half_then_die)
+    assert not out.exists()
+    assert list((tmp_path / "models").iterdir()) == []  # no temporary leftovers
+
+
+def test_write_replaces_incomplete_leftover(tmp_path):
+    out = tmp_path / "m"
+    out.mkdir()
+    (out / "junk").write_text("old")
+
+    def write(tmp):
+        tmp.mkdir()
+        (tmp / "config.json").write_text("{}")
+
+    write_dir_atomically(out, write)
+    assert sorted(p.name for p in out.iterdir()) == ["config.json"]
+
+
+def test_config_validation(tmp_path):
+    with pytest.raises(BadInputError, match="not found"):
+        ModelConfig(model=str(tmp_path / "missing"))
+    with pytest.raises(BadInputError):
+        ModelConfig(max_new_tokens=0)
+    with pytest.raises(BadInputError):
+        AgentConfig(k=0)
+    assert "max_steps" in AgentConfig.help()
+
+
+def test_not_a_model_directory(tmp_path):
+    with pytest.raises(ModelError, match="no config.json"):
+        resolve_model_dir(ModelConfig(model=str(tmp_path)))
+
+
+def test_saved_model_directory_loads(tmp_path, tiny_llama, tiny_tokenizer):
+    tiny_llama.save_pretrained(tmp_path / "tiny")
+    tiny_tokenizer.save_pretrained(tmp_path / "tiny")
+    model, tok = load_causal_lm(ModelConfig(model=str(tmp_path / "tiny")))
+    assert model.config.hidden_size == 64 and len(tok) == len(tiny_tokenizer)
+
+
+def test_bad_adapter_directory(tmp_path, tiny_llama, tiny_tokenizer):
+    tiny_llama.save_pretrained(tmp_path / "tiny")
+    tiny_tokenizer.save_pretrained(tmp_path / "tiny")
+    (tmp_path / "adapter").mkdir()
+    with pytest.raises(ModelError, match="adapter_config.json"):
+        load_causal_lm(ModelConfig(model=str(tmp_path / "tiny"), adapter=str(tmp_path / "adapter")))
+
+
+def test_describe_embedded_without_preparing():
+    info = describe(ModelConfig())
+    assert info.name == "SmolLM2-135M-Instruct"
+    assert info.source.endswith(".gguf") and not info.ready  # GEOFM_HOME is a fresh tmp dir
+
+
+@pytest.mark.slow
+def test_embedded_smollm2_prepares_loads_and_generates(tmp_path, monkeypatch):
+    import time
+
+    from langchain_core.messages import HumanMessage
+
+    from agent.chat_model import LocalChatModel
+
+    chat = LocalChatModel.from_config(ModelConfig(max_new_tokens=24))
+    assert describe(ModelConfig()).ready
+    reply = chat.invoke([HumanMessage("In one sentence, what is a seismic wave?")])
+    assert len(reply.content.split()) >= 3
+    t0 = time.perf_counter()
+    LocalChatModel.from_config(ModelConfig(max_new_tokens=24))  # prepared: a plain load
+    assert time.perf_counter() - t0 < 30

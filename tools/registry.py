@@ -1,0 +1,190 @@
+"""Tools as typed functions: JSON schema derived from the signature, explicit registry.
+
+A tool is a plain function whose first parameter is ``workspace: Workspace`` (not shown
+to the model) and whose other parameters are typed and documented in a Google-style
+``Args:`` section, units included. ``Literal[...]`` becomes a JSON ``enum``. The schema
+comes from a pydantic model built from the signature, which also validates calls.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, get_type_hints
+
+from tools.errors import BadInputError, GeoFMError
+from tools.result import ToolResult
+from tools.workspace import Workspace
+
+__all__ = ["Tool", "Registry", "parse_docstring"]
+
+log = logging.getLogger(__name__)
+
+
+def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
+    """Split a Google-style docstring into (description, {arg: help})."""
+    doc = inspect.cleandoc(doc or "")
+    parts = re.split(r"^\s*(Args|Returns|Raises|Example|Examples|Note|Notes):\s*$", doc,
+                     flags=re.M)
+    description = parts[0].strip()
+    args: dict[str, str] = {}
+    for head, body in zip(parts[1::2], parts[2::2]):
+        if head != "Args":
+            continue
+        current = None
+        for line in body.splitlines():
+            m = re.match(r"^\s{0,8}(\w+)(?:\s*\([^)]*\))?:\s*(.*)$", line)
+            if m and (current is None or len(line) - len(line.lstrip()) <= _indent(body)):
+                current = m.group(1)
+                args[current] = m.group(2).strip()
+            elif current and line.strip():
+                args[current] += " " + line.strip()
+    return description, args
+
+
+def _indent(body: str) -> int:
+    lines = [ln for ln in body.splitlines() if ln.strip()]
+    return min((len(ln) - len(ln.lstrip()) for ln in lines), default=0)
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A registered tool: the function, its derived schema and its citations."""
+
+    name: str
+    fn: Callable[..., ToolResult]
+    description: str
+    args_model: Any  # a pydantic BaseModel subclass
+    citations: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def from_function(cls, fn: Callable[..., ToolResult], citations: tuple[str, ...] = ()
+                      ) -> "Tool":
+        from pydantic import Field, create_model
+
+        description, arg_help = parse_docstring(fn.__doc__ or "")
+        if not description:
+            raise TypeError(f"tool {fn.__name__} needs a docstring")
+        hints = get_type_hints(fn)
+        params = list(inspect.signature(fn).parameters.values())
+        if not params or params[0].name != "workspace":
+            raise TypeError(f"tool {fn.__name__}: first parameter must be `workspace`")
+        fields: dict[str, Any] = {}
+        for p in params[1:]:
+            if p.name not in hints:
+                raise TypeError(f"tool {fn.__name__}: parameter {p.name} has no type")
+            if p.name not in arg_help:
+                raise TypeError(f"tool {fn.__name__}: parameter {p.name} is not in Args:")
+            default = ... if p.default is inspect.Parameter.empty else p.default
+            fields[p.name] = (hints[p.name], Field(default, description=arg_help[p.name]))
+        model = create_model(f"{fn.__name__}_args", **fields)
+        return cls(fn.__name__, fn, description, model, tuple(citations))
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """JSON schema of the arguments (compact: no pydantic titles)."""
+        return _strip_titles(self.args_model.model_json_schema())
+
+    def schema(self) -> dict[str, Any]:
+        """OpenAI-style function schema: name, description, parameters."""
+        return {"name": self.name, "description": self.description,
+                "parameters": self.parameters}
+
+    def validate(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Validated, defaulted arguments, or BadInputError naming each bad field."""
+        from pydantic import ValidationError
+
+        if not isinstance(args, dict):
+            raise BadInputError(f"{self.name} takes a JSON object of arguments, got {args!r}")
+        try:
+            model = self.args_model.model_validate(args)
+        except ValidationError as e:
+            problems = "; ".join(
+                f"{'.'.join(map(str, err['loc'])) or 'arguments'}: {err['msg']}"
+                for err in e.errors())
+            raise BadInputError(f"bad arguments for {self.name}: {problems}. "
+                                f"Expected schema: {self.parameters}") from None
+        extra = set(args) - set(self.args_model.model_fields)
+        if extra:
+            raise BadInputError(f"{self.name} has no argument(s) {sorted(extra)}; "
+                                f"it takes {sorted(self.args_model.model_fields)}")
+        return model.model_dump()
+
+    def __call__(self, workspace: Workspace, **args: Any) -> ToolResult:
+        return self.fn(workspace, **self.validate(args))
+
+    def as_langchain(self, workspace: Workspace):
+        """This tool as a LangChain ``StructuredTool`` bound to ``workspace``."""
+        from langchain_core.tools import StructuredTool
+
+        def run(**kwargs: Any) -> str:
+            result = self.fn(workspace, **kwargs)
+            return result.summary
+
+        return StructuredTool.from_function(func=run, name=self.name,
+                                            description=self.description,
+                                            args_schema=self.args_model)
+
+
+class Registry:
+    """The explicit list of tools the agent may call."""
+
+    def __init__(self, tools: list[Tool] | None = None):
+        self._tools: dict[str, Tool] = {}
+        for t in tools or []:
+            self.add(t)
+
+    def add(self, tool: Tool) -> None:
+        if tool.name in self._tools:
+            raise ValueError(f"tool {tool.name} registered twice")
+        self._tools[tool.name] = tool
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._tools
+
+    def __iter__(self):
+        return iter(self._tools.values())
+
+    def __len__(self) -> int:
+        return len(self._tools)
+
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+    def get(self, name: str) -> Tool:
+        if name not in self._tools:
+            raise BadInputError(f"no tool named {name!r}; available: {', '.join(self._tools)}")
+        return self._tools[name]
+
+    def schemas(self) -> list[dict[str, Any]]:
+        return [t.schema() for t in self]
+
+    def call(self, name: str, args: dict[str, Any], workspace: Workspace) -> ToolResult:
+        """Run a tool; every failure comes back as ``ToolResult.error``, never raised."""
+        t0 = time.perf_counter()
+        try:
+            result = self.get(name)(workspace, **(args if isinstance(args, dict) else {"": args}))
+        except GeoFMError as e:
+            result = ToolResult.error(str(e))
+        except Exception as e:  # a bug in a tool must not kill the session
+            log.exception("tool %s crashed", name)
+            result = ToolResult.error(f"{name} failed unexpectedly ({type(e).__name__}: {e}). "
+                                      "Try other arguments or another tool.")
+        log.info("tool %s took %.2fs ok=%s", name, time.perf_counter() - t0, result.ok)
+        return result
+
+    def as_langchain(self, workspace: Workspace) -> list:
+        return [t.as_langchain(workspace) for t in self]
+
+
+def _strip_titles(schema: Any, in_properties: bool = False) -> Any:
+    # "title" inside "properties" is an argument's name, not pydantic's label
+    if isinstance(schema, dict):
+        return {k: _strip_titles(v, k == "properties" and not in_properties)
+                for k, v in schema.items() if in_properties or k != "title"}
+    if isinstance(schema, list):
+        return [_strip_titles(v) for v in schema]
+    return schema
