@@ -13,7 +13,7 @@ from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict
 
@@ -118,8 +118,48 @@ class LocalChatModel(BaseChatModel):
             text = text.split(s)[0]
         return text.strip()
 
+    def bind_tools(self, tools: list, *, tool_choice: str | None = None, **kwargs: Any):
+        """Offer ``tools`` (function schemas, LangChain tools or callables); routing turns
+        are then decoded under a grammar, so every call is schema-valid."""
+        from langchain_core.utils.function_calling import convert_to_openai_tool
+
+        schemas = [t if isinstance(t, dict) and "name" in t and "parameters" in t
+                   else convert_to_openai_tool(t)["function"] for t in tools]
+        return self.bind(tools=schemas, **kwargs)
+
+    def route(self, messages: list[BaseMessage], tools: list[dict[str, Any]]) -> AIMessage:
+        """One constrained routing turn: a tool call, or (for ``answer``) a text reply."""
+        from agent.constrained import ANSWER, ToolGrammar, tools_prompt
+
+        grammar = ToolGrammar(self.tokenizer, self.hf_model.config.vocab_size, tools)
+        routed = _with_system_suffix(messages, tools_prompt(tools))
+        raw = self.generate_text(routed, logits_processor=[grammar.logits_processor()])
+        try:
+            call = json.loads(raw)
+        except json.JSONDecodeError:
+            # only when max_new_tokens cut the JSON short: answer in words instead
+            log.warning("routing output was cut short (%d chars); answering in words", len(raw))
+            call = {"name": ANSWER, "arguments": {}}
+        if call["name"] == ANSWER:
+            text = self.generate_text(messages)
+            return AIMessage(content=text, response_metadata={"routing": raw})
+        n = sum(1 for m in messages if isinstance(m, AIMessage) and m.tool_calls) + 1
+        return AIMessage(content="", response_metadata={"routing": raw}, tool_calls=[
+            {"name": call["name"], "args": call["arguments"], "id": f"call-{n}",
+             "type": "tool_call"}])
+
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None,
-                  **kwargs: Any) -> ChatResult:
-        text = self.generate_text(messages, stop=stop)
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+                  tools: list[dict[str, Any]] | None = None, **kwargs: Any) -> ChatResult:
+        if tools:
+            message = self.route(messages, tools)
+        else:
+            message = AIMessage(content=self.generate_text(messages, stop=stop))
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+def _with_system_suffix(messages: list[BaseMessage], suffix: str) -> list[BaseMessage]:
+    """``messages`` with ``suffix`` appended to the system message (added if none)."""
+    if messages and isinstance(messages[0], SystemMessage):
+        return [SystemMessage(f"{messages[0].content}\n\n{suffix}"), *messages[1:]]
+    return [SystemMessage(suffix), *messages]

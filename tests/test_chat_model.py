@@ -5,6 +5,22 @@ from __future__ import annotations
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
 from agent.chat_model import LocalChatModel, to_chat_dicts
+from typing import Literal
+
+from tools import ToolResult, Workspace
+from tools.registry import WorkspaceId
+
+
+def bandpass(workspace: Workspace, data: WorkspaceId, low_hz: int,
+             kind: Literal["butter", "ormsby"] = "butter") -> ToolResult:
+    """Zero-phase bandpass filter.
+
+    Args:
+        data: workspace id of the section.
+        low_hz: low corner frequency, in Hz.
+        kind: filter design.
+    """
+    raise AssertionError("routing tests never run the tool")
 
 
 def test_to_chat_dicts_formats_tool_turns():
@@ -39,3 +55,35 @@ def test_local_model_drives_the_agent(tiny_llama, tiny_tokenizer):
     chat = LocalChatModel(hf_model=tiny_llama, tokenizer=tiny_tokenizer, max_new_tokens=4)
     result = GeoAgent(chat, registry=Registry([])).ask("what is a CMP gather?")
     assert result.ok and result.steps[-1].to_dict()["type"] == "answer"
+
+
+def test_constrained_routing_always_gives_a_valid_call(tiny_llama, tiny_tokenizer):
+    """A random 2-layer model knows nothing, yet every routing turn is schema-valid."""
+    import json
+    import re
+
+    import torch
+
+    from agent.constrained import ANSWER
+    from tools import Tool
+
+    tool = Tool.from_function(bandpass)
+    chat = LocalChatModel(hf_model=tiny_llama, tokenizer=tiny_tokenizer, max_new_tokens=160)
+    bound = chat.bind_tools([tool.schema()])
+    routes = set()
+    for i in range(6):
+        chat.temperature = 1.0  # sampling explores the grammar's branches
+        torch.manual_seed(i)
+        reply = bound.invoke([HumanMessage("filter ws-1 from 5 to 60 Hz")])
+        routed = reply.response_metadata["routing"]
+        call = json.loads(routed)  # always complete, valid JSON
+        assert list(call) == ["name", "arguments"] and call["name"] in {"bandpass", ANSWER}
+        if reply.tool_calls:
+            assert reply.tool_calls[0]["args"] == call["arguments"]
+            tool.validate(call["arguments"])  # schema-valid: raises otherwise
+            assert re.fullmatch(r"ws-\d+", call["arguments"]["data"])
+        else:
+            assert call == {"name": ANSWER, "arguments": {}}
+        assert routed.startswith('{"name":"')  # compact: no whitespace tokens
+        routes.add(call["name"])
+    assert routes  # at least one run reached a decision

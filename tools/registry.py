@@ -13,15 +13,21 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, get_type_hints
+from typing import Annotated, Any, Callable, get_type_hints
+
+from pydantic import Field
 
 from tools.errors import BadInputError, GeoFMError
 from tools.result import ToolResult
 from tools.workspace import Workspace
 
-__all__ = ["Tool", "Registry", "parse_docstring"]
+__all__ = ["Tool", "Registry", "WorkspaceId", "parse_docstring"]
 
 log = logging.getLogger(__name__)
+
+# A workspace id as a tool argument; the pattern reaches the JSON schema, so constrained
+# decoding can only produce well-formed ids.
+WorkspaceId = Annotated[str, Field(pattern=r"^ws-[0-9]+$")]
 
 
 def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
@@ -63,12 +69,12 @@ class Tool:
     @classmethod
     def from_function(cls, fn: Callable[..., ToolResult], citations: tuple[str, ...] = ()
                       ) -> "Tool":
-        from pydantic import Field, create_model
+        from pydantic import create_model
 
         description, arg_help = parse_docstring(fn.__doc__ or "")
         if not description:
             raise TypeError(f"tool {fn.__name__} needs a docstring")
-        hints = get_type_hints(fn)
+        hints = get_type_hints(fn, include_extras=True)
         params = list(inspect.signature(fn).parameters.values())
         if not params or params[0].name != "workspace":
             raise TypeError(f"tool {fn.__name__}: first parameter must be `workspace`")
