@@ -19,7 +19,7 @@ from pydantic import ConfigDict
 
 from agent.config import ModelConfig
 
-__all__ = ["LocalChatModel", "to_chat_dicts"]
+__all__ = ["LocalChatModel", "to_chat_dicts", "routing_messages"]
 
 log = logging.getLogger(__name__)
 
@@ -129,11 +129,11 @@ class LocalChatModel(BaseChatModel):
 
     def route(self, messages: list[BaseMessage], tools: list[dict[str, Any]]) -> AIMessage:
         """One constrained routing turn: a tool call, or (for ``answer``) a text reply."""
-        from agent.constrained import ANSWER, ToolGrammar, tools_prompt
+        from agent.constrained import ANSWER, ToolGrammar
 
         grammar = ToolGrammar(self.tokenizer, self.hf_model.config.vocab_size, tools)
-        routed = _with_system_suffix(messages, tools_prompt(tools))
-        raw = self.generate_text(routed, logits_processor=[grammar.logits_processor()])
+        raw = self.generate_text(routing_messages(messages, tools),
+                                 logits_processor=[grammar.logits_processor()])
         try:
             call = json.loads(raw)
         except json.JSONDecodeError:
@@ -158,8 +158,13 @@ class LocalChatModel(BaseChatModel):
         return ChatResult(generations=[ChatGeneration(message=message)])
 
 
-def _with_system_suffix(messages: list[BaseMessage], suffix: str) -> list[BaseMessage]:
-    """``messages`` with ``suffix`` appended to the system message (added if none)."""
+def routing_messages(messages: list[BaseMessage], tools: list[dict[str, Any]]
+                     ) -> list[BaseMessage]:
+    """What the model reads on a routing turn: the tool list appended to the system
+    message. Fine-tuning data is built with this same function."""
+    from agent.constrained import tools_prompt
+
+    suffix = tools_prompt(tools)
     if messages and isinstance(messages[0], SystemMessage):
         return [SystemMessage(f"{messages[0].content}\n\n{suffix}"), *messages[1:]]
     return [SystemMessage(suffix), *messages]

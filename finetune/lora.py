@@ -1,0 +1,254 @@
+"""LoRA instruction tuning of the agent's language model (peft), resumable.
+
+    python -m finetune.lora --config finetune/configs/default.json
+    python -m finetune.lora --config cfg.json --set epochs=1 lr=1e-4
+
+Writes a standard peft adapter (``adapter_config.json`` + ``adapter_model.safetensors``)
+to ``output_dir``, loadable with plain transformers + peft, and a checkpoint under
+``output_dir/checkpoint`` (adapter + optimizer state as safetensors, step counter as
+JSON; never pickle) from which an interrupted run resumes. Uses a GPU when one exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from tools.errors import BadInputError
+
+__all__ = ["LoraTrainConfig", "train", "main"]
+
+DEFAULT_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+@dataclass
+class LoraTrainConfig:
+    """Everything one training run needs; JSON files map onto it one to one."""
+
+    train_file: str = field(metadata={"help": "JSONL of chat examples to learn from"})
+    output_dir: str = field(metadata={"help": "where the adapter (and checkpoint) go"})
+    val_file: str | None = field(default=None, metadata={"help": "JSONL for validation loss"})
+    base_model: str = field(default="embedded", metadata={
+        "help": "'embedded', a transformers model directory or a .gguf file"})
+    r: int = field(default=16, metadata={"help": "LoRA rank"})
+    alpha: int = field(default=32, metadata={"help": "LoRA scaling numerator (alpha / r)"})
+    dropout: float = field(default=0.05, metadata={"help": "dropout on the LoRA path"})
+    target_modules: list[str] = field(default_factory=lambda: list(DEFAULT_TARGETS),
+                                      metadata={"help": "module names that get adapters"})
+    lr: float = field(default=3e-4, metadata={"help": "peak learning rate (AdamW)"})
+    weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay"})
+    warmup_steps: int = field(default=20, metadata={"help": "linear warm-up steps"})
+    epochs: float = field(default=2.0, metadata={"help": "passes over the training data"})
+    batch_size: int = field(default=8, metadata={"help": "examples per optimizer step"})
+    max_length: int = field(default=640, metadata={"help": "tokens per example (cut at start)"})
+    seed: int = field(default=0, metadata={"help": "shuffling and initialisation seed"})
+    checkpoint_every: int = field(default=50, metadata={"help": "steps between checkpoints"})
+    threads: int | None = field(default=None, metadata={"help": "torch CPU threads"})
+    max_steps: int | None = field(default=None, metadata={
+        "help": "stop after this many optimizer steps in total (for smoke runs)"})
+
+    def __post_init__(self):
+        if self.r < 1 or self.alpha < 1:
+            raise BadInputError("r and alpha must be >= 1")
+        if not 0 <= self.dropout < 1:
+            raise BadInputError("dropout must be in [0, 1)")
+        if self.lr <= 0 or self.epochs <= 0 or self.batch_size < 1 or self.max_length < 16:
+            raise BadInputError("lr and epochs must be > 0, batch_size >= 1, max_length >= 16")
+        if not Path(self.train_file).exists():
+            raise BadInputError(f"train_file {self.train_file} not found; build the data "
+                                "first (see finetune/README.md)")
+
+    @classmethod
+    def from_json(cls, path: str | Path, overrides: list[str] = ()) -> "LoraTrainConfig":
+        data = json.loads(Path(path).read_text())
+        known = {f.name for f in fields(cls)}
+        for item in overrides:
+            key, _, value = item.partition("=")
+            if key not in known:
+                raise BadInputError(f"unknown setting {key!r}; known: {sorted(known)}")
+            try:
+                data[key] = json.loads(value)
+            except json.JSONDecodeError:
+                data[key] = value
+        unknown = set(data) - known
+        if unknown:
+            raise BadInputError(f"unknown settings {sorted(unknown)} in {path}")
+        return cls(**data)
+
+
+def _batches(encoded: list[tuple[list[int], list[int]]], batch_size: int, pad_id: int,
+             rng: random.Random):
+    """Shuffled, right-padded batches: input_ids, labels, attention_mask, each (B, T)."""
+    import torch
+
+    from finetune.chat_data import IGNORE
+
+    order = list(range(len(encoded)))
+    rng.shuffle(order)
+    for start in range(0, len(order), batch_size):
+        chunk = [encoded[i] for i in order[start:start + batch_size]]
+        width = max(len(ids) for ids, _ in chunk)
+        ids = torch.full((len(chunk), width), pad_id)
+        labels = torch.full((len(chunk), width), IGNORE)
+        mask = torch.zeros((len(chunk), width), dtype=torch.long)
+        for row, (x, y) in enumerate(chunk):
+            ids[row, :len(x)] = torch.tensor(x)
+            labels[row, :len(y)] = torch.tensor(y)
+            mask[row, :len(x)] = 1
+        yield ids, labels, mask
+
+
+def _encode_file(path: str, tokenizer, max_length: int):
+    from finetune.chat_data import encode_example, read_jsonl
+
+    return [encode_example(tokenizer, ex["messages"], max_length) for ex in read_jsonl(path)]
+
+
+def evaluate_loss(model, encoded, pad_id: int, batch_size: int = 8) -> float:
+    """Mean token cross-entropy on the assistant tokens of ``encoded``."""
+    import torch
+
+    total, count = 0.0, 0
+    model.eval()
+    with torch.inference_mode():
+        for ids, labels, mask in _batches(encoded, batch_size, pad_id, random.Random(0)):
+            n = int((labels[:, 1:] != -100).sum())
+            out = model(input_ids=ids, attention_mask=mask, labels=labels)
+            total += float(out.loss) * n
+            count += n
+    model.train()
+    return total / max(count, 1)
+
+
+def _save_checkpoint(model, optimizer, step: int, ckpt: Path) -> None:
+    from safetensors.torch import save_file
+
+    from agent.models import write_dir_atomically
+
+    def write(tmp: Path) -> None:
+        model.save_pretrained(tmp)
+        state = {}
+        for i, s in enumerate(optimizer.state.values()):
+            for k, v in s.items():
+                state[f"{i}.{k}"] = v.detach().reshape(-1) if k == "step" else v.detach()
+        save_file(state, tmp / "optimizer.safetensors")
+        (tmp / "trainer_state.json").write_text(json.dumps({"step": step}))
+
+    write_dir_atomically(ckpt, write)
+
+
+def _load_checkpoint(model, optimizer, ckpt: Path) -> int:
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file as load
+
+    set_peft_model_state_dict(model, load(ckpt / "adapter_model.safetensors"))
+    saved = load(ckpt / "optimizer.safetensors")
+    params = [p for g in optimizer.param_groups for p in g["params"]]
+    for i, p in enumerate(params):
+        if f"{i}.exp_avg" in saved:
+            optimizer.state[p] = {"step": saved[f"{i}.step"].reshape(()),
+                                  "exp_avg": saved[f"{i}.exp_avg"],
+                                  "exp_avg_sq": saved[f"{i}.exp_avg_sq"]}
+    return json.loads((ckpt / "trainer_state.json").read_text())["step"]
+
+
+def train(config: LoraTrainConfig, model=None, tokenizer=None, log=print) -> dict[str, Any]:
+    """Train (or resume) a LoRA adapter; returns measured figures (losses, seconds).
+
+    ``model``/``tokenizer`` may be given (tests pass a tiny random Llama); otherwise
+    ``config.base_model`` is loaded.
+    """
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from tqdm import tqdm
+
+    from agent.config import ModelConfig
+    from agent.models import load_causal_lm
+
+    torch.manual_seed(config.seed)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    if model is None:
+        model, tokenizer = load_causal_lm(ModelConfig(model=config.base_model))
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None \
+        else tokenizer.eos_token_id
+    train_set = _encode_file(config.train_file, tokenizer, config.max_length)
+    val_set = _encode_file(config.val_file, tokenizer, config.max_length) \
+        if config.val_file else []
+    lora = LoraConfig(r=config.r, lora_alpha=config.alpha, lora_dropout=config.dropout,
+                      target_modules=config.target_modules, task_type="CAUSAL_LM")
+    model = get_peft_model(model, lora).to(device)
+    model.train()
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=config.lr, weight_decay=config.weight_decay)
+    steps_per_epoch = math.ceil(len(train_set) / config.batch_size)
+    planned = math.ceil(steps_per_epoch * config.epochs)
+    # max_steps cuts a run short without changing its schedule, like an interruption
+    total = min(planned, config.max_steps) if config.max_steps else planned
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(
+        1.0, (s + 1) / max(config.warmup_steps, 1)) * max(0.0, 1 - s / max(planned, 1)) ** 0.5)
+    out = Path(config.output_dir)
+    ckpt = out / "checkpoint"
+    step = 0
+    if (ckpt / "trainer_state.json").exists():
+        step = _load_checkpoint(model, optimizer, ckpt)
+        for _ in range(step):
+            schedule.step()
+        log(f"resuming from step {step} of {total}")
+    rng = random.Random(config.seed)
+    for _ in range(step // steps_per_epoch):  # replay finished epochs' shuffles on resume
+        rng.shuffle(list(range(len(train_set))))
+    batches = list(_batches(train_set, config.batch_size, pad_id, rng))[step % steps_per_epoch:]
+    t0 = time.perf_counter()
+    losses: list[float] = []
+    bar = tqdm(total=total, initial=step, desc="LoRA", unit="step")
+    while step < total:
+        if not batches:
+            batches = list(_batches(train_set, config.batch_size, pad_id, rng))
+        ids, labels, mask = (t.to(device) for t in batches.pop(0))
+        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad(set_to_none=True)
+        step += 1
+        losses.append(float(loss.detach()))
+        bar.update(1)
+        bar.set_postfix(loss=f"{losses[-1]:.3f}")
+        if step % config.checkpoint_every == 0 and step < total:
+            _save_checkpoint(model, optimizer, step, ckpt)
+    bar.close()
+    seconds = time.perf_counter() - t0
+    model.save_pretrained(out)
+    (out / "train_config.json").write_text(json.dumps(asdict(config), indent=1))
+    report = {"steps": step, "train_examples": len(train_set), "seconds": round(seconds, 1),
+              "device": device, "final_train_loss": round(sum(losses[-10:]) / max(
+                  len(losses[-10:]), 1), 4) if losses else None,
+              "trainable_params": sum(p.numel() for p in trainable)}
+    if val_set:
+        report["val_loss"] = round(evaluate_loss(model, val_set, pad_id), 4)
+    (out / "train_report.json").write_text(json.dumps(report, indent=1))
+    log(json.dumps(report))
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="Train the geofm LoRA adapter.")
+    p.add_argument("--config", required=True, help="JSON file of LoraTrainConfig fields")
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="override settings, e.g. epochs=1 lr=1e-4")
+    args = p.parse_args(argv)
+    train(LoraTrainConfig.from_json(args.config, args.set))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,124 @@
+"""LoRA training on a tiny random Llama: only adapters train, save→load→merge is exact,
+an interrupted run resumes to the same weights, labels cover assistant turns only."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from finetune.chat_data import IGNORE, encode_example, read_jsonl
+from finetune.lora import LoraTrainConfig, train
+from tools.errors import BadInputError
+
+EXAMPLES = [
+    {"messages": [{"role": "system", "content": "tools: bandpass"},
+                  {"role": "user", "content": f"filter ws-{i} from {i} to 60 Hz"},
+                  {"role": "assistant", "content":
+                   f'{{"name":"bandpass","arguments":{{"data":"ws-{i}","low_hz":{i}}}}}'}]}
+    for i in range(1, 13)]
+
+
+@pytest.fixture
+def data_file(tmp_path):
+    f = tmp_path / "train.jsonl"
+    f.write_text("\n".join(json.dumps(e) for e in EXAMPLES))
+    return f
+
+
+def _config(tmp_path, data_file, **kw):
+    base = dict(train_file=str(data_file), output_dir=str(tmp_path / "adapter"), r=4, alpha=8,
+                dropout=0.0, batch_size=4, epochs=2, lr=1e-2, warmup_steps=1,
+                checkpoint_every=2, max_length=128)
+    base.update(kw)
+    return LoraTrainConfig(**base)
+
+
+def _fresh(tiny_llama):
+    import copy
+
+    return copy.deepcopy(tiny_llama)
+
+
+def test_labels_cover_only_the_reply(tiny_tokenizer):
+    ids, labels = encode_example(tiny_tokenizer, EXAMPLES[0]["messages"], 256)
+    learned = tiny_tokenizer.decode([t for t, y in zip(ids, labels) if y != IGNORE])
+    assert learned.startswith('{"name":"bandpass"') and learned.endswith("<|im_end|>")
+    assert "filter ws-1" not in learned
+    assert len(ids) == len(labels)
+
+
+def test_no_assistant_turn_refused(tiny_tokenizer):
+    with pytest.raises(BadInputError, match="no assistant turn"):
+        encode_example(tiny_tokenizer, [{"role": "user", "content": "hi"}], 64)
+
+
+def test_malformed_jsonl_names_the_line(tmp_path):
+    f = tmp_path / "bad.jsonl"
+    f.write_text('{"messages": []}\n{oops\n')
+    with pytest.raises(BadInputError, match="bad.jsonl:2"):
+        read_jsonl(f)
+
+
+def test_only_adapter_weights_train(tmp_path, data_file, tiny_llama, tiny_tokenizer):
+    model = _fresh(tiny_llama)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    report = train(_config(tmp_path, data_file), model=model, tokenizer=tiny_tokenizer,
+                   log=lambda *_: None)
+    assert report["steps"] == 6  # 12 examples / 4 per step * 2 epochs
+    after = {k.replace("base_layer.", ""): v for k, v in model.state_dict().items()
+             if "lora_" not in k}  # peft wrapped the layers in place
+    assert after.keys() == before.keys()
+    assert [k for k in before if not torch.equal(before[k], after[k])] == []
+    lora_b = [v for k, v in model.state_dict().items() if "lora_B" in k]
+    assert lora_b and all(v.abs().sum() > 0 for v in lora_b)  # B starts at zero: it learned
+    assert (tmp_path / "adapter" / "adapter_model.safetensors").exists()
+
+
+def test_save_load_merge_gives_equal_logits(tmp_path, data_file, tiny_llama, tiny_tokenizer):
+    from peft import PeftModel
+
+    model = _fresh(tiny_llama)
+    train(_config(tmp_path, data_file), model=model, tokenizer=tiny_tokenizer,
+          log=lambda *_: None)
+    x = torch.tensor([tiny_tokenizer.encode("filter ws-3 from 3 to 60 Hz")])
+    model.eval()
+    with torch.no_grad():
+        trained = model(x).logits
+        loaded = PeftModel.from_pretrained(_fresh(tiny_llama), str(tmp_path / "adapter")).eval()
+        torch.testing.assert_close(loaded(x).logits, trained)
+        merged = loaded.merge_and_unload()
+        torch.testing.assert_close(merged(x).logits, trained, rtol=1e-4, atol=1e-5)
+        assert not torch.allclose(tiny_llama(x).logits, trained)  # the adapter matters
+
+
+def test_interrupted_run_resumes_to_same_weights(tmp_path, data_file, tiny_llama,
+                                                 tiny_tokenizer):
+    straight = _fresh(tiny_llama)
+    train(_config(tmp_path / "a", data_file), model=straight, tokenizer=tiny_tokenizer,
+          log=lambda *_: None)
+    first = _fresh(tiny_llama)
+    train(_config(tmp_path / "b", data_file, max_steps=5), model=first, tokenizer=tiny_tokenizer,
+          log=lambda *_: None)  # checkpoints at steps 2 and 4, then stops: "killed"
+    assert (tmp_path / "b" / "adapter" / "checkpoint" / "trainer_state.json").exists()
+    resumed = _fresh(tiny_llama)
+    report = train(_config(tmp_path / "b", data_file), model=resumed, tokenizer=tiny_tokenizer,
+                   log=lambda *_: None)
+    assert report["steps"] == 6
+    a = {k: v for k, v in straight.state_dict().items() if "lora_" in k}
+    b = {k: v for k, v in resumed.state_dict().items() if "lora_" in k}
+    for k in a:
+        torch.testing.assert_close(a[k], b[k])
+
+
+def test_config_validation(tmp_path, data_file):
+    with pytest.raises(BadInputError, match="not found"):
+        LoraTrainConfig(train_file=str(tmp_path / "none.jsonl"), output_dir=str(tmp_path))
+    with pytest.raises(BadInputError, match="dropout"):
+        _config(tmp_path, data_file, dropout=1.5)
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({"train_file": str(data_file), "output_dir": str(tmp_path)}))
+    assert LoraTrainConfig.from_json(cfg, ["epochs=1", "r=4"]).r == 4
+    with pytest.raises(BadInputError, match="unknown setting"):
+        LoraTrainConfig.from_json(cfg, ["rank=4"])
