@@ -24,7 +24,7 @@ from tools import REGISTRY, Registry, Workspace
 from tools.errors import BadInputError
 from tools.result import Artifact, ToolResult
 
-__all__ = ["GeoAgent", "cite"]
+__all__ = ["GeoAgent", "cite", "user_prompt"]
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ class GeoAgent:
 
         messages: list[BaseMessage] = [
             SystemMessage(prompts.load("system").strip()),
-            HumanMessage(_user_prompt(question, passages, attached)),
+            HumanMessage(user_prompt(question, passages, attached)),
         ]
         tooled = self._bind_tools()
         for n_calls in range(self.config.max_steps + 1):
@@ -185,7 +185,7 @@ def _passage(n: int, hit: Any) -> Passage:
                    score=float(getattr(hit, "score", 0.0)))
 
 
-def _user_prompt(question: str, passages: tuple[Passage, ...], files: list[Artifact]) -> str:
+def user_prompt(question: str, passages: tuple[Passage, ...], files: list[Artifact]) -> str:
     file_block = prompts.render("files", files="\n".join(
         f"{a.id}: {a.description}" for a in files)) if files else ""
     passage_block = prompts.render("passages", passages="\n".join(

@@ -1,19 +1,94 @@
-"""`geofm bench`: not built yet (its issue has not landed)."""
+"""`geofm bench run SUITE...` and `geofm bench compare A.json B.json`."""
 
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
-from tools.errors import NotBuiltError
+from tools.errors import BadInputError
 
 __all__ = ["add_parser"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("bench", help="(not built yet)")
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=_not_built)
+    from agent.cli.ask import add_model_options
+
+    p = sub.add_parser("bench", help="scripted question-answer benchmarks")
+    bsub = p.add_subparsers(dest="bench_command", metavar="ACTION", required=True)
+    r = bsub.add_parser("run", help="run suites and print accuracy with 95% CIs",
+                        description="Suites are JSONL (benchmarks/README.md) or "
+                                    "FormationEval-style JSON.")
+    r.add_argument("suites", nargs="+", help="suite files")
+    r.add_argument("--mode", choices=["loglik", "generate", "agent"], default="generate")
+    r.add_argument("--no-retrieval", action="store_true", help="answer without the literature")
+    r.add_argument("--k", type=int, default=4, help="passages retrieved per question")
+    r.add_argument("--limit", type=int, default=None, help="first N cases of each suite")
+    r.add_argument("--tag", action="append", default=[], help="only cases with this tag")
+    r.add_argument("--out", default="results/bench.json", help="results JSON (+ .md, .png)")
+    r.add_argument("--label", default=None, help="name of this run in reports")
+    add_model_options(r)
+    r.set_defaults(func=run)
+    c = bsub.add_parser("compare", help="side-by-side table of result files")
+    c.add_argument("results", nargs="+", help="JSON files written by `bench run`")
+    c.set_defaults(func=compare)
 
 
-def _not_built(args: argparse.Namespace) -> int:
-    raise NotBuiltError("`geofm bench` is not built yet; see the project's open issues.")
+def run(args: argparse.Namespace) -> int:
+    from benchmarks.report import table, write_outputs
+    from benchmarks.runner import run_cases, summarize
+    from benchmarks.suite import load_suite
+
+    cases, problems = [], []
+    for s in args.suites:
+        got, bad = load_suite(s)
+        cases += got[: args.limit] if args.limit else got
+        problems += bad
+    if args.tag:
+        cases = [c for c in cases if set(args.tag) & set(c.tags)]
+    if not cases:
+        raise BadInputError("no cases to run (check the suite files, --tag and --limit)")
+    for p in problems:
+        print(f"skipped {p}")
+    chat_model, index, agent = _load(args)
+    results = run_cases(cases, args.mode, chat_model=chat_model, index=index, k=args.k,
+                        agent=agent)
+    summary = summarize(results)
+    label = args.label or f"{args.model}{' + ' + args.adapter if args.adapter else ''} " \
+                          f"{args.mode}{'' if args.no_retrieval else ' +RAG'}"
+    run_record = {"label": label, "mode": args.mode, "suites": args.suites,
+                  "model": args.model, "adapter": args.adapter,
+                  "retrieval": not args.no_retrieval, "k": args.k, "skipped": problems,
+                  "summary": summary, "cases": [r.to_dict() for r in results]}
+    paths = write_outputs(Path(args.out), run_record)
+    print(table(summary, label))
+    print("wrote " + ", ".join(map(str, paths)))
+    return 0
+
+
+def _load(args: argparse.Namespace):
+    from agent.chat_model import LocalChatModel
+    from agent.cli.ask import model_config_from
+    from agent.config import AgentConfig
+    from agent.loop import GeoAgent, _default_index
+
+    chat_model = LocalChatModel.from_config(model_config_from(args))
+    index = None if args.no_retrieval else _default_index()
+    agent = None
+    if args.mode == "agent":
+        agent = GeoAgent(chat_model, index=index,
+                         config=AgentConfig(retrieval=not args.no_retrieval, k=args.k))
+    return chat_model, index, agent
+
+
+def compare(args: argparse.Namespace) -> int:
+    from benchmarks.report import compare as side_by_side
+
+    runs = []
+    for f in args.results:
+        try:
+            runs.append(json.loads(Path(f).read_text()))
+        except (OSError, json.JSONDecodeError) as e:
+            raise BadInputError(f"cannot read results {f}: {e}") from None
+    print(side_by_side(runs))
+    return 0

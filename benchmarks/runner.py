@@ -1,0 +1,173 @@
+"""Run cases in one of three modes and score them.
+
+- ``loglik``: multiple choice by the log-likelihood of each choice given the prompt
+  (lm-evaluation-harness style; accuracy and length-normalised accuracy). Needs a local
+  transformers model.
+- ``generate``: the model writes a reply; the choice or short answer is extracted.
+- ``agent``: the full loop (retrieval, tools); scores the tool chosen, numeric checks on
+  the tool's metrics, and the answer when the case has one.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from benchmarks.scoring import extract_choice, matches, wilson_interval
+from benchmarks.suite import LETTERS, Case
+
+__all__ = ["CaseResult", "run_cases", "summarize", "choice_prompt"]
+
+
+@dataclass
+class CaseResult:
+    id: str
+    suite: str
+    tags: list[str]
+    correct: bool
+    predicted: Any = None
+    expected: Any = None
+    parse_failed: bool = False
+    seconds: float = 0.0
+    tools: list[str] = field(default_factory=list)
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def choice_prompt(case: Case) -> str:
+    lines = [case.question] + [f"{LETTERS[i]}. {c}" for i, c in enumerate(case.choices)]
+    return "\n".join(lines) + "\nAnswer with the letter of the correct choice."
+
+
+def _passages(index, question: str, k: int):
+    from agent.loop import _passage
+
+    if index is None:
+        return ()
+    return tuple(_passage(i + 1, h) for i, h in enumerate(index.search(question, k=k)))
+
+
+def _messages(case: Case, index, k: int):
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from agent import prompts
+    from agent.loop import user_prompt
+
+    question = choice_prompt(case) if case.is_choice else case.question
+    return [SystemMessage(prompts.load("system").strip()),
+            HumanMessage(user_prompt(question, _passages(index, case.question, k), []))]
+
+
+def _loglik(case: Case, chat_model, index, k: int) -> CaseResult:
+    import torch
+
+    tok, model = chat_model.tokenizer, chat_model.hf_model
+    prompt_ids = chat_model.encode(_messages(case, index, k))[0].tolist()
+    scores, norm = [], []
+    for i, choice in enumerate(case.choices):
+        cont = tok.encode(f"{LETTERS[i]}. {choice}", add_special_tokens=False)
+        ids = torch.tensor([prompt_ids + cont])
+        with torch.inference_mode():
+            logp = torch.log_softmax(model(ids).logits[0, :-1].float(), dim=-1)
+        target = ids[0, 1:]
+        token_lp = logp[torch.arange(len(target)), target][-len(cont):]
+        scores.append(float(token_lp.sum()))
+        norm.append(float(token_lp.sum()) / max(len(choice), 1))
+    pred = max(range(len(scores)), key=scores.__getitem__)
+    pred_norm = max(range(len(norm)), key=norm.__getitem__)
+    return CaseResult(case.id, case.suite, list(case.tags), pred == case.answer_index,
+                      LETTERS[pred], LETTERS[case.answer_index],
+                      detail=f"acc_norm={'1' if pred_norm == case.answer_index else '0'}")
+
+
+def _generate(case: Case, chat_model, index, k: int) -> CaseResult:
+    reply = str(chat_model.invoke(_messages(case, index, k)).content)
+    if case.is_choice:
+        pred = extract_choice(reply, case.choices)
+        return CaseResult(case.id, case.suite, list(case.tags), pred == case.answer_index,
+                          None if pred is None else LETTERS[pred], LETTERS[case.answer_index],
+                          parse_failed=pred is None, detail=reply[:300])
+    return CaseResult(case.id, case.suite, list(case.tags), matches(reply, case.aliases),
+                      reply[:300], list(case.aliases), detail=reply[:300])
+
+
+def _agent(case: Case, agent) -> CaseResult:
+    from agent.steps import ToolCall, ToolOutput
+
+    result = agent.ask(choice_prompt(case) if case.is_choice else case.question,
+                       files=list(case.files))
+    called = [s.name for s in result.steps if isinstance(s, ToolCall)]
+    outputs = [s for s in result.steps if isinstance(s, ToolOutput)]
+    ok, notes = True, []
+    if case.expect_tool is not None:
+        wanted = case.expect_tool
+        tool_ok = (not called) if wanted in ("", "none") else (wanted in called)
+        ok &= tool_ok
+        notes.append(f"tool {'ok' if tool_ok else 'wrong'}: {called or 'none'}")
+    for metric, bounds in case.check.items():
+        values = [o.result.metrics[metric] for o in outputs if metric in o.result.metrics]
+        value = values[-1] if values else None
+        good = value is not None and bounds.get("min", -float("inf")) <= value <= bounds.get(
+            "max", float("inf"))
+        ok &= good
+        notes.append(f"{metric}={value} {'ok' if good else 'fails'} {bounds}")
+    parse_failed = False
+    if case.is_choice:
+        pred = extract_choice(result.answer, case.choices)
+        parse_failed = pred is None
+        ok &= pred == case.answer_index
+    elif case.aliases:
+        ok &= matches(result.answer, case.aliases)
+    return CaseResult(case.id, case.suite, list(case.tags), bool(ok), called,
+                      case.expect_tool, parse_failed=parse_failed, tools=called,
+                      detail="; ".join(notes) + f" | {result.answer[:200]}")
+
+
+def run_cases(cases: list[Case], mode: str, chat_model=None, index=None, k: int = 4,
+              agent=None, progress: bool = True) -> list[CaseResult]:
+    """Score every case; a case that raises is scored wrong with the error in ``detail``."""
+    from tqdm import tqdm
+
+    results = []
+    for case in tqdm(cases, desc=f"bench {mode}", unit="case", disable=not progress):
+        t0 = time.perf_counter()
+        try:
+            if mode == "agent":
+                r = _agent(case, agent)
+            elif not case.is_choice and mode == "loglik":
+                r = _generate(case, chat_model, index, k)  # short answers need generation
+            else:
+                r = (_loglik if mode == "loglik" else _generate)(case, chat_model, index, k)
+        except Exception as e:  # one broken case must not end the run
+            r = CaseResult(case.id, case.suite, list(case.tags), False,
+                           detail=f"error: {type(e).__name__}: {e}")
+        r.seconds = round(time.perf_counter() - t0, 3)
+        results.append(r)
+    return results
+
+
+def _rate(rs: list[CaseResult]) -> dict[str, Any]:
+    k = sum(r.correct for r in rs)
+    lo, hi = wilson_interval(k, len(rs))
+    return {"n": len(rs), "correct": k, "accuracy": round(k / len(rs), 4) if rs else None,
+            "ci95": [round(lo, 4), round(hi, 4)]}
+
+
+def summarize(results: list[CaseResult]) -> dict[str, Any]:
+    """Accuracy overall, per suite and per tag (95% Wilson CIs), latency, parse failures."""
+    secs = sorted(r.seconds for r in results)
+    tags = sorted({t for r in results for t in r.tags})
+    suites = sorted({r.suite for r in results})
+    return {
+        "overall": _rate(results),
+        "per_suite": {s: _rate([r for r in results if r.suite == s]) for s in suites},
+        "per_tag": {t: _rate([r for r in results if t in r.tags]) for t in tags},
+        "parse_failures": sum(r.parse_failed for r in results),
+        "latency_s": {"p50": round(statistics.median(secs), 3) if secs else None,
+                      "p95": round(secs[min(len(secs) - 1, int(0.95 * len(secs)))], 3)
+                      if secs else None},
+    }
