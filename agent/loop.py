@@ -212,7 +212,13 @@ def _describe(path: str, info: dict) -> str:
 
 
 def _default_index():
+    """The default literature index (built on first use), or None where the corpus
+    package has no index yet."""
+    import corpus
     from agent.config import geofm_home
-    from corpus import ensure_default_index
 
-    return ensure_default_index(geofm_home() / "index" / "default")
+    ensure = getattr(corpus, "ensure_default_index", None)
+    if ensure is None:
+        log.warning("no literature index available; answering without retrieval")
+        return None
+    return ensure(geofm_home() / "index" / "default")

@@ -15,9 +15,9 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from agent.config import ModelConfig, geofm_home
 from tools.errors import ModelError

@@ -7,7 +7,7 @@ Every step is a frozen dataclass with ``to_dict()`` (JSON-ready, with a ``"type"
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from tools.result import Artifact, ToolResult
 
@@ -97,7 +97,7 @@ class Error:
         return {"type": "error", "message": self.message, "where": self.where}
 
 
-Step = Union[Retrieved, ToolCall, ToolOutput, Answer, Error]
+Step = Retrieved | ToolCall | ToolOutput | Answer | Error
 
 
 @dataclass(frozen=True)

@@ -113,12 +113,12 @@ def test_loglik_picks_the_likeliest_choice(tiny_llama, tiny_tokenizer):
 
 
 def test_agent_mode_scores_tool_and_checks(scripted_model, workspace):
+    import numpy as np
+
     from agent.loop import GeoAgent
     from benchmarks.suite import parse_case
-    from tools import Registry, Tool
     from tests.test_agent_loop import scale
-
-    import numpy as np
+    from tools import Registry, Tool
 
     workspace.save_array(np.ones(3))
     agent = GeoAgent(scripted_model, registry=Registry([Tool.from_function(scale)]),

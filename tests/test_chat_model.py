@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
 from agent.chat_model import LocalChatModel, to_chat_dicts
-from typing import Literal
-
 from tools import ToolResult, Workspace
 from tools.registry import WorkspaceId
 

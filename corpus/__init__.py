@@ -1,0 +1,1 @@
+"""Literature corpus: ingest, chunking, embeddings, FAISS + BM25 index, default corpus."""
