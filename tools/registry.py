@@ -12,8 +12,9 @@ import inspect
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Callable, get_type_hints
+from typing import Annotated, Any, get_type_hints
 
 from pydantic import Field
 
