@@ -16,6 +16,11 @@ from pathlib import Path
 
 __all__ = ["build_app", "step_messages", "main"]
 
+HELP = ("Ask about geophysics — answers cite the literature they draw on — or attach a "
+        "SEG-Y (.sgy), NumPy (.npy) or LAS file and ask for processing: read, denoise, "
+        "filter, invert, plot. Each tool step can be opened to see its arguments and timing; "
+        "figures appear inline. Runs offline on the embedded SmolLM2-135M model.")
+
 EXAMPLES = [
     "What does normal moveout correction do?",
     "How does f-x deconvolution attenuate random noise?",
@@ -64,7 +69,9 @@ class Sessions:
         self._agents: dict[str, object] = {}
         self.root = Path(tempfile.mkdtemp(prefix="geofm-app-"))
 
-    def agent(self, session: str):
+    def agent(self, session: str, retrieval: bool = True, k: int = 4, max_steps: int = 4):
+        """This session's agent (own workspace) with the settings panel's values."""
+        from agent.config import AgentConfig
         from agent.loop import GeoAgent
         from tools.workspace import Workspace
 
@@ -72,11 +79,15 @@ class Sessions:
             if self._shared is None:
                 base = GeoAgent.from_defaults(self.model_config, self.agent_config)
                 self._shared = (base.chat_model, base.index)
+            chat, index = self._shared
             if session not in self._agents:
-                chat, index = self._shared
                 self._agents[session] = GeoAgent(chat, index=index, config=self.agent_config,
                                                  workspace=Workspace(self.root / session))
-            return self._agents[session]
+            agent = self._agents[session]
+            agent.config = AgentConfig(retrieval=retrieval and index is not None, k=int(k),
+                                       max_steps=int(max_steps),
+                                       workspace=str(agent.workspace.root))
+            return agent
 
 
 def build_app(sessions: Sessions):
@@ -84,13 +95,13 @@ def build_app(sessions: Sessions):
 
     from tools.errors import GeoFMError
 
-    def respond(message, history, request: gr.Request):
+    def respond(message, history, retrieval, k, max_steps, request: gr.Request):
         text = message.get("text", "") if isinstance(message, dict) else str(message)
         files = message.get("files", []) if isinstance(message, dict) else []
         files = [f if isinstance(f, str) else f.get("path") for f in files]
         shown: list[dict] = []
         try:
-            agent = sessions.agent(request.session_hash or "local")
+            agent = sessions.agent(request.session_hash or "local", retrieval, k, max_steps)
             for step in agent.stream(text, files=files):
                 shown.extend(step_messages(step))
                 yield shown
@@ -98,18 +109,25 @@ def build_app(sessions: Sessions):
             shown.append({"role": "assistant", "content": f"⚠️ {e}"})
             yield shown
 
+    settings = [gr.Checkbox(value=sessions.agent_config.retrieval, label="search the literature"),
+                gr.Slider(1, 10, value=sessions.agent_config.k, step=1,
+                          label="passages retrieved (k)"),
+                gr.Slider(0, 8, value=sessions.agent_config.max_steps, step=1,
+                          label="most tool calls per answer")]
     return gr.ChatInterface(
         respond, multimodal=True, title="geofm",
-        description="Ask about geophysics, or attach a SEG-Y file and ask for processing.",
-        examples=EXAMPLES, run_examples_on_click=False,
-        textbox=gr.MultimodalTextbox(file_types=[".sgy", ".segy", ".npy", ".las", ".pdf"],
+        description=HELP, examples=[[{"text": e}] for e in EXAMPLES], run_examples_on_click=False,
+        textbox=gr.MultimodalTextbox(file_types=[".sgy", ".segy", ".npy", ".las"],
                                      placeholder="Ask a question or attach a SEG-Y file"),
+        additional_inputs=settings,
+        additional_inputs_accordion=gr.Accordion("Settings", open=False),
         concurrency_limit=2)
 
 
 def main(argv: list[str] | None = None) -> None:
     from agent.cli.ask import add_model_options, model_config_from
     from agent.config import AgentConfig
+    from tools.workspace import MAX_UPLOAD_BYTES
 
     p = argparse.ArgumentParser(description="The geofm chat app.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
@@ -120,8 +138,9 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     sessions = Sessions(model_config_from(args), AgentConfig(retrieval=not args.no_retrieval))
     app = build_app(sessions)
-    app.queue(default_concurrency_limit=2).launch(server_name=args.host, server_port=args.port,
-                                                  share=args.share)
+    app.queue(default_concurrency_limit=2).launch(
+        server_name=args.host, server_port=args.port, share=args.share,
+        max_file_size=MAX_UPLOAD_BYTES)
 
 
 if __name__ == "__main__":

@@ -64,6 +64,7 @@ class LocalChatModel(BaseChatModel):
     model_name: str = "local"
     max_new_tokens: int = 200
     temperature: float = 0.0
+    repetition_penalty: float = 1.0
 
     @classmethod
     def from_config(cls, config: ModelConfig | None = None) -> "LocalChatModel":
@@ -77,7 +78,8 @@ class LocalChatModel(BaseChatModel):
         if config.adapter:
             name += f" + {config.adapter}"
         return cls(hf_model=model, tokenizer=tokenizer, model_name=name,
-                   max_new_tokens=config.max_new_tokens, temperature=config.temperature)
+                   max_new_tokens=config.max_new_tokens, temperature=config.temperature,
+                   repetition_penalty=config.repetition_penalty)
 
     @property
     def _llm_type(self) -> str:
@@ -141,7 +143,7 @@ class LocalChatModel(BaseChatModel):
             log.warning("routing output was cut short (%d chars); answering in words", len(raw))
             call = {"name": ANSWER, "arguments": {}}
         if call["name"] == ANSWER:
-            text = self.generate_text(messages)
+            text = self.generate_text(messages, repetition_penalty=self.repetition_penalty)
             return AIMessage(content=text, response_metadata={"routing": raw})
         n = sum(1 for m in messages if isinstance(m, AIMessage) and m.tool_calls) + 1
         return AIMessage(content="", response_metadata={"routing": raw}, tool_calls=[
@@ -154,7 +156,8 @@ class LocalChatModel(BaseChatModel):
         if tools:
             message = self.route(messages, tools)
         else:
-            message = AIMessage(content=self.generate_text(messages, stop=stop))
+            message = AIMessage(content=self.generate_text(
+                messages, stop=stop, repetition_penalty=self.repetition_penalty))
         return ChatResult(generations=[ChatGeneration(message=message)])
 
 

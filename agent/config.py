@@ -30,12 +30,17 @@ class ModelConfig:
         "help": "cap on generated tokens per model turn"})
     temperature: float = field(default=0.0, metadata={
         "help": "0 for greedy decoding (reproducible), >0 to sample"})
+    repetition_penalty: float = field(default=1.15, metadata={
+        "help": "penalty on repeating tokens in free-text answers (1.0 = none); small "
+                "models otherwise loop. Tool-call JSON is generated without it"})
     threads: int | None = field(default=None, metadata={
         "help": "torch CPU threads; None keeps torch's default"})
 
     def __post_init__(self):
         if self.max_new_tokens < 1:
             raise BadInputError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
+        if self.repetition_penalty < 1.0:
+            raise BadInputError(f"repetition_penalty must be >= 1.0, got {self.repetition_penalty}")
         if self.temperature < 0:
             raise BadInputError(f"temperature must be >= 0, got {self.temperature}")
         if self.model != "embedded":
