@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
-import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from agent.config import ModelConfig, geofm_home
+from tools.atomic import write_dir_atomically
 from tools.errors import ModelError
 
 __all__ = ["EMBEDDED_LLM", "embedded_gguf", "prepare_gguf", "resolve_model_dir",
-           "load_causal_lm", "describe", "write_dir_atomically", "ModelInfo"]
+           "load_causal_lm", "describe", "ModelInfo"]
 
 log = logging.getLogger(__name__)
 
@@ -100,23 +98,6 @@ def prepare_gguf(gguf: Path, out_dir: Path | None = None) -> Path:
     write_dir_atomically(out, write)
     log.warning("prepared %s in %.0fs at %s", gguf.stem, time.perf_counter() - t0, out)
     return out
-
-
-def write_dir_atomically(out: Path, write: Callable[[Path], None]) -> None:
-    """Run ``write(tmp)`` into a temporary sibling of ``out``, then rename it into place.
-
-    A crash or kill inside ``write`` leaves ``out`` as it was (absent or complete).
-    """
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        write(tmp)
-        if out.exists():  # an incomplete leftover, or a stale layout
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def resolve_model_dir(config: ModelConfig, prepare: bool = True) -> Path:

@@ -129,7 +129,7 @@ def evaluate_loss(model, encoded, pad_id: int, batch_size: int = 8) -> float:
 def _save_checkpoint(model, optimizer, step: int, ckpt: Path) -> None:
     from safetensors.torch import save_file
 
-    from agent.models import write_dir_atomically
+    from tools.atomic import write_dir_atomically
 
     def write(tmp: Path) -> None:
         model.save_pretrained(tmp)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from agent.config import AgentConfig, ModelConfig
-from agent.models import describe, load_causal_lm, resolve_model_dir, write_dir_atomically
+from agent.models import describe, load_causal_lm, resolve_model_dir
+from tools.atomic import write_dir_atomically
 from tools.errors import BadInputError, ModelError
 
 

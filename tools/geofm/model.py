@@ -1,0 +1,150 @@
+"""The vision GeoFM: a small ViT masked autoencoder for single-channel seismic tiles.
+
+Built on transformers' ViTMAE classes, so our shipped weights and any external checkpoint
+in the Hugging Face ViTMAE format (``config.json`` + ``model.safetensors``) load the same
+way. Pretraining masks random patches *and* whole traces (patch columns), as published
+geophysical MAEs do, so missing-trace reconstruction is native. Task heads (denoise,
+interpolate, faults) are the same architecture fine-tuned image-to-image with no masking:
+the decoder's per-patch pixels are the output (amplitudes, or fault logits).
+
+Tiles are (traces, samples) = (H, W); pixel_values are (B, 1, H, W).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tools.errors import ModelError
+
+__all__ = ["GeoFMConfig", "build_model", "load_model", "trace_mask_noise", "predict_tiles",
+           "MAE_CITATION"]
+
+MAE_CITATION = ("He, K., Chen, X., Xie, S., Li, Y., Dollár, P., & Girshick, R. (2022). "
+                "Masked Autoencoders Are Scalable Vision Learners. CVPR.")
+
+
+@dataclass
+class GeoFMConfig:
+    """Size of the model; sized so pretraining fits about an hour on 2 CPU cores."""
+
+    tile: int = field(default=64, metadata={"help": "tile size, traces and samples"})
+    patch: int = field(default=8, metadata={"help": "patch size, traces and samples"})
+    hidden: int = field(default=128, metadata={"help": "encoder width"})
+    layers: int = field(default=4, metadata={"help": "encoder blocks"})
+    heads: int = field(default=4, metadata={"help": "encoder attention heads"})
+    decoder_hidden: int = field(default=96, metadata={"help": "decoder width"})
+    decoder_layers: int = field(default=2, metadata={"help": "decoder blocks"})
+    mask_ratio: float = field(default=0.0, metadata={
+        "help": "patches hidden from the encoder (0.75 in pretraining, 0 for task heads)"})
+
+    def __post_init__(self):
+        if self.tile % self.patch:
+            raise ValueError(f"tile {self.tile} must be a multiple of patch {self.patch}")
+        if not 0 <= self.mask_ratio < 1:
+            raise ValueError("mask_ratio must be in [0, 1)")
+
+    def to_hf(self):
+        from transformers import ViTMAEConfig
+
+        return ViTMAEConfig(
+            image_size=self.tile, patch_size=self.patch, num_channels=1,
+            hidden_size=self.hidden, num_hidden_layers=self.layers,
+            num_attention_heads=self.heads, intermediate_size=4 * self.hidden,
+            decoder_hidden_size=self.decoder_hidden,
+            decoder_num_hidden_layers=self.decoder_layers,
+            decoder_num_attention_heads=max(1, self.decoder_hidden // 32),
+            decoder_intermediate_size=4 * self.decoder_hidden, mask_ratio=self.mask_ratio,
+            norm_pix_loss=False)
+
+
+def build_model(config: GeoFMConfig | None = None, seed: int = 0):
+    """A randomly initialised GeoFM (ViTMAEForPreTraining)."""
+    import torch
+    from transformers import ViTMAEForPreTraining
+
+    torch.manual_seed(seed)
+    return ViTMAEForPreTraining((config or GeoFMConfig()).to_hf())
+
+
+def load_model(path: str | Path, mask_ratio: float = 0.0):
+    """Load a ViTMAE checkpoint directory (ours or external) for single-channel tiles.
+
+    Raises:
+        ModelError: the directory is missing files, or the architecture does not fit
+            (not ViTMAE, not 1 channel, not square tiles) — the message says which.
+    """
+    import torch
+    from transformers import ViTMAEConfig, ViTMAEForPreTraining
+
+    p = Path(path)
+    if not (p / "config.json").exists():
+        raise ModelError(f"{p} has no config.json; a GeoFM checkpoint is a Hugging Face "
+                         "ViTMAE directory (config.json + model.safetensors)")
+    try:
+        config = ViTMAEConfig.from_pretrained(p)
+    except (OSError, ValueError, TypeError) as e:
+        raise ModelError(f"{p}/config.json is not a ViTMAE config: {e}") from None
+    if getattr(config, "model_type", "") != "vit_mae":
+        raise ModelError(f"{p} holds a {config.model_type!r} model; GeoFM needs 'vit_mae'")
+    if config.num_channels != 1:
+        raise ModelError(f"{p} expects {config.num_channels}-channel images; seismic tiles "
+                         "have 1 channel. Fine-tune it on 1-channel data first.")
+    config.mask_ratio = mask_ratio
+    try:
+        model = ViTMAEForPreTraining.from_pretrained(p, config=config, dtype=torch.float32)
+    except (OSError, ValueError, RuntimeError) as e:
+        raise ModelError(f"weights in {p} do not fit its config: {e}") from None
+    return model.eval()
+
+
+def config_of(model) -> dict[str, Any]:
+    c = model.config
+    return {"tile": c.image_size, "patch": c.patch_size, "hidden": c.hidden_size,
+            "layers": c.num_hidden_layers}
+
+
+def trace_mask_noise(batch: int, tile: int, patch: int, trace_fraction: float,
+                     rng: np.random.Generator):
+    """MAE ``noise`` (B, L) hiding whole patch rows (= groups of traces) first.
+
+    ViTMAE keeps the patches with the lowest noise; giving chosen trace groups noise
+    above 1 makes them the first to be masked, the rest masked at random.
+    """
+    import torch
+
+    n = tile // patch  # patches per side; patch index = row * n + col, rows are traces
+    noise = rng.random((batch, n, n))
+    for b in range(batch):
+        rows = rng.choice(n, size=int(round(trace_fraction * n)), replace=False)
+        noise[b, rows, :] += 1.0
+    return torch.from_numpy(noise.reshape(batch, n * n)).float()
+
+
+def predict_tiles(model, tiles: np.ndarray) -> np.ndarray:
+    """Run the model on (B, H, W) tiles with no masking; returns (B, H, W) outputs."""
+    import torch
+
+    x = torch.from_numpy(np.ascontiguousarray(tiles, dtype=np.float32))[:, None]  # (B,1,H,W)
+    with torch.inference_mode():
+        out = model(pixel_values=x)
+        img = model.unpatchify(out.logits, (tiles.shape[1], tiles.shape[2]))  # (B,1,H,W)
+    return img[:, 0].numpy()
+
+
+def save_model(model, out: str | Path, card: dict[str, Any] | None = None) -> None:
+    """Write config.json + model.safetensors (+ a JSON card of provenance)."""
+    import json
+
+    from tools.atomic import write_dir_atomically
+
+    def write(tmp: Path) -> None:
+        model.save_pretrained(tmp, safe_serialization=True)
+        if card:
+            (tmp / "card.json").write_text(json.dumps(card, indent=1))
+
+    write_dir_atomically(Path(out), write)
+
