@@ -7,8 +7,14 @@ import numpy as np
 import pytest
 
 from tools.errors import ModelError
-from tools.geofm.model import (GeoFMConfig, build_model, load_model, predict_tiles, save_model,
-                               trace_mask_noise)
+from tools.geofm.model import (
+    GeoFMConfig,
+    build_model,
+    load_model,
+    predict_tiles,
+    save_model,
+    trace_mask_noise,
+)
 from tools.geofm.tiling import apply_tiled, tile_starts
 
 TINY = GeoFMConfig(tile=32, patch=8, hidden=32, layers=1, heads=2, decoder_hidden=32,
