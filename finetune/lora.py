@@ -66,7 +66,10 @@ class LoraTrainConfig:
 
     @classmethod
     def from_json(cls, path: str | Path, overrides: list[str] = ()) -> "LoraTrainConfig":
-        data = json.loads(Path(path).read_text())
+        try:
+            data = json.loads(Path(path).read_text())
+        except (OSError, json.JSONDecodeError) as e:
+            raise BadInputError(f"cannot read the training config {path}: {e}") from None
         known = {f.name for f in fields(cls)}
         for item in overrides:
             key, _, value = item.partition("=")

@@ -1,19 +1,24 @@
-"""`geofm finetune`: not built yet (its issue has not landed)."""
+"""`geofm finetune lora --config FILE [--set KEY=VALUE ...]`: train the LoRA adapter."""
 
 from __future__ import annotations
 
 import argparse
 
-from tools.errors import NotBuiltError
-
 __all__ = ["add_parser"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("finetune", help="(not built yet)")
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=_not_built)
+    p = sub.add_parser("finetune", help="instruction tuning (LoRA)")
+    fsub = p.add_subparsers(dest="finetune_command", metavar="ACTION", required=True)
+    lora = fsub.add_parser("lora", help="train (or resume) a LoRA adapter from a JSON config",
+                           description="Same as `python -m finetune.lora`.")
+    lora.add_argument("--config", required=True, help="JSON file of LoraTrainConfig fields")
+    lora.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                      help="override settings, e.g. epochs=1 lr=1e-4")
+    lora.set_defaults(func=run_lora)
 
 
-def _not_built(args: argparse.Namespace) -> int:
-    raise NotBuiltError("`geofm finetune` is not built yet; see the project's open issues.")
+def run_lora(args: argparse.Namespace) -> int:
+    from finetune.lora import main
+
+    return main(["--config", args.config, "--set", *args.set])
