@@ -1,1 +1,66 @@
-"""Literature corpus: ingest, chunking, embeddings, FAISS + BM25 index, default corpus."""
+"""Literature corpus: ingest, chunking, embeddings, FAISS + BM25 index, default corpus.
+
+Catalog: ``Index`` (build/load/add/search), ``Hit``, ``read_document``, ``chunk_document``,
+``SentenceEmbedder`` / ``HashEmbedder``, ``ensure_default_index`` (the shipped corpus in
+``corpus/default``, indexed once under ``$GEOFM_HOME``), ``describe_defaults``.
+faiss, bm25s and sentence-transformers load on first use.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from corpus.chunking import Chunk, chunk_document
+from corpus.documents import Document, find_documents, read_document
+from corpus.embed import HashEmbedder, SentenceEmbedder
+from corpus.index import Hit, Index
+
+__all__ = ["Index", "Hit", "Document", "Chunk", "read_document", "chunk_document",
+           "SentenceEmbedder", "HashEmbedder", "DEFAULT_CORPUS", "ensure_default_index",
+           "describe_defaults"]
+
+DEFAULT_CORPUS = Path(__file__).resolve().parent / "default"
+
+
+def _default_hash() -> str:
+    from corpus.index import _corpus_hash
+
+    docs = [read_document(p) for p in find_documents([DEFAULT_CORPUS])]
+    return _corpus_hash([{"source": d.source, "hash": d.content_hash} for d in docs])
+
+
+def ensure_default_index(out_dir: str | Path, embedder=None) -> Index:
+    """The index of the shipped corpus: loaded, or (re)built when missing or stale."""
+    out = Path(out_dir)
+    manifest = out / "manifest.json"
+    if manifest.exists() and json.loads(manifest.read_text()).get("corpus_hash") == \
+            _default_hash():
+        try:
+            return Index.load(out, embedder)
+        except Exception:  # a stale format or embedder: rebuild below
+            pass
+    print(f"building the default literature index at {out} (once) ...", flush=True)
+    return Index.build([DEFAULT_CORPUS], out, embedder=embedder)
+
+
+def describe_defaults(index_dir: str | Path) -> dict:
+    """Embedder and default-index status for `geofm models` (loads nothing heavy)."""
+    from corpus.embed import embedded_minilm_dir
+    from tools.errors import ModelError
+
+    try:
+        emb = {"name": "all-MiniLM-L6-v2", "path": str(embedded_minilm_dir()),
+               "status": "installed"}
+    except ModelError as e:
+        emb = {"name": "all-MiniLM-L6-v2", "path": "", "status": str(e)}
+    m = Path(index_dir) / "manifest.json"
+    if m.exists():
+        man = json.loads(m.read_text())
+        idx = {"name": "default literature index", "path": str(index_dir),
+               "status": f"ready: {man.get('n_documents')} documents, "
+                         f"{man.get('n_chunks')} chunks"}
+    else:
+        idx = {"name": "default literature index", "path": str(index_dir),
+               "status": "not built yet (geofm models prepare)"}
+    return {"embedder": emb, "index": idx}

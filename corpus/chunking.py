@@ -1,0 +1,69 @@
+"""Structure-aware chunking: split at headings, pack paragraphs up to a size, overlap by
+one paragraph. Chunk ids derive from source, content and position: stable across rebuilds."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import asdict, dataclass
+
+from corpus.documents import Document
+
+__all__ = ["Chunk", "chunk_document", "CHUNKING"]
+
+CHUNKING = {"max_chars": 1200, "overlap_paragraphs": 1, "version": 1}
+_HEADING = re.compile(r"^(#{1,6}\s+.+|.+\n[=\-~^]{3,})\s*$", re.M)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    text: str
+    source: str
+    title: str
+    section: str
+    page: int | None
+    citation: str
+    authors: str = ""
+    year: int | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _sections(text: str) -> list[tuple[str, str]]:
+    """(heading, body) pairs; the text before the first heading has heading ''."""
+    out, heading, pos = [], "", 0
+    for m in _HEADING.finditer(text):
+        out.append((heading, text[pos:m.start()]))
+        heading = m.group(1).splitlines()[0].lstrip("#").strip()
+        pos = m.end()
+    out.append((heading, text[pos:]))
+    return [(h, b) for h, b in out if b.strip()]
+
+
+def chunk_document(doc: Document, max_chars: int = CHUNKING["max_chars"],
+                   overlap: int = CHUNKING["overlap_paragraphs"]) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    for page, text in doc.pages:
+        for heading, body in _sections(text):
+            paras = [re.sub(r"\s+", " ", p).strip() for p in re.split(r"\n\s*\n", body)]
+            paras = [p for p in paras if p]
+            group: list[str] = []
+            for para in paras:
+                if group and sum(len(g) for g in group) + len(para) > max_chars:
+                    chunks.append(_make(doc, page, heading, group, len(chunks)))
+                    group = group[-overlap:] if overlap else []
+                group.append(para)
+            if group:
+                chunks.append(_make(doc, page, heading, group, len(chunks)))
+    return chunks
+
+
+def _make(doc: Document, page: int | None, heading: str, paras: list[str], n: int) -> Chunk:
+    prefix = f"{doc.title} — {heading}: " if heading else f"{doc.title}: "
+    text = prefix + "\n".join(paras)
+    key = f"{doc.source}|{n}|{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+    return Chunk(id=hashlib.sha1(key.encode()).hexdigest()[:16], text=text, source=doc.source,
+                 title=doc.title, section=heading, page=page, citation=doc.citation,
+                 authors=doc.authors, year=doc.year)

@@ -1,0 +1,232 @@
+"""The literature index: FAISS (dense) fused with BM25 by reciprocal-rank fusion.
+
+On disk: ``index.faiss`` (faiss.write_index), ``chunks.jsonl``, ``manifest.json``
+(embedder, dim, chunking, corpus hash, counts). Never pickle; BM25 is rebuilt from the
+chunks at load. Writes are atomic: a crash mid-build leaves the previous index intact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from corpus.chunking import CHUNKING, Chunk, chunk_document
+from corpus.documents import Document, find_documents, read_document
+from tools.atomic import write_dir_atomically
+from tools.errors import BadInputError
+
+__all__ = ["Hit", "Index", "RRF_K", "FORMAT_VERSION"]
+
+RRF_K = 60  # the constant of Cormack et al. (2009)
+FORMAT_VERSION = 1
+HNSW_ABOVE = 50_000  # chunks; exact search is fast enough below this
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk_id: str
+    score: float
+    text: str
+    title: str
+    authors: str
+    year: int | None
+    source: str
+    page: int | None
+    citation: str
+
+    def to_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+def _tokens(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+class Index:
+    """Build with :meth:`build`, open with :meth:`load`, query with :meth:`search`."""
+
+    def __init__(self, chunks: list[Chunk], vectors: np.ndarray, embedder, manifest: dict):
+        self.chunks, self.vectors, self.embedder, self.manifest = chunks, vectors, embedder, manifest
+        self._faiss = None
+        self._bm25 = None
+
+    # ---- building ----------------------------------------------------------------------
+    @classmethod
+    def build(cls, sources: list, out_dir: str | Path | None = None, embedder=None,
+              progress: bool = True) -> Index:
+        """Index files/directories (or Documents); saved to ``out_dir`` when given."""
+        from corpus.embed import default_embedder
+
+        embedder = embedder or default_embedder()
+        docs = _documents(sources)
+        index = cls([], np.zeros((0, embedder.dim), np.float32), embedder,
+                    {"embedder": embedder.name, "dim": int(embedder.dim)})
+        index._add_documents(docs, progress)
+        if out_dir is not None:
+            index.save(out_dir)
+        return index
+
+    def add(self, sources: list, out_dir: str | Path | None = None, progress: bool = True
+            ) -> int:
+        """Add new or changed documents (by content hash); returns chunks embedded."""
+        known = {d["source"]: d["hash"] for d in self.manifest.get("documents", [])}
+        docs = [d for d in _documents(sources) if known.get(d.source) != d.content_hash]
+        changed = {d.source for d in docs}
+        keep = [i for i, c in enumerate(self.chunks) if c.source not in changed]
+        self.chunks = [self.chunks[i] for i in keep]
+        self.vectors = self.vectors[keep]
+        self.manifest["documents"] = [d for d in self.manifest.get("documents", [])
+                                      if d["source"] not in changed]
+        n = self._add_documents(docs, progress)
+        if out_dir is not None:
+            self.save(out_dir)
+        return n
+
+    def _add_documents(self, docs: list[Document], progress: bool) -> int:
+        new = [c for d in docs for c in chunk_document(d)]
+        t0 = time.perf_counter()
+        vecs = self.embedder.embed([c.text for c in new], progress=progress) if new else \
+            np.zeros((0, self.vectors.shape[1]), np.float32)
+        self.chunks += new
+        self.vectors = np.vstack([self.vectors, vecs]).astype(np.float32)
+        self.manifest.setdefault("documents", [])
+        self.manifest["documents"] += [{"source": d.source, "hash": d.content_hash}
+                                       for d in docs]
+        self.manifest.update(
+            format=FORMAT_VERSION, chunking=CHUNKING, n_chunks=len(self.chunks),
+            n_documents=len(self.manifest["documents"]),
+            corpus_hash=_corpus_hash(self.manifest["documents"]),
+            embed_seconds=round(time.perf_counter() - t0, 2))
+        self._faiss = self._bm25 = None
+        return len(new)
+
+    # ---- persistence -------------------------------------------------------------------
+    def save(self, out_dir: str | Path) -> None:
+        import faiss
+
+        def write(tmp: Path) -> None:
+            tmp.mkdir(parents=True)
+            faiss.write_index(self._dense(), str(tmp / "index.faiss"))
+            with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
+                for c in self.chunks:
+                    f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
+            (tmp / "manifest.json").write_text(json.dumps(self.manifest, indent=1))
+
+        write_dir_atomically(Path(out_dir), write)
+
+    @classmethod
+    def load(cls, path: str | Path, embedder=None) -> Index:
+        """Open a saved index; refuses one built with another embedder or format."""
+        import faiss
+
+        from corpus.embed import default_embedder
+
+        p = Path(path)
+        if not (p / "manifest.json").exists():
+            raise BadInputError(f"{p} is not a geofm index (no manifest.json); build one "
+                                "with `geofm index build SRC --out DIR`")
+        manifest = json.loads((p / "manifest.json").read_text())
+        embedder = embedder or default_embedder()
+        if manifest.get("format") != FORMAT_VERSION:
+            raise BadInputError(f"{p} has index format {manifest.get('format')}, this geofm "
+                                f"reads {FORMAT_VERSION}; rebuild it")
+        if manifest.get("embedder") != embedder.name or manifest.get("dim") != embedder.dim:
+            raise BadInputError(
+                f"{p} was built with embedder {manifest.get('embedder')} (dim "
+                f"{manifest.get('dim')}), not {embedder.name} (dim {embedder.dim}); rebuild "
+                "it with this embedder or load it with the one it was built with")
+        chunks = [Chunk(**json.loads(line)) for line in
+                  (p / "chunks.jsonl").read_text(encoding="utf-8").splitlines() if line]
+        dense = faiss.read_index(str(p / "index.faiss"))
+        if dense.ntotal != len(chunks):
+            raise BadInputError(f"{p} is inconsistent ({dense.ntotal} vectors, {len(chunks)} "
+                                "chunks); rebuild it")
+        vectors = dense.reconstruct_n(0, dense.ntotal) if dense.ntotal else \
+            np.zeros((0, manifest["dim"]), np.float32)
+        index = cls(chunks, np.asarray(vectors, np.float32), embedder, manifest)
+        index._faiss = dense
+        return index
+
+    # ---- search ------------------------------------------------------------------------
+    def _dense(self):
+        import faiss
+
+        if self._faiss is None:
+            d = self.vectors.shape[1]
+            if len(self.chunks) > HNSW_ABOVE:
+                idx = faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT)
+                idx.hnsw.efSearch = 128
+            else:
+                idx = faiss.IndexFlatIP(d)
+            if len(self.vectors):
+                idx.add(self.vectors)
+            self._faiss = idx
+        return self._faiss
+
+    def _bm25_index(self):
+        if self._bm25 is None:
+            import bm25s
+
+            retriever = bm25s.BM25()
+            retriever.index([_tokens(c.text) for c in self.chunks], show_progress=False)
+            self._bm25 = retriever
+        return self._bm25
+
+    def _ranked(self, query: str, mode: str, depth: int) -> list[tuple[int, float]]:
+        if mode == "dense":
+            q = self.embedder.embed([query])
+            scores, ids = self._dense().search(q, min(depth, len(self.chunks)))
+            return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        if mode == "bm25":
+            toks = _tokens(query)
+            if not toks:
+                return []
+            ids, scores = self._bm25_index().retrieve([toks], k=min(depth, len(self.chunks)),
+                                                      show_progress=False)
+            return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if s > 0]
+        raise BadInputError(f"unknown search mode {mode!r}; use hybrid, dense or bm25")
+
+    def search(self, query: str, k: int = 5, mode: str = "hybrid", rerank=None) -> list[Hit]:
+        """The ``k`` best chunks for ``query``. ``rerank(query, hits) -> hits`` is an
+        optional hook (e.g. a cross-encoder) applied to the fused candidates."""
+        if not self.chunks or not query.strip():
+            return []
+        depth = max(4 * k, 20)
+        if mode == "hybrid":
+            fused: dict[int, float] = {}
+            for m in ("dense", "bm25"):
+                for rank, (i, _) in enumerate(self._ranked(query, m, depth)):
+                    fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
+            ranked = sorted(fused.items(), key=lambda x: -x[1])
+        else:
+            ranked = self._ranked(query, mode, depth)
+        hits = [self._hit(i, s) for i, s in ranked[: depth if rerank else k]]
+        return rerank(query, hits)[:k] if rerank else hits
+
+    def _hit(self, i: int, score: float) -> Hit:
+        c = self.chunks[i]
+        return Hit(c.id, round(score, 6), c.text, c.title, c.authors, c.year, c.source, c.page,
+                   c.citation)
+
+
+def _documents(sources: list) -> list[Document]:
+    docs, seen = [], set()
+    paths = [s for s in sources if not isinstance(s, Document)]
+    for d in [s for s in sources if isinstance(s, Document)] + [
+            read_document(p) for p in find_documents(paths)]:
+        if d.content_hash in seen:  # the same text twice is indexed once
+            continue
+        seen.add(d.content_hash)
+        docs.append(d)
+    return docs
+
+
+def _corpus_hash(documents: list[dict]) -> str:
+    blob = json.dumps(sorted((d["source"], d["hash"]) for d in documents))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
