@@ -212,13 +212,8 @@ def _describe(path: str, info: dict) -> str:
 
 
 def _default_index():
-    """The default literature index (built on first use), or None where the corpus
-    package has no index yet."""
-    import corpus
+    """The default literature index, built under $GEOFM_HOME on first use."""
     from agent.config import geofm_home
+    from corpus import ensure_default_index
 
-    ensure = getattr(corpus, "ensure_default_index", None)
-    if ensure is None:
-        log.warning("no literature index available; answering without retrieval")
-        return None
-    return ensure(geofm_home() / "index" / "default")
+    return ensure_default_index(geofm_home() / "index" / "default")

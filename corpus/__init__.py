@@ -9,6 +9,7 @@ faiss, bm25s and sentence-transformers load on first use.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from corpus.chunking import Chunk, chunk_document
@@ -40,7 +41,9 @@ def ensure_default_index(out_dir: str | Path, embedder=None) -> Index:
             return Index.load(out, embedder)
         except Exception:  # a stale format or embedder: rebuild below
             pass
-    print(f"building the default literature index at {out} (once) ...", flush=True)
+    # stderr: stdout may be carrying JSON (geofm ask --json)
+    print(f"building the default literature index at {out} (once) ...", file=sys.stderr,
+          flush=True)
     return Index.build([DEFAULT_CORPUS], out, embedder=embedder)
 
 
