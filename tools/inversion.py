@@ -1,0 +1,267 @@
+"""Post-stack model-based acoustic impedance inversion with PyLops.
+
+PyLops models post-stack data as d = ½·W·D·m with m = ln(AI): D a time derivative,
+W the wavelet convolution (``pylops.avo.poststack.PoststackLinearModelling``).
+``PoststackInversion`` solves for m given a low-frequency background m0, trace by trace
+(damped explicit least squares) or for the whole line at once with a Laplacian
+regularisation (spatially coupled). Arrays are (n_traces, n_samples) here and are
+transposed to PyLops' (n_samples, n_traces).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from tools.errors import BadInputError
+from tools.filters import bandpass_traces
+from tools.metrics import correlation
+from tools.registry import WorkspaceId
+from tools.result import ToolResult
+from tools.section import amp_range, load_section, save_section, shape_str
+from tools.synthetic import PYLOPS_CITATION
+from tools.workspace import Workspace
+
+__all__ = ["modelling_operator", "invert_poststack", "background_from_log",
+           "background_from_model", "log_on_grid", "wavelet_scale_at_well", "wavelet_band_hz",
+           "invert_impedance"]
+
+
+def _pylops_wavelet(wavelet: np.ndarray) -> np.ndarray:
+    """The wavelet rescaled so that PyLops' operator gives physical reflectivity.
+
+    A step of Δ in ln(AI) reflects R = Δ/2 (small contrasts); PyLops' discrete
+    derivative convention has changed between versions, so the factor is measured on a
+    unit step rather than assumed.
+    """
+    from pylops.avo.poststack import PoststackLinearModelling
+
+    spike = np.zeros(3)
+    spike[1] = 1.0
+    step = np.r_[np.zeros(8), np.ones(8)]
+    area = float(np.sum(PoststackLinearModelling(spike, nt0=16) @ step))
+    return np.asarray(wavelet, float) * (0.5 / area)
+
+
+def modelling_operator(wavelet: np.ndarray, n_samples: int, n_traces: int | None = None,
+                       explicit: bool = False):
+    """PyLops post-stack operator: ln(AI) (n_samples[, n_traces]) -> data, same shape.
+
+    Scaled so that ``wavelet`` convolves physical reflectivity (R ≈ ½·Δln AI).
+    """
+    from pylops.avo.poststack import PoststackLinearModelling
+
+    return PoststackLinearModelling(_pylops_wavelet(wavelet), nt0=n_samples,
+                                    spatdims=n_traces, explicit=explicit)
+
+
+def invert_poststack(data: np.ndarray, wavelet: np.ndarray, log_ai0: np.ndarray,
+                     mode: Literal["trace", "spatial"] = "spatial", damping: float = 1e-3,
+                     eps_r: float = 0.1, n_iter: int = 80) -> np.ndarray:
+    """Impedance from post-stack data, (n_traces, n_samples) -> AI of the same shape.
+
+    Args:
+        data: (n_traces, n_samples) seismic, scaled so that data ≈ ½·W·D·ln(AI).
+        wavelet: (n_wavelet,) centred wavelet, odd length.
+        log_ai0: (n_traces, n_samples) background ln(AI).
+        mode: "trace" = independent damped least squares per trace; "spatial" = one
+            Laplacian-regularised least-squares problem for the line, started from the
+            trace-by-trace solution.
+        damping: epsI of the trace-by-trace normal equations, relative to their diagonal.
+        eps_r: weight of the Laplacian regulariser (spatial mode).
+        n_iter: LSQR iterations (spatial mode).
+    """
+    from pylops.avo.poststack import PoststackInversion
+
+    if data.shape != log_ai0.shape:
+        raise BadInputError(f"data {data.shape} and background {log_ai0.shape} differ")
+    d, m0 = data.T.copy(), log_ai0.T.copy()  # PyLops wants time first: (nt, nx)
+    op = modelling_operator(wavelet, d.shape[0], explicit=True)
+    wavelet = _pylops_wavelet(wavelet)  # what PoststackInversion must be given
+    eps_i = damping * float(np.mean(np.diag(op.A.T @ op.A)))
+    m_tr = PoststackInversion(d, wavelet, m0=m0, explicit=True,
+                              simultaneous=False, epsI=eps_i)[0]
+    if mode == "spatial" and d.shape[1] > 1:
+        # scale eps_r by the data so the same value works for any amplitude units
+        scale = float(np.sqrt(np.mean(d ** 2))) or 1.0
+        m = PoststackInversion(d, wavelet, m0=m_tr, explicit=False,
+                               epsR=eps_r * scale, **{"iter_lim": n_iter, "show": False})[0]
+    else:
+        m = m_tr
+    return np.exp(m.T)
+
+
+def log_on_grid(log_values: np.ndarray, log_t0_ms: float, dt_ms: float, n_samples: int,
+                t0_ms: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Put a time log on the seismic grid; (values, inside) both (n_samples,).
+
+    Outside the log, values hold the nearest end value and ``inside`` is False.
+    """
+    t = t0_ms + np.arange(n_samples) * dt_ms
+    t_log = log_t0_ms + np.arange(len(log_values)) * dt_ms
+    inside = (t >= t_log[0]) & (t <= t_log[-1])
+    return np.interp(t, t_log, log_values), inside
+
+
+def background_from_log(log_ai: np.ndarray, n_traces: int, dt_ms: float,
+                        cutoff_hz: float = 4.0) -> np.ndarray:
+    """Laterally constant ln(AI) background, (n_traces, n_samples), from a gridded AI log."""
+    smooth = bandpass_traces(np.log(log_ai), dt_ms, 0.0, cutoff_hz, order=2)
+    return np.repeat(smooth[None, :], n_traces, axis=0)
+
+
+def background_from_model(impedance: np.ndarray, dt_ms: float, cutoff_hz: float = 4.0
+                          ) -> np.ndarray:
+    """ln(AI) background from an impedance model, low-passed along time, same shape."""
+    if np.any(impedance <= 0):
+        raise BadInputError("the impedance model must be positive everywhere")
+    return bandpass_traces(np.log(impedance), dt_ms, 0.0, cutoff_hz, order=2)
+
+
+def wavelet_scale_at_well(trace: np.ndarray, log_ai: np.ndarray, inside: np.ndarray,
+                          wavelet: np.ndarray, min_tie: float = 0.3) -> tuple[float, float]:
+    """Scale s of the wavelet so that s·W·R(AI_log) fits the trace inside the log.
+
+    Returns (scale, tie correlation). With a tie correlation below ``min_tie`` the
+    least-squares scale (and its sign) is not trustworthy, so the RMS ratio is used.
+    """
+    op = modelling_operator(wavelet, len(trace))
+    synth = op @ np.log(log_ai)
+    # avoid the log ends, where the nearest-value extension makes artificial steps
+    core = inside & np.roll(inside, len(wavelet)) & np.roll(inside, -len(wavelet))
+    if core.sum() < 10:
+        raise BadInputError("the well log overlaps the seismic by fewer than 10 samples")
+    tie = correlation(synth[core], trace[core])
+    den = float(np.dot(synth[core], synth[core]))
+    if den == 0:
+        return 1.0, 0.0
+    if tie >= min_tie:
+        return float(np.dot(trace[core], synth[core]) / den), tie
+    return float(np.sqrt(np.sum(trace[core] ** 2) / den)), tie
+
+
+def wavelet_band_hz(wavelet: np.ndarray, dt_ms: float, level: float = 0.1) -> float:
+    """Highest frequency where the wavelet's amplitude spectrum exceeds ``level``·peak, Hz."""
+    n = 1024
+    amp = np.abs(np.fft.rfft(wavelet, n))
+    f = np.fft.rfftfreq(n, dt_ms / 1000.0)
+    return float(f[np.flatnonzero(amp >= level * amp.max())[-1]])
+
+
+def _position(meta: dict, n_traces: int, well_position: int) -> int:
+    xls = meta.get("crosslines")
+    if xls is not None and len(xls) == n_traces:
+        if well_position not in xls:
+            raise BadInputError(f"crossline {well_position} is not on this line "
+                                f"({xls[0]}-{xls[-1]})")
+        return xls.index(well_position)
+    if not 0 <= well_position < n_traces:
+        raise BadInputError(f"well_position {well_position} is outside traces 0-{n_traces - 1}")
+    return well_position
+
+
+def invert_impedance(workspace: Workspace, data: WorkspaceId,
+                     wavelet: WorkspaceId | None = None, well_log: WorkspaceId | None = None,
+                     well_position: int | None = None,
+                     background_model: WorkspaceId | None = None,
+                     background_hz: float = 4.0,
+                     regularization: Literal["trace", "spatial"] = "spatial",
+                     damping: float = 0.01, eps_r: float = 0.1,
+                     figure: bool = True) -> ToolResult:
+    """Acoustic impedance from a post-stack 2D section by model-based inversion (PyLops).
+
+    The low-frequency background comes from a well log in time (laterally constant) or
+    from an impedance model; with a well, the wavelet is scaled to the data at the well
+    and the inverted trace there is compared with the band-limited log.
+
+    Args:
+        data: workspace id of the post-stack section (traces x samples, time last).
+        wavelet: workspace id of the wavelet (same sample interval); default: a statistical
+            zero-phase wavelet estimated from the data.
+        well_log: workspace id of an impedance log in time ((m/s)*(kg/m3), from
+            read_well_log with a checkshot).
+        well_position: crossline number of the well on this line (or trace index when
+            the section has no crossline numbers).
+        background_model: workspace id of an impedance model of the data's shape, used
+            for the background instead of a well log.
+        background_hz: high cut of the low-frequency background, in Hz.
+        regularization: "trace" inverts traces independently; "spatial" adds a
+            Laplacian regulariser coupling neighbouring traces.
+        damping: trace-by-trace damping relative to the operator's diagonal
+            (dimensionless); raise it (0.05-0.3) for noisy data.
+        eps_r: weight of the spatial regulariser (dimensionless, relative to data RMS).
+        figure: also save a PNG of the impedance section (with the well, if given).
+    """
+    from tools.spectrum import statistical_wavelet
+
+    sec = load_section(workspace, data, ndim=(2,))
+    nx, nt = sec.data.shape
+    if wavelet is None:
+        wav = statistical_wavelet(sec.data, sec.dt_ms, 128.0)
+    else:
+        wsec = load_section(workspace, wavelet, ndim=(1,))
+        if abs(wsec.dt_ms - sec.dt_ms) > 1e-6 or len(wsec.data) % 2 == 0:
+            raise BadInputError(f"wavelet {wavelet} must be odd-length at {sec.dt_ms} ms")
+        wav = wsec.data
+    log_grid = inside = None
+    if well_log is not None:
+        lsec = load_section(workspace, well_log, ndim=(1,))
+        if abs(lsec.dt_ms - sec.dt_ms) > 1e-6 or np.any(lsec.data <= 0):
+            raise BadInputError(f"{well_log} must be a positive impedance log sampled at "
+                                f"{sec.dt_ms} ms (read_well_log with dt_ms={sec.dt_ms})")
+        log_grid, inside = log_on_grid(lsec.data, float(lsec.meta.get("t0_ms", 0.0)),
+                                       sec.dt_ms, nt, float(sec.meta.get("t0_ms", 0.0)))
+        if inside.sum() < 10:
+            raise BadInputError(f"{well_log} overlaps {data} by fewer than 10 samples")
+    if background_model is not None:
+        bsec = load_section(workspace, background_model, ndim=(2,))
+        if bsec.data.shape != sec.data.shape:
+            raise BadInputError(f"{background_model} is {bsec.data.shape}, {data} "
+                                f"{sec.data.shape}; they must match")
+        m0 = background_from_model(bsec.data, sec.dt_ms, background_hz)
+    elif log_grid is not None:
+        m0 = background_from_log(log_grid, nx, sec.dt_ms, background_hz)
+    else:
+        raise BadInputError("a low-frequency background is needed: pass well_log (an "
+                            "impedance log in time) or background_model (an impedance array)")
+    d = sec.data
+    metrics: dict[str, float] = {}
+    ix = None
+    if log_grid is not None and well_position is not None:
+        ix = _position(sec.meta, nx, well_position)
+        scale, tie = wavelet_scale_at_well(d[ix], log_grid, inside, wav)
+        wav = wav * scale
+        metrics.update(wavelet_scale=scale, well_tie_correlation=tie)
+    if damping < 0 or eps_r < 0:
+        raise BadInputError("damping and eps_r must be >= 0")
+    ai = invert_poststack(d, wav, m0, regularization, damping=damping, eps_r=eps_r)
+    synth = (modelling_operator(wav, nt, nx) @ np.log(ai).T).T
+    metrics["data_fit_correlation"] = correlation(synth, d)
+    text = ""
+    if ix is not None:
+        f_hi = min(wavelet_band_hz(wav, sec.dt_ms), 0.45 * 500 / sec.dt_ms)
+        band_log = np.exp(bandpass_traces(np.log(log_grid), sec.dt_ms, 0.0, f_hi))
+        metrics["well_correlation"] = correlation(ai[ix][inside], band_log[inside])
+        metrics["well_relative_correlation"] = correlation(
+            np.log(ai[ix][inside]) - m0[ix][inside], np.log(band_log[inside]) - m0[ix][inside])
+        metrics["well_band_hz"] = f_hi
+        tie_note = "" if tie >= 0.3 else " (poor tie: wavelet scaled by RMS, not fitted)"
+        text = (f"; well tie correlation {tie:.2f}{tie_note}; at the well (trace {ix}) "
+                f"correlation with the 0-{f_hi:.0f} Hz AI log "
+                f"{metrics['well_correlation']:.2f} (relative, background removed: "
+                f"{metrics['well_relative_correlation']:.2f})")
+    art = save_section(workspace, ai, f"acoustic impedance from {data}", like=sec,
+                       units="(m/s)*(kg/m3)", regularization=regularization)
+    arts = [art]
+    summary = (f"impedance {art.id}: {shape_str(ai)}, {amp_range(ai)} (m/s)*(kg/m3), "
+               f"{regularization} inversion, data fit correlation "
+               f"{metrics['data_fit_correlation']:.2f}{text}")
+    if figure:
+        from tools.plotting import impedance_figure
+
+        well = None if ix is None else (ix, log_grid, inside)
+        fig = impedance_figure(workspace, sec, ai, well, title=f"impedance from {data}")
+        arts.append(fig)
+        summary += f"; figure {fig.id}"
+    return ToolResult(summary, tuple(arts), metrics, (PYLOPS_CITATION,))

@@ -1,0 +1,108 @@
+"""Non-SEG-Y inputs: ASCII trace exports (one trace per row) and bare ``.npy`` arrays.
+
+The ASCII export format (OpendTect "simple file" style, e.g. F3 inline 362): one row per
+trace, whitespace-separated, ``inline crossline`` followed by the trace's samples from
+t0. Loaded sections are (n_traces, n_samples), time last.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+import numpy as np
+
+from tools.errors import BadInputError
+from tools.registry import WorkspaceId
+from tools.result import ToolResult
+from tools.section import amp_range, shape_str
+from tools.workspace import Workspace
+
+__all__ = ["read_trace_ascii", "read_ascii_section", "import_array"]
+
+
+def read_trace_ascii(path: str | os.PathLike, n_header_columns: int = 2
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Read an ASCII trace export.
+
+    Args:
+        path: text file, one trace per row.
+        n_header_columns: leading columns that are trace numbers (inline, crossline).
+
+    Returns:
+        (data, numbers): data (n_traces, n_samples) float; numbers (n_traces,
+        n_header_columns) int.
+    """
+    try:
+        table = np.loadtxt(path, ndmin=2)
+    except ValueError as e:
+        raise BadInputError(f"{os.path.basename(path)} is not a numeric ASCII trace table "
+                            f"({e}); expected rows of 'inline crossline samples...'") from None
+    if table.shape[1] <= n_header_columns + 8:
+        raise BadInputError(f"{os.path.basename(path)} has {table.shape[1]} columns; expected "
+                            f"{n_header_columns} trace-number columns then the samples")
+    numbers = table[:, :n_header_columns]
+    if not np.allclose(numbers, np.round(numbers)):
+        raise BadInputError("the first columns are not integer trace numbers; set "
+                            "n_header_columns to how many leading columns are numbers")
+    return table[:, n_header_columns:], numbers.astype(int)
+
+
+def read_ascii_section(workspace: Workspace, file: WorkspaceId, dt_ms: float = 4.0,
+                       t0_ms: float = 0.0, n_header_columns: Literal[0, 1, 2] = 2
+                       ) -> ToolResult:
+    """Load an ASCII trace export (rows: inline, crossline, then samples) as a 2D section.
+
+    Args:
+        file: workspace id of the attached text file (.ascii or .txt).
+        dt_ms: sample interval in milliseconds (ASCII exports do not store it).
+        t0_ms: time of the first sample in milliseconds.
+        n_header_columns: number of leading columns holding trace numbers (inline,
+            crossline).
+    """
+    if dt_ms <= 0:
+        raise BadInputError(f"dt_ms must be > 0, got {dt_ms}")
+    if workspace.meta(file)["kind"] not in ("file", "text"):
+        raise BadInputError(f"{file} is a {workspace.meta(file)['kind']}, not a text file")
+    if n_header_columns:
+        data, numbers = read_trace_ascii(workspace.path(file), n_header_columns)
+    else:
+        data, numbers = np.loadtxt(workspace.path(file), ndmin=2), np.zeros((0, 0), int)
+    meta = {"dt_ms": dt_ms, "t0_ms": t0_ms, "axes": ["trace", "twt_ms"], "source": file}
+    if n_header_columns == 2:
+        inlines, crosslines = numbers[:, 0], numbers[:, 1]
+        if len(np.unique(inlines)) == 1:
+            meta.update(axes=["crossline", "twt_ms"], inline=int(inlines[0]),
+                        crosslines=crosslines.tolist())
+        else:
+            meta.update(inlines=inlines.tolist(), crosslines=crosslines.tolist())
+    art = workspace.save_array(data.astype(np.float32), f"ASCII section from {file}", meta)
+    where = (f"inline {meta['inline']}, crosslines {meta['crosslines'][0]}-"
+             f"{meta['crosslines'][-1]}, " if "inline" in meta else "")
+    return ToolResult(f"read {file} -> {art.id}: {shape_str(data)} traces x samples, {where}"
+                      f"{dt_ms:g} ms, amplitudes {amp_range(data)}", (art,),
+                      {"n_traces": float(data.shape[0])})
+
+
+def import_array(workspace: Workspace, file: WorkspaceId, dt_ms: float = 4.0,
+                 layout: Literal["traces_by_samples", "samples_by_traces"] = "traces_by_samples"
+                 ) -> ToolResult:
+    """Register an attached .npy array as a seismic section with its sample interval.
+
+    Args:
+        file: workspace id of the attached .npy file (2D or 3D, numeric).
+        dt_ms: sample interval in milliseconds.
+        layout: axis order of a 2D file; "samples_by_traces" is transposed to put time last.
+    """
+    arr = workspace.load_array(file)
+    if arr.ndim not in (1, 2, 3) or not np.issubdtype(arr.dtype, np.number):
+        raise BadInputError(f"{file} is a {arr.ndim}D {arr.dtype} array; need a 1-3D numeric one")
+    if dt_ms <= 0:
+        raise BadInputError(f"dt_ms must be > 0, got {dt_ms}")
+    if layout == "samples_by_traces" and arr.ndim == 2:
+        arr = arr.T
+    axes = {1: ["twt_ms"], 2: ["trace", "twt_ms"], 3: ["inline", "crossline", "twt_ms"]}
+    art = workspace.save_array(arr, f"section from {file}",
+                               {"dt_ms": dt_ms, "t0_ms": 0.0, "axes": axes[arr.ndim]})
+    return ToolResult(f"imported {file} -> {art.id}: {shape_str(arr)} ({' x '.join(axes[arr.ndim])}) "
+                      f"at {dt_ms:g} ms", (art,))
