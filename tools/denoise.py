@@ -114,14 +114,8 @@ def fx_deconvolution(data: np.ndarray, dt_ms: float, fmin_hz: float = 1.0,
         win_traces: spatial window, traces.
         win_ms: time window, ms.
     """
-    def one(patch: np.ndarray) -> np.ndarray:
-        nt = patch.shape[1]
-        spec = np.fft.rfft(patch, axis=1).T  # (nf, nx)
-        band = _band(nt, dt_ms, fmin_hz, fmax_hz)
-        spec[band] = _fx_predict(spec[band], filter_length, damping)
-        return np.fft.irfft(spec.T, n=nt, axis=1)
-
-    return windowed(one, data, win_traces, int(round(win_ms / dt_ms)))
+    return _fx_windowed(data, dt_ms, fmin_hz, fmax_hz, win_traces, win_ms,
+                        lambda band: _fx_predict(band, filter_length, damping))
 
 
 def _cadzow(spec: np.ndarray, rank: int) -> np.ndarray:
@@ -155,12 +149,20 @@ def fx_rank_reduction(data: np.ndarray, dt_ms: float, rank: int = 2, fmin_hz: fl
         win_traces: spatial window, traces.
         win_ms: time window, ms.
     """
+    # a Hankel matrix of fewer than 4 traces has nothing to reduce: leave such windows
+    return _fx_windowed(data, dt_ms, fmin_hz, fmax_hz, win_traces, win_ms,
+                        lambda band: _cadzow(band, rank) if band.shape[1] >= 4 else band)
+
+
+def _fx_windowed(data: np.ndarray, dt_ms: float, fmin_hz: float, fmax_hz: float | None,
+                 win_traces: int, win_ms: float, filter_band) -> np.ndarray:
+    """Apply ``filter_band`` to the (nf, nx) f-x spectrum inside [fmin_hz, fmax_hz] of each
+    overlapping window; frequencies outside the band pass unchanged."""
     def one(patch: np.ndarray) -> np.ndarray:
         nt = patch.shape[1]
         spec = np.fft.rfft(patch, axis=1).T  # (nf, nx)
         band = _band(nt, dt_ms, fmin_hz, fmax_hz)
-        if patch.shape[0] >= 4:
-            spec[band] = _cadzow(spec[band], rank)
+        spec[band] = filter_band(spec[band])
         return np.fft.irfft(spec.T, n=nt, axis=1)
 
     return windowed(one, data, win_traces, int(round(win_ms / dt_ms)))
