@@ -164,9 +164,12 @@ class LocalChatModel(BaseChatModel):
 def routing_messages(messages: list[BaseMessage], tools: list[dict[str, Any]]
                      ) -> list[BaseMessage]:
     """What the model reads on a routing turn: the tool list appended to the system
-    message. Fine-tuning data is built with this same function."""
+    message, and no retrieved passages (they serve the answer, not the choice of tool,
+    and would triple the prompt). Fine-tuning data is built with this same function."""
     from agent.constrained import tools_prompt
+    from agent.loop import PASSAGES_TAG
 
+    messages = [m for m in messages if not m.additional_kwargs.get(PASSAGES_TAG)]
     suffix = tools_prompt(tools)
     if messages and isinstance(messages[0], SystemMessage):
         return [SystemMessage(f"{messages[0].content}\n\n{suffix}"), *messages[1:]]

@@ -45,15 +45,18 @@ def call_schema(tools: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def tools_prompt(tools: list[dict[str, Any]]) -> str:
-    """The tool list as the model reads it: one line per tool, arguments with their help."""
+    """The tool list as the local model reads it: one short line per tool, name and
+    required arguments only. The grammar already admits exactly the schema's arguments,
+    and the fine-tuned adapter knows the tools; a short list keeps the routing prompt
+    (and so its latency and the training cost) small. ``ChatOpenAI`` and other
+    API models get the full JSON schemas through ``bind_tools`` instead."""
     from agent import prompts
 
     lines = []
     for t in tools:
-        props = (t.get("parameters") or {}).get("properties", {})
-        required = set((t.get("parameters") or {}).get("required", []))
-        args = ", ".join(f"{k}{'' if k in required else '?'}" for k in props)
-        lines.append(f"- {t['name']}({args}): {t['description'].splitlines()[0]}")
+        params = t.get("parameters") or {}
+        required = [k for k in params.get("properties", {}) if k in params.get("required", [])]
+        lines.append(f"- {t['name']}({', '.join(required)})")
     return prompts.render("tools", tools="\n".join(lines), answer=ANSWER)
 
 

@@ -24,7 +24,11 @@ from tools import REGISTRY, Registry, Workspace
 from tools.errors import BadInputError
 from tools.result import Artifact, ToolResult
 
-__all__ = ["GeoAgent", "cite", "user_prompt"]
+__all__ = ["GeoAgent", "cite", "user_prompt", "first_messages", "PASSAGES_TAG"]
+
+# Marks the message that carries retrieved passages: answering turns read it, routing
+# turns of the local model leave it out (the decision needs the request, not the text).
+PASSAGES_TAG = "geofm_passages"
 
 log = logging.getLogger(__name__)
 
@@ -134,10 +138,7 @@ class GeoAgent:
             passages = tuple(_passage(i + 1, h) for i, h in enumerate(hits))
             yield Retrieved(question, passages, time.perf_counter() - t0)
 
-        messages: list[BaseMessage] = [
-            SystemMessage(prompts.load("system").strip()),
-            HumanMessage(user_prompt(question, passages, attached)),
-        ]
+        messages = first_messages(question, passages, attached)
         tooled = self._bind_tools()
         for n_calls in range(self.config.max_steps + 1):
             model = tooled if (tooled is not None and n_calls < self.config.max_steps) \
@@ -166,7 +167,7 @@ class GeoAgent:
                 t1 = time.perf_counter()
                 result = self.registry.call(name, args, self.workspace)
                 yield ToolOutput(name, result, time.perf_counter() - t1, call_id)
-                messages.append(ToolMessage(content=_observation(result), tool_call_id=call_id,
+                messages.append(ToolMessage(content=observation(result), tool_call_id=call_id,
                                             name=name))
 
     def _bind_tools(self):
@@ -185,20 +186,38 @@ def _passage(n: int, hit: Any) -> Passage:
                    score=float(getattr(hit, "score", 0.0)))
 
 
+def first_messages(question: str, passages: tuple[Passage, ...], files: list[Artifact]
+                   ) -> list[BaseMessage]:
+    """The conversation's start: system prompt, the passages (tagged), then the request."""
+    messages: list[BaseMessage] = [SystemMessage(prompts.load("system").strip())]
+    if passages:
+        messages.append(HumanMessage(passages_prompt(passages),
+                                     additional_kwargs={PASSAGES_TAG: True}))
+    messages.append(HumanMessage(user_prompt(question, (), files)))
+    return messages
+
+
+def passages_prompt(passages: tuple[Passage, ...]) -> str:
+    return prompts.render("passages", passages="\n".join(
+        f"[{p.n}] {p.title}: {p.text}" for p in passages)).strip()
+
+
 def user_prompt(question: str, passages: tuple[Passage, ...], files: list[Artifact]) -> str:
     file_block = prompts.render("files", files="\n".join(
         f"{a.id}: {a.description}" for a in files)) if files else ""
-    passage_block = prompts.render("passages", passages="\n".join(
-        f"[{p.n}] {p.title}: {p.text}" for p in passages)) if passages else ""
+    passage_block = passages_prompt(passages) + "\n" if passages else ""
     return prompts.render("question", question=question.strip(), files=file_block,
                           passages=passage_block).strip()
 
 
-def _observation(result: ToolResult) -> str:
-    """What the model sees of a tool result: summary, metrics, artifact ids; no arrays."""
+def observation(result: ToolResult) -> str:
+    """What the model sees of a tool result: summary, metrics (4 significant digits),
+    artifact ids; no arrays."""
     parts = [result.summary]
     if result.metrics:
-        parts.append("metrics: " + json.dumps(result.metrics, separators=(",", ":")))
+        parts.append("metrics: " + json.dumps({k: float(f"{v:.4g}") if isinstance(v, float)
+                                               else v for k, v in result.metrics.items()},
+                                              separators=(",", ":")))
     if result.artifacts:
         parts.append("artifacts: " + ", ".join(f"{a.id} ({a.kind})" for a in result.artifacts))
     return "\n".join(parts)

@@ -52,14 +52,10 @@ def _passages(index, question: str, k: int):
 
 
 def _messages(case: Case, index, k: int):
-    from langchain_core.messages import HumanMessage, SystemMessage
-
-    from agent import prompts
-    from agent.loop import user_prompt
+    from agent.loop import first_messages
 
     question = choice_prompt(case) if case.is_choice else case.question
-    return [SystemMessage(prompts.load("system").strip()),
-            HumanMessage(user_prompt(question, _passages(index, case.question, k), []))]
+    return first_messages(question, _passages(index, case.question, k), [])
 
 
 def _loglik(case: Case, chat_model, index, k: int) -> CaseResult:

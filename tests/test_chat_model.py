@@ -87,3 +87,19 @@ def test_constrained_routing_always_gives_a_valid_call(tiny_llama, tiny_tokenize
         assert routed.startswith('{"name":"')  # compact: no whitespace tokens
         routes.add(call["name"])
     assert routes  # at least one run reached a decision
+
+
+def test_routing_turns_leave_out_passages_but_answers_keep_them():
+    from agent.chat_model import routing_messages
+    from agent.loop import first_messages
+    from agent.steps import Passage
+
+    p = Passage(n=1, text="NMO flattens reflections.", title="NMO", citation="c", source="s")
+    msgs = first_messages("what is NMO?", (p,), [])
+    tools = [{"name": "bandpass", "description": "Bandpass.",
+              "parameters": {"properties": {"data": {}, "low_hz": {}}, "required": ["data"]}}]
+    routed = to_chat_dicts(routing_messages(msgs, tools))
+    assert "NMO flattens" not in str(routed) and "- bandpass(data)" in routed[0]["content"]
+    answered = to_chat_dicts(msgs)
+    assert len(answered) == 2 and "[1] NMO: NMO flattens" in answered[1]["content"]
+    assert answered[1]["content"].endswith("Question: what is NMO?")
