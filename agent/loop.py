@@ -76,12 +76,12 @@ class GeoAgent:
     def from_defaults(cls, model: ModelConfig | None = None, config: AgentConfig | None = None,
                       index: Any = "default") -> "GeoAgent":
         """The embedded model (or ``model``), the default literature index, all tools."""
-        from agent.chat_model import LocalChatModel
+        from agent.chat_model import make_chat_model
 
         config = config or AgentConfig()
         if index == "default":
             index = _default_index() if config.retrieval else None
-        return cls(LocalChatModel.from_config(model), index=index, config=config)
+        return cls(make_chat_model(model), index=index, config=config)
 
     # ---- files -----------------------------------------------------------------------
     @staticmethod

@@ -128,13 +128,42 @@ def load_causal_lm(config: ModelConfig):
     except (OSError, ValueError) as e:
         raise ModelError(f"could not load the model at {path}: {e}. Delete that directory "
                          "to prepare it again, or name another model.") from e
-    if config.adapter:
-        model = _apply_adapter(model, config.adapter)
+    adapter = resolve_adapter(config)
+    if adapter:
+        model = apply_adapter(model, adapter)
     model.eval()
     return model, tokenizer
 
 
-def _apply_adapter(model, adapter: str):
+def shipped_adapter() -> Path:
+    """Where geofm's own LoRA adapter lives (finetune/adapter, trained by
+    ``python -m finetune.lora --config finetune/configs/default.json``)."""
+    import finetune
+
+    return Path(finetune.__file__).parent / "adapter"
+
+
+def resolve_adapter(config: ModelConfig) -> str | None:
+    """The adapter directory ``config`` asks for, or None.
+
+    ``"default"`` means the shipped adapter, and only on the embedded model it was
+    trained on (an adapter does not transfer to another base model).
+    """
+    a = config.adapter
+    if a in (None, "", "none"):
+        return None
+    if a == "default":
+        p = shipped_adapter()
+        if config.model != "embedded":
+            return None
+        if not (p / "adapter_config.json").exists():
+            log.warning("no shipped adapter at %s; using the base model", p)
+            return None
+        return str(p)
+    return a
+
+
+def apply_adapter(model, adapter: str):
     from peft import PeftModel
 
     p = Path(adapter).expanduser()

@@ -1,6 +1,7 @@
 """Literature corpus: ingest, chunking, embeddings, FAISS + BM25 index, default corpus.
 
-Catalog: ``Index`` (build/load/add/search), ``Hit``, ``read_document``, ``chunk_document``,
+Catalog: ``Index`` (build/load/add/search), ``Hit``, ``read_document`` / ``read_documents``
+(one Document per BibTeX or arXiv-metadata entry), ``parse_bibtex``, ``chunk_document``,
 ``SentenceEmbedder`` / ``HashEmbedder``, ``ensure_default_index`` (the shipped corpus in
 ``corpus/default``, indexed once under ``$GEOFM_HOME``), ``describe_defaults``.
 faiss, bm25s and sentence-transformers load on first use.
@@ -12,13 +13,14 @@ import json
 import sys
 from pathlib import Path
 
+from corpus.bibtex import parse_bibtex
 from corpus.chunking import Chunk, chunk_document
-from corpus.documents import Document, find_documents, read_document
+from corpus.documents import Document, find_documents, read_document, read_documents
 from corpus.embed import HashEmbedder, SentenceEmbedder
 from corpus.index import Hit, Index
 
-__all__ = ["Index", "Hit", "Document", "Chunk", "read_document", "chunk_document",
-           "SentenceEmbedder", "HashEmbedder", "DEFAULT_CORPUS", "ensure_default_index",
+__all__ = ["Index", "Hit", "Document", "Chunk", "read_document", "read_documents",
+           "parse_bibtex", "chunk_document", "SentenceEmbedder", "HashEmbedder", "DEFAULT_CORPUS", "ensure_default_index",
            "describe_defaults"]
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent / "default"
@@ -27,7 +29,7 @@ DEFAULT_CORPUS = Path(__file__).resolve().parent / "default"
 def _default_hash() -> str:
     from corpus.index import _corpus_hash
 
-    docs = [read_document(p) for p in find_documents([DEFAULT_CORPUS])]
+    docs = [d for p in find_documents([DEFAULT_CORPUS]) for d in read_documents(p)]
     return _corpus_hash([{"source": d.source, "hash": d.content_hash} for d in docs])
 
 

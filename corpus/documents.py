@@ -1,19 +1,25 @@
 """Reading documents: Markdown (with YAML front matter), reStructuredText, LaTeX, plain
-text, HTML and PDF (page numbers kept) into ``Document`` records with metadata."""
+text, HTML and PDF (page numbers kept) into ``Document`` records with metadata; and
+bibliographies — BibTeX (.bib) and arXiv-style metadata (.json, .jsonl) — where each entry
+becomes one Document (title + abstract) whose source is ``FILE#KEY``."""
 
 from __future__ import annotations
 
 import hashlib
 import html
+import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tools.errors import BadInputError
 
-__all__ = ["Document", "read_document", "find_documents", "SUFFIXES"]
+__all__ = ["Document", "read_document", "read_documents", "find_documents", "SUFFIXES",
+           "RECORD_SUFFIXES"]
 
-SUFFIXES = {".md", ".markdown", ".rst", ".tex", ".txt", ".html", ".htm", ".pdf"}
+RECORD_SUFFIXES = {".bib", ".json", ".jsonl"}  # one Document per entry
+SUFFIXES = {".md", ".markdown", ".rst", ".tex", ".txt", ".html", ".htm", ".pdf"} | \
+    RECORD_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,8 @@ class Document:
             head += f" ({self.year})"
         if self.venue:
             head += f", {self.venue}"
+        if self.url and self.extra.get("key"):  # bibliography entries: DOI or link
+            head += f". {self.url}"
         if self.references:
             head += ". Draws on: " + "; ".join(self.references)
         return head
@@ -97,13 +105,49 @@ def _clean_tex(text: str) -> str:
     return re.sub(r"\\(cite|ref|label)\{[^}]*\}", "", text)
 
 
+def read_documents(path: str | Path) -> list[Document]:
+    """The Documents of one file: one per entry of a bibliography, else one."""
+    p = Path(path)
+    if p.suffix.lower() not in RECORD_SUFFIXES:
+        return [read_document(p)]
+    try:
+        raw = p.read_bytes()
+    except OSError as e:
+        raise BadInputError(f"cannot read {p}: {e}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:  # older .bib files are often Latin-1
+        text = raw.decode("latin-1")
+    if p.suffix.lower() == ".bib":
+        from corpus.bibtex import parse_bibtex
+
+        return [_bib_document(p, e) for e in parse_bibtex(text, str(p))]
+    docs, seen = [], set()
+    for r, line in _json_records(p, text):
+        d = _record_document(p, r, line)
+        n = 1
+        while d.source in seen:  # the same id twice: keep both, apart
+            n += 1
+            d = replace(d, source=f"{p}#{d.extra['key']}-{n}")
+        seen.add(d.source)
+        docs.append(d)
+    return docs
+
+
 def read_document(path: str | Path) -> Document:
-    """Read one file into a Document; BadInputError for unknown or unreadable files."""
+    """Read one file into a Document; BadInputError for unknown or unreadable files
+    (and for a bibliography of more than one entry: use :func:`read_documents`)."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in SUFFIXES:
         raise BadInputError(f"cannot ingest {p.name}: supported types are "
                             f"{' '.join(sorted(SUFFIXES))}")
+    if suffix in RECORD_SUFFIXES:
+        docs = read_documents(p)
+        if len(docs) != 1:
+            raise BadInputError(f"{p.name} holds {len(docs)} entries, not one; read it with "
+                                "corpus.read_documents")
+        return docs[0]
     if suffix == ".pdf":
         return _read_pdf(p)
     try:
@@ -177,3 +221,129 @@ def find_documents(sources: list[str | Path]) -> list[Path]:
         else:
             found.append(p)
     return found
+
+
+# ---- bibliographies ---------------------------------------------------------------------
+def _entry_text(title: str, abstract: str, keywords: str = "", note: str = "") -> str:
+    parts = [title.rstrip(".") + "."] + [re.sub(r"\s+", " ", abstract).strip()]
+    if keywords:
+        parts.append(f"Keywords: {keywords}.")
+    if note:
+        parts.append(f"Note: {note}")
+    return "\n\n".join(p for p in parts if p.strip(". "))
+
+
+def _year(*values) -> int | None:
+    for v in values:
+        m = re.search(r"\b(1[5-9]\d\d|20\d\d)\b", str(v or ""))
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def _doi_url(doi: str, url: str = "") -> str:
+    doi = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:)", "", doi.strip(), flags=re.I)
+    return f"https://doi.org/{doi}" if doi else url.strip()
+
+
+def _bib_document(p: Path, entry) -> Document:
+    from corpus.bibtex import clean_latex, format_authors
+
+    f = {k: _verbatim(v) if k in ("url", "doi", "eprint") else clean_latex(v)
+         for k, v in entry.fields.items() if k != "author"}
+    venue = next((f[k] for k in ("journal", "journaltitle", "booktitle", "school",
+                                 "institution", "publisher", "howpublished") if f.get(k)), "")
+    if venue and f.get("volume"):
+        venue += f" {f['volume']}" + (f"({f['number']})" if f.get("number") else "")
+    if venue and f.get("pages"):
+        venue += f", {f['pages']}"
+    if not venue and f.get("eprint"):
+        venue = f"{f.get('archiveprefix', 'arXiv')}:{f['eprint']}"
+    title = f.get("title") or entry.key
+    return Document(
+        source=f"{p}#{entry.key}", title=title,
+        pages=((None, _entry_text(title, f.get("abstract", ""), f.get("keywords", ""),
+                                  f.get("note", ""))),),
+        authors=format_authors(entry.fields.get("author", entry.fields.get("editor", ""))),
+        year=_year(f.get("year"), f.get("date")), venue=venue, topic=f.get("keywords", ""),
+        url=_doi_url(f.get("doi", ""), f.get("url", "")),
+        extra={"key": entry.key, "entry_type": entry.entry_type, "doi": f.get("doi", ""),
+               "line": entry.line})
+
+
+def _verbatim(value: str) -> str:
+    """A URL or DOI field: braces and escapes off, nothing else touched (``~``, ``--``)."""
+    return re.sub(r"\\([_%&#~$])", r"\1", value.replace("{", "").replace("}", "")).strip()
+
+
+def _json_records(p: Path, text: str) -> list[tuple[dict, int | None]]:
+    """(record, line) pairs of a .jsonl file (one object a line) or a .json file (an
+    object, a list of objects, or an object with an ``entries``/``papers``/``records`` list)."""
+    if p.suffix.lower() == ".jsonl":
+        out = []
+        for n, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    out.append((json.loads(line), n))
+                except json.JSONDecodeError as e:
+                    raise BadInputError(f"{p}:{n}: not valid JSON ({e.msg}, column {e.colno})"
+                                        "; each line must be one JSON object") from None
+        return out
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise BadInputError(f"{p}:{e.lineno}: not valid JSON ({e.msg}, column {e.colno})") \
+            from None
+    if isinstance(data, dict):
+        data = next((data[k] for k in ("entries", "papers", "records") if
+                     isinstance(data.get(k), list)), [data])
+    if not isinstance(data, list):
+        raise BadInputError(f"{p}: expected a JSON object or a list of objects with a title "
+                            "(arXiv-style metadata)")
+    return [(r, None) for r in data]
+
+
+def _record_document(p: Path, r, line: int | None) -> Document:
+    from corpus.bibtex import clean_latex
+
+    where = f"{p}:{line}" if line else f"{p}"
+    if not isinstance(r, dict) or not str(r.get("title") or "").strip():
+        raise BadInputError(f"{where}: a record without a 'title'; expected arXiv-style "
+                            "metadata (id, title, authors, abstract, ...)")
+    arxiv = re.sub(r"^https?://arxiv\.org/abs/|v\d+$", "", str(r.get("id") or "").strip())
+    title = clean_latex(str(r["title"]))
+    key = arxiv or str(r.get("doi") or r.get("key") or "").strip() or \
+        "record-" + hashlib.sha1(title.encode()).hexdigest()[:8]
+    abstract = clean_latex(str(r.get("abstract") or r.get("summary") or ""))
+    versions = r.get("versions") or [{}]
+    first = versions[0].get("created") if isinstance(versions[0], dict) else ""
+    venue = str(r.get("journal-ref") or r.get("journal_ref") or r.get("journal") or
+                r.get("venue") or "")
+    categories = r.get("categories") or ""
+    categories = " ".join(categories) if isinstance(categories, list) else str(categories)
+    if not venue and arxiv:
+        venue = f"arXiv:{arxiv}" + (f" [{categories}]" if categories else "")
+    url = _doi_url(str(r.get("doi") or ""), str(r.get("url") or "")) or \
+        (f"https://arxiv.org/abs/{arxiv}" if arxiv else "")
+    keywords = r.get("keywords") or ""
+    keywords = ", ".join(keywords) if isinstance(keywords, list) else str(keywords)
+    return Document(
+        source=f"{p}#{key}", title=title,
+        pages=((None, _entry_text(title, abstract, keywords, str(r.get("note") or ""))),),
+        authors=_record_authors(r), venue=clean_latex(venue), topic=categories, url=url,
+        year=_year(r.get("year"), r.get("published"), first, r.get("update_date")),
+        extra={"key": key, "doi": str(r.get("doi") or ""), "line": line})
+
+
+def _record_authors(r: dict) -> str:
+    from corpus.bibtex import clean_latex
+
+    parsed = r.get("authors_parsed")
+    if isinstance(parsed, list) and parsed:  # arXiv snapshot: [[last, first, suffix], ...]
+        names = [" ".join(x for x in (a[1], a[0], a[2] if len(a) > 2 else "") if x)
+                 for a in parsed if isinstance(a, list) and a]
+        return clean_latex(", ".join(names))
+    a = r.get("authors") or r.get("author") or ""
+    if isinstance(a, list):
+        a = ", ".join(str(x.get("name", "")) if isinstance(x, dict) else str(x) for x in a)
+    return clean_latex(str(a))

@@ -3,6 +3,11 @@
 On disk: ``index.faiss`` (faiss.write_index), ``chunks.jsonl``, ``manifest.json``
 (embedder, dim, chunking, corpus hash, counts). Never pickle; BM25 is rebuilt from the
 chunks at load. Writes are atomic: a crash mid-build leaves the previous index intact.
+
+Above ``HNSW_ABOVE`` chunks the dense side is approximate (FAISS HNSW); each build then
+measures its recall@10 against exact search on a sample of the stored vectors and records
+it in the manifest (``ann_recall_at_10``), so a degraded index is visible in
+``geofm index info``.
 """
 
 from __future__ import annotations
@@ -17,15 +22,17 @@ from pathlib import Path
 import numpy as np
 
 from corpus.chunking import CHUNKING, Chunk, chunk_document
-from corpus.documents import Document, find_documents, read_document
+from corpus.documents import Document, find_documents, read_documents
 from tools.atomic import write_dir_atomically
 from tools.errors import BadInputError
 
-__all__ = ["Hit", "Index", "RRF_K", "FORMAT_VERSION"]
+__all__ = ["Hit", "Index", "RRF_K", "FORMAT_VERSION", "HNSW_ABOVE", "ann_recall_at_k"]
 
 RRF_K = 60  # the constant of Cormack et al. (2009)
 FORMAT_VERSION = 1
 HNSW_ABOVE = 50_000  # chunks; exact search is fast enough below this
+HNSW_M, HNSW_EF_SEARCH = 32, 128
+RECALL_SAMPLE = 200  # stored vectors used as queries for the build-time recall check
 
 
 @dataclass(frozen=True)
@@ -104,7 +111,24 @@ class Index:
             corpus_hash=_corpus_hash(self.manifest["documents"]),
             embed_seconds=round(time.perf_counter() - t0, 2))
         self._faiss = self._bm25 = None
+        self.measure_ann_recall()
         return len(new)
+
+    def measure_ann_recall(self, sample: int = RECALL_SAMPLE, seed: int = 0) -> float | None:
+        """recall@10 of the approximate dense index against exact search, on ``sample``
+        stored vectors used as queries; recorded in the manifest. None (and nothing
+        recorded) when the index is exact."""
+        for key in ("ann_index", "ann_recall_at_10", "ann_recall_sample"):
+            self.manifest.pop(key, None)
+        if len(self.chunks) <= HNSW_ABOVE:
+            return None
+        dense = self._dense()
+        rng = np.random.default_rng(seed)
+        ids = rng.choice(len(self.vectors), size=min(sample, len(self.vectors)), replace=False)
+        recall = ann_recall_at_k(dense, self.vectors, self.vectors[np.sort(ids)], k=10)
+        self.manifest.update(ann_index=f"HNSWFlat M={HNSW_M} efSearch={HNSW_EF_SEARCH}",
+                             ann_recall_at_10=round(recall, 4), ann_recall_sample=len(ids))
+        return recall
 
     # ---- persistence -------------------------------------------------------------------
     def save(self, out_dir: str | Path) -> None:
@@ -132,7 +156,7 @@ class Index:
             raise BadInputError(f"{p} is not a geofm index (no manifest.json); build one "
                                 "with `geofm index build SRC --out DIR`")
         manifest = json.loads((p / "manifest.json").read_text())
-        embedder = embedder or default_embedder()
+        embedder = embedder or _hash_embedder(manifest) or default_embedder()
         if manifest.get("format") != FORMAT_VERSION:
             raise BadInputError(f"{p} has index format {manifest.get('format')}, this geofm "
                                 f"reads {FORMAT_VERSION}; rebuild it")
@@ -160,8 +184,8 @@ class Index:
         if self._faiss is None:
             d = self.vectors.shape[1]
             if len(self.chunks) > HNSW_ABOVE:
-                idx = faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT)
-                idx.hnsw.efSearch = 128
+                idx = faiss.IndexHNSWFlat(d, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+                idx.hnsw.efSearch = HNSW_EF_SEARCH
             else:
                 idx = faiss.IndexFlatIP(d)
             if len(self.vectors):
@@ -219,7 +243,7 @@ def _documents(sources: list) -> list[Document]:
     docs, seen = [], set()
     paths = [s for s in sources if not isinstance(s, Document)]
     for d in [s for s in sources if isinstance(s, Document)] + [
-            read_document(p) for p in find_documents(paths)]:
+            d for p in find_documents(paths) for d in read_documents(p)]:
         if d.content_hash in seen:  # the same text twice is indexed once
             continue
         seen.add(d.content_hash)
@@ -230,3 +254,28 @@ def _documents(sources: list) -> list[Document]:
 def _corpus_hash(documents: list[dict]) -> str:
     blob = json.dumps(sorted((d["source"], d["hash"]) for d in documents))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def ann_recall_at_k(ann, vectors: np.ndarray, queries: np.ndarray, k: int = 10) -> float:
+    """Mean fraction of the exact top-``k`` (inner product over ``vectors``, (N, d)) that
+    the faiss index ``ann`` returns for ``queries`` (Q, d). Ties count: a returned vector
+    scoring at least the exact k-th score is a correct neighbour."""
+    k = min(k, len(vectors))
+    _, found = ann.search(np.ascontiguousarray(queries, np.float32), k)  # (Q, k)
+    hits = 0
+    for b in range(0, len(queries), 16):  # (16, N) score blocks bound the memory
+        exact = queries[b:b + 16] @ vectors.T
+        kth = -np.partition(-exact, k - 1, axis=1)[:, k - 1]
+        f = found[b:b + 16]
+        scores = np.take_along_axis(exact, np.maximum(f, 0), axis=1)
+        hits += int(((f >= 0) & (scores >= kth[:, None] - 1e-5)).sum())
+    return hits / (len(queries) * k)
+
+
+def _hash_embedder(manifest: dict):
+    """The hashing embedder an index names, rebuilt from its name (it has no weights)."""
+    from corpus.embed import HashEmbedder
+
+    m = re.fullmatch(r"hash-(\d+)", str(manifest.get("embedder", "")))
+    return HashEmbedder(int(m.group(1))) if m and manifest.get("dim") == int(m.group(1)) \
+        else None

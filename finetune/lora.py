@@ -41,11 +41,17 @@ class LoraTrainConfig:
     dropout: float = field(default=0.05, metadata={"help": "dropout on the LoRA path"})
     target_modules: list[str] = field(default_factory=lambda: list(DEFAULT_TARGETS),
                                       metadata={"help": "module names that get adapters"})
+    layers: list[int] | None = field(default=None, metadata={
+        "help": "indices of the transformer blocks that get adapters (None: all); "
+                "adapting only the upper blocks skips the backward pass below them"})
     lr: float = field(default=3e-4, metadata={"help": "peak learning rate (AdamW)"})
     weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay"})
     warmup_steps: int = field(default=20, metadata={"help": "linear warm-up steps"})
     epochs: float = field(default=2.0, metadata={"help": "passes over the training data"})
     batch_size: int = field(default=8, metadata={"help": "examples per optimizer step"})
+    micro_batch: int | None = field(default=None, metadata={
+        "help": "examples per forward pass (gradients are accumulated up to batch_size); "
+                "None: the whole batch at once. Lower it when memory is short"})
     max_length: int = field(default=640, metadata={"help": "tokens per example (cut at start)"})
     seed: int = field(default=0, metadata={"help": "shuffling and initialisation seed"})
     checkpoint_every: int = field(default=50, metadata={"help": "steps between checkpoints"})
@@ -87,15 +93,25 @@ class LoraTrainConfig:
 
 def _batches(encoded: list[tuple[list[int], list[int]]], batch_size: int, pad_id: int,
              rng: random.Random):
-    """Shuffled, right-padded batches: input_ids, labels, attention_mask, each (B, T)."""
+    """Shuffled, right-padded batches: input_ids, labels, attention_mask, each (B, T).
+
+    Examples are shuffled, then sorted by length within pools of 16 batches, so a batch
+    holds similar lengths (little padding: on CPU, padding is most of the cost).
+    """
     import torch
 
     from finetune.chat_data import IGNORE
 
     order = list(range(len(encoded)))
     rng.shuffle(order)
-    for start in range(0, len(order), batch_size):
-        chunk = [encoded[i] for i in order[start:start + batch_size]]
+    pool = 16 * batch_size
+    groups = []
+    for p in range(0, len(order), pool):
+        part = sorted(order[p:p + pool], key=lambda i: len(encoded[i][0]))
+        groups += [part[s:s + batch_size] for s in range(0, len(part), batch_size)]
+    rng.shuffle(groups)
+    for group in groups:
+        chunk = [encoded[i] for i in group]
         width = max(len(ids) for ids, _ in chunk)
         ids = torch.full((len(chunk), width), pad_id)
         labels = torch.full((len(chunk), width), IGNORE)
@@ -113,6 +129,24 @@ def _encode_file(path: str, tokenizer, max_length: int):
     return [encode_example(tokenizer, ex["messages"], max_length) for ex in read_jsonl(path)]
 
 
+def token_loss(model, ids, mask, labels):
+    """(summed cross-entropy, token count) over the labelled (assistant) tokens only.
+
+    The output layer runs on those positions alone: full-vocabulary logits for every
+    prompt token would be most of the memory (49k x tokens x batch floats) for nothing.
+    """
+    import torch.nn.functional as F
+
+    from finetune.chat_data import IGNORE
+
+    lm = model.get_base_model() if hasattr(model, "get_base_model") else model
+    hidden = lm.base_model(input_ids=ids, attention_mask=mask).last_hidden_state
+    target = labels[:, 1:]
+    keep = target != IGNORE
+    logits = lm.get_output_embeddings()(hidden[:, :-1][keep])
+    return F.cross_entropy(logits.float(), target[keep], reduction="sum"), int(keep.sum())
+
+
 def evaluate_loss(model, encoded, pad_id: int, batch_size: int = 8) -> float:
     """Mean token cross-entropy on the assistant tokens of ``encoded``."""
     import torch
@@ -121,9 +155,8 @@ def evaluate_loss(model, encoded, pad_id: int, batch_size: int = 8) -> float:
     model.eval()
     with torch.inference_mode():
         for ids, labels, mask in _batches(encoded, batch_size, pad_id, random.Random(0)):
-            n = int((labels[:, 1:] != -100).sum())
-            out = model(input_ids=ids, attention_mask=mask, labels=labels)
-            total += float(out.loss) * n
+            loss, n = token_loss(model, ids, mask, labels)
+            total += float(loss)
             count += n
     model.train()
     return total / max(count, 1)
@@ -178,7 +211,7 @@ def train(config: LoraTrainConfig, model=None, tokenizer=None, log=print) -> dic
     if config.threads:
         torch.set_num_threads(config.threads)
     if model is None:
-        model, tokenizer = load_causal_lm(ModelConfig(model=config.base_model))
+        model, tokenizer = load_causal_lm(ModelConfig(model=config.base_model, adapter="none"))
     device = "cuda" if torch.cuda.is_available() else "cpu"
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None \
         else tokenizer.eos_token_id
@@ -186,7 +219,8 @@ def train(config: LoraTrainConfig, model=None, tokenizer=None, log=print) -> dic
     val_set = _encode_file(config.val_file, tokenizer, config.max_length) \
         if config.val_file else []
     lora = LoraConfig(r=config.r, lora_alpha=config.alpha, lora_dropout=config.dropout,
-                      target_modules=config.target_modules, task_type="CAUSAL_LM")
+                      target_modules=config.target_modules, task_type="CAUSAL_LM",
+                      layers_to_transform=config.layers)
     model = get_peft_model(model, lora).to(device)
     model.train()
     trainable = [p for p in model.parameters() if p.requires_grad]
@@ -207,7 +241,8 @@ def train(config: LoraTrainConfig, model=None, tokenizer=None, log=print) -> dic
         log(f"resuming from step {step} of {total}")
     rng = random.Random(config.seed)
     for _ in range(step // steps_per_epoch):  # replay finished epochs' shuffles on resume
-        rng.shuffle(list(range(len(train_set))))
+        for _ in _batches(train_set, config.batch_size, pad_id, rng):
+            pass
     batches = list(_batches(train_set, config.batch_size, pad_id, rng))[step % steps_per_epoch:]
     t0 = time.perf_counter()
     losses: list[float] = []
@@ -215,9 +250,17 @@ def train(config: LoraTrainConfig, model=None, tokenizer=None, log=print) -> dic
     while step < total:
         if not batches:
             batches = list(_batches(train_set, config.batch_size, pad_id, rng))
-        ids, labels, mask = (t.to(device) for t in batches.pop(0))
-        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
-        loss.backward()
+        ids, labels, mask = batches.pop(0)
+        micro = config.micro_batch or len(ids)
+        n_tokens = int((labels[:, 1:] != -100).sum())
+        loss_sum = 0.0
+        for a in range(0, len(ids), micro):
+            part = [t[a:a + micro].to(device) for t in (ids, mask, labels)]
+            width = int(part[1].sum(1).max())  # drop the padding this slice does not need
+            loss, _ = token_loss(model, *(t[:, :width] for t in part))
+            (loss / max(n_tokens, 1)).backward()
+            loss_sum += float(loss.detach())
+        loss = torch.tensor(loss_sum / max(n_tokens, 1))
         torch.nn.utils.clip_grad_norm_(trainable, 1.0)
         optimizer.step()
         schedule.step()

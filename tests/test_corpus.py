@@ -153,3 +153,194 @@ def test_default_index_semantic_hit(tmp_path):
     index = ensure_default_index(tmp_path / "default")
     hits = index.search("how deep do electromagnetic fields penetrate a conductor?", k=5)
     assert any("skin depth" in h.text.lower() for h in hits)
+
+
+BIB = r"""% exported by a reference manager; mail: someone@example.org
+@string{geo = "Geophysics"}
+
+@Article{canales1984,
+  author   = {Canales, L. L. and Y{\i}lmaz, {\"O}z and others},
+  title    = {Random noise reduction in {f-x} space},
+  journal  = geo,
+  volume   = 49, number = {3}, pages = "258--266",
+  year     = 1984, month = oct,
+  doi      = {10.1190/1.1441653},
+  abstract = {Prediction filters along each frequency slice
+              remove noise that is unpredictable across traces.},
+  keywords = {deconvolution, denoising},
+}
+
+@inproceedings(trickett2008,
+  title = "Cadzow filtering of {"}seismic{"} data",
+  author = "Trickett, Stewart",
+  booktitle = {SEG Technical Program Expanded Abstracts},
+  year = {2008},
+  note = {Rank reduction of Hankel matrices.}
+)
+"""
+
+
+def test_bibtex_entries_become_documents(tmp_path):
+    from corpus import read_documents
+
+    (tmp_path / "refs.bib").write_text(BIB)
+    docs = read_documents(tmp_path / "refs.bib")
+    assert [d.extra["key"] for d in docs] == ["canales1984", "trickett2008"]
+    a, b = docs
+    assert a.title == "Random noise reduction in f-x space"
+    assert a.authors == "L. L. Canales, Öz Yılmaz et al." and a.year == 1984
+    assert a.venue == "Geophysics 49(3), 258–266" and a.url == "https://doi.org/10.1190/1.1441653"
+    assert a.source.endswith("refs.bib#canales1984")
+    assert "unpredictable across traces" in a.pages[0][1] and "denoising" in a.pages[0][1]
+    assert "doi.org/10.1190/1.1441653" in a.citation
+    assert b.title == 'Cadzow filtering of "seismic" data' and b.year == 2008
+    assert "Hankel" in b.pages[0][1] and b.venue.startswith("SEG Technical")
+    with pytest.raises(BadInputError, match="holds 2 entries"):
+        read_document(tmp_path / "refs.bib")
+
+
+@pytest.mark.parametrize("text, line, problem", [
+    ("@article{a,\n title = {x},\n year = {19\n", 3, "never closed"),
+    ("@article{a,\n title = {x}\n year = 1999}\n", 3, "expected ','"),
+    ("\n@book{b, title = \"open}\n", 2, "never closed"),
+    ("@misc{k, title = {x}}\n\n@misc{k, title = {y}}\n", 3, "used twice"),
+    ("@article{\n title = {x}}", 1, "no citation key"),
+    ("@article{a, title {x}}", 1, "expected '='"),
+])
+def test_bibtex_malformed_names_file_and_line(tmp_path, text, line, problem):
+    from corpus import read_documents
+
+    (tmp_path / "bad.bib").write_text(text)
+    with pytest.raises(BadInputError, match=rf"bad\.bib:{line}: .*{problem}"):
+        read_documents(tmp_path / "bad.bib")
+
+
+ARXIV = [
+    {"id": "1901.00001", "submitter": "A", "authors": "Ignored", "title": "Deep learning\n  for"
+     " $P$-wave picking", "journal-ref": None, "doi": None, "categories": "physics.geo-ph cs.LG",
+     "abstract": "  A network picks first arrivals on\nmicroseismic records.\n",
+     "versions": [{"version": "v1", "created": "Mon, 31 Dec 2018 10:00:00 GMT"}],
+     "update_date": "2019-02-01", "authors_parsed": [["Ross", "Zachary E.", ""],
+                                                     ["Meier", "Men-Andrin", ""]]},
+    {"id": "2001.00002", "title": "Full-waveform inversion with total variation",
+     "authors": "E. Esser and L. Guasch", "abstract": "Bound constraints regularize FWI.",
+     "journal-ref": "Geophysics 83(6)", "doi": "10.1190/geo2017-0100.1",
+     "update_date": "2020-01-05"},
+]
+
+
+def test_arxiv_metadata_json_and_jsonl(tmp_path):
+    from corpus import read_documents
+
+    (tmp_path / "papers.jsonl").write_text("\n".join(json.dumps(r) for r in ARXIV) + "\n")
+    a, b = read_documents(tmp_path / "papers.jsonl")
+    assert a.title == "Deep learning for P-wave picking" and a.year == 2018
+    assert a.authors == "Zachary E. Ross, Men-Andrin Meier"
+    assert a.venue == "arXiv:1901.00001 [physics.geo-ph cs.LG]"
+    assert a.url == "https://arxiv.org/abs/1901.00001" and a.source.endswith("#1901.00001")
+    assert "first arrivals on microseismic records" in a.pages[0][1]
+    assert b.year == 2020 and b.venue == "Geophysics 83(6)"
+    assert b.url == "https://doi.org/10.1190/geo2017-0100.1" and b.authors.startswith("E. Esser")
+    api = {"entries": [{"id": "http://arxiv.org/abs/1802.00003v2", "title": "Gravity",
+                        "summary": "Bouguer slab.", "published": "2018-02-01T00:00:00Z",
+                        "authors": [{"name": "A. B"}, {"name": "C. D"}]}]}
+    (tmp_path / "api.json").write_text(json.dumps(api))
+    (c,) = read_documents(tmp_path / "api.json")
+    assert (c.extra["key"], c.year, c.authors) == ("1802.00003", 2018, "A. B, C. D")
+    index = Index.build([tmp_path], embedder=HashEmbedder(), progress=False)
+    assert index.manifest["n_documents"] == 3
+    assert index.search("microseismic first arrivals", k=1)[0].source.endswith("#1901.00001")
+
+
+def test_arxiv_metadata_errors_name_file_and_line(tmp_path):
+    from corpus import read_documents
+
+    (tmp_path / "p.jsonl").write_text(json.dumps(ARXIV[0]) + "\n{oops\n")
+    with pytest.raises(BadInputError, match=r"p\.jsonl:2: not valid JSON"):
+        read_documents(tmp_path / "p.jsonl")
+    (tmp_path / "q.jsonl").write_text('{"id": "1"}\n')
+    with pytest.raises(BadInputError, match=r"q\.jsonl:1: .*without a 'title'"):
+        read_documents(tmp_path / "q.jsonl")
+    (tmp_path / "r.json").write_text('[\n{"title": "x"},\n')
+    with pytest.raises(BadInputError, match=r"r\.json:3: not valid JSON"):
+        read_documents(tmp_path / "r.json")
+
+
+def test_bibliography_in_a_folder_is_indexed_by_entry(corpus_dir, tmp_path):
+    (corpus_dir / "refs.bib").write_text(BIB)
+    emb = HashEmbedder()
+    index = Index.build([corpus_dir], tmp_path / "idx", embedder=emb, progress=False)
+    assert index.manifest["n_documents"] == len(DOCS) + 2
+    hit = index.search("Hankel rank reduction Cadzow", k=1)[0]
+    assert hit.source.endswith("refs.bib#trickett2008") and hit.year == 2008
+    # editing one entry re-embeds that entry only
+    (corpus_dir / "refs.bib").write_text(BIB.replace("Hankel matrices", "Hankel matrices, "
+                                                                        "per frequency"))
+    assert index.add([corpus_dir], progress=False) == 1
+
+
+def _random_docs(n: int, seed: int = 0) -> list:
+    import numpy as np
+
+    from corpus import Document
+
+    rng = np.random.default_rng(seed)
+    vocab = [f"w{i}" for i in range(300)]
+    return [Document(source=f"doc{i}", title=f"doc {i}",
+                     pages=((None, " ".join(rng.choice(vocab, 25))),)) for i in range(n)]
+
+
+def test_ann_recall_recorded_above_threshold(tmp_path, monkeypatch, capsys):
+    import corpus.index as ci
+    from agent.cli import main
+
+    small = Index.build(_random_docs(30), embedder=HashEmbedder(), progress=False)
+    assert "ann_recall_at_10" not in small.manifest  # exact search: nothing to measure
+    monkeypatch.setattr(ci, "HNSW_ABOVE", 50)
+    index = Index.build(_random_docs(120), tmp_path / "idx", embedder=HashEmbedder(),
+                        progress=False)
+    m = index.manifest
+    assert 0.9 <= m["ann_recall_at_10"] <= 1.0 and m["ann_index"].startswith("HNSWFlat")
+    assert m["ann_recall_sample"] == 120
+    loaded = Index.load(tmp_path / "idx")  # the hash embedder is rebuilt from its name
+    assert type(loaded._dense()).__name__ == "IndexHNSWFlat"
+    assert main(["index", "info", str(tmp_path / "idx")]) == 0
+    assert json.loads(capsys.readouterr().out)["ann_recall_at_10"] == m["ann_recall_at_10"]
+
+
+def test_ann_recall_counts_missed_neighbours():
+    import faiss
+    import numpy as np
+
+    from corpus.index import ann_recall_at_k
+
+    rng = np.random.default_rng(0)
+    v = rng.standard_normal((200, 16)).astype(np.float32)
+    flat = faiss.IndexFlatIP(16)
+    flat.add(v)
+    assert ann_recall_at_k(flat, v, v[:20], k=10) == 1.0
+
+    class Wrong:  # returns the 10 *worst* matches
+        def search(self, q, k):
+            order = np.argsort(q @ v.T, axis=1)[:, :k]
+            return None, order
+
+    assert ann_recall_at_k(Wrong(), v, v[:20], k=10) == 0.0
+
+
+def test_retrieval_benchmark_runs_small(corpus_dir, tmp_path, monkeypatch, capsys):
+    import corpus.index as ci
+    from benchmarks.retrieval import main
+
+    q = tmp_path / "q.jsonl"
+    q.write_text(json.dumps({"id": "b", "question": "slab of rock between station and datum",
+                             "sources": ["gravity.rst"]}) + "\n")
+    monkeypatch.setattr(ci, "HNSW_ABOVE", 40)
+    out = tmp_path / "r.json"
+    assert main(["--corpus", str(corpus_dir), "--questions", str(q), "--embedder", "hash",
+                 "--sizes", "60", "--filler", "perturbed", "--out", str(out)]) == 0
+    res = json.loads(out.read_text())
+    assert res["quality"]["bm25"]["recall@1"] == 1.0 and res["ingest"]["documents"] == 5
+    row = res["latency"]["60-perturbed"]
+    assert row["dense_index"] == "HNSWFlat" and 0 < row["ann_recall_at_10"] <= 1
+    assert "hybrid" in capsys.readouterr().out

@@ -76,6 +76,15 @@ def test_only_adapter_weights_train(tmp_path, data_file, tiny_llama, tiny_tokeni
     assert (tmp_path / "adapter" / "adapter_model.safetensors").exists()
 
 
+def test_layers_limit_which_blocks_get_adapters(tmp_path, data_file, tiny_llama,
+                                                tiny_tokenizer):
+    model = _fresh(tiny_llama)
+    train(_config(tmp_path, data_file, layers=[1], epochs=1), model=model,
+          tokenizer=tiny_tokenizer, log=lambda *_: None)
+    lora = [k for k in model.state_dict() if "lora_A" in k]
+    assert lora and all(".layers.1." in k for k in lora)
+
+
 def test_save_load_merge_gives_equal_logits(tmp_path, data_file, tiny_llama, tiny_tokenizer):
     from peft import PeftModel
 
@@ -122,3 +131,17 @@ def test_config_validation(tmp_path, data_file):
     assert LoraTrainConfig.from_json(cfg, ["epochs=1", "r=4"]).r == 4
     with pytest.raises(BadInputError, match="unknown setting"):
         LoraTrainConfig.from_json(cfg, ["rank=4"])
+
+
+def test_token_loss_equals_the_models_own_loss(tiny_llama, tiny_tokenizer):
+    from finetune.lora import _batches, token_loss
+
+    enc = [encode_example(tiny_tokenizer, e["messages"], 128) for e in EXAMPLES[:4]]
+    import random
+
+    ids, labels, mask = next(_batches(enc, 4, 0, random.Random(0)))
+    with torch.no_grad():
+        total, n = token_loss(tiny_llama, ids, mask, labels)
+        ref = tiny_llama(input_ids=ids, attention_mask=mask, labels=labels).loss
+    assert n == int((labels[:, 1:] != IGNORE).sum())
+    assert torch.allclose(total / n, ref, atol=1e-5)

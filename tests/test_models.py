@@ -88,3 +88,18 @@ def test_embedded_smollm2_prepares_loads_and_generates(tmp_path, monkeypatch):
     t0 = time.perf_counter()
     LocalChatModel.from_config(ModelConfig(max_new_tokens=24))  # prepared: a plain load
     assert time.perf_counter() - t0 < 30
+
+
+def test_default_adapter_applies_only_to_the_embedded_model(tmp_path, monkeypatch):
+    import agent.models as am
+    from agent.models import resolve_adapter
+
+    shipped = tmp_path / "adapter"
+    monkeypatch.setattr(am, "shipped_adapter", lambda: shipped)
+    assert resolve_adapter(ModelConfig()) is None  # nothing shipped: the base model
+    shipped.mkdir()
+    (shipped / "adapter_config.json").write_text("{}")
+    assert resolve_adapter(ModelConfig()) == str(shipped)
+    assert resolve_adapter(ModelConfig(adapter="none")) is None
+    assert resolve_adapter(ModelConfig(model=str(tmp_path))) is None  # another base model
+    assert resolve_adapter(ModelConfig(adapter="/x/y")) == "/x/y"

@@ -20,6 +20,7 @@ from tools import (
            denoise,
            filters,
            inversion,
+           literature,
            loaders,
            metrics,
            plotting,
@@ -51,4 +52,5 @@ REGISTRY = Registry([
     Tool.from_function(inversion.invert_impedance, citations=(synthetic.PYLOPS_CITATION,)),
     Tool.from_function(plotting.plot_section),
     Tool.from_function(plotting.plot_comparison),
+    Tool.from_function(literature.search_literature),
 ])

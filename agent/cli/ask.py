@@ -11,15 +11,21 @@ __all__ = ["add_parser", "add_model_options", "model_config_from"]
 
 def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default="embedded",
-                   help="'embedded', a transformers model directory or a .gguf file")
-    p.add_argument("--adapter", default=None, help="a peft LoRA adapter directory")
+                   help="'embedded', a transformers model directory, a .gguf file, or "
+                        "'openai:NAME' (a model on an OpenAI-compatible server)")
+    p.add_argument("--base-url", default=None,
+                   help="URL of the OpenAI-compatible server for 'openai:NAME' "
+                        "(default: $OPENAI_BASE_URL)")
+    p.add_argument("--adapter", default="default",
+                   help="'default' (geofm's shipped LoRA adapter, embedded model only), "
+                        "'none', or a peft LoRA adapter directory")
     p.add_argument("--max-new-tokens", type=int, default=200, help="cap on generated tokens")
 
 
 def model_config_from(args: argparse.Namespace):
     from agent.config import ModelConfig
 
-    return ModelConfig(model=args.model, adapter=args.adapter,
+    return ModelConfig(model=args.model, adapter=args.adapter, base_url=args.base_url,
                        max_new_tokens=args.max_new_tokens)
 
 

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     results = run_cases(cases, args.mode, chat_model=chat_model, index=index, k=args.k,
                         agent=agent)
     summary = summarize(results)
-    label = args.label or f"{args.model}{' + ' + args.adapter if args.adapter else ''} " \
+    label = args.label or f"{args.model}{' + ' + args.adapter if args.adapter != 'none' else ''} " \
                           f"{args.mode}{'' if args.no_retrieval else ' +RAG'}"
     run_record = {"label": label, "mode": args.mode, "suites": args.suites,
                   "model": args.model, "adapter": args.adapter,

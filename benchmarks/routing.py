@@ -1,0 +1,176 @@
+"""Tool-routing benchmark: does the model pick the right tool, with the right arguments?
+
+    python -m benchmarks.routing                      # the default model (with its adapter)
+    python -m benchmarks.routing --adapter none       # the base model alone
+    python -m benchmarks.routing --e2e --out r.json   # also run the whole agent loop
+
+The requests (benchmarks/data/routing_requests.jsonl) are written by hand, apart from
+the fine-tuning templates. Each gold plan is first run for real on ../shared/data, so
+every decision is scored on the exact history the agent would have (real observations,
+real workspace ids):
+
+- routing accuracy: decisions with the right tool (or ``answer``), over all decisions;
+- argument accuracy: of the decisions with the right tool, those whose arguments match
+  (every requested value given, anything else at its default);
+- plan accuracy: requests whose every decision is right, arguments included;
+- end-to-end (``--e2e``): the agent loop runs free on the attached files; a success is
+  exactly the gold calls, no error, and an answer. Retrieval is off and answers are
+  capped at ``--answer-tokens`` to keep the run short; routing never reads passages.
+
+Latency is wall time on this machine: one routing decision, and one whole request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = ["load_requests", "run", "main"]
+
+DATA = Path(__file__).parent / "data" / "routing_requests.jsonl"
+
+
+def load_requests(path: str | Path = DATA) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+
+
+def _pct(xs: list[float], q: float) -> float:
+    if not xs:
+        return float("nan")
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
+
+
+def run(chat, items: list[dict[str, Any]], e2e: bool = False, answer_tokens: int = 64,
+        progress: bool = True) -> dict[str, Any]:
+    from finetune.tool_tasks import SETUPS
+    from finetune.traces import run_plan, score_decision, setup_files
+    from tools import REGISTRY
+
+    schemas = {s["name"]: s for s in REGISTRY.schemas()}
+    tools = list(schemas.values())
+    scratch = Path(tempfile.mkdtemp(prefix="geofm-routing-"))
+    rows, decide_s, request_s = [], [], []
+    n_dec = n_tool = n_args = n_args_den = n_plan = n_e2e = 0
+    for i, item in enumerate(items):
+        paths = setup_files(SETUPS[item["setup"]], scratch)
+        trace = run_plan(item["request"], paths, [tuple(c) for c in item["calls"]])
+        row: dict[str, Any] = {"id": item["id"], "request": item["request"], "decisions": []}
+        all_ok = True
+        for k, gold in enumerate(trace.decisions):
+            t0 = time.perf_counter()
+            raw, pred = chat.decide(trace.history(k), tools)
+            decide_s.append(time.perf_counter() - t0)
+            tool_ok, args_ok = score_decision(pred, gold, schemas)
+            n_dec += 1
+            n_tool += tool_ok
+            if tool_ok and gold["name"] != "answer":
+                n_args_den += 1
+                n_args += args_ok
+            all_ok &= args_ok
+            row["decisions"].append({"gold": gold, "pred": raw, "tool_ok": tool_ok,
+                                     "args_ok": args_ok})
+        n_plan += all_ok
+        if e2e:
+            ok, seconds, calls = _end_to_end(chat, item, paths, trace, schemas, answer_tokens)
+            n_e2e += ok
+            request_s.append(seconds)
+            row.update(e2e_ok=ok, e2e_seconds=round(seconds, 2), e2e_calls=calls)
+        rows.append(row)
+        if progress:
+            print(f"\r  {i + 1}/{len(items)} routing {n_tool}/{n_dec}", end="", file=sys.stderr)
+    if progress:
+        print(file=sys.stderr)
+    report = {
+        "requests": len(items), "decisions": n_dec,
+        "routing_accuracy": n_tool / max(n_dec, 1),
+        "argument_accuracy": n_args / max(n_args_den, 1),
+        "plan_accuracy": n_plan / max(len(items), 1),
+        "decision_latency_s": {"p50": _pct(decide_s, 0.5), "p95": _pct(decide_s, 0.95)},
+        "rows": rows,
+    }
+    if e2e:
+        report["end_to_end_success"] = n_e2e / max(len(items), 1)
+        report["request_latency_s"] = {"p50": _pct(request_s, 0.5),
+                                       "p95": _pct(request_s, 0.95)}
+        one = [r["e2e_seconds"] for r, it in zip(rows, items)
+               if len([c for c in it["calls"] if c[0] != "read_segy"]) == 1]
+        report["one_tool_answer_latency_s"] = {"p50": _pct(one, 0.5), "p95": _pct(one, 0.95),
+                                               "n": len(one)}
+    return report
+
+
+def _end_to_end(chat, item, paths, trace, schemas, answer_tokens: int):
+    from agent.config import AgentConfig
+    from agent.loop import GeoAgent
+    from agent.steps import Answer, Error, ToolCall
+    from finetune.traces import arguments_match
+
+    old = chat.max_new_tokens
+    chat.max_new_tokens = answer_tokens
+    try:
+        with tempfile.TemporaryDirectory() as ws:
+            agent = GeoAgent(chat, index=None,
+                             config=AgentConfig(retrieval=False, workspace=ws))
+            t0 = time.perf_counter()
+            steps = list(agent.stream(item["request"], [str(p) for p in paths]))
+            seconds = time.perf_counter() - t0
+    finally:
+        chat.max_new_tokens = old
+    calls = [(s.name, s.args) for s in steps if isinstance(s, ToolCall)]
+    ok = (not any(isinstance(s, Error) for s in steps)
+          and any(isinstance(s, Answer) for s in steps)
+          and len(calls) == len(trace.calls)
+          and all(n == gn and arguments_match(a, ga, schemas[gn].get("parameters", {}))
+                  for (n, a), (gn, ga) in zip(calls, trace.calls)))
+    return ok, seconds, [[n, a] for n, a in calls]
+
+
+def _model(adapter: str | None, threads: int | None):
+    from agent.chat_model import LocalChatModel
+    from agent.config import ModelConfig
+
+    cfg = ModelConfig(adapter=adapter)
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    return LocalChatModel.from_config(cfg)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.routing", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--adapter", default="default",
+                    help="'default' (the shipped adapter), 'none' (base model) or a directory")
+    ap.add_argument("--data", default=str(DATA), help="requests JSONL")
+    ap.add_argument("--limit", type=int, default=None, help="first N requests only")
+    ap.add_argument("--e2e", action="store_true", help="also run the agent loop end to end")
+    ap.add_argument("--answer-tokens", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--out", default=None, help="write the full report (with rows) here")
+    args = ap.parse_args(argv)
+    items = load_requests(args.data)[: args.limit]
+    chat = _model(args.adapter, args.threads)
+    report = run(chat, items, e2e=args.e2e, answer_tokens=args.answer_tokens)
+    report["model"] = chat.model_name
+    if args.out:
+        Path(args.out).write_text(json.dumps(report, indent=1))
+    brief = {k: v for k, v in report.items() if k != "rows"}
+    print(json.dumps(brief, indent=1))
+    wrong = [(r["id"], d["gold"]["name"], d["pred"]) for r in report["rows"]
+             for d in r["decisions"] if not d["args_ok"] and not (
+                 d["tool_ok"] and d["gold"]["name"] == "answer")]
+    print(f"{len(wrong)} wrong decisions; first ones:", file=sys.stderr)
+    for w in wrong[:15]:
+        print("  ", *w, file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,138 @@
+"""Fine-tuning data: the tool tasks cover every tool with schema-valid calls; traces run
+the real tools; decisions are scored on tool and arguments; routing benchmark plumbing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from finetune.tool_tasks import SETUPS, TASKS
+from finetune.traces import arguments_match, resolve, run_plan, score_decision
+from tools import REGISTRY, Artifact, ToolResult
+
+
+def _dummy_results(n: int) -> list[ToolResult]:
+    return [ToolResult(f"call {i}", tuple(Artifact(f"ws-{10 * (i + 1) + k}", "array", "")
+                                          for k in range(4))) for i in range(n)]
+
+
+def test_every_registered_tool_has_tasks_with_schema_valid_calls():
+    used = {name for t in TASKS for name, _ in t.calls}
+    assert set(REGISTRY.names()) <= used, set(REGISTRY.names()) - used
+    for task in TASKS:
+        assert task.setup in SETUPS and task.phrasings
+        files = [f"ws-{i + 1}" for i in range(len(SETUPS[task.setup]))]
+        slots = {k: v[0] for k, v in task.slots.items()}
+        for p in task.phrasings:
+            p.format(**slots)  # every slot a phrasing names exists
+        results = _dummy_results(len(task.calls))
+        for name, args in task.calls:
+            resolved = {k: resolve(v, files, results, slots) for k, v in args.items()}
+            REGISTRY.get(name).validate(resolved)  # raises on a bad gold call
+
+
+def test_run_plan_records_real_observations_and_ids():
+    trace = run_plan("make a line and denoise it", [],
+                     [("make_synthetic", {"n_traces": 40, "n_samples": 64}),
+                      ("fx_decon", {"data": "@1", "win_traces": 20, "win_ms": 128.0,
+                                    "figure": False})], offset=2)
+    assert trace.calls[0][1]["n_traces"] == 40
+    assert trace.calls[1][1]["data"] == "ws-3"  # two earlier items, then the noisy line
+    assert [d["name"] for d in trace.decisions] == ["make_synthetic", "fx_decon", "answer"]
+    assert len(trace.history(0)) == 2 and len(trace.history(2)) == 6
+    assert "f-x decon ws-3 -> ws-" in trace.messages[-1].content
+    again = trace.asked("other words")
+    assert again.messages[1].content.endswith("Question: other words")
+    assert again.messages[2:] == trace.messages[2:]
+
+
+def test_route_example_is_the_routing_prompt_with_json_decisions():
+    from finetune.build_data import answer_text, route_example
+
+    trace = run_plan("make a synthetic", [], [("make_synthetic", {"n_traces": 20,
+                                                                  "n_samples": 32})])
+    msgs = route_example(trace, REGISTRY.schemas())
+    assert "- fx_decon(data)" in msgs[0]["content"]
+    replies = [json.loads(m["content"]) for m in msgs if m["role"] == "assistant"]
+    assert replies == [{"name": "make_synthetic", "arguments": {"n_traces": 20,
+                                                                "n_samples": 32}},
+                       {"name": "answer", "arguments": {}}]
+    assert "noisy ws-1" in answer_text(trace)
+
+
+def test_splits_share_no_template():
+    from finetune.build_data import _phrasing_split, split_of
+
+    assert {_phrasing_split(i, 7) for i in range(7)} == {"train", "val", "test"}
+    assert [_phrasing_split(i, 3) for i in range(3)] == ["train"] * 3
+    assert split_of("doc:a.md") == split_of("doc:a.md")
+
+
+@pytest.mark.parametrize("pred, ok", [
+    ({"data": "ws-2", "low_hz": 10, "high_hz": 50.0}, True),
+    ({"data": "ws-2", "low_hz": 10, "high_hz": 50, "order": 4}, True),   # a default, given
+    ({"data": "ws-2", "low_hz": 10, "high_hz": 50, "order": 6}, False),  # a value not asked
+    ({"data": "ws-2", "low_hz": 10}, False),
+    ({"data": "ws-3", "low_hz": 10, "high_hz": 50}, False),
+])
+def test_arguments_match(pred, ok):
+    schema = REGISTRY.get("bandpass").parameters
+    assert arguments_match(pred, {"data": "ws-2", "low_hz": 10.0, "high_hz": 50.0},
+                           schema) is ok
+
+
+def test_score_decision():
+    schemas = {s["name"]: s for s in REGISTRY.schemas()}
+    gold = {"name": "agc", "arguments": {"data": "ws-2"}}
+    assert score_decision({"name": "agc", "arguments": {"data": "ws-2"}}, gold,
+                          schemas) == (True, True)
+    assert score_decision({"name": "agc", "arguments": {"data": "ws-9"}}, gold,
+                          schemas) == (True, False)
+    assert score_decision({"name": "bandpass", "arguments": {}}, gold, schemas) == \
+        (False, False)
+    assert score_decision(None, gold, schemas) == (False, False)
+
+
+def test_grounded_answers():
+    from finetune.evaluate import _valid_call, grounded
+
+    assert grounded("NMO flattens events [2].", [2, 3])
+    assert not grounded("NMO flattens events [1].", [2])
+    assert not grounded("NMO flattens events.", [2])
+    assert grounded("The retrieved passages do not answer this question.", [])
+    assert _valid_call('{"name":"agc","arguments":{"data":"ws-2"}}')
+    assert not _valid_call('{"name":"agc","arguments":{"data":"two"}}')
+    assert not _valid_call('{"name":"agc"')
+
+
+class _GoldChat:
+    """Answers every routing decision with the gold one, to test the benchmark's plumbing."""
+
+    model_name = "gold"
+    max_new_tokens = 16
+
+    def __init__(self, decisions):
+        self.queue = list(decisions)
+
+    def decide(self, messages, tools):
+        d = self.queue.pop(0)
+        return json.dumps(d), d
+
+
+def test_routing_benchmark_scores_gold_decisions_as_right():
+    from benchmarks.routing import run
+
+    items = [{"id": "t1", "request": "make a synthetic", "setup": "none",
+              "calls": [["make_synthetic", {"n_traces": 30, "n_samples": 40}]]},
+             {"id": "t2", "request": "hello", "setup": "none", "calls": []}]
+    gold = [{"name": "make_synthetic", "arguments": {"n_traces": 30, "n_samples": 40}},
+            {"name": "answer", "arguments": {}}, {"name": "answer", "arguments": {}}]
+    report = run(_GoldChat(gold), items, progress=False)
+    assert report["decisions"] == 3
+    assert report["routing_accuracy"] == report["plan_accuracy"] == 1.0
+    bad = [dict(gold[0], arguments={"n_traces": 31, "n_samples": 40})] + gold[1:]
+    report = run(_GoldChat(bad), items, progress=False)
+    assert report["routing_accuracy"] == 1.0 and report["argument_accuracy"] == 0.0
+    assert report["plan_accuracy"] == 0.5
+
