@@ -379,6 +379,37 @@ TASKS: list[Task] = [
         "Apply AGC and show a before/after comparison.",
         "Gain the data with AGC and plot input, output and difference side by side.",
     ]),
+    # ---- the vision GeoFM (the data builder needs its trained weights) --------------
+    _t("geofm_denoise", "npra", [READ, ("geofm_denoise", {"data": "@1"})], [
+        "Denoise this line with the foundation model.",
+        "Use the GeoFM to remove the random noise.",
+        "Run the learned (neural network) denoiser on the section.",
+        "Clean this stack with the vision transformer model.",
+        "Apply the deep-learning denoiser to the data.",
+    ]),
+    _t("geofm_interpolate", "none", [("make_synthetic", {"missing_fraction": 0.3, "noise": "none"}),
+                                     ("geofm_interpolate", {"data": "@1"})], [
+        "Make a synthetic with 30% missing traces and fill the gaps with the foundation model.",
+        "Generate a line with dead traces and reconstruct them using GeoFM.",
+    ]),
+    _t("geofm_interpolate_file", "npy", [("import_array", {"file": "@f1"}),
+                                         ("geofm_interpolate", {"data": "@1"})], [
+        "This array has dead traces; interpolate them with the GeoFM.",
+        "Fill the missing traces of my array with the learned interpolator.",
+        "Reconstruct the zeroed traces in this section using the foundation model.",
+    ]),
+    _t("geofm_faults", "f3", [("read_segy", {"file": "@f1", "inline": "{il}"}),
+                              ("geofm_faults", {"data": "@1"})], [
+        "Find the faults on inline {il}.",
+        "Run fault detection on inline {il} of this cube.",
+        "Where are the faults in line {il}? Use the fault segmentation model.",
+        "Segment faults on inline {il} and show me the overlay.",
+    ], il=(115, 122, 128)),
+    _t("geofm_faults_2d", "npra", [READ, ("geofm_faults", {"data": "@1"})], [
+        "Detect faults on this section.",
+        "Map the faults in the attached line.",
+        "Highlight faults with the GeoFM fault model.",
+    ]),
     # ---- literature search (a literature *question* is answered, not searched) ------
     _t("search", "none", [("search_literature", {"query": "{q}"})], [
         "Search the literature for {q}.",

@@ -29,6 +29,8 @@ from tools import (
            synthetic,  # noqa: E402  (tool modules import numpy/scipy/segyio only)
            wells,
 )
+from tools.geofm import tools as geofm_tools  # noqa: E402
+from tools.geofm.model import MAE_CITATION, VIT_CITATION  # noqa: E402
 
 # Every tool the agent may call, with the citations of its method or library.
 REGISTRY = Registry([
@@ -53,4 +55,7 @@ REGISTRY = Registry([
     Tool.from_function(plotting.plot_section),
     Tool.from_function(plotting.plot_comparison),
     Tool.from_function(literature.search_literature),
+    Tool.from_function(geofm_tools.geofm_denoise, citations=(MAE_CITATION, VIT_CITATION)),
+    Tool.from_function(geofm_tools.geofm_interpolate, citations=(MAE_CITATION, VIT_CITATION)),
+    Tool.from_function(geofm_tools.geofm_faults, citations=(MAE_CITATION, VIT_CITATION)),
 ])

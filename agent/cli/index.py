@@ -12,7 +12,7 @@ __all__ = ["add_parser"]
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("index", help="build and search literature indexes")
     isub = p.add_subparsers(dest="index_command", metavar="ACTION", required=True)
-    b = isub.add_parser("build", help="index files/folders (md, rst, tex, txt, html, pdf)")
+    b = isub.add_parser("build", help="index files/folders (md, rst, tex, txt, html, pdf, BibTeX .bib, arXiv-style .json/.jsonl)")
     b.add_argument("sources", nargs="+", help="files or folders")
     b.add_argument("--out", required=True, help="index directory to write")
     b.set_defaults(func=build)

@@ -1,5 +1,8 @@
 """The vision GeoFM: a ViT masked autoencoder for seismic tiles, tiled inference, heads.
 
 Catalog: ``model`` (config, build/load/save, trace masking, tile prediction), ``tiling``
-(overlapping tiles with seamless blending). torch and transformers load on first use.
+(overlapping tiles with seamless blending), ``data`` (seeded synthetic training tiles,
+per-tile scaling, linear trace fill), ``infer`` (whole-section denoise / interpolate /
+fault probability), ``tools`` (the agent tools and where their weights live).
+torch and transformers load on first use.
 """

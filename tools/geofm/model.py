@@ -20,11 +20,16 @@ import numpy as np
 
 from tools.errors import ModelError
 
-__all__ = ["GeoFMConfig", "build_model", "load_model", "trace_mask_noise", "predict_tiles",
-           "MAE_CITATION"]
+__all__ = ["GeoFMConfig", "build_model", "load_model", "save_model", "config_of",
+           "trace_mask_noise", "ordered_noise", "image_to_image", "predict_tiles",
+           "MAE_CITATION", "VIT_CITATION"]
 
 MAE_CITATION = ("He, K., Chen, X., Xie, S., Li, Y., Dollár, P., & Girshick, R. (2022). "
                 "Masked Autoencoders Are Scalable Vision Learners. CVPR.")
+VIT_CITATION = ("Dosovitskiy, A., Beyer, L., Kolesnikov, A., Weissenborn, D., Zhai, X., "
+                "Unterthiner, T., Dehghani, M., Minderer, M., Heigold, G., Gelly, S., "
+                "Uszkoreit, J., & Houlsby, N. (2021). An Image is Worth 16x16 Words: "
+                "Transformers for Image Recognition at Scale. ICLR.")
 
 
 @dataclass
@@ -93,6 +98,11 @@ def load_model(path: str | Path, mask_ratio: float = 0.0):
     if config.num_channels != 1:
         raise ModelError(f"{p} expects {config.num_channels}-channel images; seismic tiles "
                          "have 1 channel. Fine-tune it on 1-channel data first.")
+    size = config.image_size
+    if isinstance(size, (list, tuple)):
+        if len(set(size)) != 1:
+            raise ModelError(f"{p} takes {size[0]}x{size[1]} images; GeoFM tiles are square")
+        config.image_size = size[0]
     config.mask_ratio = mask_ratio
     try:
         model = ViTMAEForPreTraining.from_pretrained(p, config=config, dtype=torch.float32)
@@ -102,9 +112,11 @@ def load_model(path: str | Path, mask_ratio: float = 0.0):
 
 
 def config_of(model) -> dict[str, Any]:
+    """The GeoFMConfig size fields of a loaded model (mask ratio left out)."""
     c = model.config
     return {"tile": c.image_size, "patch": c.patch_size, "hidden": c.hidden_size,
-            "layers": c.num_hidden_layers}
+            "layers": c.num_hidden_layers, "heads": c.num_attention_heads,
+            "decoder_hidden": c.decoder_hidden_size, "decoder_layers": c.decoder_num_hidden_layers}
 
 
 def trace_mask_noise(batch: int, tile: int, patch: int, trace_fraction: float,
@@ -124,15 +136,33 @@ def trace_mask_noise(batch: int, tile: int, patch: int, trace_fraction: float,
     return torch.from_numpy(noise.reshape(batch, n * n)).float()
 
 
-def predict_tiles(model, tiles: np.ndarray) -> np.ndarray:
-    """Run the model on (B, H, W) tiles with no masking; returns (B, H, W) outputs."""
+def ordered_noise(batch: int, n_patches: int, device=None):
+    """MAE ``noise`` (B, L) that keeps the patches in order: with no masking the model is
+    then deterministic (random shuffles change float summation order) and a bit faster."""
     import torch
 
+    return torch.arange(n_patches, dtype=torch.float32, device=device).expand(batch, -1)
+
+
+def image_to_image(model, x):
+    """Unmasked forward pass as an image-to-image map: (B, 1, H, W) -> (B, 1, H, W)."""
+    n_patches = model.vit.embeddings.patch_embeddings.num_patches
+    out = model(pixel_values=x, noise=ordered_noise(x.shape[0], n_patches, x.device))
+    return model.unpatchify(out.logits, tuple(x.shape[-2:]))
+
+
+def predict_tiles(model, tiles: np.ndarray) -> np.ndarray:
+    """Run the model on (B, H, W) tiles with no masking; returns (B, H, W) outputs.
+
+    Runs on the model's device (CPU or GPU); inputs and outputs are numpy on the host.
+    """
+    import torch
+
+    device = next(model.parameters()).device
     x = torch.from_numpy(np.ascontiguousarray(tiles, dtype=np.float32))[:, None]  # (B,1,H,W)
     with torch.inference_mode():
-        out = model(pixel_values=x)
-        img = model.unpatchify(out.logits, (tiles.shape[1], tiles.shape[2]))  # (B,1,H,W)
-    return img[:, 0].numpy()
+        img = image_to_image(model, x.to(device))  # (B,1,H,W)
+    return img[:, 0].float().cpu().numpy()
 
 
 def save_model(model, out: str | Path, card: dict[str, Any] | None = None) -> None:

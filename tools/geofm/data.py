@@ -1,0 +1,168 @@
+"""Seeded synthetic training tiles for the vision GeoFM, one batch per training step.
+
+Every tile comes from its own small section of ``tools.synthetic`` with random folds,
+faults, wavelet (Ricker or Ormsby, 15-45 Hz peak), sample interval (2 or 4 ms), layer
+thickness, polarity and amplitude, cropped to ``tile``×``tile``::
+
+    rng = np.random.default_rng([seed, step])        # step k is the same on every run
+    b = make_batch("denoise", 32, 64, rng)
+    b.inputs, b.targets                               # (B, tile, tile) float32
+    b.dead, b.base                                    # (B, tile) bool; (B, tile, tile)
+
+Inputs are standardised per tile by :func:`tile_scale` (RMS over live traces), and
+amplitude targets by the same factor, exactly as the tools do at inference. The
+interpolation head predicts a correction to :func:`linear_fill` of its input (``base``),
+so it starts from the classical answer. Section seeds are drawn below 2**31, so
+benchmarks hold out seeds from 2**31 up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["TASKS", "TileBatch", "make_batch", "random_tile", "tile_scale", "linear_fill",
+           "HELDOUT_SEED"]
+
+TASKS = ("pretrain", "denoise", "interpolate", "faults")
+HELDOUT_SEED = 2 ** 31  # section seeds >= this never occur in training
+_OTHER_NOISE = ("linear", "spikes", "swell")
+
+
+@dataclass(frozen=True)
+class TileBatch:
+    """One training batch.
+
+    Attributes:
+        inputs: (B, T, T) standardised model inputs (traces, samples).
+        targets: (B, T, T) standardised clean amplitudes, or 0/1 fault labels.
+        dead: (B, T) True where an input trace was zeroed (interpolation).
+        base: (B, T, T) what the model's output is added to before comparing with
+            ``targets``: the standardised linear fill for interpolation, else zeros.
+    """
+
+    inputs: np.ndarray
+    targets: np.ndarray
+    dead: np.ndarray
+    base: np.ndarray
+
+
+def tile_scale(tiles: np.ndarray) -> np.ndarray:
+    """(B,) RMS amplitude of each (B, T, S) tile over its live (not all-zero) traces;
+    1 for a tile with no live trace, so dividing by it is always safe."""
+    power = np.mean(np.square(tiles, dtype=np.float64), axis=2)  # (B, T)
+    live = power > 0
+    n = live.sum(axis=1)
+    rms = np.sqrt(power.sum(axis=1) / np.maximum(n, 1))
+    return np.where((n > 0) & (rms > 0), rms, 1.0).astype(np.float32)
+
+
+def linear_fill(section: np.ndarray, dead: np.ndarray) -> np.ndarray:
+    """Dead traces of a (n_traces, n_samples) section interpolated linearly across traces
+    from the nearest live ones (held constant beyond the outermost live traces); live
+    traces unchanged. With no live trace the section is returned as is."""
+    live = np.flatnonzero(~dead)
+    if len(live) == 0:
+        return np.array(section, dtype=np.float64)
+    idx = np.arange(len(dead))
+    j = np.searchsorted(live, idx)  # (n_traces,) first live trace at or after each trace
+    left = live[np.clip(j - 1, 0, len(live) - 1)]
+    right = live[np.clip(j, 0, len(live) - 1)]
+    w = np.where(right == left, 0.0, (idx - left) / np.maximum(right - left, 1))[:, None]
+    return (1 - w) * section[left] + w * section[right]
+
+
+def random_tile(rng: np.random.Generator, tile: int, min_faults: int = 0
+                ) -> tuple[np.ndarray, np.ndarray, float]:
+    """One random clean tile, its fault labels and its sample interval.
+
+    Returns:
+        (clean, fault_mask, dt_ms): (tile, tile) float64 amplitudes, (tile, tile) uint8
+        labels (1 within a trace of a fault plane), dt in ms.
+    """
+    from tools.synthetic import make_section
+
+    dt_ms = float(rng.choice([2.0, 4.0]))
+    nx = int(tile * rng.uniform(1.0, 2.0))
+    nt = int(tile * rng.uniform(1.0, 2.0))
+    t_len_ms = nt * dt_ms
+    s = make_section(
+        nx, nt, dt_ms, seed=int(rng.integers(HELDOUT_SEED)),
+        n_layers=max(4, int(t_len_ms / 100 * rng.uniform(2.0, 10.0))),  # 10-50 ms beds
+        fold_ms=rng.uniform(0.0, 40.0), n_faults=int(rng.integers(min_faults, 4)),
+        max_throw_ms=rng.uniform(8.0, 50.0),
+        wavelet=str(rng.choice(["ricker", "ormsby"], p=[0.7, 0.3])),
+        peak_hz=rng.uniform(15.0, 45.0))
+    i0 = int(rng.integers(0, nx - tile + 1))
+    j0 = int(rng.integers(0, nt - tile + 1))
+    window = (slice(i0, i0 + tile), slice(j0, j0 + tile))
+    gain = 10 ** rng.uniform(-2, 2) * rng.choice([-1.0, 1.0])  # scale and polarity
+    return s.clean[window] * gain, s.fault_mask[window], dt_ms
+
+
+def _noisy(clean: np.ndarray, rng: np.random.Generator, dt_ms: float, kind: str,
+           snr_db: float) -> np.ndarray:
+    from tools.synthetic import add_noise
+
+    if not np.any(clean):
+        return clean.copy()
+    return add_noise(clean, kind, snr_db, seed=int(rng.integers(2 ** 31)), dt_ms=dt_ms)[0]
+
+
+def _dead_traces(rng: np.random.Generator, n: int) -> np.ndarray:
+    """(n,) bool: 10-50 % of traces at random, sometimes plus a gap of 2-6 traces."""
+    dead = np.zeros(n, bool)
+    dead[rng.choice(n, int(round(rng.uniform(0.1, 0.5) * n)), replace=False)] = True
+    if rng.random() < 0.3:
+        width = int(rng.integers(2, 7))
+        start = int(rng.integers(0, n - width + 1))
+        dead[start:start + width] = True
+    return dead
+
+
+def make_batch(task: str, batch_size: int, tile: int, rng: np.random.Generator) -> TileBatch:
+    """A batch of standardised (input, target) tiles for one task.
+
+    Args:
+        task: "pretrain" (target = input, some tiles noisy), "denoise" (white noise at
+            -2 to 12 dB -> clean), "interpolate" (10-50 % zeroed traces, sometimes light
+            noise -> clean) or "faults" (clean or noisy -> 0/1 fault labels).
+        batch_size: tiles in the batch.
+        tile: tile size in traces and samples.
+        rng: the generator; one per step keeps a run reproducible and resumable.
+    """
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; choose one of {TASKS}")
+    inputs = np.zeros((batch_size, tile, tile), np.float32)
+    targets = np.zeros_like(inputs)
+    dead = np.zeros((batch_size, tile), bool)
+    base = np.zeros_like(inputs)
+    for b in range(batch_size):
+        clean, faults, dt_ms = random_tile(rng, tile, min_faults=1 if task == "faults" else 0)
+        x, y = clean, clean
+        if task == "pretrain":
+            if rng.random() < 0.5:
+                kind = str(rng.choice(("random",) + _OTHER_NOISE))
+                x = _noisy(clean, rng, dt_ms, kind, rng.uniform(0.0, 25.0))
+            y = x
+        elif task == "denoise":
+            x = _noisy(clean, rng, dt_ms, "random", rng.uniform(-2.0, 12.0))
+        elif task == "interpolate":
+            if rng.random() < 0.3:
+                x = _noisy(clean, rng, dt_ms, "random", rng.uniform(10.0, 30.0))
+            dead[b] = _dead_traces(rng, tile)
+            x = np.where(dead[b][:, None], 0.0, x)
+            base[b] = linear_fill(x, dead[b])
+        else:  # faults
+            if rng.random() < 0.6:
+                kind = "random" if rng.random() < 0.8 else str(rng.choice(_OTHER_NOISE))
+                x = _noisy(clean, rng, dt_ms, kind, rng.uniform(0.0, 20.0))
+            y = faults
+        inputs[b], targets[b] = x, y
+    scale = tile_scale(inputs)[:, None, None]  # (B, 1, 1)
+    inputs /= scale
+    base /= scale
+    if task != "faults":
+        targets /= scale
+    return TileBatch(inputs, targets, dead, base)

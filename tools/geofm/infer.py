@@ -1,0 +1,95 @@
+"""Whole-section inference with a GeoFM task head: tiles, per-tile scaling, blending.
+
+Pure numpy in and out (torch inside the model call); no workspace, no LLM::
+
+    model = load_model("tools/geofm/weights/denoise")
+    clean = denoise_section(model, noisy)             # (n_traces, n_samples)
+    filled, dead = interpolate_section(model, data)   # dead traces filled, live kept
+    prob = fault_probability(model, data)             # 0-1 per sample
+
+Each tile is divided by its RMS over live traces (:func:`tools.geofm.data.tile_scale`,
+as in training) and the output multiplied back, so any amplitude scale works. The
+interpolation head's output is a correction added to the tile's linear fill across
+traces (:func:`tools.geofm.data.linear_fill`), as in training.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from tools.geofm.data import linear_fill, tile_scale
+from tools.geofm.model import predict_tiles
+from tools.geofm.tiling import apply_tiled
+
+__all__ = ["dead_traces", "run_head", "denoise_section", "interpolate_section",
+           "fault_probability"]
+
+Progress = Callable[[int, int], None] | None
+
+
+def dead_traces(section: np.ndarray) -> np.ndarray:
+    """(n_traces,) True where a (n_traces, n_samples) section's trace is all zero."""
+    return ~np.any(section != 0, axis=-1)
+
+
+def _tile_size(model) -> int:
+    size = model.config.image_size
+    return int(size[0] if isinstance(size, (list, tuple)) else size)
+
+
+def run_head(model, section: np.ndarray, kind: str = "amplitude", batch_size: int = 32,
+             overlap: int | None = None, progress: Progress = None) -> np.ndarray:
+    """Apply a task head over a (n_traces, n_samples) section by blended overlapping tiles.
+
+    Args:
+        model: a loaded GeoFM (ViTMAEForPreTraining with no masking).
+        section: (n_traces, n_samples) amplitudes, any scale.
+        kind: "amplitude" (outputs rescaled by each tile's RMS), "fill" (as
+            amplitude, added to the tile's linear fill of its dead traces) or
+            "probability" (outputs are logits; their sigmoid is blended).
+        batch_size: tiles per forward pass.
+        overlap: tile overlap in traces/samples; default a quarter of the tile.
+        progress: called with (tiles done, tiles total).
+
+    Returns:
+        (n_traces, n_samples) float32 output.
+    """
+    tile = _tile_size(model)
+
+    def fn(tiles: np.ndarray) -> np.ndarray:  # (B, tile, tile)
+        scale = tile_scale(tiles)[:, None, None]
+        out = predict_tiles(model, tiles / scale)
+        if kind == "fill":
+            out += np.stack([linear_fill(t, dead_traces(t)) for t in tiles]) / scale
+        if kind == "probability":
+            return 1.0 / (1.0 + np.exp(-np.clip(out, -30, 30)))
+        return out * scale
+
+    return apply_tiled(section, fn, tile=tile, overlap=tile // 4 if overlap is None else overlap,
+                       batch_size=batch_size, progress=progress)
+
+
+def denoise_section(model, section: np.ndarray, batch_size: int = 32,
+                    progress: Progress = None) -> np.ndarray:
+    """Random-noise attenuation of a (n_traces, n_samples) section, same shape out."""
+    return run_head(model, section, "amplitude", batch_size, progress=progress)
+
+
+def interpolate_section(model, section: np.ndarray, batch_size: int = 32,
+                        progress: Progress = None) -> tuple[np.ndarray, np.ndarray]:
+    """Fill the dead (all-zero) traces of a (n_traces, n_samples) section; live traces
+    are returned unchanged. Returns (filled section, (n_traces,) dead mask)."""
+    dead = dead_traces(section)
+    out = np.array(section, dtype=np.float32)
+    if dead.any():
+        pred = run_head(model, section, "fill", batch_size, progress=progress)
+        out[dead] = pred[dead]
+    return out, dead
+
+
+def fault_probability(model, section: np.ndarray, batch_size: int = 32,
+                      progress: Progress = None) -> np.ndarray:
+    """Fault probability (0-1) at every sample of a (n_traces, n_samples) section."""
+    return run_head(model, section, "probability", batch_size, progress=progress)

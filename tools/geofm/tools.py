@@ -1,0 +1,176 @@
+"""The vision GeoFM as agent tools: denoise, fill missing traces, segment faults.
+
+Each tool loads a task head from ``weights_dir(task)`` (our shipped weights in
+``tools/geofm/weights/<task>/``, or ``$GEOFM_VISION_WEIGHTS/<task>/`` when that variable
+names a folder of checkpoints in the Hugging Face ViTMAE format), runs blended tiled
+inference (``tools.geofm.infer``) on 2D lines or each inline of a cube, and saves the
+result plus a figure in the workspace. Models load once per process; torch loads on
+first use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from tools.errors import BadInputError, ModelError
+from tools.registry import WorkspaceId
+from tools.result import ToolResult
+from tools.section import apply_2d, load_section, processing_result, save_section, shape_str
+from tools.workspace import Workspace
+
+__all__ = ["WEIGHTS_DIR", "TRAIN_COMMANDS", "weights_dir", "head", "geofm_denoise",
+           "geofm_interpolate", "geofm_faults"]
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+_PRETRAIN = "python -m finetune.geofm_train --config finetune/configs/geofm_pretrain.json"
+TRAIN_COMMANDS = {task: f"{_PRETRAIN} && python -m finetune.geofm_train --config "
+                        f"finetune/configs/geofm_{task}.json"
+                  for task in ("denoise", "interpolate", "faults")}
+_LOADED: dict[tuple[str, float], object] = {}
+
+
+def weights_dir(task: str) -> Path:
+    """Folder of the ``task`` head: ``$GEOFM_VISION_WEIGHTS/<task>`` if that variable is
+    set, else the shipped ``tools/geofm/weights/<task>``."""
+    root = os.environ.get("GEOFM_VISION_WEIGHTS")
+    return (Path(root).expanduser() if root else WEIGHTS_DIR) / task
+
+
+def head(task: str):
+    """The loaded ``task`` head (cached per folder and file time), on GPU if present.
+
+    Raises:
+        ModelError: no weights there (the message gives the command that trains them),
+            weights of another task, or a checkpoint that does not fit.
+    """
+    from tools.geofm.model import load_model
+
+    path = weights_dir(task)
+    weights = path / "model.safetensors"
+    if not weights.exists():
+        raise ModelError(f"no GeoFM {task} weights in {path}. Train them (from the project "
+                         f"root) with: {TRAIN_COMMANDS[task]} — or set GEOFM_VISION_WEIGHTS "
+                         f"to a folder holding {task}/config.json + model.safetensors")
+    card_file = path / "card.json"
+    if card_file.exists():
+        trained_for = json.loads(card_file.read_text()).get("task", task)
+        if trained_for != task:
+            raise ModelError(f"{path} holds GeoFM weights trained for {trained_for!r}, not "
+                             f"{task!r}; train the head with: {TRAIN_COMMANDS[task]}")
+    key = (str(path), weights.stat().st_mtime)
+    if key not in _LOADED:
+        import torch
+
+        model = load_model(path, mask_ratio=0.0)
+        _LOADED[key] = model.to("cuda" if torch.cuda.is_available() else "cpu")
+    return _LOADED[key]
+
+
+def _provenance(task: str) -> dict:
+    return {"model": "GeoFM ViT-MAE", "task": task, "weights": str(weights_dir(task))}
+
+
+def geofm_denoise(workspace: Workspace, data: WorkspaceId, figure: bool = True) -> ToolResult:
+    """Attenuate random noise with the GeoFM vision foundation model (a ViT masked autoencoder fine-tuned on synthetic seismic).
+
+    Args:
+        data: workspace id of the section (traces x samples) or cube (time on the last
+            axis); amplitudes in any unit, the model scales each 64x64 tile itself.
+        figure: also save a before/after/difference PNG.
+    """
+    from tools.geofm.infer import denoise_section
+    from tools.geofm.model import MAE_CITATION, VIT_CITATION
+
+    sec = load_section(workspace, data)
+    model = head("denoise")
+    out = apply_2d(lambda d: denoise_section(model, d), sec.data)
+    return processing_result(workspace, sec, out, "GeoFM denoise", _provenance("denoise"),
+                             figure, (MAE_CITATION, VIT_CITATION))
+
+
+def geofm_interpolate(workspace: Workspace, data: WorkspaceId, figure: bool = True
+                      ) -> ToolResult:
+    """Fill dead or missing (all-zero) traces with the GeoFM vision foundation model; live traces are kept unchanged.
+
+    Args:
+        data: workspace id of the section (traces x samples) or cube (time on the last
+            axis) whose missing traces are zero; amplitudes in any unit.
+        figure: also save a before/after/difference PNG.
+    """
+    from tools.geofm.infer import dead_traces, interpolate_section
+    from tools.geofm.model import MAE_CITATION, VIT_CITATION
+
+    sec = load_section(workspace, data)
+    n_dead = int(dead_traces(sec.data).sum())
+    if n_dead == 0:
+        raise BadInputError(f"{data} has no dead (all-zero) traces, so there is nothing to "
+                            "fill; zero the bad traces first, or use geofm_denoise")
+    if n_dead == int(np.prod(sec.data.shape[:-1])):
+        raise BadInputError(f"every trace of {data} is zero; there is nothing to "
+                            "interpolate from")
+    model = head("interpolate")
+    out = apply_2d(lambda d: interpolate_section(model, d)[0], sec.data)
+    result = processing_result(workspace, sec, out, "GeoFM interpolation",
+                               _provenance("interpolate"), figure, (MAE_CITATION, VIT_CITATION))
+    n = int(np.prod(sec.data.shape[:-1]))
+    return ToolResult(f"{result.summary}; filled {n_dead} of {n} traces", result.artifacts,
+                      {**result.metrics, "traces_filled": float(n_dead)}, result.citations)
+
+
+def geofm_faults(workspace: Workspace, data: WorkspaceId, threshold: float = 0.5,
+                 figure: bool = True) -> ToolResult:
+    """Segment faults with the GeoFM vision foundation model: a fault-probability section and an overlay figure.
+
+    Args:
+        data: workspace id of the section (traces x samples) or cube (time on the last
+            axis); amplitudes in any unit.
+        threshold: probability (0 to 1, dimensionless) above which a sample counts as
+            fault in the overlay and the fault fraction.
+        figure: also save the section with faults overlaid in red (PNG).
+    """
+    from tools.geofm.infer import fault_probability
+    from tools.geofm.model import MAE_CITATION, VIT_CITATION
+
+    if not 0 < threshold < 1:
+        raise BadInputError(f"threshold must be between 0 and 1, got {threshold}")
+    sec = load_section(workspace, data)
+    model = head("faults")
+    prob = apply_2d(lambda d: fault_probability(model, d), sec.data)
+    art = save_section(workspace, prob, f"GeoFM fault probability of {sec.id}", like=sec,
+                       process="GeoFM faults", params=_provenance("faults"),
+                       units="probability 0-1")
+    fraction = float(np.mean(prob > threshold))
+    metrics = {"fault_fraction": fraction, "max_probability": float(prob.max()),
+               "threshold": float(threshold)}
+    text = (f"GeoFM faults {sec.id} -> {art.id}: probability {shape_str(prob)}, "
+            f"{100 * fraction:.1f}% of samples above {threshold:g}")
+    artifacts = [art]
+    if figure:
+        fig = _overlay_figure(workspace, sec, prob, threshold)
+        artifacts.append(fig)
+        text += f"; overlay figure {fig.id}"
+    return ToolResult(text, tuple(artifacts), metrics, (MAE_CITATION, VIT_CITATION))
+
+
+def _overlay_figure(workspace: Workspace, sec, prob: np.ndarray, threshold: float):
+    """Seismic in grey with fault probability above ``threshold`` in red; a cube shows
+    its middle inline."""
+    from tools.plotting import _plt, _save, draw_section
+
+    d, p = sec.data, prob
+    if d.ndim == 3:
+        d, p = d[d.shape[0] // 2], p[p.shape[0] // 2]
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(14, 5), sharey=True)
+    draw_section(axes[0], d, sec.meta, f"{sec.id}")
+    im = draw_section(axes[1], d, sec.meta, f"faults (probability > {threshold:g})")
+    x0, x1, t1, t0 = im.get_extent()
+    shown = np.ma.masked_less_equal(p, threshold)
+    axes[1].imshow(shown.T, extent=[x0, x1, t1, t0], cmap="autumn_r", vmin=threshold, vmax=1,
+                   alpha=0.7, aspect="auto", interpolation="nearest")
+    fig.suptitle(f"GeoFM fault segmentation of {sec.id}")
+    return _save(workspace, fig, f"figure: GeoFM faults of {sec.id}", derived_from=sec.id)
