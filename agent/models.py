@@ -26,6 +26,7 @@ __all__ = ["EMBEDDED_LLM", "embedded_gguf", "prepare_gguf", "resolve_model_dir",
 log = logging.getLogger(__name__)
 
 EMBEDDED_LLM = "SmolLM2-135M-Instruct"
+EMBEDDED_HF_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"  # what the embedded Q4_1 GGUF quantizes
 EMBEDDED_CITATION = ("Allal, L. B. et al. (2025). SmolLM2: When Smol Goes Big — Data-Centric "
                      "Training of a Small Language Model. arXiv:2502.02737")
 

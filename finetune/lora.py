@@ -273,6 +273,11 @@ def train(config: LoraTrainConfig, model=None, tokenizer=None, log=print) -> dic
             _save_checkpoint(model, optimizer, step, ckpt)
     bar.close()
     seconds = time.perf_counter() - t0
+    if config.base_model == "embedded":  # name the public base, not this machine's cache
+        from agent.models import EMBEDDED_HF_ID
+
+        for pc in model.peft_config.values():
+            pc.base_model_name_or_path = EMBEDDED_HF_ID
     model.save_pretrained(out)
     (out / "train_config.json").write_text(json.dumps(asdict(config), indent=1))
     report = {"steps": step, "train_examples": len(train_set), "seconds": round(seconds, 1),
