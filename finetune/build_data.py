@@ -98,6 +98,18 @@ def answer_text(trace) -> str:
     return text
 
 
+def _missing_weights(task) -> str | None:
+    """Why a task cannot run yet (a GeoFM tool whose weights are not trained), or None."""
+    from tools.geofm.tools import weights_dir
+
+    for name, _ in task.calls:
+        if name.startswith("geofm_"):
+            d = weights_dir(name.removeprefix("geofm_"))
+            if not (d / "model.safetensors").exists():
+                return f"{name}: no trained GeoFM weights (tools/geofm/weights)"
+    return None
+
+
 NO_FILE_REPLY = ("Please attach the data first (SEG-Y, .npy, an ASCII trace export or a LAS "
                  "log); I can then run the tool on it and show you the result.")
 CHAT_REPLY = ("I am geofm, an assistant for geophysicists. I can read SEG-Y, ASCII and LAS "
@@ -107,25 +119,32 @@ CHAT_REPLY = ("I am geofm, an assistant for geophysicists. I can read SEG-Y, ASC
               "geophysics literature with citations.")
 
 
-def tool_examples(tasks, schemas, scratch: Path, rng: random.Random, combos: int = 1,
+def tool_examples(tasks, schemas, scratch: Path, rng: random.Random, combos: int = 2,
                   answer_share: float = 0.15, progress: bool = True) -> dict[str, list[dict[str, Any]]]:
     from finetune.tool_tasks import SETUPS
     from finetune.traces import run_plan, setup_files
 
     out: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
     cache: dict[str, Any] = {}
+    skipped: dict[str, str] = {}
     t0 = time.perf_counter()
     for ti, task in enumerate(tasks):
+        missing = _missing_weights(task)
+        if missing:
+            skipped[task.id] = missing
+            continue
         paths = setup_files(SETUPS[task.setup], scratch)
         keys = list(task.slots)
         all_combos = [dict(zip(keys, vals)) for vals in itertools.product(
             *(task.slots[k] for k in keys))] or [{}]
         for pi, phrasing in enumerate(task.phrasings):
             split = _phrasing_split(pi, len(task.phrasings))
-            chosen = rng.sample(all_combos, min(combos, len(all_combos)))
-            for slots in chosen:
+            # slot tasks: distinct values; others: the same request with other ids
+            chosen = rng.sample(all_combos, min(combos, len(all_combos))) if keys \
+                else [{}] * combos
+            for ci, slots in enumerate(chosen):
                 question = phrasing.format(**slots)
-                offset = rng.choice((0, 0, 1, 2, 3))
+                offset = rng.choice((0, 0, 1, 2, 3)) if keys or ci == 0 else ci + 1
                 key = json.dumps([task.id, sorted(slots.items()), offset])
                 if key not in cache:
                     cache[key] = run_plan("", paths, list(task.calls), slots, offset)
@@ -145,6 +164,9 @@ def tool_examples(tasks, schemas, scratch: Path, rng: random.Random, combos: int
                   end="", file=sys.stderr)
     if progress:
         print(file=sys.stderr)
+    for tid, why in skipped.items():
+        print(f"  skipped task {tid}: {why}", file=sys.stderr)
+    out["skipped"] = skipped  # type: ignore[assignment]
     return out
 
 
@@ -167,7 +189,7 @@ def _body(hit) -> str:
     return hit.text
 
 
-def qa_examples(index, rng: random.Random, k: int = 4, doc_share: float = 0.5,
+def qa_examples(index, rng: random.Random, k: int = 4, doc_share: float = 0.35,
                 answer_share: float = 0.3, progress: bool = True
                 ) -> dict[str, list[dict[str, Any]]]:
     """Literature questions, one per document (a ``doc_share`` of the training
@@ -225,7 +247,7 @@ def _route_only(msgs: list[BaseMessage]) -> list[dict[str, str]]:
                                   REGISTRY.schemas()))
 
 
-def build(out_dir: str | Path, seed: int = 0, combos: int = 1, progress: bool = True
+def build(out_dir: str | Path, seed: int = 0, combos: int = 2, progress: bool = True
           ) -> dict[str, Any]:
     from agent.config import geofm_home
     from corpus import ensure_default_index
@@ -240,7 +262,8 @@ def build(out_dir: str | Path, seed: int = 0, combos: int = 1, progress: bool = 
         data = tool_examples(TASKS, schemas, Path(scratch), rng, combos, progress=progress)
     index = ensure_default_index(geofm_home() / "index" / "default")
     qa = qa_examples(index, rng, progress=progress)
-    card: dict[str, Any] = {"seed": seed, "splits": {}, "sources": {
+    card: dict[str, Any] = {"seed": seed, "combos": combos,
+                            "skipped_tasks": data.pop("skipped"), "splits": {}, "sources": {
         "tool requests": "finetune/tool_tasks.py (phrasings written by the project); "
                          "observations from running the real tools on ../shared/data",
         "literature": "corpus/default (written by the project, CC-BY-4.0), retrieved "
@@ -265,9 +288,9 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="finetune/data", help="output directory")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--combos", type=int, default=1,
-                    help="slot combinations per phrasing of a tool request (1 keeps the "
-                         "set small enough to train on 2 CPU cores in well under an hour)")
+    ap.add_argument("--combos", type=int, default=2,
+                    help="instances per phrasing of a tool request: slot values, or other "
+                         "workspace ids (2 keeps one epoch under an hour on 2 CPU cores)")
     args = ap.parse_args(argv)
     card = build(args.out, args.seed, args.combos)
     print(json.dumps(card["splits"], indent=2))

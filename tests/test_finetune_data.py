@@ -136,3 +136,31 @@ def test_routing_benchmark_scores_gold_decisions_as_right():
     assert report["routing_accuracy"] == 1.0 and report["argument_accuracy"] == 0.0
     assert report["plan_accuracy"] == 0.5
 
+
+
+def test_tool_examples_expand_phrasings_and_skip_tasks_that_cannot_run(tmp_path,
+                                                                       monkeypatch):
+    import random
+
+    import tools.geofm.tools
+
+    monkeypatch.setattr(tools.geofm.tools, "weights_dir", lambda task: tmp_path / task)
+
+    from finetune.build_data import tool_examples
+    from finetune.tool_tasks import Task
+
+    tasks = [Task("tiny_synth", "none", (("make_synthetic", {"n_traces": 20,
+                                                             "n_samples": "{n}"}),),
+                  ("Make a line of {n} samples.",), {"n": (32, 40, 48)}),
+             Task("tiny_chat", "none", (), ("Hello?",)),
+             Task("needs_weights", "none", (("geofm_denoise", {"data": "ws-1"}),),
+                  ("Denoise with the GeoFM.",))]
+    out = tool_examples(tasks, REGISTRY.schemas(), tmp_path, random.Random(0), combos=2,
+                        progress=False)
+    routes = [r for r in out["train"] if r["kind"] == "route"]
+    assert sorted(r["task"] for r in routes) == ["tiny_chat", "tiny_chat", "tiny_synth",
+                                                 "tiny_synth"]
+    sizes = {r["gold"][0]["arguments"].get("n_samples") for r in routes
+             if r["task"] == "tiny_synth"}
+    assert len(sizes) == 2  # two different slot values
+    assert list(out["skipped"]) == ["needs_weights"]
