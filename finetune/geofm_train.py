@@ -96,24 +96,9 @@ class GeoFMTrainConfig:
 
     @classmethod
     def from_json(cls, path: str | Path, overrides: list[str] = ()) -> "GeoFMTrainConfig":
-        try:
-            data = json.loads(Path(path).read_text())
-        except (OSError, json.JSONDecodeError) as e:
-            raise BadInputError(f"cannot read the training config {path}: {e}") from None
-        data = {k: v for k, v in data.items() if not k.startswith("_")}  # "_comment" keys
-        known = {f.name for f in fields(cls)}
-        for item in overrides:
-            key, _, value = item.partition("=")
-            if key not in known:
-                raise BadInputError(f"unknown setting {key!r}; known: {sorted(known)}")
-            try:
-                data[key] = json.loads(value)
-            except json.JSONDecodeError:
-                data[key] = value
-        unknown = set(data) - known
-        if unknown:
-            raise BadInputError(f"unknown settings {sorted(unknown)} in {path}")
-        return cls(**data)
+        from finetune.training_io import read_config
+
+        return read_config(cls, path, overrides, drop_comments=True)  # "_comment" keys
 
 
 def _initial_model(config: GeoFMTrainConfig):
@@ -188,17 +173,13 @@ def _fingerprint(config: GeoFMTrainConfig) -> dict[str, Any]:
 def _save_checkpoint(model, optimizer, params, step: int, config, losses, ckpt: Path) -> None:
     from safetensors.torch import save_file, save_model
 
+    from finetune.training_io import adam_state
     from tools.atomic import write_dir_atomically
 
     def write(tmp: Path) -> None:
         tmp.mkdir(parents=True)
         save_model(model, str(tmp / "model.safetensors"))
-        state = {}
-        for i, p in enumerate(params):
-            for k, v in optimizer.state.get(p, {}).items():
-                state[f"{i}.{k}"] = v.detach().reshape(-1).cpu() if k == "step" \
-                    else v.detach().cpu().contiguous()
-        save_file(state, str(tmp / "optimizer.safetensors"))
+        save_file(adam_state(optimizer, params), str(tmp / "optimizer.safetensors"))
         (tmp / "trainer_state.json").write_text(json.dumps(
             {"step": step, "losses": losses, "config": _fingerprint(config)}))
 
@@ -208,18 +189,16 @@ def _save_checkpoint(model, optimizer, params, step: int, config, losses, ckpt: 
 def _load_checkpoint(model, optimizer, params, config, ckpt: Path) -> tuple[int, list[float]]:
     from safetensors.torch import load_file, load_model
 
+    from finetune.training_io import restore_adam_state
+
     state = json.loads((ckpt / "trainer_state.json").read_text())
     if state["config"] != json.loads(json.dumps(_fingerprint(config))):
         raise BadInputError(f"the checkpoint in {ckpt} was made with other settings "
                             f"({state['config']}); delete it or set another checkpoint_dir")
     device = next(model.parameters()).device
     load_model(model, str(ckpt / "model.safetensors"), device=str(device))
-    saved = load_file(str(ckpt / "optimizer.safetensors"), device=str(device))
-    for i, p in enumerate(params):
-        if f"{i}.exp_avg" in saved:
-            optimizer.state[p] = {"step": saved[f"{i}.step"].reshape(()).cpu(),
-                                  "exp_avg": saved[f"{i}.exp_avg"],
-                                  "exp_avg_sq": saved[f"{i}.exp_avg_sq"]}
+    restore_adam_state(optimizer, params,
+                       load_file(str(ckpt / "optimizer.safetensors"), device=str(device)))
     return state["step"], state["losses"]
 
 

@@ -16,7 +16,7 @@ import json
 import math
 import random
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -72,23 +72,9 @@ class LoraTrainConfig:
 
     @classmethod
     def from_json(cls, path: str | Path, overrides: list[str] = ()) -> "LoraTrainConfig":
-        try:
-            data = json.loads(Path(path).read_text())
-        except (OSError, json.JSONDecodeError) as e:
-            raise BadInputError(f"cannot read the training config {path}: {e}") from None
-        known = {f.name for f in fields(cls)}
-        for item in overrides:
-            key, _, value = item.partition("=")
-            if key not in known:
-                raise BadInputError(f"unknown setting {key!r}; known: {sorted(known)}")
-            try:
-                data[key] = json.loads(value)
-            except json.JSONDecodeError:
-                data[key] = value
-        unknown = set(data) - known
-        if unknown:
-            raise BadInputError(f"unknown settings {sorted(unknown)} in {path}")
-        return cls(**data)
+        from finetune.training_io import read_config
+
+        return read_config(cls, path, overrides)
 
 
 def _batches(encoded: list[tuple[list[int], list[int]]], batch_size: int, pad_id: int,
@@ -165,15 +151,13 @@ def evaluate_loss(model, encoded, pad_id: int, batch_size: int = 8) -> float:
 def _save_checkpoint(model, optimizer, step: int, ckpt: Path) -> None:
     from safetensors.torch import save_file
 
+    from finetune.training_io import adam_state
     from tools.atomic import write_dir_atomically
 
     def write(tmp: Path) -> None:
         model.save_pretrained(tmp)
-        state = {}
-        for i, s in enumerate(optimizer.state.values()):
-            for k, v in s.items():
-                state[f"{i}.{k}"] = v.detach().reshape(-1) if k == "step" else v.detach()
-        save_file(state, tmp / "optimizer.safetensors")
+        params = [p for g in optimizer.param_groups for p in g["params"]]
+        save_file(adam_state(optimizer, params), tmp / "optimizer.safetensors")
         (tmp / "trainer_state.json").write_text(json.dumps({"step": step}))
 
     write_dir_atomically(ckpt, write)
@@ -183,14 +167,11 @@ def _load_checkpoint(model, optimizer, ckpt: Path) -> int:
     from peft import set_peft_model_state_dict
     from safetensors.torch import load_file as load
 
+    from finetune.training_io import restore_adam_state
+
     set_peft_model_state_dict(model, load(ckpt / "adapter_model.safetensors"))
-    saved = load(ckpt / "optimizer.safetensors")
     params = [p for g in optimizer.param_groups for p in g["params"]]
-    for i, p in enumerate(params):
-        if f"{i}.exp_avg" in saved:
-            optimizer.state[p] = {"step": saved[f"{i}.step"].reshape(()),
-                                  "exp_avg": saved[f"{i}.exp_avg"],
-                                  "exp_avg_sq": saved[f"{i}.exp_avg_sq"]}
+    restore_adam_state(optimizer, params, load(ckpt / "optimizer.safetensors"))
     return json.loads((ckpt / "trainer_state.json").read_text())["step"]
 
 

@@ -1,0 +1,57 @@
+"""What both trainers (LoRA and GeoFM) share: JSON config files with ``--set``
+overrides, and AdamW state as safetensors-ready tensors (never pickle)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from tools.errors import BadInputError
+
+__all__ = ["read_config", "adam_state", "restore_adam_state"]
+
+
+def read_config(cls, path: str | Path, overrides: list[str] = (),
+                drop_comments: bool = False):
+    """``cls(**json)`` from a config file, with ``key=value`` overrides (JSON values, or
+    strings); unknown keys are refused. ``drop_comments`` ignores keys starting with _."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise BadInputError(f"cannot read the training config {path}: {e}") from None
+    if drop_comments:
+        data = {k: v for k, v in data.items() if not k.startswith("_")}
+    known = {f.name for f in fields(cls)}
+    for item in overrides:
+        key, _, value = item.partition("=")
+        if key not in known:
+            raise BadInputError(f"unknown setting {key!r}; known: {sorted(known)}")
+        try:
+            data[key] = json.loads(value)
+        except json.JSONDecodeError:
+            data[key] = value
+    unknown = set(data) - known
+    if unknown:
+        raise BadInputError(f"unknown settings {sorted(unknown)} in {path}")
+    return cls(**data)
+
+
+def adam_state(optimizer, params) -> dict[str, Any]:
+    """The AdamW state of ``params`` as flat CPU tensors keyed ``"{i}.{name}"``."""
+    state = {}
+    for i, p in enumerate(params):
+        for k, v in optimizer.state.get(p, {}).items():
+            state[f"{i}.{k}"] = v.detach().reshape(-1).cpu() if k == "step" \
+                else v.detach().cpu().contiguous()
+    return state
+
+
+def restore_adam_state(optimizer, params, saved: dict[str, Any]) -> None:
+    """Put back what :func:`adam_state` saved (tensors already on the params' device)."""
+    for i, p in enumerate(params):
+        if f"{i}.exp_avg" in saved:
+            optimizer.state[p] = {"step": saved[f"{i}.step"].reshape(()).cpu(),
+                                  "exp_avg": saved[f"{i}.exp_avg"],
+                                  "exp_avg_sq": saved[f"{i}.exp_avg_sq"]}
