@@ -189,7 +189,7 @@ def _body(hit) -> str:
     return hit.text
 
 
-def qa_examples(index, rng: random.Random, k: int = 4, doc_share: float = 0.35,
+def qa_examples(index, schemas, rng: random.Random, k: int = 4, doc_share: float = 0.35,
                 answer_share: float = 0.3, progress: bool = True
                 ) -> dict[str, list[dict[str, Any]]]:
     """Literature questions, one per document (a ``doc_share`` of the training
@@ -224,7 +224,7 @@ def qa_examples(index, rng: random.Random, k: int = 4, doc_share: float = 0.35,
             if rng.random() < answer_share or split != "train":
                 out[split].append({"kind": "qa", **meta,
                                    "messages": _chat(msgs + [AIMessage(reply)])})
-            out[split].append({"kind": "route", **meta, "messages": _route_only(msgs),
+            out[split].append({"kind": "route", **meta, "messages": _route_only(msgs, schemas),
                                "gold": [{"name": "answer", "arguments": {}}]})
         if progress and (di + 1) % 10 == 0:
             print(f"\r  literature questions {di + 1}/{len(docs)} "
@@ -239,12 +239,11 @@ def _template_split(qi: int) -> str:
         else "train"
 
 
-def _route_only(msgs: list[BaseMessage]) -> list[dict[str, str]]:
+def _route_only(msgs: list[BaseMessage], schemas) -> list[dict[str, str]]:
     from agent.chat_model import routing_messages
-    from tools import REGISTRY
 
     return _chat(routing_messages(msgs + [AIMessage('{"name":"answer","arguments":{}}')],
-                                  REGISTRY.schemas()))
+                                  schemas))
 
 
 def build(out_dir: str | Path, seed: int = 0, combos: int = 2, progress: bool = True
@@ -261,7 +260,7 @@ def build(out_dir: str | Path, seed: int = 0, combos: int = 2, progress: bool = 
     with tempfile.TemporaryDirectory() as scratch:
         data = tool_examples(TASKS, schemas, Path(scratch), rng, combos, progress=progress)
     index = ensure_default_index(geofm_home() / "index" / "default")
-    qa = qa_examples(index, rng, progress=progress)
+    qa = qa_examples(index, schemas, rng, progress=progress)
     card: dict[str, Any] = {"seed": seed, "combos": combos,
                             "skipped_tasks": data.pop("skipped"), "splits": {}, "sources": {
         "tool requests": "finetune/tool_tasks.py (phrasings written by the project); "
