@@ -95,3 +95,17 @@ def test_trace_masking_hides_whole_traces():
     for b in range(3):
         full_rows = [r for r in range(4) if mask[b, r].all()]
         assert len(full_rows) == 2  # half of the trace groups hidden entirely
+
+
+def test_position_embeddings_tell_patches_apart(tmp_path):
+    """Every patch has its own fixed position code in the encoder and the decoder, and the
+    codes survive save and load (all-zero codes stall MAE pretraining)."""
+    import torch
+
+    model = build_model(TINY)
+    save_model(model, tmp_path / "ckpt")
+    for m in (model, load_model(tmp_path / "ckpt")):
+        for param in (m.vit.embeddings.position_embeddings, m.decoder.decoder_pos_embed):
+            codes = param[0, 1:]  # (patches, dim) without the CLS row
+            assert not param.requires_grad
+            assert torch.cdist(codes, codes).add(torch.eye(len(codes))).min() > 0.1

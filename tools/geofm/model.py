@@ -2,7 +2,7 @@
 
 Built on transformers' ViTMAE classes, so our shipped weights and any external checkpoint
 in the Hugging Face ViTMAE format (``config.json`` + ``model.safetensors``) load the same
-way. Pretraining masks random patches *and* whole traces (patch columns), as published
+way. Pretraining masks random patches *and* whole traces (patch rows), as published
 geophysical MAEs do, so missing-trace reconstruction is native. Task heads (denoise,
 interpolate, faults) are the same architecture fine-tuned image-to-image with no masking:
 the decoder's per-patch pixels are the output (amplitudes, or fault logits).
@@ -21,7 +21,7 @@ import numpy as np
 from tools.errors import ModelError
 
 __all__ = ["GeoFMConfig", "build_model", "load_model", "save_model", "config_of",
-           "trace_mask_noise", "ordered_noise", "image_to_image", "predict_tiles",
+           "trace_mask_noise", "ordered_noise", "sincos_position_embedding", "image_to_image", "predict_tiles",
            "MAE_CITATION", "VIT_CITATION"]
 
 MAE_CITATION = ("He, K., Chen, X., Xie, S., Li, Y., Dollár, P., & Girshick, R. (2022). "
@@ -72,7 +72,42 @@ def build_model(config: GeoFMConfig | None = None, seed: int = 0):
     from transformers import ViTMAEForPreTraining
 
     torch.manual_seed(seed)
-    return ViTMAEForPreTraining((config or GeoFMConfig()).to_hf())
+    model = ViTMAEForPreTraining((config or GeoFMConfig()).to_hf())
+    _set_position_embeddings(model)
+    return model
+
+
+def sincos_position_embedding(grid: int, dim: int) -> np.ndarray:
+    """(1 + grid**2, dim) fixed 2-D sine-cosine position embedding, a zero row first (the
+    CLS token): half the channels encode the patch row (traces), half the column
+    (samples), each as sines and cosines of geometrically spaced frequencies."""
+    if dim % 4:
+        raise ValueError(f"embedding width {dim} must be a multiple of 4")
+    freqs = 1.0 / 10000 ** (np.arange(dim // 4) / (dim // 4))  # (dim/4,)
+    rows, cols = np.meshgrid(np.arange(grid), np.arange(grid), indexing="ij")
+
+    def encode(pos: np.ndarray) -> np.ndarray:  # (grid**2,) -> (grid**2, dim/2)
+        angle = pos.reshape(-1, 1) * freqs[None]
+        return np.concatenate([np.sin(angle), np.cos(angle)], axis=1)
+
+    table = np.concatenate([encode(rows), encode(cols)], axis=1)
+    return np.concatenate([np.zeros((1, dim)), table]).astype(np.float32)
+
+
+def _set_position_embeddings(model) -> None:
+    """Fill the encoder's and decoder's fixed position embeddings.
+
+    transformers' ViTMAE init leaves both at zero when a model is built from a config
+    (seen with transformers 5.24): mask tokens then carry no position, every hidden patch
+    gets the same prediction and pretraining stalls at the predict-zero loss.
+    """
+    import torch
+
+    grid = model.config.image_size // model.config.patch_size
+    for param in (model.vit.embeddings.position_embeddings, model.decoder.decoder_pos_embed):
+        table = sincos_position_embedding(grid, param.shape[-1])
+        with torch.no_grad():
+            param.copy_(torch.from_numpy(table)[None])
 
 
 def load_model(path: str | Path, mask_ratio: float = 0.0):
@@ -108,6 +143,8 @@ def load_model(path: str | Path, mask_ratio: float = 0.0):
         model = ViTMAEForPreTraining.from_pretrained(p, config=config, dtype=torch.float32)
     except (OSError, ValueError, RuntimeError) as e:
         raise ModelError(f"weights in {p} do not fit its config: {e}") from None
+    for param in (model.vit.embeddings.position_embeddings, model.decoder.decoder_pos_embed):
+        param.requires_grad_(False)  # fixed sin-cos codes; loading marks them trainable
     return model.eval()
 
 
