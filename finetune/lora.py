@@ -56,6 +56,10 @@ class LoraTrainConfig:
     seed: int = field(default=0, metadata={"help": "shuffling and initialisation seed"})
     checkpoint_every: int = field(default=50, metadata={"help": "steps between checkpoints"})
     threads: int | None = field(default=None, metadata={"help": "torch CPU threads"})
+    bf16: str = field(default="auto", metadata={
+        "help": "bfloat16 autocast of the matmuls: 'auto' (on where the hardware has fast "
+                "bf16: a GPU, or a CPU with AVX512-BF16/AMX), 'on', 'off'. Weights, "
+                "gradients and AdamW state stay float32"})
     max_steps: int | None = field(default=None, metadata={
         "help": "stop after this many optimizer steps in total (for smoke runs)"})
 
@@ -64,6 +68,8 @@ class LoraTrainConfig:
             raise BadInputError("r and alpha must be >= 1")
         if not 0 <= self.dropout < 1:
             raise BadInputError("dropout must be in [0, 1)")
+        if self.bf16 not in ("auto", "on", "off"):
+            raise BadInputError(f"bf16 must be 'auto', 'on' or 'off', got {self.bf16!r}")
         if self.lr <= 0 or self.epochs <= 0 or self.batch_size < 1 or self.max_length < 16:
             raise BadInputError("lr and epochs must be > 0, batch_size >= 1, max_length >= 16")
         if not Path(self.train_file).exists():
@@ -133,6 +139,23 @@ def token_loss(model, ids, mask, labels):
     return F.cross_entropy(logits.float(), target[keep], reduction="sum"), int(keep.sum())
 
 
+def bf16_enabled(setting: str, device: str) -> bool:
+    """Whether to autocast to bfloat16: ``setting`` is 'auto', 'on' or 'off'.
+
+    'auto' turns it on for a GPU and for CPUs whose oneDNN has native bf16 (AVX512-BF16 or
+    AMX), where bf16 matmuls run several times faster than float32; elsewhere bf16 would
+    be emulated and slower.
+    """
+    import torch
+
+    if setting != "auto":
+        return setting == "on"
+    if device != "cpu":
+        return True
+    return bool(torch.backends.mkldnn.is_available()
+                and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
 def evaluate_loss(model, encoded, pad_id: int, batch_size: int = 8) -> float:
     """Mean token cross-entropy on the assistant tokens of ``encoded``."""
     import torch
@@ -194,6 +217,7 @@ def train(config: LoraTrainConfig, model=None, tokenizer=None, log=print) -> dic
     if model is None:
         model, tokenizer = load_causal_lm(ModelConfig(model=config.base_model, adapter="none"))
     device = "cuda" if torch.cuda.is_available() else "cpu"
+    use_bf16 = bf16_enabled(config.bf16, device)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None \
         else tokenizer.eos_token_id
     train_set = _encode_file(config.train_file, tokenizer, config.max_length)
@@ -238,7 +262,8 @@ def train(config: LoraTrainConfig, model=None, tokenizer=None, log=print) -> dic
         for a in range(0, len(ids), micro):
             part = [t[a:a + micro].to(device) for t in (ids, mask, labels)]
             width = int(part[1].sum(1).max())  # drop the padding this slice does not need
-            loss, _ = token_loss(model, *(t[:, :width] for t in part))
+            with torch.autocast(device, dtype=torch.bfloat16, enabled=use_bf16):
+                loss, _ = token_loss(model, *(t[:, :width] for t in part))
             (loss / max(n_tokens, 1)).backward()
             loss_sum += float(loss.detach())
         loss = torch.tensor(loss_sum / max(n_tokens, 1))
@@ -262,7 +287,7 @@ def train(config: LoraTrainConfig, model=None, tokenizer=None, log=print) -> dic
     model.save_pretrained(out)
     (out / "train_config.json").write_text(json.dumps(asdict(config), indent=1))
     report = {"steps": step, "train_examples": len(train_set), "seconds": round(seconds, 1),
-              "device": device, "final_train_loss": round(sum(losses[-10:]) / max(
+              "device": device, "bf16": use_bf16, "final_train_loss": round(sum(losses[-10:]) / max(
                   len(losses[-10:]), 1), 4) if losses else None,
               "trainable_params": sum(p.numel() for p in trainable)}
     if val_set:

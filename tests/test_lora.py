@@ -61,11 +61,14 @@ def test_malformed_jsonl_names_the_line(tmp_path):
         read_jsonl(f)
 
 
-def test_only_adapter_weights_train(tmp_path, data_file, tiny_llama, tiny_tokenizer):
+@pytest.mark.parametrize("bf16", ["off", "on"])
+def test_only_adapter_weights_train(tmp_path, data_file, tiny_llama, tiny_tokenizer, bf16):
     model = _fresh(tiny_llama)
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    report = train(_config(tmp_path, data_file), model=model, tokenizer=tiny_tokenizer,
-                   log=lambda *_: None)
+    report = train(_config(tmp_path, data_file, bf16=bf16), model=model,
+                   tokenizer=tiny_tokenizer, log=lambda *_: None)
+    assert report["bf16"] is (bf16 == "on")
+    assert all(v.dtype == torch.float32 for v in model.state_dict().values())  # autocast only
     assert report["steps"] == 6  # 12 examples / 4 per step * 2 epochs
     after = {k.replace("base_layer.", ""): v for k, v in model.state_dict().items()
              if "lora_" not in k}  # peft wrapped the layers in place
@@ -126,6 +129,8 @@ def test_config_validation(tmp_path, data_file):
         LoraTrainConfig(train_file=str(tmp_path / "none.jsonl"), output_dir=str(tmp_path))
     with pytest.raises(BadInputError, match="dropout"):
         _config(tmp_path, data_file, dropout=1.5)
+    with pytest.raises(BadInputError, match="bf16"):
+        _config(tmp_path, data_file, bf16="yes")
     cfg = tmp_path / "c.json"
     cfg.write_text(json.dumps({"train_file": str(data_file), "output_dir": str(tmp_path)}))
     assert LoraTrainConfig.from_json(cfg, ["epochs=1", "r=4"]).r == 4
