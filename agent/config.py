@@ -8,7 +8,9 @@ from pathlib import Path
 
 from tools.errors import BadInputError
 
-__all__ = ["geofm_home", "ModelConfig", "AgentConfig"]
+__all__ = ["geofm_home", "ModelConfig", "AgentConfig", "DTYPES"]
+
+DTYPES = ("float32", "bfloat16")  # weights of a local language model
 
 
 def geofm_home() -> Path:
@@ -41,8 +43,14 @@ class ModelConfig:
                 "models otherwise loop. Tool-call JSON is generated without it"})
     threads: int | None = field(default=None, metadata={
         "help": "torch CPU threads; None keeps torch's default"})
+    dtype: str = field(default="float32", metadata={
+        "help": "weights of a local model: 'float32' (the reference) or 'bfloat16' (about "
+                "half the memory; much faster prompt processing on CPUs with AMX or "
+                "AVX512-BF16; the LoRA adapter is merged first)"})
 
     def __post_init__(self):
+        if self.dtype not in DTYPES:
+            raise BadInputError(f"dtype must be one of {DTYPES}, got {self.dtype!r}")
         if self.max_new_tokens < 1:
             raise BadInputError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
         if self.repetition_penalty < 1.0:

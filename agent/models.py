@@ -132,6 +132,8 @@ def load_causal_lm(config: ModelConfig):
     adapter = resolve_adapter(config)
     if adapter:
         model = apply_adapter(model, adapter)
+    if config.dtype != "float32":
+        model = model.to(getattr(torch, config.dtype))  # after the merge: fp32 LoRA maths
     model.eval()
     return model, tokenizer
 

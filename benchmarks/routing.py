@@ -3,6 +3,8 @@
     python -m benchmarks.routing                      # the default model (with its adapter)
     python -m benchmarks.routing --adapter none       # the base model alone
     python -m benchmarks.routing --e2e --out r.json   # also run the whole agent loop
+    python -m benchmarks.routing --dtype bfloat16 --out b.json
+    python -m benchmarks.routing --agreement r.json b.json   # same decisions? (no model)
 
 The requests (benchmarks/data/routing_requests.jsonl) are written by hand, apart from
 the fine-tuning templates. Each gold plan is first run for real on ../shared/data, so
@@ -30,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["load_requests", "run", "main"]
+__all__ = ["load_requests", "run", "agreement", "main"]
 
 DATA = Path(__file__).parent / "data" / "routing_requests.jsonl"
 
@@ -131,11 +133,37 @@ def _end_to_end(chat, item, paths, trace, schemas, answer_tokens: int):
     return ok, seconds, [[n, a] for n, a in calls]
 
 
-def _model(adapter: str | None, threads: int | None):
+def agreement(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """How often two reports (e.g. float32 and bfloat16 weights) made the same decision:
+    the same tool, and the same tool with the same arguments, over the decisions both
+    scored (matched by request id and position)."""
+    def calls(report):
+        out = {}
+        for row in report["rows"]:
+            for i, d in enumerate(row["decisions"]):
+                try:
+                    call = json.loads(d["pred"])
+                except (json.JSONDecodeError, TypeError):
+                    call = {"name": None, "arguments": d["pred"]}
+                out[(row["id"], i)] = (call.get("name"), json.dumps(
+                    call.get("arguments", {}), sort_keys=True))
+        return out
+
+    ca, cb = calls(a), calls(b)
+    both = sorted(set(ca) & set(cb))
+    differ = [k for k in both if ca[k] != cb[k]]
+    return {"decisions": len(both),
+            "same_tool": round(sum(ca[k][0] == cb[k][0] for k in both) / max(len(both), 1), 4),
+            "same_call": round(1 - len(differ) / max(len(both), 1), 4),
+            "differing": [[k[0], k[1], ca[k], cb[k]] for k in differ[:20]],
+            "models": [a.get("model"), b.get("model")]}
+
+
+def _model(adapter: str | None, threads: int | None, dtype: str = "float32"):
     from agent.chat_model import LocalChatModel
     from agent.config import ModelConfig
 
-    cfg = ModelConfig(adapter=adapter)
+    cfg = ModelConfig(adapter=adapter, dtype=dtype)
     if threads:
         import torch
 
@@ -153,12 +181,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--e2e", action="store_true", help="also run the agent loop end to end")
     ap.add_argument("--answer-tokens", type=int, default=64)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"],
+                    help="weights of the model (float32 is the reference)")
     ap.add_argument("--out", default=None, help="write the full report (with rows) here")
+    ap.add_argument("--agreement", nargs=2, metavar=("A.json", "B.json"),
+                    help="compare the decisions of two --out reports; runs no model")
     args = ap.parse_args(argv)
+    if args.agreement:
+        a, b = (json.loads(Path(f).read_text()) for f in args.agreement)
+        print(json.dumps(agreement(a, b), indent=1))
+        return 0
     items = load_requests(args.data)[: args.limit]
-    chat = _model(args.adapter, args.threads)
+    chat = _model(args.adapter, args.threads, args.dtype)
     report = run(chat, items, e2e=args.e2e, answer_tokens=args.answer_tokens)
-    report["model"] = chat.model_name
+    report["model"] = f"{chat.model_name} ({args.dtype})"
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=1))
     brief = {k: v for k, v in report.items() if k != "rows"}

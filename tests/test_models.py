@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from agent.config import AgentConfig, ModelConfig
 from agent.models import describe, load_causal_lm, resolve_model_dir
@@ -42,6 +43,8 @@ def test_config_validation(tmp_path):
         ModelConfig(model=str(tmp_path / "missing"))
     with pytest.raises(BadInputError):
         ModelConfig(max_new_tokens=0)
+    with pytest.raises(BadInputError, match="dtype"):
+        ModelConfig(dtype="float8")
     with pytest.raises(BadInputError):
         AgentConfig(k=0)
     assert "max_steps" in AgentConfig.help()
@@ -57,6 +60,13 @@ def test_saved_model_directory_loads(tmp_path, tiny_llama, tiny_tokenizer):
     tiny_tokenizer.save_pretrained(tmp_path / "tiny")
     model, tok = load_causal_lm(ModelConfig(model=str(tmp_path / "tiny")))
     assert model.config.hidden_size == 64 and len(tok) == len(tiny_tokenizer)
+    assert {p.dtype for p in model.parameters()} == {torch.float32}
+    half, _ = load_causal_lm(ModelConfig(model=str(tmp_path / "tiny"), dtype="bfloat16"))
+    assert {p.dtype for p in half.parameters()} == {torch.bfloat16}
+    ids = torch.tensor([[1, 5, 9, 3]])
+    with torch.inference_mode():  # same model, rounded weights: near-equal logits
+        a, b = model(ids).logits, half(ids).logits.float()
+    assert torch.allclose(a, b, atol=0.1 * a.abs().max())
 
 
 def test_bad_adapter_directory(tmp_path, tiny_llama, tiny_tokenizer):

@@ -20,13 +20,15 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
                    help="'default' (geofm's shipped LoRA adapter, embedded model only), "
                         "'none', or a peft LoRA adapter directory")
     p.add_argument("--max-new-tokens", type=int, default=200, help="cap on generated tokens")
+    p.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"],
+                   help="weights of a local model (bfloat16: faster on CPUs with AMX)")
 
 
 def model_config_from(args: argparse.Namespace):
     from agent.config import ModelConfig
 
     return ModelConfig(model=args.model, adapter=args.adapter, base_url=args.base_url,
-                       max_new_tokens=args.max_new_tokens)
+                       max_new_tokens=args.max_new_tokens, dtype=args.dtype)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
