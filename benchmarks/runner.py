@@ -59,20 +59,30 @@ def _messages(case: Case, index, k: int):
 
 
 def _loglik(case: Case, chat_model, index, k: int) -> CaseResult:
+    """Log-likelihood of each "X. choice" continuation after the prompt. The prompt runs
+    once; every choice continues from a copy of its key-value cache."""
+    import copy
+
     import torch
 
     tok, model = chat_model.tokenizer, chat_model.hf_model
-    prompt_ids = chat_model.encode(_messages(case, index, k))[0].tolist()
-    scores, norm = [], []
-    for i, choice in enumerate(case.choices):
-        cont = tok.encode(f"{LETTERS[i]}. {choice}", add_special_tokens=False)
-        ids = torch.tensor([prompt_ids + cont])
-        with torch.inference_mode():
-            logp = torch.log_softmax(model(ids).logits[0, :-1].float(), dim=-1)
-        target = ids[0, 1:]
-        token_lp = logp[torch.arange(len(target)), target][-len(cont):]
-        scores.append(float(token_lp.sum()))
-        norm.append(float(token_lp.sum()) / max(len(choice), 1))
+    prompt = chat_model.encode(_messages(case, index, k))  # (1, T)
+    with torch.inference_mode():
+        out = model(prompt, use_cache=True)
+        first = torch.log_softmax(out.logits[0, -1].float(), dim=-1)  # predicts token 1
+        scores, norm = [], []
+        for i, choice in enumerate(case.choices):
+            cont = tok.encode(f"{LETTERS[i]}. {choice}", add_special_tokens=False)
+            total = float(first[cont[0]])
+            if len(cont) > 1:
+                ids = torch.tensor([cont])
+                mask = torch.ones((1, prompt.shape[1] + len(cont)), dtype=torch.long)
+                logits = model(ids, attention_mask=mask, use_cache=True,
+                               past_key_values=copy.deepcopy(out.past_key_values)).logits
+                logp = torch.log_softmax(logits[0, :-1].float(), dim=-1)
+                total += float(logp[torch.arange(len(cont) - 1), torch.tensor(cont[1:])].sum())
+            scores.append(total)
+            norm.append(total / max(len(choice), 1))
     pred = max(range(len(scores)), key=scores.__getitem__)
     pred_norm = max(range(len(norm)), key=norm.__getitem__)
     return CaseResult(case.id, case.suite, list(case.tags), pred == case.answer_index,

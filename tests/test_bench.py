@@ -110,6 +110,8 @@ def test_loglik_picks_the_likeliest_choice(tiny_llama, tiny_tokenizer):
         totals.append(sum(float(lp[len(prompt) - 1 + j, t]) for j, t in enumerate(cont)))
     assert result.predicted == "ABC"[max(range(3), key=totals.__getitem__)]
     assert result.correct == (result.predicted == "A")
+    best = max(range(3), key=lambda i: totals[i] / len(case.choices[i]))
+    assert result.detail == f"acc_norm={int(best == 0)}"
 
 
 def test_agent_mode_scores_tool_and_checks(scripted_model, workspace):
