@@ -11,6 +11,7 @@ the chat history and in the fine-tuning data.
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -45,19 +46,40 @@ def call_schema(tools: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def tools_prompt(tools: list[dict[str, Any]]) -> str:
-    """The tool list as the local model reads it: one short line per tool, name and
-    required arguments only. The grammar already admits exactly the schema's arguments,
-    and the fine-tuned adapter knows the tools; a short list keeps the routing prompt
-    (and so its latency and the training cost) small. ``ChatOpenAI`` and other
-    API models get the full JSON schemas through ``bind_tools`` instead."""
+    """The tool list as the local model reads it: one short line per tool, its name,
+    required arguments and what it is for in a few words (:func:`purpose`). The grammar
+    already admits exactly the schema's arguments; a short list keeps the routing prompt
+    (and so its latency and the training cost) small, while the purpose words let a small
+    model match "remove the noise" to a denoiser. ``ChatOpenAI`` and other API models
+    get the full JSON schemas through ``bind_tools`` instead."""
     from agent import prompts
 
     lines = []
     for t in tools:
         params = t.get("parameters") or {}
         required = [k for k in params.get("properties", {}) if k in params.get("required", [])]
-        lines.append(f"- {t['name']}({', '.join(required)})")
+        lines.append(f"- {t['name']}({', '.join(required)}): {purpose(t.get('description', ''))}")
     return prompts.render("tools", tools="\n".join(lines), answer=ANSWER)
+
+
+def purpose(description: str, max_words: int = 11) -> str:
+    """What a tool is for in a few words: the first clause of its description (up to a
+    colon, semicolon or sentence end; a comma after three words or more), parentheses
+    dropped, at most ``max_words`` words, without a dangling last word: "Random-noise attenuation by f-x deconvolution (Canales 1984),
+    in ..." -> "Random-noise attenuation by f-x deconvolution"."""
+    first = re.sub(r"\s*\([^)]*\)", "", description.strip().split("\n")[0])
+    clause = re.split(r":|;|\. |\.$", first)[0]
+    head, comma, _ = clause.partition(", ")
+    if comma and len(head.split()) >= 3:  # "Plot a section, gather, ..." -> "Plot a section"
+        clause = head
+    words = clause.split()[:max_words]
+    while words and (words[-1].lower() in _DANGLING or words[-1].endswith(",")):
+        words.pop()
+    return " ".join(words)
+
+
+_DANGLING = {"a", "an", "the", "of", "to", "for", "from", "on", "in", "with", "by", "and",
+             "or", "as", "at", "into", "their", "its"}
 
 
 class ToolGrammar:

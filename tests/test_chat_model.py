@@ -103,3 +103,21 @@ def test_routing_turns_leave_out_passages_but_answers_keep_them():
     answered = to_chat_dicts(msgs)
     assert len(answered) == 2 and "[1] NMO: NMO flattens" in answered[1]["content"]
     assert answered[1]["content"].endswith("Question: what is NMO?")
+
+
+def test_tool_list_gives_each_tool_its_purpose_in_a_few_words():
+    from agent.constrained import purpose, tools_prompt
+    from tools import REGISTRY
+
+    assert purpose("Random-noise attenuation by f-x deconvolution (Canales 1984), in "
+                   "overlapping windows.") == "Random-noise attenuation by f-x deconvolution"
+    assert purpose("Plot a section, gather, time slice or one inline (PNG).") == "Plot a section"
+    assert purpose("Automatic gain control: scale each sample.") == "Automatic gain control"
+    assert purpose("Read traces from a file into the workspace of the") == \
+        "Read traces from a file into the workspace"  # no dangling last word
+    schemas = REGISTRY.schemas()
+    lines = [ln for ln in tools_prompt(schemas).splitlines() if ln.startswith("- ")]
+    assert len(lines) == len(schemas) + 1  # every tool, then answer
+    for line, s in zip(lines, schemas):
+        name, words = line[2:].split("(")[0], line.split("): ", 1)[1].split()
+        assert name == s["name"] and 2 <= len(words) <= 11

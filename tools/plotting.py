@@ -167,7 +167,7 @@ def plot_section(workspace: Workspace, data: WorkspaceId, title: str = "",
 
 def plot_comparison(workspace: Workspace, before: WorkspaceId, after: WorkspaceId,
                     title: str = "") -> ToolResult:
-    """Plot input, output and their difference side by side at one amplitude scale (PNG).
+    """Plot before and after side by side with their difference, at one amplitude scale (PNG).
 
     Args:
         before: workspace id of the input section.
