@@ -19,7 +19,8 @@ from pydantic import ConfigDict
 
 from agent.config import ModelConfig
 
-__all__ = ["LocalChatModel", "make_chat_model", "to_chat_dicts", "routing_messages"]
+__all__ = ["LocalChatModel", "NoRepeatInAnswer", "make_chat_model", "to_chat_dicts",
+           "routing_messages"]
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class LocalChatModel(BaseChatModel):
     model_name: str = "local"
     max_new_tokens: int = 200
     temperature: float = 0.0
-    repetition_penalty: float = 1.0
+    no_repeat_ngram: int = 0
 
     @classmethod
     def from_config(cls, config: ModelConfig | None = None) -> "LocalChatModel":
@@ -80,7 +81,7 @@ class LocalChatModel(BaseChatModel):
             name += " + geofm LoRA" if config.adapter == "default" else f" + {adapter}"
         return cls(hf_model=model, tokenizer=tokenizer, model_name=name,
                    max_new_tokens=config.max_new_tokens, temperature=config.temperature,
-                   repetition_penalty=config.repetition_penalty)
+                   no_repeat_ngram=config.no_repeat_ngram)
 
     @property
     def _llm_type(self) -> str:
@@ -124,6 +125,18 @@ class LocalChatModel(BaseChatModel):
             text = text.split(s)[0]
         return text.strip()
 
+    def generate_answer(self, messages: list[BaseMessage] | list[dict[str, str]],
+                        stop: list[str] | None = None, max_new_tokens: int | None = None) -> str:
+        """Free text under the ``no_repeat_ngram`` rule (see :class:`NoRepeatInAnswer`)."""
+        kwargs: dict[str, Any] = {}
+        if self.no_repeat_ngram:
+            from transformers import LogitsProcessorList
+
+            n_prompt = self.encode(messages).shape[1]
+            kwargs["logits_processor"] = LogitsProcessorList(
+                [NoRepeatInAnswer(n_prompt, self.no_repeat_ngram)])
+        return self.generate_text(messages, stop=stop, max_new_tokens=max_new_tokens, **kwargs)
+
     def bind_tools(self, tools: list, *, tool_choice: str | None = None, **kwargs: Any):
         """Offer ``tools`` (function schemas, LangChain tools or callables); routing turns
         are then decoded under a grammar, so every call is schema-valid."""
@@ -166,7 +179,7 @@ class LocalChatModel(BaseChatModel):
             log.warning("routing output was cut short (%d chars); answering in words", len(raw))
             call = {"name": ANSWER, "arguments": {}}
         if call["name"] == ANSWER:
-            text = self.generate_text(messages, repetition_penalty=self.repetition_penalty)
+            text = self.generate_answer(messages)
             return AIMessage(content=text, response_metadata={"routing": raw})
         n = sum(1 for m in messages if isinstance(m, AIMessage) and m.tool_calls) + 1
         return AIMessage(content="", response_metadata={"routing": raw}, tool_calls=[
@@ -179,9 +192,32 @@ class LocalChatModel(BaseChatModel):
         if tools:
             message = self.route(messages, tools)
         else:
-            message = AIMessage(content=self.generate_text(
-                messages, stop=stop, repetition_penalty=self.repetition_penalty))
+            message = AIMessage(content=self.generate_answer(messages, stop=stop))
         return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+class NoRepeatInAnswer:
+    """Logits processor: the generated text may not repeat one of its own ``n``-grams.
+
+    Unlike transformers' ``no_repeat_ngram_size`` and ``repetition_penalty``, which also
+    count the prompt, only tokens after ``prompt_len`` are looked at, so an answer can
+    quote its passages word for word but cannot loop.
+    """
+
+    def __init__(self, prompt_len: int, n: int):
+        self.prompt_len, self.n = prompt_len, n
+
+    def __call__(self, input_ids, scores):
+        for b in range(input_ids.shape[0]):
+            gen = input_ids[b, self.prompt_len:].tolist()
+            if len(gen) < self.n:
+                continue
+            tail = gen[len(gen) - self.n + 1:]
+            banned = [gen[i + self.n - 1] for i in range(len(gen) - self.n + 1)
+                      if gen[i:i + self.n - 1] == tail]
+            if banned:
+                scores[b, banned] = float("-inf")
+        return scores
 
 
 def make_chat_model(config: ModelConfig | None = None) -> BaseChatModel:

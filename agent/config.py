@@ -38,9 +38,10 @@ class ModelConfig:
         "help": "cap on generated tokens per model turn"})
     temperature: float = field(default=0.0, metadata={
         "help": "0 for greedy decoding (reproducible), >0 to sample"})
-    repetition_penalty: float = field(default=1.15, metadata={
-        "help": "penalty on repeating tokens in free-text answers (1.0 = none); small "
-                "models otherwise loop. Tool-call JSON is generated without it"})
+    no_repeat_ngram: int = field(default=4, metadata={
+        "help": "free-text answers may not repeat one of their own n-grams of this many "
+                "tokens (0 = off): small models otherwise loop. Only the answer's own text "
+                "counts, so quoting the passages stays free; tool-call JSON is exempt"})
     threads: int | None = field(default=None, metadata={
         "help": "torch CPU threads; None keeps torch's default"})
     dtype: str = field(default="float32", metadata={
@@ -53,8 +54,9 @@ class ModelConfig:
             raise BadInputError(f"dtype must be one of {DTYPES}, got {self.dtype!r}")
         if self.max_new_tokens < 1:
             raise BadInputError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
-        if self.repetition_penalty < 1.0:
-            raise BadInputError(f"repetition_penalty must be >= 1.0, got {self.repetition_penalty}")
+        if self.no_repeat_ngram < 0 or self.no_repeat_ngram == 1:
+            raise BadInputError(f"no_repeat_ngram must be 0 (off) or >= 2, got "
+                                f"{self.no_repeat_ngram}")
         if self.temperature < 0:
             raise BadInputError(f"temperature must be >= 0, got {self.temperature}")
         if self.model.startswith("openai:"):

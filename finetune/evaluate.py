@@ -90,8 +90,7 @@ def evaluate(chat, examples: list[dict[str, Any]], progress: bool = True) -> dic
                 valid += _valid_call(free)
                 k += 1
         elif ex["kind"] == "qa":
-            answer = chat.generate_text(msgs[:-1], max_new_tokens=120,
-                                        repetition_penalty=chat.repetition_penalty)
+            answer = chat.generate_answer(msgs[:-1], max_new_tokens=120)
             qa_n += 1
             qa_ok += grounded(answer, ex.get("cited", []))
         if progress:
@@ -122,11 +121,12 @@ def main(argv: list[str] | None = None) -> int:
     examples = [e for e in read_jsonl(args.data) if e.get("kind") in ("route", "qa")]
     examples = examples[: args.limit]
     model, tok = load_causal_lm(ModelConfig(adapter=None))
-    chat = LocalChatModel(hf_model=model, tokenizer=tok, repetition_penalty=1.15)
+    rule = ModelConfig().no_repeat_ngram  # the agent's own answering rule
+    chat = LocalChatModel(hf_model=model, tokenizer=tok, no_repeat_ngram=rule)
     scores = {"base": evaluate(chat, examples)}
     if args.adapter != "none":
         chat = LocalChatModel(hf_model=apply_adapter(model, args.adapter), tokenizer=tok,
-                              repetition_penalty=1.15)
+                              no_repeat_ngram=rule)
         scores["adapter"] = evaluate(chat, examples)
     print(f"{'':28s}" + "".join(f"{k:>12s}" for k in scores))
     for key in scores["base"]:

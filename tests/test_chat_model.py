@@ -121,3 +121,16 @@ def test_tool_list_gives_each_tool_its_purpose_in_a_few_words():
     for line, s in zip(lines, schemas):
         name, words = line[2:].split("(")[0], line.split("): ", 1)[1].split()
         assert name == s["name"] and 2 <= len(words) <= 11
+
+
+def test_answers_may_quote_the_prompt_but_not_repeat_themselves():
+    import torch
+
+    from agent.chat_model import NoRepeatInAnswer
+
+    rule = NoRepeatInAnswer(prompt_len=4, n=3)
+    prompt = [7, 8, 9, 7]
+    scores = rule(torch.tensor([prompt + [8]]), torch.zeros(1, 12))
+    assert torch.isfinite(scores).all()  # "7 8 9" is in the prompt only: 9 stays allowed
+    scores = rule(torch.tensor([prompt + [1, 2, 3, 1, 2]]), torch.zeros(1, 12))
+    assert torch.isinf(scores[0, 3]) and torch.isfinite(scores[0, [0, 1, 2, 4]]).all()
