@@ -189,12 +189,12 @@ def _body(hit) -> str:
     return hit.text
 
 
-def qa_examples(index, schemas, rng: random.Random, k: int = 4, doc_share: float = 0.35,
-                answer_share: float = 0.3, progress: bool = True
+def qa_examples(index, schemas, rng: random.Random, k: int = 4, per_doc: int = 2,
+                answer_share: float = 0.6, progress: bool = True
                 ) -> dict[str, list[dict[str, Any]]]:
-    """Literature questions, one per document (a ``doc_share`` of the training
-    documents): a routing example (→ answer) each, and for an ``answer_share`` of them
-    the cited answer (long prompts: the passages make them the costliest to train on)."""
+    """Literature questions, ``per_doc`` per document (different question patterns): a
+    routing example (→ answer) each, and for an ``answer_share`` of them the cited
+    answer (long prompts: the passages make them the costliest to train on)."""
     from agent.loop import _passage, first_messages
     from agent.steps import Passage
 
@@ -203,9 +203,7 @@ def qa_examples(index, schemas, rng: random.Random, k: int = 4, doc_share: float
     t0 = time.perf_counter()
     for di, (source, title) in enumerate(docs):
         doc_split = split_of("doc:" + Path(source).name)
-        if doc_split == "train" and rng.random() > doc_share:
-            continue
-        for qi in rng.sample(range(len(QA_TEMPLATES)), 1):
+        for qi in rng.sample(range(len(QA_TEMPLATES)), per_doc):
             both = {doc_split, _template_split(qi)}
             split = "test" if "test" in both else "val" if "val" in both else "train"
             subject = title[0].lower() + title[1:] if not title[:2].isupper() else title
