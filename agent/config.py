@@ -10,7 +10,7 @@ from tools.errors import BadInputError
 
 __all__ = ["geofm_home", "ModelConfig", "AgentConfig", "DTYPES"]
 
-DTYPES = ("float32", "bfloat16")  # weights of a local language model
+DTYPES = ("float32", "bfloat16", "int8")  # weights of a local language model
 
 
 def geofm_home() -> Path:
@@ -45,9 +45,11 @@ class ModelConfig:
     threads: int | None = field(default=None, metadata={
         "help": "torch CPU threads; None keeps torch's default"})
     dtype: str = field(default="float32", metadata={
-        "help": "weights of a local model: 'float32' (the reference) or 'bfloat16' (about "
-                "half the memory; much faster prompt processing on CPUs with AMX or "
-                "AVX512-BF16; the LoRA adapter is merged first)"})
+        "help": "weights of a local model: 'float32' (the reference), 'bfloat16' (faster "
+                "prompt processing on CPUs with AMX or AVX512-BF16, slower token-by-token "
+                "decoding on CPU) or 'int8' (dynamic int8 quantisation of the linear "
+                "layers: about twice as fast decoding on CPU). The LoRA adapter is merged "
+                "first"})
 
     def __post_init__(self):
         if self.dtype not in DTYPES:

@@ -132,8 +132,11 @@ def load_causal_lm(config: ModelConfig):
     adapter = resolve_adapter(config)
     if adapter:
         model = apply_adapter(model, adapter)
-    if config.dtype != "float32":
-        model = model.to(getattr(torch, config.dtype))  # after the merge: fp32 LoRA maths
+    if config.dtype == "bfloat16":
+        model = model.to(torch.bfloat16)  # after the merge: fp32 LoRA maths
+    elif config.dtype == "int8":  # int8 weights, float activations (fbgemm kernels on CPU)
+        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear},
+                                                       dtype=torch.qint8)
     model.eval()
     return model, tokenizer
 

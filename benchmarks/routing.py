@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--e2e", action="store_true", help="also run the agent loop end to end")
     ap.add_argument("--answer-tokens", type=int, default=64)
     ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"],
+    ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "int8"],
                     help="weights of the model (float32 is the reference)")
     ap.add_argument("--out", default=None, help="write the full report (with rows) here")
     ap.add_argument("--agreement", nargs=2, metavar=("A.json", "B.json"),

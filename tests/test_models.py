@@ -67,6 +67,10 @@ def test_saved_model_directory_loads(tmp_path, tiny_llama, tiny_tokenizer):
     with torch.inference_mode():  # same model, rounded weights: near-equal logits
         a, b = model(ids).logits, half(ids).logits.float()
     assert torch.allclose(a, b, atol=0.1 * a.abs().max())
+    q, _ = load_causal_lm(ModelConfig(model=str(tmp_path / "tiny"), dtype="int8"))
+    with torch.inference_mode():
+        c = q(ids).logits
+    assert torch.allclose(a, c, atol=0.1 * a.abs().max())
 
 
 def test_bad_adapter_directory(tmp_path, tiny_llama, tiny_tokenizer):
