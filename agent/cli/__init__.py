@@ -3,6 +3,7 @@
     geofm ask "QUESTION" [--file F]... [--json]     ask the agent
     geofm models                                     what is loaded from where
     geofm tools list|run                             run tools without the LLM
+    geofm volume list|run                            SEG-Y cubes bigger than memory, on Dask
     geofm index build|add|search|info                the literature index
     geofm bench run|compare                          scripted benchmarks
     geofm finetune ...                               instruction tuning
@@ -24,13 +25,13 @@ __all__ = ["main", "build_parser"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from agent.cli import ask, bench, finetune, index, models, tools
+    from agent.cli import ask, bench, finetune, index, models, tools, volume
 
     parser = argparse.ArgumentParser(
         prog="geofm", description="geofm: an assistant for geophysical workflows.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for group in (ask, models, tools, index, bench, finetune):
+    for group in (ask, models, tools, volume, index, bench, finetune):
         group.add_parser(sub)
     return parser
 

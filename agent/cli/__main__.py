@@ -4,4 +4,5 @@ import sys
 
 from agent.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # Dask's local worker processes re-import this module
+    sys.exit(main())

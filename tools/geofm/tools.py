@@ -22,8 +22,8 @@ from tools.result import ToolResult
 from tools.section import apply_2d, load_section, processing_result, save_section, shape_str
 from tools.workspace import Workspace
 
-__all__ = ["WEIGHTS_DIR", "TRAIN_COMMANDS", "weights_dir", "head", "geofm_denoise",
-           "geofm_interpolate", "geofm_faults"]
+__all__ = ["WEIGHTS_DIR", "TRAIN_COMMANDS", "weights_dir", "checked_weights", "load_head",
+           "head", "geofm_denoise", "geofm_interpolate", "geofm_faults"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 _PRETRAIN = "python -m finetune.geofm_train --config finetune/configs/geofm_pretrain.json"
@@ -40,18 +40,16 @@ def weights_dir(task: str) -> Path:
     return (Path(root).expanduser() if root else WEIGHTS_DIR) / task
 
 
-def head(task: str):
-    """The loaded ``task`` head (cached per folder and file time), on GPU if present.
+def checked_weights(task: str) -> Path:
+    """The folder of the ``task`` head, checked to hold weights trained for that task;
+    nothing is loaded.
 
     Raises:
         ModelError: no weights there (the message gives the command that trains them),
-            weights of another task, or a checkpoint that does not fit.
+            or weights of another task.
     """
-    from tools.geofm.model import load_model
-
     path = weights_dir(task)
-    weights = path / "model.safetensors"
-    if not weights.exists():
+    if not (path / "model.safetensors").exists():
         raise ModelError(f"no GeoFM {task} weights in {path}. Train them (from the project "
                          f"root) with: {TRAIN_COMMANDS[task]} — or set GEOFM_VISION_WEIGHTS "
                          f"to a folder holding {task}/config.json + model.safetensors")
@@ -61,13 +59,36 @@ def head(task: str):
         if trained_for != task:
             raise ModelError(f"{path} holds GeoFM weights trained for {trained_for!r}, not "
                              f"{task!r}; train the head with: {TRAIN_COMMANDS[task]}")
-    key = (str(path), weights.stat().st_mtime)
+    return path
+
+
+def load_head(path: str | Path):
+    """The head in folder ``path``, loaded once per process (cached per folder and file
+    time), on GPU if present; chunked volume workers call this with a checked folder.
+
+    Raises:
+        ModelError: the checkpoint does not fit.
+    """
+    from tools.geofm.model import load_model
+
+    path = Path(path)
+    key = (str(path), (path / "model.safetensors").stat().st_mtime)
     if key not in _LOADED:
         import torch
 
         model = load_model(path, mask_ratio=0.0)
         _LOADED[key] = model.to("cuda" if torch.cuda.is_available() else "cpu")
     return _LOADED[key]
+
+
+def head(task: str):
+    """The loaded ``task`` head (cached per folder and file time), on GPU if present.
+
+    Raises:
+        ModelError: no weights there (the message gives the command that trains them),
+            weights of another task, or a checkpoint that does not fit.
+    """
+    return load_head(checked_weights(task))
 
 
 def _provenance(task: str) -> dict:
