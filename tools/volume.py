@@ -39,14 +39,19 @@ from tools.segy_blocks import CubeWriter, VolumeInfo, read_inlines, volume_info
 
 __all__ = ["VolumeInfo", "VolumeOp", "Block", "VolumeReport", "volume_info", "plan_blocks",
            "read_inlines", "block_inlines_for", "parse_budget", "dask_client", "worker_count",
-           "run_block", "check_output", "process_volume", "WORKER_BASE_BYTES"]
+           "run_block", "check_output", "process_volume", "WORKER_BASE_BYTES",
+           "CLIENT_BASE_BYTES"]
 
-# RSS of an idle Dask worker process with numpy/scipy/segyio loaded (measured ~150 MB);
-# block sizes leave it out of the budget. Ops that load a model add their own overhead.
+# RSS of a Dask worker process with numpy/scipy/segyio loaded (measured ~130 MB) and of
+# this process with the scheduler, pydantic and the writer (measured ~140 MB); block
+# sizes leave them out. Ops that load a model add their own overhead.
 WORKER_BASE_BYTES = 160 * 1024**2
-# Blocks are sized to this fraction of a worker's memory limit: Dask starts spilling
-# at 0.6-0.7 of it and pauses the worker at 0.8.
-_BUDGET_FRACTION = 0.6
+CLIENT_BASE_BYTES = 200 * 1024**2
+# A worker's own use stays below this fraction of its limit (Dask spills stored results
+# to disk above 0.7 of it and pauses the worker at 0.8); all processes together below
+# this fraction of the budget.
+_WORKER_FRACTION = 0.7
+_TOTAL_FRACTION = 0.9
 
 Progress = Callable[[int, int], None] | None
 
@@ -62,8 +67,10 @@ class VolumeOp:
         halo: inlines it needs on each side of a block for the block's output to equal
             the whole-cube result (0 for ops that work trace by trace or inline by inline).
         aux: further SEG-Y volumes on the same grid read alongside (e.g. a background).
-        memory_factor: copies of a block a task holds at its peak (input, output, the
-            result waiting to be sent, temporaries).
+        memory_factor: copies of a block (with its halo) a task holds at its peak:
+            input, output and the result waiting to be sent (measured ~3).
+        scratch_inlines: temporaries of the computation, in inlines of float32 (float64
+            copies, FFT padding, shifted stacks: measured per op on 1000x1000 inlines).
         overhead_bytes: fixed memory a worker needs for the op (e.g. a loaded model).
         params: the arguments, for the report.
         citations: references of the method.
@@ -73,7 +80,8 @@ class VolumeOp:
     fn: Callable[..., np.ndarray]
     halo: int = 0
     aux: tuple[VolumeInfo, ...] = ()
-    memory_factor: float = 5.0
+    memory_factor: float = 3.5
+    scratch_inlines: float = 0.0
     overhead_bytes: int = 0
     params: dict[str, Any] = field(default_factory=dict)
     citations: tuple[str, ...] = ()
@@ -153,24 +161,33 @@ def parse_budget(budget: str | int | float) -> int:
 
 def block_inlines_for(info: VolumeInfo, op: VolumeOp, memory_budget: str | int,
                       n_workers: int) -> int:
-    """The most inlines per block that keep each of ``n_workers`` tasks within its share
-    of ``memory_budget`` (all workers together), capped so every worker gets 4 blocks.
+    """The most inlines per block that keep a run within ``memory_budget``: every worker
+    below 0.7 of its share (its Dask limit), and the workers plus this process (which
+    holds about two blocks while writing) below 0.9 of the whole; capped so every worker
+    gets at least 4 blocks.
+
+    A task holds ``memory_factor`` copies of its block with halo plus ``scratch_inlines``
+    inlines of temporaries, on top of ``WORKER_BASE_BYTES`` and ``op.overhead_bytes``.
 
     Raises:
         BadInputError: not even one inline (plus halo) fits.
     """
     budget = parse_budget(memory_budget)
-    per_worker = budget / n_workers
-    usable = _BUDGET_FRACTION * per_worker - WORKER_BASE_BYTES - op.overhead_bytes
-    per_inline = op.memory_factor * info.inline_bytes
-    n = int(usable // per_inline) - 2 * op.halo
+    ib = info.inline_bytes
+    fixed = WORKER_BASE_BYTES + op.overhead_bytes + (op.scratch_inlines
+                                                     + 2 * op.halo * op.memory_factor) * ib
+    per_worker = (_WORKER_FRACTION * budget / n_workers - fixed) / (op.memory_factor * ib)
+    total = ((_TOTAL_FRACTION * budget - n_workers * fixed - CLIENT_BASE_BYTES)
+             / ((n_workers * op.memory_factor + 2) * ib))
+    n = int(min(per_worker, total))
     if n < 1:
-        need = (WORKER_BASE_BYTES + op.overhead_bytes
-                + per_inline * (1 + 2 * op.halo)) / _BUDGET_FRACTION
+        need = max((fixed + op.memory_factor * ib) * n_workers / _WORKER_FRACTION,
+                   (n_workers * (fixed + op.memory_factor * ib) + CLIENT_BASE_BYTES + 2 * ib)
+                   / _TOTAL_FRACTION)
         raise BadInputError(
             f"memory budget {memory_budget} is too small for {op.name} on {n_workers} "
             f"worker(s): one inline of {info.n_crosslines}x{info.n_samples} samples with "
-            f"its halo of {op.halo} needs about {need * n_workers / 1024**2:.0f} MiB in all; "
+            f"its halo of {op.halo} needs a budget of about {need / 1024**2:.0f} MiB; "
             "raise the budget or use fewer workers")
     # at least 4 blocks per worker, so reading, computing and writing overlap
     return max(1, min(n, math.ceil(info.n_inlines / (4 * n_workers))))
@@ -188,7 +205,8 @@ def dask_client(scheduler: str = "local", n_workers: int = 2,
             one after another) or a scheduler address such as ``tcp://10.0.0.5:8786``
             (a running cluster; its workers must see the input and output paths).
         n_workers: local workers.
-        memory_budget: memory of all local workers together.
+        memory_budget: memory of the run; each local worker process is limited to its
+            share (``block_inlines_for`` sizes blocks to fit it).
     """
     if n_workers < 1:
         raise BadInputError(f"workers must be >= 1, got {n_workers}")

@@ -70,7 +70,7 @@ def bandpass(info: VolumeInfo, low_hz: float = 5.0, high_hz: float = 60.0,
     fn = partial(bandpass_traces, dt_ms=info.dt_ms, low_hz=low_hz, high_hz=high_hz,
                  order=order)
     return _op("bandpass", fn, dict(low_hz=low_hz, high_hz=high_hz, order=order),
-               (SCIPY_CITATION,), memory_factor=4.0)
+               (SCIPY_CITATION,), scratch_inlines=20)
 
 
 def fk_filter(info: VolumeInfo, max_dip_ms_per_trace: float = 2.0,
@@ -90,7 +90,7 @@ def fk_filter(info: VolumeInfo, max_dip_ms_per_trace: float = 2.0,
     fn = partial(fk_dip_filter, dt_ms=info.dt_ms, max_dip_ms_per_trace=max_dip_ms_per_trace,
                  taper=taper)
     return _op("fk_filter", fn, dict(max_dip_ms_per_trace=max_dip_ms_per_trace, taper=taper),
-               (YILMAZ_CITATION,), memory_factor=4.0)
+               (YILMAZ_CITATION,), scratch_inlines=45)
 
 
 def fx_decon(info: VolumeInfo, fmin_hz: float = 1.0, fmax_hz: float | None = None,
@@ -114,7 +114,7 @@ def fx_decon(info: VolumeInfo, fmin_hz: float = 1.0, fmax_hz: float | None = Non
     params = dict(fmin_hz=fmin_hz, fmax_hz=fmax_hz, filter_length=filter_length,
                   damping=damping, win_traces=win_traces, win_ms=win_ms)
     return _op("fx_decon", partial(fx_deconvolution, dt_ms=info.dt_ms, **params), params,
-               (CANALES_CITATION,))
+               (CANALES_CITATION,), scratch_inlines=10)
 
 
 def rank_reduction(info: VolumeInfo, rank: int = 2, fmin_hz: float = 1.0,
@@ -137,7 +137,7 @@ def rank_reduction(info: VolumeInfo, rank: int = 2, fmin_hz: float = 1.0,
     params = dict(rank=rank, fmin_hz=fmin_hz, fmax_hz=fmax_hz, win_traces=win_traces,
                   win_ms=win_ms)
     return _op("rank_reduction", partial(fx_rank_reduction, dt_ms=info.dt_ms, **params),
-               params, CADZOW_CITATIONS)
+               params, CADZOW_CITATIONS, scratch_inlines=10)
 
 
 def _median3d(block: np.ndarray, size: tuple[int, int, int]) -> np.ndarray:
@@ -168,7 +168,8 @@ def median_filter(info: VolumeInfo, half_width: int = 2, half_length: int = 1,
     if inline_half_width == 0:
         fn = partial(dip_median, half_width=half_width, half_length=half_length,
                      dip_steered=dip_steered)
-        return _op("median_filter", fn, params, (SOF_CITATION,) if dip_steered else ())
+        return _op("median_filter", fn, params, (SOF_CITATION,) if dip_steered else (),
+                   scratch_inlines=110 if dip_steered else 5)
     if dip_steered:
         raise BadInputError("a 3D median (inline_half_width > 0) is rectangular: set "
                             "dip_steered to false, or inline_half_width to 0")
@@ -193,7 +194,7 @@ def _geofm(task: str) -> VolumeOp:
 
     weights = str(checked_weights(task))  # ModelError now, before any block runs
     return VolumeOp(f"geofm_{task}", partial(_geofm_block, weights=weights, task=task),
-                    overhead_bytes=_MODEL_BYTES, params={"weights": weights},
+                    overhead_bytes=_MODEL_BYTES, scratch_inlines=10, params={"weights": weights},
                     citations=(MAE_CITATION, VIT_CITATION))
 
 
@@ -292,7 +293,7 @@ def invert_impedance(info: VolumeInfo, background: str | None = None,
                   background_hz=background_hz, regularization=regularization,
                   damping=damping, eps_r=eps_r)
     return _op("invert_impedance", fn, params, (PYLOPS_CITATION,), aux=aux,
-               memory_factor=6.0)
+               memory_factor=3.5 + 1.0 * len(aux), scratch_inlines=40)
 
 
 OPS = {fn.__name__: fn for fn in (bandpass, fk_filter, fx_decon, rank_reduction,

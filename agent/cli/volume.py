@@ -45,8 +45,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     rp.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1),
                     help="local workers (default: CPU cores, at most 4)")
     rp.add_argument("--memory-budget", default="2GB",
-                    help="memory for all workers together, e.g. 1GB or 512MiB; sets the "
-                         "block size and each local worker's limit (default 2GB)")
+                    help="memory for the whole run (workers and this process), e.g. 1GB "
+                         "or 512MiB; sets the block size and each local worker's limit "
+                         "(default 2GB)")
     rp.add_argument("--block-inlines", type=int, default=None,
                     help="inlines per block (default: the most the budget allows)")
     rp.add_argument("--overwrite", action="store_true", help="replace an existing output")
