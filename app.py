@@ -1,127 +1,421 @@
-"""geofm chat app (Gradio): a thin adapter over the agent's step stream.
+"""geofm chat app (Gradio): a thin adapter over the agent's step stream, and an MCP server.
 
-    python app.py [--host 127.0.0.1] [--port 7860] [--share] [--model embedded]
+    python app.py [--host 127.0.0.1] [--port 7860] [--share] [--no-mcp] [--model embedded]
 
 Each browser session gets its own workspace; the model and the literature index are
-loaded once and shared. Every agent step becomes a chat message: retrieval and tool
-calls as collapsible steps, figures inline, the answer with its references.
+loaded once and shared. Every agent step becomes a chat message: retrieval as a
+collapsible list of sources, each tool call as a collapsible step (arguments, duration,
+status, result, download links), figures inline, the answer with its references. The
+registered tools are also served over MCP at ``/gradio_api/mcp/`` (``--no-mcp`` turns it off).
 """
-
 
 import argparse
 import json
+import logging
+import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
+from urllib.parse import quote
 
-__all__ = ["build_app", "step_messages", "main"]
+__all__ = ["build_app", "make_respond", "Sessions", "Transcript", "split_message", "main",
+           "HELP", "EXAMPLES"]
 
-HELP = ("Ask about geophysics — answers cite the literature they draw on — or attach a "
-        "SEG-Y (.sgy), NumPy (.npy) or LAS file and ask for processing: read, denoise, "
-        "filter, invert, plot. Each tool step can be opened to see its arguments and timing; "
-        "figures appear inline. Runs offline on the embedded SmolLM2-135M model.")
+log = logging.getLogger("geofm.app")
 
+UPLOAD_TYPES = [".sgy", ".segy", ".npy", ".las", ".pdf"]
+# Uploads the agent cannot use yet: kept out of the workspace, with a note saying why.
+UNREAD = {".pdf": "PDFs are not read in the chat yet, so {name} was not attached. To ask "
+                  "about a paper, index it with `geofm index build {name} --out my_index` and "
+                  "search it with `geofm index search my_index \"...\"`; the chat answers from "
+                  "the built-in geophysics literature."}
+
+HELP = """\
+**Ask about geophysics.** Answers cite the passages they draw on as [n], with a reference
+list; open *Sources* to see everything that was retrieved.
+
+**Process seismic data.** Attach a SEG-Y (`.sgy`, `.segy`), NumPy (`.npy`) or LAS file
+(📎 or drag and drop) and ask to read, filter (bandpass, AGC, f-k), denoise (f-x
+deconvolution, rank reduction, median, GeoFM), measure SNR or spectra, invert for
+impedance, or plot. No file at hand? Ask for a synthetic line. Each tool call is a step
+you can open (arguments, duration, result, download links for arrays, SEG-Y and figures);
+figures appear inline.
+
+**Good to know.** The embedded model is small (SmolLM2-135M with geofm's LoRA adapter):
+it picks the right tool for about half of the requests it was measured on, and its
+answers are short — check them against the sources. PDFs are accepted but not read yet.
+Uploads up to {max_mb} MB. Tools: {tools}. The same tools are served over MCP at
+`/gradio_api/mcp/`.
+"""
+
+# Literature questions, and a request on a SEG-Y file the app makes at start (a seeded
+# noisy synthetic line): prompts the embedded model handles. Without a file it answers in
+# words even when asked for synthetic data (finetune/adapter/README.md), so no such example.
 EXAMPLES = [
     "What does normal moveout correction do?",
     "How does f-x deconvolution attenuate random noise?",
     "What is the difference between post-stack and pre-stack inversion?",
 ]
+FILE_EXAMPLES = ["Plot this section"]
+EXAMPLE_SEGY = "noisy_synthetic_line.sgy"
 
 
-def step_messages(step) -> list[dict]:
-    """Chat messages (Gradio "messages" format) that show one agent step."""
-    from agent.steps import Answer, Error, Retrieved, ToolCall, ToolOutput
+PLACEHOLDER = """\
+### Ask about geophysics, or attach seismic data and ask for processing
+Answers cite the literature as [n]. Tool calls (read, filter, denoise, invert, plot)
+show up as steps you can open; figures appear inline, results can be downloaded.
+Open *What this can do* above for details, or try an example below."""
 
-    if isinstance(step, Retrieved):
-        body = "\n".join(f"[{p.n}] {p.citation}" for p in step.passages) or "nothing found"
-        return [{"role": "assistant", "content": body,
-                 "metadata": {"title": f"📚 Sources ({len(step.passages)})", "status": "done"}}]
-    if isinstance(step, ToolCall):
-        return [{"role": "assistant", "content": f"```json\n{json.dumps(step.args, indent=1)}\n```",
-                 "metadata": {"title": f"🛠 {step.name}", "status": "pending"}}]
-    if isinstance(step, ToolOutput):
-        status = "✅" if step.result.ok else "⚠️"
-        msgs = [{"role": "assistant", "content": step.result.summary,
-                 "metadata": {"title": f"{status} {step.name} ({step.seconds:.1f}s)",
-                              "status": "done"}}]
-        for a in step.result.artifacts:
+
+def file_link(path: str) -> str:
+    """A Markdown link that downloads a workspace file (served through Gradio's file route;
+    the chat workspaces are in ``allowed_paths``)."""
+    return f"[{Path(path).name}](/gradio_api/file={quote(str(path))})"
+
+
+class Transcript:
+    """The chat messages ("messages" format) of one answer, updated as steps arrive.
+
+    A tool call opens a pending step; its output completes that same step (status, title,
+    duration, result, download links) and adds its figures inline after it.
+    """
+
+    def __init__(self):
+        self.messages: list[dict] = []
+        self._calls: dict[str, dict] = {}
+
+    def note(self, text: str) -> None:
+        self.messages.append({"role": "assistant", "content": text})
+
+    def pending(self, title: str) -> dict:
+        m = {"role": "assistant", "content": "", "metadata": {"title": title,
+                                                             "status": "pending"}}
+        self.messages.append(m)
+        return m
+
+    def add(self, step) -> list[dict]:
+        from agent.steps import Answer, Error, Retrieved, ToolCall, ToolOutput
+
+        if isinstance(step, Retrieved):
+            body = "\n".join(f"[{p.n}] {p.citation}" + (f", p. {p.page}" if p.page else "")
+                             for p in step.passages) or "nothing found"
+            self.messages.append({"role": "assistant", "content": body, "metadata": {
+                "title": f"📚 Sources ({len(step.passages)})", "status": "done",
+                "duration": _duration(step.seconds)}})
+        elif isinstance(step, ToolCall):
+            m = self.pending(f"🛠 {step.name}")
+            m["content"] = _args_block(step.args)
+            self._calls[step.call_id or step.name] = m
+        elif isinstance(step, ToolOutput):
+            self._tool_output(step)
+        elif isinstance(step, Answer):
+            text = step.text or "(the model gave an empty answer)"
+            if step.citations:
+                text += "\n\n**References**\n\n" + "\n".join(
+                    f"[{c.n}] {c.citation}" for c in step.citations)
+            self.note(text)
+        elif isinstance(step, Error):
+            self.note(f"⚠️ {step.message}")
+        return self.messages
+
+    def _tool_output(self, step) -> None:
+        r = step.result
+        m = self._calls.pop(step.call_id or step.name, None)
+        if m is None:
+            m = self.pending(f"🛠 {step.name}")
+            m["content"] = ""
+        lines = [m["content"], "**result**" if r.ok else "**failed**", r.summary]
+        if r.metrics:
+            lines.append("metrics: " + ", ".join(f"{k} = {_num(v)}" for k, v in r.metrics.items()))
+        if r.artifacts:
+            lines.append("files: " + ", ".join(f"{a.id} {file_link(a.path)}"
+                                               for a in r.artifacts))
+        m["content"] = "\n\n".join(x for x in lines if x)
+        m["metadata"].update(title=f"🛠 {step.name} {'✅' if r.ok else '⚠️ failed'}",
+                             status="done", duration=_duration(step.seconds))
+        for a in r.artifacts:
             if a.kind == "figure":
-                msgs.append({"role": "assistant", "content": {"path": a.path}})
-        return msgs
-    if isinstance(step, Answer):
-        text = step.text
-        if step.citations:
-            text += "\n\n**References**\n" + "\n".join(f"[{c.n}] {c.citation}"
-                                                      for c in step.citations)
-        return [{"role": "assistant", "content": text}]
-    if isinstance(step, Error):
-        return [{"role": "assistant", "content": f"⚠️ {step.message}"}]
-    return []
+                self.messages.append({"role": "assistant", "content": {"path": a.path}})
+
+
+def _args_block(args: dict) -> str:
+    return f"**arguments**\n```json\n{json.dumps(args, indent=1, default=str)}\n```"
+
+
+def _duration(seconds: float) -> float:
+    # Gradio hides a zero duration; show at least a millisecond
+    return max(round(seconds, 3), 0.001)
+
+
+def _num(v) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
 class Sessions:
-    """One workspace per browser session over a shared chat model and index."""
+    """Per-session workspaces over one chat model and one literature index.
 
-    def __init__(self, model_config, agent_config):
-        self.model_config, self.agent_config = model_config, agent_config
+    Args:
+        model_config: which model to load on first use (ignored when ``chat_model`` is given).
+        agent_config: the defaults of the settings panel.
+        chat_model: an already built LangChain chat model (tests pass a scripted one).
+        index: a ``corpus.Index``, None for no retrieval, or "default" for the default
+            index under $GEOFM_HOME (loaded on first use).
+    """
+
+    def __init__(self, model_config=None, agent_config=None, chat_model=None,
+                 index="default"):
+        from agent.config import AgentConfig, ModelConfig
+
+        self.model_config = model_config or ModelConfig()
+        self.agent_config = agent_config or AgentConfig()
+        self._chat, self._index = chat_model, index
         self._lock = threading.Lock()
-        self._shared = None
         self._agents: dict[str, object] = {}
         self.root = Path(tempfile.mkdtemp(prefix="geofm-app-"))
+        self.chat_root, self.mcp_root = self.root / "chat", self.root / "mcp"
+        self.chat_root.mkdir()
+
+    @property
+    def loaded(self) -> bool:
+        return self._chat is not None and self._index != "default"
+
+    def load(self) -> tuple:
+        """(chat model, index), loaded once; safe to call from several threads."""
+        with self._lock:
+            if self._index == "default":
+                from agent.loop import _default_index
+
+                self._index = _default_index() if self.agent_config.retrieval else None
+            if self._chat is None:
+                from agent.chat_model import make_chat_model
+
+                self._chat = make_chat_model(self.model_config)
+            return self._chat, self._index
+
+    def model_description(self) -> str:
+        if self._chat is not None:
+            return (getattr(self._chat, "model_name", None)
+                    or getattr(self._chat, "_llm_type", type(self._chat).__name__))
+        mc = self.model_config
+        name = "SmolLM2-135M-Instruct (embedded)" if mc.model == "embedded" else mc.model
+        if mc.adapter == "default" and mc.model == "embedded":
+            return name + " + geofm LoRA adapter"
+        return name + ("" if mc.adapter in (None, "none", "default") else f" + {mc.adapter}")
 
     def agent(self, session: str, retrieval: bool = True, k: int = 4, max_steps: int = 4):
         """This session's agent (own workspace) with the settings panel's values."""
         from agent.config import AgentConfig
         from agent.loop import GeoAgent
+        from tools.mcp import session_name
         from tools.workspace import Workspace
 
+        chat, index = self.load()
         with self._lock:
-            if self._shared is None:
-                base = GeoAgent.from_defaults(self.model_config, self.agent_config)
-                self._shared = (base.chat_model, base.index)
-            chat, index = self._shared
             if session not in self._agents:
-                self._agents[session] = GeoAgent(chat, index=index, config=self.agent_config,
-                                                 workspace=Workspace(self.root / session))
+                ws = Workspace(self.chat_root / session_name(session))
+                self._agents[session] = GeoAgent(chat, index=index, workspace=ws)
             agent = self._agents[session]
-            agent.config = AgentConfig(retrieval=retrieval and index is not None, k=int(k),
-                                       max_steps=int(max_steps),
+            agent.config = AgentConfig(retrieval=bool(retrieval) and index is not None,
+                                       k=int(k), max_steps=int(max_steps),
                                        workspace=str(agent.workspace.root))
             return agent
 
+    def workspace(self, name: str):
+        """The MCP workspace called ``name`` (kept apart from the chat sessions')."""
+        from tools.mcp import session_name
+        from tools.workspace import Workspace
 
-def build_app(sessions: Sessions):
+        return Workspace(self.mcp_root / session_name(name))
+
+    def close(self, session: str) -> None:
+        """Forget a chat session and delete its workspace (the browser tab closed)."""
+        with self._lock:
+            agent = self._agents.pop(session, None)
+        if agent is not None:
+            shutil.rmtree(agent.workspace.root, ignore_errors=True)
+
+
+def make_example_segy(folder: Path) -> Path:
+    """A seeded noisy synthetic 2D line (80 traces x 250 samples at 4 ms, 0 dB random
+    noise) written as SEG-Y by the registered tools, for the example prompts."""
+    from tools import REGISTRY
+    from tools.workspace import Workspace
+
+    out = folder / EXAMPLE_SEGY
+    if not out.exists():
+        ws = Workspace(folder / "ws")
+        REGISTRY.call("make_synthetic", {"n_traces": 80, "n_samples": 250, "seed": 7}, ws)
+        r = REGISTRY.call("write_segy", {"data": "ws-1", "headers": "minimal"}, ws)
+        shutil.copyfile(r.artifacts[0].path, out)
+        shutil.rmtree(ws.root, ignore_errors=True)
+    return out
+
+
+def split_message(message) -> tuple[str, list[str], list[str]]:
+    """(text, files the agent reads, notes on files it does not) of a multimodal message."""
+    text = message.get("text", "") if isinstance(message, dict) else str(message or "")
+    files = message.get("files", []) if isinstance(message, dict) else []
+    paths = [f if isinstance(f, str) else (f.get("path") or f.get("name")) for f in files]
+    kept, notes = [], []
+    for p in paths:
+        why = UNREAD.get(Path(p).suffix.lower())
+        if why:
+            notes.append("📄 " + why.format(name=Path(p).name))
+        else:
+            kept.append(p)
+    return text, kept, notes
+
+
+def make_respond(sessions: Sessions):
+    """The chat handler: a generator of the growing list of this answer's messages. Every
+    failure becomes a message; the chat never goes dead."""
     import gradio as gr
 
     from tools.errors import GeoFMError
 
-    def respond(message, history, retrieval, k, max_steps, request: gr.Request):
-        text = message.get("text", "") if isinstance(message, dict) else str(message)
-        files = message.get("files", []) if isinstance(message, dict) else []
-        files = [f if isinstance(f, str) else f.get("path") for f in files]
-        shown: list[dict] = []
+    def respond(message, history, retrieval=True, k=4, max_steps=4,
+                request: gr.Request = None):
+        t = Transcript()
         try:
-            agent = sessions.agent(request.session_hash or "local", retrieval, k, max_steps)
+            text, files, notes = split_message(message)
+            for n in notes:
+                t.note(n)
+            if notes and not files and not text.strip():
+                yield t.messages
+                return
+            if not sessions.loaded:
+                m = t.pending("⏳ Loading the model and the literature index (first question)")
+                yield t.messages
+                t0 = time.perf_counter()
+                sessions.load()
+                m["metadata"].update(status="done", duration=_duration(time.perf_counter() - t0))
+            agent = sessions.agent(getattr(request, "session_hash", None) or "local",
+                                   retrieval, k, max_steps)
+            yield t.messages
             for step in agent.stream(text, files=files):
-                shown.extend(step_messages(step))
-                yield shown
+                yield t.add(step)
         except GeoFMError as e:
-            shown.append({"role": "assistant", "content": f"⚠️ {e}"})
-            yield shown
+            t.note(f"⚠️ {e}")
+            yield t.messages
+        except Exception as e:  # never a dead chat: the error is a message, the session lives
+            log.exception("respond failed")
+            t.note(f"⚠️ Something went wrong ({type(e).__name__}: {e}). The session still "
+                   "works: try again, or rephrase the request.")
+            yield t.messages
 
-    settings = [gr.Checkbox(value=sessions.agent_config.retrieval, label="search the literature"),
-                gr.Slider(1, 10, value=sessions.agent_config.k, step=1,
-                          label="passages retrieved (k)"),
-                gr.Slider(0, 8, value=sessions.agent_config.max_steps, step=1,
-                          label="most tool calls per answer")]
-    return gr.ChatInterface(
-        respond, multimodal=True, title="geofm",
-        description=HELP, examples=[[{"text": e}] for e in EXAMPLES], run_examples_on_click=False,
-        textbox=gr.MultimodalTextbox(file_types=[".sgy", ".segy", ".npy", ".las"],
-                                     placeholder="Ask a question or attach a SEG-Y file"),
-        additional_inputs=settings,
-        additional_inputs_accordion=gr.Accordion("Settings", open=False),
-        concurrency_limit=2)
+    return respond
+
+
+def build_app(sessions: Sessions, mcp: bool = True, max_upload_mb: int = 2048,
+              concurrency: int = 2):
+    """The Gradio Blocks: settings sidebar, help, chat; MCP endpoints when ``mcp``."""
+    import gradio as gr
+
+    from tools import REGISTRY
+
+    respond = make_respond(sessions)
+    help_md = HELP.format(max_mb=max_upload_mb, tools=", ".join(f"`{n}`" for n in REGISTRY.names()))
+    with gr.Blocks(title="geofm", fill_height=True) as demo:
+        with gr.Sidebar(open=True):
+            gr.Markdown("### Settings")
+            gr.Markdown(f"**Model:** {sessions.model_description()}  \n"
+                        "Fixed for this server: every model takes memory and time to load, so "
+                        "it is not switched per session. Restart with `--model` / `--adapter` "
+                        "to use another.", elem_id="model-info")
+            retrieval = gr.Checkbox(value=sessions.agent_config.retrieval,
+                                    label="search the literature")
+            k = gr.Slider(1, 10, value=sessions.agent_config.k, step=1,
+                          label="passages retrieved (k)")
+            max_steps = gr.Slider(0, 8, value=sessions.agent_config.max_steps, step=1,
+                                  label="most tool calls per answer")
+        gr.Markdown("## geofm — a geophysics assistant")
+        with gr.Accordion("ℹ️ What this can do", open=False, elem_id="help"):
+            gr.Markdown(help_md)
+        segy = make_example_segy(sessions.root / "examples")
+        examples = [[{"text": e}] for e in EXAMPLES] + [
+            [{"text": e, "files": [str(segy)]}] for e in FILE_EXAMPLES]
+        labels = EXAMPLES + [f"{e} (a noisy synthetic SEG-Y line)" for e in FILE_EXAMPLES]
+        gr.ChatInterface(
+            respond, multimodal=True, examples=examples, example_labels=labels,
+            run_examples_on_click=False, cache_examples=False,
+            chatbot=gr.Chatbot(label="geofm", elem_id="chat", scale=1,
+                               buttons=["copy_all"], placeholder=PLACEHOLDER),
+            textbox=gr.MultimodalTextbox(
+                file_types=UPLOAD_TYPES, file_count="multiple", elem_id="ask",
+                placeholder=f"Ask, or attach SEG-Y / .npy / LAS (up to {max_upload_mb} MB)"),
+            additional_inputs=[retrieval, k, max_steps],
+            concurrency_limit=concurrency, api_visibility="undocumented")
+        if mcp:
+            add_mcp_endpoints(sessions, concurrency)
+
+        def close_session(request: gr.Request):
+            sessions.close(request.session_hash or "local")
+
+        demo.unload(close_session)
+    return demo
+
+
+def add_mcp_endpoints(sessions: Sessions, concurrency: int = 2) -> None:
+    """Every registered tool as an MCP tool (``gr.api``), plus attach/list/fetch helpers."""
+    import gradio as gr
+
+    from tools import REGISTRY
+    from tools.errors import GeoFMError
+    from tools.mcp import SESSION_HELP, attach_file, describe_workspace, mcp_functions
+
+    limits = {"concurrency_limit": concurrency, "concurrency_id": "geofm-tools"}
+    for fn in mcp_functions(REGISTRY, sessions.workspace):
+        gr.api(fn, api_name=fn.__name__, **limits)
+
+    def geofm_workspace(session: str = "default") -> str:
+        """List the items of an MCP workspace: id, kind (array, figure, segy, file), description.
+
+        Args:
+            session: {SESSION_HELP}
+        """
+        try:
+            return describe_workspace(sessions.workspace(session))
+        except GeoFMError as e:
+            return f"Error: {e}"
+
+    def geofm_attach_file(file: str, file_name: str = "", session: str = "default") -> str:
+        """Copy a file (SEG-Y, .npy, LAS, ...) into an MCP workspace and return its id (ws-N), which the tools take as `file`.
+
+        Args:
+            file: the file to attach.
+            file_name: its name with the suffix (e.g. line.sgy), needed when the file is sent as a data: URL, which loses the name.
+            session: {SESSION_HELP}
+        """
+        try:
+            return attach_file(sessions.workspace(session), file, file_name)
+        except GeoFMError as e:
+            return f"Error: {e}"
+
+    def geofm_get_file(item_id: str, session: str = "default") -> str | None:
+        """Fetch a workspace item as a file: figures come back as images, arrays (.npy) and SEG-Y as download links.
+
+        Args:
+            item_id: the workspace id, e.g. ws-3.
+            session: {SESSION_HELP}
+        """
+        try:
+            return str(sessions.workspace(session).path(item_id))
+        except GeoFMError as e:
+            raise gr.Error(str(e)) from None
+
+    for f in (geofm_workspace, geofm_attach_file, geofm_get_file):
+        f.__doc__ = f.__doc__.replace("{SESSION_HELP}", SESSION_HELP)
+    gr.api(geofm_workspace, api_name="geofm_workspace", **limits)
+    # files travel as Gradio FileData (an http(s) URL or data: URL from an MCP client)
+    with gr.Row(visible=False):
+        f_in, name_in, s_in = gr.File(), gr.Textbox(value=""), gr.Textbox(value="default")
+        out = gr.Textbox()
+        item, f_out = gr.Textbox(), gr.File()
+        attach, fetch = gr.Button(), gr.Button()
+    attach.click(geofm_attach_file, [f_in, name_in, s_in], out, api_name="geofm_attach_file",
+                 **limits)
+    fetch.click(geofm_get_file, [item, s_in], f_out, api_name="geofm_get_file", **limits)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -129,18 +423,41 @@ def main(argv: list[str] | None = None) -> None:
     from agent.config import AgentConfig
     from tools.workspace import MAX_UPLOAD_BYTES
 
-    p = argparse.ArgumentParser(description="The geofm chat app.")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    p = argparse.ArgumentParser(description="The geofm chat app (and MCP server).")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (0.0.0.0 for every interface)")
     p.add_argument("--port", type=int, default=7860, help="port to listen on")
     p.add_argument("--share", action="store_true", help="ask Gradio for a public share link")
+    p.add_argument("--no-mcp", action="store_true",
+                   help="do not serve the tools over MCP (default: at /gradio_api/mcp/)")
     p.add_argument("--no-retrieval", action="store_true", help="do not search the literature")
+    p.add_argument("--concurrency", type=int, default=2,
+                   help="questions (and MCP tool calls) run at once; more wait in the queue")
+    p.add_argument("--max-queue", type=int, default=16,
+                   help="requests allowed to wait; beyond that the user is asked to retry")
+    p.add_argument("--max-upload-mb", type=int, default=MAX_UPLOAD_BYTES // 2**20,
+                   help="largest upload, in MB")
     add_model_options(p)
     args = p.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for name in ("geofm", "agent", "tools", "corpus"):  # ours at INFO: loads, tool timings
+        logging.getLogger(name).setLevel(logging.INFO)
     sessions = Sessions(model_config_from(args), AgentConfig(retrieval=not args.no_retrieval))
-    app = build_app(sessions)
-    app.queue(default_concurrency_limit=2).launch(
+    # load in the background: the page is up at once, the first question waits less
+    threading.Thread(target=_warm_up, args=(sessions,), daemon=True).start()
+    app = build_app(sessions, mcp=not args.no_mcp, max_upload_mb=args.max_upload_mb,
+                    concurrency=args.concurrency)
+    app.queue(default_concurrency_limit=args.concurrency, max_size=args.max_queue).launch(
         server_name=args.host, server_port=args.port, share=args.share,
-        max_file_size=MAX_UPLOAD_BYTES)
+        max_file_size=f"{args.max_upload_mb}mb", mcp_server=not args.no_mcp,
+        allowed_paths=[str(sessions.chat_root)])
+
+
+def _warm_up(sessions: Sessions) -> None:
+    try:
+        sessions.load()
+    except Exception:  # shown again, as a chat message, when a question needs the model
+        log.exception("loading the model or the index failed")
 
 
 if __name__ == "__main__":

@@ -3,11 +3,15 @@ a fresh workspace, and the path of the shared real data (absent in a user's clon
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+# The user's (or CI's) GEOFM_HOME, read before `_isolated_home` hides it: tests of the real
+# default index that `make prepare` builds look there (and only read it).
+REAL_GEOFM_HOME = Path(os.environ.get("GEOFM_HOME", "~/.cache/geofm")).expanduser()
 
 CHATML = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
           "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")

@@ -1,0 +1,226 @@
+"""The chat app without a browser: steps → messages, the chat handler's error paths,
+per-session workspaces, and the tools as MCP functions."""
+
+from __future__ import annotations
+
+import inspect
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import app
+from agent.steps import Answer, Error, Passage, Retrieved, ToolCall, ToolOutput
+from tests.fixtures_seismic import tiny_cube_segy
+from tools import REGISTRY, Artifact, ToolResult, Workspace
+from tools.mcp import attach_file, describe_result, mcp_function, mcp_functions, session_name
+
+P1 = Passage(1, "NMO removes the offset-dependent moveout.", "NMO", "Dunkin & Levin 1973", page=3)
+P2 = Passage(2, "CMP stacking sums traces.", "CMP", "Mayne 1962")
+
+
+class FakeIndex:
+    def __init__(self, passages=(P1, P2)):
+        self.passages = passages
+
+    def search(self, query, k=4):
+        return [SimpleNamespace(text=p.text, title=p.title, citation=p.citation, source="x.md",
+                                page=p.page, score=1.0) for p in self.passages[:k]]
+
+
+def request(session="s1"):
+    return SimpleNamespace(session_hash=session)
+
+
+def last(gen):
+    """The final yield of the chat handler: all messages of the answer."""
+    *_, final = gen
+    return final
+
+
+def text_of(messages) -> str:
+    return "\n".join(m["content"] if isinstance(m["content"], str)
+                     else str(m["content"]) for m in messages)
+
+
+def test_transcript_completes_each_tool_step_in_place(tmp_path):
+    fig, arr = tmp_path / "ws-4.png", tmp_path / "ws-3.npy"
+    t = app.Transcript()
+    t.add(Retrieved("q", (P1, P2), 0.02))
+    t.add(ToolCall("fx_decon", {"data": "ws-2"}, "call-1"))
+    pending = t.messages[-1]
+    assert pending["metadata"]["status"] == "pending" and "ws-2" in pending["content"]
+    result = ToolResult("f-x decon ws-2 -> ws-3", metrics={"snr_gain_db": 2.79123},
+                        artifacts=(Artifact("ws-3", "array", str(arr)),
+                                   Artifact("ws-4", "figure", str(fig))))
+    t.add(ToolOutput("fx_decon", result, 1.234, "call-1"))
+    msgs = t.add(Answer("It was denoised [1].", (P1,)))
+
+    sources, step, image, answer = msgs
+    assert sources["metadata"]["title"] == "📚 Sources (2)"
+    assert "[1] Dunkin & Levin 1973, p. 3" in sources["content"]
+    assert step is pending  # the same message, now done
+    assert step["metadata"] == {"title": "🛠 fx_decon ✅", "status": "done", "duration": 1.234}
+    assert '"data": "ws-2"' in step["content"] and "f-x decon ws-2 -> ws-3" in step["content"]
+    assert "snr_gain_db = 2.791" in step["content"]
+    assert f"[ws-3.npy](/gradio_api/file={arr})" in step["content"]
+    assert f"[ws-4.png](/gradio_api/file={fig})" in step["content"]
+    assert image["content"] == {"path": str(fig)}
+    assert answer["content"].startswith("It was denoised [1].")
+    assert "**References**" in answer["content"] and "[1] Dunkin & Levin 1973" in answer["content"]
+
+
+def test_transcript_failed_tool_and_error_and_zero_duration():
+    t = app.Transcript()
+    t.add(ToolCall("bandpass", {"data": "ws-9"}, "c"))
+    t.add(ToolOutput("bandpass", ToolResult.error("unknown workspace id 'ws-9'"), 0.0, "c"))
+    msgs = t.add(Error("stopped after 4 tool calls"))
+    assert msgs[0]["metadata"]["title"] == "🛠 bandpass ⚠️ failed"
+    assert msgs[0]["metadata"]["duration"] > 0  # Gradio hides a zero duration
+    assert "**failed**" in msgs[0]["content"] and "ws-9" in msgs[0]["content"]
+    assert msgs[1]["content"] == "⚠️ stopped after 4 tool calls"
+
+
+def test_split_message_keeps_pdfs_out_with_a_note():
+    text, files, notes = app.split_message(
+        {"text": "denoise", "files": ["/u/line.sgy", {"path": "/u/paper.PDF"}]})
+    assert (text, files) == ("denoise", ["/u/line.sgy"])
+    assert len(notes) == 1 and "paper.PDF was not attached" in notes[0]
+    assert "geofm index build" in notes[0]
+    assert app.split_message("plain text") == ("plain text", [], [])
+
+
+def test_chat_runs_tools_in_per_session_workspaces(tmp_path, scripted_model):
+    sgy = tmp_path / "cube.sgy"
+    tiny_cube_segy(sgy)
+    sessions = app.Sessions(chat_model=scripted_model, index=FakeIndex())
+    respond = app.make_respond(sessions)
+    for session in ("a", "b"):
+        scripted_model.enqueue_tool_call("read_segy", {"file": "ws-1"})
+        scripted_model.enqueue("Read it [2].")
+        msgs = last(respond({"text": "read this", "files": [str(sgy)]}, [], True, 2, 4,
+                            request(session)))
+        assert [m["metadata"]["title"] for m in msgs if "metadata" in m] == [
+            "📚 Sources (2)", "🛠 read_segy ✅"]
+        assert msgs[-1]["content"].startswith("Read it [2].")
+        assert "[2] Mayne 1962" in msgs[-1]["content"]
+    a, b = (sessions.agent(s).workspace for s in ("a", "b"))
+    assert a.root != b.root and a.ids() == b.ids() == ["ws-1", "ws-2"]
+    assert a.root.parent == sessions.chat_root
+    sessions.close("a")
+    assert not a.root.exists() and b.root.exists()
+
+
+def test_settings_reach_the_agent(scripted_model):
+    index = FakeIndex()
+    sessions = app.Sessions(chat_model=scripted_model, index=index)
+    scripted_model.enqueue("No sources this time.")
+    msgs = last(app.make_respond(sessions)("What is NMO?", [], False, 3, 0, request()))
+    assert msgs == [{"role": "assistant", "content": "No sources this time."}]
+    cfg = sessions._agents["s1"].config  # as the settings left it
+    assert (cfg.retrieval, cfg.k, cfg.max_steps) == (False, 3, 0)
+    assert scripted_model.bound_tools == []  # max_steps=0: no tools offered
+
+
+def test_failures_become_chat_messages(scripted_model, tmp_path):
+    sessions = app.Sessions(chat_model=scripted_model, index=None)
+    respond = app.make_respond(sessions)
+    # the model's queue is empty: the loop reports the model failure as a step
+    msgs = last(respond("What is NMO?", [], True, 4, 4, request()))
+    assert msgs[-1]["content"].startswith("⚠️ the language model failed")
+    # a bad upload: the checked-file error, as a message
+    bad = tmp_path / "notes.docx"
+    bad.write_text("x")
+    msgs = last(respond({"text": "read", "files": [str(bad)]}, [], True, 4, 4, request()))
+    assert "unsupported file type '.docx'" in msgs[-1]["content"]
+    # anything unexpected (here: loading fails) is a message too, and the chat goes on
+    broken = app.Sessions(chat_model=None, index=None)
+    broken.load = lambda: (_ for _ in ()).throw(OSError("disk full"))
+    msgs = last(app.make_respond(broken)("hi", [], True, 4, 4, request()))
+    assert msgs[0]["metadata"]["status"] == "pending"  # "loading ..." was shown first
+    assert "Something went wrong (OSError: disk full)" in msgs[-1]["content"]
+
+
+def test_pdf_only_message_gets_the_note_and_no_agent(scripted_model, tmp_path):
+    pdf = tmp_path / "paper.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n")
+    sessions = app.Sessions(chat_model=scripted_model, index=None)
+    msgs = last(app.make_respond(sessions)({"text": "", "files": [str(pdf)]}, [], True, 4, 4,
+                                           request()))
+    assert len(msgs) == 1 and "PDFs are not read in the chat yet" in msgs[0]["content"]
+    assert scripted_model.seen == []
+
+
+def test_model_description_without_loading():
+    from agent.config import ModelConfig
+
+    s = app.Sessions(ModelConfig())
+    assert s.model_description() == "SmolLM2-135M-Instruct (embedded) + geofm LoRA adapter"
+    assert not s.loaded
+    s = app.Sessions(ModelConfig(adapter="none"))
+    assert s.model_description() == "SmolLM2-135M-Instruct (embedded)"
+
+
+# ---- MCP -------------------------------------------------------------------------------
+
+def test_mcp_function_has_the_tool_signature_docs_and_session():
+    fn = mcp_function(REGISTRY.get("fx_decon"), lambda name: None)
+    sig = inspect.signature(fn)
+    assert fn.__name__ == "fx_decon"
+    assert list(sig.parameters)[0] == "data" and list(sig.parameters)[-1] == "session"
+    assert sig.parameters["data"].default is inspect.Parameter.empty
+    assert sig.parameters["fmin_hz"].default == 1.0 and sig.parameters["session"].default == "default"
+    assert "lowest frequency filtered, in Hz." in fn.__doc__ and "Canales" in fn.__doc__
+    assert "    session: name of the workspace" in fn.__doc__
+    assert [f.__name__ for f in mcp_functions(REGISTRY, lambda n: None)] == REGISTRY.names()
+
+
+def test_mcp_functions_chain_through_a_named_workspace(tmp_path):
+    spaces: dict[str, Workspace] = {}
+
+    def workspace_for(name):
+        return spaces.setdefault(name, Workspace(tmp_path / name))
+
+    fns = {f.__name__: f for f in mcp_functions(REGISTRY, workspace_for)}
+    out = fns["make_synthetic"](n_traces=40, n_samples=120, seed=3, session="s")
+    assert out.startswith("synthetic 40x120") and "artifact ws-1 (array)" in out
+    out = fns["fx_decon"]("ws-1", None, None, session="s")  # positional, nulls → defaults
+    assert "-> ws-5" in out and "artifact ws-6 (figure)" in out and "snr_est_gain_db" in out
+    assert str(tmp_path) not in out  # no server paths
+    assert np.load(spaces["s"].path("ws-5")).shape == (40, 120)
+    assert fns["fx_decon"](data="ws-1", session="other").startswith("Error: unknown workspace id")
+    assert fns["fx_decon"](data="ws-1", session="../up").startswith("Error: bad session name")
+    assert fns["fx_decon"](data="ws-1", filter_length="x", session="s").startswith(
+        "Error: bad arguments for fx_decon")
+
+
+def test_attach_file_checks_and_names_the_upload(tmp_path):
+    ws = Workspace(tmp_path / "ws")
+    blob = tmp_path / "file.bin"  # a data: URL upload loses its name
+    tiny_cube_segy(blob)
+    assert attach_file(ws, str(blob), "line.sgy").startswith(
+        "attached ws-1 (segy): line.sgy (SEG-Y: geometry=3D post-stack")
+    with pytest.raises(Exception, match="unsupported file type '.bin'"):
+        attach_file(ws, str(blob))
+    assert session_name("") == "default"
+    assert describe_result(ToolResult("ok", metrics={"x": 1.234567})) == 'ok\nmetrics: {"x": 1.235}'
+
+
+def test_app_exposes_every_tool_and_hides_the_chat_endpoint(scripted_model):
+    sessions = app.Sessions(chat_model=scripted_model, index=None)
+    demo = app.build_app(sessions, mcp=True)
+    names = [n.lstrip("/") for n in demo.get_api_info()["named_endpoints"]]
+    assert names[:len(REGISTRY)] == REGISTRY.names()
+    assert {"geofm_workspace", "geofm_attach_file", "geofm_get_file"} <= set(names)
+    assert not any("chat" in n or "respond" in n for n in names)
+    demo = app.build_app(sessions, mcp=False)
+    assert demo.get_api_info()["named_endpoints"] == {}
+
+
+def test_help_lists_launch_options(capsys):
+    with pytest.raises(SystemExit):
+        app.main(["--help"])
+    out = capsys.readouterr().out
+    for option in ("--host", "--port", "--share", "--no-mcp", "--max-upload-mb",
+                   "--concurrency", "--model", "--adapter"):
+        assert option in out
