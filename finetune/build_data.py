@@ -261,7 +261,7 @@ def build(out_dir: str | Path, seed: int = 0, combos: int = 2, progress: bool = 
     qa = qa_examples(index, schemas, rng, progress=progress)
     card: dict[str, Any] = {"seed": seed, "combos": combos,
                             "skipped_tasks": data.pop("skipped"), "splits": {}, "sources": {
-        "tool requests": "finetune/tool_tasks.py (phrasings written by the project); "
+        "tool requests": "finetune/tool_tasks/ (phrasings written by the project); "
                          "observations from running the real tools on ../shared/data",
         "literature": "corpus/default (written by the project, CC-BY-4.0), retrieved "
                       "with the default index"}}

@@ -1,0 +1,29 @@
+"""The tool-use tasks the fine-tuning data are generated from.
+
+A task is a file setup (which real files are attached), a gold plan (tool calls whose
+arguments may name attached files ``@f1``, ``@f2``…, artifacts of an earlier call, ``@1``
+= the first of call 1, ``@1.2`` = its second, and slots ``{name}``) and several
+phrasings of the request. Each phrasing is one *template*; splits are made by template, so a test phrasing never
+appears in training. The hand-written routing benchmark (benchmarks/data) is separate
+and shares no wording with these.
+
+One module per area; :data:`TASKS` is all of them in a fixed order (the data builder's
+random draws follow it, so the order is part of what reproduces the data).
+"""
+
+from __future__ import annotations
+
+from finetune.tool_tasks import (
+    analysis,
+    denoising,
+    files,
+    filtering,
+    geofm_literature_chat,
+    reading,
+    synthetic,
+)
+from finetune.tool_tasks.base import SETUPS, Task
+
+__all__ = ["Task", "TASKS", "SETUPS"]
+
+TASKS: list[Task] = [t for area in (reading, denoising, filtering, analysis, synthetic, files, geofm_literature_chat) for t in area.TASKS]

@@ -1,0 +1,40 @@
+"""What a tool-use task is, the file setups tasks start from, and shared calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Task", "SETUPS"]
+
+# Which files a request comes with, relative to ../shared/data (``npy`` is generated).
+SETUPS: dict[str, tuple[str, ...]] = {
+    "none": (),
+    "npra": ("segy/npra_31_81.sgy",),
+    "f3": ("segy/f3_crop.sgy",),
+    "shot": ("segy/land_shot_gather.sgy",),
+    "inv": ("f3_inline362/export_inline362.ascii", "f3_inline362/F02-1_logs.las",
+            "f3_inline362/F02-1_checkshot_TD.txt"),
+    "npy": ("section.npy",),
+}
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    setup: str
+    calls: tuple[tuple[str, dict[str, Any]], ...]
+    phrasings: tuple[str, ...]
+    slots: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+
+
+def _t(id, setup, calls, phrasings, **slots) -> Task:
+    return Task(id, setup, tuple((n, a) for n, a in calls), tuple(phrasings),
+                {k: tuple(v) for k, v in slots.items()})
+
+
+READ = ("read_segy", {"file": "@f1"})
+ASCII = ("read_ascii_section", {"file": "@f1"})
+NPY = ("import_array", {"file": "@f1"})
+SYNTH = ("make_synthetic", {})
+WELL_TIME = ("read_well_log", {"file": "@f2", "checkshot": "@f3"})
