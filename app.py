@@ -40,7 +40,8 @@ list; open *Sources* to see everything that was retrieved.
 deconvolution, rank reduction, median, GeoFM), measure SNR or spectra, invert for
 impedance, or plot. No file at hand? Ask for a synthetic line. Each tool call is a step
 you can open (arguments, duration, result, download links for arrays, SEG-Y and figures);
-figures appear inline.
+figures appear inline. Each message is answered on its own (the model does not see
+earlier turns), so attach the file again with a follow-up request.
 
 **Good to know.** The embedded model is small (SmolLM2-135M with geofm's LoRA adapter):
 it picks the right tool for about half of the requests it was measured on, and its
