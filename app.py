@@ -38,9 +38,9 @@ list; open *Sources* to see everything that was retrieved.
 **Process seismic data.** Attach a SEG-Y (`.sgy`, `.segy`), NumPy (`.npy`) or LAS file
 (📎 or drag and drop) and ask to read, filter (bandpass, AGC, f-k), denoise (f-x
 deconvolution, rank reduction, median, GeoFM), measure SNR or spectra, invert for
-impedance, or plot. No file at hand? Ask for a synthetic line. Each tool call is a step
-you can open (arguments, duration, result, download links for arrays, SEG-Y and figures);
-figures appear inline. Each message is answered on its own (the model does not see
+impedance, or plot. No file at hand? Try the example on a synthetic line. Each tool call
+is a step you can open (arguments, duration, result, download links for arrays, SEG-Y and
+figures); figures appear inline. Each message is answered on its own (the model does not see
 earlier turns), so attach the file again with a follow-up request.
 
 **Good to know.** The embedded model is small (SmolLM2-135M with geofm's LoRA adapter):
