@@ -24,7 +24,8 @@ from tools import REGISTRY, Registry, Workspace
 from tools.errors import BadInputError
 from tools.result import Artifact, ToolResult
 
-__all__ = ["GeoAgent", "cite", "user_prompt", "first_messages", "PASSAGES_TAG"]
+__all__ = ["GeoAgent", "cite", "user_prompt", "first_messages", "usable_answer",
+           "fallback_answer", "PASSAGES_TAG"]
 
 # Marks the message that carries retrieved passages: answering turns read it, routing
 # turns of the local model leave it out (the decision needs the request, not the text).
@@ -139,6 +140,7 @@ class GeoAgent:
             yield Retrieved(question, passages, time.perf_counter() - t0)
 
         messages = first_messages(question, passages, attached)
+        results: list[ToolResult] = []
         tooled = self._bind_tools()
         for n_calls in range(self.config.max_steps + 1):
             model = tooled if (tooled is not None and n_calls < self.config.max_steps) \
@@ -151,7 +153,11 @@ class GeoAgent:
                 yield Error(f"the language model failed: {type(e).__name__}: {e}", where="model")
                 return
             if not reply.tool_calls:
-                text, cited = cite(str(reply.content), passages)
+                text = str(reply.content)
+                if not usable_answer(text):
+                    log.warning("unusable answer %r; reporting the results instead", text[:80])
+                    text = fallback_answer(results, passages)
+                text, cited = cite(text, passages)
                 yield Answer(text, cited, time.perf_counter() - t0)
                 return
             if n_calls == self.config.max_steps:
@@ -166,6 +172,7 @@ class GeoAgent:
                 yield ToolCall(name, args, call_id)
                 t1 = time.perf_counter()
                 result = self.registry.call(name, args, self.workspace)
+                results.append(result)
                 yield ToolOutput(name, result, time.perf_counter() - t1, call_id)
                 messages.append(ToolMessage(content=observation(result), tool_call_id=call_id,
                                             name=name))
@@ -177,6 +184,37 @@ class GeoAgent:
             return self.chat_model.bind_tools(self.registry.schemas())
         except NotImplementedError:
             return None
+
+
+def usable_answer(text: str) -> bool:
+    """False for an empty reply or one that is a JSON object (a small model sometimes
+    writes a tool call where it should answer in words)."""
+    text = text.strip()
+    if not text:
+        return False
+    if text.startswith("{"):
+        try:
+            json.loads(text)
+            return False
+        except json.JSONDecodeError:
+            return not text.endswith("}")
+    return True
+
+
+def fallback_answer(results: list[ToolResult], passages: tuple[Passage, ...]) -> str:
+    """A plain report when the model's answer is unusable: each tool's own summary with
+    its figures, or, with no tool run, the retrieved passages' titles cited [n]. Nothing
+    in it is composed by the model."""
+    if results:
+        lines = [r.summary for r in results]
+        figures = [a.id for r in results for a in r.artifacts if a.kind == "figure"]
+        if figures:
+            lines.append("Figures: " + ", ".join(figures) + ".")
+        return "Results: " + "; ".join(lines)
+    if passages:
+        return "The model could not write an answer; the most relevant passages are " + \
+            "; ".join(f"{p.title} [{p.n}]" for p in passages) + "."
+    return "The model could not write an answer; please rephrase the question."
 
 
 def _passage(n: int, hit: Any) -> Passage:

@@ -194,3 +194,27 @@ def test_attach_missing_and_unsupported_files(scripted_model, tmp_path):
 def test_empty_question_is_an_error(scripted_model):
     result = GeoAgent(scripted_model, registry=Registry([])).ask("  ")
     assert [type(s) for s in result.steps] == [Error]
+
+
+def test_a_json_answer_is_replaced_by_the_tools_own_report(scripted_model, registry,
+                                                           workspace):
+    import numpy as np
+
+    from agent.loop import usable_answer
+
+    workspace.save_array(np.ones((2, 2)))
+    scripted_model.enqueue_tool_call("scale", {"data": "ws-1", "factor": 2})
+    scripted_model.enqueue('{"name":"scale","arguments":{"data":"ws-2"}}')
+    result = GeoAgent(scripted_model, registry=registry, workspace=workspace).ask("double it")
+    assert result.answer == "Results: scaled ws-1 into ws-2"
+    assert not usable_answer("  ") and not usable_answer('{"a": 1}')
+    assert usable_answer("The SNR rose by 3 dB [1].") and usable_answer("{braces} in text")
+
+
+def test_an_unusable_answer_without_tools_cites_the_retrieved_titles(scripted_model):
+    scripted_model.enqueue('{"name":"Passages","arguments":{}}')
+    agent = GeoAgent(scripted_model, index=FakeIndex(HITS), registry=Registry([]),
+                     config=AgentConfig(k=2))
+    result = agent.ask("What does NMO do?")
+    assert "NMO [1]" in result.answer and "Stack [2]" in result.answer
+    assert [c.n for c in result.citations] == [1, 2]

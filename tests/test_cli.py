@@ -12,7 +12,7 @@ def test_help_lists_groups(capsys):
         main(["--help"])
     assert e.value.code == 0
     out = capsys.readouterr().out
-    for group in ["ask", "models", "tools", "index", "bench", "finetune"]:
+    for group in ["ask", "models", "tools", "index", "bench", "finetune", "volume"]:
         assert group in out
 
 
