@@ -133,6 +133,14 @@ def _agent(case: Case, agent) -> CaseResult:
                       detail="; ".join(notes) + f" | {result.answer[:200]}")
 
 
+def case_mode(case: Case) -> str:
+    """The mode ``auto`` gives a case: the agent loop when it names a tool, a check or
+    files; log-likelihood for multiple choice; generation for a short answer."""
+    if case.expect_tool or case.check or case.files:
+        return "agent"
+    return "loglik" if case.is_choice else "generate"
+
+
 def run_cases(cases: list[Case], mode: str, chat_model=None, index=None, k: int = 4,
               agent=None, progress: bool = True) -> list[CaseResult]:
     """Score every case; a case that raises is scored wrong with the error in ``detail``."""
@@ -142,12 +150,13 @@ def run_cases(cases: list[Case], mode: str, chat_model=None, index=None, k: int 
     for case in tqdm(cases, desc=f"bench {mode}", unit="case", disable=not progress):
         t0 = time.perf_counter()
         try:
-            if mode == "agent":
+            if mode == "agent" or (mode == "auto" and case_mode(case) == "agent"):
                 r = _agent(case, agent)
-            elif not case.is_choice and mode == "loglik":
+            elif not case.is_choice and mode in ("loglik", "auto"):
                 r = _generate(case, chat_model, index, k)  # short answers need generation
             else:
-                r = (_loglik if mode == "loglik" else _generate)(case, chat_model, index, k)
+                r = (_loglik if mode in ("loglik", "auto") else _generate)(case, chat_model,
+                                                                          index, k)
         except Exception as e:  # one broken case must not end the run
             r = CaseResult(case.id, case.suite, list(case.tags), False,
                            detail=f"error: {type(e).__name__}: {e}")

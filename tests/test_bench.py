@@ -145,3 +145,20 @@ def test_report_outputs(tmp_path):
     assert "0.500" in paths[1].read_text()
     table = compare([run, {**run, "label": "lora"}])
     assert "| overall | 0.500" in table and "lora" in table
+
+
+def test_auto_mode_picks_each_cases_mode(monkeypatch):
+    import benchmarks.runner as runner
+    from benchmarks.suite import parse_case
+
+    used = []
+    for name in ("_loglik", "_generate"):
+        monkeypatch.setattr(runner, name, lambda case, *a, name=name: used.append(
+            (case.id, name)) or runner.CaseResult(case.id, "", [], True))
+    monkeypatch.setattr(runner, "_agent", lambda case, agent: used.append(
+        (case.id, "_agent")) or runner.CaseResult(case.id, "", [], True))
+    cases = [parse_case({"id": "mc", "question": "Q?", "choices": ["a", "b"], "answer": 0}, "s"),
+             parse_case({"id": "short", "question": "Q?", "answer": "x"}, "s"),
+             parse_case({"id": "tool", "question": "Denoise", "expect_tool": "fx_decon"}, "s")]
+    run_cases(cases, "auto", progress=False)
+    assert used == [("mc", "_loglik"), ("short", "_generate"), ("tool", "_agent")]

@@ -20,7 +20,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         description="Suites are JSONL (benchmarks/README.md) or "
                                     "FormationEval-style JSON.")
     r.add_argument("suites", nargs="+", help="suite files")
-    r.add_argument("--mode", choices=["loglik", "generate", "agent"], default="generate")
+    r.add_argument("--mode", choices=["auto", "loglik", "generate", "agent"], default="auto",
+                   help="auto (default): multiple choice by log-likelihood, short answers by "
+                        "generation, cases with a tool, check or files through the agent")
     r.add_argument("--no-retrieval", action="store_true", help="answer without the literature")
     r.add_argument("--k", type=int, default=4, help="passages retrieved per question")
     r.add_argument("--limit", type=int, default=None, help="first N cases of each suite")
@@ -75,7 +77,7 @@ def _load(args: argparse.Namespace):
     chat_model = LocalChatModel.from_config(model_config_from(args))
     index = None if args.no_retrieval else _default_index()
     agent = None
-    if args.mode == "agent":
+    if args.mode in ("agent", "auto"):
         agent = GeoAgent(chat_model, index=index,
                          config=AgentConfig(retrieval=not args.no_retrieval, k=args.k))
     return chat_model, index, agent
