@@ -78,7 +78,7 @@ def _loglik(case: Case, chat_model, index, k: int) -> CaseResult:
                 ids = torch.tensor([cont])
                 mask = torch.ones((1, prompt.shape[1] + len(cont)), dtype=torch.long)
                 logits = model(ids, attention_mask=mask, use_cache=True,
-                               past_key_values=copy.deepcopy(out.past_key_values)).logits
+                               cache=copy.deepcopy(out.cache)).logits
                 logp = torch.log_softmax(logits[0, :-1].float(), dim=-1)
                 total += float(logp[torch.arange(len(cont) - 1), torch.tensor(cont[1:])].sum())
             scores.append(total)

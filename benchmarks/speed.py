@@ -45,11 +45,11 @@ def _decode(model, ids, n: int) -> float:
 
     with torch.inference_mode():
         out = model(ids, use_cache=True)
-        cache, nxt = out.past_key_values, out.logits[:, -1:].argmax(-1)
+        cache, nxt = out.cache, out.logits[:, -1:].argmax(-1)
         t0 = time.perf_counter()
         for _ in range(n):
-            out = model(nxt, past_key_values=cache, use_cache=True)
-            cache, nxt = out.past_key_values, out.logits[:, -1:].argmax(-1)
+            out = model(nxt, cache=cache, use_cache=True)
+            cache, nxt = out.cache, out.logits[:, -1:].argmax(-1)
     return n / (time.perf_counter() - t0)
 
 
