@@ -25,7 +25,7 @@ from tools.errors import BadInputError
 from tools.result import Artifact, ToolResult
 
 __all__ = ["GeoAgent", "cite", "user_prompt", "first_messages", "usable_answer",
-           "fallback_answer", "PASSAGES_TAG"]
+           "unsupported_numbers", "fallback_answer", "PASSAGES_TAG"]
 
 # Marks the message that carries retrieved passages: answering turns read it, routing
 # turns of the local model leave it out (the decision needs the request, not the text).
@@ -154,7 +154,9 @@ class GeoAgent:
                 return
             if not reply.tool_calls:
                 text = str(reply.content)
-                if not usable_answer(text):
+                sources = [question] + [observation(r) for r in results] + \
+                    [f"{p.title} {p.text}" for p in passages]
+                if not usable_answer(text) or unsupported_numbers(text, sources):
                     log.warning("unusable answer %r; reporting the results instead", text[:80])
                     text = fallback_answer(results, passages)
                 text, cited = cite(text, passages)
@@ -199,6 +201,18 @@ def usable_answer(text: str) -> bool:
         except json.JSONDecodeError:
             return not text.endswith("}")
     return True
+
+
+_NUMBER = re.compile(r"(?<![\w.-])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?", re.IGNORECASE)
+
+
+def unsupported_numbers(text: str, sources: list[str]) -> list[str]:
+    """Numbers in ``text`` that occur in none of ``sources`` (the question, the tool
+    observations, the passages). A small model copying "9.49e+03" as "9.49e+04" must not
+    reach the user; [n] citation markers are not counted."""
+    haystack = " ".join(sources)
+    found = set(_NUMBER.findall(haystack))
+    return [n for n in _NUMBER.findall(_CITE.sub(" ", text)) if n not in found]
 
 
 def fallback_answer(results: list[ToolResult], passages: tuple[Passage, ...]) -> str:

@@ -218,3 +218,18 @@ def test_an_unusable_answer_without_tools_cites_the_retrieved_titles(scripted_mo
     result = agent.ask("What does NMO do?")
     assert "NMO [1]" in result.answer and "Stack [2]" in result.answer
     assert [c.n for c in result.citations] == [1, 2]
+
+
+def test_an_answer_with_numbers_no_tool_gave_is_replaced(scripted_model, registry, workspace):
+    import numpy as np
+
+    from agent.loop import unsupported_numbers
+
+    workspace.save_array(np.ones((2, 2)))
+    scripted_model.enqueue_tool_call("scale", {"data": "ws-1", "factor": 2})
+    scripted_model.enqueue("Scaled ws-1 into ws-2; the maximum is 20.0 [1].")  # really 2.0
+    result = GeoAgent(scripted_model, registry=registry, workspace=workspace).ask("double it")
+    assert result.answer == "Results: scaled ws-1 into ws-2"
+    assert unsupported_numbers("SNR 9.49e+04 dB, 534x1501 [2]", ["9.49e+03", "534x1501"]) == \
+        ["9.49e+04"]
+    assert unsupported_numbers("max 2.0 of ws-2 [1]", ['metrics: {"max":2.0}']) == []
