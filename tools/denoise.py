@@ -212,6 +212,21 @@ def dip_median(data: np.ndarray, half_width: int = 2, half_length: int = 1,
     return np.median(np.stack(stack), axis=0)
 
 
+def _check_fx(filter_length: int, damping: float) -> None:
+    if not 1 <= filter_length <= 20 or damping < 0:
+        raise BadInputError("filter_length must be 1-20 and damping >= 0")
+
+
+def _check_rank(rank: int) -> None:
+    if not 1 <= rank <= 20:
+        raise BadInputError(f"rank must be 1-20, got {rank}")
+
+
+def _check_median(half_width: int, half_length: int) -> None:
+    if not 1 <= half_width <= 10 or not 0 <= half_length <= 10:
+        raise BadInputError("half_width must be 1-10 traces and half_length 0-10 samples")
+
+
 def _check_window(win_traces: int, win_ms: float, dt_ms: float) -> None:
     if win_traces < 8 or win_ms < 16 * dt_ms:
         raise BadInputError(f"windows too small: need win_traces >= 8 and win_ms >= "
@@ -235,8 +250,7 @@ def fx_decon(workspace: Workspace, data: WorkspaceId, fmin_hz: float = 1.0,
     """
     sec = load_section(workspace, data)
     _check_window(win_traces, win_ms, sec.dt_ms)
-    if not 1 <= filter_length <= 20 or damping < 0:
-        raise BadInputError("filter_length must be 1-20 and damping >= 0")
+    _check_fx(filter_length, damping)
     out = apply_2d(lambda d: fx_deconvolution(d, sec.dt_ms, fmin_hz, fmax_hz, filter_length,
                                               damping, win_traces, win_ms), sec.data)
     params = dict(fmin_hz=fmin_hz, fmax_hz=fmax_hz, filter_length=filter_length,
@@ -261,8 +275,7 @@ def rank_reduction(workspace: Workspace, data: WorkspaceId, rank: int = 2,
     """
     sec = load_section(workspace, data)
     _check_window(win_traces, win_ms, sec.dt_ms)
-    if not 1 <= rank <= 20:
-        raise BadInputError(f"rank must be 1-20, got {rank}")
+    _check_rank(rank)
     out = apply_2d(lambda d: fx_rank_reduction(d, sec.dt_ms, rank, fmin_hz, fmax_hz,
                                                win_traces, win_ms), sec.data)
     params = dict(rank=rank, fmin_hz=fmin_hz, fmax_hz=fmax_hz, win_traces=win_traces,
@@ -283,8 +296,7 @@ def median_filter(workspace: Workspace, data: WorkspaceId, half_width: int = 2,
         dip_steered: follow the local dip from the structure tensor; False = plain median.
         figure: also save a before/after/difference PNG.
     """
-    if not 1 <= half_width <= 10 or not 0 <= half_length <= 10:
-        raise BadInputError("half_width must be 1-10 traces and half_length 0-10 samples")
+    _check_median(half_width, half_length)
     sec = load_section(workspace, data)
     out = apply_2d(lambda d: dip_median(d, half_width, half_length, dip_steered), sec.data)
     what = "dip-steered median" if dip_steered else "median"

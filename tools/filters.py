@@ -92,6 +92,16 @@ def fk_dip_filter(data: np.ndarray, dt_ms: float, max_dip_ms_per_trace: float,
     return out[:nx, :nt]
 
 
+def _check_order(order: int) -> None:
+    if not 1 <= order <= 10:
+        raise BadInputError(f"order must be 1-10, got {order}")
+
+
+def _check_fk(max_dip_ms_per_trace: float, taper: float) -> None:
+    if max_dip_ms_per_trace <= 0 or not 0.01 <= taper <= 1:
+        raise BadInputError("max_dip_ms_per_trace must be > 0 and taper within 0.01-1")
+
+
 def bandpass(workspace: Workspace, data: WorkspaceId, low_hz: float = 5.0,
              high_hz: float = 60.0, order: int = 4, figure: bool = True) -> ToolResult:
     """Zero-phase Butterworth bandpass filter of every trace (scipy.signal, forward-backward).
@@ -103,8 +113,7 @@ def bandpass(workspace: Workspace, data: WorkspaceId, low_hz: float = 5.0,
         order: Butterworth order of each pass, 1 to 10 (dimensionless).
         figure: also save a before/after/difference PNG.
     """
-    if not 1 <= order <= 10:
-        raise BadInputError(f"order must be 1-10, got {order}")
+    _check_order(order)
     sec = load_section(workspace, data)
     out = bandpass_traces(sec.data, sec.dt_ms, low_hz, high_hz, order)
     return processing_result(workspace, sec, out, f"bandpass {low_hz:g}-{high_hz:g} Hz",
@@ -141,8 +150,7 @@ def fk_filter(workspace: Workspace, data: WorkspaceId, max_dip_ms_per_trace: flo
         taper: relative width of the cosine taper at the pass-zone edge, 0.01 to 1.
         figure: also save a before/after/difference PNG.
     """
-    if max_dip_ms_per_trace <= 0 or not 0.01 <= taper <= 1:
-        raise BadInputError("max_dip_ms_per_trace must be > 0 and taper within 0.01-1")
+    _check_fk(max_dip_ms_per_trace, taper)
     sec = load_section(workspace, data)
     if sec.data.shape[-2] < 4:
         raise BadInputError(f"{data} has {sec.data.shape[-2]} traces; f-k needs at least 4")
