@@ -103,7 +103,9 @@ class LocalChatModel(BaseChatModel):
 
     def generate_text(self, messages: list[BaseMessage] | list[dict[str, str]],
                       stop: list[str] | None = None, max_new_tokens: int | None = None,
-                      **generate_kwargs: Any) -> str:
+                      no_repeat_ngram: int = 0, **generate_kwargs: Any) -> str:
+        """Decode a reply to ``messages``; ``no_repeat_ngram`` > 0 applies
+        :class:`NoRepeatInAnswer` to the generated tokens."""
         import torch
 
         input_ids = self.encode(messages)  # (1, T)
@@ -116,6 +118,11 @@ class LocalChatModel(BaseChatModel):
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         if stop:
             kwargs.update(stop_strings=stop, tokenizer=self.tokenizer)
+        if no_repeat_ngram:
+            from transformers import LogitsProcessorList
+
+            kwargs["logits_processor"] = LogitsProcessorList(
+                [NoRepeatInAnswer(input_ids.shape[1], no_repeat_ngram)])
         kwargs.update(generate_kwargs)
         with torch.inference_mode():
             out = self.hf_model.generate(input_ids, attention_mask=torch.ones_like(input_ids),
@@ -128,14 +135,8 @@ class LocalChatModel(BaseChatModel):
     def generate_answer(self, messages: list[BaseMessage] | list[dict[str, str]],
                         stop: list[str] | None = None, max_new_tokens: int | None = None) -> str:
         """Free text under the ``no_repeat_ngram`` rule (see :class:`NoRepeatInAnswer`)."""
-        kwargs: dict[str, Any] = {}
-        if self.no_repeat_ngram:
-            from transformers import LogitsProcessorList
-
-            n_prompt = self.encode(messages).shape[1]
-            kwargs["logits_processor"] = LogitsProcessorList(
-                [NoRepeatInAnswer(n_prompt, self.no_repeat_ngram)])
-        return self.generate_text(messages, stop=stop, max_new_tokens=max_new_tokens, **kwargs)
+        return self.generate_text(messages, stop=stop, max_new_tokens=max_new_tokens,
+                                  no_repeat_ngram=self.no_repeat_ngram)
 
     def bind_tools(self, tools: list, *, tool_choice: str | None = None, **kwargs: Any):
         """Offer ``tools`` (function schemas, LangChain tools or callables); routing turns
