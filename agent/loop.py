@@ -141,6 +141,7 @@ class GeoAgent:
 
         messages = first_messages(question, passages, attached)
         results: list[ToolResult] = []
+        observed: list[str] = []  # what the model was shown of each result
         tooled = self._bind_tools()
         for n_calls in range(self.config.max_steps + 1):
             model = tooled if (tooled is not None and n_calls < self.config.max_steps) \
@@ -154,8 +155,7 @@ class GeoAgent:
                 return
             if not reply.tool_calls:
                 text = str(reply.content)
-                sources = [question] + [observation(r) for r in results] + \
-                    [f"{p.title} {p.text}" for p in passages]
+                sources = [question] + observed + [f"{p.title} {p.text}" for p in passages]
                 if not usable_answer(text) or unsupported_numbers(text, sources):
                     log.warning("unusable answer %r; reporting the results instead", text[:80])
                     text = fallback_answer(results, passages)
@@ -176,7 +176,8 @@ class GeoAgent:
                 result = self.registry.call(name, args, self.workspace)
                 results.append(result)
                 yield ToolOutput(name, result, time.perf_counter() - t1, call_id)
-                messages.append(ToolMessage(content=observation(result), tool_call_id=call_id,
+                observed.append(observation(result))
+                messages.append(ToolMessage(content=observed[-1], tool_call_id=call_id,
                                             name=name))
 
     def _bind_tools(self):
