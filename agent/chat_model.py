@@ -40,8 +40,9 @@ def to_chat_dicts(messages: list[BaseMessage]) -> list[dict[str, str]]:
             raise ValueError(f"unsupported message type {m.type!r}")
         content = m.content if isinstance(m.content, str) else json.dumps(m.content)
         if isinstance(m, AIMessage) and m.tool_calls:
-            content = "\n".join(json.dumps({"name": c["name"], "arguments": c["args"]},
-                                           separators=(",", ":")) for c in m.tool_calls)
+            from agent.constrained import call_json
+
+            content = "\n".join(call_json(c["name"], c["args"]) for c in m.tool_calls)
         if isinstance(m, ToolMessage):
             content = f"Result of {m.name or 'the tool'}:\n{content}"
         if out and out[-1]["role"] == role and role == "user":
@@ -66,6 +67,7 @@ class LocalChatModel(BaseChatModel):
     max_new_tokens: int = 200
     temperature: float = 0.0
     no_repeat_ngram: int = 0
+    ground_arguments: bool = True
 
     @classmethod
     def from_config(cls, config: ModelConfig | None = None) -> "LocalChatModel":
@@ -81,7 +83,8 @@ class LocalChatModel(BaseChatModel):
             name += " + geofm LoRA" if config.adapter == "default" else f" + {adapter}"
         return cls(hf_model=model, tokenizer=tokenizer, model_name=name,
                    max_new_tokens=config.max_new_tokens, temperature=config.temperature,
-                   no_repeat_ngram=config.no_repeat_ngram)
+                   no_repeat_ngram=config.no_repeat_ngram,
+                   ground_arguments=config.ground_arguments)
 
     @property
     def _llm_type(self) -> str:
@@ -152,14 +155,18 @@ class LocalChatModel(BaseChatModel):
         """One routing decision: (raw text, parsed ``{"name", "arguments"}`` or None).
 
         Constrained (the default), the text always parses and fits a tool's schema (or
-        ``answer``); None then only means ``max_new_tokens`` cut it short. Unconstrained
-        decoding is for measuring how well the model alone writes calls.
+        ``answer``), with numbers and workspace ids kept to those in ``messages`` when
+        ``ground_arguments`` is on (:class:`agent.constrained.Grounding`); None then only
+        means ``max_new_tokens`` cut it short. Unconstrained decoding is for measuring
+        how well the model alone writes calls.
         """
-        from agent.constrained import ToolGrammar
+        from agent.constrained import Grounding, ToolGrammar
 
         kwargs: dict[str, Any] = {}
         if constrained:
-            grammar = ToolGrammar(self.tokenizer, self.hf_model.config.vocab_size, tools)
+            grounding = Grounding.from_messages(messages) if self.ground_arguments else None
+            grammar = ToolGrammar(self.tokenizer, self.hf_model.config.vocab_size, tools,
+                                  grounding)
             kwargs["logits_processor"] = [grammar.logits_processor()]
         raw = self.generate_text(routing_messages(messages, tools), **kwargs)
         try:

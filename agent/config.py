@@ -42,6 +42,10 @@ class ModelConfig:
         "help": "free-text answers may not repeat one of their own n-grams of this many "
                 "tokens (0 = off): small models otherwise loop. Only the answer's own text "
                 "counts, so quoting the passages stays free; tool-call JSON is exempt"})
+    ground_arguments: bool = field(default=True, metadata={
+        "help": "a local model's tool calls may only use numbers and workspace ids that "
+                "the user or a tool gave (constrained decoding); optional arguments with "
+                "nothing to use keep their defaults. Off: any schema-valid value"})
     threads: int | None = field(default=None, metadata={
         "help": "torch CPU threads; None keeps torch's default"})
     dtype: str = field(default="float32", metadata={

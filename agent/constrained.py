@@ -5,19 +5,127 @@ A routing turn is generated under one JSON-schema grammar: the union of, for eve
 ``{"name": "answer", "arguments": {}}`` for "no tool, answer in words". Even a 135M model
 then always emits a syntactically valid, schema-valid call, in compact JSON (no
 whitespace tokens). The same ``{"name", "arguments"}`` form is how past calls appear in
-the chat history and in the fine-tuning data.
+the chat history and in the fine-tuning data (:func:`call_json`).
+
+With a :class:`Grounding`, the grammar also keeps argument values to what the
+conversation gave: a number argument may only take a number the user wrote (or a tool
+reported), and a workspace-id argument only an id that was shown. An optional argument
+with nothing to take is left out (its default applies); a tool whose required argument
+has nothing to take is not offered. A small model can then neither invent a filter
+setting nor a ``ws-7`` that does not exist.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["ANSWER", "call_schema", "ToolGrammar", "tools_prompt"]
+__all__ = ["ANSWER", "Grounding", "call_json", "call_schema", "ToolGrammar", "tools_prompt"]
 
 ANSWER = "answer"  # the pseudo-tool meaning "no tool: answer in words"
+WS_PATTERN = "^ws-[0-9]+$"  # a workspace id argument (tools.registry.WorkspaceId)
+
+
+def _compact(value: Any) -> Any:
+    """Whole floats as ints (8.0 -> 8), recursively: how numbers are written in calls."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _compact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_compact(v) for v in value]
+    return value
+
+
+def call_json(name: str, arguments: dict[str, Any]) -> str:
+    """A call as the model writes it: compact JSON, name first, whole numbers without
+    ".0" (so "8-45 Hz" is ``"low_hz":8,"high_hz":45``, never ``8.45``)."""
+    return json.dumps({"name": name, "arguments": _compact(arguments)}, separators=(",", ":"))
+
+
+_NUMBER = re.compile(r"(?<![\w.])(?<!ws-)([-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(\s*(?:%|percent\b|"
+                     r"s\b|sec\b|secs\b|seconds?\b))?")
+_WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+          "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+          "half": 0.5, "double": 2, "twice": 2, "no": 0, "without": 0, "none": 0,
+          "first": 0}
+_ID = re.compile(r"\bws-\d+\b")
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """The argument values a conversation supports.
+
+    ``numbers``: every number in the user's words and the tools' reports, also as a
+    fraction after "%" and in milliseconds after "s"; number words (zero to twelve,
+    half); 0 after "no", "without", "none" ("no faults", "no low cut") and "first" (an
+    index). ``ids``: the workspace ids shown.
+    """
+
+    numbers: tuple[float, ...]
+    ids: tuple[str, ...]
+
+    @classmethod
+    def from_texts(cls, texts: list[str]) -> "Grounding":
+        numbers: set[float] = set()
+        ids: list[str] = []
+        for text in texts:
+            text = text.replace("\u2212", "-")
+            text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,000 -> 1000
+            for m in _NUMBER.finditer(text):
+                v = float(m.group(1))
+                if not math.isfinite(v):
+                    continue
+                numbers.add(v)
+                unit = (m.group(2) or "").strip().lower()
+                if unit in ("%", "percent"):
+                    numbers.add(round(v / 100, 12))
+                elif unit:
+                    numbers.add(round(v * 1000, 9))
+            for w in re.findall(r"[a-z]+", text.lower()):
+                if w in _WORDS:
+                    numbers.add(float(_WORDS[w]))
+            ids += [i for i in _ID.findall(text) if i not in ids]
+        return cls(tuple(sorted(numbers)), tuple(ids))
+
+    @classmethod
+    def from_messages(cls, messages: list) -> "Grounding":
+        """From the user's turns and the tool results (not the system prompt, the
+        passages or the model's own earlier calls)."""
+        from agent.loop import PASSAGES_TAG
+
+        return cls.from_texts([str(m.content) for m in messages
+                               if m.type in ("human", "tool")
+                               and not m.additional_kwargs.get(PASSAGES_TAG)])
+
+    def restrict(self, prop: dict[str, Any]) -> dict[str, Any] | None:
+        """``prop``'s schema kept to grounded values, or None when nothing fits."""
+        if "anyOf" in prop:
+            kept = [b for b in (self._branch(b) for b in prop["anyOf"]) if b is not None]
+            if not [b for b in kept if b.get("type") != "null"]:
+                return None
+            return {"anyOf": kept}
+        return self._branch(prop)
+
+    def _branch(self, b: dict[str, Any]) -> dict[str, Any] | None:
+        kind = b.get("type")
+        if kind == "string" and b.get("pattern") == WS_PATTERN:
+            return {"type": "string", "enum": list(self.ids)} if self.ids else None
+        if kind in ("number", "integer") and "enum" not in b:
+            vals = [v for v in self.numbers if _within(v, b)
+                    and (kind == "number" or v.is_integer())]
+            return {"enum": [_compact(v) for v in vals]} if vals else None
+        return b
+
+
+def _within(v: float, b: dict[str, Any]) -> bool:
+    return not (("minimum" in b and v < b["minimum"]) or ("maximum" in b and v > b["maximum"])
+                or ("exclusiveMinimum" in b and v <= b["exclusiveMinimum"])
+                or ("exclusiveMaximum" in b and v >= b["exclusiveMaximum"]))
 
 
 def _strict(schema: dict[str, Any]) -> dict[str, Any]:
@@ -29,20 +137,39 @@ def _strict(schema: dict[str, Any]) -> dict[str, Any]:
     return s
 
 
-def call_schema(tools: list[dict[str, Any]]) -> dict[str, Any]:
-    """The JSON schema a routing turn must satisfy, from OpenAI-style function schemas."""
+def call_schema(tools: list[dict[str, Any]], grounding: Grounding | None = None
+                ) -> dict[str, Any]:
+    """The JSON schema a routing turn must satisfy, from OpenAI-style function schemas;
+    with ``grounding``, argument values kept to it (see the module notes)."""
     options = []
     for t in tools:
+        args = _strict(t.get("parameters") or {})
+        if grounding is not None:
+            args = _grounded(args, grounding)
+            if args is None:
+                continue
         options.append({"type": "object", "additionalProperties": False,
                         "required": ["name", "arguments"],
-                        "properties": {"name": {"const": t["name"]},
-                                       "arguments": _strict(t.get("parameters") or {})}})
+                        "properties": {"name": {"const": t["name"]}, "arguments": args}})
     options.append({"type": "object", "additionalProperties": False,
                     "required": ["name", "arguments"],
                     "properties": {"name": {"const": ANSWER},
                                    "arguments": {"type": "object", "properties": {},
                                                  "additionalProperties": False}}})
     return {"anyOf": options}
+
+
+def _grounded(args: dict[str, Any], grounding: Grounding) -> dict[str, Any] | None:
+    required = set(args.get("required", []))
+    props = {}
+    for k, prop in args["properties"].items():
+        kept = grounding.restrict(prop)
+        if kept is None:
+            if k in required:
+                return None  # the tool cannot be called with what the conversation gave
+            continue
+        props[k] = kept
+    return {**args, "properties": props}
 
 
 def tools_prompt(tools: list[dict[str, Any]]) -> str:
@@ -85,9 +212,10 @@ _DANGLING = {"a", "an", "the", "of", "to", "for", "from", "on", "in", "with", "b
 class ToolGrammar:
     """Compiles the call grammar once per (tokenizer, tool set); hands out processors."""
 
-    def __init__(self, tokenizer, vocab_size: int, tools: list[dict[str, Any]]):
-        self.compiled = _compile(_TokenizerKey(tokenizer, vocab_size),
-                                 json.dumps(call_schema(tools)))  # key order matters: "name" first
+    def __init__(self, tokenizer, vocab_size: int, tools: list[dict[str, Any]],
+                 grounding: Grounding | None = None):
+        self.compiled = _compile(_TokenizerKey(tokenizer, vocab_size),  # "name" first:
+                                 json.dumps(call_schema(tools, grounding)))  # order matters
 
     def logits_processor(self):
         """A fresh (stateful) transformers logits processor for one generate call."""

@@ -7,7 +7,6 @@ files, earlier calls and the real tool observations, with real workspace ids).
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import tempfile
@@ -37,15 +36,20 @@ def shared_data_dir() -> Path:
 
 
 def setup_files(names: tuple[str, ...], scratch: Path) -> list[Path]:
-    """Paths of a setup's files; ``section.npy`` is made (a seeded synthetic section)."""
+    """Paths of a setup's files; ``section.npy`` and ``holed_section.npy`` are made (a
+    seeded synthetic section; the same with 30 % of its traces zeroed)."""
     out = []
     for name in names:
-        if name == "section.npy":
+        if name in ("section.npy", "holed_section.npy"):
             from tools.synthetic import make_section
 
-            p = scratch / "section.npy"
+            p = scratch / name
             if not p.exists():
-                np.save(p, make_section(n_traces=120, n_samples=250, seed=7).clean.astype(np.float32))
+                section = make_section(n_traces=120, n_samples=250, seed=7).clean
+                if name.startswith("holed"):
+                    dead = np.random.default_rng(7).choice(120, 36, replace=False)
+                    section[dead] = 0.0
+                np.save(p, section.astype(np.float32))
             out.append(p)
         else:
             out.append(shared_data_dir() / name)
@@ -141,9 +145,10 @@ def run_plan(question: str, paths: list[Path], calls: list[tuple[str, dict[str, 
 
 
 def decision_json(decision: dict[str, Any]) -> str:
-    """A decision as the model writes it: compact JSON, name first."""
-    return json.dumps({"name": decision["name"], "arguments": decision["arguments"]},
-                      separators=(",", ":"))
+    """A decision as the model writes it (:func:`agent.constrained.call_json`)."""
+    from agent.constrained import call_json
+
+    return call_json(decision["name"], decision["arguments"])
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -89,6 +89,67 @@ def test_constrained_routing_always_gives_a_valid_call(tiny_llama, tiny_tokenize
     assert routes  # at least one run reached a decision
 
 
+def test_grounded_calls_use_only_the_conversation_numbers_and_ids(tiny_llama, tiny_tokenizer):
+    """A random model sampling freely still writes only values the user gave: low_hz
+    from the request, data an id that was shown."""
+    import json
+
+    import torch
+
+    from tools import Tool
+
+    tool = Tool.from_function(bandpass)
+    chat = LocalChatModel(hf_model=tiny_llama, tokenizer=tiny_tokenizer, max_new_tokens=160,
+                          temperature=1.0)
+    bound = chat.bind_tools([tool.schema()])
+    seen = set()
+    for i in range(8):
+        torch.manual_seed(i)
+        reply = bound.invoke([HumanMessage("ws-3: line.sgy\n\nfilter ws-4 from 5 to 60 Hz")])
+        call = json.loads(reply.response_metadata["routing"])
+        if call["name"] == "bandpass":
+            assert call["arguments"]["data"] in {"ws-3", "ws-4"}
+            assert call["arguments"]["low_hz"] in {5, 60}
+            seen.add(call["arguments"]["low_hz"])
+    assert seen  # some run called the tool
+
+
+def test_grounding_reads_numbers_units_words_and_ids():
+    from agent.constrained import Grounding
+
+    g = Grounding.from_texts(["ws-1: line.sgy", "Bandpass 8-45 Hz; AGC over 0.5 s; 30% dead "
+                              "traces; two faults; SNR -3 dB; 1,000 traces; no low cut"])
+    assert set(g.numbers) == {8, 45, 0.5, 500, 30, 0.3, 2, -3, 1000, 0}
+    assert g.ids == ("ws-1",)  # and the 1 of ws-1 is not a number
+    assert g.restrict({"type": "integer"}) == {"enum": [-3, 0, 2, 8, 30, 45, 500, 1000]}
+    assert g.restrict({"type": "number", "minimum": 0, "maximum": 1}) == {"enum": [0, 0.3, 0.5]}
+    assert g.restrict({"type": "string", "pattern": "^ws-[0-9]+$"}) == \
+        {"type": "string", "enum": ["ws-1"]}
+    assert g.restrict({"type": "boolean"}) == {"type": "boolean"}
+    nothing = Grounding.from_texts(["plot it"])
+    assert nothing.restrict({"anyOf": [{"type": "integer"}, {"type": "null"}]}) is None
+
+
+def test_a_tool_whose_required_argument_cannot_be_grounded_is_not_offered():
+    from agent.constrained import ANSWER, Grounding, call_schema
+    from tools import Tool
+
+    schema = Tool.from_function(bandpass).schema()
+    offered = call_schema([schema], Grounding.from_texts(["filter ws-1, please"]))
+    assert [o["properties"]["name"]["const"] for o in offered["anyOf"]] == [ANSWER]
+    offered = call_schema([schema], Grounding.from_texts(["filter ws-1 above 5 Hz"]))
+    args = offered["anyOf"][0]["properties"]["arguments"]
+    assert args["properties"]["low_hz"] == {"enum": [5]}
+    assert args["properties"]["kind"]["enum"] == ["butter", "ormsby"]  # untouched
+
+
+def test_calls_write_whole_numbers_without_a_decimal_point():
+    from agent.constrained import call_json
+
+    assert call_json("bandpass", {"low_hz": 8.0, "high_hz": 45.5, "data": "ws-2"}) == \
+        '{"name":"bandpass","arguments":{"low_hz":8,"high_hz":45.5,"data":"ws-2"}}'
+
+
 def test_routing_turns_leave_out_passages_but_answers_keep_them():
     from agent.chat_model import routing_messages
     from agent.loop import first_messages

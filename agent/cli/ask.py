@@ -23,13 +23,17 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "int8"],
                    help="weights of a local model: float32 (reference), bfloat16 or int8 "
                         "(faster decoding on CPU)")
+    p.add_argument("--free-arguments", action="store_true",
+                   help="let a local model's tool calls use any schema-valid number or id, "
+                        "not only those the user or a tool gave")
 
 
 def model_config_from(args: argparse.Namespace):
     from agent.config import ModelConfig
 
     return ModelConfig(model=args.model, adapter=args.adapter, base_url=args.base_url,
-                       max_new_tokens=args.max_new_tokens, dtype=args.dtype)
+                       max_new_tokens=args.max_new_tokens, dtype=args.dtype,
+                       ground_arguments=not getattr(args, "free_arguments", False))
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 __all__ = ["Task", "SETUPS"]
 
-# Which files a request comes with, relative to ../shared/data (``npy`` is generated).
+# Which files a request comes with, relative to ../shared/data (the .npy are generated).
 SETUPS: dict[str, tuple[str, ...]] = {
     "none": (),
     "npra": ("segy/npra_31_81.sgy",),
@@ -16,6 +16,7 @@ SETUPS: dict[str, tuple[str, ...]] = {
     "inv": ("f3_inline362/export_inline362.ascii", "f3_inline362/F02-1_logs.las",
             "f3_inline362/F02-1_checkshot_TD.txt"),
     "npy": ("section.npy",),
+    "npy_holes": ("holed_section.npy",),
 }
 
 

@@ -33,9 +33,9 @@ TASKS: list[Task] = [
         "Make a clean synthetic with 30 percent missing traces and fill them using the learned interpolator.",
         "Test GeoFM trace interpolation on a noise-free synthetic with 30% gaps.",
         "Make a synthetic with 30% missing traces and fill the gaps with the foundation model.",
-        "Generate a line with dead traces and reconstruct them using GeoFM.",
+        "Generate a line with 30% dead traces and reconstruct them using GeoFM.",
     ]),
-    _t("geofm_interpolate_file", "npy", [NPY, ("geofm_interpolate", {"data": "@1"})], [
+    _t("geofm_interpolate_file", "npy_holes", [NPY, ("geofm_interpolate", {"data": "@1"})], [
         "Interpolate the dead traces with GeoFM.",
         "Could you fill the gaps in the array with the foundation model?",
         "Import the .npy and reconstruct its missing traces with the neural interpolator.",
