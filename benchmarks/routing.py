@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["load_requests", "run", "agreement", "main"]
+__all__ = ["load_requests", "run", "agreement", "call_key", "main"]
 
 DATA = Path(__file__).parent / "data" / "routing_requests.jsonl"
 
@@ -58,37 +59,40 @@ def run(chat, items: list[dict[str, Any]], e2e: bool = False, answer_tokens: int
     schemas = {s["name"]: s for s in REGISTRY.schemas()}
     tools = list(schemas.values())
     scratch = Path(tempfile.mkdtemp(prefix="geofm-routing-"))
-    rows, decide_s, request_s = [], [], []
-    n_dec = n_tool = n_args = n_args_den = n_plan = n_e2e = 0
-    for i, item in enumerate(items):
-        paths = setup_files(SETUPS[item["setup"]], scratch)
-        trace = run_plan(item["request"], paths, [tuple(c) for c in item["calls"]])
-        row: dict[str, Any] = {"id": item["id"], "request": item["request"], "decisions": []}
-        all_ok = True
-        for k, gold in enumerate(trace.decisions):
-            t0 = time.perf_counter()
-            raw, pred = chat.decide(trace.history(k), tools)
-            decide_s.append(time.perf_counter() - t0)
-            tool_ok, args_ok = score_decision(pred, gold, schemas)
-            n_dec += 1
-            n_tool += tool_ok
-            if tool_ok and gold["name"] != "answer":
-                n_args_den += 1
-                n_args += args_ok
-            all_ok &= args_ok
-            row["decisions"].append({"gold": gold, "pred": raw, "tool_ok": tool_ok,
-                                     "args_ok": args_ok})
-        n_plan += all_ok
-        if e2e:
-            ok, seconds, calls = _end_to_end(chat, item, paths, trace, schemas, answer_tokens)
-            n_e2e += ok
-            request_s.append(seconds)
-            row.update(e2e_ok=ok, e2e_seconds=round(seconds, 2), e2e_calls=calls)
-        rows.append(row)
+    try:
+        rows, decide_s, request_s = [], [], []
+        n_dec = n_tool = n_args = n_args_den = n_plan = n_e2e = 0
+        for i, item in enumerate(items):
+            paths = setup_files(SETUPS[item["setup"]], scratch)
+            trace = run_plan(item["request"], paths, [tuple(c) for c in item["calls"]])
+            row: dict[str, Any] = {"id": item["id"], "request": item["request"], "decisions": []}
+            all_ok = True
+            for k, gold in enumerate(trace.decisions):
+                t0 = time.perf_counter()
+                raw, pred = chat.decide(trace.history(k), tools)
+                decide_s.append(time.perf_counter() - t0)
+                tool_ok, args_ok = score_decision(pred, gold, schemas)
+                n_dec += 1
+                n_tool += tool_ok
+                if tool_ok and gold["name"] != "answer":
+                    n_args_den += 1
+                    n_args += args_ok
+                all_ok &= args_ok
+                row["decisions"].append({"gold": gold, "pred": raw, "tool_ok": tool_ok,
+                                         "args_ok": args_ok})
+            n_plan += all_ok
+            if e2e:
+                ok, seconds, calls = _end_to_end(chat, item, paths, trace, schemas, answer_tokens)
+                n_e2e += ok
+                request_s.append(seconds)
+                row.update(e2e_ok=ok, e2e_seconds=round(seconds, 2), e2e_calls=calls)
+            rows.append(row)
+            if progress:
+                print(f"\r  {i + 1}/{len(items)} routing {n_tool}/{n_dec}", end="", file=sys.stderr)
         if progress:
-            print(f"\r  {i + 1}/{len(items)} routing {n_tool}/{n_dec}", end="", file=sys.stderr)
-    if progress:
-        print(file=sys.stderr)
+            print(file=sys.stderr)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     report = {
         "requests": len(items), "decisions": n_dec,
         "routing_accuracy": n_tool / max(n_dec, 1),
@@ -134,21 +138,26 @@ def _end_to_end(chat, item, paths, trace, schemas, answer_tokens: int):
     return ok, seconds, [[n, a] for n, a in calls]
 
 
+def call_key(raw: str) -> tuple[str | None, str]:
+    """(tool name, arguments as canonical JSON) of a raw decision, so two decisions
+    compare equal when they make the same call, however the JSON was spaced or
+    ordered; text that is not a call keeps its raw form."""
+    try:
+        call = json.loads(raw)
+    except (json.JSONDecodeError, TypeError):
+        return None, str(raw)
+    if not isinstance(call, dict):
+        return None, str(raw)
+    return call.get("name"), json.dumps(call.get("arguments", {}), sort_keys=True)
+
+
 def agreement(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     """How often two reports (e.g. float32 and bfloat16 weights) made the same decision:
     the same tool, and the same tool with the same arguments, over the decisions both
     scored (matched by request id and position)."""
     def calls(report):
-        out = {}
-        for row in report["rows"]:
-            for i, d in enumerate(row["decisions"]):
-                try:
-                    call = json.loads(d["pred"])
-                except (json.JSONDecodeError, TypeError):
-                    call = {"name": None, "arguments": d["pred"]}
-                out[(row["id"], i)] = (call.get("name"), json.dumps(
-                    call.get("arguments", {}), sort_keys=True))
-        return out
+        return {(row["id"], i): call_key(d["pred"]) for row in report["rows"]
+                for i, d in enumerate(row["decisions"])}
 
     ca, cb = calls(a), calls(b)
     both = sorted(set(ca) & set(cb))

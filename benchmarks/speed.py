@@ -58,11 +58,11 @@ def _routing_cases(n: int) -> list[Any]:
     from finetune.tool_tasks import SETUPS
     from finetune.traces import run_plan, setup_files
 
-    scratch = Path(tempfile.mkdtemp(prefix="geofm-speed-"))
     cases = []
-    for item in load_requests()[:n]:
-        paths = setup_files(SETUPS[item["setup"]], scratch)
-        cases.append(run_plan(item["request"], paths, []).history(0))
+    with tempfile.TemporaryDirectory(prefix="geofm-speed-") as scratch:
+        for item in load_requests()[:n]:
+            paths = setup_files(SETUPS[item["setup"]], Path(scratch))
+            cases.append(run_plan(item["request"], paths, []).history(0))
     return cases
 
 
@@ -151,11 +151,13 @@ def main(argv: list[str] | None = None) -> int:
     for dtype in args.dtypes:
         print(f"measuring {dtype} ...", file=sys.stderr)
         rows.append(measure(dtype, args.prompt_tokens, args.decode_tokens, cases))
-    ref = rows[0]["calls"]
+    from benchmarks.routing import call_key
+
+    ref = [call_key(c) for c in rows[0]["calls"]]
     for r in rows:
         calls = r.pop("calls")
-        r["same_calls_as_" + rows[0]["dtype"]] = f"{sum(a == b for a, b in zip(calls, ref))}" \
-                                                f"/{len(ref)}"
+        same = sum(call_key(a) == b for a, b in zip(calls, ref))
+        r["same_calls_as_" + rows[0]["dtype"]] = f"{same}/{len(ref)}"
     report = {"rows": rows, "llama_cpp": llama_cpp_reference(args.decode_tokens,
                                                               args.prompt_tokens)}
     print(f"{'dtype':10s}{'prefill tok/s':>15s}{'decode tok/s':>14s}{'(bare loop)':>13s}"
