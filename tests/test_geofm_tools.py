@@ -71,6 +71,32 @@ def test_faults_give_probabilities_and_overlay(workspace, heads):
     assert not REGISTRY.call("geofm_faults", {"data": data, "threshold": 1.5}, workspace).ok
 
 
+def test_faults_default_to_the_calibrated_threshold(workspace, tmp_path, monkeypatch):
+    """Without a threshold the tool uses the one in the head's card; 0.5 without one."""
+    import json
+    import shutil
+
+    from finetune.geofm_calibrate import THRESHOLDS, calibrate
+
+    shutil.copytree(_tiny_root(tmp_path), tmp_path / "w")
+    monkeypatch.setenv("GEOFM_VISION_WEIGHTS", str(tmp_path / "w"))
+    assert geofm_tools.fault_threshold() == 0.5
+    result = calibrate(geofm_tools.head("faults"), sections=1, size=(40, 48), progress=False)
+    assert result["threshold"] in THRESHOLDS and set(result["curve"]) == {str(t) for t in THRESHOLDS}
+    card = tmp_path / "w" / "faults" / "card.json"
+    card.write_text(json.dumps({**json.loads(card.read_text()), "threshold": 0.65}))
+    assert geofm_tools.fault_threshold() == 0.65
+    r = REGISTRY.call("geofm_faults", {"data": _synthetic(workspace), "figure": False}, workspace)
+    assert r.ok and r.metrics["threshold"] == 0.65
+
+
+def _tiny_root(tmp_path: Path) -> Path:
+    root = tmp_path / "tiny"
+    for i, task in enumerate(("denoise", "interpolate", "faults")):
+        save_model(build_model(TINY, seed=i), root / task, card={"task": task})
+    return root
+
+
 def test_cube_runs_inline_by_inline(workspace, heads):
     cube = np.random.default_rng(0).standard_normal((3, 40, 36)).astype(np.float32)
     art = workspace.save_array(cube, "cube", {"dt_ms": 4.0})

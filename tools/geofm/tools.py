@@ -23,7 +23,7 @@ from tools.section import apply_2d, load_section, processing_result, save_sectio
 from tools.workspace import Workspace
 
 __all__ = ["WEIGHTS_DIR", "TRAIN_COMMANDS", "weights_dir", "checked_weights", "load_head",
-           "head", "geofm_denoise", "geofm_interpolate", "geofm_faults"]
+           "head", "fault_threshold", "geofm_denoise", "geofm_interpolate", "geofm_faults"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 _PRETRAIN = "python -m finetune.geofm_train --config finetune/configs/geofm_pretrain.json"
@@ -91,6 +91,17 @@ def head(task: str):
     return load_head(checked_weights(task))
 
 
+def fault_threshold() -> float:
+    """The fault head's calibrated probability threshold (``threshold`` in its
+    card.json, written by ``python -m finetune.geofm_calibrate``), else 0.5."""
+    card_file = weights_dir("faults") / "card.json"
+    if card_file.exists():
+        value = json.loads(card_file.read_text()).get("threshold")
+        if isinstance(value, (int, float)) and 0 < value < 1:
+            return float(value)
+    return 0.5
+
+
 def _provenance(task: str) -> dict:
     return {"model": "GeoFM ViT-MAE", "task": task, "weights": str(weights_dir(task))}
 
@@ -142,7 +153,7 @@ def geofm_interpolate(workspace: Workspace, data: WorkspaceId, figure: bool = Tr
                       {**result.metrics, "traces_filled": float(n_dead)}, result.citations)
 
 
-def geofm_faults(workspace: Workspace, data: WorkspaceId, threshold: float = 0.5,
+def geofm_faults(workspace: Workspace, data: WorkspaceId, threshold: float | None = None,
                  figure: bool = True) -> ToolResult:
     """Segment faults with the GeoFM vision foundation model: a fault-probability section and an overlay figure.
 
@@ -150,12 +161,15 @@ def geofm_faults(workspace: Workspace, data: WorkspaceId, threshold: float = 0.5
         data: workspace id of the section (traces x samples) or cube (time on the last
             axis); amplitudes in any unit.
         threshold: probability (0 to 1, dimensionless) above which a sample counts as
-            fault in the overlay and the fault fraction.
+            fault in the overlay and the fault fraction; default: the head's threshold
+            calibrated on validation sections (see its card).
         figure: also save the section with faults overlaid in red (PNG).
     """
     from tools.geofm.infer import fault_probability
     from tools.geofm.model import MAE_CITATION, VIT_CITATION
 
+    if threshold is None:
+        threshold = fault_threshold()
     if not 0 < threshold < 1:
         raise BadInputError(f"threshold must be between 0 and 1, got {threshold}")
     sec = load_section(workspace, data)
