@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from tools.registry import WORKSPACE_ID_PATTERN
+
 __all__ = ["ANSWER", "Grounding", "call_json", "call_schema", "ToolGrammar", "tools_prompt"]
 
 ANSWER = "answer"  # the pseudo-tool meaning "no tool: answer in words"
-WS_PATTERN = "^ws-[0-9]+$"  # a workspace id argument (tools.registry.WorkspaceId)
 
 
 def _compact(value: Any) -> Any:
@@ -113,7 +114,7 @@ class Grounding:
 
     def _branch(self, b: dict[str, Any]) -> dict[str, Any] | None:
         kind = b.get("type")
-        if kind == "string" and b.get("pattern") == WS_PATTERN:
+        if kind == "string" and b.get("pattern") == WORKSPACE_ID_PATTERN:
             return {"type": "string", "enum": list(self.ids)} if self.ids else None
         if kind in ("number", "integer") and "enum" not in b:
             vals = [v for v in self.numbers if _within(v, b)

@@ -54,6 +54,23 @@ def f1_scores(prob: np.ndarray, labels: np.ndarray, threshold: float = 0.5,
     return float(pixel), float(tol)
 
 
+def held_out_section(seed: int, k: int, size: tuple[int, int]):
+    """The ``k``-th evaluation section (4 ms) with section seed ``seed``: peak frequency
+    20/30/40 Hz and 2 or 3 faults in turn (``tools.synthetic.make_section``)."""
+    from tools.synthetic import make_section
+
+    return make_section(*size, 4.0, seed=seed, peak_hz=(20.0, 30.0, 40.0)[k % 3],
+                        n_faults=2 + k % 2)
+
+
+def fault_inputs(section, seed: int) -> tuple[tuple[str, np.ndarray], ...]:
+    """The inputs faults are scored on: the clean section, and with 10 dB random noise."""
+    from tools.synthetic import add_noise
+
+    return (("clean", section.clean),
+            ("10 dB", add_noise(section.clean, "random", 10.0, seed=seed + 1)[0]))
+
+
 def _timed(fn, *args):
     t0 = time.perf_counter()
     out = fn(*args)
@@ -66,14 +83,13 @@ def _synthetic(models, n: int, size: tuple[int, int]) -> dict:
     from tools.geofm.infer import denoise_section, fault_probability, interpolate_section
     from tools.geofm.tools import fault_threshold
     from tools.metrics import snr_db
-    from tools.synthetic import add_noise, make_section
+    from tools.synthetic import add_noise
 
     threshold = fault_threshold()
     rows = {"denoise_0db": [], "missing_30pct": [], "faults": []}
     for k in range(n):
         seed = HELDOUT_SEED + k
-        s = make_section(*size, 4.0, seed=seed, peak_hz=(20.0, 30.0, 40.0)[k % 3],
-                         n_faults=2 + k % 2)
+        s = held_out_section(seed, k, size)
         noisy, _ = add_noise(s.clean, "random", 0.0, seed=seed)
         fx, t_fx = _timed(fx_deconvolution, noisy, 4.0)
         gf, t_gf = _timed(denoise_section, models["denoise"], noisy)
@@ -87,8 +103,7 @@ def _synthetic(models, n: int, size: tuple[int, int]) -> dict:
                                       "linear": snr_db(s.clean, lin),
                                       "geofm": snr_db(s.clean, gi), "linear_s": t_lin,
                                       "geofm_s": t_gi})
-        for label, data in (("clean", s.clean),
-                            ("10 dB", add_noise(s.clean, "random", 10.0, seed=seed + 1)[0])):
+        for label, data in fault_inputs(s, seed):
             prob, t_f = _timed(fault_probability, models["faults"], data)
             pixel, tol = f1_scores(prob, s.fault_mask, threshold)
             rows["faults"].append({"seed": seed, "input": label, "f1_pixel": pixel,

@@ -23,9 +23,11 @@ from typing import Any
 
 import numpy as np
 
+from tools.geofm.data import HELDOUT_SEED
+
 __all__ = ["VALIDATION_SEED", "THRESHOLDS", "calibrate", "main"]
 
-VALIDATION_SEED = 2 ** 31 + 1000  # HELDOUT_SEED + 1000: after the benchmark's seeds
+VALIDATION_SEED = HELDOUT_SEED + 1000  # after the benchmark's held-out seeds
 THRESHOLDS = tuple(round(0.3 + 0.05 * i, 2) for i in range(13))  # 0.30 ... 0.90
 
 
@@ -33,16 +35,14 @@ def calibrate(model, sections: int = 12, size: tuple[int, int] = (200, 300),
               progress: bool = True) -> dict[str, Any]:
     """Mean pixel F1 per threshold over ``sections`` validation sections, each clean and
     at 10 dB; returns {"threshold", "f1", "curve", "sections", "seeds"}."""
-    from benchmarks.geofm import f1_scores
+    from benchmarks.geofm import f1_scores, fault_inputs, held_out_section
     from tools.geofm.infer import fault_probability
-    from tools.synthetic import add_noise, make_section
 
     scores: dict[float, list[float]] = {t: [] for t in THRESHOLDS}
     for k in range(sections):
         seed = VALIDATION_SEED + k
-        s = make_section(*size, 4.0, seed=seed, peak_hz=(20.0, 30.0, 40.0)[k % 3],
-                         n_faults=2 + k % 2)
-        for data in (s.clean, add_noise(s.clean, "random", 10.0, seed=seed + 1)[0]):
+        s = held_out_section(seed, k, size)
+        for _, data in fault_inputs(s, seed):
             prob = fault_probability(model, data)
             for t in THRESHOLDS:
                 scores[t].append(f1_scores(prob, s.fault_mask, threshold=t)[0])

@@ -22,13 +22,14 @@ from tools.errors import BadInputError, GeoFMError
 from tools.result import ToolResult
 from tools.workspace import Workspace
 
-__all__ = ["Tool", "Registry", "WorkspaceId", "parse_docstring"]
+__all__ = ["Tool", "Registry", "WorkspaceId", "WORKSPACE_ID_PATTERN", "parse_docstring"]
 
 log = logging.getLogger(__name__)
 
 # A workspace id as a tool argument; the pattern reaches the JSON schema, so constrained
 # decoding can only produce well-formed ids.
-WorkspaceId = Annotated[str, Field(pattern=r"^ws-[0-9]+$")]
+WORKSPACE_ID_PATTERN = r"^ws-[0-9]+$"
+WorkspaceId = Annotated[str, Field(pattern=WORKSPACE_ID_PATTERN)]
 
 
 def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
