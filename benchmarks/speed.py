@@ -1,19 +1,23 @@
 """Local language-model speed: prompt processing and decoding per weight type.
 
-    python -m benchmarks.speed                          # float32, bfloat16, int8
-    python -m benchmarks.speed --dtypes float32 int8 --threads 2 --out speed.json
+    python -m benchmarks.speed                       # float32, bfloat16, int8, llamacpp
+    python -m benchmarks.speed --variants float32 llamacpp --threads 2 --out speed.json
 
-For each ``--dtype`` of the embedded model (with the shipped adapter merged):
+For each ``--variants`` entry: a transformers weight type of the embedded model (float32,
+bfloat16, int8; the shipped adapter merged), or ``llamacpp``, the llama.cpp backend
+(the GGUF as shipped, the adapter as a llama.cpp adapter, our grammar):
 
 - prefill: tokens/s over a routing-sized prompt (``--prompt-tokens``);
 - decode: tokens/s of greedy decoding, both through ``generate`` (what the agent uses)
-  and a bare loop over the key-value cache (the floor of transformers' overhead);
+  and a bare loop over the key-value cache (the floor of transformers' overhead); for
+  llamacpp also decoding under the tool-call grammar, measured inside the decisions;
 - a routing decision: seconds per constrained tool call on ``--decisions`` requests
   from the routing benchmark (first decision, real file descriptions), p50/p95, and
   how many of those calls equal float32's (tool and arguments).
 
-When ``llama_cpp`` (llama-cpp-python) is importable the same GGUF is timed with it as
-the reference; otherwise the report says it was not measured. Wall times on this
+When ``llama_cpp`` (llama-cpp-python) is importable, the same GGUF is timed under plain
+llama.cpp as the reference (no adapter, no grammar, its own sampler), in a child process
+that never loads torch; otherwise the report says it was not measured. Wall times on this
 machine: run it on quiet cores (``OMP_WAIT_POLICY=PASSIVE`` helps when they are shared).
 """
 
@@ -28,7 +32,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["measure", "main"]
+__all__ = ["measure", "routing_cases", "llama_cpp_reference", "main", "VARIANTS"]
+
+VARIANTS = ("float32", "bfloat16", "int8", "llamacpp")
 
 
 def _prompt_ids(tokenizer, n: int):
@@ -53,7 +59,7 @@ def _decode(model, ids, n: int) -> float:
     return n / (time.perf_counter() - t0)
 
 
-def _routing_cases(n: int) -> list[Any]:
+def routing_cases(n: int) -> list[Any]:
     from benchmarks.routing import load_requests
     from finetune.tool_tasks import SETUPS
     from finetune.traces import run_plan, setup_files
@@ -66,18 +72,35 @@ def _routing_cases(n: int) -> list[Any]:
     return cases
 
 
-def measure(dtype: str, prompt_tokens: int, decode_tokens: int, cases: list[Any],
-            repeats: int = 3) -> dict[str, Any]:
-    """One weight type's figures; ``cases`` are routing histories for decide()."""
-    import torch
-
+def _load(variant: str, threads: int | None):
     from agent.chat_model import LocalChatModel
     from agent.config import ModelConfig
-    from tools import REGISTRY
 
-    chat = LocalChatModel.from_config(ModelConfig(dtype=dtype))
-    model, tok = chat.hf_model, chat.tokenizer
-    ids = _prompt_ids(tok, prompt_tokens)
+    if variant == "llamacpp":
+        return LocalChatModel.from_config(ModelConfig(backend="llamacpp", threads=threads))
+    return LocalChatModel.from_config(ModelConfig(dtype=variant, threads=threads))
+
+
+def _engine_speed(engine, ids: list[int], decode_tokens: int, repeats: int) -> dict[str, float]:
+    """Prefill and unconstrained decode tokens/s of the llama.cpp engine (cache cleared
+    first, so the whole prompt is processed)."""
+    pre = []
+    for _ in range(repeats):
+        engine.llm.n_tokens = 0
+        t0 = time.perf_counter()
+        engine.feed(ids)
+        pre.append(time.perf_counter() - t0)
+    engine.llm.n_tokens = 0
+    out = engine.generate(ids[:32], decode_tokens, eos=set())
+    return {"prefill_tokens_per_s": round(len(ids) / statistics.median(pre), 1),
+            "decode_tokens_per_s_generate": round(len(out) / engine.last["decode_s"], 1),
+            "decode_tokens_per_s_loop": None}
+
+
+def _torch_speed(model, tok, ids, decode_tokens: int, repeats: int) -> dict[str, float]:
+    import torch
+
+    ids = torch.tensor([ids])
     with torch.inference_mode():
         model(ids[:, :16])  # warm-up
         pre = []
@@ -91,84 +114,142 @@ def measure(dtype: str, prompt_tokens: int, decode_tokens: int, cases: list[Any]
                              pad_token_id=tok.eos_token_id)
         gen_s = time.perf_counter() - t0
     assert out.shape[1] == 32 + decode_tokens
+    return {"prefill_tokens_per_s": round(ids.shape[1] / statistics.median(pre), 1),
+            "decode_tokens_per_s_generate": round(decode_tokens / gen_s, 1),
+            "decode_tokens_per_s_loop": round(_decode(model, ids[:, :32], decode_tokens), 1)}
+
+
+def measure(variant: str, prompt_tokens: int, decode_tokens: int, cases: list[Any],
+            repeats: int = 3, threads: int | None = None) -> dict[str, Any]:
+    """One variant's figures (a transformers dtype, or "llamacpp"); ``cases`` are routing
+    histories for decide()."""
+    from tools import REGISTRY
+
+    chat = _load(variant, threads)
+    ids = _prompt_ids(chat.tokenizer, prompt_tokens)[0].tolist()
+    row: dict[str, Any] = {"variant": variant}
+    if chat.engine is not None:
+        row.update(_engine_speed(chat.engine, ids, decode_tokens, repeats))
+    else:
+        row.update(_torch_speed(chat.hf_model, chat.tokenizer, ids, decode_tokens, repeats))
     tools = REGISTRY.schemas()
-    seconds, calls = [], []
+    seconds, calls, constrained = [], [], []
     for history in cases:
         t0 = time.perf_counter()
         raw, _ = chat.decide(history, tools)
         seconds.append(time.perf_counter() - t0)
         calls.append(raw)
-    return {
-        "dtype": dtype,
-        "prefill_tokens_per_s": round(prompt_tokens / statistics.median(pre), 1),
-        "decode_tokens_per_s_generate": round(decode_tokens / gen_s, 1),
-        "decode_tokens_per_s_loop": round(_decode(model, ids[:, :32], decode_tokens), 1),
-        "decision_s": {"p50": round(statistics.median(seconds), 3),
-                       "p95": round(sorted(seconds)[int(0.95 * (len(seconds) - 1))], 3),
-                       "n": len(seconds)} if seconds else None,
-        "calls": calls,
-    }
+        if chat.engine is not None and chat.engine.last.get("decode_s"):
+            constrained.append(chat.engine.last)
+    row["decision_s"] = {"p50": round(statistics.median(seconds), 3),
+                         "p95": round(sorted(seconds)[int(0.95 * (len(seconds) - 1))], 3),
+                         "n": len(seconds)} if seconds else None
+    if constrained:  # the grammar's own cost is inside these decode seconds
+        row["decode_tokens_per_s_constrained"] = round(
+            sum(c["decode_tokens"] for c in constrained)
+            / sum(c["decode_s"] for c in constrained), 1)
+        row["prompt_tokens_cached"] = round(
+            sum(c["cached_tokens"] for c in constrained)
+            / sum(c["prompt_tokens"] for c in constrained), 3)
+    row["calls"] = calls
+    return row
 
 
-def llama_cpp_reference(decode_tokens: int, prompt_tokens: int) -> dict[str, Any]:
-    """The embedded GGUF under llama.cpp, when llama-cpp-python is installed."""
+_REFERENCE = r"""
+import json, sys, time
+from llama_cpp import Llama
+gguf, threads, prompt_tokens, decode_tokens = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+llm = Llama(model_path=gguf, n_ctx=2048, n_threads=threads, n_threads_batch=threads, verbose=False)
+text = "Seismic processing attenuates noise, corrects amplitudes and images reflections. "
+ids = llm.tokenize((text * (prompt_tokens // 8 + 1)).encode(), add_bos=False)[:prompt_tokens]
+llm.eval(ids[:16]); llm.reset()
+pre = []
+for _ in range(3):
+    llm.reset(); t0 = time.perf_counter(); llm.eval(ids); pre.append(time.perf_counter() - t0)
+llm.reset()
+t0 = time.perf_counter()
+n = 0
+for tok in llm.generate(ids[:32], temp=0.0, top_k=1, reset=True):
+    n += 1
+    if n == decode_tokens:
+        break
+dt = time.perf_counter() - t0
+pre.sort()
+print(json.dumps({"measured": True, "prefill_tokens_per_s": round(prompt_tokens / pre[1], 1),
+                  "decode_tokens_per_s": round(n / dt, 1), "decode_tokens": n,
+                  "threads": threads}))
+"""
+
+
+def llama_cpp_reference(decode_tokens: int, prompt_tokens: int, threads: int | None
+                        ) -> dict[str, Any]:
+    """The embedded GGUF under plain llama.cpp (no adapter, no grammar, llama.cpp's own
+    sampler), in a process of its own that has not loaded torch."""
+    import os
+    import subprocess
+
     try:
-        from llama_cpp import Llama
+        import llama_cpp  # noqa: F401
     except ImportError:
-        return {"measured": False, "why": "llama-cpp-python is not installed"}
+        return {"measured": False, "why": "llama-cpp-python is not installed (make llamacpp)"}
     from agent.models import embedded_gguf
 
-    llm = Llama(model_path=str(embedded_gguf()), n_ctx=2048, verbose=False)
-    prompt = "Seismic processing attenuates noise. " * (prompt_tokens // 6)
-    t0 = time.perf_counter()
-    llm(prompt, max_tokens=1)
-    pre = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    out = llm("Seismic", max_tokens=decode_tokens, temperature=0.0)
-    n = out["usage"]["completion_tokens"]
-    return {"measured": True, "prefill_tokens_per_s": round(prompt_tokens / pre, 1),
-            "decode_tokens_per_s": round(n / (time.perf_counter() - t0), 1)}
+    threads = threads or os.cpu_count() or 1
+    proc = subprocess.run([sys.executable, "-c", _REFERENCE, str(embedded_gguf()), str(threads),
+                           str(prompt_tokens), str(decode_tokens)],
+                          capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        return {"measured": False, "why": f"the reference process failed (exit "
+                                          f"{proc.returncode}): {proc.stderr.strip()[-300:]}"}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.speed", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dtypes", nargs="+", default=["float32", "bfloat16", "int8"],
-                    choices=["float32", "bfloat16", "int8"])
+    ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS,
+                    help="transformers weight types, and llamacpp (the llama.cpp backend)")
     ap.add_argument("--prompt-tokens", type=int, default=800)
     ap.add_argument("--decode-tokens", type=int, default=64)
     ap.add_argument("--decisions", type=int, default=20,
                     help="routing requests timed per weight type (0: none)")
-    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="CPU threads of every variant and the reference (default: all cores)")
     ap.add_argument("--out", default=None, help="write the report as JSON here")
     args = ap.parse_args(argv)
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    cases = _routing_cases(args.decisions) if args.decisions else []
+    cases = routing_cases(args.decisions) if args.decisions else []
+    # the reference first: its figures do not depend on what this process loads later
+    reference = llama_cpp_reference(args.decode_tokens, args.prompt_tokens, args.threads)
     rows = []
-    for dtype in args.dtypes:
-        print(f"measuring {dtype} ...", file=sys.stderr)
-        rows.append(measure(dtype, args.prompt_tokens, args.decode_tokens, cases))
+    for variant in args.variants:
+        print(f"measuring {variant} ...", file=sys.stderr)
+        rows.append(measure(variant, args.prompt_tokens, args.decode_tokens, cases,
+                            threads=args.threads))
     from benchmarks.routing import call_key
 
     ref = [call_key(c) for c in rows[0]["calls"]]
+    first = rows[0]["variant"]
     for r in rows:
         calls = r.pop("calls")
-        same = sum(call_key(a) == b for a, b in zip(calls, ref))
-        r["same_calls_as_" + rows[0]["dtype"]] = f"{same}/{len(ref)}"
-    report = {"rows": rows, "llama_cpp": llama_cpp_reference(args.decode_tokens,
-                                                              args.prompt_tokens)}
-    print(f"{'dtype':10s}{'prefill tok/s':>15s}{'decode tok/s':>14s}{'(bare loop)':>13s}"
-          f"{'decision p50/p95 s':>21s}{'same calls':>12s}")
+        r["same_calls_as_first"] = f"{sum(call_key(a) == b for a, b in zip(calls, ref))}/{len(ref)}"
+    report = {"rows": rows, "llama_cpp": reference, "threads": args.threads}
+    print(f"{'variant':10s}{'prefill tok/s':>15s}{'decode tok/s':>14s}{'(bare loop)':>13s}"
+          f"{'constrained':>13s}{'decision p50/p95 s':>21s}{'same calls as ' + first:>24s}")
+    fmt = lambda v: f"{v:.1f}" if isinstance(v, (int, float)) else "-"  # noqa: E731
     for r in rows:
         d = r["decision_s"] or {"p50": float("nan"), "p95": float("nan")}
-        same = r[f"same_calls_as_{rows[0]['dtype']}"]
-        print(f"{r['dtype']:10s}{r['prefill_tokens_per_s']:>15.1f}"
-              f"{r['decode_tokens_per_s_generate']:>14.1f}{r['decode_tokens_per_s_loop']:>13.1f}"
-              f"{d['p50']:>11.2f}/{d['p95']:<9.2f}{same:>12s}")
-    print("llama.cpp:", json.dumps(report["llama_cpp"]))
+        print(f"{r['variant']:10s}{fmt(r['prefill_tokens_per_s']):>15s}"
+              f"{fmt(r['decode_tokens_per_s_generate']):>14s}"
+              f"{fmt(r['decode_tokens_per_s_loop']):>13s}"
+              f"{fmt(r.get('decode_tokens_per_s_constrained')):>13s}"
+              f"{d['p50']:>11.2f}/{d['p95']:<9.2f}{r['same_calls_as_first']:>24s}")
+    print("llama.cpp reference (plain, own process):", json.dumps(reference))
+    ref_decode = reference.get("decode_tokens_per_s")
+    for r in rows:
+        if ref_decode and r.get("decode_tokens_per_s_constrained"):
+            print(f"{r['variant']}: constrained decode with the adapter = "
+                  f"{r['decode_tokens_per_s_constrained'] / ref_decode:.2f}x the reference; "
+                  f"unconstrained {r['decode_tokens_per_s_generate'] / ref_decode:.2f}x")
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=1))
     return 0

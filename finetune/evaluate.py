@@ -59,7 +59,7 @@ def evaluate(chat, examples: list[dict[str, Any]], progress: bool = True) -> dic
     from tools import REGISTRY
 
     schemas = {s["name"]: s for s in REGISTRY.schemas()}
-    grammar = ToolGrammar(chat.tokenizer, chat.hf_model.config.vocab_size,
+    grammar = ToolGrammar(chat.tokenizer, chat.vocab_size,
                           list(schemas.values()))
     n = tool_ok = args_ok = args_den = valid = 0
     qa_n = qa_ok = 0

@@ -23,6 +23,12 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "int8"],
                    help="weights of a local model: float32 (reference), bfloat16 or int8 "
                         "(faster decoding on CPU)")
+    p.add_argument("--backend", default="transformers", choices=["transformers", "llamacpp"],
+                   help="what runs a local model: transformers (reference) or llamacpp (the "
+                        "GGUF itself, needs `make llamacpp`)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads of a local model (default: torch's, or all cores for "
+                        "llamacpp; use fewer on cores that other busy jobs share)")
     p.add_argument("--free-arguments", action="store_true",
                    help="let a local model's tool calls use any schema-valid number or id, "
                         "not only those the user or a tool gave")
@@ -33,7 +39,7 @@ def model_config_from(args: argparse.Namespace):
 
     return ModelConfig(model=args.model, adapter=args.adapter, base_url=args.base_url,
                        max_new_tokens=args.max_new_tokens, dtype=args.dtype,
-                       ground_arguments=not args.free_arguments)
+                       backend=args.backend, threads=args.threads, ground_arguments=not args.free_arguments)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -1,0 +1,137 @@
+"""A peft LoRA adapter written as a llama.cpp GGUF adapter, so llama.cpp runs it unmerged.
+
+llama.cpp applies a GGUF LoRA at run time on top of the quantised base weights
+(``W x + scale * B (A x)`` with ``scale = alpha / r``), so the adapter keeps its float32
+weights while the base stays in its own GGUF quantisation. The file holds, for every
+adapted linear layer, ``<gguf tensor>.lora_a`` (r, in) and ``.lora_b`` (out, r) in numpy
+layout, plus ``general.type = "adapter"``, ``adapter.type = "lora"`` and
+``adapter.lora.alpha``::
+
+    path = gguf_adapter("finetune/adapter", embedded_gguf())   # cached, converted once
+
+GGUF stores a Llama's q/k projections with the rows of each head permuted for its rotary
+kernel (``convert_hf_to_gguf.py``); the same permutation goes onto ``lora_b`` of q/k
+(checked against the base file: the permuted HF weights equal the dequantised GGUF ones).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from agent.config import geofm_home
+from tools.atomic import write_file_atomically
+from tools.errors import ModelError
+
+__all__ = ["gguf_adapter", "write_gguf_adapter", "gguf_tensor_name", "rope_permute"]
+
+_MODULES = {"self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k",
+            "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output",
+            "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down"}
+_KEY = re.compile(r"^(?:base_model\.model\.)?model\.layers\.(\d+)\.(\w+\.\w+)\.lora_([AB])"
+                  r"\.weight$")
+
+
+def gguf_tensor_name(layer: int, module: str) -> str:
+    """GGUF name of a Llama linear layer: (3, "self_attn.q_proj") -> "blk.3.attn_q.weight"."""
+    if module not in _MODULES:
+        raise ModelError(f"LoRA on {module!r} has no llama.cpp counterpart; adapt only "
+                         f"{sorted(_MODULES)}")
+    return f"blk.{layer}.{_MODULES[module]}.weight"
+
+
+def rope_permute(w: np.ndarray, n_head: int) -> np.ndarray:
+    """(out, ...) rows of a q/k projection in GGUF's order: within each of ``n_head``
+    heads, the two rotary halves interleaved."""
+    return (w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:])
+            .swapaxes(1, 2).reshape(w.shape))
+
+
+def _base_heads(base_gguf: Path) -> tuple[str, int, int]:
+    import gguf
+
+    reader = gguf.GGUFReader(str(base_gguf))
+
+    def value(key: str):
+        f = reader.fields.get(key)
+        if f is None:
+            return None
+        part = f.parts[f.data[0]]
+        return bytes(part).decode() if f.types[0] == gguf.GGUFValueType.STRING else int(part[0])
+
+    arch = value("general.architecture")
+    if arch != "llama":
+        raise ModelError(f"{base_gguf.name} is a {arch!r} model; the GGUF adapter writer "
+                         "knows Llama-architecture models only")
+    n_head = value("llama.attention.head_count")
+    return arch, n_head, value("llama.attention.head_count_kv") or n_head
+
+
+def write_gguf_adapter(adapter_dir: str | Path, base_gguf: str | Path, out: str | Path) -> Path:
+    """Convert a peft LoRA directory (adapter_config.json + adapter_model.safetensors) for
+    the Llama in ``base_gguf`` into the llama.cpp adapter file ``out``.
+
+    Raises:
+        ModelError: not a plain LoRA (DoRA, rsLoRA, biases), or a target with no GGUF
+            counterpart; the message says which.
+    """
+    import gguf
+    from safetensors.numpy import load_file
+
+    adapter_dir, base_gguf, out = Path(adapter_dir), Path(base_gguf), Path(out)
+    cfg_file, weights = adapter_dir / "adapter_config.json", adapter_dir / "adapter_model.safetensors"
+    if not cfg_file.exists() or not weights.exists():
+        raise ModelError(f"{adapter_dir} is not a peft adapter (needs adapter_config.json and "
+                         "adapter_model.safetensors)")
+    cfg = json.loads(cfg_file.read_text())
+    unsupported = [k for k in ("use_dora", "use_rslora") if cfg.get(k)]
+    if cfg.get("peft_type") != "LORA" or unsupported or cfg.get("bias", "none") != "none" \
+            or cfg.get("rank_pattern") or cfg.get("alpha_pattern"):
+        raise ModelError(f"{adapter_dir} is not a plain LoRA ({unsupported or cfg.get('peft_type')}"
+                         "); llama.cpp adapters take rank-r A/B pairs with one alpha only. "
+                         "Use the transformers backend for it.")
+    arch, n_head, n_kv = _base_heads(base_gguf)
+    pairs: dict[str, dict[str, np.ndarray]] = {}
+    for key, value in load_file(str(weights)).items():
+        m = _KEY.match(key)
+        if m is None:
+            raise ModelError(f"unexpected tensor {key!r} in {weights.name}; only LoRA A/B "
+                             "weights of the decoder layers can go to llama.cpp")
+        layer, module, ab = int(m.group(1)), m.group(2), m.group(3)
+        pairs.setdefault(gguf_tensor_name(layer, module), {})[ab] = value.astype(np.float32)
+    writer = gguf.GGUFWriter(str(out), arch)
+    writer.add_type(gguf.GGUFType.ADAPTER)
+    writer.add_string(gguf.Keys.Adapter.TYPE, "lora")
+    writer.add_float32(gguf.Keys.Adapter.LORA_ALPHA, float(cfg["lora_alpha"]))
+    for name in sorted(pairs):
+        a, b = pairs[name]["A"], pairs[name]["B"]  # (r, in), (out, r)
+        if ".attn_q." in name:
+            b = rope_permute(b, n_head)
+        elif ".attn_k." in name:
+            b = rope_permute(b, n_kv)
+        writer.add_tensor(name.replace(".weight", ".weight.lora_a"), np.ascontiguousarray(a))
+        writer.add_tensor(name.replace(".weight", ".weight.lora_b"), np.ascontiguousarray(b))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return out
+
+
+def gguf_adapter(adapter_dir: str | Path, base_gguf: str | Path) -> Path:
+    """The llama.cpp adapter file for ``adapter_dir``, converted once into
+    ``$GEOFM_HOME/models`` (named by a hash of the adapter's files, written atomically)."""
+    adapter_dir = Path(adapter_dir)
+    digest = hashlib.sha256()
+    for name in ("adapter_config.json", "adapter_model.safetensors"):
+        p = adapter_dir / name
+        digest.update(p.read_bytes() if p.exists() else b"")
+    out = geofm_home() / "models" / f"lora-{digest.hexdigest()[:16]}.gguf"
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_file_atomically(out, lambda tmp: write_gguf_adapter(adapter_dir, base_gguf, tmp))
+    return out
