@@ -61,6 +61,11 @@ class ModelConfig:
                 "quantisation, with the LoRA adapter converted to a llama.cpp adapter; "
                 "same tokenizer, grammar and grounding). llamacpp needs the embedded model "
                 "or a .gguf file, and `make llamacpp`"})
+    merge_adapter: bool = field(default=True, metadata={
+        "help": "llamacpp only: merge the LoRA adapter into a copy of the GGUF (the layers "
+                "it adapts stored as Q8_0, built once; decodes as fast as the base model) "
+                "instead of applying it at run time (the exact float32 delta; measured about "
+                "15 % slower decoding)"})
 
     def __post_init__(self):
         if self.dtype not in DTYPES:

@@ -27,7 +27,8 @@ from agent.config import geofm_home
 from tools.atomic import write_file_atomically
 from tools.errors import ModelError
 
-__all__ = ["gguf_adapter", "write_gguf_adapter", "gguf_tensor_name", "rope_permute"]
+__all__ = ["gguf_adapter", "write_gguf_adapter", "merged_gguf", "write_merged_gguf",
+           "gguf_tensor_name", "rope_permute"]
 
 _MODULES = {"self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k",
             "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output",
@@ -71,6 +72,30 @@ def _base_heads(base_gguf: Path) -> tuple[str, int, int]:
     return arch, n_head, value("llama.attention.head_count_kv") or n_head
 
 
+def _plain_lora(adapter_dir: Path) -> tuple[dict, Path]:
+    """(adapter_config, weights file) of a plain LoRA directory, else ModelError."""
+    cfg_file = adapter_dir / "adapter_config.json"
+    weights = adapter_dir / "adapter_model.safetensors"
+    if not cfg_file.exists() or not weights.exists():
+        raise ModelError(f"{adapter_dir} is not a peft adapter (needs adapter_config.json and "
+                         "adapter_model.safetensors)")
+    cfg = json.loads(cfg_file.read_text())
+    unsupported = [k for k in ("use_dora", "use_rslora") if cfg.get(k)]
+    if cfg.get("peft_type") != "LORA" or unsupported or cfg.get("bias", "none") != "none" \
+            or cfg.get("rank_pattern") or cfg.get("alpha_pattern"):
+        raise ModelError(f"{adapter_dir} is not a plain LoRA ({unsupported or cfg.get('peft_type')}"
+                         "); llama.cpp takes rank-r A/B pairs with one alpha only. Use the "
+                         "transformers backend for it.")
+    return cfg, weights
+
+
+def _write(writer) -> None:
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+
 def write_gguf_adapter(adapter_dir: str | Path, base_gguf: str | Path, out: str | Path) -> Path:
     """Convert a peft LoRA directory (adapter_config.json + adapter_model.safetensors) for
     the Llama in ``base_gguf`` into the llama.cpp adapter file ``out``.
@@ -80,21 +105,65 @@ def write_gguf_adapter(adapter_dir: str | Path, base_gguf: str | Path, out: str 
             counterpart; the message says which.
     """
     import gguf
-    from safetensors.numpy import load_file
 
     adapter_dir, base_gguf, out = Path(adapter_dir), Path(base_gguf), Path(out)
-    cfg_file, weights = adapter_dir / "adapter_config.json", adapter_dir / "adapter_model.safetensors"
-    if not cfg_file.exists() or not weights.exists():
-        raise ModelError(f"{adapter_dir} is not a peft adapter (needs adapter_config.json and "
-                         "adapter_model.safetensors)")
-    cfg = json.loads(cfg_file.read_text())
-    unsupported = [k for k in ("use_dora", "use_rslora") if cfg.get(k)]
-    if cfg.get("peft_type") != "LORA" or unsupported or cfg.get("bias", "none") != "none" \
-            or cfg.get("rank_pattern") or cfg.get("alpha_pattern"):
-        raise ModelError(f"{adapter_dir} is not a plain LoRA ({unsupported or cfg.get('peft_type')}"
-                         "); llama.cpp adapters take rank-r A/B pairs with one alpha only. "
-                         "Use the transformers backend for it.")
+    cfg, weights = _plain_lora(adapter_dir)
     arch, n_head, n_kv = _base_heads(base_gguf)
+    writer = gguf.GGUFWriter(str(out), arch)
+    writer.add_type(gguf.GGUFType.ADAPTER)
+    writer.add_string(gguf.Keys.Adapter.TYPE, "lora")
+    writer.add_float32(gguf.Keys.Adapter.LORA_ALPHA, float(cfg["lora_alpha"]))
+    for name, (a, b) in sorted(_gguf_pairs(weights, n_head, n_kv).items()):
+        writer.add_tensor(name.replace(".weight", ".weight.lora_a"), np.ascontiguousarray(a))
+        writer.add_tensor(name.replace(".weight", ".weight.lora_b"), np.ascontiguousarray(b))
+    _write(writer)
+    return out
+
+
+def write_merged_gguf(adapter_dir: str | Path, base_gguf: str | Path, out: str | Path) -> Path:
+    """``base_gguf`` with the LoRA merged into the layers it adapts, written to ``out``.
+
+    Each adapted weight becomes ``dequantised base + alpha / r * B @ A``, stored as Q8_0
+    (8-bit blocks: its rounding is far finer than the Q4_1 steps, so the delta survives);
+    every other tensor and all metadata are copied byte for byte. llama.cpp then runs the
+    adapter at the cost of the base model alone.
+    """
+    import gguf
+    from gguf import GGMLQuantizationType as Q
+
+    adapter_dir, base_gguf, out = Path(adapter_dir), Path(base_gguf), Path(out)
+    cfg, weights = _plain_lora(adapter_dir)
+    arch, n_head, n_kv = _base_heads(base_gguf)
+    scale = float(cfg["lora_alpha"]) / float(cfg["r"])
+    pairs = _gguf_pairs(weights, n_head, n_kv)
+    reader = gguf.GGUFReader(str(base_gguf))
+    missing = sorted(set(pairs) - {t.name for t in reader.tensors})
+    if missing:
+        raise ModelError(f"the adapter changes {missing[:3]}, which {base_gguf.name} lacks: "
+                         "it was trained on another base model")
+    writer = gguf.GGUFWriter(str(out), arch)
+    for f in reader.fields.values():
+        if f.name.startswith("GGUF.") or f.name == "general.architecture":
+            continue  # the writer writes these itself
+        kind = f.types[0]
+        writer.add_key_value(f.name, f.contents(), kind,
+                             sub_type=f.types[-1] if kind == gguf.GGUFValueType.ARRAY else None)
+    for t in reader.tensors:
+        if t.name in pairs:
+            a, b = pairs[t.name]
+            w = gguf.quants.dequantize(t.data, t.tensor_type) + scale * (b @ a)  # (out, in)
+            writer.add_tensor(t.name, gguf.quants.quantize(w.astype(np.float32), Q.Q8_0),
+                              raw_dtype=Q.Q8_0)
+        else:
+            writer.add_tensor(t.name, t.data, raw_dtype=t.tensor_type)
+    _write(writer)
+    return out
+
+
+def _gguf_pairs(weights: Path, n_head: int, n_kv: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """{GGUF tensor name: (A (r, in), B (out, r))} with q/k's B rows in GGUF order."""
+    from safetensors.numpy import load_file
+
     pairs: dict[str, dict[str, np.ndarray]] = {}
     for key, value in load_file(str(weights)).items():
         m = _KEY.match(key)
@@ -103,35 +172,38 @@ def write_gguf_adapter(adapter_dir: str | Path, base_gguf: str | Path, out: str 
                              "weights of the decoder layers can go to llama.cpp")
         layer, module, ab = int(m.group(1)), m.group(2), m.group(3)
         pairs.setdefault(gguf_tensor_name(layer, module), {})[ab] = value.astype(np.float32)
-    writer = gguf.GGUFWriter(str(out), arch)
-    writer.add_type(gguf.GGUFType.ADAPTER)
-    writer.add_string(gguf.Keys.Adapter.TYPE, "lora")
-    writer.add_float32(gguf.Keys.Adapter.LORA_ALPHA, float(cfg["lora_alpha"]))
-    for name in sorted(pairs):
-        a, b = pairs[name]["A"], pairs[name]["B"]  # (r, in), (out, r)
+    out = {}
+    for name, p in pairs.items():
+        if set(p) != {"A", "B"}:
+            raise ModelError(f"{weights} holds only lora_{''.join(p)} for {name}")
+        b = p["B"]
         if ".attn_q." in name:
             b = rope_permute(b, n_head)
         elif ".attn_k." in name:
             b = rope_permute(b, n_kv)
-        writer.add_tensor(name.replace(".weight", ".weight.lora_a"), np.ascontiguousarray(a))
-        writer.add_tensor(name.replace(".weight", ".weight.lora_b"), np.ascontiguousarray(b))
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
+        out[name] = (p["A"], b)
+    return out
+
+
+def _cached(kind: str, adapter_dir: Path, base_gguf: Path, write) -> Path:
+    """``write(adapter, base, tmp)`` once into ``$GEOFM_HOME/models``, named by a hash of
+    the adapter's files and the base file's name and size; written atomically."""
+    digest = hashlib.sha256(f"{base_gguf.name}:{base_gguf.stat().st_size}".encode())
+    for name in ("adapter_config.json", "adapter_model.safetensors"):
+        p = adapter_dir / name
+        digest.update(p.read_bytes() if p.exists() else b"")
+    out = geofm_home() / "models" / f"{base_gguf.stem}+lora-{digest.hexdigest()[:12]}.{kind}.gguf"
+    if not out.exists():
+        write_file_atomically(out, lambda tmp: write(adapter_dir, base_gguf, tmp))
     return out
 
 
 def gguf_adapter(adapter_dir: str | Path, base_gguf: str | Path) -> Path:
-    """The llama.cpp adapter file for ``adapter_dir``, converted once into
-    ``$GEOFM_HOME/models`` (named by a hash of the adapter's files, written atomically)."""
-    adapter_dir = Path(adapter_dir)
-    digest = hashlib.sha256()
-    for name in ("adapter_config.json", "adapter_model.safetensors"):
-        p = adapter_dir / name
-        digest.update(p.read_bytes() if p.exists() else b"")
-    out = geofm_home() / "models" / f"lora-{digest.hexdigest()[:16]}.gguf"
-    if not out.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
-        write_file_atomically(out, lambda tmp: write_gguf_adapter(adapter_dir, base_gguf, tmp))
-    return out
+    """The llama.cpp adapter file for ``adapter_dir`` (converted once, cached)."""
+    return _cached("adapter", Path(adapter_dir), Path(base_gguf), write_gguf_adapter)
+
+
+def merged_gguf(adapter_dir: str | Path, base_gguf: str | Path) -> Path:
+    """``base_gguf`` with ``adapter_dir`` merged in (:func:`write_merged_gguf`; built once,
+    cached)."""
+    return _cached("merged", Path(adapter_dir), Path(base_gguf), write_merged_gguf)

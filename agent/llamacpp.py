@@ -129,6 +129,12 @@ class LlamaCppEngine:
         self.last = {"prompt_tokens": len(tokens), "cached_tokens": keep}
         return self._eval(s, list(tokens[keep:]))
 
+    def forget(self, slot: str = "default") -> None:
+        """Empty the slot's cache: its next prompt is processed whole."""
+        s = self._slot(slot)
+        s.ctx.kv_cache_seq_rm(0, 0, -1)
+        s.tokens.clear()
+
     def step(self, token: int, slot: str = "default") -> np.ndarray:
         """Append one token to the slot's context; returns the next (n_vocab,) logits."""
         return self._eval(self._slot(slot), [token])
@@ -159,6 +165,7 @@ class LlamaCppEngine:
         logits = self.feed(ids, slot)
         t1 = time.perf_counter()
         out: list[int] = []
+        steps = 0
         for _ in range(max_new_tokens):
             if processors:
                 scores = torch.from_numpy(logits)[None]  # (1, V), shares memory
@@ -180,6 +187,9 @@ class LlamaCppEngine:
                 break
             if len(out) < max_new_tokens:
                 logits = self.step(token, slot)
-        self.last.update(prefill_s=t1 - t0, decode_tokens=len(out),
+                steps += 1
+        # decode_steps: tokens run through the model after the prompt (the last reply
+        # token is not, so a rate over them compares with llama.cpp's own loop)
+        self.last.update(prefill_s=t1 - t0, decode_tokens=len(out), decode_steps=steps,
                          decode_s=time.perf_counter() - t1)
         return out

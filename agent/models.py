@@ -143,17 +143,20 @@ def load_causal_lm(config: ModelConfig):
 
 def load_llamacpp(config: ModelConfig):
     """(llama.cpp engine, tokenizer) for ``config.backend == "llamacpp"``: the GGUF file
-    itself, the adapter as a llama.cpp adapter (converted once), the tokenizer of the
-    prepared directory (so prompts are the same token ids as with transformers)."""
+    with the adapter merged into a cached copy (or, with ``merge_adapter`` off, applied at
+    run time as a llama.cpp adapter), and the tokenizer of the prepared directory (so
+    prompts are the same token ids as with transformers)."""
     from transformers import AutoTokenizer
 
-    from agent.gguf_adapter import gguf_adapter
+    from agent.gguf_adapter import gguf_adapter, merged_gguf
     from agent.llamacpp import LlamaCppEngine
 
     gguf = embedded_gguf() if config.model == "embedded" else Path(config.model).expanduser()
     path = resolve_model_dir(config)
     tokenizer = AutoTokenizer.from_pretrained(path)
     adapter = resolve_adapter(config)
+    if adapter and config.merge_adapter:
+        return LlamaCppEngine(merged_gguf(adapter, gguf), threads=config.threads), tokenizer
     lora = gguf_adapter(adapter, gguf) if adapter else None
     return LlamaCppEngine(gguf, lora, threads=config.threads), tokenizer
 

@@ -81,23 +81,29 @@ def _load(variant: str, threads: int | None):
     return LocalChatModel.from_config(ModelConfig(dtype=variant, threads=threads))
 
 
-def _engine_speed(engine, ids: list[int], decode_tokens: int, repeats: int) -> dict[str, float]:
+def _engine_speed(engine, ids: list[int], prompt_tokens: int, decode_tokens: int,
+                  repeats: int, context: int) -> dict[str, float]:
     """Prefill and unconstrained decode tokens/s of the llama.cpp engine (cache cleared
     first, so the whole prompt is processed)."""
     pre = []
     for _ in range(repeats):
-        engine.llm.n_tokens = 0
+        engine.forget("speed")
         t0 = time.perf_counter()
-        engine.feed(ids)
+        engine.feed(ids[:prompt_tokens], "speed")
         pre.append(time.perf_counter() - t0)
-    engine.llm.n_tokens = 0
-    out = engine.generate(ids[:32], decode_tokens, eos=set())
-    return {"prefill_tokens_per_s": round(len(ids) / statistics.median(pre), 1),
-            "decode_tokens_per_s_generate": round(len(out) / engine.last["decode_s"], 1),
+    engine.forget("speed")
+    engine.generate(ids[:context], decode_tokens + 1, eos=set(), slot="speed")
+    return {"prefill_tokens_per_s": round(prompt_tokens / statistics.median(pre), 1),
+            "decode_tokens_per_s_generate": round(engine.last["decode_steps"]
+                                                  / engine.last["decode_s"], 1),
             "decode_tokens_per_s_loop": None}
 
 
-def _torch_speed(model, tok, ids, decode_tokens: int, repeats: int) -> dict[str, float]:
+def _torch_speed(model, tok, ids, prompt_tokens: int, decode_tokens: int, repeats: int,
+                 context: int) -> dict[str, float]:
+    """Prefill tokens/s, and decode tokens/s after ``context`` tokens: through generate()
+    (what the agent runs; the context's own prefill time, measured apart, taken off) and
+    a bare loop over the cache (transformers' floor)."""
     import torch
 
     ids = torch.tensor([ids])
@@ -106,32 +112,38 @@ def _torch_speed(model, tok, ids, decode_tokens: int, repeats: int) -> dict[str,
         pre = []
         for _ in range(repeats):
             t0 = time.perf_counter()
-            model(ids)
+            model(ids[:, :prompt_tokens])
             pre.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        out = model.generate(ids[:, :32], max_new_tokens=decode_tokens,
+        model(ids[:, :context])
+        context_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        out = model.generate(ids[:, :context], max_new_tokens=decode_tokens,
                              min_new_tokens=decode_tokens, do_sample=False,
                              pad_token_id=tok.eos_token_id)
-        gen_s = time.perf_counter() - t0
-    assert out.shape[1] == 32 + decode_tokens
-    return {"prefill_tokens_per_s": round(ids.shape[1] / statistics.median(pre), 1),
+        gen_s = time.perf_counter() - t0 - context_s
+    assert out.shape[1] == context + decode_tokens
+    return {"prefill_tokens_per_s": round(prompt_tokens / statistics.median(pre), 1),
             "decode_tokens_per_s_generate": round(decode_tokens / gen_s, 1),
-            "decode_tokens_per_s_loop": round(_decode(model, ids[:, :32], decode_tokens), 1)}
+            "decode_tokens_per_s_loop": round(_decode(model, ids[:, :context],
+                                                      decode_tokens), 1)}
 
 
 def measure(variant: str, prompt_tokens: int, decode_tokens: int, cases: list[Any],
-            repeats: int = 3, threads: int | None = None) -> dict[str, Any]:
+            repeats: int = 3, threads: int | None = None, context: int = 640) -> dict[str, Any]:
     """One variant's figures (a transformers dtype, or "llamacpp"); ``cases`` are routing
     histories for decide()."""
     from tools import REGISTRY
 
     chat = _load(variant, threads)
-    ids = _prompt_ids(chat.tokenizer, prompt_tokens)[0].tolist()
-    row: dict[str, Any] = {"variant": variant}
+    ids = _prompt_ids(chat.tokenizer, max(prompt_tokens, context))[0].tolist()
+    row: dict[str, Any] = {"variant": variant, "decode_context": context}
     if chat.engine is not None:
-        row.update(_engine_speed(chat.engine, ids, decode_tokens, repeats))
+        row.update(_engine_speed(chat.engine, ids, prompt_tokens, decode_tokens, repeats,
+                                 context))
     else:
-        row.update(_torch_speed(chat.hf_model, chat.tokenizer, ids, decode_tokens, repeats))
+        row.update(_torch_speed(chat.hf_model, chat.tokenizer, ids, prompt_tokens,
+                                decode_tokens, repeats, context))
     tools = REGISTRY.schemas()
     seconds, calls, constrained = [], [], []
     for history in cases:
@@ -146,7 +158,7 @@ def measure(variant: str, prompt_tokens: int, decode_tokens: int, cases: list[An
                          "n": len(seconds)} if seconds else None
     if constrained:  # the grammar's own cost is inside these decode seconds
         row["decode_tokens_per_s_constrained"] = round(
-            sum(c["decode_tokens"] for c in constrained)
+            sum(c["decode_steps"] for c in constrained)
             / sum(c["decode_s"] for c in constrained), 1)
         row["prompt_tokens_cached"] = round(
             sum(c["cached_tokens"] for c in constrained)
@@ -158,31 +170,30 @@ def measure(variant: str, prompt_tokens: int, decode_tokens: int, cases: list[An
 _REFERENCE = r"""
 import json, sys, time
 from llama_cpp import Llama
-gguf, threads, prompt_tokens, decode_tokens = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-llm = Llama(model_path=gguf, n_ctx=2048, n_threads=threads, n_threads_batch=threads, verbose=False)
+gguf, threads, prompt_tokens, decode_tokens, context = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+llm = Llama(model_path=gguf, n_ctx=4096, n_threads=threads, n_threads_batch=threads, verbose=False)
 text = "Seismic processing attenuates noise, corrects amplitudes and images reflections. "
-ids = llm.tokenize((text * (prompt_tokens // 8 + 1)).encode(), add_bos=False)[:prompt_tokens]
+ids = llm.tokenize((text * (max(prompt_tokens, context) // 8 + 1)).encode(), add_bos=False)
 llm.eval(ids[:16]); llm.reset()
 pre = []
 for _ in range(3):
-    llm.reset(); t0 = time.perf_counter(); llm.eval(ids); pre.append(time.perf_counter() - t0)
+    llm.reset(); t0 = time.perf_counter(); llm.eval(ids[:prompt_tokens]); pre.append(time.perf_counter() - t0)
 llm.reset()
-t0 = time.perf_counter()
-n = 0
-for tok in llm.generate(ids[:32], temp=0.0, top_k=1, reset=True):
-    n += 1
-    if n == decode_tokens:
+stamps = []
+for tok in llm.generate(ids[:context], temp=0.0, top_k=1, reset=True):
+    stamps.append(time.perf_counter())  # the first comes right after the prompt
+    if len(stamps) == decode_tokens + 1:
         break
-dt = time.perf_counter() - t0
+n, dt = len(stamps) - 1, stamps[-1] - stamps[0]
 pre.sort()
 print(json.dumps({"measured": True, "prefill_tokens_per_s": round(prompt_tokens / pre[1], 1),
                   "decode_tokens_per_s": round(n / dt, 1), "decode_tokens": n,
-                  "threads": threads}))
+                  "decode_context": context, "threads": threads}))
 """
 
 
-def llama_cpp_reference(decode_tokens: int, prompt_tokens: int, threads: int | None
-                        ) -> dict[str, Any]:
+def llama_cpp_reference(decode_tokens: int, prompt_tokens: int, threads: int | None,
+                        context: int = 640) -> dict[str, Any]:
     """The embedded GGUF under plain llama.cpp (no adapter, no grammar, llama.cpp's own
     sampler), in a process of its own that has not loaded torch."""
     import os
@@ -196,7 +207,7 @@ def llama_cpp_reference(decode_tokens: int, prompt_tokens: int, threads: int | N
 
     threads = threads or os.cpu_count() or 1
     proc = subprocess.run([sys.executable, "-c", _REFERENCE, str(embedded_gguf()), str(threads),
-                           str(prompt_tokens), str(decode_tokens)],
+                           str(prompt_tokens), str(decode_tokens), str(context)],
                           capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
         return {"measured": False, "why": f"the reference process failed (exit "
@@ -211,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="transformers weight types, and llamacpp (the llama.cpp backend)")
     ap.add_argument("--prompt-tokens", type=int, default=800)
     ap.add_argument("--decode-tokens", type=int, default=64)
+    ap.add_argument("--decode-context", type=int, default=640,
+                    help="tokens already in the cache when decoding is timed (attention "
+                         "grows with them; routing prompts hold about 650)")
     ap.add_argument("--decisions", type=int, default=20,
                     help="routing requests timed per weight type (0: none)")
     ap.add_argument("--threads", type=int, default=None,
@@ -219,12 +233,13 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     cases = routing_cases(args.decisions) if args.decisions else []
     # the reference first: its figures do not depend on what this process loads later
-    reference = llama_cpp_reference(args.decode_tokens, args.prompt_tokens, args.threads)
+    reference = llama_cpp_reference(args.decode_tokens, args.prompt_tokens, args.threads,
+                                    args.decode_context)
     rows = []
     for variant in args.variants:
         print(f"measuring {variant} ...", file=sys.stderr)
         rows.append(measure(variant, args.prompt_tokens, args.decode_tokens, cases,
-                            threads=args.threads))
+                            threads=args.threads, context=args.decode_context))
     from benchmarks.routing import call_key
 
     ref = [call_key(c) for c in rows[0]["calls"]]

@@ -180,6 +180,61 @@ def verify(info, out_path: Path, op_name: str, op_args: dict) -> float:
     return worst
 
 
+def default_args(op_name: str, info, run_dir: Path) -> dict:
+    """Arguments an op cannot run without, made up for the benchmark: invert_impedance
+    gets a background impedance log rising linearly with time (.npy beside the cube)."""
+    if op_name != "invert_impedance":
+        return {}
+    log = np.linspace(4.0e6, 9.0e6, info.n_samples)  # (m/s)*(kg/m3)
+    path = run_dir / "background_log.npy"
+    np.save(path, log)
+    return {"background_log": str(path)}
+
+
+def bench_op(info, op_name: str, op_args: dict, workers: list[int], budget: str,
+             run_dir: Path) -> dict:
+    """Run ``op_name`` over the cube at each worker count, print and return the figures:
+    throughput, peak RSS against ``budget``, and the output checked against the op run
+    here (outputs are deleted as soon as they are checked)."""
+    from dask.utils import format_bytes, parse_bytes
+
+    budget_bytes = parse_bytes(budget)
+    op_args = {**default_args(op_name, info, run_dir), **op_args}
+    runs = []
+    for w in workers:
+        out = run_dir / f"out_{op_name}_{w}.sgy"
+        r = run_once(info, op_name, op_args, out, w, budget)
+        r["max_abs_diff_vs_in_memory"] = verify(info, out, op_name, op_args)
+        r["workers_under_budget"] = r["peak_rss_workers_sampled"] <= budget_bytes
+        r["all_under_budget"] = r["peak_rss_total_sampled"] <= budget_bytes
+        runs.append(r)
+        out.unlink()
+        print(f"\n{op_name}, workers {w}: {r['n_blocks']} blocks of {r['block_inlines']} "
+              f"inlines, {r['seconds']:.1f} s, {r['traces_per_s']:.0f} traces/s "
+              f"({r['mb_per_s']:.1f} MB/s of samples)")
+        print(f"  peak RSS, workers together (sampled): "
+              f"{format_bytes(r['peak_rss_workers_sampled'])} -> "
+              f"{'under' if r['workers_under_budget'] else 'OVER'} the "
+              f"{format_bytes(budget_bytes)} budget")
+        print(f"  peak RSS, all processes (sampled):    "
+              f"{format_bytes(r['peak_rss_total_sampled'])} -> "
+              f"{'under' if r['all_under_budget'] else 'OVER'} the budget (this "
+              f"process: {format_bytes(r['peak_rss_self_sampled'])}, scheduler + writer)")
+        print(f"  kernel peaks (VmHWM): largest worker "
+              f"{format_bytes(r['vmhwm_children_max'])}, sum of {r['n_children']} "
+              f"children {format_bytes(r['vmhwm_children_sum'])}, this process "
+              f"{format_bytes(r['vmhwm_self'])}")
+        print(f"  output vs the op run in memory on 3 inlines: max |diff| "
+              f"{r['max_abs_diff_vs_in_memory']:.3g}", flush=True)
+    result = {"op": op_name, "args": op_args, "n_traces": info.n_traces,
+              "budget_bytes": budget_bytes, "cpu_count": os.cpu_count(), "runs": runs}
+    if len(runs) == 2:
+        result["speedup"] = runs[1]["traces_per_s"] / runs[0]["traces_per_s"]
+        print(f"\nspeed-up {runs[1]['workers']} vs {runs[0]['workers']} workers: "
+              f"{result['speedup']:.2f}x")
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--size", default="4GB", help="SEG-Y file size to generate (default 4GB)")
@@ -232,40 +287,10 @@ def main(argv: list[str] | None = None) -> int:
         info = volume_info(src)
         print(f"generated {src.name}: {shape[0]}x{shape[1]}x{shape[2]} "
               f"({info.n_traces} traces), {format_bytes(src.stat().st_size)} in {gen_s:.0f} s")
-        op_args = json.loads(args.args)
-        runs = []
-        for w in [int(x) for x in args.workers.split(",")]:
-            out = run_dir / f"out_{w}.sgy"
-            r = run_once(info, args.op, op_args, out, w, args.memory_budget)
-            r["max_abs_diff_vs_in_memory"] = verify(info, out, args.op, op_args)
-            r["workers_under_budget"] = r["peak_rss_workers_sampled"] <= budget
-            r["all_under_budget"] = r["peak_rss_total_sampled"] <= budget
-            runs.append(r)
-            out.unlink()
-            print(f"\nworkers {w}: {r['n_blocks']} blocks of {r['block_inlines']} inlines, "
-                  f"{r['seconds']:.1f} s, {r['traces_per_s']:.0f} traces/s "
-                  f"({r['mb_per_s']:.1f} MB/s of samples)")
-            print(f"  peak RSS, workers together (sampled): "
-                  f"{format_bytes(r['peak_rss_workers_sampled'])} -> "
-                  f"{'under' if r['workers_under_budget'] else 'OVER'} the "
-                  f"{format_bytes(budget)} budget")
-            print(f"  peak RSS, all processes (sampled):    "
-                  f"{format_bytes(r['peak_rss_total_sampled'])} -> "
-                  f"{'under' if r['all_under_budget'] else 'OVER'} the budget (this "
-                  f"process: {format_bytes(r['peak_rss_self_sampled'])}, scheduler + writer)")
-            print(f"  kernel peaks (VmHWM): largest worker "
-                  f"{format_bytes(r['vmhwm_children_max'])}, sum of {r['n_children']} "
-                  f"children {format_bytes(r['vmhwm_children_sum'])}, this process "
-                  f"{format_bytes(r['vmhwm_self'])}")
-            print(f"  output vs the op run in memory on 3 inlines: max |diff| "
-                  f"{r['max_abs_diff_vs_in_memory']:.3g}")
-        result = {"op": args.op, "args": op_args, "size_bytes": src.stat().st_size,
-                  "shape": list(shape), "n_traces": info.n_traces, "budget_bytes": budget,
-                  "generate_s": gen_s, "cpu_count": os.cpu_count(), "runs": runs}
-        if len(runs) == 2:
-            result["speedup"] = runs[1]["traces_per_s"] / runs[0]["traces_per_s"]
-            print(f"\nspeed-up {runs[1]['workers']} vs {runs[0]['workers']} workers: "
-                  f"{result['speedup']:.2f}x")
+        result = bench_op(info, args.op, json.loads(args.args),
+                          [int(x) for x in args.workers.split(",")], args.memory_budget,
+                          run_dir)
+        result.update(size_bytes=src.stat().st_size, shape=list(shape), generate_s=gen_s)
         if args.out:
             Path(args.out).parent.mkdir(parents=True, exist_ok=True)
             Path(args.out).write_text(json.dumps(result, indent=1))

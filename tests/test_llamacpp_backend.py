@@ -109,13 +109,28 @@ def _tiny_adapter(tmp_path, tiny_llama):
     return tmp_path / "adapter", model
 
 
-def _base_gguf(path, heads: int, kv_heads: int):
+def _base_gguf(path, heads: int, kv_heads: int, model=None):
+    """A GGUF with the head counts; with ``model``, its layers' linear weights as F32
+    (q/k rows permuted as llama.cpp's converter does)."""
     import gguf
+
+    from agent.gguf_adapter import gguf_tensor_name, rope_permute
 
     w = gguf.GGUFWriter(str(path), "llama")
     w.add_uint32("llama.attention.head_count", heads)
     w.add_uint32("llama.attention.head_count_kv", kv_heads)
-    w.add_tensor("token_embd.weight", np.zeros((4, 4), np.float32))
+    w.add_string("tokenizer.ggml.model", "gpt2")
+    w.add_tensor("token_embd.weight", np.arange(16, dtype=np.float32).reshape(4, 4))
+    if model is not None:
+        for i, layer in enumerate(model.model.layers):
+            for module in ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
+                           "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"]:
+                weight = layer.get_submodule(module).weight.detach().numpy()
+                if module.endswith("q_proj"):
+                    weight = rope_permute(weight, heads)
+                elif module.endswith("k_proj"):
+                    weight = rope_permute(weight, kv_heads)
+                w.add_tensor(gguf_tensor_name(i, module), np.ascontiguousarray(weight))
     w.write_header_to_file()
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
@@ -154,6 +169,40 @@ def test_adapter_to_gguf_keeps_every_delta(tmp_path, tiny_llama):
             np.testing.assert_array_equal(ga, a)
             want = rope_permute(b @ a, heads) if heads else b @ a
             np.testing.assert_allclose(gb @ ga, want, rtol=1e-5, atol=1e-6)
+
+
+def test_merged_gguf_equals_the_merged_model(tmp_path, tiny_llama):
+    """Merging into the GGUF gives (to Q8_0 rounding) the weights peft's merge gives, in
+    GGUF's row order; tensors the adapter leaves alone and the metadata are copied."""
+    import gguf
+    from peft import PeftModel
+
+    from agent.gguf_adapter import gguf_tensor_name, rope_permute, write_merged_gguf
+
+    adapter, _ = _tiny_adapter(tmp_path, tiny_llama)
+    base = _base_gguf(tmp_path / "base.gguf", 4, 2, model=tiny_llama)
+    out = write_merged_gguf(adapter, base, tmp_path / "merged.gguf")
+    import copy
+
+    merged = PeftModel.from_pretrained(copy.deepcopy(tiny_llama), str(adapter)).merge_and_unload()
+    reader = gguf.GGUFReader(str(out))
+    assert bytes(reader.fields["tokenizer.ggml.model"].parts[-1]).decode() == "gpt2"
+    tensors = {t.name: t for t in reader.tensors}
+    np.testing.assert_array_equal(np.asarray(tensors["token_embd.weight"].data).ravel(),
+                                  np.arange(16, dtype=np.float32))
+    for i, layer in enumerate(merged.model.layers):
+        for module, heads in [("self_attn.q_proj", 4), ("self_attn.k_proj", 2),
+                              ("mlp.up_proj", None)]:
+            t = tensors[gguf_tensor_name(i, module)]
+            assert t.tensor_type == gguf.GGMLQuantizationType.Q8_0
+            got = gguf.quants.dequantize(t.data, t.tensor_type)
+            order = (lambda w, h=heads: rope_permute(w, h)) if heads else (lambda w: w)
+            want = order(layer.get_submodule(module).weight.detach().numpy())
+            before = order(tiny_llama.model.layers[i].get_submodule(module).weight.detach()
+                           .numpy())
+            assert np.abs(want - before).max() > 1e-2  # the adapter does change this layer
+            # Q8_0 rounds to 1/127 of each 32-weight block's largest magnitude
+            np.testing.assert_allclose(got, want, atol=np.abs(want).max() / 100)
 
 
 def test_adapter_to_gguf_refuses_what_llamacpp_cannot_run(tmp_path, tiny_llama):
