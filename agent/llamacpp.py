@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +30,17 @@ import numpy as np
 
 from tools.errors import ModelError
 
-__all__ = ["LlamaCppEngine", "INSTALL_HINT"]
+__all__ = ["LlamaCppEngine", "INSTALL_HINT", "default_threads"]
 
 log = logging.getLogger(__name__)
 
 INSTALL_HINT = ("the llama.cpp backend needs llama-cpp-python: run `make llamacpp` (it "
                 "compiles llama.cpp without OpenMP, about 8 minutes on 2 cores)")
+
+
+def default_threads() -> int:
+    """llama.cpp threads unless told: one less than the cores (see LlamaCppEngine)."""
+    return max(1, (os.cpu_count() or 2) - 1)
 
 
 class _Slot:
@@ -56,8 +62,10 @@ class LlamaCppEngine:
         gguf: the model file (its own quantisation is used as is).
         lora: a llama.cpp LoRA adapter file, or None.
         n_ctx: context length in tokens (prompt plus reply), per slot.
-        threads: CPU threads (None: all cores). llama.cpp's threads spin while they wait
-            for each other, so on cores that other busy processes share, fewer is faster.
+        threads: CPU threads (None: one less than the cores, at least 1). llama.cpp's
+            threads spin while they wait for each other: with every core in use and one
+            of them busy elsewhere, decoding here fell from about 110 to 1 token/s, so the
+            default leaves a core to the rest of the machine (the browser, the tools).
     """
 
     def __init__(self, gguf: str | Path, lora: str | Path | None = None, n_ctx: int = 4096,
@@ -66,7 +74,7 @@ class LlamaCppEngine:
             from llama_cpp import Llama
         except ImportError:
             raise ModelError(INSTALL_HINT) from None
-        threads = threads or os.cpu_count() or 1
+        threads = threads or default_threads()
         self.gguf, self.lora = Path(gguf), Path(lora) if lora else None
         self.llm = Llama(model_path=str(gguf), lora_path=str(lora) if lora else None,
                          n_ctx=n_ctx, n_batch=512, n_threads=threads, n_threads_batch=threads,
@@ -74,6 +82,9 @@ class LlamaCppEngine:
         self.n_ctx = n_ctx
         self.n_vocab = int(self.llm.n_vocab())
         self._slots: dict[str, _Slot] = {}  # the first one named gets the Llama's context
+        # one reply at a time: a llama.cpp context is not safe to share between threads
+        # (the app answers several sessions at once)
+        self._lock = threading.Lock()
         self.last: dict[str, float] = {}  # the last generate(): tokens and seconds
 
     def _slot(self, name: str) -> _Slot:
@@ -155,6 +166,12 @@ class LlamaCppEngine:
             seed: of the sampler when ``temperature`` > 0.
             slot: the context (and key-value cache) to use.
         """
+        with self._lock:
+            return self._generate(prompt, max_new_tokens, eos, processors, temperature,
+                                  stop_check, seed, slot)
+
+    def _generate(self, prompt, max_new_tokens, eos, processors, temperature, stop_check,
+                  seed, slot) -> list[int]:
         import time
 
         import torch

@@ -196,16 +196,16 @@ def llama_cpp_reference(decode_tokens: int, prompt_tokens: int, threads: int | N
                         context: int = 640) -> dict[str, Any]:
     """The embedded GGUF under plain llama.cpp (no adapter, no grammar, llama.cpp's own
     sampler), in a process of its own that has not loaded torch."""
-    import os
     import subprocess
 
     try:
         import llama_cpp  # noqa: F401
     except ImportError:
         return {"measured": False, "why": "llama-cpp-python is not installed (make llamacpp)"}
+    from agent.llamacpp import default_threads
     from agent.models import embedded_gguf
 
-    threads = threads or os.cpu_count() or 1
+    threads = threads or default_threads()
     proc = subprocess.run([sys.executable, "-c", _REFERENCE, str(embedded_gguf()), str(threads),
                            str(prompt_tokens), str(decode_tokens), str(context)],
                           capture_output=True, text=True, timeout=600)

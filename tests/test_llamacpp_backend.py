@@ -9,6 +9,7 @@ installed (`make llamacpp`).
 from __future__ import annotations
 
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -27,6 +28,7 @@ class TorchEngine(LlamaCppEngine):
         self.n_vocab = model.config.vocab_size
         self.context: list[int] = []
         self.last = {}
+        self._lock = threading.Lock()
 
     def _forward(self) -> np.ndarray:
         import torch

@@ -27,8 +27,8 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
                    help="what runs a local model: transformers (reference) or llamacpp (the "
                         "GGUF itself, needs `make llamacpp`)")
     p.add_argument("--threads", type=int, default=None,
-                   help="CPU threads of a local model (default: torch's, or all cores for "
-                        "llamacpp; use fewer on cores that other busy jobs share)")
+                   help="CPU threads of a local model (default: torch's; for llamacpp one "
+                        "less than the cores, as its threads spin on busy cores)")
     p.add_argument("--free-arguments", action="store_true",
                    help="let a local model's tool calls use any schema-valid number or id, "
                         "not only those the user or a tool gave")
