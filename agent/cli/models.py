@@ -34,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
 
             _default_index()
     llm = describe(config)
-    report = {"home": str(geofm_home()), "llm": llm.__dict__, **_corpus_report()}
+    report = {"home": str(geofm_home()), "llm": llm.__dict__, "llamacpp": _llamacpp(),
+              **_corpus_report()}
     if args.json:
         json.dump(report, sys.stdout, indent=2)
         print()
@@ -43,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"LLM         {llm.name}  ({'ready' if llm.ready else 'not prepared yet'})")
     print(f"  from      {llm.source}")
     print(f"  prepared  {llm.prepared}")
+    print(f"llama.cpp   {report['llamacpp']}  (--backend llamacpp)")
     for key in ("embedder", "index"):
         item = report.get(key)
         if item:
@@ -50,6 +52,16 @@ def run(args: argparse.Namespace) -> int:
             if item.get("path"):
                 print(f"  at        {item['path']}")
     return 0
+
+
+def _llamacpp() -> str:
+    """Whether the llama.cpp backend can run, without importing it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"llama-cpp-python {version('llama-cpp-python')}"
+    except PackageNotFoundError:
+        return "not installed: make llamacpp"
 
 
 def _corpus_report() -> dict:
