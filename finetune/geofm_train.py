@@ -65,8 +65,9 @@ class GeoFMTrainConfig:
     checkpoint_every: int = field(default=200, metadata={"help": "steps between checkpoints"})
     val_tiles: int = field(default=64, metadata={"help": "held-out tiles for the val loss"})
     refine: dict[str, Any] | None = field(default=None, metadata={
-        "help": "interpolate only: RefineConfig fields (channels, dilations, use_vit) of a "
-                "convolutional refinement stage trained with the ViT (None: ViT alone)"})
+        "help": "interpolate only: RefineConfig fields (channels, dilations, vit) of a "
+                "convolutional refinement stage fed by the ViT (None: the ViT alone); "
+                "init_from is then the ViT it uses: a fault head for vit='faults'"})
     refine_lr: float = field(default=3e-3, metadata={
         "help": "peak learning rate of the refine network (same schedule as lr)"})
     threads: int | None = field(default=None, metadata={"help": "torch CPU threads"})
@@ -159,6 +160,7 @@ def task_loss(model, task: str, batch, rng, trace_mask_fraction: float = 0.25,
     import torch.nn.functional as F
 
     from tools.geofm.model import image_to_image, trace_mask_noise
+    from tools.geofm.refine import vit_feature
 
     device = next(model.parameters()).device
     x = torch.from_numpy(batch.inputs)[:, None].to(device)  # (B, 1, T, T)
@@ -170,8 +172,13 @@ def task_loss(model, task: str, batch, rng, trace_mask_fraction: float = 0.25,
     if refine is not None:
         base = torch.from_numpy(batch.base)[:, None].to(device)
         dead = torch.from_numpy(batch.dead).to(device)[:, None, :, None].expand_as(x).float()
-        vit = image_to_image(model, x) if refine.config.use_vit else None  # (B, 1, T, T)
-        pred = refine(x, base, dead, vit)
+        kind = refine.config.vit
+        if kind == "correction":  # trained jointly with the refine
+            feature = vit_feature(kind, model, x, base)  # (B, 1, T, T)
+        else:  # a fault head's probability stays as trained; "none" needs no ViT
+            with torch.no_grad():
+                feature = vit_feature(kind, model.eval(), x, base)
+        pred = refine(x, base, dead, feature)
         return (dead * (pred - y) ** 2).sum() / dead.sum().clamp(min=1)
     pred = image_to_image(model, x)  # (B, 1, T, T)
     if task == "denoise":
@@ -289,8 +296,9 @@ def train(config: GeoFMTrainConfig, log=print, config_file: str | None = None
     model = _initial_model(config).to(device).train()
     tile = config_of(model)["tile"]
     refine = _initial_refine(config, device)
-    # sin-cos positions are fixed; a refine that ignores the ViT leaves it as loaded
-    vit_params = [] if refine is not None and not refine.config.use_vit else \
+    # sin-cos positions are fixed; with a refine only a 'correction' ViT trains, a fault
+    # head feeding it (or one it ignores) stays as loaded
+    vit_params = [] if refine is not None and refine.config.vit != "correction" else \
         [p for p in model.parameters() if p.requires_grad]
     refine_params = list(refine.parameters()) if refine is not None else []
     params = vit_params + refine_params
@@ -350,7 +358,10 @@ def train(config: GeoFMTrainConfig, log=print, config_file: str | None = None
                        "interpolate": "correction added to linear_fill of the input"
                        if refine is None else "dead traces from the refine network "
                        "(refine.safetensors) given the holed tile, its linear fill, the "
-                       "dead mask" + (" and the ViT output" if refine.config.use_vit else ""),
+                       "dead mask, its live neighbours" + {
+                           "faults": " and the fault probability of the ViT (a fault head) "
+                                     "on the linear fill", "none": "",
+                           "correction": " and the ViT's correction"}[refine.config.vit],
                        "faults": "fault logits"}[config.task],
             "reproduce": f"python -m finetune.geofm_train --config "
                          f"{config_file or '<a JSON of train_config>'}"}

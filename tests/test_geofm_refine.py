@@ -41,7 +41,7 @@ def _random(config: RefineConfig = TINY, seed: int = 0):
 
 
 def _tiles(n: int = 2, size: int = 32, seed: int = 0):
-    """(holed, fill, dead, vit): standardised-looking tiles with 8 dead traces each."""
+    """(holed, fill, dead): standardised-looking tiles with 8 dead traces each."""
     rng = np.random.default_rng(seed)
     clean = rng.standard_normal((n, size, size)).astype(np.float32)
     dead = np.zeros((n, size), bool)
@@ -49,8 +49,10 @@ def _tiles(n: int = 2, size: int = 32, seed: int = 0):
         dead[b, rng.choice(size, 8, replace=False)] = True
     holed = np.where(dead[:, :, None], 0.0, clean).astype(np.float32)
     fill = np.stack([linear_fill(h, d) for h, d in zip(holed, dead)]).astype(np.float32)
-    vit = rng.standard_normal((n, size, size)).astype(np.float32) * 0.1
-    return holed, fill, dead, vit
+    return holed, fill, dead
+
+
+VIT = build_model(TINY_VIT).eval()
 
 
 def test_save_load_gives_equal_outputs(tmp_path):
@@ -58,15 +60,15 @@ def test_save_load_gives_equal_outputs(tmp_path):
     save_refine(refine, tmp_path)
     assert json.loads((tmp_path / REFINE_CONFIG).read_text())["channels"] == 4
     loaded = load_refine(tmp_path)
-    holed, fill, dead, vit = _tiles()
-    want = refine_tiles(refine, holed, fill, dead, vit)
-    np.testing.assert_array_equal(refine_tiles(loaded, holed, fill, dead, vit), want)
+    holed, fill, dead = _tiles()
+    want = refine_tiles(refine, VIT, holed, fill, dead)
+    np.testing.assert_array_equal(refine_tiles(loaded, VIT, holed, fill, dead), want)
     assert np.abs(want - fill).max() > 1e-3  # the random refine really changes the fill
 
 
 def test_live_traces_pass_through_unchanged():
-    holed, fill, dead, vit = _tiles(seed=1)
-    out = refine_tiles(_random(seed=1), holed, fill, dead, vit)
+    holed, fill, dead = _tiles(seed=1)
+    out = refine_tiles(_random(seed=1), VIT, holed, fill, dead)
     live = ~dead
     np.testing.assert_array_equal(out[live], holed[live])
     assert np.isfinite(out).all() and np.abs(out[dead] - fill[dead]).max() > 1e-3
@@ -76,14 +78,14 @@ def test_candidates_are_the_fill_and_the_live_neighbours():
     """Logits forced to one candidate give exactly that candidate on dead traces."""
     import torch
 
-    holed, fill, dead, vit = _tiles(n=1, seed=2)
+    holed, fill, dead = _tiles(n=1, seed=2)
     live = np.flatnonzero(~dead[0])
     for which in range(3):  # fill, left neighbour, right neighbour
         refine = build_refine(TINY).eval()
         with torch.no_grad():
             refine.out.bias.copy_(torch.tensor([0.0, 0.0, 0.0, 0.0]))
             refine.out.bias[which] = 60.0
-        out = refine_tiles(refine, holed, fill, dead, vit)[0]
+        out = refine_tiles(refine, VIT, holed, fill, dead)[0]
         for i in np.flatnonzero(dead[0]):
             left = live[live < i].max() if (live < i).any() else live.min()
             right = live[live > i].min() if (live > i).any() else live.max()
@@ -91,19 +93,20 @@ def test_candidates_are_the_fill_and_the_live_neighbours():
             np.testing.assert_allclose(out[i], want, rtol=1e-5, atol=1e-5)
 
 
-def test_ablation_refine_ignores_the_vit_channel():
-    holed, fill, dead, vit = _tiles(seed=3)
-    refine = _random(RefineConfig(channels=4, dilations=[1], use_vit=False), seed=3)
-    a = refine_tiles(refine, holed, fill, dead, vit)
-    b = refine_tiles(refine, holed, fill, dead, None)
-    np.testing.assert_array_equal(a, b)
-    with_vit = _random(RefineConfig(channels=4, dilations=[1]), seed=3)
-    assert not np.allclose(refine_tiles(with_vit, holed, fill, dead, vit),
-                           refine_tiles(with_vit, holed, fill, dead, 0 * vit))
+@pytest.mark.parametrize("kind", ["faults", "correction"])
+def test_the_vit_feature_matters_except_in_the_ablation(kind):
+    holed, fill, dead = _tiles(seed=3)
+    other = build_model(TINY_VIT, seed=9).eval()
+    ablation = _random(RefineConfig(channels=4, dilations=[1], vit="none"), seed=3)
+    np.testing.assert_array_equal(refine_tiles(ablation, VIT, holed, fill, dead),
+                                  refine_tiles(ablation, other, holed, fill, dead))
+    fed = _random(RefineConfig(channels=4, dilations=[1], vit=kind), seed=3)
+    assert not np.allclose(refine_tiles(fed, VIT, holed, fill, dead),
+                           refine_tiles(fed, other, holed, fill, dead))
 
 
 def test_refine_runs_through_the_tiling_path():
-    vit = build_model(TINY_VIT).eval()
+    vit = VIT
     refine = _random(seed=4)
     section = np.random.default_rng(4).standard_normal((70, 45)) * 50.0
     section[np.random.default_rng(5).choice(70, 20, replace=False)] = 0.0
@@ -117,7 +120,7 @@ def test_refine_runs_through_the_tiling_path():
 
 def test_refine_output_scales_with_the_input():
     """Tiles are standardised before the networks, so 1000x the input gives 1000x out."""
-    vit = build_model(TINY_VIT).eval()
+    vit = VIT
     refine = _random(seed=6)
     section = np.random.default_rng(6).standard_normal((40, 40))
     section[[3, 4, 17, 30]] = 0.0
@@ -128,7 +131,7 @@ def test_refine_output_scales_with_the_input():
 
 def test_no_refine_file_means_the_vit_alone(tmp_path):
     assert load_refine(tmp_path) is None
-    vit = build_model(TINY_VIT).eval()
+    vit = VIT
     tiles = _tiles(n=1)[0]
     dead = dead_traces(tiles[0])
     assert dead.sum() == 8
@@ -146,7 +149,7 @@ def test_refine_files_that_do_not_fit_fail_clearly(tmp_path):
     (tmp_path / REFINE_CONFIG).write_text(json.dumps({"channels": 4, "kernels": 3}))
     with pytest.raises(ModelError, match="not a refine config"):
         load_refine(tmp_path)
-    (tmp_path / REFINE_CONFIG).write_text(json.dumps({"channels": 0}))
+    (tmp_path / REFINE_CONFIG).write_text(json.dumps({"channels": 4, "vit": "denoise"}))
     with pytest.raises(ModelError, match="not a refine config"):
         load_refine(tmp_path)
     (tmp_path / REFINE_CONFIG).unlink()

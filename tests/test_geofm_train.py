@@ -80,12 +80,13 @@ def test_resume_gives_identical_weights(tmp_path, task):
 REFINE = {"channels": 4, "dilations": [1, 2]}
 
 
-def test_interpolate_head_trains_with_a_refine_stage(tmp_path, pretrained):
+@pytest.mark.parametrize("kind", ["faults", "correction"])
+def test_interpolate_head_trains_with_a_refine_stage(tmp_path, pretrained, kind):
     from tools.geofm.refine import load_refine
     from tools.geofm.tools import load_refine_head
 
     report = train(_config(tmp_path, "interpolate", "i", init_from=str(pretrained),
-                           refine=REFINE), log=lambda *_: None)
+                           refine={**REFINE, "vit": kind}), log=lambda *_: None)
     out = tmp_path / "i"
     assert {"refine.safetensors", "refine.json", "model.safetensors"} <= {
         p.name for p in out.iterdir()}
@@ -94,12 +95,13 @@ def test_interpolate_head_trains_with_a_refine_stage(tmp_path, pretrained):
     assert "refine" in json.loads((out / "card.json").read_text())["output"]
     assert load_refine_head(out).config.dilations == [1, 2]
     trained, start = _weights(out), _weights(pretrained)
-    assert any((trained[k] != start[k]).any() for k in start)  # the ViT trains jointly
+    changed = any((trained[k] != start[k]).any() for k in start)
+    assert changed == (kind == "correction")  # a fault head feeding the refine stays put
 
 
-def test_ablation_refine_leaves_the_vit_as_loaded(tmp_path, pretrained):
+def test_ablation_leaves_the_vit_as_loaded(tmp_path, pretrained):
     train(_config(tmp_path, "interpolate", "a", init_from=str(pretrained),
-                  refine={**REFINE, "use_vit": False}), log=lambda *_: None)
+                  refine={**REFINE, "vit": "none"}), log=lambda *_: None)
     a, b = _weights(tmp_path / "a"), _weights(pretrained)
     assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)
 
@@ -169,8 +171,11 @@ def test_shipped_configs_parse_and_chain():
     for task, c in configs.items():
         assert c.task == task and c.threads in (1, 2)
         assert Path(c.output_dir) == Path("tools/geofm/weights") / task
-    for task in ("denoise", "interpolate", "faults"):
+    for task in ("denoise", "faults"):
         assert configs[task].init_from == configs["pretrain"].output_dir
+    # the interpolation refine is fed by the fault head
+    assert configs["interpolate"].init_from == configs["faults"].output_dir
+    assert configs["interpolate"].refine["vit"] == "faults"
 
 
 @pytest.mark.parametrize("task", TASKS)

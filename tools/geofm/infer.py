@@ -56,8 +56,9 @@ def run_head(model, section: np.ndarray, kind: str = "amplitude", batch_size: in
         batch_size: tiles per forward pass.
         overlap: tile overlap in traces/samples; default a quarter of the tile.
         progress: called with (tiles done, tiles total).
-        refine: "fill" only: a refine network (:func:`tools.geofm.refine.load_refine`)
-            applied to each tile's fill plus correction; None for the ViT alone.
+        refine: "fill" only: the head's refine network
+            (:func:`tools.geofm.refine.load_refine`), which then makes the dead traces
+            with ``model`` as its feature ViT; None for the ViT correction alone.
 
     Returns:
         (n_traces, n_samples) float32 output.
@@ -67,11 +68,13 @@ def run_head(model, section: np.ndarray, kind: str = "amplitude", batch_size: in
     def fn(tiles: np.ndarray) -> np.ndarray:  # (B, tile, tile)
         scale = tile_scale(tiles)[:, None, None]
         x = tiles / scale
-        out = predict_tiles(model, x)
         if kind == "fill":
             dead = np.stack([dead_traces(t) for t in tiles])  # (B, tile)
             fill = np.stack([linear_fill(t, d) for t, d in zip(x, dead)])
-            out = out + fill if refine is None else refine_tiles(refine, x, fill, dead, out)
+            if refine is not None:
+                return refine_tiles(refine, model, x, fill, dead) * scale
+            return (predict_tiles(model, x) + fill) * scale
+        out = predict_tiles(model, x)
         if kind == "probability":
             return 1.0 / (1.0 + np.exp(-np.clip(out, -30, 30)))
         return out * scale

@@ -4,14 +4,16 @@ A patch-8 ViT predicts whole 8×8 patches; its output is not precise enough to i
 on linear interpolation across traces (see the model card). This small dilated
 convolutional network looks at every sample instead. Per standardised tile it takes
 
-    channels = [holed tile, linear fill, dead mask, ViT correction]   # (B, 4, T, T)
+    [holed tile, linear fill, dead mask, left and right live neighbours, position
+     between them, ViT feature]                                   # (B, 7, T, T)
 
-(the last channel is left out when ``use_vit`` is false, for the ablation) and returns a
-residual that is added to ``linear fill + ViT correction`` on dead traces only, so live
-traces pass through unchanged by construction::
+where the ViT feature is the fault probability of the head folder's ViT (a GeoFM fault
+head) on the linear fill, the correction of an interpolation ViT, or nothing (the
+ablation; see :class:`RefineConfig`). It returns new values for the dead traces only,
+so live traces pass through unchanged by construction::
 
     refine = build_refine(RefineConfig())
-    y = refine_tiles(refine, holed, fill, dead, vit)   # (B, T, T) numpy in and out
+    y = refine_tiles(refine, vit, holed, fill, dead)   # (B, T, T) numpy in and out
 
 Stored next to the ViTMAE files of the interpolation head as ``refine.safetensors`` +
 ``refine.json`` (its :class:`RefineConfig`); a head folder without them is a plain ViTMAE
@@ -28,9 +30,10 @@ import numpy as np
 
 from tools.errors import ModelError
 
-__all__ = ["RefineConfig", "build_refine", "refine_tiles", "save_refine", "load_refine",
-           "REFINE_WEIGHTS", "REFINE_CONFIG", "DILATED_CONV_CITATION"]
+__all__ = ["RefineConfig", "build_refine", "vit_feature", "refine_tiles", "save_refine",
+           "load_refine", "VIT_FEATURES", "REFINE_WEIGHTS", "REFINE_CONFIG", "DILATED_CONV_CITATION"]
 
+VIT_FEATURES = ("faults", "correction", "none")
 REFINE_WEIGHTS = "refine.safetensors"
 REFINE_CONFIG = "refine.json"
 DILATED_CONV_CITATION = ("Yu, F., & Koltun, V. (2016). Multi-Scale Context Aggregation by "
@@ -45,19 +48,23 @@ class RefineConfig:
     dilations: list[int] = field(default_factory=lambda: [1, 2, 4, 8, 1], metadata={
         "help": "dilation of each residual 3x3 block (same along traces and samples); "
                 "the receptive field is 3 + 2 * sum(dilations) samples"})
-    use_vit: bool = field(default=True, metadata={
-        "help": "feed the ViT head's correction as an input channel and add it to the "
-                "output (false: the refine sees only holed tile, fill and mask)"})
+    vit: str = field(default="faults", metadata={
+        "help": "what the head folder's ViT adds as an input channel: 'faults' (it is a "
+                "fault head; its fault probability on the linear fill), 'correction' (an "
+                "interpolation ViT; its correction on the holed tile) or 'none' (no ViT "
+                "feature: the ablation)"})
 
     def __post_init__(self):
         self.dilations = [int(d) for d in self.dilations]
         if self.channels < 1 or not self.dilations or min(self.dilations) < 1:
             raise ValueError("channels must be >= 1 and dilations a non-empty list of "
                              "integers >= 1")
+        if self.vit not in VIT_FEATURES:
+            raise ValueError(f"vit must be one of {VIT_FEATURES}, got {self.vit!r}")
 
     @property
     def in_channels(self) -> int:
-        return 4 if self.use_vit else 3
+        return 3 if self.vit == "none" else 4
 
 
 def build_refine(config: RefineConfig | None = None, seed: int = 0):
@@ -97,7 +104,7 @@ def build_refine(config: RefineConfig | None = None, seed: int = 0):
             """(B, 1, T, T) tensors each (``dead`` 0/1 per sample) -> (B, 1, T, T)."""
             left, right, frac = _neighbours(holed, dead)
             parts = [holed, fill, dead, left, right, frac]
-            if self.config.use_vit:
+            if self.config.vit != "none":
                 parts.append(vit if vit is not None else torch.zeros_like(holed))
             h = torch.relu(self.inp(torch.cat(parts, dim=1)))  # (B, ch, T, T)
             o = self.out(self.blocks(h))  # (B, 4, T, T)
@@ -130,11 +137,27 @@ def build_refine(config: RefineConfig | None = None, seed: int = 0):
     return model
 
 
-def refine_tiles(refine, holed: np.ndarray, fill: np.ndarray, dead: np.ndarray,
-                 vit: np.ndarray | None = None) -> np.ndarray:
-    """Run ``refine`` on standardised (B, T, T) tiles; ``dead`` is (B, T) bool per trace.
+def vit_feature(kind: str, vit, holed, fill):
+    """The ViT input channel of the refine, (B, 1, T, T) torch, from (B, 1, T, T) holed
+    and filled tiles: the fault probability on the fill, the ViT's correction of the
+    holed tile, or None for ``kind`` 'none'."""
+    import torch
 
-    Returns (B, T, T) float32: the refined tiles (live traces equal ``fill`` + ``vit``).
+    from tools.geofm.model import image_to_image
+
+    if kind == "faults":
+        return torch.sigmoid(image_to_image(vit, fill))
+    if kind == "correction":
+        return image_to_image(vit, holed)
+    return None
+
+
+def refine_tiles(refine, vit, holed: np.ndarray, fill: np.ndarray, dead: np.ndarray
+                 ) -> np.ndarray:
+    """Run ``refine`` (with the head's ViT ``vit`` for its input channel; unused when the
+    refine's ``vit`` is 'none') on standardised (B, T, T) tiles; ``dead`` is (B, T) bool.
+
+    Returns (B, T, T) float32: the refined tiles, live traces equal to ``holed``.
     """
     import torch
 
@@ -144,8 +167,10 @@ def refine_tiles(refine, holed: np.ndarray, fill: np.ndarray, dead: np.ndarray,
         return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))[:, None].to(device)
 
     mask = np.broadcast_to(dead[:, :, None], holed.shape)
+    x, f = t(holed), t(fill)
     with torch.inference_mode():
-        y = refine(t(holed), t(fill), t(mask), None if vit is None else t(vit))
+        feature = vit_feature(refine.config.vit, vit, x, f)
+        y = refine(x, f, t(mask), feature)
     return y[:, 0].float().cpu().numpy()
 
 

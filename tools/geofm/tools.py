@@ -27,12 +27,13 @@ __all__ = ["WEIGHTS_DIR", "TRAIN_COMMANDS", "weights_dir", "checked_weights", "l
            "head", "load_refine_head", "refine_head", "fault_threshold", "geofm_denoise", "geofm_interpolate", "geofm_faults"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-_PRETRAIN = "python -m finetune.geofm_train --config finetune/configs/geofm_pretrain.json"
-TRAIN_COMMANDS = {task: f"{_PRETRAIN} && python -m finetune.geofm_train --config "
-                        f"finetune/configs/geofm_{task}.json"
-                  for task in ("denoise", "interpolate", "faults")}
+_TRAIN = "python -m finetune.geofm_train --config finetune/configs/geofm_{}.json"
+# the interpolation head's refine stage takes its features from the fault head
+TRAIN_COMMANDS = {task: " && ".join(_TRAIN.format(t) for t in chain) for task, chain in
+                  (("denoise", ("pretrain", "denoise")), ("faults", ("pretrain", "faults")),
+                   ("interpolate", ("pretrain", "faults", "interpolate")))}
 _LOADED: dict[tuple[str, float], object] = {}
-_REFINES: dict[tuple[str, float], object] = {}
+_REFINES: dict[tuple, object] = {}
 
 
 def weights_dir(task: str) -> Path:
@@ -94,19 +95,20 @@ def head(task: str):
 
 
 def load_refine_head(path: str | Path):
-    """The refine network in head folder ``path`` (cached per folder and file time), on
+    """The refine network in head folder ``path`` (cached per folder and file times), on
     GPU if present; None when the folder has none (the ViT head is used alone).
 
     Raises:
         ModelError: a refine file that does not fit its config, or no config.
     """
-    from tools.geofm.refine import REFINE_WEIGHTS, load_refine
+    from tools.geofm.refine import REFINE_CONFIG, REFINE_WEIGHTS, load_refine
 
     path = Path(path)
     weights = path / REFINE_WEIGHTS
     if not weights.exists():
         return None
-    key = (str(path), weights.stat().st_mtime)
+    key = (str(path),) + tuple(f.stat().st_mtime if f.exists() else None
+                               for f in (weights, path / REFINE_CONFIG))
     if key not in _REFINES:
         import torch
 
