@@ -2,18 +2,19 @@
 
     python -m finetune.geofm_train --config finetune/configs/geofm_pretrain.json
     python -m finetune.geofm_train --config finetune/configs/geofm_denoise.json
-    python -m finetune.geofm_train --config finetune/configs/geofm_interpolate.json
     python -m finetune.geofm_train --config finetune/configs/geofm_faults.json
+    python -m finetune.geofm_train --config finetune/configs/geofm_interpolate.json
     python -m finetune.geofm_train --config cfg.json --set steps=20 output_dir=/tmp/x
 
 Tasks: ``pretrain`` (masked autoencoder; random patches plus whole trace groups hidden),
 ``denoise`` (noisy -> clean), ``interpolate`` (zeroed traces -> full), ``faults`` (section
 -> fault-label logits, BCE + Dice). Heads start from the pretrained weights
-(``init_from``) and train unmasked; the interpolation head can add a convolutional
-refinement stage (``refine``, :mod:`tools.geofm.refine`) trained jointly with the ViT on
-the dead traces, stored beside it as refine.safetensors + refine.json. Data: an endless seeded stream of tiles from
-``tools.geofm.data`` (step k's batch depends only on (seed, k), so a resumed run sees the
-same data). Writes the model with ``tools.geofm.model.save_model`` (config.json +
+(``init_from``) and train unmasked. The interpolation head can add a convolutional
+refinement stage (``refine``, :mod:`tools.geofm.refine`) fed by a ViT feature (shipped:
+the probability of a fault head, kept fixed), trained on the dead traces and stored
+beside the ViT as refine.safetensors + refine.json. Data: an endless seeded stream of
+tiles from ``tools.geofm.data`` (step k's batch depends only on (seed, k), so a resumed
+run sees the same data). Writes the model with ``tools.geofm.model.save_model`` (config.json +
 model.safetensors + card.json) and ``train_report.json`` to ``output_dir``; a resumable
 checkpoint (weights, AdamW state as safetensors, step as JSON; never pickle) goes to
 ``checkpoint_dir``. Uses a GPU when one exists.
