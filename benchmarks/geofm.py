@@ -7,7 +7,8 @@ Usage::
 
 - Denoising, white noise at 0 dB: GeoFM vs f-x deconvolution (``tools.denoise``
   defaults), output SNR against the clean section (target: GeoFM >= f-x + 3 dB).
-- 30 % missing traces: GeoFM vs linear interpolation across traces, SNR (target +3 dB).
+- 30 % missing traces: GeoFM (its ViT plus, when the head folder has one, the
+  convolutional refine stage) vs linear interpolation across traces, SNR (target +3 dB).
 - Faults: pixel F1 at the head's calibrated threshold (``finetune.geofm_calibrate``,
   chosen on other seeds; also shown at 0.5), and F1 with a 2-trace tolerance (target
   0.8).
@@ -29,6 +30,7 @@ import shutil
 import tempfile
 import time
 import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -98,7 +100,8 @@ def _synthetic(models, n: int, size: tuple[int, int]) -> dict:
                                     "fx_s": t_fx, "geofm_s": t_gf})
         holed, dead = add_noise(s.clean, "none", seed=seed, missing_fraction=0.3)
         lin, t_lin = _timed(linear_fill, holed, dead)
-        (gi, _), t_gi = _timed(interpolate_section, models["interpolate"], holed)
+        (gi, _), t_gi = _timed(partial(interpolate_section, refine=models.get("refine")),
+                               models["interpolate"], holed)
         rows["missing_30pct"].append({"seed": seed, "input": snr_db(s.clean, holed),
                                       "linear": snr_db(s.clean, lin),
                                       "geofm": snr_db(s.clean, gi), "linear_s": t_lin,
@@ -196,7 +199,7 @@ def _real(models, figures: Path | None) -> dict:
     gf = denoise_section(models["denoise"], noisy)
     holed, dead = add_noise(line, "none", seed=2 ** 31 + 8, missing_fraction=0.3)
     lin = linear_fill(holed, dead)
-    gi, _ = interpolate_section(models["interpolate"], holed)
+    gi, _ = interpolate_section(models["interpolate"], holed, refine=models.get("refine"))
     r = {"npra_denoise_0db": {"input": snr_db(line, noisy), "fx_decon": snr_db(line, fx),
                               "geofm": snr_db(line, gf)},
          "npra_missing_30pct": {"input": snr_db(line, holed), "linear": snr_db(line, lin),
@@ -247,13 +250,16 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from tools.errors import ModelError
-    from tools.geofm.tools import head, weights_dir
+    from tools.geofm.tools import head, refine_head, weights_dir
 
     if args.weights:
         os.environ["GEOFM_VISION_WEIGHTS"] = str(Path(args.weights).resolve())
     torch.set_num_threads(args.threads)
     try:  # on CPU whatever the machine: these are CPU figures
         models = {t: head(t).to("cpu") for t in HEADS}
+        refine = refine_head("interpolate")  # the interpolation head's conv stage, if any
+        if refine is not None:
+            models["refine"] = refine.to("cpu")
     except ModelError as e:
         print(f"cannot load the GeoFM heads: {e}")
         return 1

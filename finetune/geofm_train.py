@@ -2,16 +2,19 @@
 
     python -m finetune.geofm_train --config finetune/configs/geofm_pretrain.json
     python -m finetune.geofm_train --config finetune/configs/geofm_denoise.json
-    python -m finetune.geofm_train --config finetune/configs/geofm_interpolate.json
     python -m finetune.geofm_train --config finetune/configs/geofm_faults.json
+    python -m finetune.geofm_train --config finetune/configs/geofm_interpolate.json
     python -m finetune.geofm_train --config cfg.json --set steps=20 output_dir=/tmp/x
 
 Tasks: ``pretrain`` (masked autoencoder; random patches plus whole trace groups hidden),
 ``denoise`` (noisy -> clean), ``interpolate`` (zeroed traces -> full), ``faults`` (section
 -> fault-label logits, BCE + Dice). Heads start from the pretrained weights
-(``init_from``) and train unmasked. Data: an endless seeded stream of tiles from
-``tools.geofm.data`` (step k's batch depends only on (seed, k), so a resumed run sees the
-same data). Writes the model with ``tools.geofm.model.save_model`` (config.json +
+(``init_from``) and train unmasked. The interpolation head can add a convolutional
+refinement stage (``refine``, :mod:`tools.geofm.refine`) fed by a ViT feature (shipped:
+the probability of a fault head, kept fixed), trained on the dead traces and stored
+beside the ViT as refine.safetensors + refine.json. Data: an endless seeded stream of
+tiles from ``tools.geofm.data`` (step k's batch depends only on (seed, k), so a resumed
+run sees the same data). Writes the model with ``tools.geofm.model.save_model`` (config.json +
 model.safetensors + card.json) and ``train_report.json`` to ``output_dir``; a resumable
 checkpoint (weights, AdamW state as safetensors, step as JSON; never pickle) goes to
 ``checkpoint_dir``. Uses a GPU when one exists.
@@ -62,6 +65,12 @@ class GeoFMTrainConfig:
         "help": "resumable checkpoint folder (None: results/geofm_train/<task>)"})
     checkpoint_every: int = field(default=200, metadata={"help": "steps between checkpoints"})
     val_tiles: int = field(default=64, metadata={"help": "held-out tiles for the val loss"})
+    refine: dict[str, Any] | None = field(default=None, metadata={
+        "help": "interpolate only: RefineConfig fields (channels, dilations, vit) of a "
+                "convolutional refinement stage fed by the ViT (None: the ViT alone); "
+                "init_from is then the ViT it uses: a fault head for vit='faults'"})
+    refine_lr: float = field(default=3e-3, metadata={
+        "help": "peak learning rate of the refine network (same schedule as lr)"})
     threads: int | None = field(default=None, metadata={"help": "torch CPU threads"})
     max_steps: int | None = field(default=None, metadata={
         "help": "stop after this many steps in total without changing the schedule "
@@ -78,6 +87,12 @@ class GeoFMTrainConfig:
         if self.task == "pretrain" and self.init_from:
             raise BadInputError("pretraining starts from random weights; drop init_from")
         self.geofm_config()  # validates the size fields
+        if self.refine is not None:
+            if self.task != "interpolate":
+                raise BadInputError("refine is for the interpolate task only; drop it")
+            self.refine_config()
+        if self.refine_lr <= 0:
+            raise BadInputError("refine_lr must be > 0")
         if self.checkpoint_dir is None:
             self.checkpoint_dir = str(Path("results") / "geofm_train" / self.task)
 
@@ -93,6 +108,18 @@ class GeoFMTrainConfig:
                                mask_ratio=self.mask_ratio if self.task == "pretrain" else 0.0)
         except (TypeError, ValueError) as e:
             raise BadInputError(f"bad model size: {e}") from None
+
+    def refine_config(self):
+        from tools.geofm.refine import RefineConfig
+
+        known = {f.name for f in fields(RefineConfig)}
+        if not isinstance(self.refine, dict) or set(self.refine) - known:
+            raise BadInputError(f"refine must be an object with keys from {sorted(known)}, "
+                                f"got {self.refine!r}")
+        try:
+            return RefineConfig(**self.refine)
+        except (TypeError, ValueError) as e:
+            raise BadInputError(f"bad refine config: {e}") from None
 
     @classmethod
     def from_json(cls, path: str | Path, overrides: list[str] = ()) -> "GeoFMTrainConfig":
@@ -121,17 +148,20 @@ def _initial_model(config: GeoFMTrainConfig):
     return model.train()
 
 
-def task_loss(model, task: str, batch, rng, trace_mask_fraction: float = 0.25):
+def task_loss(model, task: str, batch, rng, trace_mask_fraction: float = 0.25,
+              refine=None):
     """Scalar loss of one :class:`tools.geofm.data.TileBatch` on ``model``'s device.
 
     pretrain: ViTMAE's MSE on hidden patches (trace groups hidden first); denoise: MSE;
     interpolate: the output corrects the linear fill (``batch.base``), MSE weighted 1 on
-    dead and 0.1 on live traces; faults: BCE + soft Dice.
+    dead and 0.1 on live traces; with a ``refine`` network, MSE of its output on dead
+    traces only (it leaves live traces as they are); faults: BCE + soft Dice.
     """
     import torch
     import torch.nn.functional as F
 
     from tools.geofm.model import image_to_image, trace_mask_noise
+    from tools.geofm.refine import vit_feature
 
     device = next(model.parameters()).device
     x = torch.from_numpy(batch.inputs)[:, None].to(device)  # (B, 1, T, T)
@@ -140,6 +170,17 @@ def task_loss(model, task: str, batch, rng, trace_mask_fraction: float = 0.25):
         c = model.config
         noise = trace_mask_noise(len(x), c.image_size, c.patch_size, trace_mask_fraction, rng)
         return model(pixel_values=x, noise=noise.to(device)).loss
+    if refine is not None:
+        base = torch.from_numpy(batch.base)[:, None].to(device)
+        dead = torch.from_numpy(batch.dead).to(device)[:, None, :, None].expand_as(x).float()
+        kind = refine.config.vit
+        if kind == "correction":  # trained jointly with the refine
+            feature = vit_feature(kind, model, x, base)  # (B, 1, T, T)
+        else:  # a fault head's probability stays as trained; "none" needs no ViT
+            with torch.no_grad():
+                feature = vit_feature(kind, model.eval(), x, base)
+        pred = refine(x, base, dead, feature)
+        return (dead * (pred - y) ** 2).sum() / dead.sum().clamp(min=1)
     pred = image_to_image(model, x)  # (B, 1, T, T)
     if task == "denoise":
         return F.mse_loss(pred, y)
@@ -161,7 +202,8 @@ def _fingerprint(config: GeoFMTrainConfig) -> dict[str, Any]:
     import hashlib
 
     keep = ("task", "model", "init_from", "steps", "batch_size", "lr", "warmup_steps",
-            "weight_decay", "mask_ratio", "trace_mask_fraction", "seed")
+            "weight_decay", "mask_ratio", "trace_mask_fraction", "seed", "refine",
+            "refine_lr")
     out = {k: getattr(config, k) for k in keep}
     if config.init_from:  # a head checkpoint is stale once the pretrained weights change
         weights = Path(config.init_from) / "model.safetensors"
@@ -170,7 +212,8 @@ def _fingerprint(config: GeoFMTrainConfig) -> dict[str, Any]:
     return out
 
 
-def _save_checkpoint(model, optimizer, params, step: int, config, losses, ckpt: Path) -> None:
+def _save_checkpoint(model, optimizer, params, step: int, config, losses, ckpt: Path,
+                     refine=None) -> None:
     from safetensors.torch import save_file, save_model
 
     from finetune.training_io import adam_state
@@ -179,6 +222,8 @@ def _save_checkpoint(model, optimizer, params, step: int, config, losses, ckpt: 
     def write(tmp: Path) -> None:
         tmp.mkdir(parents=True)
         save_model(model, str(tmp / "model.safetensors"))
+        if refine is not None:
+            save_model(refine, str(tmp / "refine.safetensors"))
         save_file(adam_state(optimizer, params), str(tmp / "optimizer.safetensors"))
         (tmp / "trainer_state.json").write_text(json.dumps(
             {"step": step, "losses": losses, "config": _fingerprint(config)}))
@@ -186,7 +231,8 @@ def _save_checkpoint(model, optimizer, params, step: int, config, losses, ckpt: 
     write_dir_atomically(ckpt, write)
 
 
-def _load_checkpoint(model, optimizer, params, config, ckpt: Path) -> tuple[int, list[float]]:
+def _load_checkpoint(model, optimizer, params, config, ckpt: Path, refine=None
+                     ) -> tuple[int, list[float]]:
     from safetensors.torch import load_file, load_model
 
     from finetune.training_io import restore_adam_state
@@ -197,6 +243,8 @@ def _load_checkpoint(model, optimizer, params, config, ckpt: Path) -> tuple[int,
                             f"({state['config']}); delete it or set another checkpoint_dir")
     device = next(model.parameters()).device
     load_model(model, str(ckpt / "model.safetensors"), device=str(device))
+    if refine is not None:
+        load_model(refine, str(ckpt / "refine.safetensors"), device=str(device))
     restore_adam_state(optimizer, params,
                        load_file(str(ckpt / "optimizer.safetensors"), device=str(device)))
     return state["step"], state["losses"]
@@ -210,16 +258,24 @@ def _lr_at(config: GeoFMTrainConfig, step: int) -> float:
     return config.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
 
 
-def _val_loss(model, config: GeoFMTrainConfig, batch) -> float:
+def _val_loss(model, config: GeoFMTrainConfig, batch, refine=None) -> float:
     import numpy as np
     import torch
 
     model.eval()
     with torch.inference_mode():
         loss = task_loss(model, config.task, batch, np.random.default_rng([config.seed, 1]),
-                         config.trace_mask_fraction)
+                         config.trace_mask_fraction, refine)
     model.train()
     return float(loss)
+
+
+def _initial_refine(config: GeoFMTrainConfig, device: str):
+    from tools.geofm.refine import build_refine
+
+    if config.refine is None:
+        return None
+    return build_refine(config.refine_config(), seed=config.seed).to(device).train()
 
 
 def train(config: GeoFMTrainConfig, log=print, config_file: str | None = None
@@ -240,12 +296,20 @@ def train(config: GeoFMTrainConfig, log=print, config_file: str | None = None
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model = _initial_model(config).to(device).train()
     tile = config_of(model)["tile"]
-    params = [p for p in model.parameters() if p.requires_grad]  # sin-cos positions are fixed
-    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    refine = _initial_refine(config, device)
+    # sin-cos positions are fixed; with a refine only a 'correction' ViT trains, a fault
+    # head feeding it (or one it ignores) stays as loaded
+    vit_params = [] if refine is not None and refine.config.vit != "correction" else \
+        [p for p in model.parameters() if p.requires_grad]
+    refine_params = list(refine.parameters()) if refine is not None else []
+    params = vit_params + refine_params
+    groups = [{"params": g, "lr": lr, "base_lr": lr} for g, lr in
+              ((vit_params, config.lr), (refine_params, config.refine_lr)) if g]
+    optimizer = torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay)
     ckpt = Path(config.checkpoint_dir)
     step, losses = 0, []
     if (ckpt / "trainer_state.json").exists():
-        step, losses = _load_checkpoint(model, optimizer, params, config, ckpt)
+        step, losses = _load_checkpoint(model, optimizer, params, config, ckpt, refine)
         log(f"resuming from step {step} of {config.steps} ({ckpt})")
         if step >= config.steps:
             log(f"already trained: writing the model again (delete {ckpt} to retrain)")
@@ -259,8 +323,8 @@ def train(config: GeoFMTrainConfig, log=print, config_file: str | None = None
         rng = np.random.default_rng([config.seed, step])
         batch = make_batch(config.task, config.batch_size, tile, rng)
         for g in optimizer.param_groups:
-            g["lr"] = _lr_at(config, step)
-        loss = task_loss(model, config.task, batch, rng, config.trace_mask_fraction)
+            g["lr"] = g["base_lr"] * _lr_at(config, step) / config.lr
+        loss = task_loss(model, config.task, batch, rng, config.trace_mask_fraction, refine)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
@@ -270,7 +334,7 @@ def train(config: GeoFMTrainConfig, log=print, config_file: str | None = None
         bar.update(1)
         bar.set_postfix(loss=f"{losses[-1]:.4f}")
         if step % config.checkpoint_every == 0 or step == total:
-            _save_checkpoint(model, optimizer, params, step, config, losses, ckpt)
+            _save_checkpoint(model, optimizer, params, step, config, losses, ckpt, refine)
     bar.close()
     seconds = time.perf_counter() - t0
     report = {
@@ -280,22 +344,46 @@ def train(config: GeoFMTrainConfig, log=print, config_file: str | None = None
         "threads": torch.get_num_threads(), "batch_size": config.batch_size,
         "tiles_seen": step * config.batch_size,
         "final_train_loss": round(float(np.mean(losses[-50:])), 5) if losses else None,
-        "val_loss": round(_val_loss(model, config, val_batch), 5),
+        "val_loss": round(_val_loss(model, config, val_batch, refine), 5),
         "params": sum(p.numel() for p in model.parameters()), "model": config_of(model),
     }
+    if refine is not None:
+        report["refine_params"] = sum(p.numel() for p in refine.parameters())
+        report["refine"] = asdict(refine.config)
+        report["val_loss_linear_fill"] = round(_linear_fill_loss(val_batch), 5)
     card = {"task": config.task, "report": report, "train_config": asdict(config),
             "data": "synthetic tiles from tools.geofm.data (tools.synthetic sections: folds, "
                     "faults, Ricker/Ormsby 15-45 Hz, 2/4 ms, noise), section seeds < 2**31",
             "normalisation": "each tile divided by its RMS over live traces (tile_scale)",
             "output": {"pretrain": "MAE pixels", "denoise": "clean amplitudes",
-                       "interpolate": "correction added to linear_fill of the input",
+                       "interpolate": "correction added to linear_fill of the input"
+                       if refine is None else "dead traces from the refine network "
+                       "(refine.safetensors) given the holed tile, its linear fill, the "
+                       "dead mask, its live neighbours" + {
+                           "faults": " and the fault probability of the ViT (a fault head) "
+                                     "on the linear fill", "none": "",
+                           "correction": " and the ViT's correction"}[refine.config.vit],
                        "faults": "fault logits"}[config.task],
             "reproduce": f"python -m finetune.geofm_train --config "
                          f"{config_file or '<a JSON of train_config>'}"}
-    save_model(model.cpu().eval(), config.output_dir, card=card)
+    extra = None
+    if refine is not None:
+        from tools.geofm.refine import save_refine
+
+        def extra(tmp: Path) -> None:
+            save_refine(refine.cpu().eval(), tmp)
+    save_model(model.cpu().eval(), config.output_dir, card=card, extra=extra)
     (Path(config.output_dir) / "train_report.json").write_text(json.dumps(report, indent=1))
     log(json.dumps(report))
     return report
+
+
+def _linear_fill_loss(batch) -> float:
+    """The dead-trace MSE of the linear fill itself: the refine's loss to beat."""
+    import numpy as np
+
+    dead = np.broadcast_to(batch.dead[:, :, None], batch.targets.shape)
+    return float(np.mean((batch.base - batch.targets)[dead] ** 2)) if dead.any() else 0.0
 
 
 def main(argv: list[str] | None = None) -> int:

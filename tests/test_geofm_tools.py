@@ -188,3 +188,47 @@ def test_benchmark_runs_on_tiny_weights(tiny_weights, tmp_path, monkeypatch, cap
     shifted = np.roll(labels, 1, axis=0)  # one trace off: pixel F1 0.5, tolerant F1 1
     assert f1_scores(shifted, labels) == (0.5, 1.0)
     assert main(["--weights", str(tmp_path / "none"), "--no-real"]) == 1
+
+
+def _refine_weights(root: Path, pick: int = 1) -> Path:
+    """A tiny interpolation head whose refine copies, on dead traces, the live neighbour
+    ``pick`` (0 linear fill, 1 left, 2 right)."""
+    import torch
+
+    from tools.geofm.refine import RefineConfig, build_refine, save_refine
+
+    save_model(build_model(TINY, seed=1), root / "interpolate", card={"task": "interpolate"})
+    refine = build_refine(RefineConfig(channels=4, dilations=[1]))
+    with torch.no_grad():
+        refine.out.bias[pick] = 60.0
+    save_refine(refine, root / "interpolate")
+    return root
+
+
+def test_interpolate_uses_the_refine_stage_of_the_head(workspace, tmp_path, monkeypatch):
+    monkeypatch.delenv("GEOFM_VISION_WEIGHTS", raising=False)
+    monkeypatch.setattr(geofm_tools, "WEIGHTS_DIR", _refine_weights(tmp_path / "w"))
+    # one 32x32 tile, so every dead trace's left neighbour lies in its tile
+    data = _synthetic(workspace, n_traces=30, n_samples=32, missing_fraction=0.3,
+                      noise="none")
+    r = REGISTRY.call("geofm_interpolate", {"data": data, "figure": False}, workspace)
+    assert r.ok, r.summary
+    assert any("Yu" in c for c in r.citations)
+    before, after = workspace.load_array(data), workspace.load_array(r.artifacts[0].id)
+    dead = ~before.any(axis=1)
+    live = np.flatnonzero(~dead)
+    np.testing.assert_array_equal(after[~dead], before[~dead])
+    for i in np.flatnonzero(dead):
+        left = live[live < i].max() if (live < i).any() else live.min()
+        np.testing.assert_allclose(after[i], before[left], rtol=1e-4,
+                                   atol=1e-4 * np.abs(before).max())
+
+
+def test_a_refine_file_that_does_not_fit_is_reported(workspace, tmp_path, monkeypatch):
+    root = _refine_weights(tmp_path / "w")
+    (root / "interpolate" / "refine.json").write_text('{"channels": 5, "dilations": [1]}')
+    monkeypatch.delenv("GEOFM_VISION_WEIGHTS", raising=False)
+    monkeypatch.setattr(geofm_tools, "WEIGHTS_DIR", root)
+    data = _synthetic(workspace, missing_fraction=0.3, noise="none")
+    r = REGISTRY.call("geofm_interpolate", {"data": data, "figure": False}, workspace)
+    assert not r.ok and "does not fit" in r.summary

@@ -77,6 +77,48 @@ def test_resume_gives_identical_weights(tmp_path, task):
         assert (a[k] == b[k]).all(), k
 
 
+REFINE = {"channels": 4, "dilations": [1, 2]}
+
+
+@pytest.mark.parametrize("kind", ["faults", "correction"])
+def test_interpolate_head_trains_with_a_refine_stage(tmp_path, pretrained, kind):
+    from tools.geofm.refine import load_refine
+    from tools.geofm.tools import load_refine_head
+
+    report = train(_config(tmp_path, "interpolate", "i", init_from=str(pretrained),
+                           refine={**REFINE, "vit": kind}), log=lambda *_: None)
+    out = tmp_path / "i"
+    assert {"refine.safetensors", "refine.json", "model.safetensors"} <= {
+        p.name for p in out.iterdir()}
+    assert report["refine_params"] == sum(p.numel() for p in load_refine(out).parameters())
+    assert np.isfinite(report["val_loss"]) and report["val_loss_linear_fill"] > 0
+    assert "refine" in json.loads((out / "card.json").read_text())["output"]
+    assert load_refine_head(out).config.dilations == [1, 2]
+    trained, start = _weights(out), _weights(pretrained)
+    changed = any((trained[k] != start[k]).any() for k in start)
+    assert changed == (kind == "correction")  # a fault head feeding the refine stays put
+
+
+def test_ablation_leaves_the_vit_as_loaded(tmp_path, pretrained):
+    train(_config(tmp_path, "interpolate", "a", init_from=str(pretrained),
+                  refine={**REFINE, "vit": "none"}), log=lambda *_: None)
+    a, b = _weights(tmp_path / "a"), _weights(pretrained)
+    assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)
+
+
+def test_resume_with_refine_gives_identical_weights(tmp_path, pretrained):
+    from safetensors.torch import load_file
+
+    kw = dict(init_from=str(pretrained), refine=REFINE, steps=4, checkpoint_every=2)
+    train(_config(tmp_path, "interpolate", "a", **kw), log=lambda *_: None)
+    train(_config(tmp_path, "interpolate", "b", max_steps=3, **kw), log=lambda *_: None)
+    report = train(_config(tmp_path, "interpolate", "b", **kw), log=lambda *_: None)
+    assert report["steps_this_run"] == 1
+    for name in ("model.safetensors", "refine.safetensors"):
+        a, b = load_file(str(tmp_path / "a" / name)), load_file(str(tmp_path / "b" / name))
+        assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a), name
+
+
 def test_checkpoint_of_other_settings_is_refused(tmp_path):
     train(_config(tmp_path, "pretrain", "x", max_steps=1), log=lambda *_: None)
     with pytest.raises(BadInputError, match="other settings"):
@@ -113,6 +155,12 @@ def test_config_validation(tmp_path):
     with pytest.raises(BadInputError, match="bogus"):
         GeoFMTrainConfig.from_json(f)
     f.write_text(json.dumps({"task": "pretrain", "output_dir": "o"}))
+    with pytest.raises(BadInputError, match="interpolate task only"):
+        _config(tmp_path, "denoise", "x", refine=REFINE)
+    with pytest.raises(BadInputError, match="keys from"):
+        _config(tmp_path, "interpolate", "x", refine={"width": 3})
+    with pytest.raises(BadInputError, match="bad refine config"):
+        _config(tmp_path, "interpolate", "x", refine={"dilations": []})
     c = GeoFMTrainConfig.from_json(f, ["steps=7", "task=denoise"])
     assert (c.steps, c.task, c.checkpoint_dir) == (7, "denoise", "results/geofm_train/denoise")
 
@@ -121,10 +169,13 @@ def test_shipped_configs_parse_and_chain():
     configs = {t: GeoFMTrainConfig.from_json(ROOT / "finetune" / "configs" / f"geofm_{t}.json")
                for t in TASKS}
     for task, c in configs.items():
-        assert c.task == task and c.threads == 2
+        assert c.task == task and c.threads in (1, 2)
         assert Path(c.output_dir) == Path("tools/geofm/weights") / task
-    for task in ("denoise", "interpolate", "faults"):
+    for task in ("denoise", "faults"):
         assert configs[task].init_from == configs["pretrain"].output_dir
+    # the interpolation refine is fed by the fault head
+    assert configs["interpolate"].init_from == configs["faults"].output_dir
+    assert configs["interpolate"].refine["vit"] == "faults"
 
 
 @pytest.mark.parametrize("task", TASKS)

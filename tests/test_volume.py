@@ -269,6 +269,42 @@ def test_geofm_ops_on_tiny_random_heads(cube_file, tmp_path, monkeypatch):
     np.testing.assert_allclose(_read(tmp_path / "out.sgy"), whole, rtol=1e-5, atol=1e-6)
 
 
+def test_geofm_interpolate_op_uses_the_refine_stage(tmp_path, monkeypatch):
+    import torch
+
+    from tools.geofm.infer import interpolate_section
+    from tools.geofm.model import GeoFMConfig, build_model, save_model
+    from tools.geofm.refine import RefineConfig, build_refine, save_refine
+    from tools.geofm.tools import load_head, load_refine_head
+
+    cube = _cube()
+    cube[:, [2, 3, 9, 17]] = 0.0  # dead traces on every inline
+    path = _write(tmp_path / "holed.sgy", cube)
+    tiny = GeoFMConfig(tile=16, patch=8, hidden=32, layers=1, heads=2, decoder_hidden=32,
+                       decoder_layers=1)
+    head_dir = tmp_path / "w" / "interpolate"
+    save_model(build_model(tiny, seed=0), head_dir, card={"task": "interpolate"})
+    refine = build_refine(RefineConfig(channels=4, dilations=[1]))
+    with torch.no_grad():
+        for p in refine.parameters():
+            p.copy_(torch.randn_like(p) * 0.3)
+    save_refine(refine, head_dir)
+    monkeypatch.setenv("GEOFM_VISION_WEIGHTS", str(tmp_path / "w"))
+    op = make_op("geofm_interpolate", volume_info(path))
+    assert op.params["refine"] is True
+    process_volume(volume_info(path), tmp_path / "out.sgy", op, None, block_inlines=4)
+    model, refine = load_head(head_dir), load_refine_head(head_dir)
+    whole = np.stack([interpolate_section(model, p.astype(np.float64), refine=refine)[0]
+                      for p in cube])
+    plain = np.stack([interpolate_section(model, p.astype(np.float64))[0] for p in cube])
+    out = _read(tmp_path / "out.sgy")
+    np.testing.assert_allclose(out, whole, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(out, plain)  # the refine stage really ran
+    (head_dir / "refine.json").write_text('{"channels": 5, "dilations": [1]}')
+    with pytest.raises(ModelError, match="does not fit"):
+        make_op("geofm_interpolate", volume_info(path))
+
+
 def test_inversion_equals_inline_by_inline_in_memory(tmp_path):
     from tools.inversion import background_from_model, invert_poststack
     from tools.synthetic import make_wavelet

@@ -175,22 +175,28 @@ def median_filter(info: VolumeInfo, half_width: int = 2, half_length: int = 1,
 
 def _geofm_block(block: np.ndarray, weights: str, task: str) -> np.ndarray:
     from tools.geofm.infer import denoise_section, fault_probability, interpolate_section
-    from tools.geofm.tools import load_head
+    from tools.geofm.tools import load_head, load_refine_head
 
     model = load_head(weights)
+    refine = load_refine_head(weights) if task == "interpolate" else None
     fn = {"denoise": denoise_section, "faults": fault_probability,
-          "interpolate": lambda m, d: interpolate_section(m, d)[0]}[task]
+          "interpolate": lambda m, d: interpolate_section(m, d, refine=refine)[0]}[task]
     return per_inline(partial(fn, model), block)
 
 
 def _geofm(task: str) -> VolumeOp:
     from tools.geofm.model import MAE_CITATION, VIT_CITATION
-    from tools.geofm.tools import checked_weights
+    from tools.geofm.refine import DILATED_CONV_CITATION
+    from tools.geofm.tools import checked_weights, load_refine_head
 
     weights = str(checked_weights(task))  # ModelError now, before any block runs
+    # a refine file that does not fit fails here too; it is small, so loading it is cheap
+    refine = task == "interpolate" and load_refine_head(weights) is not None
     return VolumeOp(f"geofm_{task}", partial(_geofm_block, weights=weights, task=task),
-                    overhead_bytes=_MODEL_BYTES, scratch_inlines=10, params={"weights": weights},
-                    citations=(MAE_CITATION, VIT_CITATION))
+                    overhead_bytes=_MODEL_BYTES, scratch_inlines=10,
+                    params={"weights": weights, **({"refine": True} if refine else {})},
+                    citations=(MAE_CITATION, VIT_CITATION)
+                    + ((DILATED_CONV_CITATION,) if refine else ()))
 
 
 def geofm_denoise(info: VolumeInfo) -> VolumeOp:

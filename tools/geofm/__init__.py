@@ -2,7 +2,8 @@
 
 Catalog: ``model`` (config, build/load/save, trace masking, tile prediction), ``tiling``
 (overlapping tiles with seamless blending), ``data`` (seeded synthetic training tiles,
-per-tile scaling, linear trace fill), ``infer`` (whole-section denoise / interpolate /
-fault probability), ``tools`` (the agent tools and where their weights live).
+per-tile scaling, linear trace fill), ``refine`` (the interpolation head's convolutional
+refinement stage), ``infer`` (whole-section denoise / interpolate / fault probability),
+``tools`` (the agent tools and where their weights live).
 torch and transformers load on first use.
 """

@@ -139,7 +139,9 @@ def make_batch(task: str, batch_size: int, tile: int, rng: np.random.Generator) 
     dead = np.zeros((batch_size, tile), bool)
     base = np.zeros_like(inputs)
     for b in range(batch_size):
-        clean, faults, dt_ms = random_tile(rng, tile, min_faults=1 if task == "faults" else 0)
+        # the linear fill fails mostly at faults, so interpolation tiles always have some
+        faulted = task in ("faults", "interpolate")
+        clean, faults, dt_ms = random_tile(rng, tile, min_faults=1 if faulted else 0)
         x, y = clean, clean
         if task == "pretrain":
             if rng.random() < 0.5:

@@ -5,12 +5,14 @@ Pure numpy in and out (torch inside the model call); no workspace, no LLM::
     model = load_model("tools/geofm/weights/denoise")
     clean = denoise_section(model, noisy)             # (n_traces, n_samples)
     filled, dead = interpolate_section(model, data)   # dead traces filled, live kept
+    filled, dead = interpolate_section(model, data, refine=load_refine(folder))  # + conv
     prob = fault_probability(model, data)             # 0-1 per sample
 
 Each tile is divided by its RMS over live traces (:func:`tools.geofm.data.tile_scale`,
 as in training) and the output multiplied back, so any amplitude scale works. The
 interpolation head's output is a correction added to the tile's linear fill across
-traces (:func:`tools.geofm.data.linear_fill`), as in training.
+traces (:func:`tools.geofm.data.linear_fill`), as in training; with a refine network
+(:mod:`tools.geofm.refine`) the sum is then refined on the dead traces.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 
 from tools.geofm.data import linear_fill, tile_scale
 from tools.geofm.model import predict_tiles
+from tools.geofm.refine import refine_tiles
 from tools.geofm.tiling import apply_tiled
 
 __all__ = ["dead_traces", "run_head", "denoise_section", "interpolate_section",
@@ -40,7 +43,8 @@ def _tile_size(model) -> int:
 
 
 def run_head(model, section: np.ndarray, kind: str = "amplitude", batch_size: int = 32,
-             overlap: int | None = None, progress: Progress = None) -> np.ndarray:
+             overlap: int | None = None, progress: Progress = None, refine=None
+             ) -> np.ndarray:
     """Apply a task head over a (n_traces, n_samples) section by blended overlapping tiles.
 
     Args:
@@ -52,6 +56,9 @@ def run_head(model, section: np.ndarray, kind: str = "amplitude", batch_size: in
         batch_size: tiles per forward pass.
         overlap: tile overlap in traces/samples; default a quarter of the tile.
         progress: called with (tiles done, tiles total).
+        refine: "fill" only: the head's refine network
+            (:func:`tools.geofm.refine.load_refine`), which then makes the dead traces
+            with ``model`` as its feature ViT; None for the ViT correction alone.
 
     Returns:
         (n_traces, n_samples) float32 output.
@@ -60,9 +67,14 @@ def run_head(model, section: np.ndarray, kind: str = "amplitude", batch_size: in
 
     def fn(tiles: np.ndarray) -> np.ndarray:  # (B, tile, tile)
         scale = tile_scale(tiles)[:, None, None]
-        out = predict_tiles(model, tiles / scale)
+        x = tiles / scale
         if kind == "fill":
-            out += np.stack([linear_fill(t, dead_traces(t)) for t in tiles]) / scale
+            dead = np.stack([dead_traces(t) for t in tiles])  # (B, tile)
+            fill = np.stack([linear_fill(t, d) for t, d in zip(x, dead)])
+            if refine is not None:
+                return refine_tiles(refine, model, x, fill, dead) * scale
+            return (predict_tiles(model, x) + fill) * scale
+        out = predict_tiles(model, x)
         if kind == "probability":
             return 1.0 / (1.0 + np.exp(-np.clip(out, -30, 30)))
         return out * scale
@@ -78,13 +90,16 @@ def denoise_section(model, section: np.ndarray, batch_size: int = 32,
 
 
 def interpolate_section(model, section: np.ndarray, batch_size: int = 32,
-                        progress: Progress = None) -> tuple[np.ndarray, np.ndarray]:
+                        progress: Progress = None, refine=None
+                        ) -> tuple[np.ndarray, np.ndarray]:
     """Fill the dead (all-zero) traces of a (n_traces, n_samples) section; live traces
-    are returned unchanged. Returns (filled section, (n_traces,) dead mask)."""
+    are returned unchanged. ``refine``: the head's refine network, if it has one
+    (:func:`tools.geofm.refine.load_refine`). Returns (filled section, (n_traces,) dead
+    mask)."""
     dead = dead_traces(section)
     out = np.array(section, dtype=np.float32)
     if dead.any():
-        pred = run_head(model, section, "fill", batch_size, progress=progress)
+        pred = run_head(model, section, "fill", batch_size, progress=progress, refine=refine)
         out[dead] = pred[dead]
     return out, dead
 

@@ -12,6 +12,7 @@ Tiles are (traces, samples) = (H, W); pixel_values are (B, 1, H, W).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -202,8 +203,10 @@ def predict_tiles(model, tiles: np.ndarray) -> np.ndarray:
     return img[:, 0].float().cpu().numpy()
 
 
-def save_model(model, out: str | Path, card: dict[str, Any] | None = None) -> None:
-    """Write config.json + model.safetensors (+ a JSON card of provenance)."""
+def save_model(model, out: str | Path, card: dict[str, Any] | None = None,
+               extra: Callable[[Path], None] | None = None) -> None:
+    """Write config.json + model.safetensors (+ a JSON card of provenance); ``extra``
+    writes more files into the same folder before it is moved into place."""
     import json
 
     from tools.atomic import write_dir_atomically
@@ -212,6 +215,8 @@ def save_model(model, out: str | Path, card: dict[str, Any] | None = None) -> No
         model.save_pretrained(tmp, safe_serialization=True)
         if card:
             (tmp / "card.json").write_text(json.dumps(card, indent=1))
+        if extra:
+            extra(tmp)
 
     write_dir_atomically(Path(out), write)
 

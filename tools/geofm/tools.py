@@ -4,8 +4,9 @@ Each tool loads a task head from ``weights_dir(task)`` (our shipped weights in
 ``tools/geofm/weights/<task>/``, or ``$GEOFM_VISION_WEIGHTS/<task>/`` when that variable
 names a folder of checkpoints in the Hugging Face ViTMAE format), runs blended tiled
 inference (``tools.geofm.infer``) on 2D lines or each inline of a cube, and saves the
-result plus a figure in the workspace. Models load once per process; torch loads on
-first use.
+result plus a figure in the workspace. The interpolation head also uses the refine
+network stored beside its ViT (``refine.safetensors``, :mod:`tools.geofm.refine`) when
+the folder has one. Models load once per process; torch loads on first use.
 """
 
 from __future__ import annotations
@@ -23,14 +24,16 @@ from tools.section import apply_2d, load_section, processing_result, save_sectio
 from tools.workspace import Workspace
 
 __all__ = ["WEIGHTS_DIR", "TRAIN_COMMANDS", "weights_dir", "checked_weights", "load_head",
-           "head", "fault_threshold", "geofm_denoise", "geofm_interpolate", "geofm_faults"]
+           "head", "load_refine_head", "refine_head", "fault_threshold", "geofm_denoise", "geofm_interpolate", "geofm_faults"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-_PRETRAIN = "python -m finetune.geofm_train --config finetune/configs/geofm_pretrain.json"
-TRAIN_COMMANDS = {task: f"{_PRETRAIN} && python -m finetune.geofm_train --config "
-                        f"finetune/configs/geofm_{task}.json"
-                  for task in ("denoise", "interpolate", "faults")}
+_TRAIN = "python -m finetune.geofm_train --config finetune/configs/geofm_{}.json"
+# the interpolation head's refine stage takes its features from the fault head
+TRAIN_COMMANDS = {task: " && ".join(_TRAIN.format(t) for t in chain) for task, chain in
+                  (("denoise", ("pretrain", "denoise")), ("faults", ("pretrain", "faults")),
+                   ("interpolate", ("pretrain", "faults", "interpolate")))}
 _LOADED: dict[tuple[str, float], object] = {}
+_REFINES: dict[tuple, object] = {}
 
 
 def weights_dir(task: str) -> Path:
@@ -91,6 +94,38 @@ def head(task: str):
     return load_head(checked_weights(task))
 
 
+def load_refine_head(path: str | Path):
+    """The refine network in head folder ``path`` (cached per folder and file times), on
+    GPU if present; None when the folder has none (the ViT head is used alone).
+
+    Raises:
+        ModelError: a refine file that does not fit its config, or no config.
+    """
+    from tools.geofm.refine import REFINE_CONFIG, REFINE_WEIGHTS, load_refine
+
+    path = Path(path)
+    weights = path / REFINE_WEIGHTS
+    if not weights.exists():
+        return None
+    key = (str(path),) + tuple(f.stat().st_mtime if f.exists() else None
+                               for f in (weights, path / REFINE_CONFIG))
+    if key not in _REFINES:
+        import torch
+
+        refine = load_refine(path)
+        _REFINES[key] = refine.to("cuda" if torch.cuda.is_available() else "cpu")
+    return _REFINES[key]
+
+
+def refine_head(task: str = "interpolate"):
+    """The refine network of the ``task`` head's folder, or None when it has none.
+
+    Raises:
+        ModelError: as :func:`checked_weights` and :func:`load_refine_head`.
+    """
+    return load_refine_head(checked_weights(task))
+
+
 def fault_threshold() -> float:
     """The fault head's calibrated probability threshold (``threshold`` in its
     card.json, written by ``python -m finetune.geofm_calibrate``), else 0.5."""
@@ -135,6 +170,7 @@ def geofm_interpolate(workspace: Workspace, data: WorkspaceId, figure: bool = Tr
     """
     from tools.geofm.infer import dead_traces, interpolate_section
     from tools.geofm.model import MAE_CITATION, VIT_CITATION
+    from tools.geofm.refine import DILATED_CONV_CITATION
 
     sec = load_section(workspace, data)
     n_dead = int(dead_traces(sec.data).sum())
@@ -144,10 +180,12 @@ def geofm_interpolate(workspace: Workspace, data: WorkspaceId, figure: bool = Tr
     if n_dead == int(np.prod(sec.data.shape[:-1])):
         raise BadInputError(f"every trace of {data} is zero; there is nothing to "
                             "interpolate from")
-    model = head("interpolate")
-    out = apply_2d(lambda d: interpolate_section(model, d)[0], sec.data)
+    model, refine = head("interpolate"), refine_head("interpolate")
+    out = apply_2d(lambda d: interpolate_section(model, d, refine=refine)[0], sec.data)
+    citations = (MAE_CITATION, VIT_CITATION) + ((DILATED_CONV_CITATION,) if refine else ())
     result = processing_result(workspace, sec, out, "GeoFM interpolation",
-                               _provenance("interpolate"), figure, (MAE_CITATION, VIT_CITATION))
+                               {**_provenance("interpolate"), "refine": refine is not None},
+                               figure, citations)
     n = int(np.prod(sec.data.shape[:-1]))
     return ToolResult(f"{result.summary}; filled {n_dead} of {n} traces", result.artifacts,
                       {**result.metrics, "traces_filled": float(n_dead)}, result.citations)
