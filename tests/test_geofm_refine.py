@@ -10,10 +10,11 @@ import json
 import numpy as np
 import pytest
 
+from tests.test_geofm_model import TINY as TINY_VIT  # one tiny ViT for all GeoFM tests
 from tools.errors import ModelError
 from tools.geofm.data import linear_fill, tile_scale
 from tools.geofm.infer import dead_traces, interpolate_section
-from tools.geofm.model import GeoFMConfig, build_model, predict_tiles
+from tools.geofm.model import build_model, predict_tiles
 from tools.geofm.refine import (
     REFINE_CONFIG,
     REFINE_WEIGHTS,
@@ -24,8 +25,6 @@ from tools.geofm.refine import (
     save_refine,
 )
 
-TINY_VIT = GeoFMConfig(tile=32, patch=8, hidden=32, layers=1, heads=2, decoder_hidden=32,
-                       decoder_layers=1)
 TINY = RefineConfig(channels=4, dilations=[1, 2])
 
 
