@@ -174,6 +174,7 @@ class LocalChatModel(BaseChatModel):
                      generate_kwargs: dict[str, Any]) -> str:
         """generate_text on the llama.cpp engine: the same processors and stop rules."""
         processors = list(generate_kwargs.pop("logits_processor", None) or [])
+        grammar = generate_kwargs.pop("grammar", None)
         if generate_kwargs:
             raise TypeError(f"the llama.cpp backend takes no {sorted(generate_kwargs)}")
         if no_repeat_ngram:
@@ -185,7 +186,7 @@ class LocalChatModel(BaseChatModel):
 
         ids = self.engine.generate(prompt, max_new_tokens or self.max_new_tokens, self._eos(),
                                    processors, self.temperature, stopped if stop else None,
-                                   slot=cache_slot)
+                                   slot=cache_slot, grammar=grammar)
         text = self.tokenizer.decode(ids, skip_special_tokens=True)
         for s in stop or []:
             text = text.split(s)[0]
@@ -222,7 +223,10 @@ class LocalChatModel(BaseChatModel):
         if constrained:
             grounding = Grounding.from_messages(messages) if self.ground_arguments else None
             grammar = ToolGrammar(self.tokenizer, self.vocab_size, tools, grounding)
-            kwargs["logits_processor"] = [grammar.logits_processor()]
+            if self.engine is not None:  # the engine masks numpy logits itself
+                kwargs["grammar"] = grammar.compiled
+            else:
+                kwargs["logits_processor"] = [grammar.logits_processor()]
         raw = self.generate_text(routing_messages(messages, tools), cache_slot="route",
                                  **kwargs)
         try:

@@ -38,6 +38,29 @@ INSTALL_HINT = ("the llama.cpp backend needs llama-cpp-python: run `make llamacp
                 "compiles llama.cpp without OpenMP, about 8 minutes on 2 cores)")
 
 
+class _Mask:
+    """An xgrammar matcher's allowed tokens applied to numpy logits."""
+
+    def __init__(self, compiled, n_vocab: int):
+        import xgrammar as xgr
+
+        self.matcher = xgr.GrammarMatcher(compiled)
+        self.bitmask = xgr.allocate_token_bitmask(1, compiled.tokenizer_info.vocab_size)
+        self.n_vocab = n_vocab
+
+    def apply(self, logits: np.ndarray) -> np.ndarray:
+        self.matcher.fill_next_token_bitmask(self.bitmask)
+        bits = np.unpackbits(self.bitmask.numpy().view(np.uint8), bitorder="little")
+        ok = np.zeros(self.n_vocab, bool)
+        n = min(self.n_vocab, bits.size)
+        ok[:n] = bits[:n]
+        return np.where(ok, logits, -np.inf).astype(np.float32)
+
+    def accept(self, token: int) -> None:
+        if not self.matcher.accept_token(token):
+            raise ModelError(f"token {token} broke the tool-call grammar; report this bug")
+
+
 def default_threads() -> int:
     """llama.cpp threads unless told: one less than the cores (see LlamaCppEngine)."""
     return max(1, (os.cpu_count() or 2) - 1)
@@ -152,7 +175,8 @@ class LlamaCppEngine:
 
     def generate(self, prompt: list[int], max_new_tokens: int, eos: set[int],
                  processors: list[Any] = (), temperature: float = 0.0,
-                 stop_check=None, seed: int = 0, slot: str = "default") -> list[int]:
+                 stop_check=None, seed: int = 0, slot: str = "default",
+                 grammar=None) -> list[int]:
         """Reply token ids (eos not included).
 
         Args:
@@ -165,18 +189,22 @@ class LlamaCppEngine:
             stop_check: called with the reply ids so far; True ends the reply.
             seed: of the sampler when ``temperature`` > 0.
             slot: the context (and key-value cache) to use.
+            grammar: an xgrammar ``CompiledGrammar`` the reply must follow, applied here
+                directly (the same masks as its transformers logits processor, without
+                building torch tensors every step).
         """
         with self._lock:
             return self._generate(prompt, max_new_tokens, eos, processors, temperature,
-                                  stop_check, seed, slot)
+                                  stop_check, seed, slot, grammar)
 
     def _generate(self, prompt, max_new_tokens, eos, processors, temperature, stop_check,
-                  seed, slot) -> list[int]:
+                  seed, slot, grammar) -> list[int]:
         import time
 
         import torch
 
         rng = np.random.default_rng(seed)
+        allowed = _Mask(grammar, self.n_vocab) if grammar is not None else None
         ids = list(prompt)
         t0 = time.perf_counter()
         logits = self.feed(ids, slot)
@@ -190,6 +218,8 @@ class LlamaCppEngine:
                 for p in processors:
                     scores = p(context, scores)
                 logits = scores[0].numpy()
+            if allowed is not None:
+                logits = allowed.apply(logits)
             if temperature > 0:
                 z = (logits - logits.max()) / temperature
                 prob = np.exp(z, dtype=np.float64)
@@ -200,6 +230,8 @@ class LlamaCppEngine:
                 break
             out.append(token)
             ids.append(token)
+            if allowed is not None:
+                allowed.accept(token)
             if stop_check is not None and stop_check(out):
                 break
             if len(out) < max_new_tokens:

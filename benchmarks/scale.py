@@ -103,8 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--throughput-size", default="200MB")
     ap.add_argument("--size", default="4GB")
     ap.add_argument("--memory-budget", default="1GB", help="budget of the big-cube run")
-    ap.add_argument("--throughput-budget", default="2GB",
-                    help="budget of the throughput runs (a GeoFM worker needs about 1.1 GB)")
+    ap.add_argument("--throughput-budget", default="3GB",
+                    help="budget of the throughput runs (GeoFM on 2 workers needs about 2.2 GB)")
     ap.add_argument("--threads", type=int, default=2, help="LLM threads (speed part)")
     ap.add_argument("--out", default=None, help="write every report and the summary here")
     args = ap.parse_args(argv)

@@ -232,14 +232,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=None, help="write the report as JSON here")
     args = ap.parse_args(argv)
     cases = routing_cases(args.decisions) if args.decisions else []
-    # the reference first: its figures do not depend on what this process loads later
-    reference = llama_cpp_reference(args.decode_tokens, args.prompt_tokens, args.threads,
-                                    args.decode_context)
+    # the reference before and after the variants (the machine's speed drifts by 10-20 %
+    # between minutes here); the ratios use the mean of the two
+    refs = [llama_cpp_reference(args.decode_tokens, args.prompt_tokens, args.threads,
+                                args.decode_context)]
     rows = []
     for variant in args.variants:
         print(f"measuring {variant} ...", file=sys.stderr)
         rows.append(measure(variant, args.prompt_tokens, args.decode_tokens, cases,
                             threads=args.threads, context=args.decode_context))
+    if refs[0].get("measured"):
+        refs.append(llama_cpp_reference(args.decode_tokens, args.prompt_tokens, args.threads,
+                                        args.decode_context))
+    reference = dict(refs[-1])
+    if all(r.get("measured") for r in refs) and len(refs) == 2:
+        for key in ("prefill_tokens_per_s", "decode_tokens_per_s"):
+            reference[key] = round(statistics.mean(r[key] for r in refs), 1)
+            reference[key + "_runs"] = [r[key] for r in refs]
     from benchmarks.routing import call_key
 
     ref = [call_key(c) for c in rows[0]["calls"]]

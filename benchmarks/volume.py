@@ -264,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     import distributed  # noqa: F401  (configures its loggers; quieted below)
     from dask.utils import format_bytes, parse_bytes
 
+    from tools.errors import GeoFMError
     from tools.volume import volume_info
 
     logging.getLogger("distributed").setLevel(logging.ERROR)
@@ -287,9 +288,13 @@ def main(argv: list[str] | None = None) -> int:
         info = volume_info(src)
         print(f"generated {src.name}: {shape[0]}x{shape[1]}x{shape[2]} "
               f"({info.n_traces} traces), {format_bytes(src.stat().st_size)} in {gen_s:.0f} s")
-        result = bench_op(info, args.op, json.loads(args.args),
-                          [int(x) for x in args.workers.split(",")], args.memory_budget,
-                          run_dir)
+        try:
+            result = bench_op(info, args.op, json.loads(args.args),
+                              [int(x) for x in args.workers.split(",")], args.memory_budget,
+                              run_dir)
+        except GeoFMError as e:
+            print(f"error: {e}")
+            return 1
         result.update(size_bytes=src.stat().st_size, shape=list(shape), generate_s=gen_s)
         if args.out:
             Path(args.out).parent.mkdir(parents=True, exist_ok=True)
