@@ -48,17 +48,29 @@ class _Mask:
         self.bitmask = xgr.allocate_token_bitmask(1, compiled.tokenizer_info.vocab_size)
         self.n_vocab = n_vocab
 
+        self._ok: np.ndarray | None = None  # (n_vocab,) allowed now; None: not computed
+
+    def allowed(self) -> np.ndarray:
+        if self._ok is None:
+            self.matcher.fill_next_token_bitmask(self.bitmask)
+            bits = np.unpackbits(self.bitmask.numpy().view(np.uint8), bitorder="little")
+            self._ok = np.zeros(self.n_vocab, bool)
+            n = min(self.n_vocab, bits.size)
+            self._ok[:n] = bits[:n]
+        return self._ok
+
     def apply(self, logits: np.ndarray) -> np.ndarray:
-        self.matcher.fill_next_token_bitmask(self.bitmask)
-        bits = np.unpackbits(self.bitmask.numpy().view(np.uint8), bitorder="little")
-        ok = np.zeros(self.n_vocab, bool)
-        n = min(self.n_vocab, bits.size)
-        ok[:n] = bits[:n]
-        return np.where(ok, logits, -np.inf).astype(np.float32)
+        return np.where(self.allowed(), logits, -np.inf).astype(np.float32)
+
+    def forced(self) -> int | None:
+        """The one token the grammar allows next, or None when it allows several."""
+        ok = np.flatnonzero(self.allowed()[:])
+        return int(ok[0]) if len(ok) == 1 else None
 
     def accept(self, token: int) -> None:
         if not self.matcher.accept_token(token):
             raise ModelError(f"token {token} broke the tool-call grammar; report this bug")
+        self._ok = None
 
 
 def default_threads() -> int:
@@ -169,9 +181,9 @@ class LlamaCppEngine:
         s.ctx.kv_cache_seq_rm(0, 0, -1)
         s.tokens.clear()
 
-    def step(self, token: int, slot: str = "default") -> np.ndarray:
-        """Append one token to the slot's context; returns the next (n_vocab,) logits."""
-        return self._eval(self._slot(slot), [token])
+    def extend(self, tokens: list[int], slot: str = "default") -> np.ndarray:
+        """Append tokens to the slot's context; returns the (n_vocab,) logits after them."""
+        return self._eval(self._slot(slot), list(tokens))
 
     def generate(self, prompt: list[int], max_new_tokens: int, eos: set[int],
                  processors: list[Any] = (), temperature: float = 0.0,
@@ -211,7 +223,7 @@ class LlamaCppEngine:
         t1 = time.perf_counter()
         out: list[int] = []
         steps = 0
-        for _ in range(max_new_tokens):
+        while len(out) < max_new_tokens:
             if processors:
                 scores = torch.from_numpy(logits)[None]  # (1, V), shares memory
                 context = torch.tensor([ids])  # (1, T)
@@ -228,17 +240,29 @@ class LlamaCppEngine:
                 token = int(np.argmax(logits))
             if token in eos:
                 break
-            out.append(token)
-            ids.append(token)
+            pending, ended = [token], False
             if allowed is not None:
                 allowed.accept(token)
-            if stop_check is not None and stop_check(out):
+                # Tokens the grammar forces (the only one allowed: any decoding picks it)
+                # need no logits of their own: they go through the model in one batch,
+                # and a forced end of reply needs no model call at all.
+                while not processors and len(out) + len(pending) < max_new_tokens:
+                    forced = allowed.forced()
+                    if forced is None:
+                        break
+                    if forced in eos:
+                        ended = True
+                        break
+                    pending.append(forced)
+                    allowed.accept(forced)
+            out += pending
+            ids += pending
+            if ended or (stop_check is not None and stop_check(out)):
                 break
             if len(out) < max_new_tokens:
-                logits = self.step(token, slot)
-                steps += 1
-        # decode_steps: tokens run through the model after the prompt (the last reply
-        # token is not, so a rate over them compares with llama.cpp's own loop)
+                logits = self.extend(pending, slot)
+                steps += len(pending)
+        # decode_steps: tokens run through the model after the prompt
         self.last.update(prefill_s=t1 - t0, decode_tokens=len(out), decode_steps=steps,
                          decode_s=time.perf_counter() - t1)
         return out

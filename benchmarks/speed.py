@@ -94,7 +94,7 @@ def _engine_speed(engine, ids: list[int], prompt_tokens: int, decode_tokens: int
     engine.forget("speed")
     engine.generate(ids[:context], decode_tokens + 1, eos=set(), slot="speed")
     return {"prefill_tokens_per_s": round(prompt_tokens / statistics.median(pre), 1),
-            "decode_tokens_per_s_generate": round(engine.last["decode_steps"]
+            "decode_tokens_per_s_generate": round((engine.last["decode_tokens"] - 1)
                                                   / engine.last["decode_s"], 1),
             "decode_tokens_per_s_loop": None}
 
@@ -158,7 +158,7 @@ def measure(variant: str, prompt_tokens: int, decode_tokens: int, cases: list[An
                          "n": len(seconds)} if seconds else None
     if constrained:  # the grammar's own cost is inside these decode seconds
         row["decode_tokens_per_s_constrained"] = round(
-            sum(c["decode_steps"] for c in constrained)
+            sum(c["decode_tokens"] - 1 for c in constrained)
             / sum(c["decode_s"] for c in constrained), 1)
         row["prompt_tokens_cached"] = round(
             sum(c["cached_tokens"] for c in constrained)

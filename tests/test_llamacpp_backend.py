@@ -27,6 +27,7 @@ class TorchEngine(LlamaCppEngine):
         self.model, self.n_ctx = model, n_ctx
         self.n_vocab = model.config.vocab_size
         self.context: list[int] = []
+        self.batches: list[int] = []  # tokens per extend() call
         self.last = {}
         self._lock = threading.Lock()
 
@@ -40,8 +41,9 @@ class TorchEngine(LlamaCppEngine):
         self.context = list(tokens)
         return self._forward()
 
-    def step(self, token, slot="default"):
-        self.context.append(token)
+    def extend(self, tokens, slot="default"):
+        self.context += list(tokens)
+        self.batches.append(len(tokens))
         return self._forward()
 
 
@@ -53,8 +55,9 @@ def _bandpass_schema():
 
 
 def test_engine_loop_matches_transformers(tiny_llama, tiny_tokenizer):
-    """Same logits in, same tokens out: routing calls under the grammar and grounding, and
-    free answers under the no-repeat rule, equal transformers' generate()."""
+    """Same logits in, same tokens out: routing calls under the grammar and grounding
+    (tokens the grammar forces go through the model in batches), and free answers under
+    the no-repeat rule, equal transformers' generate()."""
     ref = LocalChatModel(hf_model=tiny_llama, tokenizer=tiny_tokenizer, max_new_tokens=160,
                          no_repeat_ngram=3)
     eng = LocalChatModel(tokenizer=tiny_tokenizer, engine=TorchEngine(tiny_llama),
@@ -67,6 +70,7 @@ def test_engine_loop_matches_transformers(tiny_llama, tiny_tokenizer):
         raw_eng, call_eng = eng.decide(msgs, tools)
         assert raw_eng == raw_ref and call_eng == call_ref
         assert call_eng is not None  # the grammar held on the engine path too
+        assert max(eng.engine.batches) > 1  # '{"name":"' and the like were forced
         assert eng.generate_answer(msgs, max_new_tokens=30) == \
             ref.generate_answer(msgs, max_new_tokens=30)
 
