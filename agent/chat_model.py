@@ -164,7 +164,11 @@ class LocalChatModel(BaseChatModel):
         with torch.inference_mode():
             out = self.hf_model.generate(input_ids, attention_mask=torch.ones_like(input_ids),
                                          **kwargs)
-        text = self.tokenizer.decode(out[0, input_ids.shape[1]:], skip_special_tokens=True)
+        return self._reply_text(out[0, input_ids.shape[1]:], stop)
+
+    def _reply_text(self, ids, stop: list[str] | None) -> str:
+        """Reply token ids as text, cut at the first stop string."""
+        text = self.tokenizer.decode(ids, skip_special_tokens=True)
         for s in stop or []:
             text = text.split(s)[0]
         return text.strip()
@@ -187,10 +191,7 @@ class LocalChatModel(BaseChatModel):
         ids = self.engine.generate(prompt, max_new_tokens or self.max_new_tokens, self._eos(),
                                    processors, self.temperature, stopped if stop else None,
                                    slot=cache_slot, grammar=grammar)
-        text = self.tokenizer.decode(ids, skip_special_tokens=True)
-        for s in stop or []:
-            text = text.split(s)[0]
-        return text.strip()
+        return self._reply_text(ids, stop)
 
     def generate_answer(self, messages: list[BaseMessage] | list[dict[str, str]],
                         stop: list[str] | None = None, max_new_tokens: int | None = None) -> str:

@@ -1,13 +1,17 @@
-"""A peft LoRA adapter written as a llama.cpp GGUF adapter, so llama.cpp runs it unmerged.
+"""A peft LoRA adapter for llama.cpp: merged into a copy of the GGUF, or as a GGUF adapter.
 
-llama.cpp applies a GGUF LoRA at run time on top of the quantised base weights
-(``W x + scale * B (A x)`` with ``scale = alpha / r``), so the adapter keeps its float32
-weights while the base stays in its own GGUF quantisation. The file holds, for every
-adapted linear layer, ``<gguf tensor>.lora_a`` (r, in) and ``.lora_b`` (out, r) in numpy
-layout, plus ``general.type = "adapter"``, ``adapter.type = "lora"`` and
-``adapter.lora.alpha``::
+- :func:`merged_gguf` (the backend's default): the base GGUF with each adapted weight
+  replaced by ``dequantised base + alpha / r * B @ A`` as Q8_0, so llama.cpp runs the
+  adapter at the cost of the base model.
+- :func:`gguf_adapter`: a llama.cpp LoRA file, applied at run time on top of the
+  quantised base (``W x + scale * B (A x)``), keeping the float32 delta exactly. It holds,
+  for every adapted linear layer, ``<gguf tensor>.lora_a`` (r, in) and ``.lora_b``
+  (out, r) in numpy layout, plus ``general.type = "adapter"``, ``adapter.type = "lora"``
+  and ``adapter.lora.alpha``.
 
-    path = gguf_adapter("finetune/adapter", embedded_gguf())   # cached, converted once
+::
+
+    path = merged_gguf("finetune/adapter", embedded_gguf())    # cached, built once
 
 GGUF stores a Llama's q/k projections with the rows of each head permuted for its rotary
 kernel (``convert_hf_to_gguf.py``); the same permutation goes onto ``lora_b`` of q/k
@@ -52,24 +56,19 @@ def rope_permute(w: np.ndarray, n_head: int) -> np.ndarray:
             .swapaxes(1, 2).reshape(w.shape))
 
 
-def _base_heads(base_gguf: Path) -> tuple[str, int, int]:
-    import gguf
-
-    reader = gguf.GGUFReader(str(base_gguf))
+def _base_heads(reader, name: str) -> tuple[str, int, int]:
+    """(architecture, heads, key-value heads) of an opened base GGUF called ``name``."""
 
     def value(key: str):
         f = reader.fields.get(key)
-        if f is None:
-            return None
-        part = f.parts[f.data[0]]
-        return bytes(part).decode() if f.types[0] == gguf.GGUFValueType.STRING else int(part[0])
+        return None if f is None else f.contents()
 
     arch = value("general.architecture")
     if arch != "llama":
-        raise ModelError(f"{base_gguf.name} is a {arch!r} model; the GGUF adapter writer "
-                         "knows Llama-architecture models only")
-    n_head = value("llama.attention.head_count")
-    return arch, n_head, value("llama.attention.head_count_kv") or n_head
+        raise ModelError(f"{name} is a {arch!r} model; the GGUF adapter writer knows "
+                         "Llama-architecture models only")
+    n_head = int(value("llama.attention.head_count"))
+    return arch, n_head, int(value("llama.attention.head_count_kv") or n_head)
 
 
 def _plain_lora(adapter_dir: Path) -> tuple[dict, Path]:
@@ -108,7 +107,7 @@ def write_gguf_adapter(adapter_dir: str | Path, base_gguf: str | Path, out: str 
 
     adapter_dir, base_gguf, out = Path(adapter_dir), Path(base_gguf), Path(out)
     cfg, weights = _plain_lora(adapter_dir)
-    arch, n_head, n_kv = _base_heads(base_gguf)
+    arch, n_head, n_kv = _base_heads(gguf.GGUFReader(str(base_gguf)), base_gguf.name)
     writer = gguf.GGUFWriter(str(out), arch)
     writer.add_type(gguf.GGUFType.ADAPTER)
     writer.add_string(gguf.Keys.Adapter.TYPE, "lora")
@@ -133,10 +132,10 @@ def write_merged_gguf(adapter_dir: str | Path, base_gguf: str | Path, out: str |
 
     adapter_dir, base_gguf, out = Path(adapter_dir), Path(base_gguf), Path(out)
     cfg, weights = _plain_lora(adapter_dir)
-    arch, n_head, n_kv = _base_heads(base_gguf)
+    reader = gguf.GGUFReader(str(base_gguf))
+    arch, n_head, n_kv = _base_heads(reader, base_gguf.name)
     scale = float(cfg["lora_alpha"]) / float(cfg["r"])
     pairs = _gguf_pairs(weights, n_head, n_kv)
-    reader = gguf.GGUFReader(str(base_gguf))
     missing = sorted(set(pairs) - {t.name for t in reader.tensors})
     if missing:
         raise ModelError(f"the adapter changes {missing[:3]}, which {base_gguf.name} lacks: "

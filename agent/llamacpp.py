@@ -20,7 +20,6 @@ OpenMP so it can share a process with torch (``make llamacpp``, see the README).
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from pathlib import Path
@@ -32,10 +31,8 @@ from tools.errors import ModelError
 
 __all__ = ["LlamaCppEngine", "INSTALL_HINT", "default_threads"]
 
-log = logging.getLogger(__name__)
-
 INSTALL_HINT = ("the llama.cpp backend needs llama-cpp-python: run `make llamacpp` (it "
-                "compiles llama.cpp without OpenMP, about 8 minutes on 2 cores)")
+                "compiles llama.cpp without OpenMP, about 7 minutes on 2 cores)")
 
 
 class _Mask:
@@ -47,7 +44,6 @@ class _Mask:
         self.matcher = xgr.GrammarMatcher(compiled)
         self.bitmask = xgr.allocate_token_bitmask(1, compiled.tokenizer_info.vocab_size)
         self.n_vocab = n_vocab
-
         self._ok: np.ndarray | None = None  # (n_vocab,) allowed now; None: not computed
 
     def allowed(self) -> np.ndarray:
@@ -64,7 +60,7 @@ class _Mask:
 
     def forced(self) -> int | None:
         """The one token the grammar allows next, or None when it allows several."""
-        ok = np.flatnonzero(self.allowed()[:])
+        ok = np.flatnonzero(self.allowed())
         return int(ok[0]) if len(ok) == 1 else None
 
     def accept(self, token: int) -> None:
@@ -116,7 +112,7 @@ class LlamaCppEngine:
                          verbose=False)
         self.n_ctx = n_ctx
         self.n_vocab = int(self.llm.n_vocab())
-        self._slots: dict[str, _Slot] = {}  # the first one named gets the Llama's context
+        self._slots: dict[str, _Slot] = {}
         # one reply at a time: a llama.cpp context is not safe to share between threads
         # (the app answers several sessions at once)
         self._lock = threading.Lock()
@@ -124,26 +120,28 @@ class LlamaCppEngine:
 
     def _slot(self, name: str) -> _Slot:
         """The named slot; a new one is another context on the same weights and adapter."""
-        if name not in self._slots and not self._slots:
+        if name in self._slots:
+            return self._slots[name]
+        if not self._slots:  # the first slot named gets the Llama's own context
             self._slots[name] = _Slot(self.llm._ctx, self.llm._batch)
-        if name not in self._slots:
-            import ctypes
+            return self._slots[name]
+        import ctypes
 
-            from llama_cpp import _internals
-            from llama_cpp import llama_cpp as C
+        from llama_cpp import _internals
+        from llama_cpp import llama_cpp as C
 
-            llm = self.llm
-            ctx = _internals.LlamaContext(model=llm._model, params=llm.context_params,
-                                          verbose=False)
-            llm._stack.callback(ctx.close)  # freed before the model it runs
-            if llm._lora_adapter is not None:
-                adapters = (C.llama_adapter_lora_p_ctypes * 1)(llm._lora_adapter)
-                if C.llama_set_adapters_lora(ctx.ctx, adapters, 1, (ctypes.c_float * 1)(1.0)):
-                    raise ModelError(f"llama.cpp could not apply the adapter {self.lora}")
-            batch = _internals.LlamaBatch(n_tokens=llm.n_batch, embd=0, n_seq_max=1,
-                                          verbose=False)
-            llm._stack.callback(batch.close)
-            self._slots[name] = _Slot(ctx, batch)
+        llm = self.llm
+        ctx = _internals.LlamaContext(model=llm._model, params=llm.context_params,
+                                      verbose=False)
+        llm._stack.callback(ctx.close)  # freed before the model it runs
+        if llm._lora_adapter is not None:
+            adapters = (C.llama_adapter_lora_p_ctypes * 1)(llm._lora_adapter)
+            if C.llama_set_adapters_lora(ctx.ctx, adapters, 1, (ctypes.c_float * 1)(1.0)):
+                raise ModelError(f"llama.cpp could not apply the adapter {self.lora}")
+        batch = _internals.LlamaBatch(n_tokens=llm.n_batch, embd=0, n_seq_max=1,
+                                      verbose=False)
+        llm._stack.callback(batch.close)
+        self._slots[name] = _Slot(ctx, batch)
         return self._slots[name]
 
     def _eval(self, slot: _Slot, tokens: list[int]) -> np.ndarray:

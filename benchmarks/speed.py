@@ -5,7 +5,7 @@
 
 For each ``--variants`` entry: a transformers weight type of the embedded model (float32,
 bfloat16, int8; the shipped adapter merged), or ``llamacpp``, the llama.cpp backend
-(the GGUF as shipped, the adapter as a llama.cpp adapter, our grammar):
+(the GGUF with the adapter merged in, our grammar):
 
 - prefill: tokens/s over a routing-sized prompt (``--prompt-tokens``);
 - decode: tokens/s of greedy decoding, both through ``generate`` (what the agent uses)
@@ -228,12 +228,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--decisions", type=int, default=20,
                     help="routing requests timed per weight type (0: none)")
     ap.add_argument("--threads", type=int, default=None,
-                    help="CPU threads of every variant and the reference (default: all cores)")
+                    help="CPU threads of every variant and the reference (default: torch's "
+                         "for transformers, one less than the cores for llama.cpp)")
     ap.add_argument("--out", default=None, help="write the report as JSON here")
     args = ap.parse_args(argv)
     cases = routing_cases(args.decisions) if args.decisions else []
-    # the reference before and after the variants (the machine's speed drifts by 10-20 %
-    # between minutes here); the ratios use the mean of the two
+    # the reference before and after the variants (the machine's speed drifted by up to a
+    # third between minutes here); the ratios use the mean of the two
     refs = [llama_cpp_reference(args.decode_tokens, args.prompt_tokens, args.threads,
                                 args.decode_context)]
     rows = []
@@ -271,8 +272,10 @@ def main(argv: list[str] | None = None) -> int:
     ref_decode = reference.get("decode_tokens_per_s")
     for r in rows:
         if ref_decode and r.get("decode_tokens_per_s_constrained"):
+            r["constrained_vs_reference"] = round(
+                r["decode_tokens_per_s_constrained"] / ref_decode, 3)
             print(f"{r['variant']}: constrained decode with the adapter = "
-                  f"{r['decode_tokens_per_s_constrained'] / ref_decode:.2f}x the reference; "
+                  f"{r['constrained_vs_reference']:.2f}x the reference; "
                   f"unconstrained {r['decode_tokens_per_s_generate'] / ref_decode:.2f}x")
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=1))

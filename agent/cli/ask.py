@@ -39,7 +39,8 @@ def model_config_from(args: argparse.Namespace):
 
     return ModelConfig(model=args.model, adapter=args.adapter, base_url=args.base_url,
                        max_new_tokens=args.max_new_tokens, dtype=args.dtype,
-                       backend=args.backend, threads=args.threads, ground_arguments=not args.free_arguments)
+                       backend=args.backend, threads=args.threads,
+                       ground_arguments=not args.free_arguments)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
