@@ -95,7 +95,7 @@ class LlamaCppEngine:
         n_ctx: context length in tokens (prompt plus reply), per slot.
         threads: CPU threads (None: one less than the cores, at least 1). llama.cpp's
             threads spin while they wait for each other: with every core in use and one
-            of them busy elsewhere, decoding here fell from about 110 to 1 token/s, so the
+            of them busy elsewhere, decoding here ran at 1.1 tokens/s (1 thread: 109), so the
             default leaves a core to the rest of the machine (the browser, the tools).
     """
 
