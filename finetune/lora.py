@@ -60,6 +60,9 @@ class LoraTrainConfig:
         "help": "bfloat16 autocast of the matmuls: 'auto' (on where the hardware has fast "
                 "bf16: a GPU, or a CPU with AVX512-BF16/AMX), 'on', 'off'. Weights, "
                 "gradients and AdamW state stay float32"})
+    init_adapter: str | None = field(default=None, metadata={
+        "help": "a peft adapter directory to continue training from (same r, alpha, "
+                "target_modules and layers); None: a fresh LoRA initialisation"})
     max_steps: int | None = field(default=None, metadata={
         "help": "stop after this many optimizer steps in total (for smoke runs)"})
 
@@ -72,6 +75,9 @@ class LoraTrainConfig:
             raise BadInputError(f"bf16 must be 'auto', 'on' or 'off', got {self.bf16!r}")
         if self.lr <= 0 or self.epochs <= 0 or self.batch_size < 1 or self.max_length < 16:
             raise BadInputError("lr and epochs must be > 0, batch_size >= 1, max_length >= 16")
+        if self.init_adapter and not (Path(self.init_adapter) / "adapter_config.json").exists():
+            raise BadInputError(f"init_adapter {self.init_adapter} has no adapter_config.json; "
+                                "give a peft adapter directory (see finetune/README.md)")
         if not Path(self.train_file).exists():
             raise BadInputError(f"train_file {self.train_file} not found; build the data "
                                 "first (see finetune/README.md)")
@@ -198,6 +204,25 @@ def _load_checkpoint(model, optimizer, ckpt: Path) -> int:
     return json.loads((ckpt / "trainer_state.json").read_text())["step"]
 
 
+def _continue_from(model, lora, path: str):
+    """``model`` with the trainable adapter at ``path``, which must match ``lora``."""
+    from peft import PeftConfig, PeftModel
+
+    saved = PeftConfig.from_pretrained(path)
+    mine = {"r": lora.r, "lora_alpha": lora.lora_alpha,
+            "target_modules": set(lora.target_modules),
+            "layers_to_transform": list(lora.layers_to_transform or []) or None}
+    theirs = {"r": saved.r, "lora_alpha": saved.lora_alpha,
+              "target_modules": set(saved.target_modules),
+              "layers_to_transform": list(saved.layers_to_transform or []) or None}
+    if mine != theirs:
+        diff = {k: (theirs[k], mine[k]) for k in mine if mine[k] != theirs[k]}
+        raise BadInputError(f"init_adapter {path} does not match this config "
+                            f"(adapter, config): {diff}; set r, alpha, target_modules and "
+                            "layers to the adapter's values")
+    return PeftModel.from_pretrained(model, path, is_trainable=True)
+
+
 def train(config: LoraTrainConfig, model=None, tokenizer=None, log=print) -> dict[str, Any]:
     """Train (or resume) a LoRA adapter; returns measured figures (losses, seconds).
 
@@ -226,7 +251,8 @@ def train(config: LoraTrainConfig, model=None, tokenizer=None, log=print) -> dic
     lora = LoraConfig(r=config.r, lora_alpha=config.alpha, lora_dropout=config.dropout,
                       target_modules=config.target_modules, task_type="CAUSAL_LM",
                       layers_to_transform=config.layers)
-    model = get_peft_model(model, lora).to(device)
+    model = (_continue_from(model, lora, config.init_adapter) if config.init_adapter
+             else get_peft_model(model, lora)).to(device)
     model.train()
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=config.lr, weight_decay=config.weight_decay)

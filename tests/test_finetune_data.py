@@ -164,3 +164,32 @@ def test_tool_examples_expand_phrasings_and_skip_tasks_that_cannot_run(tmp_path,
              if r["task"] == "tiny_synth"}
     assert len(sizes) == 2  # two different slot values
     assert list(out["skipped"]) == ["needs_weights"]
+
+
+def test_no_training_phrasing_is_a_near_copy_of_a_benchmark_request():
+    """The routing benchmark is hand-written apart from the tasks: no phrasing, with any
+    of its first slot values, may be within 0.8 (difflib ratio, letters and digits
+    only) of a benchmark request."""
+    import difflib
+    import itertools
+    import re
+    from pathlib import Path
+
+    norm = lambda s: re.sub(r"[^a-z0-9]+", " ", s.lower()).strip()  # noqa: E731
+    bench = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "routing_requests.jsonl"
+    requests = [norm(json.loads(line)["request"]) for line in bench.read_text().splitlines()
+                if line.strip()]
+    assert len(requests) >= 100
+    close = []
+    for task in TASKS:
+        keys = list(task.slots)
+        combos = [dict(zip(keys, v)) for v in itertools.product(
+            *(task.slots[k] for k in keys))][:20] or [{}]
+        for phrasing in task.phrasings:
+            for slots in combos:
+                text = norm(phrasing.format(**slots))
+                for req in requests:
+                    m = difflib.SequenceMatcher(None, text, req)
+                    if m.real_quick_ratio() > 0.8 and m.quick_ratio() > 0.8 and m.ratio() > 0.8:
+                        close.append((task.id, phrasing, req))
+    assert close == []

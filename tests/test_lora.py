@@ -150,3 +150,37 @@ def test_token_loss_equals_the_models_own_loss(tiny_llama, tiny_tokenizer):
         ref = tiny_llama(input_ids=ids, attention_mask=mask, labels=labels).loss
     assert n == int((labels[:, 1:] != IGNORE).sum())
     assert torch.allclose(total / n, ref, atol=1e-5)
+
+
+def test_continued_run_starts_from_the_given_adapter(tmp_path, data_file, tiny_llama,
+                                                     tiny_tokenizer):
+    first = _fresh(tiny_llama)
+    train(_config(tmp_path / "a", data_file), model=first, tokenizer=tiny_tokenizer,
+          log=lambda *_: None)
+    start = {k: v.clone() for k, v in first.state_dict().items() if "lora_" in k}
+    init = str(tmp_path / "a" / "adapter")
+    # a vanishing learning rate: the continued adapter must still be the first one
+    still = _fresh(tiny_llama)
+    train(_config(tmp_path / "b", data_file, init_adapter=init, lr=1e-12, epochs=1),
+          model=still, tokenizer=tiny_tokenizer, log=lambda *_: None)
+    kept = {k: v for k, v in still.state_dict().items() if "lora_" in k}
+    assert kept.keys() == start.keys()
+    for k in start:
+        torch.testing.assert_close(kept[k], start[k])
+    # a real learning rate moves it on from there
+    moved = _fresh(tiny_llama)
+    train(_config(tmp_path / "c", data_file, init_adapter=init, epochs=1), model=moved,
+          tokenizer=tiny_tokenizer, log=lambda *_: None)
+    assert any(not torch.allclose(v, start[k]) for k, v in moved.state_dict().items()
+               if "lora_" in k)
+
+
+def test_continued_run_refuses_a_mismatched_adapter(tmp_path, data_file, tiny_llama,
+                                                    tiny_tokenizer):
+    train(_config(tmp_path / "a", data_file, epochs=1), model=_fresh(tiny_llama),
+          tokenizer=tiny_tokenizer, log=lambda *_: None)
+    with pytest.raises(BadInputError, match="does not match"):
+        train(_config(tmp_path / "b", data_file, r=8, init_adapter=str(tmp_path / "a" / "adapter")),
+              model=_fresh(tiny_llama), tokenizer=tiny_tokenizer, log=lambda *_: None)
+    with pytest.raises(BadInputError, match="adapter_config.json"):
+        _config(tmp_path, data_file, init_adapter=str(tmp_path / "nowhere"))

@@ -67,6 +67,9 @@ TASKS: list[Task] = [
         "Take inline {il} and derive a {n}-ms zero-phase wavelet.",
     ], il=(114, 119, 127, 131), n=(64.0, 80.0, 120.0)),
     _t("snr", "npra", [READ, ("measure_snr", {"data": "@1"})], [
+        "What signal-to-noise ratio does this section have?",
+        "Estimate the signal-to-noise ratio of the section.",
+        "Measure the S/N of this stack.",
         "SNR?",
         "Could you estimate how noisy the line is?",
         "Signal-to-noise ratio of the stack, please.",
@@ -79,6 +82,11 @@ TASKS: list[Task] = [
     ]),
     _t("fx_snr", "npra", [READ, ("fx_decon", {"data": "@1"}),
                           ("measure_snr", {"data": "@2"})], [
+        "Denoise the line with f-x decon and report the SNR of the output.",
+        "FX decon it, then tell me how noisy the result is.",
+        "Run f-x deconvolution and measure the signal-to-noise ratio afterwards.",
+        "Clean the random noise with FX decon, then estimate the SNR of the cleaned line.",
+        "Apply f-x decon and give me the S/N in dB of the result.",
         "FX decon, then SNR.",
         "Could you denoise with f-x decon and report the SNR of the output?",
         "Run f-x deconvolution and measure how noisy the result still is.",

@@ -31,6 +31,9 @@ TASKS: list[Task] = [
         "Read section.npy; axis 0 is time, axis 1 is trace.",
     ]),
     _t("npy_plot", "npy", [NPY, ("plot_section", {"data": "@1"})], [
+        "Draw the attached numpy section.",
+        "Display the .npy section.",
+        "Plot the numpy file.",
         "Plot the array.",
         "Could you display the numpy section?",
         "Import the .npy and make an image of it.",
@@ -114,6 +117,10 @@ TASKS: list[Task] = [
     ], n=(80.0, 120.0, 160.0, 200.0)),
     # ---- wells and inversion ---------------------------------------------------------
     _t("well", "inv", [WELL_TIME], [
+        "Time-convert the AI curve with the checkshot pairs.",
+        "Load the AI log and put it in time using the checkshot.",
+        "Read the well log and time-convert it with the checkshot table.",
+        "Depth-to-time convert the impedance curve using the checkshot.",
         "AI log to time with the checkshot.",
         "Could you put the well's impedance curve in TWT via the checkshot?",
         "Time-convert the impedance log.",
@@ -124,6 +131,10 @@ TASKS: list[Task] = [
         "Depth-to-time convert the AI log using the checkshot table.",
     ]),
     _t("well_curve", "inv", [("read_well_log", {"file": "@f2", "curve": "{c}"})], [
+        "Load the {c} log from the LAS file.",
+        "Read the {c} curve from the well log.",
+        "Get me the {c} curve out of the LAS.",
+        "Import the {c} log of the well.",
         "{c} curve, please.",
         "Could you read the {c} log from the well file?",
         "Pull the {c} log out of the LAS file.",
@@ -135,6 +146,9 @@ TASKS: list[Task] = [
     _t("invert_well", "inv", [ASCII, WELL_TIME,
                               ("invert_impedance", {"data": "@1", "well_log": "@2.2",
                                                     "well_position": 336})], [
+        "Invert the inline for acoustic impedance, tied to the well at crossline 336 (AI log through the checkshot).",
+        "Model-based impedance inversion of the inline; the well is at crossline 336.",
+        "Load the inline and the well log, then invert for AI with the well at crossline 336.",
         "Invert for AI, well at xline 336.",
         "Could you run impedance inversion on the inline with the well log at crossline 336?",
         "Model-based AI inversion of the line; F02-1 is at crossline 336.",
@@ -149,6 +163,9 @@ TASKS: list[Task] = [
                                  ("invert_impedance", {"data": "@1", "well_log": "@2.2",
                                                        "well_position": 336,
                                                        "damping": "{d}"})], [
+        "Invert the inline for AI with damping {d}, tying to the well at crossline 336.",
+        "Impedance inversion, damping {d}, well log at crossline 336 via the checkshot.",
+        "Run the AI inversion with a damping of {d}; the well is at crossline 336.",
         "Invert for impedance with damping {d}; well at crossline 336.",
         "Could you run the AI inversion, damping {d}, tied to the well at xline 336?",
         "Impedance inversion of the inline using the time-converted well log at crossline 336, damping set to {d}.",
@@ -159,6 +176,9 @@ TASKS: list[Task] = [
                                ("invert_impedance", {"data": "@1", "well_log": "@2.2",
                                                      "well_position": 336,
                                                      "regularization": "trace"})], [
+        "Invert each trace on its own for impedance (no lateral smoothing); well at crossline 336.",
+        "Trace-by-trace impedance inversion, tied to the AI log at crossline 336.",
+        "AI inversion with trace regularisation, well at crossline 336.",
         "Trace-by-trace AI inversion, well at crossline 336.",
         "Could you invert each trace independently for impedance, using the well log at xline 336?",
         "Impedance inversion without spatial regularisation; F02-1 sits at crossline 336.",
@@ -171,6 +191,9 @@ TASKS: list[Task] = [
                                  ("invert_impedance", {"data": "@1", "wavelet": "@2",
                                                        "well_log": "@3.2",
                                                        "well_position": 336})], [
+        "Two-step inversion: a {n} ms statistical wavelet from the inline, then AI inversion with the well at crossline 336.",
+        "Extract a {n} ms wavelet first, then run the impedance inversion tied to the well at crossline 336.",
+        "Wavelet of {n} ms from the section, then AI inversion using it and the time-converted log at crossline 336.",
         "Extract a {n} ms wavelet, then invert for AI with the well at crossline 336.",
         "Could you estimate a {n} ms wavelet from the inline and use it in the impedance inversion, well at xline 336?",
         "Wavelet ({n} ms) first, then model-based inversion tied to F02-1 at crossline 336.",
@@ -180,6 +203,9 @@ TASKS: list[Task] = [
     _t("invert_fx", "inv", [ASCII, ("fx_decon", {"data": "@1"}), WELL_TIME,
                             ("invert_impedance", {"data": "@2", "well_log": "@3.2",
                                                   "well_position": 336})], [
+        "Denoise the inline with f-x decon, then invert it for impedance with the well at crossline 336.",
+        "FX decon first, then the AI inversion tied to the log at crossline 336.",
+        "Prediction-filter the noise out in f-x first, then AI inversion tied at crossline 336.",
         "FX decon the inline, then invert it for AI with the well at crossline 336.",
         "Could you denoise the line in f-x before the impedance inversion? Well F02-1 is at xline 336.",
         "Kill the random noise first, then run the model-based inversion tied to the well at crossline 336.",
@@ -187,6 +213,10 @@ TASKS: list[Task] = [
         "Two steps: fx decon, then AI inversion using the time-converted log at crossline 336.",
     ]),
     _t("locate", "f3", [("locate_well", {"survey": "@f1", "x": "{x}", "y": "{y}"})], [
+        "Where does a well at x={x}, y={y} fall in this survey?",
+        "Grid position (inline, crossline) of ({x}, {y}), please.",
+        "My well head is at x={x}, y={y}; where is that in the grid?",
+        "Find the inline/crossline of map position x={x}, y={y}.",
         "Where is ({x}, {y}) in the survey grid?",
         "Could you find the inline/crossline for x {x}, y {y}?",
         "Map point {x} E / {y} N: which trace is that?",
@@ -197,6 +227,10 @@ TASKS: list[Task] = [
         "Locate easting {x}, northing {y} in this survey.",
     ], x=(606554.0, 605000.0, 607500.0), y=(6080126.0, 6079000.0, 6081500.0)),
     _t("locate_map", "f3", [("locate_well", {"survey": "@f1", "x": "{x}", "y": "{y}"})], [
+        "Turn {x} E, {y} N into a survey trace position.",
+        "Where is easting {x}, northing {y} in this survey?",
+        "Convert map coordinates {x} E / {y} N to inline and crossline.",
+        "Locate {x} E, {y} N on the survey grid.",
         "Which trace is closest to easting {x}, northing {y}?",
         "Could you convert map coordinates ({x}, {y}) into inline and crossline numbers?",
         "A well head sits at x {x} m, y {y} m; where is that in the cube?",
@@ -205,6 +239,10 @@ TASKS: list[Task] = [
     ], x=(604800, 606100, 607000), y=(6078500, 6080500, 6082000)),
     # ---- writing ---------------------------------------------------------------------
     _t("fx_write", "npra", [READ, ("fx_decon", {"data": "@1"}), ("write_segy", {"data": "@2"})], [
+        "Denoise with f-x decon and save the output as a new SEG-Y.",
+        "FX decon the line, then export the result to SEG-Y.",
+        "Run f-x deconvolution and write the filtered data to a SEG-Y file.",
+        "Clean the random noise in f-x and store the result as SEG-Y.",
         "FX decon and write SEG-Y.",
         "Could you denoise with fx decon and save it as a SEG-Y file?",
         "Run f-x deconvolution, then export the output to SEG-Y.",
@@ -215,6 +253,10 @@ TASKS: list[Task] = [
         "Clean the random noise and export it back to SEG-Y.",
     ]),
     _t("bp_write", "npra", [READ, ("bandpass", {"data": "@1"}), ("write_segy", {"data": "@2"})], [
+        "Band-pass the line with the default corners and write the output to SEG-Y.",
+        "Filter it with the standard bandpass, then save as SEG-Y.",
+        "Apply a default Butterworth bandpass and export a SEG-Y copy.",
+        "Bandpass and then store the filtered line as a new SEG-Y file.",
         "Bandpass and export to SEG-Y.",
         "Could you band-pass the line and write the result as SEG-Y?",
         "Filter the data with the default corners and save it to a new SEG-Y file.",
@@ -225,6 +267,10 @@ TASKS: list[Task] = [
     ]),
     _t("compare", "npra", [READ, ("agc", {"data": "@1"}),
                            ("plot_comparison", {"before": "@1", "after": "@2"})], [
+        "AGC, and put the ungained and gained lines next to each other.",
+        "AGC it and plot input versus output with the difference.",
+        "Apply AGC, then a before/after/difference panel.",
+        "Run AGC and compare the result with the original in one figure.",
         "AGC, then before/after plot.",
         "Could you apply AGC and show the input and output side by side?",
         "Gain with AGC and plot a comparison panel.",
@@ -243,4 +289,29 @@ TASKS: list[Task] = [
         "Take inline {il}, apply a {lo}/{hi} Hz Butterworth and make a three-panel comparison.",
         "BP {lo}-{hi} on line {il}; I want input, output and difference in one figure.",
     ], il=(114, 121, 127, 132), lo=(4.0, 10.0), hi=(45.0, 55.0)),
+    # ---- v5: arrays and logs ------------------------------------------------------------
+    _t("npy_snr", "npy", [NPY, ("measure_snr", {"data": "@1"})], [
+        "Import the array and give me its SNR.",
+        "Load the numpy section and estimate the signal-to-noise ratio.",
+        "How noisy is the .npy? Measure its S/N.",
+        "Register the array, then measure the SNR.",
+        "Read the .npy and report its SNR in dB.",
+        "Estimate the signal-to-noise ratio of the attached array.",
+    ]),
+    _t("npy_fx_snr", "npy", [NPY, ("fx_decon", {"data": "@1"}), ("measure_snr", {"data": "@2"})], [
+        "Import the array, FX decon it and measure the SNR.",
+        "Load the .npy, denoise it in f-x, then give me the S/N.",
+        "Register the numpy section, run f-x decon and report the SNR of the output.",
+        "Array in, f-x decon, then an SNR estimate.",
+        "Denoise the imported array with FX decon and tell me how noisy it still is.",
+        "Load the array, clean it with f-x deconvolution, and estimate the SNR.",
+    ]),
+    _t("ascii_snr", "inv", [ASCII, ("measure_snr", {"data": "@1"})], [
+        "Signal-to-noise of the ASCII-exported inline, please.",
+        "Read the text export and estimate the signal-to-noise ratio.",
+        "How noisy is the exported inline? Give me the S/N.",
+        "Import the .ascii section and report its SNR.",
+        "Read the ASCII trace export, then an SNR estimate.",
+        "Estimate the SNR of the ASCII section.",
+    ]),
 ]

@@ -77,6 +77,16 @@ TASKS: list[Task] = [
     ], p=(0.3, 0.4, 0.6, 0.7, 0.8)),
     # ---- literature search (a literature *question* is answered, not searched) ------
     _t("search", "none", [("search_literature", {"query": "{q}"})], [
+        "Pull up papers about {q}.",
+        "Can you look up what has been published on {q}?",
+        "Search the literature on {q} and cite what you find.",
+        "I need references for {q}; please search.",
+        "Get me some literature about {q}, with sources.",
+        "Which papers discuss {q}? Search for them.",
+        "Look through the published literature for {q}.",
+        "Run a literature search on {q}.",
+        "Could you find sources that cover {q}?",
+        "Search for references on {q} and show me the passages.",
         "Literature search: {q}.",
         "Find papers on {q}.",
         "Could you search the corpus for {q}?",
@@ -94,6 +104,11 @@ TASKS: list[Task] = [
           "spectral decomposition", "gravity terrain corrections", "surface-wave dispersion",
           "coherence attributes", "DC resistivity sounding", "seismic anisotropy")),
     _t("search_k", "none", [("search_literature", {"query": "{q}", "k": "{k}"})], [
+        "Pull up {k} references on {q}.",
+        "Search the papers for {q}, {k} hits.",
+        "Give me {k} passages from the literature about {q}.",
+        "I want {k} sources on {q}; search the corpus.",
+        "Top {k} literature hits for {q}, please.",
         "{k} passages on {q}, please.",
         "Could you search the literature for {q} and return {k} hits?",
         "Find {k} references about {q}.",
@@ -103,6 +118,12 @@ TASKS: list[Task] = [
           "induced polarization", "velocity analysis"), k=(2, 4, 6, 8, 12)),
     # ---- no tool -------------------------------------------------------------------
     _t("no_file", "none", [], [
+        "Please run a bandpass on my line.",
+        "Invert my section for impedance.",
+        "Despike my shot gather.",
+        "Measure the SNR of my stack.",
+        "Save my data as SEG-Y.",
+        "Remove the ground roll from my gather.",
         "Filter my stack between 8 and 40 Hz.",
         "Show me the spectrum of my seismic.",
         "Run fx decon on my data.",

@@ -7,6 +7,10 @@ from finetune.tool_tasks.base import READ, Task, _t
 TASKS: list[Task] = [
     # ---- headers and reading ---------------------------------------------------------
     _t("info", "npra", [("segy_info", {"file": "@f1"})], [
+        "Go through this file's headers for me.",
+        "What's in the trace headers? Sample rate, trace count?",
+        "Give me the sample interval and number of traces of this SEG-Y.",
+        "Check the SEG-Y headers before we load anything.",
         "Dump the SEG-Y header info.",
         "segy info on this file please",
         "How many traces are in the attached line?",
@@ -21,6 +25,10 @@ TASKS: list[Task] = [
         "Describe the attached seismic file.",
     ]),
     _t("info3d", "f3", [("segy_info", {"file": "@f1"})], [
+        "Check the volume's header geometry: first and last inline, first and last crossline.",
+        "What inline and crossline numbers are in this 3D?",
+        "Read the headers of the volume and tell me its geometry.",
+        "How big is this survey? Check the headers.",
         "Inline/crossline extent of this volume?",
         "Could you read the cube's headers before we load anything?",
         "How many inlines does this 3D have?",
@@ -33,6 +41,10 @@ TASKS: list[Task] = [
         "Show the survey geometry of this SEG-Y.",
     ]),
     _t("info_shot", "shot", [("segy_info", {"file": "@f1"})], [
+        "What do the headers of this shot say? Channels, sample rate?",
+        "Scan the gather's trace headers.",
+        "How many traces and samples does this record have? Check the headers.",
+        "Header overview of this record, please.",
         "How many channels does this gather have?",
         "Header summary of the shot file, please.",
         "What's the sampling interval of this field record?",
