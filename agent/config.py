@@ -59,8 +59,8 @@ class ModelConfig:
         "help": "what runs a local model: 'transformers' (the reference; dtype applies) or "
                 "'llamacpp' (llama-cpp-python on the GGUF file itself, in its own "
                 "quantisation, with the LoRA adapter merged in or applied by llama.cpp, see "
-                "merge_adapter; same tokenizer, grammar and grounding). llamacpp needs the embedded model "
-                "or a .gguf file, and `make llamacpp`"})
+                "merge_adapter; same tokenizer, grammar and grounding). llamacpp needs the "
+                "embedded model or a .gguf file, and `make llamacpp`"})
     merge_adapter: bool = field(default=True, metadata={
         "help": "llamacpp only: merge the LoRA adapter into a copy of the GGUF (the layers "
                 "it adapts stored as Q8_0, built once; decodes as fast as the base model) "

@@ -204,17 +204,17 @@ def _load_checkpoint(model, optimizer, ckpt: Path) -> int:
     return json.loads((ckpt / "trainer_state.json").read_text())["step"]
 
 
+def _lora_shape(c) -> dict[str, Any]:
+    """What a LoRA config fixes about the adapter's tensors: rank, scale, where they sit."""
+    return {"r": c.r, "lora_alpha": c.lora_alpha, "target_modules": set(c.target_modules),
+            "layers_to_transform": list(c.layers_to_transform or []) or None}
+
+
 def _continue_from(model, lora, path: str):
     """``model`` with the trainable adapter at ``path``, which must match ``lora``."""
     from peft import PeftConfig, PeftModel
 
-    saved = PeftConfig.from_pretrained(path)
-    mine = {"r": lora.r, "lora_alpha": lora.lora_alpha,
-            "target_modules": set(lora.target_modules),
-            "layers_to_transform": list(lora.layers_to_transform or []) or None}
-    theirs = {"r": saved.r, "lora_alpha": saved.lora_alpha,
-              "target_modules": set(saved.target_modules),
-              "layers_to_transform": list(saved.layers_to_transform or []) or None}
+    mine, theirs = _lora_shape(lora), _lora_shape(PeftConfig.from_pretrained(path))
     if mine != theirs:
         diff = {k: (theirs[k], mine[k]) for k in mine if mine[k] != theirs[k]}
         raise BadInputError(f"init_adapter {path} does not match this config "

@@ -167,9 +167,9 @@ def test_tool_examples_expand_phrasings_and_skip_tasks_that_cannot_run(tmp_path,
 
 
 def test_no_training_phrasing_is_a_near_copy_of_a_benchmark_request():
-    """The routing benchmark is hand-written apart from the tasks: no phrasing, with any
-    of its first slot values, may be within 0.8 (difflib ratio, letters and digits
-    only) of a benchmark request."""
+    """The routing benchmark is hand-written apart from the tasks: no phrasing, filled
+    with any of its task's first 20 slot combinations, may be within 0.8 (difflib ratio
+    on lower-case letters and digits) of a benchmark request."""
     import difflib
     import itertools
     import re

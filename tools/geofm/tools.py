@@ -24,7 +24,8 @@ from tools.section import apply_2d, load_section, processing_result, save_sectio
 from tools.workspace import Workspace
 
 __all__ = ["WEIGHTS_DIR", "TRAIN_COMMANDS", "weights_dir", "checked_weights", "load_head",
-           "head", "load_refine_head", "refine_head", "fault_threshold", "geofm_denoise", "geofm_interpolate", "geofm_faults"]
+           "head", "load_refine_head", "refine_head", "fault_threshold", "geofm_denoise",
+           "geofm_interpolate", "geofm_faults"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 _TRAIN = "python -m finetune.geofm_train --config finetune/configs/geofm_{}.json"
