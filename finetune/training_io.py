@@ -16,11 +16,10 @@ __all__ = ["read_config", "adam_state", "restore_adam_state"]
 def read_config(cls, path: str | Path, overrides: list[str] = (),
                 drop_comments: bool = False):
     """``cls(**json)`` from a config file, with ``key=value`` overrides (JSON values, or
-    strings); unknown keys are refused. ``drop_comments`` ignores keys starting with _."""
-    try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as e:
-        raise BadInputError(f"cannot read the training config {path}: {e}") from None
+    strings); unknown keys are refused. ``drop_comments`` ignores keys starting with _.
+    ``"extends": "other.json"`` (relative to the file) starts from that config; the
+    file's own keys replace the base's."""
+    data = _read_json(Path(path))
     if drop_comments:
         data = {k: v for k, v in data.items() if not k.startswith("_")}
     known = {f.name for f in fields(cls)}
@@ -36,6 +35,22 @@ def read_config(cls, path: str | Path, overrides: list[str] = (),
     if unknown:
         raise BadInputError(f"unknown settings {sorted(unknown)} in {path}")
     return cls(**data)
+
+
+def _read_json(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise BadInputError(f"cannot read the training config {path}: {e}") from None
+    if not isinstance(data, dict):
+        raise BadInputError(f"the training config {path} must be a JSON object")
+    base = data.pop("extends", None)
+    if base is None:
+        return data
+    base_path = (path.parent / base).resolve()
+    if base_path in seen or base_path == path.resolve():
+        raise BadInputError(f"{path} extends {base}, which leads back to itself")
+    return {**_read_json(base_path, seen + (path.resolve(),)), **data}
 
 
 def adam_state(optimizer, params) -> dict[str, Any]:

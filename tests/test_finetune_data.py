@@ -193,3 +193,18 @@ def test_no_training_phrasing_is_a_near_copy_of_a_benchmark_request():
                     if m.real_quick_ratio() > 0.8 and m.quick_ratio() > 0.8 and m.ratio() > 0.8:
                         close.append((task.id, phrasing, req))
     assert close == []
+
+
+def test_cited_replies_drop_the_chunk_prefix():
+    """The qa replies quote a passage's text, not its "Title — Section: " lead-in
+    (v5 learned to repeat it)."""
+    from types import SimpleNamespace
+
+    from finetune.build_data import _body
+
+    hit = lambda title, text: SimpleNamespace(title=title, text=text)  # noqa: E731
+    assert _body(hit("CMP stacking", "CMP stacking — Fold: Each point is hit: often.")) \
+        == "Each point is hit: often."
+    assert _body(hit("Q: attenuation", "Q: attenuation — Basics: Loss.")) == "Loss."
+    assert _body(hit("Gardner", "Gardner: Density from velocity.")) == "Density from velocity."
+    assert _body(hit("Gardner", "No prefix here.")) == "No prefix here."

@@ -106,6 +106,30 @@ def test_ablation_leaves_the_vit_as_loaded(tmp_path, pretrained):
     assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)
 
 
+def test_refine_continues_from_a_trained_head(tmp_path, pretrained):
+    import torch
+    from safetensors.torch import load_file
+
+    kw = dict(init_from=str(pretrained), refine=REFINE)
+    train(_config(tmp_path, "interpolate", "first", **kw), log=lambda *_: None)
+    first = load_file(str(tmp_path / "first" / "refine.safetensors"))
+    # one step at a negligible learning rate: the loaded weights come back unchanged
+    train(_config(tmp_path, "interpolate", "again", init_refine=str(tmp_path / "first"),
+                  seed=5, lr=1e-12, refine_lr=1e-12, steps=1, **kw), log=lambda *_: None)
+    again = load_file(str(tmp_path / "again" / "refine.safetensors"))
+    assert all(torch.allclose(first[k], again[k], atol=1e-6) for k in first)
+    with pytest.raises(BadInputError, match="asks for"):
+        train(_config(tmp_path, "interpolate", "c", init_refine=str(tmp_path / "first"),
+                      init_from=str(pretrained), refine={**REFINE, "channels": 8}),
+              log=lambda *_: None)
+    with pytest.raises(BadInputError, match="holds no refine"):
+        train(_config(tmp_path, "interpolate", "d", init_refine=str(pretrained), **kw),
+              log=lambda *_: None)
+    with pytest.raises(BadInputError, match="needs refine"):
+        _config(tmp_path, "interpolate", "e", init_from=str(pretrained),
+                init_refine=str(tmp_path / "first"))
+
+
 def test_resume_with_refine_gives_identical_weights(tmp_path, pretrained):
     from safetensors.torch import load_file
 

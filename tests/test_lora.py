@@ -4,6 +4,7 @@ an interrupted run resumes to the same weights, labels cover assistant turns onl
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -136,6 +137,32 @@ def test_config_validation(tmp_path, data_file):
     assert LoraTrainConfig.from_json(cfg, ["epochs=1", "r=4"]).r == 4
     with pytest.raises(BadInputError, match="unknown setting"):
         LoraTrainConfig.from_json(cfg, ["rank=4"])
+
+
+def test_config_extends_a_base_file(tmp_path, data_file):
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps({"train_file": str(data_file), "output_dir": str(tmp_path),
+                                "r": 8, "lr": 1e-3}))
+    sub = tmp_path / "sub" / "child.json"
+    sub.parent.mkdir()
+    sub.write_text(json.dumps({"extends": "../base.json", "lr": 5e-4}))
+    cfg = LoraTrainConfig.from_json(sub, ["epochs=0.5"])
+    assert (cfg.r, cfg.lr, cfg.epochs) == (8, 5e-4, 0.5)
+    base.write_text(json.dumps({"extends": "sub/child.json"}))
+    with pytest.raises(BadInputError, match="back to itself"):
+        LoraTrainConfig.from_json(sub)
+
+
+def test_shipped_continue_configs_differ_from_default_only_where_they_say():
+    from finetune.training_io import _read_json
+    configs = Path(__file__).resolve().parents[1] / "finetune" / "configs"
+    default = json.loads((configs / "default.json").read_text())
+    for name in ("continue_v5.json", "continue_v6.json"):
+        own = json.loads((configs / name).read_text())
+        assert own["extends"] == "default.json"
+        merged = _read_json(configs / name)
+        assert merged == {**default, **{k: v for k, v in own.items() if k != "extends"}}
+        assert merged["init_adapter"].startswith("build/adapter_v")
 
 
 def test_token_loss_equals_the_models_own_loss(tiny_llama, tiny_tokenizer):

@@ -21,6 +21,12 @@ TASKS: list[Task] = [
         "Use f-x decon to improve the signal-to-noise ratio of this line.",
     ]),
     _t("fx_generic", "npra", [READ, ("fx_decon", {"data": "@1"})], [
+        # v6: plain "denoise" means f-x decon; the GeoFM denoiser only when asked for
+        "Please do some noise suppression here.",
+        "Could you denoise this stack?",
+        "Noise removal on this line, please.",
+        "Denoise it for me.",
+        "Reduce the random noise on the section.",
         "Kill the random noise.",
         "Clean it up.",
         "Could you take the noise out of this section?",
@@ -42,6 +48,15 @@ TASKS: list[Task] = [
         "Apply fx deconvolution only below {f} Hz.",
         "Denoise with f-x decon, filtering frequencies up to {f} Hz.",
     ], f=(40.0, 50.0, 60.0, 80.0)),
+    _t("fx_len_band", "npra", [READ, ("fx_decon", {"data": "@1", "filter_length": "{n}",
+                                                   "fmax_hz": "{f}"})], [
+        "FX decon with a {n}-point filter, up to {f} Hz.",
+        "Could you f-x decon the line, filter length {n}, maximum frequency {f} Hz?",
+        "f-x deconvolution: operator length {n}, stop at {f} Hz.",
+        "Run fx decon ({n} points) and only process frequencies below {f} Hz.",
+        "Prediction filtering in f-x, length {n}, fmax {f} Hz.",
+        "fx decon, {n}-sample operator, frequencies to {f} Hz only.",
+    ], n=(3, 5, 7, 8), f=(50.0, 70.0, 80.0)),
     _t("fx_len", "npra", [READ, ("fx_decon", {"data": "@1", "filter_length": "{n}"})], [
         "FX decon, {n}-point operator.",
         "Could you run f-x decon with filter length {n}?",
@@ -76,6 +91,11 @@ TASKS: list[Task] = [
         "Remove random noise by f-x rank reduction.",
     ]),
     _t("rank_k", "npra", [READ, ("rank_reduction", {"data": "@1", "rank": "{k}"})], [
+        # v6
+        "Cadzow denoising of this stack, retaining rank {k}.",
+        "Keep rank {k} in the Cadzow filter and denoise the line.",
+        "Random-noise attenuation by rank reduction; rank {k}.",
+        "Could you SSA-filter the stack and retain {k} singular values?",
         "Cadzow with rank {k}.",
         "Rank reduction, rank {k}, please.",
         "Could you run SSA keeping {k} dips per window?",
@@ -84,8 +104,21 @@ TASKS: list[Task] = [
         "Run rank reduction keeping {k} events per window.",
         "Denoise with SSA using rank {k}.",
     ], k=(1, 3, 4, 5)),
+    _t("rank_window", "npra", [READ, ("rank_reduction", {"data": "@1", "win_traces": "{a}",
+                                                         "win_ms": "{b}"})], [
+        "Use {a}-trace, {b}-ms windows for the Cadzow filter.",
+        "Cadzow the line with {a}-trace by {b}-ms windows.",
+        "Could you run SSA using a window of {a} traces x {b} ms?",
+        "Low-rank filter, window size {a} traces, {b} ms in time.",
+        "Run rank reduction; windows {a} traces wide and {b} ms long.",
+        "Denoise with Cadzow, processing windows: {a} traces, {b} ms.",
+    ], a=(30, 50, 80), b=(300.0, 500.0, 800.0)),
     _t("rank_compare", "npra", [READ, ("rank_reduction", {"data": "@1"}),
                                 ("plot_comparison", {"before": "@1", "after": "@2"})], [
+        # v6
+        "Rank-reduce the section, then plot raw, filtered and removed noise on a common scale.",
+        "Cadzow filter and then a three-panel comparison of input and output.",
+        "Denoise with SSA and show me what it took out, before/after/difference.",
         "Cadzow the section and show before, after and difference in one panel.",
         "Rank-reduction denoise, then plot the input against the output.",
         "Run f-x rank reduction and compare the result with the original, side by side.",
@@ -117,6 +150,34 @@ TASKS: list[Task] = [
         "Run a simple rectangular median filter.",
         "Median filter the section without following the dip.",
     ]),
+    _t("median_plain_width", "npra", [READ, ("median_filter", {"data": "@1",
+                                                               "dip_steered": False,
+                                                               "half_width": "{w}"})], [
+        "Plain median, not steered by dip, {w} traces per side.",
+        "Could you run a non-dip-steered median filter with half-width {w}?",
+        "Rectangular median over {w} traces on each side, no dip steering.",
+        "Median filter without dip steering; use {w} neighbouring traces each side.",
+        "Flat-window median filter, half_width {w}.",
+        "Simple median across {w} traces either side, ignoring the dip.",
+    ], w=(1, 2, 4, 5)),
+    _t("median_time", "npra", [READ, ("median_filter", {"data": "@1",
+                                                        "half_length": "{t}"})], [
+        "Median filter with {t} samples each side in time.",
+        "Could you run the median over {t} time samples on either side?",
+        "Median filter; window half-length {t} samples along the trace.",
+        "Use a median whose window extends {t} samples up and down in time.",
+        "Dip-steered median, {t} samples per side vertically.",
+        "Median filter with half_length {t} in time.",
+    ], t=(2, 3, 4)),
+    _t("median_steered", "npra", [READ, ("median_filter", {"data": "@1",
+                                                           "dip_steered": True})], [
+        "Use the dip-steered version of the median filter.",
+        "Median filter, steered by the local dip (dip_steered on).",
+        "Could you apply the median filter with dip steering switched on?",
+        "The structure-guided median, explicitly dip-steered, please.",
+        "Median filter following the dip; make sure dip steering is enabled.",
+        "Apply the steered median filter, not the flat one.",
+    ]),
     _t("median_width", "npra", [READ, ("median_filter", {"data": "@1",
                                                          "half_width": "{w}"})], [
         "Median filter with {w} traces each side.",
@@ -126,6 +187,12 @@ TASKS: list[Task] = [
         "Structure-following median, {w} traces on either side.",
     ], w=(1, 3, 4, 5)),
     _t("spikes", "npra", [READ, ("median_filter", {"data": "@1"})], [
+        # v6
+        "Take the spikes off these traces.",
+        "Some traces have spikes; clean them off with the median.",
+        "Take the noise bursts out of the line.",
+        "Could you despike the section for me?",
+        "Spiky traces here: remove the spikes.",
         "Remove the spikes from the section.",
         "There are noise bursts on a few traces; despike the line.",
         "Get rid of the spiky noise.",
@@ -225,6 +292,12 @@ TASKS: list[Task] = [
         "Despike and show.",
     ]),
     _t("shot_despike", "shot", [READ, ("median_filter", {"data": "@1"})], [
+        # v6
+        "Despike the shot record.",
+        "A few channels are spiky; clean the gather with the median filter.",
+        "Could you take the noise bursts off this field record?",
+        "Remove the spikes on some traces of the gather.",
+        "Despike this record for me.",
         "Median-filter the spikes out of this shot.",
         "Some channels have noise bursts; remove them with a median filter.",
         "Median filter the gather.",

@@ -24,6 +24,11 @@ TASKS: list[Task] = [
         "Import the attached numpy data as seismic.",
     ]),
     _t("npy_layout", "npy", [("import_array", {"file": "@f1", "layout": "samples_by_traces"})], [
+        # v6
+        "This array is time-major (samples first, then traces); import it.",
+        "Heads up: the .npy is samples x traces. Please load it that way.",
+        "Import section.npy, stored with time along the rows.",
+        "Load the numpy file; the first dimension is time, not trace.",
         "Import the array; its rows are time samples and its columns traces.",
         "Could you load the .npy, which is stored samples by traces, and transpose it?",
         "The numpy file has time on the first axis; read it accordingly.",
@@ -31,6 +36,11 @@ TASKS: list[Task] = [
         "Read section.npy; axis 0 is time, axis 1 is trace.",
     ]),
     _t("npy_plot", "npy", [NPY, ("plot_section", {"data": "@1"})], [
+        # v6
+        "What does the attached array look like? Plot it.",
+        "Let me see the contents of the .npy as an image.",
+        "Quick image of the numpy file, please.",
+        "Could you visualise the numpy section?",
         "Draw the attached numpy section.",
         "Display the .npy section.",
         "Plot the numpy file.",
@@ -57,6 +67,17 @@ TASKS: list[Task] = [
         "Read section.npy, then keep only {lo}-{hi} Hz.",
         "BP the imported array {lo}/{hi} Hz.",
     ], lo=(5.0, 8.0, 10.0), hi=(40.0, 50.0, 60.0)),
+    _t("npy_median_time_compare", "npy", [NPY, ("median_filter", {"data": "@1",
+                                                                  "half_length": "{t}"}),
+                                          ("plot_comparison", {"before": "@1",
+                                                               "after": "@2"})], [
+        "Load the array, run the median with {t} samples per side in time, then show before/after.",
+        "Could you median-filter the .npy using a {t}-sample half-length along time and plot a comparison?",
+        "Numpy section: median with half_length {t}, then input, output and difference.",
+        "Import section.npy, median filter it ({t} time samples each side) and compare with the raw.",
+        "Bring in the array, median-filter over {t} samples vertically and draw raw versus filtered.",
+        "Array import, a median of half-length {t} in time, then a comparison figure.",
+    ], t=(1, 3, 4)),
     _t("npy_median_compare", "npy", [NPY, ("median_filter", {"data": "@1"}),
                                      ("plot_comparison", {"before": "@1", "after": "@2"})], [
         "Median-filter the imported array; show me the before/after.",
@@ -116,7 +137,59 @@ TASKS: list[Task] = [
         "Get a {n} ms wavelet from the exported inline.",
     ], n=(80.0, 120.0, 160.0, 200.0)),
     # ---- wells and inversion ---------------------------------------------------------
+    _t("well_plain", "inv", [("read_well_log", {"file": "@f2"})], [
+        # v6: a log-only request reads the LAS, never the ASCII seismic
+        "Open the LAS file of F02-1.",
+        "Bring in the well data from the LAS.",
+        "Load the well's LAS in depth.",
+        "Could you import the F02-1 well file?",
+        "Get the logs of the well into the workspace.",
+        "LAS import, default curve, depth axis.",
+        "Read F02-1 from the LAS; no time conversion.",
+        "I need the well log data loaded.",
+        "Import the logs from the attached LAS.",
+    ]),
+    _t("well_sonic", "inv", [("read_well_log", {"file": "@f2", "curve": "DT"})], [
+        "Read the sonic log of the well.",
+        "Give me the DT (sonic) curve from the well file.",
+        "Load the slowness log (DT) out of the LAS.",
+        "Could you get the well's sonic curve?",
+        "Import the sonic from F02-1.",
+        "Sonic log from the LAS, please.",
+    ]),
+    _t("well_density", "inv", [("read_well_log", {"file": "@f2", "curve": "RHOB"})], [
+        "Read the density log of the well.",
+        "Give me the RHOB (bulk density) curve from the LAS.",
+        "Load the well's density curve.",
+        "Could you import the bulk-density log of F02-1?",
+        "Density from the well file, please.",
+        "Get me the RHOB log in depth.",
+    ]),
+    _t("well_gamma", "inv", [("read_well_log", {"file": "@f2", "curve": "GR"})], [
+        "Read the gamma-ray log.",
+        "Give me the GR curve of F02-1.",
+        "Load the gamma ray from the LAS file.",
+        "Could you import the well's GR log?",
+        "Gamma log, please.",
+        "Get the gamma-ray curve out of the well file.",
+    ]),
+    _t("well_curve_time", "inv", [("read_well_log", {"file": "@f2", "checkshot": "@f3",
+                                                     "curve": "{c}", "dt_ms": "{dt}"})], [
+        "Time-convert the {c} curve with the checkshot, {dt} ms sampling.",
+        "{c} log in two-way time via the checkshot, sample interval {dt} ms.",
+        "Using the checkshot, resample the {c} curve to time every {dt} ms.",
+        "Could you bring the {c} log into TWT with the checkshot pairs, every {dt} ms?",
+        "Convert the well's {c} from depth to time (checkshot), {dt}-ms steps.",
+        "I want the {c} log on a {dt} ms time axis using the checkshot.",
+        "Depth-to-time the {c} curve with the checkshot table at {dt} ms.",
+    ], c=("GR", "DT", "RHOB"), dt=(1.0, 2.0, 8.0)),
     _t("well", "inv", [WELL_TIME], [
+        # v6
+        "Convert the AI log from depth to TWT with the checkshot data.",
+        "Use the checkshot to put the acoustic impedance curve in time.",
+        "Time-convert F02-1's impedance log.",
+        "Read the AI curve and convert it to two-way time with the time-depth pairs.",
+        "I need the impedance log in time, via the checkshot.",
         "Time-convert the AI curve with the checkshot pairs.",
         "Load the AI log and put it in time using the checkshot.",
         "Read the well log and time-convert it with the checkshot table.",
@@ -146,6 +219,15 @@ TASKS: list[Task] = [
     _t("invert_well", "inv", [ASCII, WELL_TIME,
                               ("invert_impedance", {"data": "@1", "well_log": "@2.2",
                                                     "well_position": 336})], [
+        # v6: after the inline is read, the well log comes next, then the inversion
+        "Acoustic impedance from inline 362, please; use the F02-1 AI log in time (checkshot), well at crossline 336.",
+        "Tie the inversion to well F02-1 at crossline 336 and invert the inline for AI.",
+        "Invert inline 362 to impedance with the time-converted well log; F02-1 is on crossline 336.",
+        "Get me an AI section from the ASCII inline, low frequencies from the well at xline 336.",
+        "Please run model-based inversion: seismic from the ASCII export, AI log via the checkshot, well at crossline 336.",
+        "Impedance inversion with the well F02-1 (crossline 336) as the background model.",
+        "Convert the ASCII line into an AI section with the help of the F02-1 log at crossline 336.",
+        "Read the seismic and the well, then invert for impedance; the well is located at crossline 336.",
         "Invert the inline for acoustic impedance, tied to the well at crossline 336 (AI log through the checkshot).",
         "Model-based impedance inversion of the inline; the well is at crossline 336.",
         "Load the inline and the well log, then invert for AI with the well at crossline 336.",
@@ -163,6 +245,11 @@ TASKS: list[Task] = [
                                  ("invert_impedance", {"data": "@1", "well_log": "@2.2",
                                                        "well_position": 336,
                                                        "damping": "{d}"})], [
+        # v6
+        "The line is noisy; use damping {d} in the AI inversion, well at crossline 336.",
+        "Invert inline 362 for impedance, damping {d}, tied to F02-1 at xline 336.",
+        "Regularise harder: damping {d}, then invert for AI with the log at crossline 336.",
+        "AI inversion of the ASCII inline with damping {d}; background from the well at crossline 336.",
         "Invert the inline for AI with damping {d}, tying to the well at crossline 336.",
         "Impedance inversion, damping {d}, well log at crossline 336 via the checkshot.",
         "Run the AI inversion with a damping of {d}; the well is at crossline 336.",
@@ -176,6 +263,11 @@ TASKS: list[Task] = [
                                ("invert_impedance", {"data": "@1", "well_log": "@2.2",
                                                      "well_position": 336,
                                                      "regularization": "trace"})], [
+        # v6
+        "Invert trace by trace, no lateral constraint, with F02-1 at crossline 336.",
+        "Impedance inversion with each trace independent; well log at crossline 336.",
+        "No spatial smoothing in the inversion, please: AI per trace, tied at crossline 336.",
+        "Single-trace AI inversion of the inline, well at xline 336 for the low frequencies.",
         "Invert each trace on its own for impedance (no lateral smoothing); well at crossline 336.",
         "Trace-by-trace impedance inversion, tied to the AI log at crossline 336.",
         "AI inversion with trace regularisation, well at crossline 336.",
@@ -185,12 +277,41 @@ TASKS: list[Task] = [
         "Invert the inline for AI one trace at a time, tied to the well at crossline 336.",
         "Run the inversion with regularization 'trace' and the time-converted log at crossline 336.",
     ]),
+    _t("invert_bg", "inv", [ASCII, WELL_TIME,
+                            ("invert_impedance", {"data": "@1", "well_log": "@2.2",
+                                                  "well_position": 336,
+                                                  "background_hz": "{b}"})], [
+        "Invert the inline for AI with a {b} Hz low-frequency model from the well at crossline 336.",
+        "Impedance inversion; filter the well's background to {b} Hz. Well at crossline 336.",
+        "Use a {b} Hz background from the F02-1 log (crossline 336) and invert for impedance.",
+        "AI inversion tied to the well at xline 336, background cut at {b} Hz.",
+        "Could you invert the line for impedance with the background low-passed at {b} Hz? Well on crossline 336.",
+        "Model-based inversion, {b} Hz background from the time-converted log at crossline 336.",
+        "Invert for acoustic impedance, well at crossline 336, background frequency {b} Hz.",
+    ], b=(3.0, 5.0, 8.0, 10.0)),
+    _t("invert_damping_bg", "inv", [ASCII, WELL_TIME,
+                                    ("invert_impedance", {"data": "@1", "well_log": "@2.2",
+                                                          "well_position": 336,
+                                                          "damping": "{d}",
+                                                          "background_hz": "{b}"})], [
+        "Damped AI inversion ({d}) using a {b} Hz well background; the log sits at xline 336.",
+        "Damping {d}, background {b} Hz, well F02-1 at crossline 336: run the impedance inversion.",
+        "Impedance inversion of the inline: {b} Hz low-frequency model from the log at xline 336, damping {d}.",
+        "Noisy inline, so damping {d}; take a {b} Hz background from the well at crossline 336 and invert.",
+        "Could you run the AI inversion with damping {d}, background at {b} Hz, tied to the well at crossline 336?",
+        "Model-based inversion, damping {d}, {b}-Hz background, well position crossline 336.",
+        "Invert the line for impedance (damping {d}); low frequencies up to {b} Hz from the well at crossline 336.",
+    ], d=(0.05, 0.2, 0.3), b=(3.0, 5.0, 8.0)),
     _t("invert_wavelet", "inv", [ASCII, ("estimate_wavelet", {"data": "@1",
                                                               "length_ms": "{n}"}),
                                  WELL_TIME,
                                  ("invert_impedance", {"data": "@1", "wavelet": "@2",
                                                        "well_log": "@3.2",
                                                        "well_position": 336})], [
+        # v6
+        "First a {n} ms wavelet from the seismic, then the well log in time, then the AI inversion at crossline 336.",
+        "Use an extracted {n}-ms wavelet for the impedance inversion; F02-1 sits at xline 336.",
+        "Could you derive a {n} ms wavelet and then invert inline 362 for AI with the well at crossline 336?",
         "Two-step inversion: a {n} ms statistical wavelet from the inline, then AI inversion with the well at crossline 336.",
         "Extract a {n} ms wavelet first, then run the impedance inversion tied to the well at crossline 336.",
         "Wavelet of {n} ms from the section, then AI inversion using it and the time-converted log at crossline 336.",
@@ -203,6 +324,10 @@ TASKS: list[Task] = [
     _t("invert_fx", "inv", [ASCII, ("fx_decon", {"data": "@1"}), WELL_TIME,
                             ("invert_impedance", {"data": "@2", "well_log": "@3.2",
                                                   "well_position": 336})], [
+        # v6
+        "Remove the random noise in f-x, then tie to F02-1 at xline 336 and invert for impedance.",
+        "FX decon, then load the AI log through the checkshot, then invert with the well at crossline 336.",
+        "Could you denoise inline 362 with f-x decon and then run the AI inversion (well at crossline 336)?",
         "Denoise the inline with f-x decon, then invert it for impedance with the well at crossline 336.",
         "FX decon first, then the AI inversion tied to the log at crossline 336.",
         "Prediction-filter the noise out in f-x first, then AI inversion tied at crossline 336.",
@@ -227,6 +352,10 @@ TASKS: list[Task] = [
         "Locate easting {x}, northing {y} in this survey.",
     ], x=(606554.0, 605000.0, 607500.0), y=(6080126.0, 6079000.0, 6081500.0)),
     _t("locate_map", "f3", [("locate_well", {"survey": "@f1", "x": "{x}", "y": "{y}"})], [
+        # v6
+        "At {x} E / {y} N, which inline and crossline do I get?",
+        "What bin holds the map location {x} E, {y} N?",
+        "Grid coordinates (inline, xline) for {x} E and {y} N, please.",
         "Turn {x} E, {y} N into a survey trace position.",
         "Where is easting {x}, northing {y} in this survey?",
         "Convert map coordinates {x} E / {y} N to inline and crossline.",
@@ -291,6 +420,11 @@ TASKS: list[Task] = [
     ], il=(114, 121, 127, 132), lo=(4.0, 10.0), hi=(45.0, 55.0)),
     # ---- v5: arrays and logs ------------------------------------------------------------
     _t("npy_snr", "npy", [NPY, ("measure_snr", {"data": "@1"})], [
+        # v6
+        "Open the numpy file and tell me how noisy it is.",
+        "Import the .npy, then an SNR estimate please.",
+        "Load the array and compute its signal-to-noise ratio.",
+        "What's the SNR of this numpy section?",
         "Import the array and give me its SNR.",
         "Load the numpy section and estimate the signal-to-noise ratio.",
         "How noisy is the .npy? Measure its S/N.",

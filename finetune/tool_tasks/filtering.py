@@ -26,6 +26,10 @@ TASKS: list[Task] = [
     ], lo=(3.0, 5.0, 8.0, 10.0, 12.0), hi=(40.0, 45.0, 60.0, 70.0, 90.0)),
     _t("bandpass_order", "npra", [READ, ("bandpass", {"data": "@1", "low_hz": "{lo}",
                                                       "high_hz": "{hi}", "order": "{o}"})], [
+        # v6
+        "A soft order-{o} Butterworth bandpass from {lo} to {hi} Hz, please.",
+        "Could you bandpass {lo}-{hi} Hz with filter order {o}?",
+        "Order {o}, corners {lo} and {hi} Hz: filter the section.",
         "Butterworth between {lo} and {hi} Hz with order {o}.",
         "Filter the line {lo}-{hi} Hz using an order-{o} Butterworth.",
         "Bandpass {lo} to {hi} Hz, order {o}, please.",
@@ -37,6 +41,12 @@ TASKS: list[Task] = [
     ], lo=(4.0, 8.0, 10.0), hi=(50.0, 60.0, 80.0), o=(2, 3, 6, 8)),
     _t("lowpass", "npra", [READ, ("bandpass", {"data": "@1", "low_hz": 0.0,
                                                "high_hz": "{hi}"})], [
+        # v6: a high-cut alone is low_hz 0, high_hz the cut
+        "High-cut the section at {hi} Hz and leave the low end alone.",
+        "Only a {hi} Hz high-cut filter; do not cut any low frequencies.",
+        "Could you low-pass this line at {hi} Hz (low corner 0)?",
+        "Remove everything above {hi} Hz, keep all the lows.",
+        "Apply a {hi} Hz low-pass, nothing at the low end.",
         "Low-pass only at {hi} Hz, no low cut.",
         "Just a high-cut at {hi} Hz, please.",
         "Apply a {hi} Hz high-cut filter, nothing at the low end.",
@@ -85,6 +95,12 @@ TASKS: list[Task] = [
         "Run AGC using a {w} millisecond window.",
     ], w=(200.0, 250.0, 300.0, 400.0, 500.0, 1000.0)),
     _t("agc_default", "npra", [READ, ("agc", {"data": "@1"})], [
+        # v6
+        "The amplitudes fade with depth; balance them with AGC.",
+        "Deep reflections are too faint; equalise the amplitudes along the traces.",
+        "Could you boost the weak late arrivals so the section looks balanced?",
+        "Amplitude balancing down the trace, please.",
+        "Compensate the amplitude loss with time.",
         "Even out the amplitudes down the traces.",
         "The deep section is too dim; gain it up.",
         "Balance the amplitude decay with time.",
@@ -134,6 +150,13 @@ TASKS: list[Task] = [
         "Gain crossline {xl} with a {w} ms AGC and measure the S/N afterwards.",
     ], xl=(877, 881, 887, 889), w=(100.0, 150.0, 250.0)),
     _t("fk", "shot", [READ, ("fk_filter", {"data": "@1"})], [
+        # v6
+        "Get rid of the ground roll.",
+        "Remove the ground roll on this shot.",
+        "Take out the surface waves.",
+        "Could you attenuate the ground roll in the gather?",
+        "Ground roll removal, please.",
+        "Kill the linear surface-wave noise.",
         "Get rid of the ground roll on this shot.",
         "Take the surface waves off the record.",
         "The gather is full of ground roll; remove it.",
@@ -152,6 +175,12 @@ TASKS: list[Task] = [
         "Filter out the steeply dipping noise in the f-k domain.",
     ]),
     _t("fk_dip", "npra", [READ, ("fk_filter", {"data": "@1", "max_dip_ms_per_trace": "{p}"})], [
+        # v6
+        "Steep noise crosses the reflections; cut every dip steeper than {p} ms/trace.",
+        "Reject the events dipping more than {p} ms per trace (f-k).",
+        "Could you dip-filter the line, passing only dips under {p} ms per trace?",
+        "F-k filter with a maximum dip of {p} ms per trace.",
+        "Anything steeper than {p} ms/trace is noise: remove it.",
         "Remove anything dipping more than {p} ms per trace with an f-k filter.",
         "Keep only dips flatter than {p} ms/trace.",
         "There is steep noise across the section; reject dips above {p} ms per trace.",
@@ -168,12 +197,19 @@ TASKS: list[Task] = [
     ], p=(0.5, 1.0, 1.5, 3.0, 4.0)),
     _t("shot_bp", "shot", [READ, ("bandpass", {"data": "@1", "low_hz": "{lo}",
                                                "high_hz": "{hi}"})], [
+        # v6: the low-cut wordings of v5's highpass_shot, the same plan, merged here
+        "Low-cut the shot at {lo} Hz, keep everything up to {hi} Hz.",
+        "Remove the frequencies below {lo} Hz on the gather (high corner {hi} Hz).",
+        "High-pass the record at {lo} Hz with the top at {hi} Hz.",
+        "Cut the low end below {lo} Hz; pass up to {hi} Hz.",
+        "Apply a {lo} Hz low-cut to the gather, {hi} Hz high corner.",
+        "Take out everything under {lo} Hz, up to {hi} Hz stays.",
         "Band-limit the shot to {lo}-{hi} Hz.",
         "Could you filter the gather to keep {lo} to {hi} Hz?",
         "Low cut {lo} Hz and high cut {hi} Hz on the field record.",
         "BP {lo}/{hi} on this gather please.",
         "Apply a {lo}-{hi} Hz Butterworth to the shot record.",
-    ], lo=(8.0, 10.0, 25.0, 30.0), hi=(120.0, 180.0, 250.0, 300.0)),
+    ], lo=(8.0, 10.0, 15.0, 20.0, 25.0, 30.0), hi=(120.0, 150.0, 180.0, 200.0, 250.0, 300.0)),
     _t("shot_fk_agc_plot", "shot", [READ, ("fk_filter", {"data": "@1"}),
                                     ("agc", {"data": "@2", "window_ms": "{w}"}),
                                     ("plot_section", {"data": "@3"})], [
@@ -262,13 +298,4 @@ TASKS: list[Task] = [
         "Cut below {lo} Hz (keep up to {hi} Hz) and then FK filter the shot.",
         "Band-limit the gather to {lo}-{hi} Hz, then take out the ground roll in f-k.",
     ], lo=(8.0, 12.0, 20.0), hi=(150.0, 200.0, 250.0)),
-    _t("highpass_shot", "shot", [READ, ("bandpass", {"data": "@1", "low_hz": "{lo}",
-                                                     "high_hz": "{hi}"})], [
-        "Low-cut the shot at {lo} Hz, keep everything up to {hi} Hz.",
-        "Remove the frequencies below {lo} Hz on the gather (high corner {hi} Hz).",
-        "High-pass the record at {lo} Hz with the top at {hi} Hz.",
-        "Cut the low end below {lo} Hz; pass up to {hi} Hz.",
-        "Apply a {lo} Hz low-cut to the gather, {hi} Hz high corner.",
-        "Take out everything under {lo} Hz, up to {hi} Hz stays.",
-    ], lo=(10.0, 15.0, 20.0), hi=(150.0, 200.0, 250.0)),
 ]

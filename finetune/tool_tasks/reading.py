@@ -7,6 +7,15 @@ from finetune.tool_tasks.base import READ, Task, _t
 TASKS: list[Task] = [
     # ---- headers and reading ---------------------------------------------------------
     _t("info", "npra", [("segy_info", {"file": "@f1"})], [
+        # v6: header questions, which v5 sent to read_segy
+        "Summarize the header values of this line; don't load the traces.",
+        "Report what the SEG-Y headers contain.",
+        "Header summary first, please: sample rate, traces, format.",
+        "What do the textual and binary headers of this stack say?",
+        "Give me a quick header overview of the attached SEG-Y.",
+        "Inspect the headers only.",
+        "I just want the metadata of this file: sampling, trace count, coordinates.",
+        "Look at the headers and tell me the record length.",
         "Go through this file's headers for me.",
         "What's in the trace headers? Sample rate, trace count?",
         "Give me the sample interval and number of traces of this SEG-Y.",
@@ -25,6 +34,13 @@ TASKS: list[Task] = [
         "Describe the attached seismic file.",
     ]),
     _t("info3d", "f3", [("segy_info", {"file": "@f1"})], [
+        # v6
+        "Check the headers: which inlines and crosslines does the volume span?",
+        "Give me the inline range and the crossline range of the cube from its headers.",
+        "Look at the trace headers of this 3D and report the survey extent.",
+        "First/last inline and crossline, please; headers only.",
+        "Summarize the cube's headers: geometry, sampling, trace count.",
+        "What does the header scan of this volume show?",
         "Check the volume's header geometry: first and last inline, first and last crossline.",
         "What inline and crossline numbers are in this 3D?",
         "Read the headers of the volume and tell me its geometry.",
@@ -41,6 +57,13 @@ TASKS: list[Task] = [
         "Show the survey geometry of this SEG-Y.",
     ]),
     _t("info_shot", "shot", [("segy_info", {"file": "@f1"})], [
+        # v6
+        "Check the gather's headers: number of channels and sampling interval.",
+        "What do the trace headers of this field record contain?",
+        "Give me the header summary of the shot: sample rate, channels, record length.",
+        "Scan the SEG-Y headers of this gather and report what they say.",
+        "Header info of the record, please, before any processing.",
+        "How many channels and what sample interval? Read the headers of the shot.",
         "What do the headers of this shot say? Channels, sample rate?",
         "Scan the gather's trace headers.",
         "How many traces and samples does this record have? Check the headers.",
@@ -77,6 +100,12 @@ TASKS: list[Task] = [
         "Pull out inline {il} from the 3D file.",
     ], il=(111, 115, 120, 122, 128, 133)),
     _t("read_xline", "f3", [("read_segy", {"file": "@f1", "crossline": "{xl}"})], [
+        # v6: "xline" is a crossline
+        "xline {xl} please",
+        "Grab xline {xl}.",
+        "Load xline number {xl} of the cube.",
+        "get me cross-line {xl}",
+        "I want the xline at {xl}.",
         "XL {xl}, please.",
         "Grab crossline {xl} from the volume.",
         "Could you load cross-line {xl}?",
@@ -86,6 +115,23 @@ TASKS: list[Task] = [
         "Load the crossline numbered {xl}.",
         "I need crossline {xl} as a 2D section.",
     ], xl=(875, 880, 884, 888, 892)),
+    _t("read_cube", "f3", [READ], [
+        "Read the entire volume.",
+        "Load all of the 3D cube, every inline.",
+        "Could you bring the full survey into the workspace?",
+        "Take the complete cube into memory, not a single line.",
+        "Load the volume as a whole.",
+        "I need the whole 3D data set loaded.",
+        "Read every trace of the cube.",
+    ]),
+    _t("plot_cube_first", "f3", [READ, ("plot_section", {"data": "@1", "inline_index": 0})], [
+        "Read the whole volume, then plot its first inline.",
+        "Load the complete cube and display inline index 0.",
+        "Could you load all of the 3D and show the first line of it?",
+        "Full cube in memory, then an image of its first inline.",
+        "Bring in the entire volume and draw inline_index 0.",
+        "Read the cube and plot the first of its inlines.",
+    ]),
     _t("read_slice", "f3", [("read_segy", {"file": "@f1", "time_ms": "{t}"})], [
         "Timeslice at {t} ms please.",
         "Could you cut a horizontal section through the cube at {t} ms?",
@@ -111,6 +157,11 @@ TASKS: list[Task] = [
     ], il=(112, 118, 121, 125, 130)),
     _t("plot_slice", "f3", [("read_segy", {"file": "@f1", "time_ms": "{t}"}),
                             ("plot_section", {"data": "@1"})], [
+        # v6
+        "Display the {t} ms time slice.",
+        "Could you show me the slice at {t} ms?",
+        "Time slice at {t} ms, and plot it please.",
+        "Let me look at a horizontal cut through the cube at {t} ms.",
         "Map the amplitudes at {t} ms.",
         "Could you plot a horizontal slice at {t} ms?",
         "Time slice {t} ms, plotted.",
@@ -143,6 +194,23 @@ TASKS: list[Task] = [
         "Display this line using a {cmap} colormap.",
         "Show the stack in {cmap} colours.",
     ], cmap=("seismic", "gray", "viridis")),
+    _t("plot_cmap_clip", "npra", [READ, ("plot_section", {"data": "@1", "cmap": "{cmap}",
+                                                          "clip_percentile": "{c}"})], [
+        "Plot the section in {cmap}, clipped at the {c} percentile.",
+        "Display the line with the {cmap} colour map and a {c}th-percentile clip.",
+        "Could you draw the stack using {cmap} colours, clip {c}%?",
+        "Show the data: colormap {cmap}, amplitude clip at percentile {c}.",
+        "Image the line in {cmap} with the clip set to {c}.",
+        "Colour map {cmap}, clip {c} percent: plot it.",
+    ], cmap=("seismic", "viridis", "gray"), c=(95.0, 97.0, 99.5)),
+    _t("plot_seismic_cmap", "npra", [READ, ("plot_section", {"data": "@1", "cmap": "seismic"})], [
+        "Plot the line in red-white-blue.",
+        "Display the section with a blue-white-red diverging colour map.",
+        "Could you show the stack in the usual red and blue seismic colours?",
+        "Draw the line with a diverging red/blue palette.",
+        "Show the section red for one polarity, blue for the other.",
+        "Plot it with the bwr-like seismic colour scale.",
+    ]),
     _t("plot_clip", "npra", [READ, ("plot_section", {"data": "@1",
                                                      "clip_percentile": "{c}"})], [
         "Plot the line clipped at the {c} percentile.",

@@ -84,6 +84,67 @@ TASKS: list[Task] = [
         "Make a synthetic line and zero a fraction {m} of its traces.",
         "Synthetic section with gaps: {m} of the traces missing.",
     ], m=(0.1, 0.2, 0.4, 0.5)),
+    # v6: several parameters in one request (v5 dropped or mixed them up)
+    _t("synth_size_peak", "none", [("make_synthetic", {"n_traces": "{n}", "n_samples": "{m}",
+                                                       "peak_hz": "{p}"})], [
+        "Synthetic of {n} traces and {m} samples with a {p} Hz Ricker wavelet.",
+        "Could you generate {n} traces x {m} samples of synthetic seismic, peak frequency {p} Hz?",
+        "I want a {p} Hz synthetic, {n} traces wide and {m} samples deep.",
+        "Model a line: {n} traces, {m} samples per trace, Ricker peaking at {p} Hz.",
+        "Build test data with {n} traces of {m} samples; use a {p}-Hz wavelet.",
+        "{p} Hz Ricker, {n} by {m}: make me that synthetic.",
+    ], n=(120, 300, 600), m=(250, 400, 800), p=(20.0, 35.0, 45.0)),
+    _t("synth_noise_snr_seed", "none", [("make_synthetic", {"noise": "{k}", "snr_db": "{s}",
+                                                            "seed": "{sd}"})], [
+        "Synthetic with {k} noise at {s} dB, random seed {sd}.",
+        "Could you make a reproducible test line (seed {sd}) with {k} noise, SNR {s} dB?",
+        "Seed {sd}, please: a synthetic contaminated by {k} noise at a {s} dB signal-to-noise ratio.",
+        "Generate synthetic data with {k} noise, {s} dB S/N, seed {sd} for repeatability.",
+        "I need {k} noise on a synthetic at {s} dB; fix the seed to {sd}.",
+        "Make a {s} dB synthetic, noise type {k}, seed {sd}.",
+    ], k=("random", "linear", "spikes", "swell"), s=(-3.0, 2.0, 8.0), sd=(2, 5, 9)),
+    _t("synth_missing_faults", "none", [("make_synthetic", {"missing_fraction": "{m}",
+                                                            "n_faults": "{n}"})], [
+        "Synthetic with a fraction {m} of dead traces and {n} faults.",
+        "Could you make a test section where {m} of the traces are missing, with {n} faults?",
+        "Generate data with missing_fraction {m} and exactly {n} faults.",
+        "I need {n} faults and {m} of the traces zeroed in a synthetic line.",
+        "Model a line with {n} faults; kill a fraction {m} of its traces.",
+        "Test data for interpolation: {m} dead-trace fraction, {n} faults.",
+    ], m=(0.1, 0.25, 0.4), n=(0, 1, 3)),
+    _t("synth_clean_dt", "none", [("make_synthetic", {"noise": "none", "dt_ms": "{dt}"})], [
+        "A noiseless synthetic at {dt} ms sampling.",
+        "Could you make a noiseless test line sampled every {dt} ms?",
+        "Synthetic without any noise, sample interval {dt} ms.",
+        "Generate noise-free synthetic seismic at dt = {dt} ms.",
+        "I want a {dt} ms synthetic with the noise switched off.",
+        "Model a line with noise set to none, {dt} ms sample rate.",
+    ], dt=(1.0, 2.0, 8.0)),
+    _t("synth_noise_faults", "none", [("make_synthetic", {"noise": "{k}", "n_faults": "{n}"})], [
+        "Please generate a {n}-fault synthetic carrying {k} noise.",
+        "Could you make a line cut by {n} faults, contaminated with {k} noise?",
+        "{n} faults, {k} noise: generate that synthetic.",
+        "Generate a test section with {k} noise on it and {n} faults.",
+        "Model {n} faults in a synthetic and add {k} noise.",
+        "I need a synthetic with {k} noise, faults: {n}.",
+    ], k=("linear", "spikes", "swell", "random"), n=(0, 1, 3, 5)),
+    _t("synth_dead_pct", "none", [("make_synthetic", {"missing_fraction": 0.2})], [
+        "Synthetic where 20% of the traces are dead.",
+        "Could you make a test line with 20 percent missing traces?",
+        "Zero out 20 % of the traces of a synthetic section.",
+        "Generate a synthetic with one trace in five missing.",
+        "I need test data with a fifth of the traces dead.",
+        "Make a synthetic line with 20% dead traces.",
+    ]),
+    _t("synth_dead_pct_faults", "none", [("make_synthetic", {"missing_fraction": 0.4,
+                                                             "n_faults": "{n}"})], [
+        "Synthetic with 40% of the traces missing and {n} faults.",
+        "Could you make a test section, {n} faults, where 40 percent of the traces are zeroed?",
+        "Generate a line with {n} faults and 40 % dead traces.",
+        "I need 40% missing traces and {n} faults in a synthetic.",
+        "Model a synthetic cut by {n} faults with two traces in five dead.",
+        "Test data: {n} faults, 40 percent of traces killed.",
+    ], n=(0, 2, 4)),
     _t("synth_plot", "none", [SYNTH, ("plot_section", {"data": "@1"})], [
         "Plot a freshly generated synthetic line.",
         "Could you generate a synthetic section and show it to me?",
@@ -118,6 +179,10 @@ TASKS: list[Task] = [
         "Create a synthetic line and remove its random noise.",
     ]),
     _t("synth_measure", "none", [SYNTH, ("measure_snr", {"data": "@1", "reference": "@1.2"})], [
+        # v6: "clean" names the synthetic's own clean section, not noise "none"
+        "Generate a synthetic and compare its noisy line with its clean one in dB.",
+        "Make a test line; how far is the noisy version from the clean section? SNR please.",
+        "Synthetic first, then the SNR of the noisy data with the clean section as reference.",
         "Generate a synthetic and tell me its real signal-to-noise ratio against the noise-free section.",
         "Synthetic line, then measure how noisy it is relative to the clean one.",
         "Build a test section and report its SNR in dB with the clean section as reference.",
@@ -130,6 +195,10 @@ TASKS: list[Task] = [
     ]),
     _t("synth_snr_true", "none", [SYNTH, ("fx_decon", {"data": "@1"}),
                                   ("measure_snr", {"data": "@2", "reference": "@1.2"})], [
+        # v6
+        "Generate a synthetic, f-x decon the noisy line, then the SNR against its clean section.",
+        "Make test data, clean it with fx decon and measure the output versus the clean version.",
+        "Synthetic, then FX deconvolution, then score the result against the clean one.",
         "Make a test line, denoise it with f-x decon and give me the SNR against the clean section.",
         "Synthetic, then f-x deconvolution, then the real SNR of the output using the noise-free line.",
         "Generate synthetic data, run FX decon, and measure the output's SNR versus the clean data.",
@@ -197,6 +266,10 @@ TASKS: list[Task] = [
         "Model a noisy line at {s} dB, low-rank filter it (rank {k}), and measure the real SNR afterwards.",
     ], s=(-5.0, 0.0, 3.0), k=(1, 2, 4)),
     _t("synth_write", "none", [SYNTH, ("write_segy", {"data": "@1", "headers": "minimal"})], [
+        # v6
+        "Make a synthetic and write its noisy section to SEG-Y, new headers.",
+        "Generate test data; save the noisy line (not the clean one) as SEG-Y with minimal headers.",
+        "Synthetic, then the noisy version out to a SEG-Y file with fresh headers.",
         "Generate a synthetic and export the noisy section to a SEG-Y file.",
         "Simulate a line and save it as SEG-Y with fresh headers.",
         "Make test data, then write it to SEG-Y (new minimal headers).",
@@ -221,6 +294,10 @@ TASKS: list[Task] = [
     ]),
     _t("synth_invert_clean", "none", [SYNTH, ("invert_impedance", {
             "data": "@1.2", "background_model": "@1.3"})], [
+        # v6
+        "Simulate a line, then run the AI inversion on its clean copy against the known impedance.",
+        "Make test data and run impedance inversion on the clean version, background from the known model.",
+        "Synthetic; take its clean section and invert it, using the impedance model as the low-frequency model.",
         "Synthetic test of the inversion: take the clean section and invert it, background from the known impedance.",
         "Could you generate synthetic data and run AI inversion on its noise-free version, using its impedance model as the low-frequency model?",
         "Invert the clean part of a fresh synthetic for acoustic impedance; background = the synthetic's impedance.",
