@@ -174,8 +174,8 @@ def eos_ids(tokenizer, model_dir: str | Path | None = None) -> set[int]:
 
 
 def shipped_adapter() -> Path:
-    """Where geofm's own LoRA adapter lives (finetune/adapter, trained by
-    ``python -m finetune.lora --config finetune/configs/default.json``)."""
+    """Where geofm's own LoRA adapter lives (finetune/adapter; finetune/README.md says
+    how it was trained)."""
     import finetune
 
     return Path(finetune.__file__).parent / "adapter"

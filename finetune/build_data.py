@@ -186,6 +186,8 @@ def _body(hit) -> str:
     puts in front of it (corpus.chunking); a search hit does not carry the section."""
     rest = hit.text[len(hit.title) + 3:]
     if hit.text.startswith(f"{hit.title} — ") and ": " in rest:
+        if rest.startswith(f"{hit.title}: "):  # a document's lead section is its title,
+            return rest[len(hit.title) + 2:]   # which may hold ": " itself
         return rest.split(": ", 1)[1]
     if hit.text.startswith(f"{hit.title}: "):
         return hit.text[len(hit.title) + 2:]

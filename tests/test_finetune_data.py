@@ -206,5 +206,7 @@ def test_cited_replies_drop_the_chunk_prefix():
     assert _body(hit("CMP stacking", "CMP stacking — Fold: Each point is hit: often.")) \
         == "Each point is hit: often."
     assert _body(hit("Q: attenuation", "Q: attenuation — Basics: Loss.")) == "Loss."
+    assert _body(hit("Gardner: rho(v)", "Gardner: rho(v) — Gardner: rho(v): A power law.")) \
+        == "A power law."
     assert _body(hit("Gardner", "Gardner: Density from velocity.")) == "Density from velocity."
     assert _body(hit("Gardner", "No prefix here.")) == "No prefix here."
