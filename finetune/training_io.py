@@ -47,10 +47,11 @@ def _read_json(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     base = data.pop("extends", None)
     if base is None:
         return data
+    seen += (path.resolve(),)
     base_path = (path.parent / base).resolve()
-    if base_path in seen or base_path == path.resolve():
+    if base_path in seen:
         raise BadInputError(f"{path} extends {base}, which leads back to itself")
-    return {**_read_json(base_path, seen + (path.resolve(),)), **data}
+    return {**_read_json(base_path, seen), **data}
 
 
 def adam_state(optimizer, params) -> dict[str, Any]:
