@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 
 from corpus.documents import Document
 
-__all__ = ["Chunk", "chunk_document", "CHUNKING"]
+__all__ = ["Chunk", "chunk_document", "chunk_prefix", "CHUNKING"]
 
 CHUNKING = {"max_chars": 1200, "overlap_paragraphs": 1, "version": 1}
 _HEADING = re.compile(r"^(#{1,6}\s+.+|.+\n[=\-~^]{3,})\s*$", re.M)
@@ -60,9 +60,14 @@ def chunk_document(doc: Document, max_chars: int = CHUNKING["max_chars"],
     return chunks
 
 
+def chunk_prefix(title: str, section: str) -> str:
+    """The lead-in a chunk's text starts with, so that a passage says where it is from:
+    "Title — Section: " or, for text before any heading, "Title: "."""
+    return f"{title} — {section}: " if section else f"{title}: "
+
+
 def _make(doc: Document, page: int | None, heading: str, paras: list[str], n: int) -> Chunk:
-    prefix = f"{doc.title} — {heading}: " if heading else f"{doc.title}: "
-    text = prefix + "\n".join(paras)
+    text = chunk_prefix(doc.title, heading) + "\n".join(paras)
     key = f"{doc.source}|{n}|{hashlib.sha256(text.encode()).hexdigest()[:12]}"
     return Chunk(id=hashlib.sha1(key.encode()).hexdigest()[:16], text=text, source=doc.source,
                  title=doc.title, section=heading, page=page, citation=doc.citation,

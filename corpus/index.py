@@ -46,6 +46,7 @@ class Hit:
     source: str
     page: int | None
     citation: str
+    section: str = ""
 
     def to_dict(self) -> dict:
         return self.__dict__.copy()
@@ -236,7 +237,7 @@ class Index:
     def _hit(self, i: int, score: float) -> Hit:
         c = self.chunks[i]
         return Hit(c.id, round(score, 6), c.text, c.title, c.authors, c.year, c.source, c.page,
-                   c.citation)
+                   c.citation, c.section)
 
 
 def _documents(sources: list) -> list[Document]:

@@ -119,6 +119,9 @@ CHAT_REPLY = ("I am geofm, an assistant for geophysicists. I can read SEG-Y, ASC
               "geophysics literature with citations.")
 
 
+FIXED_REPLIES = {"no_file": NO_FILE_REPLY, "chat": CHAT_REPLY}
+
+
 def tool_examples(tasks, schemas, scratch: Path, rng: random.Random, combos: int = 1,
                   answer_share: float = 0.15, progress: bool = True) -> dict[str, list[dict[str, Any]]]:
     from finetune.tool_tasks import SETUPS
@@ -154,9 +157,10 @@ def tool_examples(tasks, schemas, scratch: Path, rng: random.Random, combos: int
                 out[split].append({"kind": "route", **meta,
                                    "messages": route_example(trace, schemas),
                                    "gold": trace.decisions})
-                reply = answer_text(trace) or (NO_FILE_REPLY if task.id == "no_file"
-                                               else CHAT_REPLY)
-                if rng.random() < answer_share or not trace.calls:
+                # a concept question (no tool, a file attached) gets its reply from the
+                # literature at run time: only its routing decision is trained here
+                reply = answer_text(trace) or FIXED_REPLIES.get(task.id)
+                if (rng.random() < answer_share or not trace.calls) and reply:
                     out[split].append({"kind": "answer", **meta, "messages": _chat(
                         list(trace.messages) + [AIMessage(reply)])})
         if progress:
@@ -182,16 +186,10 @@ def _sentences(text: str, n: int = 2, max_chars: int = 320) -> str:
 
 
 def _body(hit) -> str:
-    """A chunk's text without the "Title — Section: " or "Title: " prefix that chunking
-    puts in front of it (corpus.chunking); a search hit does not carry the section."""
-    rest = hit.text[len(hit.title) + 3:]
-    if hit.text.startswith(f"{hit.title} — ") and ": " in rest:
-        if rest.startswith(f"{hit.title}: "):  # a document's lead section is its title,
-            return rest[len(hit.title) + 2:]   # which may hold ": " itself
-        return rest.split(": ", 1)[1]
-    if hit.text.startswith(f"{hit.title}: "):
-        return hit.text[len(hit.title) + 2:]
-    return hit.text
+    """A chunk's text without the lead-in that chunking puts in front of it."""
+    from corpus.chunking import chunk_prefix
+
+    return hit.text.removeprefix(chunk_prefix(hit.title, hit.section))
 
 
 def qa_examples(index, schemas, rng: random.Random, k: int = 4, per_doc: int = 2,

@@ -69,6 +69,11 @@ def test_save_load_roundtrip(corpus_dir, tmp_path):
     q = "apparent resistivity from electric and magnetic fields"
     assert [h.to_dict() for h in loaded.search(q)] == [h.to_dict() for h in index.search(q)]
     assert not list((tmp_path / "idx").glob("*.pkl"))
+    # a hit names its section, and its text starts with the shared lead-in
+    from corpus.chunking import chunk_prefix
+
+    for h in loaded.search(q, k=5):
+        assert h.text.startswith(chunk_prefix(h.title, h.section))
 
 
 def test_manifest_mismatch_refused(corpus_dir, tmp_path):

@@ -164,6 +164,8 @@ def test_tool_examples_expand_phrasings_and_skip_tasks_that_cannot_run(tmp_path,
              if r["task"] == "tiny_synth"}
     assert len(sizes) == 2  # two different slot values
     assert list(out["skipped"]) == ["needs_weights"]
+    # a no-tool task without a fixed reply (chat, no_file) trains its routing only
+    assert not [r for r in out["train"] if r["kind"] == "answer" and r["task"] == "tiny_chat"]
 
 
 def test_no_training_phrasing_is_a_near_copy_of_a_benchmark_request():
@@ -202,11 +204,23 @@ def test_cited_replies_drop_the_chunk_prefix():
 
     from finetune.build_data import _body
 
-    hit = lambda title, text: SimpleNamespace(title=title, text=text)  # noqa: E731
-    assert _body(hit("CMP stacking", "CMP stacking — Fold: Each point is hit: often.")) \
+    hit = lambda title, section, text: SimpleNamespace(  # noqa: E731
+        title=title, section=section, text=text)
+    assert _body(hit("CMP stacking", "Fold", "CMP stacking — Fold: Each point is hit: often.")) \
         == "Each point is hit: often."
-    assert _body(hit("Q: attenuation", "Q: attenuation — Basics: Loss.")) == "Loss."
-    assert _body(hit("Gardner: rho(v)", "Gardner: rho(v) — Gardner: rho(v): A power law.")) \
-        == "A power law."
-    assert _body(hit("Gardner", "Gardner: Density from velocity.")) == "Density from velocity."
-    assert _body(hit("Gardner", "No prefix here.")) == "No prefix here."
+    assert _body(hit("Q: attenuation", "Basics", "Q: attenuation — Basics: Loss.")) == "Loss."
+    # a section title that holds ": " itself (v6's data cut such bodies at the wrong colon)
+    assert _body(hit("Gardner", "Gardner's relation: density from velocity",
+                     "Gardner — Gardner's relation: density from velocity: rho = a V^b.")) \
+        == "rho = a V^b."
+    assert _body(hit("Gardner", "", "Gardner: Density from velocity.")) == "Density from velocity."
+    assert _body(hit("Gardner", "", "No prefix here.")) == "No prefix here."
+
+
+
+def test_every_phrasing_is_written_once():
+    """A phrasing listed twice could land in train and in test (splits go by position)."""
+    from collections import Counter
+
+    counts = Counter(p for task in TASKS for p in task.phrasings)
+    assert [p for p, n in counts.items() if n > 1] == []

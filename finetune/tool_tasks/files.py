@@ -36,6 +36,13 @@ TASKS: list[Task] = [
         "Read section.npy; axis 0 is time, axis 1 is trace.",
     ]),
     _t("npy_plot", "npy", [NPY, ("plot_section", {"data": "@1"})], [
+        # v7
+        "what does section.npy contain? plot it",
+        "Show the numpy array as a seismic image.",
+        "Let me look at the array.",
+        "Image of the .npy please.",
+        "Have a look at the numpy file and plot it for me.",
+        "Visualise the array.",
         # v6
         "What does the attached array look like? Plot it.",
         "Let me see the contents of the .npy as an image.",
@@ -71,6 +78,11 @@ TASKS: list[Task] = [
                                                                   "half_length": "{t}"}),
                                           ("plot_comparison", {"before": "@1",
                                                                "after": "@2"})], [
+        # v7
+        "Array: median filter along time, {t} samples each side, then before/after panels.",
+        "Import the .npy, run a {t}-sample half-length median in time and show a comparison.",
+        "Median with {t} time samples on each side on the numpy data; compare with the input.",
+        "Load the array, median filter vertically ({t} samples per side), and draw input vs output.",
         "Load the array, run the median with {t} samples per side in time, then show before/after.",
         "Could you median-filter the .npy using a {t}-sample half-length along time and plot a comparison?",
         "Numpy section: median with half_length {t}, then input, output and difference.",
@@ -138,6 +150,10 @@ TASKS: list[Task] = [
     ], n=(80.0, 120.0, 160.0, 200.0)),
     # ---- wells and inversion ---------------------------------------------------------
     _t("well_plain", "inv", [("read_well_log", {"file": "@f2"})], [
+        # v7
+        "Open up the LAS logs.",
+        "Well logs into the workspace, please.",
+        "Load F02-1's curves from the LAS file, in depth.",
         # v6: a log-only request reads the LAS, never the ASCII seismic
         "Open the LAS file of F02-1.",
         "Bring in the well data from the LAS.",
@@ -219,6 +235,16 @@ TASKS: list[Task] = [
     _t("invert_well", "inv", [ASCII, WELL_TIME,
                               ("invert_impedance", {"data": "@1", "well_log": "@2.2",
                                                     "well_position": 336})], [
+        # v7
+        "Using the F02-1 AI log (checkshot-converted), invert the inline for impedance; the well is at crossline 336.",
+        "With the well log tied at crossline 336, turn the seismic inline into acoustic impedance.",
+        "The AI log of F02-1, put in time with the checkshot, should constrain an impedance inversion of inline 362 (well at crossline 336).",
+        "Well F02-1 at crossline 336, AI log through the checkshot: invert the seismic for impedance.",
+        "Take the checkshot-corrected impedance log and invert inline 362 with it; crossline 336 is where the well is.",
+        "Read the ASCII seismic first, then the time-converted AI log, and invert; well at crossline 336.",
+        "Impedance from the seismic line, constrained by the log of the well at crossline 336 (time via the checkshot).",
+        "I have the inline, the LAS and the checkshot: produce an AI section, well position crossline 336.",
+        "Tie to the well log (checkshot to time) at crossline 336 and run an impedance inversion of the inline.",
         # v6: after the inline is read, the well log comes next, then the inversion
         "Acoustic impedance from inline 362, please; use the F02-1 AI log in time (checkshot), well at crossline 336.",
         "Tie the inversion to well F02-1 at crossline 336 and invert the inline for AI.",
@@ -245,6 +271,10 @@ TASKS: list[Task] = [
                                  ("invert_impedance", {"data": "@1", "well_log": "@2.2",
                                                        "well_position": 336,
                                                        "damping": "{d}"})], [
+        # v7
+        "The well log at crossline 336 via the checkshot, damping {d}: invert inline 362 for acoustic impedance.",
+        "With damping {d}, invert for AI; the F02-1 AI log in time sits at crossline 336.",
+        "Well F02-1 (crossline 336) for the background and a damping of {d}: impedance inversion of the ASCII line.",
         # v6
         "The line is noisy; use damping {d} in the AI inversion, well at crossline 336.",
         "Invert inline 362 for impedance, damping {d}, tied to F02-1 at xline 336.",
@@ -263,6 +293,11 @@ TASKS: list[Task] = [
                                ("invert_impedance", {"data": "@1", "well_log": "@2.2",
                                                      "well_position": 336,
                                                      "regularization": "trace"})], [
+        # v7
+        "Trace-independent AI inversion of the inline, with the F02-1 log giving the low frequencies at crossline 336.",
+        "No lateral regularisation: invert inline 362 one trace at a time, background from well F02-1 at xline 336.",
+        "Using the well at crossline 336 for the background, invert each trace separately for impedance.",
+        "Impedance per trace, not laterally smoothed; the log (via the checkshot) is at crossline 336.",
         # v6
         "Invert trace by trace, no lateral constraint, with F02-1 at crossline 336.",
         "Impedance inversion with each trace independent; well log at crossline 336.",
@@ -281,6 +316,9 @@ TASKS: list[Task] = [
                             ("invert_impedance", {"data": "@1", "well_log": "@2.2",
                                                   "well_position": 336,
                                                   "background_hz": "{b}"})], [
+        # v7
+        "Using a {b} Hz background from the F02-1 log at crossline 336, invert the inline for AI.",
+        "From the well at crossline 336 take a {b} Hz low-frequency model, then invert the seismic for impedance.",
         "Invert the inline for AI with a {b} Hz low-frequency model from the well at crossline 336.",
         "Impedance inversion; filter the well's background to {b} Hz. Well at crossline 336.",
         "Use a {b} Hz background from the F02-1 log (crossline 336) and invert for impedance.",
@@ -294,6 +332,10 @@ TASKS: list[Task] = [
                                                           "well_position": 336,
                                                           "damping": "{d}",
                                                           "background_hz": "{b}"})], [
+        # v7
+        "Noisy section: AI inversion with damping {d} and a {b} Hz background taken from the well log at crossline 336.",
+        "Use the well at crossline 336 for a {b} Hz low-frequency model and invert with damping {d}.",
+        "Well log (time-converted) at xline 336, background {b} Hz, damping {d}: invert the inline for AI.",
         "Damped AI inversion ({d}) using a {b} Hz well background; the log sits at xline 336.",
         "Damping {d}, background {b} Hz, well F02-1 at crossline 336: run the impedance inversion.",
         "Impedance inversion of the inline: {b} Hz low-frequency model from the log at xline 336, damping {d}.",
@@ -308,6 +350,11 @@ TASKS: list[Task] = [
                                  ("invert_impedance", {"data": "@1", "wavelet": "@2",
                                                        "well_log": "@3.2",
                                                        "well_position": 336})], [
+        # v7
+        "Take a {n} ms wavelet from the inline, then use it with the checkshot-converted AI log at crossline 336 to invert for impedance.",
+        "Wavelet first ({n} ms, from the seismic), then impedance inversion with it and the well at crossline 336.",
+        "Estimate a {n}-ms wavelet from the ASCII section and feed it into the AI inversion tied at crossline 336.",
+        "I want the inversion to use a {n} ms wavelet extracted from the line; the well log (in time) is at xline 336.",
         # v6
         "First a {n} ms wavelet from the seismic, then the well log in time, then the AI inversion at crossline 336.",
         "Use an extracted {n}-ms wavelet for the impedance inversion; F02-1 sits at xline 336.",
@@ -324,6 +371,10 @@ TASKS: list[Task] = [
     _t("invert_fx", "inv", [ASCII, ("fx_decon", {"data": "@1"}), WELL_TIME,
                             ("invert_impedance", {"data": "@2", "well_log": "@3.2",
                                                   "well_position": 336})], [
+        # v7
+        "Run f-x deconvolution on the inline before inverting it for impedance with the well at crossline 336.",
+        "First clean the ASCII line with fx decon, then invert for AI using the AI log via the checkshot at crossline 336.",
+        "Denoise in f-x, then an impedance inversion tied to F02-1 (crossline 336, log time-converted).",
         # v6
         "Remove the random noise in f-x, then tie to F02-1 at xline 336 and invert for impedance.",
         "FX decon, then load the AI log through the checkshot, then invert with the well at crossline 336.",
@@ -448,4 +499,30 @@ TASKS: list[Task] = [
         "Read the ASCII trace export, then an SNR estimate.",
         "Estimate the SNR of the ASCII section.",
     ]),
+    # ---- v7 ----------------------------------------------------------------------
+    _t("ascii_wavelet_default", "inv", [ASCII, ("estimate_wavelet", {"data": "@1"})], [
+        "Extract a wavelet from the ASCII seismic.",
+        "Estimate the seismic wavelet of the text-export inline.",
+        "What wavelet is in the inline? Estimate it from the seismic traces.",
+        "Could you get a statistical wavelet from the exported section?",
+        "Wavelet extraction from the inline seismic, please.",
+        "Derive the wavelet from the seismic line (ASCII file), default length.",
+        "Read the text inline and estimate its wavelet.",
+    ]),
+    _t("well_density_time", "inv", [("read_well_log", {"file": "@f2", "checkshot": "@f3",
+                                                       "curve": "RHOB", "dt_ms": "{dt}"})], [
+        "Density log to two-way time with the checkshot, every {dt} ms.",
+        "Put the bulk density curve on a {dt} ms time axis using the checkshot.",
+        "Checkshot-convert the density log, {dt} ms sample rate.",
+        "Could you convert RHOB to time through the checkshot at {dt} ms?",
+        "I need the well's density in TWT, sampled every {dt} ms (checkshot).",
+    ], dt=(1.0, 4.0, 8.0)),
+    _t("well_sonic_time", "inv", [("read_well_log", {"file": "@f2", "checkshot": "@f3",
+                                                     "curve": "DT", "dt_ms": "{dt}"})], [
+        "Sonic log in time via the checkshot, {dt} ms.",
+        "Put the DT curve into two-way time with the checkshot, {dt} ms steps.",
+        "Checkshot-convert the slowness log to a {dt} ms time axis.",
+        "Could you time-convert the sonic at {dt} ms sampling using the checkshot?",
+        "The sonic, in TWT every {dt} ms, via the checkshot pairs.",
+    ], dt=(1.0, 4.0, 8.0)),
 ]

@@ -41,6 +41,10 @@ TASKS: list[Task] = [
     ], lo=(4.0, 8.0, 10.0), hi=(50.0, 60.0, 80.0), o=(2, 3, 6, 8)),
     _t("lowpass", "npra", [READ, ("bandpass", {"data": "@1", "low_hz": 0.0,
                                                "high_hz": "{hi}"})], [
+        # v7
+        "{hi} Hz high-cut only.",
+        "Low-pass at {hi} Hz; leave the low end open.",
+        "High-cut filter at {hi} Hz, no low cut.",
         # v6: a high-cut alone is low_hz 0, high_hz the cut
         "High-cut the section at {hi} Hz and leave the low end alone.",
         "Only a {hi} Hz high-cut filter; do not cut any low frequencies.",
@@ -95,6 +99,12 @@ TASKS: list[Task] = [
         "Run AGC using a {w} millisecond window.",
     ], w=(200.0, 250.0, 300.0, 400.0, 500.0, 1000.0)),
     _t("agc_default", "npra", [READ, ("agc", {"data": "@1"})], [
+        # v7
+        "Even out the amplitudes with depth.",
+        "The deeper reflections are faint; boost them with a gain.",
+        "Balance trace amplitudes in time.",
+        "Equalise the amplitudes from top to bottom.",
+        "Make the weak deep events as strong as the shallow ones.",
         # v6
         "The amplitudes fade with depth; balance them with AGC.",
         "Deep reflections are too faint; equalise the amplitudes along the traces.",
@@ -150,6 +160,14 @@ TASKS: list[Task] = [
         "Gain crossline {xl} with a {w} ms AGC and measure the S/N afterwards.",
     ], xl=(877, 881, 887, 889), w=(100.0, 150.0, 250.0)),
     _t("fk", "shot", [READ, ("fk_filter", {"data": "@1"})], [
+        # v7
+        "get rid of the ground roll",
+        "Suppress the ground roll on this shot.",
+        "The gather is full of ground roll, please remove it.",
+        "Take out the slow surface waves.",
+        "ground roll removal please",
+        "Attenuate the ground roll.",
+        "Clean the surface-wave noise off the shot record.",
         # v6
         "Get rid of the ground roll.",
         "Remove the ground roll on this shot.",
@@ -163,7 +181,6 @@ TASKS: list[Task] = [
         "Dip-filter the record in the f-k domain.",
         "Kill the surface-wave noise on the gather.",
         "Remove the slow, steep linear noise from the shot.",
-        "Ground roll removal, please.",
         "FK filter the shot.",
         "Could you dip filter the gather in f-k?",
         "Take out the slow linear noise with an f-k filter.",
@@ -184,7 +201,6 @@ TASKS: list[Task] = [
         "Remove anything dipping more than {p} ms per trace with an f-k filter.",
         "Keep only dips flatter than {p} ms/trace.",
         "There is steep noise across the section; reject dips above {p} ms per trace.",
-        "F-k filter with a maximum dip of {p} ms per trace.",
         "Pass only events flatter than {p} ms/trace in f-k.",
         "FK filter, max dip {p} ms/trace.",
         "Dip filter the line, keeping dips under {p} ms per trace.",
@@ -213,6 +229,10 @@ TASKS: list[Task] = [
     _t("shot_fk_agc_plot", "shot", [READ, ("fk_filter", {"data": "@1"}),
                                     ("agc", {"data": "@2", "window_ms": "{w}"}),
                                     ("plot_section", {"data": "@3"})], [
+        # v7
+        "Suppress the ground roll with an f-k filter, apply {w} ms AGC, and show it.",
+        "f-k filter, then AGC over {w} ms, then a plot of the gather.",
+        "Ground roll out in f-k, gain the shot with a {w} ms window, display.",
         "Remove the ground roll with an f-k filter, gain with a {w} ms AGC, then plot it.",
         "FK filter the record, then AGC with a {w} ms window, then show me the result.",
         "Take out the ground roll in f-k, apply a {w} ms AGC, and display the gather.",
@@ -263,6 +283,9 @@ TASKS: list[Task] = [
     ], lo=(6.0, 10.0, 15.0), hi=(45.0, 50.0, 65.0)),
     _t("spectrum_bp", "npra", [READ, ("spectrum", {"data": "@1"}),
                                ("bandpass", {"data": "@1", "low_hz": "{lo}", "high_hz": "{hi}"})], [
+        # v7
+        "Look at the spectrum, then bandpass {lo}-{hi} Hz.",
+        "First the amplitude spectrum, then a {lo}-{hi} Hz bandpass.",
         "Frequency content first; after that a {lo}-{hi} Hz bandpass.",
         "Show me the amplitude spectrum and then filter the line {lo} to {hi} Hz.",
         "Spectrum, then a {lo}/{hi} Hz bandpass.",
@@ -272,6 +295,10 @@ TASKS: list[Task] = [
     ], lo=(5.0, 8.0, 10.0), hi=(45.0, 55.0, 70.0)),
     _t("shot_agc_compare", "shot", [READ, ("agc", {"data": "@1", "window_ms": "{w}"}),
                                     ("plot_comparison", {"before": "@1", "after": "@2"})], [
+        # v7
+        "AGC the shot with a {w} ms window, then compare input and output side by side.",
+        "{w} ms AGC on the gather, and show me before vs after.",
+        "Apply gain ({w} ms window) to the shot record and plot the comparison.",
         "Put a {w} ms AGC on the shot and plot the raw record next to the gained one.",
         "Gain the shot ({w} ms AGC) and show before and after.",
         "Apply a {w} ms AGC to the record and plot input against output.",

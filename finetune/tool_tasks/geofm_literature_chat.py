@@ -77,6 +77,10 @@ TASKS: list[Task] = [
     ], p=(0.3, 0.4, 0.6, 0.7, 0.8)),
     # ---- literature search (a literature *question* is answered, not searched) ------
     _t("search", "none", [("search_literature", {"query": "{q}"})], [
+        # v7
+        "Find literature on {q} and give me the references.",
+        "What do published papers say about {q}? Search and cite them.",
+        "Search for {q} in the literature, with citations.",
         "Pull up papers about {q}.",
         "Can you look up what has been published on {q}?",
         "Search the literature on {q} and cite what you find.",
@@ -98,12 +102,17 @@ TASKS: list[Task] = [
         "Look up references on {q}.",
         "What sources do we have on {q}? List the passages.",
         "Find me passages on {q} in the corpus.",
-    ], q=("f-x deconvolution", "AVO classes", "cycle skipping in full-waveform inversion",
+    ], q=("seismic attenuation", "ground-penetrating radar velocity", "time-lapse seismic", "refraction statics", "seismic interferometry", "f-x deconvolution", "AVO classes", "cycle skipping in full-waveform inversion",
           "residual statics", "Gassmann fluid substitution", "masked autoencoders",
           "magnetotelluric apparent resistivity", "Kirchhoff migration",
           "spectral decomposition", "gravity terrain corrections", "surface-wave dispersion",
           "coherence attributes", "DC resistivity sounding", "seismic anisotropy")),
     _t("search_k", "none", [("search_literature", {"query": "{q}", "k": "{k}"})], [
+        # v7
+        "dig up references on {q}, {k} of them",
+        "lit search {q}, {k} results",
+        "references on {q} please, {k} hits",
+        "Search the literature for {q}; {k} passages, please.",
         "Pull up {k} references on {q}.",
         "Search the papers for {q}, {k} hits.",
         "Give me {k} passages from the literature about {q}.",
@@ -118,6 +127,13 @@ TASKS: list[Task] = [
           "induced polarization", "velocity analysis"), k=(2, 4, 6, 8, 12)),
     # ---- no tool -------------------------------------------------------------------
     _t("no_file", "none", [], [
+        # v7
+        "Run the AI inversion on my inline with the well at crossline 336.",
+        "Invert my 2D line for impedance; my well sits at trace 120.",
+        "Estimate the wavelet of my inline, then invert it with the log at crossline 200.",
+        "Denoise my shot record, please.",
+        "Pick the faults on my inline 400.",
+        "Time-convert my well's sonic with the checkshot I have.",
         # v6: requests with numbers or a named line, but nothing attached
         "Low-cut my stack at 12 Hz and high-cut it at 55 Hz.",
         "Filter my seismic line to 6-48 Hz, please.",
@@ -169,5 +185,24 @@ TASKS: list[Task] = [
         "Thanks, that was helpful.",
         "Which tools do you have?",
         "Who made you?",
+    ]),
+    # ---- v7: a concept question with a file attached is answered, not processed ------
+    _t("concept_with_file", "npra", [], [
+        "Before running anything: what does AGC do to relative amplitudes?",
+        "Conceptually, how does f-x deconvolution separate signal from noise? Don't process the file yet.",
+        "Just explain what a bandpass filter would do to this line; no processing.",
+        "What is rank reduction in principle? I don't want you to run it.",
+        "Without touching the data, explain why a median filter removes spikes.",
+        "Don't run anything - what is a wavelet, in short?",
+        "Quick theory question before we start: what is the Nyquist frequency?",
+        "I only want an explanation, not processing: what is dip-steered filtering?",
+        "Tell me what coherent-noise filtering removes, conceptually; leave the data alone.",
+    ]),
+    _t("concept_with_shot", "shot", [], [
+        "Why is ground roll slow? Just explain, don't filter the gather.",
+        "No processing yet: what does NMO correction do to a gather like this?",
+        "In theory, what separates refractions from reflections on a shot record?",
+        "Explain what an f-k plot of a shot shows; don't compute it.",
+        "Before we touch the record: what is AGC and when should I avoid it?",
     ]),
 ]

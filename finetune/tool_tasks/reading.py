@@ -100,6 +100,10 @@ TASKS: list[Task] = [
         "Pull out inline {il} from the 3D file.",
     ], il=(111, 115, 120, 122, 128, 133)),
     _t("read_xline", "f3", [("read_segy", {"file": "@f1", "crossline": "{xl}"})], [
+        # v7
+        "pls load xl {xl}",
+        "grab xl {xl}",
+        "get me xline {xl} out of the cube",
         # v6: "xline" is a crossline
         "xline {xl} please",
         "Grab xline {xl}.",
@@ -125,6 +129,10 @@ TASKS: list[Task] = [
         "Read every trace of the cube.",
     ]),
     _t("plot_cube_first", "f3", [READ, ("plot_section", {"data": "@1", "inline_index": 0})], [
+        # v7
+        "Read the whole volume and plot its first inline.",
+        "Plot inline index 0 of the cube.",
+        "Draw the first line of the 3D volume.",
         "Read the whole volume, then plot its first inline.",
         "Load the complete cube and display inline index 0.",
         "Could you load all of the 3D and show the first line of it?",
@@ -157,8 +165,15 @@ TASKS: list[Task] = [
     ], il=(112, 118, 121, 125, 130)),
     _t("plot_slice", "f3", [("read_segy", {"file": "@f1", "time_ms": "{t}"}),
                             ("plot_section", {"data": "@1"})], [
+        # v7
+        "Put the {t} ms time slice on screen.",
+        "Let me see a map view at {t} ms.",
+        "Plot the horizontal slice at {t} ms two-way time.",
+        "Time slice, {t} ms, as an image please.",
+        "Cut the cube at {t} ms and show it.",
+        "I'd like to look at the {t} ms slice.",
+        "Slice the volume at {t} ms and plot it.",
         # v6
-        "Display the {t} ms time slice.",
         "Could you show me the slice at {t} ms?",
         "Time slice at {t} ms, and plot it please.",
         "Let me look at a horizontal cut through the cube at {t} ms.",
@@ -196,6 +211,9 @@ TASKS: list[Task] = [
     ], cmap=("seismic", "gray", "viridis")),
     _t("plot_cmap_clip", "npra", [READ, ("plot_section", {"data": "@1", "cmap": "{cmap}",
                                                           "clip_percentile": "{c}"})], [
+        # v7
+        "Plot with the {cmap} colour map and clip at the {c}th percentile.",
+        "Show the line, colormap {cmap}, amplitudes clipped at percentile {c}.",
         "Plot the section in {cmap}, clipped at the {c} percentile.",
         "Display the line with the {cmap} colour map and a {c}th-percentile clip.",
         "Could you draw the stack using {cmap} colours, clip {c}%?",

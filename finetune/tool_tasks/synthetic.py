@@ -87,6 +87,9 @@ TASKS: list[Task] = [
     # v6: several parameters in one request (v5 dropped or mixed them up)
     _t("synth_size_peak", "none", [("make_synthetic", {"n_traces": "{n}", "n_samples": "{m}",
                                                        "peak_hz": "{p}"})], [
+        # v7
+        "{n} traces by {m} samples, {p} Hz Ricker, synthetic please.",
+        "Synthetic: Ricker peak {p} Hz, size {n} traces x {m} samples.",
         "Synthetic of {n} traces and {m} samples with a {p} Hz Ricker wavelet.",
         "Could you generate {n} traces x {m} samples of synthetic seismic, peak frequency {p} Hz?",
         "I want a {p} Hz synthetic, {n} traces wide and {m} samples deep.",
@@ -113,6 +116,10 @@ TASKS: list[Task] = [
         "Test data for interpolation: {m} dead-trace fraction, {n} faults.",
     ], m=(0.1, 0.25, 0.4), n=(0, 1, 3)),
     _t("synth_clean_dt", "none", [("make_synthetic", {"noise": "none", "dt_ms": "{dt}"})], [
+        # v7
+        "Noise-free synthetic, {dt} ms sampling.",
+        "A clean synthetic line at a {dt} ms sample interval.",
+        "Generate a synthetic without noise, dt {dt} ms.",
         "A noiseless synthetic at {dt} ms sampling.",
         "Could you make a noiseless test line sampled every {dt} ms?",
         "Synthetic without any noise, sample interval {dt} ms.",
@@ -162,6 +169,9 @@ TASKS: list[Task] = [
     ], n=(1, 3, 5, 6)),
     _t("synth_wavelet", "none", [("make_synthetic", {"peak_hz": "{p}"}),
                                  ("estimate_wavelet", {"data": "@1.2"})], [
+        # v7
+        "Synthetic with a {p} Hz Ricker; estimate the wavelet from its noise-free section.",
+        "Make a {p} Hz synthetic and extract the wavelet from the clean version.",
         "Make a {p} Hz synthetic and extract the wavelet from its noise-free data.",
         "Could you check wavelet estimation on a synthetic: Ricker peak {p} Hz, estimate from the clean section?",
         "Synthetic, peak frequency {p} Hz; statistical wavelet from the clean version.",
@@ -216,6 +226,9 @@ TASKS: list[Task] = [
     _t("synth_bp_snr", "none", [SYNTH, ("bandpass", {"data": "@1", "low_hz": "{lo}",
                                                      "high_hz": "{hi}"}),
                                 ("measure_snr", {"data": "@2", "reference": "@1.2"})], [
+        # v7
+        "synthetic, then bandpass {lo}-{hi} Hz, then the SNR against the clean one",
+        "Make test data, filter it {lo} to {hi} Hz and measure its SNR relative to the noise-free section.",
         "Make a synthetic, band-limit it to {lo}-{hi} Hz and report the SNR against the clean section.",
         "Synthetic line; bandpass {lo} to {hi} Hz; then the true S/N of the filtered line.",
         "Generate test data, filter it {lo}/{hi} Hz and tell me its SNR relative to the noise-free section.",
@@ -229,6 +242,11 @@ TASKS: list[Task] = [
     _t("synth_median_snr", "none", [("make_synthetic", {"noise": "spikes"}),
                                     ("median_filter", {"data": "@1"}),
                                     ("measure_snr", {"data": "@2", "reference": "@1.2"})], [
+        # v7
+        "Synthetic with spike noise, median filter it, and give me the SNR against the clean section.",
+        "Test the median despiker: spike-noise synthetic, median filter, SNR relative to clean.",
+        "Spike-noise synthetic, then a median filter, then the SNR versus the clean version.",
+        "Make spiky test data, clean it with the median filter and score it against the noise-free section.",
         "Test the median filter on spike-corrupted synthetic data and quantify the true SNR it reaches.",
         "Simulate a line with spikes, despike it, and measure the true S/N afterwards.",
         "Synthetic with spike noise; remove the spikes with a median filter; then the SNR versus clean.",
@@ -242,6 +260,11 @@ TASKS: list[Task] = [
     _t("synth_fk_compare", "none", [("make_synthetic", {"noise": "linear"}),
                                     ("fk_filter", {"data": "@1"}),
                                     ("plot_comparison", {"before": "@1", "after": "@2"})], [
+        # v7
+        "Synthetic with linear noise, f-k filter, then before/after/difference.",
+        "Make a line contaminated by linear events, remove them in f-k and compare side by side.",
+        "Linear-noise synthetic, fk filter it, plot input vs output.",
+        "Test the f-k filter on a synthetic with linear noise and show me the comparison panels.",
         "Make a synthetic with linear noise, remove it with an f-k filter, and plot input, output and difference.",
         "Simulate a section with linear noise, dip filter it in f-k, then show before and after side by side.",
         "Synthetic with linear events, FK filter, and a comparison panel of the result.",
@@ -294,6 +317,9 @@ TASKS: list[Task] = [
     ]),
     _t("synth_invert_clean", "none", [SYNTH, ("invert_impedance", {
             "data": "@1.2", "background_model": "@1.3"})], [
+        # v7
+        "Make a synthetic, then invert the noise-free section for AI with the true impedance as background.",
+        "Synthetic, then impedance inversion of its clean section, background = the true model.",
         # v6
         "Simulate a line, then run the AI inversion on its clean copy against the known impedance.",
         "Make test data and run impedance inversion on the clean version, background from the known model.",
@@ -303,5 +329,22 @@ TASKS: list[Task] = [
         "Invert the clean part of a fresh synthetic for acoustic impedance; background = the synthetic's impedance.",
         "Make test data, then impedance-invert the noise-free section against the true impedance background.",
         "Check the inversion on a synthetic: clean input, true impedance as background model.",
+    ]),
+    # ---- v7 ----------------------------------------------------------------------
+    _t("synth_dead20_no_faults", "none", [("make_synthetic", {"missing_fraction": 0.2,
+                                                              "n_faults": 0})], [
+        "A synthetic with 20% dead traces and no faults.",
+        "Unfaulted test section, a fifth of its traces missing.",
+        "Could you make a fault-free synthetic where 20 percent of the traces are zeroed?",
+        "20 % missing traces, zero faults: make me that synthetic.",
+        "I want test data without faults and with 20% of traces dead.",
+    ]),
+    _t("synth_dead50_no_faults", "none", [("make_synthetic", {"missing_fraction": 0.5,
+                                                              "n_faults": 0})], [
+        "Half the traces dead, no faults, synthetic please.",
+        "Make an unfaulted synthetic where 50% of the traces are missing.",
+        "Could you generate a line with no faults and half of its traces dead?",
+        "Test section: 50 percent missing traces, zero faults.",
+        "Synthetic without faults, missing fraction one half.",
     ]),
 ]
