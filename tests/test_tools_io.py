@@ -33,6 +33,16 @@ def test_cube_write_read_roundtrip_keeps_headers(tmp_path, workspace):
         for j in range(cube.shape[1]):  # inline 2 is traces 5..9 of the inline-sorted file
             assert dict(out.header[j]) == dict(ref.header[5 + j])
 
+    # a processed inline keeps its traces' places in the file, so its headers are copied
+    # too (the trace positions used to be dropped by processing: write_segy refused)
+    agc = REGISTRY.call("agc", {"data": r.artifacts[0].id, "window_ms": 8.0}, workspace)
+    w3 = REGISTRY.call("write_segy", {"data": agc.artifacts[0].id}, workspace)
+    assert w3.ok, w3.summary
+    with segyio.open(w3.artifacts[0].path, ignore_geometry=True) as out, \
+            segyio.open(src, ignore_geometry=True) as ref:
+        assert [out.header[j][segyio.TraceField.CROSSLINE_3D] for j in range(cube.shape[1])] \
+            == [ref.header[5 + j][segyio.TraceField.CROSSLINE_3D] for j in range(cube.shape[1])]
+
     full = REGISTRY.call("read_segy", {"file": fid}, workspace).artifacts[0].id
     w2 = REGISTRY.call("write_segy", {"data": full}, workspace).artifacts[0].path
     back, meta = read_segy_array(w2)

@@ -28,7 +28,8 @@ __all__ = ["Section", "load_section", "save_section", "apply_2d", "shape_str", "
 
 # Keys that describe the geometry of an array and survive processing that keeps its shape.
 _GEOMETRY_KEYS = ("dt_ms", "t0_ms", "axes", "inlines", "crosslines", "traces",
-                  "segy_source", "inline", "crossline", "kind_of_data")
+                  "segy_source", "trace_index", "trace_range", "inline", "crossline",
+                  "kind_of_data")
 
 
 @dataclass
