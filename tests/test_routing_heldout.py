@@ -1,0 +1,149 @@
+"""The held-out routing set (benchmarks/data/routing_heldout.jsonl): a blind set of
+hand-written requests, used once to measure a fine-tuned model. No model runs here.
+
+Fast checks: enough requests, unique ids, known setups, tools and argument names from
+the registry, well-formed references, every tool covered, and no request a near copy
+(difflib ratio > 0.8 on lower-case letters and digits) of a training phrasing or of a
+request of the main routing benchmark. The slow check runs every gold plan for real.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from finetune.tool_tasks import SETUPS, TASKS
+from tools import REGISTRY
+
+DATA = Path(__file__).resolve().parents[1] / "benchmarks" / "data"
+HELDOUT = DATA / "routing_heldout.jsonl"
+MAIN = DATA / "routing_requests.jsonl"
+_REF = re.compile(r"^@(f?)(\d+)(?:\.(\d+))?$")
+_SCHEMAS = {s["name"]: s["parameters"] for s in REGISTRY.schemas()}
+
+
+def _items(path: Path = HELDOUT) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", s.lower()).strip()
+
+
+def _training_phrasings() -> set[str]:
+    """Every task phrasing filled with its first 20 slot combinations (normalised)."""
+    out = set()
+    for task in TASKS:
+        keys = list(task.slots)
+        combos = [dict(zip(keys, v)) for v in itertools.product(
+            *(task.slots[k] for k in keys))][:20] or [{}]
+        for phrasing in task.phrasings:
+            out.update(_norm(phrasing.format(**slots)) for slots in combos)
+    return out
+
+
+def _near_copies(requests: list[tuple[str, str]], others: set[str] | list[str],
+                 limit: float = 0.8) -> list[tuple[str, float]]:
+    """(id, ratio) of each request within ``limit`` of any of ``others``."""
+    close = []
+    for rid, text in requests:
+        m = difflib.SequenceMatcher(None, "", text)  # seq2 is cached across set_seq1
+        for other in others:
+            m.set_seq1(other)
+            if m.real_quick_ratio() > limit and m.quick_ratio() > limit and m.ratio() > limit:
+                close.append((rid, round(m.ratio(), 3)))
+                break
+    return close
+
+
+def test_heldout_requests_are_well_formed():
+    items = _items()
+    assert len(items) >= 60
+    ids = [it["id"] for it in items]
+    assert len(set(ids)) == len(ids), "duplicate ids"
+    for it in items:
+        where = it["id"]
+        assert set(it) >= {"id", "request", "setup", "calls", "tags"}, where
+        assert isinstance(it["request"], str) and it["request"].strip(), where
+        assert it["setup"] in SETUPS, (where, it["setup"])
+        assert isinstance(it["tags"], list) and all(isinstance(t, str) for t in it["tags"])
+        assert ("no_tool" in it["tags"]) == (it["calls"] == []), where
+        n_files = len(SETUPS[it["setup"]])
+        for n, call in enumerate(it["calls"], 1):
+            assert isinstance(call, list) and len(call) == 2, (where, call)
+            name, args = call
+            assert name in _SCHEMAS, (where, name)
+            props = _SCHEMAS[name].get("properties", {})
+            assert set(args) <= set(props), (where, name, set(args) - set(props))
+            missing = set(_SCHEMAS[name].get("required", [])) - set(args)
+            assert not missing, (where, name, missing)
+            for key, value in args.items():
+                if isinstance(value, str) and value.startswith("@"):
+                    m = _REF.match(value)
+                    assert m, (where, name, key, value)
+                    if m.group(1):
+                        assert 1 <= int(m.group(2)) <= n_files, (where, name, key, value)
+                    else:
+                        assert 1 <= int(m.group(2)) < n, (where, name, key, value)
+                enum = props[key].get("enum")
+                if enum is not None:
+                    assert value in enum, (where, name, key, value)
+
+
+def test_heldout_set_covers_every_tool_and_every_setup():
+    items = _items()
+    used = {name for it in items for name, _ in it["calls"]}
+    assert set(REGISTRY.names()) <= used, set(REGISTRY.names()) - used
+    assert {it["setup"] for it in items} == set(SETUPS)
+    assert sum(not it["calls"] for it in items) >= 5  # some answers need no tool
+
+
+def test_no_heldout_request_is_a_near_copy_of_training_or_the_main_benchmark():
+    requests = [(it["id"], _norm(it["request"])) for it in _items()]
+    assert not _near_copies(requests, _training_phrasings()), "close to a training phrasing"
+    main = [_norm(it["request"]) for it in _items(MAIN)]
+    assert len(main) >= 100
+    assert not _near_copies(requests, main), "close to a main benchmark request"
+    texts = [t for _, t in requests]
+    assert len(set(texts)) == len(texts), "duplicate held-out requests"
+
+
+def test_near_copy_check_catches_a_copy():
+    main = [_norm(it["request"]) for it in _items(MAIN)]
+    found = _near_copies([("copy", main[0] + " please"), ("other", "zzzz qqqq")], main)
+    assert [rid for rid, _ in found] == ["copy"] and found[0][1] > 0.8
+
+
+@pytest.mark.slow
+def test_every_heldout_gold_plan_runs_with_grounded_arguments(shared_data, tmp_path,
+                                                             monkeypatch):
+    """Each gold plan runs for real (as benchmarks.routing does) and every argument it
+    passes is one the conversation supports (a number the user or a tool gave, an id
+    that was shown)."""
+    from agent.constrained import Grounding
+    from finetune.traces import run_plan, setup_files
+    from tests.conftest import REAL_GEOFM_HOME
+
+    items = _items()
+    if (REAL_GEOFM_HOME / "index" / "default" / "manifest.json").exists():
+        monkeypatch.setenv("GEOFM_HOME", str(REAL_GEOFM_HOME))  # search only reads it
+    else:
+        items = [it for it in items
+                 if all(name != "search_literature" for name, _ in it["calls"])]
+    for it in items:
+        paths = setup_files(SETUPS[it["setup"]], tmp_path)
+        trace = run_plan(it["request"], paths, [tuple(c) for c in it["calls"]])
+        for k, (name, args) in enumerate(trace.calls):
+            grounding = Grounding.from_messages(trace.history(k))
+            for key, value in args.items():
+                if isinstance(value, bool):
+                    continue
+                if isinstance(value, (int, float)):
+                    assert float(value) in grounding.numbers, (it["id"], name, key, value)
+                elif isinstance(value, str) and value.startswith("ws-"):
+                    assert value in grounding.ids, (it["id"], name, key, value)
