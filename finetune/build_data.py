@@ -174,9 +174,18 @@ def tool_examples(tasks, schemas, scratch: Path, rng: random.Random, combos: int
     return out
 
 
-def _sentences(text: str, n: int = 2, max_chars: int = 320) -> str:
+# a full stop that ends an abbreviation, not a sentence
+_NOT_AN_END = r"(?<!\bal\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\bFig\.)"
+
+
+def _sentences(text: str, n: int = 2, max_chars: int = 320, min_words: int = 6) -> str:
+    """The first ``n`` sentences of a passage that say something: list labels, headings
+    run into the text ("Typical values.", "- First breaks.") and list numbers are
+    skipped, so that a cited reply quotes content (v6's data often quoted only labels)."""
     text = re.sub(r"\*\*|__|`", "", text)
-    parts = re.split(r"(?<=[.!?])\s+", text.strip())
+    parts = [p.strip().lstrip("-*• ").strip()
+             for p in re.split(_NOT_AN_END + r"(?<=[.!?])\s+", text.strip())]
+    parts = [p for p in parts if len(p.split()) >= min_words] or parts
     out = ""
     for p in parts[:n]:
         if out and len(out) + len(p) > max_chars:

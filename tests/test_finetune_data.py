@@ -224,3 +224,18 @@ def test_every_phrasing_is_written_once():
 
     counts = Counter(p for task in TASKS for p in task.phrasings)
     assert [p for p, n in counts.items() if n > 1] == []
+
+
+def test_cited_replies_quote_sentences_not_list_labels():
+    """v6's cited replies often quoted a bold label or a list item ("What is missing.",
+    "- First breaks.") as if it were the answer."""
+    from finetune.build_data import _sentences
+
+    text = ("**What is missing.** - First breaks. Reflection data lack the lowest "
+            "frequencies below about 5 Hz in most surveys. Gardner et al. (1974) fit "
+            "density as a power of P velocity for brine sands and shales. Short one.")
+    assert _sentences(text, 2) == (
+        "Reflection data lack the lowest frequencies below about 5 Hz in most surveys. "
+        "Gardner et al. (1974) fit density as a power of P velocity for brine sands and "
+        "shales.")
+    assert _sentences("Only a label.", 1) == "Only a label."  # nothing better: keep it
