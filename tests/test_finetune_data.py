@@ -172,29 +172,12 @@ def test_no_training_phrasing_is_a_near_copy_of_a_benchmark_request():
     """The routing benchmark is hand-written apart from the tasks: no phrasing, filled
     with any of its task's first 20 slot combinations, may be within 0.8 (difflib ratio
     on lower-case letters and digits) of a benchmark request."""
-    import difflib
-    import itertools
-    import re
-    from pathlib import Path
+    from benchmarks.routing import load_requests
+    from tests.near_copies import near_copies, norm, training_phrasings
 
-    norm = lambda s: re.sub(r"[^a-z0-9]+", " ", s.lower()).strip()  # noqa: E731
-    bench = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "routing_requests.jsonl"
-    requests = [norm(json.loads(line)["request"]) for line in bench.read_text().splitlines()
-                if line.strip()]
+    requests = [norm(it["request"]) for it in load_requests()]
     assert len(requests) >= 100
-    close = []
-    for task in TASKS:
-        keys = list(task.slots)
-        combos = [dict(zip(keys, v)) for v in itertools.product(
-            *(task.slots[k] for k in keys))][:20] or [{}]
-        for phrasing in task.phrasings:
-            for slots in combos:
-                text = norm(phrasing.format(**slots))
-                for req in requests:
-                    m = difflib.SequenceMatcher(None, text, req)
-                    if m.real_quick_ratio() > 0.8 and m.quick_ratio() > 0.8 and m.ratio() > 0.8:
-                        close.append((task.id, phrasing, req))
-    assert close == []
+    assert near_copies(training_phrasings(), requests) == []
 
 
 def test_cited_replies_drop_the_chunk_prefix():

@@ -9,15 +9,14 @@ request of the main routing benchmark. The slow check runs every gold plan for r
 
 from __future__ import annotations
 
-import difflib
-import itertools
-import json
 import re
 from pathlib import Path
 
 import pytest
 
-from finetune.tool_tasks import SETUPS, TASKS
+from benchmarks.routing import load_requests
+from finetune.tool_tasks import SETUPS
+from tests.near_copies import near_copies, norm, training_phrasings
 from tools import REGISTRY
 
 DATA = Path(__file__).resolve().parents[1] / "benchmarks" / "data"
@@ -28,37 +27,7 @@ _SCHEMAS = {s["name"]: s["parameters"] for s in REGISTRY.schemas()}
 
 
 def _items(path: Path = HELDOUT) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-def _norm(s: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", s.lower()).strip()
-
-
-def _training_phrasings() -> set[str]:
-    """Every task phrasing filled with its first 20 slot combinations (normalised)."""
-    out = set()
-    for task in TASKS:
-        keys = list(task.slots)
-        combos = [dict(zip(keys, v)) for v in itertools.product(
-            *(task.slots[k] for k in keys))][:20] or [{}]
-        for phrasing in task.phrasings:
-            out.update(_norm(phrasing.format(**slots)) for slots in combos)
-    return out
-
-
-def _near_copies(requests: list[tuple[str, str]], others: set[str] | list[str],
-                 limit: float = 0.8) -> list[tuple[str, float]]:
-    """(id, ratio) of each request within ``limit`` of any of ``others``."""
-    close = []
-    for rid, text in requests:
-        m = difflib.SequenceMatcher(None, "", text)  # seq2 is cached across set_seq1
-        for other in others:
-            m.set_seq1(other)
-            if m.real_quick_ratio() > limit and m.quick_ratio() > limit and m.ratio() > limit:
-                close.append((rid, round(m.ratio(), 3)))
-                break
-    return close
+    return load_requests(path)
 
 
 def test_heldout_requests_are_well_formed():
@@ -104,19 +73,20 @@ def test_heldout_set_covers_every_tool_and_every_setup():
 
 
 def test_no_heldout_request_is_a_near_copy_of_training_or_the_main_benchmark():
-    requests = [(it["id"], _norm(it["request"])) for it in _items()]
-    assert not _near_copies(requests, _training_phrasings()), "close to a training phrasing"
-    main = [_norm(it["request"]) for it in _items(MAIN)]
+    requests = [(it["id"], norm(it["request"])) for it in _items()]
+    training = {text for _, text in training_phrasings()}
+    assert not near_copies(requests, training), "close to a training phrasing"
+    main = [norm(it["request"]) for it in _items(MAIN)]
     assert len(main) >= 100
-    assert not _near_copies(requests, main), "close to a main benchmark request"
+    assert not near_copies(requests, main), "close to a main benchmark request"
     texts = [t for _, t in requests]
     assert len(set(texts)) == len(texts), "duplicate held-out requests"
 
 
 def test_near_copy_check_catches_a_copy():
-    main = [_norm(it["request"]) for it in _items(MAIN)]
-    found = _near_copies([("copy", main[0] + " please"), ("other", "zzzz qqqq")], main)
-    assert [rid for rid, _ in found] == ["copy"] and found[0][1] > 0.8
+    main = [norm(it["request"]) for it in _items(MAIN)]
+    found = near_copies([("copy", main[0] + " please"), ("other", "zzzz qqqq")], main)
+    assert [label for label, _, _ in found] == ["copy"] and found[0][2] > 0.8
 
 
 @pytest.mark.slow
