@@ -16,9 +16,13 @@ Usage::
 - Real: the NPRA 31-81 line as its own reference (0 dB noise added; 30 % traces
   zeroed), and fault overlays on F3 (f3_crop.sgy inline 122; inline 362) as figures.
 
-Held-out sections use seeds from ``tools.geofm.data.HELDOUT_SEED`` (2**31) up; training
-never draws those. Weights come from ``tools/geofm/weights/<task>`` (or ``--weights``).
-Prints measured tables; nothing is hard-coded.
+Held-out sections (12 by default) use seeds from ``tools.geofm.data.HELDOUT_SEED`` (2**31)
+up; training never draws those. They are modelled 8 times finer in time and kept at 4 ms
+(``make_section(oversample=8)``), so their beds do not snap to samples and flicker from
+trace to trace as no recorded data does; ``--oversample 1`` gives the sample-snapped
+sections of the figures before 2026-12-02. Weights come from
+``tools/geofm/weights/<task>`` (or ``--weights``). Prints measured tables; nothing is
+hard-coded.
 """
 
 from __future__ import annotations
@@ -56,13 +60,15 @@ def f1_scores(prob: np.ndarray, labels: np.ndarray, threshold: float = 0.5,
     return float(pixel), float(tol)
 
 
-def held_out_section(seed: int, k: int, size: tuple[int, int]):
+def held_out_section(seed: int, k: int, size: tuple[int, int], oversample: int = 8):
     """The ``k``-th evaluation section (4 ms) with section seed ``seed``: peak frequency
-    20/30/40 Hz and 2 or 3 faults in turn (``tools.synthetic.make_section``)."""
+    20/30/40 Hz and 2 or 3 faults in turn (``tools.synthetic.make_section``), modelled
+    ``oversample`` times finer in time (8: band-limited like recorded data; 1: the
+    sample-snapped beds of the figures before 2026-12-02)."""
     from tools.synthetic import make_section
 
     return make_section(*size, 4.0, seed=seed, peak_hz=(20.0, 30.0, 40.0)[k % 3],
-                        n_faults=2 + k % 2)
+                        n_faults=2 + k % 2, oversample=oversample)
 
 
 def fault_inputs(section, seed: int) -> tuple[tuple[str, np.ndarray], ...]:
@@ -79,7 +85,7 @@ def _timed(fn, *args):
     return out, time.perf_counter() - t0
 
 
-def _synthetic(models, n: int, size: tuple[int, int]) -> dict:
+def _synthetic(models, n: int, size: tuple[int, int], oversample: int = 8) -> dict:
     from tools.denoise import fx_deconvolution
     from tools.geofm.data import HELDOUT_SEED
     from tools.geofm.infer import denoise_section, fault_probability, interpolate_section
@@ -91,7 +97,7 @@ def _synthetic(models, n: int, size: tuple[int, int]) -> dict:
     rows = {"denoise_0db": [], "missing_30pct": [], "faults": []}
     for k in range(n):
         seed = HELDOUT_SEED + k
-        s = held_out_section(seed, k, size)
+        s = held_out_section(seed, k, size, oversample)
         noisy, _ = add_noise(s.clean, "random", 0.0, seed=seed)
         fx, t_fx = _timed(fx_deconvolution, noisy, 4.0)
         gf, t_gf = _timed(denoise_section, models["denoise"], noisy)
@@ -238,9 +244,12 @@ def main(argv: list[str] | None = None) -> int:
                    "(default: tools/geofm/weights)")
     p.add_argument("--out", help="write all measured figures to this JSON file")
     p.add_argument("--figures", help="copy the F3 fault-overlay PNGs into this folder")
-    p.add_argument("--sections", type=int, default=4, help="held-out synthetic sections")
+    p.add_argument("--sections", type=int, default=12, help="held-out synthetic sections")
     p.add_argument("--size", type=int, nargs=2, default=(200, 300),
                    metavar=("TRACES", "SAMPLES"), help="held-out section size")
+    p.add_argument("--oversample", type=int, default=8, help="held-out sections are "
+                   "modelled this many times finer in time (1: sample-snapped beds, "
+                   "as before 2026-12-02)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     p.add_argument("--no-real", action="store_true", help="skip ../shared/data cases")
     p.add_argument("--no-throughput", action="store_true", help="skip the timing section")
@@ -264,8 +273,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot load the GeoFM heads: {e}")
         return 1
     size = tuple(args.size)
-    results: dict = {"weights": {t: str(weights_dir(t)) for t in HEADS}, "size": size}
-    rows = _synthetic(models, args.sections, size)
+    results: dict = {"weights": {t: str(weights_dir(t)) for t in HEADS}, "size": size,
+                     "oversample": args.oversample}
+    rows = _synthetic(models, args.sections, size, args.oversample)
     _print_synthetic(rows, size)
     results["synthetic"] = rows
     results["summary"] = _summary(rows)

@@ -32,16 +32,18 @@ THRESHOLDS = tuple(round(0.3 + 0.05 * i, 2) for i in range(13))  # 0.30 ... 0.90
 
 
 def calibrate(model, sections: int = 12, size: tuple[int, int] = (200, 300),
-              progress: bool = True) -> dict[str, Any]:
+              progress: bool = True, oversample: int = 8) -> dict[str, Any]:
     """Mean pixel F1 per threshold over ``sections`` validation sections, each clean and
-    at 10 dB; returns {"threshold", "f1", "curve", "sections", "seeds"}."""
+    at 10 dB, modelled like the benchmark's (``oversample``, see
+    :func:`benchmarks.geofm.held_out_section`); returns {"threshold", "f1", "curve",
+    "sections", "seeds", "oversample"}."""
     from benchmarks.geofm import f1_scores, fault_inputs, held_out_section
     from tools.geofm.infer import fault_probability
 
     scores: dict[float, list[float]] = {t: [] for t in THRESHOLDS}
     for k in range(sections):
         seed = VALIDATION_SEED + k
-        s = held_out_section(seed, k, size)
+        s = held_out_section(seed, k, size, oversample)
         for _, data in fault_inputs(s, seed):
             prob = fault_probability(model, data)
             for t in THRESHOLDS:
@@ -55,7 +57,8 @@ def calibrate(model, sections: int = 12, size: tuple[int, int] = (200, 300),
     best = max(THRESHOLDS, key=lambda t: (curve[str(t)], -abs(t - 0.5)))
     return {"threshold": best, "f1": curve[str(best)], "curve": curve,
             "sections": f"{sections} synthetic {size[0]}x{size[1]}, clean and 10 dB",
-            "seeds": f"{VALIDATION_SEED}-{VALIDATION_SEED + sections - 1}"}
+            "seeds": f"{VALIDATION_SEED}-{VALIDATION_SEED + sections - 1}",
+            "oversample": oversample}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--weights", help="folder holding faults/ (default: the shipped weights)")
     ap.add_argument("--sections", type=int, default=12)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--oversample", type=int, default=8,
+                    help="sections modelled this many times finer in time, as the benchmark's")
     ap.add_argument("--dry-run", action="store_true", help="print, do not write the card")
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -74,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.weights:
         os.environ["GEOFM_VISION_WEIGHTS"] = str(Path(args.weights).resolve())
     torch.set_num_threads(args.threads)
-    result = calibrate(head("faults").to("cpu"), args.sections)
+    result = calibrate(head("faults").to("cpu"), args.sections, oversample=args.oversample)
     print(json.dumps(result, indent=1))
     if not args.dry_run:
         card_file = weights_dir("faults") / "card.json"

@@ -65,6 +65,10 @@ class GeoFMTrainConfig:
         "help": "resumable checkpoint folder (None: results/geofm_train/<task>)"})
     checkpoint_every: int = field(default=200, metadata={"help": "steps between checkpoints"})
     val_tiles: int = field(default=64, metadata={"help": "held-out tiles for the val loss"})
+    oversample: int = field(default=1, metadata={
+        "help": "training sections are modelled this many times finer in time "
+                "(tools.synthetic.make_section): 1 snaps beds to samples (the shipped "
+                "pretrain, denoise and fault heads), 8 is band-limited like recorded data"})
     refine: dict[str, Any] | None = field(default=None, metadata={
         "help": "interpolate only: RefineConfig fields (channels, dilations, vit) of a "
                 "convolutional refinement stage fed by the ViT (None: the ViT alone); "
@@ -97,6 +101,8 @@ class GeoFMTrainConfig:
             self.refine_config()
         if self.refine_lr <= 0:
             raise BadInputError("refine_lr must be > 0")
+        if not isinstance(self.oversample, int) or self.oversample < 1:
+            raise BadInputError(f"oversample must be an integer >= 1, got {self.oversample!r}")
         if self.init_refine is not None and self.refine is None:
             raise BadInputError("init_refine needs refine (the network it continues)")
         if self.checkpoint_dir is None:
@@ -209,7 +215,7 @@ def _fingerprint(config: GeoFMTrainConfig) -> dict[str, Any]:
 
     keep = ("task", "model", "init_from", "steps", "batch_size", "lr", "warmup_steps",
             "weight_decay", "mask_ratio", "trace_mask_fraction", "seed", "refine",
-            "refine_lr", "init_refine")
+            "refine_lr", "init_refine", "oversample")
     out = {k: getattr(config, k) for k in keep}
     if config.init_from:  # a head checkpoint is stale once the pretrained weights change
         weights = Path(config.init_from) / "model.safetensors"
@@ -334,13 +340,13 @@ def train(config: GeoFMTrainConfig, log=print, config_file: str | None = None
             log(f"already trained: writing the model again (delete {ckpt} to retrain)")
     total = min(config.steps, config.max_steps or config.steps)
     val_batch = make_batch(config.task, config.val_tiles, tile,
-                           np.random.default_rng([config.seed, 0, _VAL_KEY]))
+                           np.random.default_rng([config.seed, 0, _VAL_KEY]), config.oversample)
     t0 = time.perf_counter()
     start = step
     bar = tqdm(total=total, initial=step, desc=f"GeoFM {config.task}", unit="step")
     while step < total:
         rng = np.random.default_rng([config.seed, step])
-        batch = make_batch(config.task, config.batch_size, tile, rng)
+        batch = make_batch(config.task, config.batch_size, tile, rng, config.oversample)
         for g in optimizer.param_groups:
             g["lr"] = g["base_lr"] * _lr_at(config, step) / config.lr
         loss = task_loss(model, config.task, batch, rng, config.trace_mask_fraction, refine)
@@ -372,7 +378,9 @@ def train(config: GeoFMTrainConfig, log=print, config_file: str | None = None
         report["val_loss_linear_fill"] = round(_linear_fill_loss(val_batch), 5)
     card = {"task": config.task, "report": report, "train_config": asdict(config),
             "data": "synthetic tiles from tools.geofm.data (tools.synthetic sections: folds, "
-                    "faults, Ricker/Ormsby 15-45 Hz, 2/4 ms, noise), section seeds < 2**31",
+                    "faults, Ricker/Ormsby 15-45 Hz, 2/4 ms, noise), section seeds < 2**31"
+                    + (f", modelled {config.oversample}x finer in time (band-limited)"
+                       if config.oversample > 1 else ", beds snapped to samples"),
             "normalisation": "each tile divided by its RMS over live traces (tile_scale)",
             "output": {"pretrain": "MAE pixels", "denoise": "clean amplitudes",
                        "interpolate": "correction added to linear_fill of the input"
@@ -385,6 +393,8 @@ def train(config: GeoFMTrainConfig, log=print, config_file: str | None = None
                        "faults": "fault logits"}[config.task],
             "reproduce": f"python -m finetune.geofm_train --config "
                          f"{config_file or '<a JSON of train_config>'}"}
+    if config.init_refine:  # the commands that made the weights this run continued
+        card["continues"] = _lineage(Path(config.init_refine))
     extra = None
     if refine is not None:
         from tools.geofm.refine import save_refine
@@ -395,6 +405,16 @@ def train(config: GeoFMTrainConfig, log=print, config_file: str | None = None
     (Path(config.output_dir) / "train_report.json").write_text(json.dumps(report, indent=1))
     log(json.dumps(report))
     return report
+
+
+def _lineage(folder: Path) -> list[str]:
+    """The reproduce commands, oldest first, behind the head in ``folder``: its card's
+    own ``continues`` list and then its ``reproduce`` (empty without a card)."""
+    try:
+        card = json.loads((folder / "card.json").read_text())
+    except (OSError, ValueError):
+        return []
+    return [*card.get("continues", []), *([card["reproduce"]] if "reproduce" in card else [])]
 
 
 def _linear_fill_loss(batch) -> float:

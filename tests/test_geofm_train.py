@@ -111,13 +111,21 @@ def test_refine_continues_from_a_trained_head(tmp_path, pretrained):
     from safetensors.torch import load_file
 
     kw = dict(init_from=str(pretrained), refine=REFINE)
-    train(_config(tmp_path, "interpolate", "first", **kw), log=lambda *_: None)
+    train(_config(tmp_path, "interpolate", "first", **kw), log=lambda *_: None,
+          config_file="first.json")
     first = load_file(str(tmp_path / "first" / "refine.safetensors"))
     # one step at a negligible learning rate: the loaded weights come back unchanged
     train(_config(tmp_path, "interpolate", "again", init_refine=str(tmp_path / "first"),
-                  seed=5, lr=1e-12, refine_lr=1e-12, steps=1, **kw), log=lambda *_: None)
+                  seed=5, lr=1e-12, refine_lr=1e-12, steps=1, **kw), log=lambda *_: None,
+          config_file="first.json --set seed=5")
     again = load_file(str(tmp_path / "again" / "refine.safetensors"))
     assert all(torch.allclose(first[k], again[k], atol=1e-6) for k in first)
+    # the card lists the commands behind the weights it continued, oldest first
+    train(_config(tmp_path, "interpolate", "third", init_refine=str(tmp_path / "again"),
+                  seed=6, steps=1, **kw), log=lambda *_: None)
+    card = json.loads((tmp_path / "third" / "card.json").read_text())
+    assert [c.split("--config ")[1] for c in card["continues"]] == [
+        "first.json", "first.json --set seed=5"]
     with pytest.raises(BadInputError, match="asks for"):
         train(_config(tmp_path, "interpolate", "c", init_refine=str(tmp_path / "first"),
                       init_from=str(pretrained), refine={**REFINE, "channels": 8}),
@@ -187,6 +195,17 @@ def test_config_validation(tmp_path):
         _config(tmp_path, "interpolate", "x", refine={"dilations": []})
     c = GeoFMTrainConfig.from_json(f, ["steps=7", "task=denoise"])
     assert (c.steps, c.task, c.checkpoint_dir) == (7, "denoise", "results/geofm_train/denoise")
+
+
+def test_oversampled_tiles_keep_the_draws():
+    a = make_batch("interpolate", 3, 32, np.random.default_rng([5, 1]))
+    b = make_batch("interpolate", 3, 32, np.random.default_rng([5, 1]), oversample=8)
+    np.testing.assert_array_equal(a.dead, b.dead)  # same random draws, same holes
+    assert not np.allclose(a.targets, b.targets)  # modelled differently
+    assert all(np.corrcoef(x.ravel(), y.ravel())[0, 1] > 0.5
+               for x, y in zip(a.targets, b.targets))  # but the same geology
+    with pytest.raises(BadInputError, match="oversample"):
+        _config(Path("."), "interpolate", "x", oversample=0)
 
 
 def test_shipped_configs_parse_and_chain():

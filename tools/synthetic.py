@@ -118,10 +118,28 @@ def shift_samples(x: np.ndarray, shift: float) -> np.ndarray:
     return np.fft.irfft(spec * np.exp(-2j * np.pi * k * shift), n=2 * n, axis=-1)[..., :n]
 
 
+def _band_limited(fine_r: np.ndarray, fine_w: np.ndarray, k: int) -> np.ndarray:
+    """Convolve (nx, n * k) reflectivity with a centred wavelet on its fine grid, delay it
+    half a fine sample (as the k = 1 model) and keep every k-th sample: all in one
+    spectrum, keeping only frequencies below the coarse Nyquist (an ideal anti-alias
+    filter; the wavelets carry next to nothing above it). Returns (nx, n)."""
+    nf = fine_r.shape[-1]
+    n = nf // k
+    c = (len(fine_w) - 1) // 2
+    w = np.zeros(2 * nf)
+    w[:len(fine_w) - c], w[len(w) - c:] = fine_w[c:], fine_w[:c]  # centre at lag 0
+    bins = np.arange(n + 1)
+    delay = np.exp(-2j * np.pi * bins * 0.5 / (2 * nf))
+    spec = np.fft.rfft(fine_r, n=2 * nf, axis=-1)[..., :n + 1]
+    spec *= np.fft.rfft(w)[:n + 1] * delay
+    return np.fft.irfft(spec, n=2 * n, axis=-1)[..., :n] / k
+
+
 def make_section(n_traces: int = 128, n_samples: int = 256, dt_ms: float = 4.0,
                  seed: int = 0, n_layers: int = 40, fold_ms: float = 24.0,
                  n_faults: int = 2, max_throw_ms: float = 30.0,
-                 wavelet: str = "ricker", peak_hz: float = 25.0) -> SyntheticSection:
+                 wavelet: str = "ricker", peak_hz: float = 25.0, oversample: int = 1
+                 ) -> SyntheticSection:
     """A layered, folded and faulted impedance section and its convolutional seismic.
 
     The model is built in relative geologic time u(x, t): layers are intervals of u,
@@ -139,17 +157,28 @@ def make_section(n_traces: int = 128, n_samples: int = 256, dt_ms: float = 4.0,
         max_throw_ms: largest fault throw, ms.
         wavelet: "ricker" or "ormsby", see :func:`make_wavelet`.
         peak_hz: dominant frequency of the wavelet in Hz.
+        oversample: model the seismic on a grid this many times finer in time and keep
+            every ``oversample``-th sample. With 1 (exact convolutional model: ``clean``
+            is ``reflectivity`` convolved with ``wavelet``) a bed boundary snaps to the
+            nearest sample, so thin beds flicker from trace to trace — sample-scale
+            lateral noise no recorded (anti-alias filtered) data has. With 8, boundaries
+            sit within dt/8 and the section is band-limited like real data; impedance and
+            reflectivity stay on the coarse grid, so ``clean`` then only approximates
+            their convolution. Same seed, same geology whatever the factor.
     """
     if n_traces < 2 or n_samples < 16:
         raise BadInputError(f"a section needs at least 2 traces and 16 samples, "
                             f"got {n_traces}x{n_samples}")
+    k = int(oversample)
+    if k < 1:
+        raise BadInputError(f"oversample must be an integer >= 1, got {oversample}")
     rng = np.random.default_rng(seed)
-    t = np.arange(n_samples) * dt_ms  # (nt,) ms
+    t = np.arange(n_samples * k) * dt_ms / k  # (nt * k,) ms, the modelling grid
     x = np.arange(n_traces, dtype=float)  # (nx,) trace index
-    t_max = t[-1] + dt_ms
-    depth_frac = t[None, :] / t_max  # (1, nt), folds grow with depth
+    t_max = n_samples * dt_ms
+    depth_frac = t[None, :] / t_max  # (1, nt * k), folds grow with depth
 
-    u = np.broadcast_to(t[None, :], (n_traces, n_samples)).copy()  # (nx, nt) ms
+    u = np.broadcast_to(t[None, :], (n_traces, len(t))).copy()  # (nx, nt * k) ms
     for _ in range(3):
         wavelength = rng.uniform(0.5, 2.0) * n_traces
         amp = rng.uniform(0.3, 1.0) * fold_ms / 3
@@ -161,23 +190,27 @@ def make_section(n_traces: int = 128, n_samples: int = 256, dt_ms: float = 4.0,
         x_top = rng.uniform(0.15, 0.85) * n_traces
         # fault plane x_f(t) = x_top + slope * t, slope in traces per ms (60-80 degree dips)
         slope = rng.choice([-1, 1]) * rng.uniform(0.05, 0.2) * n_traces / t_max
-        x_f = x_top + slope * t  # (nt,)
+        x_f = x_top + slope * t  # (nt * k,)
         throw = rng.uniform(0.4, 1.0) * max_throw_ms
         hanging = x[:, None] > x_f[None, :] if slope > 0 else x[:, None] < x_f[None, :]
         u -= throw * hanging
-        near = np.abs(x[:, None] - x_f[None, :]) <= 1.0
+        near = np.abs(x[:, None] - x_f[None, ::k]) <= 1.0
         fault_mask |= near.astype(np.uint8)
 
     # blocky impedance: layer boundaries in u, compaction trend plus random contrasts
-    edges = np.sort(rng.uniform(u.min() - fold_ms, u.max() + max_throw_ms, n_layers - 1))
+    coarse = u[:, ::k]  # u on the output samples: the layer draws do not depend on k
+    edges = np.sort(rng.uniform(coarse.min() - fold_ms, coarse.max() + max_throw_ms,
+                                n_layers - 1))
     log_z = np.log(2.5e6) + np.linspace(0, 1.0, n_layers) + rng.normal(0, 0.12, n_layers)
-    layer = np.searchsorted(edges, u)  # (nx, nt) layer index
-    impedance = np.exp(log_z[layer])
-
+    impedance = np.exp(log_z[np.searchsorted(edges, coarse)])  # (nx, nt)
     r = reflectivity(impedance)
     w = make_wavelet(wavelet, peak_hz, dt_ms)
-    # r[k] belongs to the interface between samples k and k+1, half a sample later
-    clean = shift_samples(convolve_traces(r, w), 0.5)
+    if k == 1:
+        # r[k] belongs to the interface between samples k and k+1, half a sample later
+        clean = shift_samples(convolve_traces(r, w), 0.5)
+    else:
+        clean = _band_limited(reflectivity(np.exp(log_z[np.searchsorted(edges, u)])),
+                              make_wavelet(wavelet, peak_hz, dt_ms / k), k)
     return SyntheticSection(impedance, r, clean, fault_mask, w, float(dt_ms))
 
 
