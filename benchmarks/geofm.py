@@ -14,7 +14,8 @@ Usage::
   0.8).
 - Throughput on CPU: tiles/s and traces/s of a 534x1501 section, beside f-x decon's.
 - Real: the NPRA 31-81 line and F3 inline 362, each its own reference (0 dB noise
-  added; 30 % traces zeroed), and fault overlays on F3 (f3_crop.sgy inline 122; inline 362) as figures.
+  added; 30 % traces zeroed), and fault overlays on F3 (f3_crop.sgy inline 122;
+  inline 362) as figures.
 
 Held-out sections (12 by default) use seeds from ``tools.geofm.data.HELDOUT_SEED`` (2**31)
 up; training never draws those. They are modelled 8 times finer in time and kept at 4 ms
@@ -43,6 +44,8 @@ from tools.geofm.data import linear_fill
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 HEADS = ("denoise", "interpolate", "faults")
+# held-out sections are modelled this many times finer in time (make_section's oversample)
+HELDOUT_OVERSAMPLE = 8
 
 
 def f1_scores(prob: np.ndarray, labels: np.ndarray, threshold: float = 0.5,
@@ -60,7 +63,8 @@ def f1_scores(prob: np.ndarray, labels: np.ndarray, threshold: float = 0.5,
     return float(pixel), float(tol)
 
 
-def held_out_section(seed: int, k: int, size: tuple[int, int], oversample: int = 8):
+def held_out_section(seed: int, k: int, size: tuple[int, int],
+                     oversample: int = HELDOUT_OVERSAMPLE):
     """The ``k``-th evaluation section (4 ms) with section seed ``seed``: peak frequency
     20/30/40 Hz and 2 or 3 faults in turn (``tools.synthetic.make_section``), modelled
     ``oversample`` times finer in time (8: band-limited like recorded data; 1: the
@@ -85,7 +89,7 @@ def _timed(fn, *args):
     return out, time.perf_counter() - t0
 
 
-def _synthetic(models, n: int, size: tuple[int, int], oversample: int = 8) -> dict:
+def _synthetic(models, n: int, size: tuple[int, int], oversample: int) -> dict:
     from tools.denoise import fx_deconvolution
     from tools.geofm.data import HELDOUT_SEED
     from tools.geofm.infer import denoise_section, fault_probability, interpolate_section
@@ -222,7 +226,7 @@ def _real(models, figures: Path | None) -> dict:
     print("\n## Real lines, each its own reference (it carries its own noise)")
     line, meta = read_segy_array(DATA / "segy" / "npra_31_81.sgy")
     npra = _real_line(models, "NPRA 31-81", line, meta["dt_ms"], 2 ** 31 + 7)
-    r = {"npra_denoise_0db": npra["denoise_0db"], "npra_missing_30pct": npra["missing_30pct"]}
+    r = {f"npra_{case}": v for case, v in npra.items()}
     ws = Workspace(tempfile.mkdtemp(prefix="geofm-bench-"))
     crop = ws.add_file(DATA / "segy" / "f3_crop.sgy").id
     ascii_file = ws.add_file(DATA / "f3_inline362" / "export_inline362.ascii").id
@@ -233,7 +237,7 @@ def _real(models, figures: Path | None) -> dict:
         item = f3.artifacts[0].id
         f3r = _real_line(models, "F3 inline 362", ws.load_array(item),
                          float(ws.meta(item)["metadata"]["dt_ms"]), 2 ** 31 + 9)
-        r.update({"f3_denoise_0db": f3r["denoise_0db"], "f3_missing_30pct": f3r["missing_30pct"]})
+        r.update({f"f3_{case}": v for case, v in f3r.items()})
     print("- fault overlays (geofm_faults tool):")
     for name, read in inputs.items():
         res = REGISTRY.call("geofm_faults", {"data": read.artifacts[0].id}, ws)
@@ -259,9 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sections", type=int, default=12, help="held-out synthetic sections")
     p.add_argument("--size", type=int, nargs=2, default=(200, 300),
                    metavar=("TRACES", "SAMPLES"), help="held-out section size")
-    p.add_argument("--oversample", type=int, default=8, help="held-out sections are "
-                   "modelled this many times finer in time (1: sample-snapped beds, "
-                   "as before 2026-12-02)")
+    p.add_argument("--oversample", type=int, default=HELDOUT_OVERSAMPLE,
+                   help="held-out sections are modelled this many times finer in time "
+                        "(1: sample-snapped beds, as before 2026-12-02)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     p.add_argument("--no-real", action="store_true", help="skip ../shared/data cases")
     p.add_argument("--no-throughput", action="store_true", help="skip the timing section")

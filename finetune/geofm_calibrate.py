@@ -32,14 +32,15 @@ THRESHOLDS = tuple(round(0.3 + 0.05 * i, 2) for i in range(13))  # 0.30 ... 0.90
 
 
 def calibrate(model, sections: int = 12, size: tuple[int, int] = (200, 300),
-              progress: bool = True, oversample: int = 8) -> dict[str, Any]:
+              progress: bool = True, oversample: int | None = None) -> dict[str, Any]:
     """Mean pixel F1 per threshold over ``sections`` validation sections, each clean and
-    at 10 dB, modelled like the benchmark's (``oversample``, see
-    :func:`benchmarks.geofm.held_out_section`); returns {"threshold", "f1", "curve",
+    at 10 dB, modelled like the benchmark's (``oversample``; None: its
+    ``HELDOUT_OVERSAMPLE``); returns {"threshold", "f1", "curve",
     "sections", "seeds", "oversample"}."""
-    from benchmarks.geofm import f1_scores, fault_inputs, held_out_section
+    from benchmarks.geofm import HELDOUT_OVERSAMPLE, f1_scores, fault_inputs, held_out_section
     from tools.geofm.infer import fault_probability
 
+    oversample = HELDOUT_OVERSAMPLE if oversample is None else oversample
     scores: dict[float, list[float]] = {t: [] for t in THRESHOLDS}
     for k in range(sections):
         seed = VALIDATION_SEED + k
@@ -67,8 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--weights", help="folder holding faults/ (default: the shipped weights)")
     ap.add_argument("--sections", type=int, default=12)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--oversample", type=int, default=8,
-                    help="sections modelled this many times finer in time, as the benchmark's")
+    ap.add_argument("--oversample", type=int, default=None,
+                    help="sections modelled this many times finer in time (default: the "
+                         "benchmark's)")
     ap.add_argument("--dry-run", action="store_true", help="print, do not write the card")
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

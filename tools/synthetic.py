@@ -202,14 +202,15 @@ def make_section(n_traces: int = 128, n_samples: int = 256, dt_ms: float = 4.0,
     edges = np.sort(rng.uniform(coarse.min() - fold_ms, coarse.max() + max_throw_ms,
                                 n_layers - 1))
     log_z = np.log(2.5e6) + np.linspace(0, 1.0, n_layers) + rng.normal(0, 0.12, n_layers)
-    impedance = np.exp(log_z[np.searchsorted(edges, coarse)])  # (nx, nt)
+    layer = np.searchsorted(edges, u)  # (nx, nt * k) layer index
+    impedance = np.exp(log_z[layer[:, ::k]])  # (nx, nt)
     r = reflectivity(impedance)
     w = make_wavelet(wavelet, peak_hz, dt_ms)
     if k == 1:
         # r[k] belongs to the interface between samples k and k+1, half a sample later
         clean = shift_samples(convolve_traces(r, w), 0.5)
     else:
-        clean = _band_limited(reflectivity(np.exp(log_z[np.searchsorted(edges, u)])),
+        clean = _band_limited(reflectivity(np.exp(log_z[layer])),
                               make_wavelet(wavelet, peak_hz, dt_ms / k), k)
     return SyntheticSection(impedance, r, clean, fault_mask, w, float(dt_ms))
 
