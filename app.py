@@ -43,9 +43,12 @@ is a step you can open (arguments, duration, result, download links for arrays, 
 figures); figures appear inline. Each message is answered on its own (the model does not see
 earlier turns), so attach the file again with a follow-up request.
 
-**Good to know.** The embedded model is small (SmolLM2-135M with geofm's LoRA adapter):
-it picks the right tool for about half of the requests it was measured on, and its
-answers are short — check them against the sources. PDFs are accepted but not read yet.
+**Good to know.** The embedded model is small (SmolLM2-135M with geofm's LoRA adapter)
+and only decides which tool to call: on requests worded independently of its training
+data it completes about half end to end (31 of 60 on the blind routing set). It does not
+write the answers: a literature answer quotes the indexed pages' sentences, cited [n],
+or says the literature does not cover the question; after tools you read a report of the
+tools' own figures. PDFs are accepted but not read yet.
 Uploads up to {max_mb} MB. Tools: {tools}. The same tools are served over MCP at
 `/gradio_api/mcp/`.
 """

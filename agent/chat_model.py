@@ -16,7 +16,7 @@ from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
-from pydantic import ConfigDict
+from pydantic import ConfigDict, PrivateAttr
 
 from agent.config import ModelConfig
 
@@ -26,6 +26,8 @@ __all__ = ["LocalChatModel", "NoRepeatInAnswer", "make_chat_model", "to_chat_dic
 log = logging.getLogger(__name__)
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant", "tool": "user"}
+PREFIX_CACHE = True      # transformers: reuse the previous prompt's key/value cache
+PREFIX_MIN_TOKENS = 16   # shared tokens worth reusing
 
 
 def to_chat_dicts(messages: list[BaseMessage]) -> list[dict[str, str]]:
@@ -74,6 +76,9 @@ class LocalChatModel(BaseChatModel):
     temperature: float = 0.0
     no_repeat_ngram: int = 0
     ground_arguments: bool = True
+    compose_answers: bool = False
+    # slot -> (token ids (T,), the transformers cache of those tokens); see _cached_prefix
+    _prefix_caches: dict = PrivateAttr(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: ModelConfig | None = None) -> "LocalChatModel":
@@ -98,7 +103,8 @@ class LocalChatModel(BaseChatModel):
         return cls(hf_model=model, tokenizer=tokenizer, engine=engine, model_name=name,
                    max_new_tokens=config.max_new_tokens, temperature=config.temperature,
                    no_repeat_ngram=config.no_repeat_ngram,
-                   ground_arguments=config.ground_arguments)
+                   ground_arguments=config.ground_arguments,
+                   compose_answers=config.compose_answers)
 
     @property
     def _llm_type(self) -> str:
@@ -161,10 +167,40 @@ class LocalChatModel(BaseChatModel):
             kwargs["logits_processor"] = LogitsProcessorList(
                 [NoRepeatInAnswer(input_ids.shape[1], no_repeat_ngram)])
         kwargs.update(generate_kwargs)
-        with torch.inference_mode():
-            out = self.hf_model.generate(input_ids, attention_mask=torch.ones_like(input_ids),
-                                         **kwargs)
-        return self._reply_text(out[0, input_ids.shape[1]:], stop)
+        cache = self._cached_prefix(cache_slot, input_ids)
+        try:
+            with torch.inference_mode():
+                out = self.hf_model.generate(
+                    input_ids, attention_mask=torch.ones_like(input_ids),
+                    past_key_values=cache, return_dict_in_generate=True, **kwargs)
+        except Exception:
+            self._prefix_caches.pop(cache_slot, None)  # a half-extended cache is not kept
+            raise
+        seq = out.sequences[0]
+        if out.past_key_values is not None:
+            self._prefix_caches[cache_slot] = (seq[: out.past_key_values.get_seq_length()],
+                                               out.past_key_values)
+        return self._reply_text(seq[input_ids.shape[1]:], stop)
+
+    def _cached_prefix(self, slot: str, input_ids):
+        """The key/value cache of ``slot``'s previous prompt and reply, cut to the part
+        it shares with ``input_ids`` (1, T): generate then runs only the new tokens.
+        Routing prompts share the system prompt and tool list (most of their tokens), so
+        a decision after the first skips most of its prompt; greedy outputs are the
+        same as without the cache. None when nothing is shared."""
+        if not PREFIX_CACHE or slot not in self._prefix_caches:
+            return None
+        ids, cache = self._prefix_caches.pop(slot)
+        new = input_ids[0]
+        n = min(len(ids), len(new) - 1)  # generate needs at least one token to run
+        same = (ids[:n] == new[:n]).int()
+        shared = int(same.cumprod(0).sum()) if n > 0 else 0
+        if shared < PREFIX_MIN_TOKENS:
+            return None
+        extra = cache.get_seq_length() - shared
+        if extra > 0:
+            cache.crop(-extra)  # transformers 5: a negative count of tokens to drop
+        return cache
 
     def _reply_text(self, ids, stop: list[str] | None) -> str:
         """Reply token ids as text, cut at the first stop string."""
@@ -248,7 +284,8 @@ class LocalChatModel(BaseChatModel):
             log.warning("routing output was cut short (%d chars); answering in words", len(raw))
             call = {"name": ANSWER, "arguments": {}}
         if call["name"] == ANSWER:
-            text = self.generate_answer(messages)
+            # composing: an empty reply asks the agent to compose the answer from evidence
+            text = "" if self.compose_answers else self.generate_answer(messages)
             return AIMessage(content=text, response_metadata={"routing": raw})
         n = sum(1 for m in messages if isinstance(m, AIMessage) and m.tool_calls) + 1
         return AIMessage(content="", response_metadata={"routing": raw}, tool_calls=[

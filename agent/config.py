@@ -61,6 +61,12 @@ class ModelConfig:
                 "quantisation, with the LoRA adapter merged in or applied by llama.cpp, see "
                 "merge_adapter; same tokenizer, grammar and grounding). llamacpp needs the "
                 "embedded model or a .gguf file, and `make llamacpp`"})
+    compose_answers: bool = field(default=True, metadata={
+        "help": "the local model only decides (call a tool or answer); the answer is "
+                "composed from evidence: quoted, cited sentences for a literature question "
+                "(agent.compose), a report of the tools' own figures after a tool run "
+                "(agent.report). False: the model writes the answer itself (slower; a "
+                "135M model often quotes the wrong sentences)"})
     merge_adapter: bool = field(default=True, metadata={
         "help": "llamacpp only: merge the LoRA adapter into a copy of the GGUF (the layers "
                 "it adapts stored as Q8_0, built once; decodes as fast as the base model) "
@@ -105,6 +111,9 @@ class AgentConfig:
     retrieval: bool = field(default=True, metadata={
         "help": "search the literature index before answering"})
     k: int = field(default=4, metadata={"help": "passages retrieved per question"})
+    max_question_chars: int = field(default=4000, metadata={
+        "help": "longest message accepted; a longer one is refused with a clear reply "
+                "(the routing prompt of a small model has room for a few thousand tokens)"})
     workspace: str | None = field(default=None, metadata={
         "help": "workspace directory for this session; None makes a temporary one"})
 

@@ -18,14 +18,16 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
 from agent import prompts
+from agent.compose import compose_answer, not_covered
 from agent.config import AgentConfig, ModelConfig
+from agent.report import tool_report
 from agent.steps import AgentResult, Answer, Error, Passage, Retrieved, Step, ToolCall, ToolOutput
 from tools import REGISTRY, Registry, Workspace
 from tools.errors import BadInputError
 from tools.result import Artifact, ToolResult
 
 __all__ = ["GeoAgent", "cite", "user_prompt", "first_messages", "usable_answer",
-           "unsupported_numbers", "fallback_answer", "PASSAGES_TAG"]
+           "unsupported_numbers", "PASSAGES_TAG"]
 
 # Marks the message that carries retrieved passages: answering turns read it, routing
 # turns of the local model leave it out (the decision needs the request, not the text).
@@ -124,7 +126,17 @@ class GeoAgent:
 
     def _run(self, question: str, attached: list[Artifact]) -> Iterator[Step]:
         if not question or not question.strip():
-            yield Error("empty question; ask something", where="input")
+            if attached:  # only a file: say what it is and what can be asked of it
+                yield Answer(_files_only(attached))
+            else:
+                yield Error("the message is empty: type a question or a processing request",
+                            where="input")
+            return
+        if len(question) > self.config.max_question_chars:
+            yield Error(f"the message has {len(question):,} characters; the limit is "
+                        f"{self.config.max_question_chars:,}. Ask a shorter question; to "
+                        "search a document, index it with `geofm index build`",
+                        where="input")
             return
         passages: tuple[Passage, ...] = ()
         if self.index is not None and self.config.retrieval:
@@ -140,26 +152,28 @@ class GeoAgent:
             yield Retrieved(question, passages, time.perf_counter() - t0)
 
         messages = first_messages(question, passages, attached)
+        calls: list[tuple[str, dict]] = []
         results: list[ToolResult] = []
         observed: list[str] = []  # what the model was shown of each result
         tooled = self._bind_tools()
+        composes = bool(getattr(self.chat_model, "compose_answers", False))
         for n_calls in range(self.config.max_steps + 1):
             model = tooled if (tooled is not None and n_calls < self.config.max_steps) \
                 else self.chat_model
             t0 = time.perf_counter()
-            try:
-                reply: AIMessage = model.invoke(messages)
-            except Exception as e:
-                log.exception("chat model failed")
-                yield Error(f"the language model failed: {type(e).__name__}: {e}", where="model")
-                return
+            if model is self.chat_model and composes:
+                reply = AIMessage(content="")  # nothing left to decide: compose
+            else:
+                try:
+                    reply = model.invoke(messages)
+                except Exception as e:
+                    log.exception("chat model failed")
+                    yield Error(f"the language model failed: {type(e).__name__}: {e}",
+                                where="model")
+                    return
             if not reply.tool_calls:
-                text = str(reply.content)
-                sources = [question] + observed + [f"{p.title} {p.text}" for p in passages]
-                if not usable_answer(text) or unsupported_numbers(text, sources):
-                    log.warning("unusable answer %r; reporting the results instead", text[:80])
-                    text = fallback_answer(results, passages)
-                text, cited = cite(text, passages)
+                text, cited = self._answer(question, str(reply.content), passages, calls,
+                                           results, observed)
                 yield Answer(text, cited, time.perf_counter() - t0)
                 return
             if n_calls == self.config.max_steps:
@@ -174,11 +188,36 @@ class GeoAgent:
                 yield ToolCall(name, args, call_id)
                 t1 = time.perf_counter()
                 result = self.registry.call(name, args, self.workspace)
+                calls.append((name, args))
                 results.append(result)
                 yield ToolOutput(name, result, time.perf_counter() - t1, call_id)
                 observed.append(observation(result))
                 messages.append(ToolMessage(content=observed[-1], tool_call_id=call_id,
                                             name=name))
+
+    def _answer(self, question: str, text: str, passages: tuple[Passage, ...],
+                calls: list[tuple[str, dict]], results: list[ToolResult],
+                observed: list[str]) -> tuple[str, tuple[Passage, ...]]:
+        """The final answer: after tools, their plain-language report; otherwise the
+        model's own text when it wrote a usable one (a served model), else the answer
+        composed from the passages' sentences."""
+        if results:
+            return tool_report(question, calls, results, self.registry), ()
+        sources = [question] + observed + [f"{p.title} {p.text}" for p in passages]
+        if text.strip() and usable_answer(text) and not unsupported_numbers(text, sources):
+            return cite(text, passages)
+        if text.strip():
+            log.warning("unusable answer %r; composing from the passages instead", text[:80])
+        if not passages:
+            return ("No literature passages were found for this question (is literature "
+                    "search off?), and no tool was run. Rephrase it, or attach a file "
+                    "and ask for processing.", ())
+        composed = compose_answer(question, passages, self.index)
+        if not composed.covered and not _looks_english(question):
+            composed = not_covered(passages, composed.best)
+            return ("The indexed literature is in English and nothing in it answers this; "
+                    "please ask in English. " + composed.text, composed.cited)
+        return composed.text, composed.cited
 
     def _bind_tools(self):
         if self.config.max_steps == 0 or len(self.registry) == 0:
@@ -216,27 +255,13 @@ def unsupported_numbers(text: str, sources: list[str]) -> list[str]:
     return [n for n in _NUMBER.findall(_CITE.sub(" ", text)) if n not in found]
 
 
-def fallback_answer(results: list[ToolResult], passages: tuple[Passage, ...]) -> str:
-    """A plain report when the model's answer is unusable: each tool's own summary with
-    its figures, or, with no tool run, the retrieved passages' titles cited [n]. Nothing
-    in it is composed by the model."""
-    if results:
-        lines = [r.summary for r in results]
-        figures = [a.id for r in results for a in r.artifacts if a.kind == "figure"]
-        if figures:
-            lines.append("Figures: " + ", ".join(figures) + ".")
-        return "Results: " + "; ".join(lines)
-    if passages:
-        return "The model could not write an answer; the most relevant passages are " + \
-            "; ".join(f"{p.title} [{p.n}]" for p in passages) + "."
-    return "The model could not write an answer; please rephrase the question."
-
-
 def _passage(n: int, hit: Any) -> Passage:
     return Passage(n=n, text=hit.text, title=getattr(hit, "title", ""),
                    citation=getattr(hit, "citation", "") or getattr(hit, "title", ""),
                    source=str(getattr(hit, "source", "")), page=getattr(hit, "page", None),
-                   score=float(getattr(hit, "score", 0.0)))
+                   score=float(getattr(hit, "score", 0.0)),
+                   section=str(getattr(hit, "section", "") or ""),
+                   chunk_id=str(getattr(hit, "chunk_id", "") or ""))
 
 
 def first_messages(question: str, passages: tuple[Passage, ...], files: list[Artifact]
@@ -274,6 +299,28 @@ def observation(result: ToolResult) -> str:
     if result.artifacts:
         parts.append("artifacts: " + ", ".join(f"{a.id} ({a.kind})" for a in result.artifacts))
     return "\n".join(parts)
+
+
+def _files_only(attached: list[Artifact]) -> str:
+    """The reply to a message that is only files: what they are, what to ask."""
+    listed = "; ".join(f"{a.description or a.id} ({a.id})" for a in attached)
+    return (f"Received {listed}. What should I do with it? For example: \"plot it\", "
+            "\"remove the random noise and show before and after\", \"show its amplitude "
+            "spectrum\", or ask a question about the method you want to use.")
+
+
+_ENGLISH = frozenset("the a an is are what why how which does do of in to for and or "
+                     "with on by from this that it can be between".split())
+
+
+def _looks_english(question: str) -> bool:
+    """False for a question mostly in another script or, at four words or more, with no
+    common English word (the literature index and its embedder are English)."""
+    letters = [c for c in question if c.isalpha()]
+    if letters and sum(c.isascii() for c in letters) < 0.8 * len(letters):
+        return False
+    words = re.findall(r"[a-z]+", question.lower())
+    return len(words) < 4 or any(w in _ENGLISH for w in words)
 
 
 def _describe(path: str, info: dict) -> str:

@@ -26,11 +26,13 @@ class Passage:
     source: str = ""
     page: int | None = None
     score: float = 0.0
+    section: str = ""
+    chunk_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {"n": self.n, "title": self.title, "citation": self.citation,
                 "source": self.source, "page": self.page, "score": self.score,
-                "text": self.text}
+                "section": self.section, "chunk_id": self.chunk_id, "text": self.text}
 
 
 @dataclass(frozen=True)

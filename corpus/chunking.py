@@ -11,8 +11,9 @@ from corpus.documents import Document
 
 __all__ = ["Chunk", "chunk_document", "chunk_prefix", "CHUNKING"]
 
-CHUNKING = {"max_chars": 1200, "overlap_paragraphs": 1, "version": 1}
+CHUNKING = {"max_chars": 1200, "overlap_paragraphs": 1, "version": 2}
 _HEADING = re.compile(r"^(#{1,6}\s+.+|.+\n[=\-~^]{3,})\s*$", re.M)
+_ITEM = re.compile(r"^\s*(?:[-*+•]|\d{1,2}[.)])\s+")
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ def chunk_document(doc: Document, max_chars: int = CHUNKING["max_chars"],
     chunks: list[Chunk] = []
     for page, text in doc.pages:
         for heading, body in _sections(text):
-            paras = [re.sub(r"\s+", " ", p).strip() for p in re.split(r"\n\s*\n", body)]
+            paras = [_flatten(p) for p in re.split(r"\n\s*\n", body)]
             paras = [p for p in paras if p]
             group: list[str] = []
             for para in paras:
@@ -58,6 +59,21 @@ def chunk_document(doc: Document, max_chars: int = CHUNKING["max_chars"],
             if group:
                 chunks.append(_make(doc, page, heading, group, len(chunks)))
     return chunks
+
+
+def _flatten(paragraph: str) -> str:
+    """One line per list item, the rest of a paragraph's line breaks folded to spaces, so
+    that sentences and list items stay apart (corpus.sentences splits on them)."""
+    lines: list[str] = []
+    for line in paragraph.splitlines():
+        line = re.sub(r"\s+", " ", line).strip()
+        if not line:
+            continue
+        if lines and not _ITEM.match(line):
+            lines[-1] += " " + line
+        else:
+            lines.append(line)
+    return "\n".join(lines)
 
 
 def chunk_prefix(title: str, section: str) -> str:

@@ -23,13 +23,18 @@ import numpy as np
 
 from corpus.chunking import CHUNKING, Chunk, chunk_document
 from corpus.documents import Document, find_documents, read_documents
+from corpus.evidence import TermWeights, cue, unit_scores
+from corpus.sentences import Sentence, split_sentences
 from tools.atomic import write_dir_atomically
 from tools.errors import BadInputError
 
-__all__ = ["Hit", "Index", "RRF_K", "FORMAT_VERSION", "HNSW_ABOVE", "ann_recall_at_k"]
+__all__ = ["Hit", "Index", "RRF_K", "FORMAT_VERSION", "HNSW_ABOVE", "ann_recall_at_k",
+           "MODES"]
+
+MODES = ("rerank", "hybrid", "dense", "bm25")
 
 RRF_K = 60  # the constant of Cormack et al. (2009)
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: sentence vectors (sentences.faiss) beside the chunk vectors
 HNSW_ABOVE = 50_000  # chunks; exact search is fast enough below this
 HNSW_M, HNSW_EF_SEARCH = 32, 128
 RECALL_SAMPLE = 200  # stored vectors used as queries for the build-time recall check
@@ -59,10 +64,17 @@ def _tokens(text: str) -> list[str]:
 class Index:
     """Build with :meth:`build`, open with :meth:`load`, query with :meth:`search`."""
 
-    def __init__(self, chunks: list[Chunk], vectors: np.ndarray, embedder, manifest: dict):
+    def __init__(self, chunks: list[Chunk], vectors: np.ndarray, embedder, manifest: dict,
+                 sentence_vectors: np.ndarray | None = None):
         self.chunks, self.vectors, self.embedder, self.manifest = chunks, vectors, embedder, manifest
+        # one row per unit of corpus.sentences.split_sentences, chunk after chunk; None
+        # for an index assembled without them (rerank then falls back to hybrid)
+        self.sentence_vectors = sentence_vectors
         self._faiss = None
         self._bm25 = None
+        self._units: list[list[Sentence]] | None = None
+        self._offsets: np.ndarray | None = None
+        self._weights: TermWeights | None = None
 
     # ---- building ----------------------------------------------------------------------
     @classmethod
@@ -74,7 +86,8 @@ class Index:
         embedder = embedder or default_embedder()
         docs = _documents(sources)
         index = cls([], np.zeros((0, embedder.dim), np.float32), embedder,
-                    {"embedder": embedder.name, "dim": int(embedder.dim)})
+                    {"embedder": embedder.name, "dim": int(embedder.dim)},
+                    np.zeros((0, embedder.dim), np.float32))
         index._add_documents(docs, progress)
         if out_dir is not None:
             index.save(out_dir)
@@ -87,6 +100,11 @@ class Index:
         docs = [d for d in _documents(sources) if known.get(d.source) != d.content_hash]
         changed = {d.source for d in docs}
         keep = [i for i, c in enumerate(self.chunks) if c.source not in changed]
+        if self.sentence_vectors is not None:
+            off = self.offsets()
+            self.sentence_vectors = np.concatenate(
+                [self.sentence_vectors[off[i]:off[i + 1]] for i in keep] +
+                [np.zeros((0, self.vectors.shape[1]), np.float32)])
         self.chunks = [self.chunks[i] for i in keep]
         self.vectors = self.vectors[keep]
         self.manifest["documents"] = [d for d in self.manifest.get("documents", [])
@@ -101,8 +119,15 @@ class Index:
         t0 = time.perf_counter()
         vecs = self.embedder.embed([c.text for c in new], progress=progress) if new else \
             np.zeros((0, self.vectors.shape[1]), np.float32)
+        units = [f"{c.title}: {u.text}" for c in new
+                 for u in split_sentences(c.text, c.title, c.section)]
+        svecs = self.embedder.embed(units, progress=progress) if units else \
+            np.zeros((0, self.vectors.shape[1]), np.float32)
         self.chunks += new
         self.vectors = np.vstack([self.vectors, vecs]).astype(np.float32)
+        if self.sentence_vectors is not None:
+            self.sentence_vectors = np.vstack([self.sentence_vectors, svecs]).astype(np.float32)
+        self._units = self._offsets = self._weights = None
         self.manifest.setdefault("documents", [])
         self.manifest["documents"] += [{"source": d.source, "hash": d.content_hash}
                                        for d in docs]
@@ -138,6 +163,10 @@ class Index:
         def write(tmp: Path) -> None:
             tmp.mkdir(parents=True)
             faiss.write_index(self._dense(), str(tmp / "index.faiss"))
+            if self.sentence_vectors is not None:
+                flat = faiss.IndexFlatIP(self.vectors.shape[1])
+                flat.add(np.ascontiguousarray(self.sentence_vectors, np.float32))
+                faiss.write_index(flat, str(tmp / "sentences.faiss"))
             with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
                 for c in self.chunks:
                     f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
@@ -174,9 +203,70 @@ class Index:
                                 "chunks); rebuild it")
         vectors = dense.reconstruct_n(0, dense.ntotal) if dense.ntotal else \
             np.zeros((0, manifest["dim"]), np.float32)
-        index = cls(chunks, np.asarray(vectors, np.float32), embedder, manifest)
+        sentence_vectors = None
+        if (p / "sentences.faiss").exists():
+            flat = faiss.read_index(str(p / "sentences.faiss"))
+            sentence_vectors = np.asarray(flat.reconstruct_n(0, flat.ntotal), np.float32) \
+                if flat.ntotal else np.zeros((0, manifest["dim"]), np.float32)
+        index = cls(chunks, np.asarray(vectors, np.float32), embedder, manifest,
+                    sentence_vectors)
+        if sentence_vectors is not None and index.offsets()[-1] != len(sentence_vectors):
+            raise BadInputError(f"{p} is inconsistent ({len(sentence_vectors)} sentence "
+                                f"vectors for {index.offsets()[-1]} sentences); rebuild it")
         index._faiss = dense
         return index
+
+    # ---- sentences ---------------------------------------------------------------------
+    def units(self, i: int) -> list[Sentence]:
+        """The quotable units of chunk ``i`` (corpus.sentences.split_sentences)."""
+        if self._units is None:
+            self._units = [split_sentences(c.text, c.title, c.section) for c in self.chunks]
+        return self._units[i]
+
+    def offsets(self) -> np.ndarray:
+        """Row of each chunk's first unit in ``sentence_vectors`` (len(chunks) + 1,)."""
+        if self._offsets is None:
+            counts = [len(self.units(i)) for i in range(len(self.chunks))]
+            self._offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        return self._offsets
+
+    def term_weights(self) -> TermWeights:
+        """Inverse document frequencies of the chunks' terms (built once, on first use)."""
+        if self._weights is None:
+            self._weights = TermWeights(c.text for c in self.chunks)
+        return self._weights
+
+    def sentence_scores(self, query: str, chunk_ids: list[str],
+                        q_vec: np.ndarray | None = None) -> list[list[tuple[Sentence, float]]]:
+        """Each unit of the named chunks with its evidence score for ``query``
+        (corpus.evidence: cosine + key-term share + chunk context); [] for an unknown id."""
+        if q_vec is None:
+            q_vec = self.embedder.embed([query])[0]
+        row = {c.id: i for i, c in enumerate(self.chunks)}
+        key = self.term_weights().key_terms(query)
+        out = []
+        for cid in chunk_ids:
+            i = row.get(cid)
+            if i is None:
+                out.append([])
+                continue
+            out.append(self._scored_units(i, q_vec, key, query))
+        return out
+
+    def _scored_units(self, i: int, q_vec: np.ndarray, key: dict[str, float], query: str
+                      ) -> list[tuple[Sentence, float]]:
+        units = self.units(i)
+        if not units:
+            return []
+        w = self.term_weights()
+        lexical = np.array([w.coverage(key, u.text) for u in units], np.float32)
+        cues = np.array([cue(query, u.text) for u in units], np.float32)
+        vecs = None
+        if self.sentence_vectors is not None:
+            off = self.offsets()
+            vecs = self.sentence_vectors[off[i]:off[i + 1]]
+        scores = unit_scores(q_vec, vecs, float(self.vectors[i] @ q_vec), lexical, cues)
+        return list(zip(units, scores.tolist()))
 
     # ---- search ------------------------------------------------------------------------
     def _dense(self):
@@ -203,9 +293,10 @@ class Index:
             self._bm25 = retriever
         return self._bm25
 
-    def _ranked(self, query: str, mode: str, depth: int) -> list[tuple[int, float]]:
+    def _ranked(self, query: str, mode: str, depth: int, q_vec: np.ndarray | None = None
+                ) -> list[tuple[int, float]]:
         if mode == "dense":
-            q = self.embedder.embed([query])
+            q = self.embedder.embed([query]) if q_vec is None else q_vec[None, :]
             scores, ids = self._dense().search(q, min(depth, len(self.chunks)))
             return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
         if mode == "bm25":
@@ -215,20 +306,36 @@ class Index:
             ids, scores = self._bm25_index().retrieve([toks], k=min(depth, len(self.chunks)),
                                                       show_progress=False)
             return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if s > 0]
-        raise BadInputError(f"unknown search mode {mode!r}; use hybrid, dense or bm25")
+        raise BadInputError(f"unknown search mode {mode!r}; use {', '.join(MODES)}")
 
-    def search(self, query: str, k: int = 5, mode: str = "hybrid", rerank=None) -> list[Hit]:
-        """The ``k`` best chunks for ``query``. ``rerank(query, hits) -> hits`` is an
-        optional hook (e.g. a cross-encoder) applied to the fused candidates."""
+    def search(self, query: str, k: int = 5, mode: str = "rerank", rerank=None) -> list[Hit]:
+        """The ``k`` best chunks for ``query``.
+
+        Modes: ``hybrid`` fuses dense and BM25 rankings (reciprocal rank); ``rerank`` (the
+        default) rescores the hybrid candidates by their best sentence (see
+        :meth:`sentence_scores`), falling back to ``hybrid`` on an index without sentence
+        vectors; ``dense`` and ``bm25`` alone. ``rerank(query, hits) -> hits`` is an
+        optional hook (e.g. a cross-encoder) applied to the candidates last.
+        """
         if not self.chunks or not query.strip():
             return []
+        if mode not in MODES:
+            raise BadInputError(f"unknown search mode {mode!r}; use {', '.join(MODES)}")
         depth = max(4 * k, 20)
-        if mode == "hybrid":
+        if mode == "rerank" and self.sentence_vectors is None:
+            mode = "hybrid"
+        if mode in ("hybrid", "rerank"):
+            q_vec = self.embedder.embed([query])[0]
             fused: dict[int, float] = {}
             for m in ("dense", "bm25"):
-                for rank, (i, _) in enumerate(self._ranked(query, m, depth)):
+                for rank, (i, _) in enumerate(self._ranked(query, m, depth, q_vec)):
                     fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
             ranked = sorted(fused.items(), key=lambda x: -x[1])
+            if mode == "rerank":
+                key = self.term_weights().key_terms(query)
+                best = {i: max((s for u, s in self._scored_units(i, q_vec, key, query)
+                                if u.quotable), default=-1.0) for i, _ in ranked}
+                ranked = sorted(((i, best[i]) for i, _ in ranked), key=lambda x: -x[1])
         else:
             ranked = self._ranked(query, mode, depth)
         hits = [self._hit(i, s) for i, s in ranked[: depth if rerank else k]]

@@ -131,7 +131,8 @@ def test_bad_argument_becomes_observation_and_model_recovers(scripted_model, reg
     assert not first.result.ok and "factor" in first.result.summary
     assert second.result.ok
     assert "factor" in scripted_model.seen[1][-1].content  # the error went back to the model
-    assert result.answer == "Recovered." and result.ok
+    # the answer reports the call that worked (with its max of 4); the failed try is left out
+    assert "max 4" in result.answer and "big" not in result.answer and result.ok
 
 
 def test_unknown_tool_and_unknown_id_are_observations(scripted_model, registry, workspace):
@@ -196,31 +197,34 @@ def test_empty_question_is_an_error(scripted_model):
     assert [type(s) for s in result.steps] == [Error]
 
 
-def test_a_json_answer_is_replaced_by_the_tools_own_report(scripted_model, registry,
-                                                           workspace):
+def test_after_tools_the_answer_is_the_tools_own_report(scripted_model, registry, workspace):
     import numpy as np
 
     from agent.loop import usable_answer
+    from agent.report import tool_report
 
     workspace.save_array(np.ones((2, 2)))
     scripted_model.enqueue_tool_call("scale", {"data": "ws-1", "factor": 2})
     scripted_model.enqueue('{"name":"scale","arguments":{"data":"ws-2"}}')
     result = GeoAgent(scripted_model, registry=registry, workspace=workspace).ask("double it")
-    assert result.answer == "Results: scaled ws-1 into ws-2"
+    out = result.steps[1]
+    assert result.answer == tool_report("double it", [("scale", {"data": "ws-1", "factor": 2})],
+                                        [out.result], registry)
+    assert "max 2" in result.answer and "ws-2" in result.answer and "{" not in result.answer
     assert not usable_answer("  ") and not usable_answer('{"a": 1}')
     assert usable_answer("The SNR rose by 3 dB [1].") and usable_answer("{braces} in text")
 
 
-def test_an_unusable_answer_without_tools_cites_the_retrieved_titles(scripted_model):
+def test_an_unusable_answer_without_tools_is_composed_from_the_passages(scripted_model):
     scripted_model.enqueue('{"name":"Passages","arguments":{}}')
     agent = GeoAgent(scripted_model, index=FakeIndex(HITS), registry=Registry([]),
                      config=AgentConfig(k=2))
-    result = agent.ask("What does NMO do?")
-    assert "NMO [1]" in result.answer and "Stack [2]" in result.answer
-    assert [c.n for c in result.citations] == [1, 2]
+    result = agent.ask("What does NMO correction remove from traveltime?")
+    assert result.answer.startswith("NMO removes the offset dependence of traveltime [1].")
+    assert [c.n for c in result.citations] == [1]
 
 
-def test_an_answer_with_numbers_no_tool_gave_is_replaced(scripted_model, registry, workspace):
+def test_an_answer_with_numbers_no_tool_gave_never_reaches_the_user(scripted_model, registry, workspace):
     import numpy as np
 
     from agent.loop import unsupported_numbers
@@ -229,7 +233,7 @@ def test_an_answer_with_numbers_no_tool_gave_is_replaced(scripted_model, registr
     scripted_model.enqueue_tool_call("scale", {"data": "ws-1", "factor": 2})
     scripted_model.enqueue("Scaled ws-1 into ws-2; the maximum is 20.0 [1].")  # really 2.0
     result = GeoAgent(scripted_model, registry=registry, workspace=workspace).ask("double it")
-    assert result.answer == "Results: scaled ws-1 into ws-2"
+    assert "20.0" not in result.answer and "max 2" in result.answer
     assert unsupported_numbers("SNR 9.49e+04 dB, 534x1501 [2]", ["9.49e+03", "534x1501"]) == \
         ["9.49e+04"]
     assert unsupported_numbers("max 2.0 of ws-2 [1]", ['metrics: {"max":2.0}']) == []

@@ -102,8 +102,9 @@ def test_chat_runs_tools_in_per_session_workspaces(tmp_path, scripted_model):
                             request(session)))
         assert [m["metadata"]["title"] for m in msgs if "metadata" in m] == [
             "📚 Sources (2)", "🛠 read_segy ✅"]
-        assert msgs[-1]["content"].startswith("Read it [2].")
-        assert "[2] Mayne 1962" in msgs[-1]["content"]
+        # after a tool run the answer is the tools' own report, not the model's text
+        assert msgs[-1]["content"].startswith("Read the whole cube of cube.sgy: 4 inlines")
+        assert "Read it" not in msgs[-1]["content"]
     a, b = (sessions.agent(s).workspace for s in ("a", "b"))
     assert a.root != b.root and a.ids() == b.ids() == ["ws-1", "ws-2"]
     assert a.root.parent == sessions.chat_root

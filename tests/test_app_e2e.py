@@ -190,7 +190,10 @@ def test_upload_denoise_plot_then_cited_literature_answer(page, server, segy):
     # each tool call is a finished, collapsible step; both figures appear inline
     for name in ("read_segy", "fx_decon", "plot_section"):
         chat.get_by_text(f"🛠 {name} ✅").wait_for()
-    chat.get_by_text("plotted the result").wait_for()
+    # the answer is the tools' own report, not the model's closing text
+    chat.get_by_text("f-x deconvolution", exact=False).last.wait_for()
+    chat.get_by_text("Next, you could ask", exact=False).wait_for()
+    assert chat.get_by_text("plotted the result").count() == 0
     images = chat.locator("img[src*='ws-4'], img[src*='ws-5']")
     assert images.count() == 2
     for i in range(2):
@@ -235,7 +238,7 @@ def test_file_example_runs(page, server):
     page.locator("#ask textarea").press("Enter")
     chat = page.locator("#chat")
     chat.get_by_text("🛠 plot_section ✅").wait_for()
-    chat.get_by_text("Here is the section.").wait_for()
+    chat.get_by_text("Next, you could ask", exact=False).wait_for()
     assert chat.locator("img[src*='ws-3']").count() == 1
     step = chat.locator("[data-testid=bot]").filter(has_text="read_segy").first
     assert "n_traces = 80" in step.get_attribute("aria-label")  # the example's 80-trace line

@@ -195,3 +195,25 @@ def test_answers_may_quote_the_prompt_but_not_repeat_themselves():
     assert torch.isfinite(scores).all()  # "7 8 9" is in the prompt only: 9 stays allowed
     scores = rule(torch.tensor([prompt + [1, 2, 3, 1, 2]]), torch.zeros(1, 12))
     assert torch.isinf(scores[0, 3]) and torch.isfinite(scores[0, [0, 1, 2, 4]]).all()
+
+
+def test_prefix_cache_gives_the_same_decisions_as_a_cold_prompt(tiny_llama, tiny_tokenizer,
+                                                                 monkeypatch):
+    """Consecutive routing turns reuse the shared prompt's key/value cache; greedy
+    decisions are the same as with the cache off, and the cache is kept per slot."""
+    import agent.chat_model as cm
+    from tools import Tool
+
+    schemas = [Tool.from_function(bandpass).schema()]
+    turns = [[HumanMessage("filter ws-1 from 5 to 60 Hz")],
+             [HumanMessage("filter ws-1 from 5 to 60 Hz"), HumanMessage("and then 8 to 40 Hz")],
+             [HumanMessage("filter ws-2 from 10 to 50 Hz")]]
+
+    def decisions(cached: bool) -> list[str]:
+        monkeypatch.setattr(cm, "PREFIX_CACHE", cached)
+        chat = LocalChatModel(hf_model=tiny_llama, tokenizer=tiny_tokenizer, max_new_tokens=60)
+        out = [chat.decide(t, schemas)[0] for t in turns]
+        assert ("route" in chat._prefix_caches) is True  # stored after each turn
+        return out
+
+    assert decisions(True) == decisions(False)

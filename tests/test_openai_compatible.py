@@ -63,7 +63,7 @@ def test_openai_model_drives_the_agent(tmp_path):
     kinds = [type(s) for s in steps]
     assert kinds == [ToolCall, ToolOutput, Answer]
     assert steps[1].result.ok and "ws-1" in steps[1].result.summary
-    assert steps[2].text.startswith("Made a 20-trace")
+    assert steps[2].text.startswith("Made a synthetic line: 20 traces x 32 samples")
     first = server.requests[0]
     assert first["model"] == "served-model"
     names = {t["function"]["name"] for t in first["tools"]}

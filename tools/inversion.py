@@ -251,6 +251,7 @@ def invert_impedance(workspace: Workspace, data: WorkspaceId,
                 f"correlation with the 0-{f_hi:.0f} Hz AI log "
                 f"{metrics['well_correlation']:.2f} (relative, background removed: "
                 f"{metrics['well_relative_correlation']:.2f})")
+    metrics.update(impedance_min=float(ai.min()), impedance_max=float(ai.max()))
     art = save_section(workspace, ai, f"acoustic impedance from {data}", like=sec,
                        units="(m/s)*(kg/m3)", regularization=regularization)
     arts = [art]

@@ -24,7 +24,8 @@ from tools.errors import BadInputError
 from tools.result import Artifact
 from tools.workspace import Workspace
 
-__all__ = ["Section", "load_section", "save_section", "apply_2d", "shape_str", "amp_range"]
+__all__ = ["Section", "load_section", "save_section", "apply_2d", "shape_str", "amp_range",
+           "amplitude_metrics"]
 
 # Keys that describe the geometry of an array and survive processing that keeps its shape.
 _GEOMETRY_KEYS = ("dt_ms", "t0_ms", "axes", "inlines", "crosslines", "traces",
@@ -109,6 +110,11 @@ def shape_str(a: np.ndarray) -> str:
 def amp_range(a: np.ndarray) -> str:
     """Compact min–max text for summaries (e.g. '4.1e+06–9.8e+06')."""
     return f"{np.min(a):.3g}..{np.max(a):.3g}"
+
+
+def amplitude_metrics(a: np.ndarray) -> dict[str, float]:
+    """``amplitude_min`` and ``amplitude_max`` of ``a``, in its own units."""
+    return {"amplitude_min": float(np.min(a)), "amplitude_max": float(np.max(a))}
 
 
 def processing_result(workspace: Workspace, section: Section, out: np.ndarray, what: str,

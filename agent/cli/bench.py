@@ -1,4 +1,4 @@
-"""`geofm bench run SUITE...` and `geofm bench compare A.json B.json`."""
+"""`geofm bench run SUITE...`, `geofm bench qa [...]` and `geofm bench compare A.json B.json`."""
 
 from __future__ import annotations
 
@@ -31,6 +31,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--label", default=None, help="name of this run in reports")
     add_model_options(r)
     r.set_defaults(func=run)
+    from benchmarks.qa import add_options
+
+    q = bsub.add_parser("qa", help="literature QA with rubric scoring (benchmarks/qa.py)")
+    add_options(q)
+    q.set_defaults(func=qa)
     c = bsub.add_parser("compare", help="side-by-side table of result files")
     c.add_argument("results", nargs="+", help="JSON files written by `bench run`")
     c.set_defaults(func=compare)
@@ -66,6 +71,12 @@ def run(args: argparse.Namespace) -> int:
     print(table(summary, label))
     print("wrote " + ", ".join(map(str, paths)))
     return 0
+
+
+def qa(args: argparse.Namespace) -> int:
+    from benchmarks.qa import run_args
+
+    return run_args(args)
 
 
 def _load(args: argparse.Namespace):

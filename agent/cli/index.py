@@ -24,7 +24,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("dir", help="index directory")
     s.add_argument("query", help="the query, in quotes")
     s.add_argument("--k", type=int, default=5, help="hits to return")
-    s.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
+    s.add_argument("--mode", choices=["rerank", "hybrid", "dense", "bm25"], default="rerank",
+                   help="rerank (default): hybrid candidates reranked by their best "
+                        "sentence; hybrid: dense and BM25 fused; or either alone")
     s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(func=search)
     i = isub.add_parser("info", help="what an index holds")

@@ -1,0 +1,257 @@
+"""Literature answers composed from evidence: the sentences that answer, each cited.
+
+No language model writes these answers. The retrieved passages are split into sentences
+and list items (corpus.sentences); each is scored against the question (corpus.evidence:
+embedding similarity plus the share of the question's key terms it holds). The page with
+the strongest evidence is quoted: its best paragraph or list, then the next best, up to
+``MAX_SENTENCES`` sentences, each followed by its passage number [n]; a two-part question
+("What is X, and how is it measured?") gets the best block for each part. A rare
+question term that the corpus uses (an acronym such as MASW) is always quoted where a
+retrieved sentence holds it. When the best sentence scores under ``COVER_THRESHOLD``, or
+the best page holds under ``COVER_TERMS`` of the question's key terms, the answer says
+the indexed literature does not cover the question and lists the closest sources.
+
+The thresholds were calibrated on ``benchmarks/data/qa_literature_dev.jsonl`` (see
+``benchmarks/README.md``); the frozen QA set judges them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from agent.steps import Passage
+from corpus.evidence import TermWeights, terms
+from corpus.sentences import Sentence, split_sentences
+
+__all__ = ["Composed", "compose_answer", "not_covered", "COVER_THRESHOLD", "MAX_SENTENCES"]
+
+COVER_THRESHOLD = 0.55   # best sentence score under which the literature does not cover it
+COVER_TERMS = 0.4        # share of the question's key terms (by weight) the page must hold
+MAX_SENTENCES = 5
+BLOCKS = 2               # paragraphs or lists quoted at most (more for a many-part question)
+BLOCK_SENTENCES = 3      # the first block's share, so that a second one fits
+SAME_PAGE_MARGIN = 0.3   # a further block must come this close to the best sentence
+LEXICAL_COVER = 0.5      # without sentence vectors: the key-term share that covers it
+RARE_IDF = 4.0           # a question term this rare (and in the corpus) must be quoted
+_LIST_Q = re.compile(r"^\s*(which|list|name|what (are|kinds|types)|give)\b", re.I)
+_PARTS = re.compile(r",? and (?=(?:what|why|how|which|where|when|does|do|is|are|can)\b)",
+                    re.I)
+
+
+@dataclass(frozen=True)
+class Composed:
+    """A composed answer: its text (with [n] markers), the passages it cites, whether
+    the evidence covered the question, and the best sentence's score."""
+
+    text: str
+    cited: tuple[Passage, ...]
+    covered: bool
+    best: float
+
+
+@dataclass(frozen=True)
+class _Unit:
+    sentence: Sentence
+    passage: Passage
+    score: float
+
+
+def compose_answer(question: str, passages: tuple[Passage, ...], index: Any = None
+                   ) -> Composed:
+    """Quote the sentences of ``passages`` that answer ``question``, each cited [n].
+
+    Args:
+        question: the user's question.
+        passages: the retrieved passages, numbered as they are cited.
+        index: the corpus.Index they came from (its stored sentence vectors and term
+            weights are used); without one, sentences are scored by key terms alone.
+    """
+    units, weights = _scored(question, passages, index)
+    candidates = _dedupe([u for u in units if u.sentence.quotable])
+    if not candidates:
+        return not_covered(passages, 0.0)
+    candidates.sort(key=lambda u: -u.score)
+    if candidates[0].score < COVER_THRESHOLD:
+        return not_covered(passages, candidates[0].score)
+    key = weights.key_terms(question)
+    rare = [t for t, w in key.items() if w >= RARE_IDF and weights.known(t)]
+    best = _best_page(candidates, rare)
+    page_text = " ".join(u.sentence.text for u in candidates
+                         if u.passage.source == best.passage.source)
+    if weights.coverage(key, page_text) < COVER_TERMS:
+        return not_covered(passages, candidates[0].score)
+    parts = _parts(question)
+    firsts = [_scored_best(part, passages, index, best.passage.source)
+              for part in parts] if len(parts) > 1 else []
+    chosen = _select_blocks(candidates, best, [u for u in firsts if u is not None])
+    ordered = _with_rare_terms(rare, chosen, candidates)
+    return Composed(_render(question, ordered), _cited(ordered), True, candidates[0].score)
+
+
+def not_covered(passages: tuple[Passage, ...], best: float) -> Composed:
+    """The answer when the evidence is weak: say so, and list the closest sources."""
+    closest = _pages(passages)[:3]
+    if not closest:
+        return Composed("The indexed literature does not cover this question, and no "
+                        "passage came close.", (), False, best)
+    listed = "; ".join(f"{p.title} [{p.n}]" for p in closest)
+    return Composed("The indexed literature does not cover this question. The closest "
+                    f"sources are: {listed}.", tuple(closest), False, best)
+
+
+def _scored(question: str, passages: tuple[Passage, ...], index: Any
+            ) -> tuple[list[_Unit], TermWeights]:
+    ids = [p.chunk_id for p in passages]
+    if index is not None and hasattr(index, "sentence_scores") and all(ids):
+        scored = index.sentence_scores(question, ids)
+        if all(scored):
+            units = [_Unit(s, p, sc) for p, row in zip(passages, scored) for s, sc in row]
+            return units, index.term_weights()
+    # a plain index (or none): key terms over the passages themselves
+    weights = TermWeights(p.text for p in passages)
+    key = weights.key_terms(question)
+    units = []
+    for p in passages:
+        units += [_Unit(s, p, weights.coverage(key, s.text) / LEXICAL_COVER * COVER_THRESHOLD)
+                  for s in split_sentences(p.text, p.title, p.section)]
+    return units, weights
+
+
+def _dedupe(units: list[_Unit]) -> list[_Unit]:
+    """One copy of each sentence (chunks overlap by a paragraph), the best-scored."""
+    best: dict[str, _Unit] = {}
+    for u in units:
+        key = _norm(u.sentence.text)
+        if key not in best or u.score > best[key].score:
+            best[key] = u
+    return list(best.values())
+
+
+def _parts(question: str) -> list[str]:
+    """The parts of a two-part question ("What is X, and how is it measured?")."""
+    return [p.strip() for p in _PARTS.split(question) if p and p.strip()]
+
+
+def _scored_best(part: str, passages: tuple[Passage, ...], index: Any, source: str
+                 ) -> _Unit | None:
+    """The best quotable unit of page ``source`` for one part of a question."""
+    units, _ = _scored(part, passages, index)
+    page = [u for u in units if u.passage.source == source and u.sentence.quotable]
+    return max(page, key=lambda u: u.score, default=None)
+
+
+def _select_blocks(candidates: list[_Unit], best: _Unit, firsts: list[_Unit] = ()
+                   ) -> list[_Unit]:
+    """Quote whole paragraphs or list items of the best page, best first (the best block
+    of each part of a two-part question before the rest), while they fit in
+    ``MAX_SENTENCES``; a block too long for that gives its best sentence and the ones
+    after it."""
+    page = [u for u in candidates if u.passage.source == best.passage.source]
+    blocks: dict[tuple[int, int], list[_Unit]] = {}
+    for u in page:
+        blocks.setdefault((u.passage.n, u.sentence.block), []).append(u)
+    ranked = sorted(blocks.values(), key=lambda b: -max(u.score for u in b))
+    first_keys = list(dict.fromkeys((u.passage.n, u.sentence.block) for u in firsts))
+    if first_keys:
+        ranked = [blocks[k] for k in first_keys if k in blocks] + \
+            [b for b in ranked if (b[0].passage.n, b[0].sentence.block) not in first_keys]
+    chosen: list[_Unit] = []
+    for block in ranked[:max(BLOCKS, len(first_keys))]:
+        if max(u.score for u in block) < best.score - SAME_PAGE_MARGIN and chosen \
+                and not first_keys:
+            break
+        block = sorted(block, key=lambda u: u.sentence.pos)
+        room = min(MAX_SENTENCES - len(chosen), BLOCK_SENTENCES if len(chosen) == 0
+                   else MAX_SENTENCES)
+        if room <= 0:
+            break
+        if len(block) > room:  # a window from just before the block's best sentence
+            top = max(range(len(block)), key=lambda i: block[i].score)
+            start = min(max(0, top - 1), len(block) - room)
+            block = block[start:start + room]
+        chosen += [u for u in block if not any(
+            _overlap(u.sentence.text, c.sentence.text) > 0.6 for c in chosen)]
+    return chosen
+
+
+def _best_page(candidates: list[_Unit], rare: list[str]) -> _Unit:
+    """The best unit of the page with the strongest evidence: its top three sentence
+    scores weighted 1, 1/2, 1/4; a page holding the question's rare terms first."""
+    pages: dict[str, list[_Unit]] = {}
+    for u in candidates:  # sorted best first
+        pages.setdefault(u.passage.source, []).append(u)
+
+    def strength(units: list[_Unit]) -> tuple[int, float]:
+        text = " ".join(u.sentence.text for u in units)
+        held = sum(t in terms(text) for t in rare)
+        top = [u.score for u in units[:3]]
+        return held, sum(w * s for w, s in zip((1.0, 0.5, 0.25), top)) / 1.75
+
+    return max(pages.values(), key=strength)[0]
+
+
+def _with_rare_terms(rare: list[str], chosen: list[_Unit], candidates: list[_Unit]
+                     ) -> list[_Unit]:
+    """A rare question term that the corpus uses ("MASW") appears in the quote when any
+    candidate holds it: the best such candidate replaces the weakest quoted one."""
+    for t in rare:
+        if any(t in terms(u.sentence.text) for u in chosen):
+            continue
+        holder = next((u for u in candidates if t in terms(u.sentence.text)), None)
+        if holder is None:
+            continue
+        if len(chosen) >= MAX_SENTENCES:
+            chosen = chosen[:-1]
+        chosen = chosen + [holder]
+    return chosen
+
+
+def _render(question: str, units: list[_Unit]) -> str:
+    """Cited sentences in a paragraph; a "which" question's list items as a list; items
+    of one list that share a lead-in ("Remedies: a", "Remedies: b") as one sentence."""
+    if _LIST_Q.match(question) and sum(u.sentence.bullet for u in units) >= 3:
+        return "\n".join(f"- {_cited_sentence(u.sentence.text, u.passage.n)}" for u in units)
+    out: list[tuple[str, list[str], int]] = []  # (lead, items, passage n)
+    for u in units:
+        lead, _, item = u.sentence.text.partition(": ")
+        if u.sentence.bullet and item and out and out[-1][0] == lead and \
+                out[-1][2] == u.passage.n:
+            out[-1][1].append(item.rstrip(" .;,"))
+        elif u.sentence.bullet and item:
+            out.append((lead, [item.rstrip(" .;,")], u.passage.n))
+        else:
+            out.append(("", [u.sentence.text], u.passage.n))
+    return " ".join(_cited_sentence(f"{lead}: {'; '.join(items)}" if lead else items[0], n)
+                    for lead, items, n in out)
+
+
+def _cited_sentence(text: str, n: int) -> str:
+    text = text.rstrip(" ;,")
+    end = text[-1] if text[-1] in ".!?" else "."
+    text = text.rstrip(".!?")
+    return f"{text[0].upper()}{text[1:]} [{n}]{end}"
+
+
+def _cited(units: list[_Unit]) -> tuple[Passage, ...]:
+    return tuple(sorted({u.passage.n: u.passage for u in units}.values(), key=lambda p: p.n))
+
+
+def _pages(passages: tuple[Passage, ...]) -> list[Passage]:
+    """The first passage of each distinct page, in retrieval order."""
+    seen, out = set(), []
+    for p in passages:
+        if p.source not in seen:
+            seen.add(p.source)
+            out.append(p)
+    return out
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
+def _overlap(a: str, b: str) -> float:
+    sa, sb = set(_norm(a).split()), set(_norm(b).split())
+    return len(sa & sb) / max(1, min(len(sa), len(sb)))

@@ -1,0 +1,144 @@
+"""Answers composed from evidence: sentence units, scoring, selection, "not covered",
+and the loop's bad-input replies."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from agent.compose import compose_answer
+from agent.config import AgentConfig
+from agent.loop import GeoAgent, _passage
+from agent.steps import Answer, Error
+from corpus import HashEmbedder, Index
+from corpus.chunking import chunk_document
+from corpus.documents import Document
+from corpus.evidence import TermWeights, stem, terms
+from corpus.sentences import split_sentences, strip_prefix
+from tools import Registry
+
+FWI = """# Full-waveform inversion
+
+Full-waveform inversion fits whole seismograms by updating a velocity model. It uses diving
+waves and reflections, e.g. in long-offset surveys. Time-domain FWI suits 3-D. Frequency-domain
+FWI solves the Helmholtz equation.
+
+## In practice
+- **Cycle skipping.** If predicted and observed events differ by more than half a period,
+  the misfit pushes the model toward a wrong local minimum.
+- **Cost.** Each iteration costs about two wave simulations per shot for every source.
+
+**Data needs:**
+- low frequencies below about 4 Hz for the long wavelengths
+- long offsets of three to four times the target depth
+"""
+
+GRAVITY = """# Bouguer correction
+
+The Bouguer correction removes the attraction of the rock slab between the station and the
+datum, using a density of about 2670 kilograms per cubic metre for crustal rock.
+Terrain corrections then account for hills and valleys around each gravity station.
+"""
+
+
+def _doc(text: str, name: str) -> Document:
+    title = text.splitlines()[0].lstrip("# ")
+    return Document(source=f"/corpus/{name}.md", title=title, pages=((None, text),))
+
+
+@pytest.fixture(scope="module")
+def index():
+    return Index.build([_doc(FWI, "fwi"), _doc(GRAVITY, "bouguer")], embedder=HashEmbedder(),
+                       progress=False)
+
+
+def _passages(index, question, k=3):
+    return tuple(_passage(i + 1, h) for i, h in enumerate(index.search(question, k=k)))
+
+
+def test_units_join_labels_and_list_leads_and_keep_abbreviations():
+    doc = _doc(FWI, "fwi")
+    units = [u for c in chunk_document(doc) for u in split_sentences(c.text, c.title, c.section)]
+    texts = [u.text for u in units]
+    assert any(t.startswith("Cycle skipping: If predicted and observed events") for t in texts)
+    assert "Data needs: low frequencies below about 4 Hz for the long wavelengths" in texts
+    assert any(t.endswith("e.g. in long-offset surveys.") for t in texts)  # no split at e.g.
+    assert "Time-domain FWI suits 3-D." in texts  # a sentence ends after "3-D."
+    assert not [u for u in units if u.text.endswith(":") and u.quotable]
+
+
+def test_chunks_keep_one_line_per_list_item():
+    chunk = [c for c in chunk_document(_doc(FWI, "fwi")) if c.section == "In practice"][0]
+    lines = strip_prefix(chunk.text, chunk.title, chunk.section).split("\n")
+    assert any(line.startswith("- **Cycle skipping.**") for line in lines)
+    assert any(line.startswith("- low frequencies") for line in lines)
+
+
+def test_stems_and_weights():
+    assert stem("skipping") == stem("skip") and stem("estimates") == stem("estimate")
+    assert terms("Why does the model need it?") == ["model", "need"]
+    w = TermWeights(["velocity model", "velocity analysis", "gravity"])
+    assert w.idf("gravity") > w.idf("velocity") and w.idf("troll") > w.idf("gravity")
+    key = w.key_terms("velocity of the troll")
+    assert 0 < w.coverage(key, "a velocity") < 0.5
+
+
+def test_index_keeps_sentence_vectors_through_save_and_load(index, tmp_path):
+    assert index.sentence_vectors.shape[0] == index.offsets()[-1] > 0
+    index.save(tmp_path / "idx")
+    again = Index.load(tmp_path / "idx", embedder=HashEmbedder())
+    np.testing.assert_allclose(again.sentence_vectors, index.sentence_vectors)
+    (tmp_path / "idx" / "sentences.faiss").unlink()
+    assert Index.load(tmp_path / "idx", embedder=HashEmbedder()).search("cycle skipping", k=1)
+
+
+def test_covered_question_quotes_the_answer_with_citations(index):
+    q = "Why does cycle skipping trap full-waveform inversion in a wrong local minimum?"
+    c = compose_answer(q, _passages(index, q), index)
+    assert c.covered and "half a period" in c.text and "[1]" in c.text
+    assert all(p.source.endswith("fwi.md") for p in c.cited)
+    assert 2 <= c.text.count("[") <= 5
+
+
+def test_uncovered_question_says_so_and_lists_the_closest_sources(index):
+    q = "What was the quarterly share price of Equinor in 2019?"
+    c = compose_answer(q, _passages(index, q), index)
+    assert not c.covered
+    assert c.text.startswith("The indexed literature does not cover this question")
+    assert "[1]" in c.text and c.cited
+
+
+def test_without_stored_vectors_key_terms_still_select(index):
+    plain = tuple(p.__class__(**{**p.__dict__, "chunk_id": ""})
+                  for p in _passages(index, "Bouguer correction density"))
+    c = compose_answer("What density does the Bouguer correction use?", plain)
+    assert c.covered and "2670" in c.text
+
+
+def test_loop_composes_when_the_model_only_decides(scripted_model, index):
+    scripted_model.enqueue("")  # a deciding model: "answer", no text
+    agent = GeoAgent(scripted_model, index=index, registry=Registry([]))
+    result = agent.ask("What does the Bouguer correction remove?")
+    assert "rock slab" in result.answer and result.citations
+
+
+def test_bad_input_gets_a_clear_reply(scripted_model, tmp_path):
+    agent = GeoAgent(scripted_model, index=None, registry=Registry([]),
+                     config=AgentConfig(max_question_chars=100))
+    steps = list(agent.stream(""))
+    assert isinstance(steps[-1], Error) and "empty" in steps[-1].message
+    steps = list(agent.stream("x" * 101))
+    assert isinstance(steps[-1], Error) and "limit is 100" in steps[-1].message
+    f = tmp_path / "section.npy"
+    np.save(f, np.zeros((4, 8), np.float32))
+    result = agent.ask("  ", files=[str(f)])
+    assert isinstance(result.steps[-1], Answer) and "section.npy" in result.answer
+    assert "What should I do with it?" in result.answer
+    assert scripted_model.seen == []  # none of these reached the model
+
+
+def test_question_in_another_language_is_told_to_ask_in_english(scripted_model, index):
+    scripted_model.enqueue("")
+    agent = GeoAgent(scripted_model, index=index, registry=Registry([]))
+    result = agent.ask("Welche Firma hat im letzten Jahr die meisten Aktien verkauft?")
+    assert "ask in English" in result.answer and "does not cover" in result.answer
