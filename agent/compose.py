@@ -194,12 +194,15 @@ def _best_page(candidates: list[_Unit], rare: list[str]) -> _Unit:
 
 def _with_rare_terms(rare: list[str], chosen: list[_Unit], candidates: list[_Unit]
                      ) -> list[_Unit]:
-    """A rare question term that the corpus uses ("MASW") appears in the quote when any
-    candidate holds it: the best such candidate replaces the weakest quoted one."""
+    """A rare question term that the corpus uses ("MASW") appears in the quote when a
+    sentence of the quoted page holds it (the page was chosen for holding the rare terms,
+    see :func:`_best_page`): the best such sentence replaces the last quoted one."""
+    page = chosen[0].passage.source
     for t in rare:
         if any(t in terms(u.sentence.text) for u in chosen):
             continue
-        holder = next((u for u in candidates if t in terms(u.sentence.text)), None)
+        holder = next((u for u in candidates if u.passage.source == page
+                       and t in terms(u.sentence.text)), None)
         if holder is None:
             continue
         if len(chosen) >= MAX_SENTENCES:

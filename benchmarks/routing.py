@@ -110,6 +110,9 @@ def run(chat, items: list[dict[str, Any]], e2e: bool = False, answer_tokens: int
                if len([c for c in it["calls"] if c[0] != "read_segy"]) == 1]
         report["one_tool_answer_latency_s"] = {"p50": _pct(one, 0.5), "p95": _pct(one, 0.95),
                                                "n": len(one)}
+        few = [r["e2e_seconds"] for r, it in zip(rows, items) if 1 <= len(it["calls"]) <= 2]
+        report["one_or_two_tool_latency_s"] = {"p50": _pct(few, 0.5), "p95": _pct(few, 0.95),
+                                               "n": len(few)}
     return report
 
 
