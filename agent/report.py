@@ -6,7 +6,7 @@
 The report says what was done, one sentence per call and in order, with the key numbers
 and units; then the final products and the figures with their workspace ids (ids of
 intermediate arrays are left out); then what the user could ask next. Every number in
-it comes from a tool's ``metrics``, a call's arguments (with the defaults the tool
+it comes from a tool's ``metrics`` or ``details``, a call's arguments (with the defaults the tool
 applied) or the question, or is part of a failed tool's own error message;
 :func:`report_numbers_supported` checks that after display rounding.
 """
@@ -139,7 +139,7 @@ def _final_products(done: list[_Done]) -> list[tuple[str, str]]:
 def _ideas(d: _Done) -> list[tuple[str, str | None]]:
     """Follow-up requests after call ``d``: (request, the tool it would run, or None);
     none after a tool this module does not know."""
-    m = d.result.metrics
+    m = {**d.result.details, **d.result.metrics}
     if d.name in ("read_segy", "read_ascii_section", "import_array"):
         return [("plot it", "plot_section"), ("show its amplitude spectrum", "spectrum"),
                 ("denoise it with f-x deconvolution", "fx_decon")]
@@ -248,7 +248,7 @@ def _sources(question: str, calls: list[tuple[str, dict]], results: list[ToolRes
                 values.append(float(v))
             elif isinstance(v, str):
                 values += [x for _, x, _ in _numbers(v)]
-        values += [float(v) for v in result.metrics.values()
+        values += [float(v) for v in {**result.details, **result.metrics}.values()
                    if isinstance(v, (int, float)) and not isinstance(v, bool)]
         if not result.ok:  # the tool's own error message is quoted as it stands
             values += [x for _, x, _ in _numbers(result.summary)]
@@ -262,7 +262,7 @@ def report_numbers_supported(text: str, question: str, calls: list[tuple[str, di
     number gives, after rounding to the decimals shown; empty when all are supported.
 
     "+11.2" is supported by a metric 11.23, "2.26e+06" by 2262345.0, "30 %" by a fraction
-    0.3. Shapes count only through metrics (``n_traces``, ``n_samples``); numbers inside
+    0.3. Shapes count only through metrics or details (``n_traces``, ``n_samples``); numbers inside
     names (``ws-5``, ``F02-1``, ``2D``) are not numbers. A failed call's error message is
     a source too, since the report quotes it.
 

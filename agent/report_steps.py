@@ -419,7 +419,7 @@ def describe(name: str, args: dict[str, Any], given: dict[str, Any], result: Too
         labels: how earlier items are named, by workspace id.
         caveat: explain the trace-similarity SNR estimate (the first time it appears).
     """
-    m = result.metrics
+    m = {**result.details, **result.metrics}
     if name in _PROCESS:
         return _processing(name, args, m, result, labels, caveat)
     if name in _WITH_GIVEN:

@@ -4,10 +4,40 @@ side-by-side comparison of runs."""
 from __future__ import annotations
 
 import json
+import os
+import platform
+import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["table", "write_outputs", "compare"]
+__all__ = ["table", "write_outputs", "compare", "provenance"]
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def provenance() -> dict[str, str]:
+    """Date (UTC), machine and git revision for a report file ("+dirty" when the working
+    tree has uncommitted changes to tracked files)."""
+    def git(*a: str) -> str:
+        return subprocess.run(["git", *a], cwd=ROOT, text=True, capture_output=True,
+                              check=True).stdout.strip()
+
+    try:
+        rev = git("rev-parse", "--short", "HEAD")
+        rev += "+dirty" if git("status", "--porcelain", "--untracked-files=no") else ""
+    except (OSError, subprocess.CalledProcessError):
+        rev = "unknown"
+    try:
+        cpu = next((line.split(":", 1)[1].strip() for line in
+                    Path("/proc/cpuinfo").read_text().splitlines()
+                    if line.startswith("model name")), "")
+    except OSError:
+        cpu = ""
+    machine = f"{platform.machine()}, {cpu or platform.processor() or platform.system()}, " \
+              f"{os.cpu_count()} cores"
+    return {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine,
+            "revision": rev}
 
 
 def _fmt(rate: dict[str, Any]) -> str:
@@ -18,11 +48,22 @@ def _fmt(rate: dict[str, Any]) -> str:
 
 
 def table(summary: dict[str, Any], title: str = "") -> str:
-    """A Markdown table: overall, per suite, per tag; then latency and parse failures."""
-    rows = [f"### {title}" if title else "", "", "| group | accuracy [95% CI] |", "|---|---|",
-            f"| **overall** | {_fmt(summary['overall'])} |"]
-    rows += [f"| suite: {s} | {_fmt(r)} |" for s, r in summary["per_suite"].items()]
-    rows += [f"| tag: {t} | {_fmt(r)} |" for t, r in summary["per_tag"].items()]
+    """A Markdown table: overall, per suite, per tag (with an acc_norm column when the run
+    scored multiple choice by log-likelihood); then latency and parse failures."""
+    norm = summary.get("acc_norm")
+
+    def row(name: str, rate: dict[str, Any], kind: str, key: str) -> str:
+        cells = f"| {name} | {_fmt(rate)} |"
+        if norm:
+            other = norm["overall"] if kind == "overall" else norm[kind].get(key)
+            cells += f" {_fmt(other) if other else '—'} |"
+        return cells
+
+    head = "| group | accuracy [95% CI] |" + (" acc_norm [95% CI] |" if norm else "")
+    rows = [f"### {title}" if title else "", "", head, "|---|---|" + ("---|" if norm else ""),
+            row("**overall**", summary["overall"], "overall", "")]
+    rows += [row(f"suite: {s}", r, "per_suite", s) for s, r in summary["per_suite"].items()]
+    rows += [row(f"tag: {t}", r, "per_tag", t) for t, r in summary["per_tag"].items()]
     lat = summary["latency_s"]
     rows += ["", f"latency per case: p50 {lat['p50']} s, p95 {lat['p95']} s; "
                  f"parse failures: {summary['parse_failures']}"]
@@ -69,6 +110,10 @@ def compare(runs: list[dict[str, Any]]) -> str:
             rate = r["summary"]["overall"] if g == "overall" else r["summary"]["per_tag"].get(g)
             cells.append(_fmt(rate) if rate else "—")
         rows.append(f"| {g} | " + " | ".join(cells) + " |")
+    if any("acc_norm" in r["summary"] for r in runs):
+        rows.append("| overall acc_norm | " + " | ".join(
+            _fmt(r["summary"]["acc_norm"]["overall"]) if "acc_norm" in r["summary"] else "—"
+            for r in runs) + " |")
     rows.append("| latency p50 (s) | " + " | ".join(
         str(r["summary"]["latency_s"]["p50"]) for r in runs) + " |")
     return "\n".join(rows)

@@ -1,8 +1,8 @@
 """Run cases in one of three modes and score them.
 
-- ``loglik``: multiple choice by the log-likelihood of each choice given the prompt
-  (lm-evaluation-harness style; accuracy and length-normalised accuracy). Needs a local
-  transformers model.
+- ``loglik``: multiple choice by the log-likelihood of each choice (acc and acc_norm),
+  framed as lm-evaluation-harness does (``mc_format="harness"``) or with geofm's chat
+  prompt (``"chat"``); see benchmarks.multiple_choice. Needs a local transformers model.
 - ``generate``: the model writes a reply; the choice or short answer is extracted.
 - ``agent``: the full loop (retrieval, tools); scores the tool chosen, numeric checks on
   the tool's metrics, and the answer when the case has one.
@@ -33,6 +33,8 @@ class CaseResult:
     seconds: float = 0.0
     tools: list[str] = field(default_factory=list)
     detail: str = ""
+    correct_norm: bool | None = None  # acc_norm, log-likelihood multiple choice only
+    choice_loglik: list[float] = field(default_factory=list)  # summed, one per choice
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -58,42 +60,28 @@ def _messages(case: Case, index, k: int):
     return first_messages(question, _passages(index, case.question, k), [])
 
 
-def _loglik(case: Case, chat_model, index, k: int) -> CaseResult:
-    """Log-likelihood of each "X. choice" continuation after the prompt. The prompt runs
-    once; every choice continues from a copy of its key-value cache."""
-    import copy
+def _loglik(case: Case, chat_model, index, k: int, mc_format: str = "harness") -> CaseResult:
+    """Multiple choice by log-likelihood in ``mc_format`` (benchmarks.multiple_choice):
+    ``correct`` is acc, ``correct_norm`` acc_norm."""
+    from benchmarks.multiple_choice import chat_logliks, harness_logliks, predictions
 
-    import torch
-
-    tok, model = chat_model.tokenizer, chat_model.hf_model
-    if model is None:
+    if chat_model.hf_model is None:
         from tools.errors import BadInputError
 
         raise BadInputError("log-likelihood scoring of multiple-choice cases needs the "
                             "transformers backend; drop --backend llamacpp or use "
                             "--mode generate")
-    prompt = chat_model.encode(_messages(case, index, k))  # (1, T)
-    with torch.inference_mode():
-        out = model(prompt, use_cache=True)
-        first = torch.log_softmax(out.logits[0, -1].float(), dim=-1)  # predicts token 1
-        scores, norm = [], []
-        for i, choice in enumerate(case.choices):
-            cont = tok.encode(f"{LETTERS[i]}. {choice}", add_special_tokens=False)
-            total = float(first[cont[0]])
-            if len(cont) > 1:
-                ids = torch.tensor([cont])
-                mask = torch.ones((1, prompt.shape[1] + len(cont)), dtype=torch.long)
-                logits = model(ids, attention_mask=mask, use_cache=True,
-                               cache=copy.deepcopy(out.cache)).logits
-                logp = torch.log_softmax(logits[0, :-1].float(), dim=-1)
-                total += float(logp[torch.arange(len(cont) - 1), torch.tensor(cont[1:])].sum())
-            scores.append(total)
-            norm.append(total / max(len(choice), 1))
-    pred = max(range(len(scores)), key=scores.__getitem__)
-    pred_norm = max(range(len(norm)), key=norm.__getitem__)
-    return CaseResult(case.id, case.suite, list(case.tags), pred == case.answer_index,
-                      LETTERS[pred], LETTERS[case.answer_index],
-                      detail=f"acc_norm={'1' if pred_norm == case.answer_index else '0'}")
+    if mc_format == "harness":
+        lls = harness_logliks(chat_model.hf_model, chat_model.tokenizer, case.question,
+                              case.choices)
+    else:
+        lls = chat_logliks(chat_model, chat_model.encode(_messages(case, index, k)),
+                           case.choices)
+    pred = predictions(lls, case.choices)
+    return CaseResult(case.id, case.suite, list(case.tags), pred["acc"] == case.answer_index,
+                      LETTERS[pred["acc"]], LETTERS[case.answer_index],
+                      correct_norm=pred["acc_norm"] == case.answer_index, choice_loglik=lls,
+                      detail=f"acc_norm={int(pred['acc_norm'] == case.answer_index)}")
 
 
 def _generate(case: Case, chat_model, index, k: int) -> CaseResult:
@@ -148,10 +136,16 @@ def case_mode(case: Case) -> str:
 
 
 def run_cases(cases: list[Case], mode: str, chat_model=None, index=None, k: int = 4,
-              agent=None, progress: bool = True) -> list[CaseResult]:
-    """Score every case; a case that raises is scored wrong with the error in ``detail``."""
+              agent=None, progress: bool = True, mc_format: str = "harness"
+              ) -> list[CaseResult]:
+    """Score every case; a case that raises is scored wrong with the error in ``detail``.
+    ``mc_format`` frames log-likelihood multiple choice: ``harness`` or ``chat``."""
     from tqdm import tqdm
 
+    from benchmarks.multiple_choice import MC_FORMATS
+
+    if mc_format not in MC_FORMATS:
+        raise ValueError(f"mc_format must be one of {MC_FORMATS}, got {mc_format!r}")
     results = []
     for case in tqdm(cases, desc=f"bench {mode}", unit="case", disable=not progress):
         t0 = time.perf_counter()
@@ -160,9 +154,10 @@ def run_cases(cases: list[Case], mode: str, chat_model=None, index=None, k: int 
                 r = _agent(case, agent)
             elif not case.is_choice and mode in ("loglik", "auto"):
                 r = _generate(case, chat_model, index, k)  # short answers need generation
+            elif mode in ("loglik", "auto"):
+                r = _loglik(case, chat_model, index, k, mc_format)
             else:
-                r = (_loglik if mode in ("loglik", "auto") else _generate)(case, chat_model,
-                                                                          index, k)
+                r = _generate(case, chat_model, index, k)
         except Exception as e:  # one broken case must not end the run
             r = CaseResult(case.id, case.suite, list(case.tags), False,
                            detail=f"error: {type(e).__name__}: {e}")
@@ -171,18 +166,26 @@ def run_cases(cases: list[Case], mode: str, chat_model=None, index=None, k: int 
     return results
 
 
-def _rate(rs: list[CaseResult]) -> dict[str, Any]:
-    k = sum(r.correct for r in rs)
+def _rate(rs: list[CaseResult], key: str = "correct") -> dict[str, Any]:
+    k = sum(bool(getattr(r, key)) for r in rs)
     lo, hi = wilson_interval(k, len(rs))
     return {"n": len(rs), "correct": k, "accuracy": round(k / len(rs), 4) if rs else None,
             "ci95": [round(lo, 4), round(hi, 4)]}
 
 
 def summarize(results: list[CaseResult]) -> dict[str, Any]:
-    """Accuracy overall, per suite and per tag (95% Wilson CIs), latency, parse failures."""
+    """Accuracy overall, per suite and per tag (95% Wilson CIs), latency, parse failures;
+    with log-likelihood multiple choice, ``acc_norm`` likewise over those cases."""
     secs = sorted(r.seconds for r in results)
     tags = sorted({t for r in results for t in r.tags})
     suites = sorted({r.suite for r in results})
+    normed = [r for r in results if r.correct_norm is not None]
+    extra = {} if not normed else {"acc_norm": {
+        "overall": _rate(normed, "correct_norm"),
+        "per_suite": {s: _rate([r for r in normed if r.suite == s], "correct_norm")
+                      for s in suites if any(r.suite == s for r in normed)},
+        "per_tag": {t: _rate([r for r in normed if t in r.tags], "correct_norm")
+                    for t in tags if any(t in r.tags for r in normed)}}}
     return {
         "overall": _rate(results),
         "per_suite": {s: _rate([r for r in results if r.suite == s]) for s in suites},
@@ -191,4 +194,5 @@ def summarize(results: list[CaseResult]) -> dict[str, Any]:
         "latency_s": {"p50": round(statistics.median(secs), 3) if secs else None,
                       "p95": round(secs[min(len(secs) - 1, int(0.95 * len(secs)))], 3)
                       if secs else None},
+        **extra,
     }

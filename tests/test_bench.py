@@ -1,5 +1,6 @@
 """Benchmark harness: suite parsing (malformed lines reported), answer extraction,
-exact scoring with a scripted model, log-likelihood scoring on a tiny model, reports."""
+exact scoring with a scripted model, log-likelihood scoring on a tiny model (the
+lm-evaluation-harness framing and the chat one), reports, the lm_eval cross-check's parts."""
 
 from __future__ import annotations
 
@@ -88,7 +89,7 @@ def test_generate_scoring_is_exact(tmp_path, scripted_model):
     assert "Fastest body wave?\nA. P wave" in scripted_model.seen[0][1].content
 
 
-def test_loglik_picks_the_likeliest_choice(tiny_llama, tiny_tokenizer):
+def test_chat_format_loglik_picks_the_likeliest_choice(tiny_llama, tiny_tokenizer):
     import torch
 
     from agent.chat_model import LocalChatModel
@@ -98,7 +99,7 @@ def test_loglik_picks_the_likeliest_choice(tiny_llama, tiny_tokenizer):
     chat = LocalChatModel(hf_model=tiny_llama, tokenizer=tiny_tokenizer)
     case = parse_case({"question": "Which?", "choices": ["gather", "stack", "migrate"],
                        "answer": 0}, "c")
-    result = run_cases([case], "loglik", chat_model=chat, progress=False)[0]
+    result = run_cases([case], "loglik", chat_model=chat, progress=False, mc_format="chat")[0]
     # recompute independently: total log-prob of each "X. choice" continuation
     prompt = chat.encode(_messages(case, None, 4))[0].tolist()
     totals = []
@@ -112,6 +113,8 @@ def test_loglik_picks_the_likeliest_choice(tiny_llama, tiny_tokenizer):
     assert result.correct == (result.predicted == "A")
     best = max(range(3), key=lambda i: totals[i] / len(case.choices[i]))
     assert result.detail == f"acc_norm={int(best == 0)}"
+    assert result.correct_norm == (best == 0)
+    assert result.choice_loglik == pytest.approx(totals, abs=1e-4)
 
 
 def test_agent_mode_scores_tool_and_checks(scripted_model, workspace):
@@ -162,3 +165,172 @@ def test_auto_mode_picks_each_cases_mode(monkeypatch):
              parse_case({"id": "tool", "question": "Denoise", "expect_tool": "fx_decon"}, "s")]
     run_cases(cases, "auto", progress=False)
     assert used == [("mc", "_loglik"), ("short", "_generate"), ("tool", "_agent")]
+
+
+# --- multiple choice as lm-evaluation-harness frames it (benchmarks.multiple_choice) ---
+
+def test_harness_context_is_the_harness_template():
+    from benchmarks.multiple_choice import harness_context
+
+    assert harness_context("What does NMO correct for?") == \
+        "Question: What does NMO correct for?\nAnswer:"
+
+
+def test_harness_loglik_matches_an_independent_recomputation(tiny_llama, tiny_tokenizer):
+    """Sum of log p(continuation token) with the continuation " " + choice, tokenized as
+    encode(context + continuation) minus encode(context), and no letters anywhere."""
+    import torch
+
+    from agent.chat_model import LocalChatModel
+    from benchmarks.multiple_choice import harness_context
+    from benchmarks.suite import parse_case
+
+    chat = LocalChatModel(hf_model=tiny_llama, tokenizer=tiny_tokenizer)
+    case = parse_case({"question": "Which?", "choices": ["gather", "normal moveout", "a"],
+                       "answer": 1}, "c")
+    result = run_cases([case], "loglik", chat_model=chat, progress=False)[0]  # default
+    ctx = tiny_tokenizer.encode("Question: Which?\nAnswer:")
+    assert harness_context("Which?") == "Question: Which?\nAnswer:"
+    totals = []
+    for c in case.choices:
+        whole = tiny_tokenizer.encode("Question: Which?\nAnswer: " + c)
+        cont = whole[len(ctx):]
+        with torch.no_grad():
+            lp = torch.log_softmax(tiny_llama(torch.tensor([ctx + cont])).logits[0], -1)
+        totals.append(sum(float(lp[len(ctx) - 1 + j, t]) for j, t in enumerate(cont)))
+    assert result.choice_loglik == pytest.approx(totals, abs=1e-4)
+    best = max(range(3), key=totals.__getitem__)
+    best_norm = max(range(3), key=lambda i: totals[i] / len(case.choices[i]))
+    assert result.predicted == "ABC"[best] and result.correct == (best == 1)
+    assert result.correct_norm == (best_norm == 1)
+
+
+class _UniformLM:
+    """Every next token equally likely: a continuation's summed log-likelihood is
+    -n_tokens * log(V), so the rules differ exactly where token and character counts do."""
+
+    def __init__(self, vocab: int):
+        from types import SimpleNamespace
+
+        self.vocab = vocab
+        self.config = SimpleNamespace(max_position_embeddings=512, vocab_size=vocab)
+
+    def __call__(self, ids, attention_mask=None, **kw):
+        from types import SimpleNamespace
+
+        import torch
+
+        return SimpleNamespace(logits=torch.zeros((*ids.shape, self.vocab)))  # (B, T, V)
+
+
+def test_acc_and_acc_norm_differ_on_a_long_likelier_per_character_choice(tiny_tokenizer):
+    import math
+
+    from agent.chat_model import LocalChatModel
+    from benchmarks.suite import parse_case
+
+    short, long = "xq", "normal moveout correction flattens reflections"
+    ctx = tiny_tokenizer.encode("Question: Which?\nAnswer:")
+    n_tok = [len(tiny_tokenizer.encode(f"Question: Which?\nAnswer: {c}")) - len(ctx)
+             for c in (short, long)]
+    # the construction: the long choice costs more in total but less per character
+    assert n_tok[1] > n_tok[0] and n_tok[1] / len(long) < n_tok[0] / len(short)
+    v = len(tiny_tokenizer)
+    chat = LocalChatModel(hf_model=_UniformLM(v), tokenizer=tiny_tokenizer)
+    case = parse_case({"question": "Which?", "choices": [short, long], "answer": 1}, "c")
+    r = run_cases([case], "loglik", chat_model=chat, progress=False)[0]
+    assert r.choice_loglik == pytest.approx([-n * math.log(v) for n in n_tok], rel=1e-5)
+    assert r.predicted == "A" and not r.correct  # acc: the larger sum
+    assert r.correct_norm  # acc_norm: the larger sum per character
+    s = summarize([r])
+    assert s["overall"]["accuracy"] == 0.0 and s["acc_norm"]["overall"]["accuracy"] == 1.0
+
+
+def test_predictions_rules_and_ties():
+    from benchmarks.multiple_choice import predictions
+
+    # sum: -6 beats -11.5; per character: -11.5/23 = -0.5 beats -6/6 = -1
+    assert predictions([-6.0, -11.5], ["P wave", "compressional body wave"]) == \
+        {"acc": 0, "acc_norm": 1}
+    assert predictions([-1.0, -1.0], ["ab", "cd"]) == {"acc": 0, "acc_norm": 0}  # first wins
+
+
+def test_unknown_mc_format_is_refused():
+    with pytest.raises(ValueError, match="harness"):
+        run_cases([], "loglik", mc_format="letters", progress=False)
+
+
+def test_report_table_has_acc_norm_column():
+    from benchmarks.report import table
+    from benchmarks.runner import CaseResult
+
+    rs = [CaseResult("1", "s", ["a"], True, correct_norm=False),
+          CaseResult("2", "s", ["a"], False, correct_norm=False)]
+    text = table(summarize(rs))
+    assert "| acc_norm [95% CI] |" in text
+    assert "| **overall** | 0.500 [0.09–0.91] (n=2) | 0.000 [0.00–0.66] (n=2) |" in text
+
+
+# --- the lm_eval cross-check's pieces (the run itself is the slow test below) ---
+
+def test_lm_eval_task_yaml_frames_questions_like_our_scorer():
+    import yaml
+
+    from benchmarks.lm_eval_check import TASK_YAML
+    from benchmarks.multiple_choice import TARGET_DELIMITER, harness_context
+
+    task = yaml.safe_load(TASK_YAML.read_text())
+    assert task["output_type"] == "multiple_choice"
+    assert task["doc_to_text"].replace("{{question}}", "Q?") == harness_context("Q?")
+    assert task.get("target_delimiter", " ") == TARGET_DELIMITER
+    assert task.get("num_fewshot", 0) == 0 and not task.get("description")
+    assert {m["metric"] for m in task["metric_list"]} == {"acc", "acc_norm"}
+
+
+def test_lm_eval_check_suite_file_filters_a_domain(tmp_path):
+    from benchmarks.lm_eval_check import suite_file
+
+    fe = tmp_path / "fe.json"
+    fe.write_text(json.dumps([
+        {"id": "g1", "domains": ["Geophysics"], "question": "Q1?", "choices": ["a", "b"],
+         "answer_index": 1},
+        {"id": "p1", "domains": ["Petrophysics"], "question": "Q2?", "choices": ["a", "b"],
+         "answer_index": 0}]))
+    out = suite_file(fe, "Geophysics", None, tmp_path)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert rows == [{"id": "g1", "question": "Q1?", "choices": ["a", "b"], "answer": "B"}]
+    jsonl = tmp_path / "s.jsonl"
+    jsonl.write_text(json.dumps(rows[0]) + "\n")
+    assert suite_file(jsonl, None, None, tmp_path) == jsonl  # used as it is
+
+
+def test_lm_eval_check_agreement():
+    from benchmarks.lm_eval_check import compare_runs
+
+    ours = {"acc": {"correct": 1, "n": 2}, "acc_norm": {"correct": 1, "n": 2},
+            "cases": [{"id": "a", "acc": 1, "acc_norm": 0, "loglik": [-1.0, -2.0]},
+                      {"id": "b", "acc": 0, "acc_norm": 1, "loglik": [-3.0, -1.0]}]}
+    theirs = {"acc": 0.5, "acc_norm": 0.5,
+              "cases": [{"acc": 1, "acc_norm": 0, "loglik": [-1.00001, -2.0]},
+                        {"acc": 0, "acc_norm": 1, "loglik": [-3.0, -1.0]}]}
+    c = compare_runs(ours, theirs)
+    assert c["agree"] and c["max_abs_loglik_diff"] == pytest.approx(1e-5, rel=1e-2)
+    assert c["questions_acc_differs"] == []
+    theirs["acc"] = 0.48
+    assert not compare_runs(ours, theirs)["agree"]
+
+
+@pytest.mark.slow
+def test_lm_eval_agrees_with_our_scorer_on_the_real_model(tmp_path, monkeypatch):
+    """lm_eval itself on the first 16 questions of geophysics_mc.jsonl, raw embedded model."""
+    pytest.importorskip("lm_eval")
+    from benchmarks.lm_eval_check import main
+    from tests.conftest import REAL_GEOFM_HOME
+
+    monkeypatch.setenv("GEOFM_HOME", str(REAL_GEOFM_HOME))  # the prepared model there
+    out = tmp_path / "check.json"
+    assert main(["--adapter", "none", "--limit", "16", "--threads", "1",
+                 "--out", str(out)]) == 0
+    run = json.loads(out.read_text())["runs"][0]
+    assert run["n"] == 16 and run["agreement"]["agree"]
+    assert run["agreement"]["max_abs_loglik_diff"] < 1e-2

@@ -48,11 +48,15 @@ def test_fx_decon_report(shared_data, workspace):
     text = tool_report(question, calls, [read, fx])
     lines = text.splitlines()
     assert lines[0] == ("- Read all traces of npra_31_81.sgy: 534 traces x 1501 samples at "
-                        f"4 ms, amplitudes {read.metrics['amplitude_min']:.0f} to "
-                        f"{read.metrics['amplitude_max']:.0f}.")
+                        f"4 ms, amplitudes {read.details['amplitude_min']:.0f} to "
+                        f"{read.details['amplitude_max']:.0f}.")
     assert lines[1].startswith("- f-x deconvolution (8–60 Hz, prediction filter of 4 traces, "
                                "windows of 10 traces x 400 ms) of the data: estimated SNR ")
     assert f"{fx.metrics['snr_est_gain_db']:+.1f} dB (an estimate" in lines[1]
+    # the report's extra figures stay out of what the routing model is shown
+    from agent.loop import observation
+
+    assert "amplitude_min" not in observation(read) and "n_traces" in observation(read)
     denoised, figure = fx.artifacts
     assert lines[2] == f"Result: f-x deconvolved section ({denoised.id})."
     assert lines[3] == f"Figure: before / after / difference of the f-x deconvolution ({figure.id})."

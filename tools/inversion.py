@@ -251,7 +251,6 @@ def invert_impedance(workspace: Workspace, data: WorkspaceId,
                 f"correlation with the 0-{f_hi:.0f} Hz AI log "
                 f"{metrics['well_correlation']:.2f} (relative, background removed: "
                 f"{metrics['well_relative_correlation']:.2f})")
-    metrics.update(impedance_min=float(ai.min()), impedance_max=float(ai.max()))
     art = save_section(workspace, ai, f"acoustic impedance from {data}", like=sec,
                        units="(m/s)*(kg/m3)", regularization=regularization)
     arts = [art]
@@ -265,4 +264,6 @@ def invert_impedance(workspace: Workspace, data: WorkspaceId,
         fig = impedance_figure(workspace, sec, ai, well, title=f"impedance from {data}")
         arts.append(fig)
         summary += f"; figure {fig.id}"
-    return ToolResult(summary, tuple(arts), metrics, (PYLOPS_CITATION,))
+    return ToolResult(summary, tuple(arts), metrics, (PYLOPS_CITATION,),
+                      details={"impedance_min": float(ai.min()),
+                               "impedance_max": float(ai.max())})

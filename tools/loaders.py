@@ -79,14 +79,15 @@ def read_ascii_section(workspace: Workspace, file: WorkspaceId, dt_ms: float = 4
     art = workspace.save_array(data.astype(np.float32), f"ASCII section from {file}", meta)
     where = (f"inline {meta['inline']}, crosslines {meta['crosslines'][0]}-"
              f"{meta['crosslines'][-1]}, " if "inline" in meta else "")
-    metrics = {"n_traces": float(data.shape[0]), "n_samples": float(data.shape[1]),
-               "dt_ms": float(dt_ms), **amplitude_metrics(data)}
+    details = {"n_samples": float(data.shape[1]), "dt_ms": float(dt_ms),
+               **amplitude_metrics(data)}
     if "inline" in meta:
-        metrics.update(inline=float(meta["inline"]),
+        details.update(inline=float(meta["inline"]),
                        crossline_first=float(meta["crosslines"][0]),
                        crossline_last=float(meta["crosslines"][-1]))
     return ToolResult(f"read {file} -> {art.id}: {shape_str(data)} traces x samples, {where}"
-                      f"{dt_ms:g} ms, amplitudes {amp_range(data)}", (art,), metrics)
+                      f"{dt_ms:g} ms, amplitudes {amp_range(data)}", (art,),
+                      {"n_traces": float(data.shape[0])}, details=details)
 
 
 def import_array(workspace: Workspace, file: WorkspaceId, dt_ms: float = 4.0,
@@ -109,11 +110,11 @@ def import_array(workspace: Workspace, file: WorkspaceId, dt_ms: float = 4.0,
     axes = {1: ["twt_ms"], 2: ["trace", "twt_ms"], 3: ["inline", "crossline", "twt_ms"]}
     art = workspace.save_array(arr, f"section from {file}",
                                {"dt_ms": dt_ms, "t0_ms": 0.0, "axes": axes[arr.ndim]})
-    metrics = {"n_samples": float(arr.shape[-1]), "dt_ms": float(dt_ms)}
+    details = {"n_samples": float(arr.shape[-1]), "dt_ms": float(dt_ms)}
     if arr.ndim > 1:
-        metrics["n_traces"] = float(np.prod(arr.shape[:-1]))
+        details["n_traces"] = float(np.prod(arr.shape[:-1]))
     if arr.ndim == 3:
-        metrics.update(n_inlines=float(arr.shape[0]), n_crosslines=float(arr.shape[1]))
-    metrics.update(amplitude_metrics(arr))
+        details.update(n_inlines=float(arr.shape[0]), n_crosslines=float(arr.shape[1]))
+    details.update(amplitude_metrics(arr))
     return ToolResult(f"imported {file} -> {art.id}: {shape_str(arr)} ({' x '.join(axes[arr.ndim])}) "
-                      f"at {dt_ms:g} ms", (art,), metrics)
+                      f"at {dt_ms:g} ms", (art,), details=details)

@@ -38,6 +38,9 @@ class ToolResult:
         metrics: named numbers, e.g. ``{"snr_gain_db": 7.2}``.
         citations: references of the method or library used.
         ok: False when the tool reported an error as a value.
+        details: more named numbers for the user's report (shapes, ranges, sample
+            interval); the model is not shown them, so its routing prompts stay as short
+            as the ones it was trained on.
     """
 
     summary: str
@@ -45,6 +48,7 @@ class ToolResult:
     metrics: dict[str, float] = field(default_factory=dict)
     citations: tuple[str, ...] = ()
     ok: bool = True
+    details: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def error(cls, message: str) -> "ToolResult":
@@ -58,4 +62,5 @@ class ToolResult:
             "metrics": dict(self.metrics),
             "citations": list(self.citations),
             "ok": self.ok,
+            "details": dict(self.details),
         }

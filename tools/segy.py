@@ -276,8 +276,8 @@ def segy_info(workspace: Workspace, file: WorkspaceId) -> ToolResult:
     if "offsets_m" in info:
         parts.append(f"offsets {info['offsets_m'][0]}-{info['offsets_m'][1]} (pre-stack)")
     metrics = {k: float(info[k]) for k in ("n_traces", "n_samples", "dt_ms")}
-    metrics.update(_line_metrics(info))
-    return ToolResult("; ".join(parts), metrics=metrics, citations=(SEGYIO_CITATION,))
+    return ToolResult("; ".join(parts), metrics=metrics, citations=(SEGYIO_CITATION,),
+                      details=_line_metrics(info))
 
 
 def _line_metrics(info: dict[str, Any]) -> dict[str, float]:
@@ -321,19 +321,21 @@ def read_segy(workspace: Workspace, file: WorkspaceId, inline: int | None = None
     geo["segy_source"] = file
     art = workspace.save_array(data, f"{what} of {meta['description']}", geo)
     axes = " x ".join(geo["axes"])
-    metrics = {"n_traces": float(np.prod(data.shape[:-1]))}
+    details: dict[str, float] = {}
     if time_ms is None:
-        metrics.update(n_samples=float(data.shape[-1]), dt_ms=float(geo["dt_ms"]))
+        details.update(n_samples=float(data.shape[-1]), dt_ms=float(geo["dt_ms"]))
     else:
-        metrics["time_ms"] = float(geo["time_ms"])
+        details["time_ms"] = float(geo["time_ms"])
     if data.ndim == 3 or time_ms is not None:
-        metrics.update(n_inlines=float(data.shape[0]), n_crosslines=float(data.shape[1]))
+        details.update(n_inlines=float(data.shape[0]), n_crosslines=float(data.shape[1]))
     if "offsets_m" in geo:
-        metrics.update(offset_min_m=float(min(geo["offsets_m"])),
+        details.update(offset_min_m=float(min(geo["offsets_m"])),
                        offset_max_m=float(max(geo["offsets_m"])))
-    metrics.update(amplitude_metrics(data))
+    details.update(amplitude_metrics(data))
     return ToolResult(f"read {what} of {file} -> {art.id}: {shape_str(data)} ({axes}), "
-                      f"amplitudes {amp_range(data)}", (art,), metrics, (SEGYIO_CITATION,))
+                      f"amplitudes {amp_range(data)}", (art,),
+                      {"n_traces": float(np.prod(data.shape[:-1]))}, (SEGYIO_CITATION,),
+                      details=details)
 
 
 def write_segy(workspace: Workspace, data: WorkspaceId,
@@ -363,6 +365,6 @@ def write_segy(workspace: Workspace, data: WorkspaceId,
     art = workspace.commit(item_id, path, "segy", f"SEG-Y of {data}",
                            {"derived_from": data, "headers": headers})
     return ToolResult(f"wrote {data} to SEG-Y {art.id}: {shape_str(arr)}, IEEE float, "
-                      f"headers {headers}", (art,),
-                      {"n_traces": float(np.prod(arr.shape[:-1])),
-                       "n_samples": float(arr.shape[-1])}, (SEGYIO_CITATION,))
+                      f"headers {headers}", (art,), citations=(SEGYIO_CITATION,),
+                      details={"n_traces": float(np.prod(arr.shape[:-1])),
+                               "n_samples": float(arr.shape[-1])})

@@ -120,5 +120,5 @@ def estimate_wavelet(workspace: Workspace, data: WorkspaceId, length_ms: float =
     f_dom = dominant_frequency(f, amp)
     return ToolResult(f"wavelet {art.id}: {len(w)} samples ({length_ms:g} ms) zero-phase, "
                       f"dominant {f_dom:.1f} Hz, from {len(d)} traces of {data}", (art,),
-                      {"dominant_hz": f_dom, "n_samples": float(len(w)),
-                       "n_traces_used": float(len(d))}, (YILMAZ_CITATION,))
+                      {"dominant_hz": f_dom}, (YILMAZ_CITATION,),
+                      details={"n_samples": float(len(w)), "n_traces_used": float(len(d))})

@@ -159,8 +159,8 @@ def read_well_log(workspace: Workspace, file: WorkspaceId, checkshot: WorkspaceI
     text = (f"{info['well']} {curve} ({info['unit']}): {len(depth)} samples, "
             f"{depth[0]:.0f}-{depth[-1]:.0f} m, {values.min():.4g}-{values.max():.4g}; "
             f"depth log {arts[0].id}")
-    metrics = {"depth_top_m": float(depth[0]), "depth_base_m": float(depth[-1]),
-               "n_samples": float(len(depth)), "value_min": float(values.min()),
+    metrics = {"depth_top_m": float(depth[0]), "depth_base_m": float(depth[-1])}
+    details = {"n_samples": float(len(depth)), "value_min": float(values.min()),
                "value_max": float(values.max())}
     if checkshot is not None:
         if dt_ms <= 0:
@@ -172,11 +172,11 @@ def read_well_log(workspace: Workspace, file: WorkspaceId, checkshot: WorkspaceI
                                               axes=["twt_ms"], checkshot=checkshot)))
         text += (f"; in time {arts[1].id}: {len(v_t)} samples at {dt_ms:g} ms from "
                  f"{twt[0]:.0f} to {twt[-1]:.0f} ms")
-        metrics.update(twt_top_ms=float(twt[0]), twt_base_ms=float(twt[-1]),
-                       n_time_samples=float(len(v_t)), dt_ms=float(dt_ms))
+        metrics.update(twt_top_ms=float(twt[0]), twt_base_ms=float(twt[-1]))
+        details.update(n_time_samples=float(len(v_t)), dt_ms=float(dt_ms))
     if "x" in info:
         text += f"; well at x={info['x']:.0f}, y={info['y']:.0f}"
-    return ToolResult(text, tuple(arts), metrics, (LASIO_CITATION,))
+    return ToolResult(text, tuple(arts), metrics, (LASIO_CITATION,), details=details)
 
 
 def locate_well(workspace: Workspace, survey: WorkspaceId, x: float, y: float) -> ToolResult:

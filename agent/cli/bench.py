@@ -23,6 +23,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--mode", choices=["auto", "loglik", "generate", "agent"], default="auto",
                    help="auto (default): multiple choice by log-likelihood, short answers by "
                         "generation, cases with a tool, check or files through the agent")
+    r.add_argument("--mc-format", choices=["harness", "chat"], default="harness",
+                   help="framing of log-likelihood multiple choice: harness (default; "
+                        "lm-evaluation-harness zero-shot, 'Question: ...\\nAnswer:' and ' ' + "
+                        "each choice, no retrieval) or chat (chat template, retrieved "
+                        "passages, lettered choices)")
     r.add_argument("--no-retrieval", action="store_true", help="answer without the literature")
     r.add_argument("--k", type=int, default=4, help="passages retrieved per question")
     r.add_argument("--limit", type=int, default=None, help="first N cases of each suite")
@@ -43,7 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from benchmarks.report import table, write_outputs
-    from benchmarks.runner import run_cases, summarize
+    from benchmarks.runner import case_mode, run_cases, summarize
     from benchmarks.suite import load_suite
 
     cases, problems = [], []
@@ -57,14 +62,18 @@ def run(args: argparse.Namespace) -> int:
         raise BadInputError("no cases to run (check the suite files, --tag and --limit)")
     for p in problems:
         print(f"skipped {p}")
+    if args.mode in ("loglik", "auto") and args.mc_format == "harness" and all(
+            case_mode(c) == "loglik" for c in cases):
+        args.no_retrieval = True  # the harness framing has no passages: skip the index
     chat_model, index, agent = _load(args)
     results = run_cases(cases, args.mode, chat_model=chat_model, index=index, k=args.k,
-                        agent=agent)
+                        agent=agent, mc_format=args.mc_format)
     summary = summarize(results)
+    mc = f" ({args.mc_format})" if "acc_norm" in summary else ""
     label = args.label or f"{args.model}{' + ' + args.adapter if args.adapter != 'none' else ''} " \
-                          f"{args.mode}{'' if args.no_retrieval else ' +RAG'}"
-    run_record = {"label": label, "mode": args.mode, "suites": args.suites,
-                  "model": args.model, "adapter": args.adapter,
+                          f"{args.mode}{mc}{'' if args.no_retrieval else ' +RAG'}"
+    run_record = {"label": label, "mode": args.mode, "mc_format": args.mc_format,
+                  "suites": args.suites, "model": args.model, "adapter": args.adapter,
                   "retrieval": not args.no_retrieval, "k": args.k, "skipped": problems,
                   "summary": summary, "cases": [r.to_dict() for r in results]}
     paths = write_outputs(Path(args.out), run_record)

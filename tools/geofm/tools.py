@@ -189,8 +189,8 @@ def geofm_interpolate(workspace: Workspace, data: WorkspaceId, figure: bool = Tr
                                figure, citations)
     n = int(np.prod(sec.data.shape[:-1]))
     return ToolResult(f"{result.summary}; filled {n_dead} of {n} traces", result.artifacts,
-                      {**result.metrics, "traces_filled": float(n_dead), "n_traces": float(n)},
-                      result.citations)
+                      {**result.metrics, "traces_filled": float(n_dead)}, result.citations,
+                      details={**result.details, "n_traces": float(n)})
 
 
 def geofm_faults(workspace: Workspace, data: WorkspaceId, threshold: float | None = None,

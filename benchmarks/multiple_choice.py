@@ -1,0 +1,112 @@
+"""Multiple choice by log-likelihood, framed two ways.
+
+``harness`` (the default of ``geofm bench run``) follows lm-evaluation-harness, so our
+figures compare with published ones. Definitions taken from lm-eval 0.4.13
+(EleutherAI/lm-evaluation-harness, the version pinned in the ``dev`` extra):
+
+- context: ``doc_to_text: "Question: {{question}}\\nAnswer:"``, zero-shot, no description,
+  as in the harness's own multiple-choice tasks (``lm_eval/tasks/arc/arc_easy.yaml``);
+- continuations: ``target_delimiter + choice`` for each choice (``output_type:
+  multiple_choice``, ``ConfigurableTask.construct_requests`` in ``lm_eval/api/task.py``),
+  with ``target_delimiter`` defaulting to ``" "`` (``TaskConfig``, ``lm_eval/config/task.py``);
+- tokens: trailing spaces of the context move to the continuation; the continuation's
+  tokens are ``encode(context + continuation)[len(encode(context)):]`` and the model reads
+  ``context_tokens + continuation_tokens`` (``TemplateLM._encode_pair``, ``lm_eval/api/model.py``;
+  ``HFLM._loglikelihood_tokens``, ``lm_eval/models/huggingface.py``); the tokenizer's own
+  default for special tokens (no BOS for SmolLM2);
+- ``acc``: argmax of the summed log-likelihood of the continuation tokens; ``acc_norm``:
+  argmax of that sum divided by ``len(choice)``, the choice's length in *characters*
+  without the delimiter (``completion_len`` in ``ConfigurableTask.process_results``;
+  the harness's separate ``acc_bytes`` divides by UTF-8 bytes instead). Ties go to the
+  first choice, as with ``np.argmax``.
+
+``chat`` is geofm's earlier framing: the chat template, retrieved passages, the question
+with lettered options, and continuations ``"A. choice"`` scored after the assistant's
+turn starts; ``acc_norm`` divides by the choice text's characters as well.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["MC_FORMATS", "harness_context", "harness_logliks", "chat_logliks", "predictions"]
+
+MC_FORMATS = ("harness", "chat")
+TARGET_DELIMITER = " "
+
+
+def harness_context(question: str) -> str:
+    """The harness's zero-shot multiple-choice context for ``question``."""
+    return f"Question: {question}\nAnswer:"
+
+
+def _encode_pair(tokenizer, context: str, continuation: str) -> tuple[list[int], list[int]]:
+    n_spaces = len(context) - len(context.rstrip())
+    if n_spaces:
+        continuation = context[-n_spaces:] + continuation
+        context = context[:-n_spaces]
+    whole = tokenizer.encode(context + continuation)
+    context_ids = tokenizer.encode(context)
+    return context_ids, whole[len(context_ids):]
+
+
+def harness_logliks(model, tokenizer, question: str, choices: tuple[str, ...] | list[str]
+                    ) -> list[float]:
+    """Summed log-likelihood of ``" " + choice`` after :func:`harness_context`, one per
+    choice; all choices of a question run as one right-padded batch."""
+    import torch
+
+    context = harness_context(question)
+    pairs = [_encode_pair(tokenizer, context, TARGET_DELIMITER + c) for c in choices]
+    max_len = getattr(model.config, "max_position_embeddings", None) or 2048
+    # the harness feeds (context + continuation)[-(max_len + 1):][:-1]
+    inputs = [(ctx + cont)[-(max_len + 1):][:-1] for ctx, cont in pairs]
+    width = max(len(x) for x in inputs)
+    ids = torch.zeros((len(inputs), width), dtype=torch.long)  # (C, T), right-padded
+    mask = torch.zeros_like(ids)
+    for i, x in enumerate(inputs):
+        ids[i, :len(x)] = torch.tensor(x)
+        mask[i, :len(x)] = 1
+    with torch.inference_mode():
+        logp = torch.log_softmax(model(ids, attention_mask=mask).logits.float(), dim=-1)
+    totals = []
+    for i, (_, cont) in enumerate(pairs):
+        n = len(inputs[i])
+        rows = logp[i, n - len(cont):n]  # (len(cont), V): each row predicts one cont token
+        totals.append(float(rows[torch.arange(len(cont)), torch.tensor(cont)].sum()))
+    return totals
+
+
+def chat_logliks(chat_model, prompt_ids, choices: tuple[str, ...] | list[str]) -> list[float]:
+    """Summed log-likelihood of each ``"X. choice"`` after the chat prompt ``prompt_ids``
+    (1, T). The prompt runs once; every choice continues from a copy of its cache."""
+    import copy
+
+    import torch
+
+    from benchmarks.suite import LETTERS
+
+    tok, model = chat_model.tokenizer, chat_model.hf_model
+    with torch.inference_mode():
+        out = model(prompt_ids, use_cache=True)
+        first = torch.log_softmax(out.logits[0, -1].float(), dim=-1)  # predicts token 1
+        scores = []
+        for i, choice in enumerate(choices):
+            cont = tok.encode(f"{LETTERS[i]}. {choice}", add_special_tokens=False)
+            total = float(first[cont[0]])
+            if len(cont) > 1:
+                ids = torch.tensor([cont])
+                mask = torch.ones((1, prompt_ids.shape[1] + len(cont)), dtype=torch.long)
+                logits = model(ids, attention_mask=mask, use_cache=True,
+                               cache=copy.deepcopy(out.cache)).logits
+                logp = torch.log_softmax(logits[0, :-1].float(), dim=-1)
+                total += float(logp[torch.arange(len(cont) - 1), torch.tensor(cont[1:])].sum())
+            scores.append(total)
+    return scores
+
+
+def predictions(logliks: list[float], choices: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """``{"acc": i, "acc_norm": j}``: the choice each rule picks (first on a tie)."""
+    norm = [ll / max(len(c), 1) for ll, c in zip(logliks, choices)]
+    return {"acc": max(range(len(logliks)), key=logliks.__getitem__),
+            "acc_norm": max(range(len(norm)), key=norm.__getitem__)}
