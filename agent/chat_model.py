@@ -172,14 +172,13 @@ class LocalChatModel(BaseChatModel):
             with torch.inference_mode():
                 out = self.hf_model.generate(
                     input_ids, attention_mask=torch.ones_like(input_ids),
-                    past_key_values=cache, return_dict_in_generate=True, **kwargs)
+                    cache=cache, return_dict_in_generate=True, **kwargs)
         except Exception:
             self._prefix_caches.pop(cache_slot, None)  # a half-extended cache is not kept
             raise
         seq = out.sequences[0]
-        if out.past_key_values is not None:
-            self._prefix_caches[cache_slot] = (seq[: out.past_key_values.get_seq_length()],
-                                               out.past_key_values)
+        if out.cache is not None:
+            self._prefix_caches[cache_slot] = (seq[: out.cache.get_seq_length()], out.cache)
         return self._reply_text(seq[input_ids.shape[1]:], stop)
 
     def _cached_prefix(self, slot: str, input_ids):
