@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolMessage
@@ -152,6 +153,13 @@ class LocalChatModel(BaseChatModel):
         if self.engine is not None:
             return self._engine_text(input_ids[0].tolist(), stop, max_new_tokens,
                                      no_repeat_ngram, cache_slot, generate_kwargs)
+        if "grammar" in generate_kwargs:
+            grammar = generate_kwargs.pop("grammar")
+            if generate_kwargs or no_repeat_ngram or stop or self.temperature > 0:
+                raise TypeError("a grammar is decoded greedily, without other processors")
+            ids = self._greedy_in_grammar(input_ids, grammar,
+                                          max_new_tokens or self.max_new_tokens, cache_slot)
+            return self._reply_text(ids, None)
         kwargs: dict[str, Any] = {"max_new_tokens": max_new_tokens or self.max_new_tokens,
                                   "pad_token_id": self.tokenizer.pad_token_id
                                   or self.tokenizer.eos_token_id}
@@ -180,6 +188,53 @@ class LocalChatModel(BaseChatModel):
         if out.cache is not None:
             self._prefix_caches[cache_slot] = (seq[: out.cache.get_seq_length()], out.cache)
         return self._reply_text(seq[input_ids.shape[1]:], stop)
+
+    def _greedy_in_grammar(self, input_ids, grammar, max_new_tokens: int, slot: str
+                           ) -> list[int]:
+        """Greedy decoding under an xgrammar grammar, as the llama.cpp engine does it: the
+        tokens the grammar forces (most of a tool call's JSON) go through the model in
+        one batch, with no logits of their own, and a forced end needs no model call.
+        The key/value cache of ``slot`` is reused and kept (see :meth:`_cached_prefix`)."""
+        import torch
+        from transformers import DynamicCache
+
+        from agent.constrained import TokenMask
+
+        eos = self._eos()
+        allowed = TokenMask(grammar, self.vocab_size)
+        cache = self._cached_prefix(slot, input_ids)
+        if cache is None:
+            cache = DynamicCache()
+        seen = input_ids[0].tolist()
+        feed = seen[cache.get_seq_length():]
+        out: list[int] = []
+        self._prefix_caches.pop(slot, None)
+        with torch.inference_mode():
+            while True:
+                logits = self.hf_model(input_ids=torch.tensor([feed]), cache=cache,
+                                       use_cache=True, logits_to_keep=1).logits[0, -1]
+                token = int(np.argmax(allowed.apply(logits.float().numpy())))
+                if token in eos:
+                    break
+                pending, ended = [token], False
+                allowed.accept(token)
+                while len(out) + len(pending) < max_new_tokens:
+                    forced = allowed.forced()
+                    if forced is None:
+                        break
+                    if forced in eos:
+                        ended = True
+                        break
+                    pending.append(forced)
+                    allowed.accept(forced)
+                out += pending
+                seen += pending
+                feed = pending
+                if ended or len(out) >= max_new_tokens:
+                    break
+        n = cache.get_seq_length()  # the last tokens fed have no cached keys yet
+        self._prefix_caches[slot] = (torch.tensor(seen[:n]), cache)
+        return out
 
     def _cached_prefix(self, slot: str, input_ids):
         """The key/value cache of ``slot``'s previous prompt and reply, cut to the part
@@ -259,7 +314,7 @@ class LocalChatModel(BaseChatModel):
         if constrained:
             grounding = Grounding.from_messages(messages) if self.ground_arguments else None
             grammar = ToolGrammar(self.tokenizer, self.vocab_size, tools, grounding)
-            if self.engine is not None:  # the engine masks numpy logits itself
+            if self.engine is not None or self.temperature == 0:  # masked in our own loop
                 kwargs["grammar"] = grammar.compiled
             else:
                 kwargs["logits_processor"] = [grammar.logits_processor()]

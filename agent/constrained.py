@@ -24,9 +24,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
 from tools.registry import WORKSPACE_ID_PATTERN
 
-__all__ = ["ANSWER", "Grounding", "call_json", "call_schema", "ToolGrammar", "tools_prompt"]
+__all__ = ["ANSWER", "Grounding", "call_json", "call_schema", "ToolGrammar", "TokenMask",
+           "tools_prompt"]
 
 ANSWER = "answer"  # the pseudo-tool meaning "no tool: answer in words"
 
@@ -223,6 +226,43 @@ class ToolGrammar:
         import xgrammar as xgr
 
         return xgr.contrib.hf.LogitsProcessor(self.compiled)
+
+
+class TokenMask:
+    """An xgrammar matcher's allowed tokens applied to numpy logits (both backends decode
+    tool calls with it, and feed the tokens it forces without logits of their own)."""
+
+    def __init__(self, compiled, n_vocab: int):
+        import xgrammar as xgr
+
+        self.matcher = xgr.GrammarMatcher(compiled)
+        self.bitmask = xgr.allocate_token_bitmask(1, compiled.tokenizer_info.vocab_size)
+        self.n_vocab = n_vocab
+        self._ok: np.ndarray | None = None  # (n_vocab,) allowed now; None: not computed
+
+    def allowed(self) -> np.ndarray:
+        if self._ok is None:
+            self.matcher.fill_next_token_bitmask(self.bitmask)
+            bits = np.unpackbits(self.bitmask.numpy().view(np.uint8), bitorder="little")
+            self._ok = np.zeros(self.n_vocab, bool)
+            n = min(self.n_vocab, bits.size)
+            self._ok[:n] = bits[:n]
+        return self._ok
+
+    def apply(self, logits: np.ndarray) -> np.ndarray:
+        return np.where(self.allowed(), logits, -np.inf).astype(np.float32)
+
+    def forced(self) -> int | None:
+        """The one token the grammar allows next, or None when it allows several."""
+        ok = np.flatnonzero(self.allowed())
+        return int(ok[0]) if len(ok) == 1 else None
+
+    def accept(self, token: int) -> None:
+        if not self.matcher.accept_token(token):
+            from tools.errors import ModelError
+
+            raise ModelError(f"token {token} broke the tool-call grammar; report this bug")
+        self._ok = None
 
 
 class _TokenizerKey:

@@ -27,46 +27,13 @@ from typing import Any
 
 import numpy as np
 
+from agent.constrained import TokenMask
 from tools.errors import ModelError
 
 __all__ = ["LlamaCppEngine", "INSTALL_HINT", "default_threads"]
 
 INSTALL_HINT = ("the llama.cpp backend needs llama-cpp-python: run `make llamacpp` (it "
                 "compiles llama.cpp without OpenMP, about 7 minutes on 2 cores)")
-
-
-class _Mask:
-    """An xgrammar matcher's allowed tokens applied to numpy logits."""
-
-    def __init__(self, compiled, n_vocab: int):
-        import xgrammar as xgr
-
-        self.matcher = xgr.GrammarMatcher(compiled)
-        self.bitmask = xgr.allocate_token_bitmask(1, compiled.tokenizer_info.vocab_size)
-        self.n_vocab = n_vocab
-        self._ok: np.ndarray | None = None  # (n_vocab,) allowed now; None: not computed
-
-    def allowed(self) -> np.ndarray:
-        if self._ok is None:
-            self.matcher.fill_next_token_bitmask(self.bitmask)
-            bits = np.unpackbits(self.bitmask.numpy().view(np.uint8), bitorder="little")
-            self._ok = np.zeros(self.n_vocab, bool)
-            n = min(self.n_vocab, bits.size)
-            self._ok[:n] = bits[:n]
-        return self._ok
-
-    def apply(self, logits: np.ndarray) -> np.ndarray:
-        return np.where(self.allowed(), logits, -np.inf).astype(np.float32)
-
-    def forced(self) -> int | None:
-        """The one token the grammar allows next, or None when it allows several."""
-        ok = np.flatnonzero(self.allowed())
-        return int(ok[0]) if len(ok) == 1 else None
-
-    def accept(self, token: int) -> None:
-        if not self.matcher.accept_token(token):
-            raise ModelError(f"token {token} broke the tool-call grammar; report this bug")
-        self._ok = None
 
 
 def default_threads() -> int:
@@ -214,7 +181,7 @@ class LlamaCppEngine:
         import torch
 
         rng = np.random.default_rng(seed)
-        allowed = _Mask(grammar, self.n_vocab) if grammar is not None else None
+        allowed = TokenMask(grammar, self.n_vocab) if grammar is not None else None
         ids = list(prompt)
         t0 = time.perf_counter()
         logits = self.feed(ids, slot)
