@@ -216,17 +216,7 @@ class LocalChatModel(BaseChatModel):
                 token = int(np.argmax(allowed.apply(logits.float().numpy())))
                 if token in eos:
                     break
-                pending, ended = [token], False
-                allowed.accept(token)
-                while len(out) + len(pending) < max_new_tokens:
-                    forced = allowed.forced()
-                    if forced is None:
-                        break
-                    if forced in eos:
-                        ended = True
-                        break
-                    pending.append(forced)
-                    allowed.accept(forced)
+                pending, ended = allowed.take(token, eos, max_new_tokens - len(out))
                 out += pending
                 seen += pending
                 feed = pending

@@ -257,6 +257,24 @@ class TokenMask:
         ok = np.flatnonzero(self.allowed())
         return int(ok[0]) if len(ok) == 1 else None
 
+    def take(self, token: int, eos: set[int], room: int, follow: bool = True
+             ) -> tuple[list[int], bool]:
+        """Accept the chosen ``token`` and, when ``follow``, the tokens the grammar then
+        forces (the only one allowed: any decoding picks it), up to ``room`` tokens in
+        all. Forced tokens need no logits of their own, so they go through the model in
+        one batch. Returns (the tokens, True when the grammar forces the end)."""
+        pending = [token]
+        self.accept(token)
+        while follow and len(pending) < room:
+            forced = self.forced()
+            if forced is None:
+                return pending, False
+            if forced in eos:
+                return pending, True
+            pending.append(forced)
+            self.accept(forced)
+        return pending, False
+
     def accept(self, token: int) -> None:
         if not self.matcher.accept_token(token):
             from tools.errors import ModelError

@@ -206,20 +206,9 @@ class LlamaCppEngine:
             if token in eos:
                 break
             pending, ended = [token], False
-            if allowed is not None:
-                allowed.accept(token)
-                # Tokens the grammar forces (the only one allowed: any decoding picks it)
-                # need no logits of their own: they go through the model in one batch,
-                # and a forced end of reply needs no model call at all.
-                while not processors and len(out) + len(pending) < max_new_tokens:
-                    forced = allowed.forced()
-                    if forced is None:
-                        break
-                    if forced in eos:
-                        ended = True
-                        break
-                    pending.append(forced)
-                    allowed.accept(forced)
+            if allowed is not None:  # forced tokens join it (not with other processors)
+                pending, ended = allowed.take(token, eos, max_new_tokens - len(out),
+                                              follow=not processors)
             out += pending
             ids += pending
             if ended or (stop_check is not None and stop_check(out)):
