@@ -208,7 +208,6 @@ class LocalChatModel(BaseChatModel):
         seen = input_ids[0].tolist()
         feed = seen[cache.get_seq_length():]
         out: list[int] = []
-        self._prefix_caches.pop(slot, None)
         with torch.inference_mode():
             while True:
                 logits = self.hf_model(input_ids=torch.tensor([feed]), cache=cache,

@@ -18,7 +18,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
 from agent import prompts
-from agent.compose import compose_answer, not_covered
+from agent.compose import compose_answer
 from agent.config import AgentConfig, ModelConfig
 from agent.report import tool_report
 from agent.steps import AgentResult, Answer, Error, Passage, Retrieved, Step, ToolCall, ToolOutput
@@ -214,7 +214,6 @@ class GeoAgent:
                     "and ask for processing.", ())
         composed = compose_answer(question, passages, self.index)
         if not composed.covered and not _looks_english(question):
-            composed = not_covered(passages, composed.best)
             return ("The indexed literature is in English and nothing in it answers this; "
                     "please ask in English. " + composed.text, composed.cited)
         return composed.text, composed.cited

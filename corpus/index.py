@@ -75,6 +75,8 @@ class Index:
         self._units: list[list[Sentence]] | None = None
         self._offsets: np.ndarray | None = None
         self._weights: TermWeights | None = None
+        self._rows: dict[str, int] | None = None  # chunk id -> row
+        self._last_query: tuple[str, np.ndarray] | None = None  # (query, its embedding)
 
     # ---- building ----------------------------------------------------------------------
     @classmethod
@@ -127,7 +129,7 @@ class Index:
         self.vectors = np.vstack([self.vectors, vecs]).astype(np.float32)
         if self.sentence_vectors is not None:
             self.sentence_vectors = np.vstack([self.sentence_vectors, svecs]).astype(np.float32)
-        self._units = self._offsets = self._weights = None
+        self._units = self._offsets = self._weights = self._rows = None
         self.manifest.setdefault("documents", [])
         self.manifest["documents"] += [{"source": d.source, "hash": d.content_hash}
                                        for d in docs]
@@ -236,17 +238,27 @@ class Index:
             self._weights = TermWeights(c.text for c in self.chunks)
         return self._weights
 
-    def sentence_scores(self, query: str, chunk_ids: list[str],
-                        q_vec: np.ndarray | None = None) -> list[list[tuple[Sentence, float]]]:
+    def query_vector(self, query: str) -> np.ndarray:
+        """The embedding of ``query`` (d,); the last one is kept, so that the answer
+        composer scoring the passages of a search does not embed its question again."""
+        last = self._last_query
+        if last is not None and last[0] == query:
+            return last[1]
+        vec = self.embedder.embed([query])[0]
+        self._last_query = (query, vec)
+        return vec
+
+    def sentence_scores(self, query: str, chunk_ids: list[str]
+                        ) -> list[list[tuple[Sentence, float]]]:
         """Each unit of the named chunks with its evidence score for ``query``
         (corpus.evidence: cosine + key-term share + chunk context); [] for an unknown id."""
-        if q_vec is None:
-            q_vec = self.embedder.embed([query])[0]
-        row = {c.id: i for i, c in enumerate(self.chunks)}
+        q_vec = self.query_vector(query)
+        if self._rows is None:
+            self._rows = {c.id: i for i, c in enumerate(self.chunks)}
         key = self.term_weights().key_terms(query)
         out = []
         for cid in chunk_ids:
-            i = row.get(cid)
+            i = self._rows.get(cid)
             if i is None:
                 out.append([])
                 continue
@@ -325,7 +337,7 @@ class Index:
         if mode == "rerank" and self.sentence_vectors is None:
             mode = "hybrid"
         if mode in ("hybrid", "rerank"):
-            q_vec = self.embedder.embed([query])[0]
+            q_vec = self.query_vector(query)
             fused: dict[int, float] = {}
             for m in ("dense", "bm25"):
                 for rank, (i, _) in enumerate(self._ranked(query, m, depth, q_vec)):
