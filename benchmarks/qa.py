@@ -32,21 +32,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import re
-import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.report import provenance
 from benchmarks.scoring import wilson_interval
 
 __all__ = ["load_questions", "score_answer", "summarize", "add_options", "run_args", "main",
            "DATA"]
 
-ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data" / "qa_literature.jsonl"
 NOT_COVERED = re.compile(r"does not cover this question", re.I)
 
@@ -164,14 +161,6 @@ def report_table(summary: dict[str, Any], label: str) -> str:
     return "\n".join(lines)
 
 
-def _revision() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
-                              capture_output=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def add_options(p: argparse.ArgumentParser) -> None:
     from agent.cli.ask import add_model_options
 
@@ -197,12 +186,10 @@ def run_args(args: argparse.Namespace) -> int:
                                                if args.adapter != "none" else " (no adapter)")
                            + f", {args.backend}")
     print(report_table(summary, label))
-    record = {"label": label, "date": datetime.now(UTC).isoformat(timespec="seconds"),
-              "machine": f"{platform.machine()}, {platform.processor() or platform.system()}",
+    record = {"label": label, **provenance(),
               "command": " ".join(["geofm"] + sys.argv[1:]) if sys.argv[0].endswith("geofm")
               else " ".join(["python -m benchmarks.qa"] + sys.argv[1:]),
-              "revision": _revision(), "data": str(args.data), "k": args.k,
-              "summary": summary, "questions": rows}
+              "data": str(args.data), "k": args.k, "summary": summary, "questions": rows}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
