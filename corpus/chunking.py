@@ -9,11 +9,11 @@ from dataclasses import asdict, dataclass
 
 from corpus.documents import Document
 
-__all__ = ["Chunk", "chunk_document", "chunk_prefix", "CHUNKING"]
+__all__ = ["Chunk", "chunk_document", "chunk_prefix", "CHUNKING", "LIST_ITEM"]
 
 CHUNKING = {"max_chars": 1200, "overlap_paragraphs": 1, "version": 2}
 _HEADING = re.compile(r"^(#{1,6}\s+.+|.+\n[=\-~^]{3,})\s*$", re.M)
-_ITEM = re.compile(r"^\s*(?:[-*+•]|\d{1,2}[.)])\s+")
+LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d{1,2}[.)])\s+")  # a Markdown list item's marker
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def _flatten(paragraph: str) -> str:
         line = re.sub(r"\s+", " ", line).strip()
         if not line:
             continue
-        if lines and not _ITEM.match(line):
+        if lines and not LIST_ITEM.match(line):
             lines[-1] += " " + line
         else:
             lines.append(line)

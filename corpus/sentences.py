@@ -15,11 +15,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from corpus.chunking import LIST_ITEM, chunk_prefix
+
 __all__ = ["Sentence", "split_sentences", "strip_prefix", "MIN_QUOTE_WORDS"]
 
 MIN_QUOTE_WORDS = 6  # a shorter unit (a label, a formula) is context, not an answer
 
-_BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,2}[.)])\s+")
 _LABEL = re.compile(r"^\*\*(.+?)\*\*\s*")
 _BOLD = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
 _EMPH = re.compile(r"(?<![\w*])\*(\S(?:.*?\S)?)\*(?![\w*])")
@@ -61,10 +62,8 @@ class Sentence:
 
 def strip_prefix(text: str, title: str, section: str) -> str:
     """A chunk's text without its "Title — Section: " lead-in (see corpus.chunking)."""
-    for lead in (f"{title} — {section}: " if section else None, f"{title}: "):
-        if lead and text.startswith(lead):
-            return text[len(lead):]
-    return text
+    lead = chunk_prefix(title, section)
+    return text[len(lead):] if text.startswith(lead) else text
 
 
 def split_sentences(text: str, title: str = "", section: str = "") -> list[Sentence]:
@@ -77,8 +76,8 @@ def split_sentences(text: str, title: str = "", section: str = "") -> list[Sente
         line = line.strip()
         if not line:
             continue
-        bullet = bool(_BULLET.match(line))
-        line = _BULLET.sub("", line) if bullet else line
+        bullet = bool(LIST_ITEM.match(line))
+        line = LIST_ITEM.sub("", line) if bullet else line
         label = ""
         m = _LABEL.match(line)
         if m:
