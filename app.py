@@ -45,7 +45,7 @@ earlier turns), so attach the file again with a follow-up request.
 
 **Good to know.** The embedded model is small (SmolLM2-135M with geofm's LoRA adapter)
 and only decides which tool to call: on requests worded independently of its training
-data it completes about half end to end (31 of 60 on the blind routing set). It does not
+data it completes about half end to end (31 of 60 on the held-out routing set). It does not
 write the answers: a literature answer quotes the indexed pages' sentences, cited [n],
 or says the literature does not cover the question; after tools you read a report of the
 tools' own figures. PDFs are accepted but not read yet.
