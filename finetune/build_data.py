@@ -181,7 +181,7 @@ _NOT_AN_END = r"(?<!\bal\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\
 def _sentences(text: str, n: int = 2, max_chars: int = 320, min_words: int = 6) -> str:
     """The first ``n`` sentences of a passage that say something: list labels, headings
     run into the text ("Typical values.", "- First breaks.") and list numbers are
-    skipped, so that a cited reply quotes content (v6's data often quoted only labels)."""
+    skipped, so that a cited reply quotes content, not only labels."""
     text = re.sub(r"\*\*|__|`", "", text)
     parts = [p.strip().lstrip("-*• ").strip()
              for p in re.split(_NOT_AN_END + r"(?<=[.!?])\s+", text.strip())]

@@ -181,8 +181,8 @@ def test_no_training_phrasing_is_a_near_copy_of_a_benchmark_request():
 
 
 def test_cited_replies_drop_the_chunk_prefix():
-    """The qa replies quote a passage's text, not its "Title — Section: " lead-in
-    (v5 learned to repeat it)."""
+    """The qa replies quote a passage's text, not its "Title — Section: " lead-in (a model
+    trained on the lead-in learns to repeat it)."""
     from types import SimpleNamespace
 
     from finetune.build_data import _body
@@ -192,7 +192,7 @@ def test_cited_replies_drop_the_chunk_prefix():
     assert _body(hit("CMP stacking", "Fold", "CMP stacking — Fold: Each point is hit: often.")) \
         == "Each point is hit: often."
     assert _body(hit("Q: attenuation", "Basics", "Q: attenuation — Basics: Loss.")) == "Loss."
-    # a section title that holds ": " itself (v6's data cut such bodies at the wrong colon)
+    # a section title that holds ": " itself: the body starts after the title, not at its colon
     assert _body(hit("Gardner", "Gardner's relation: density from velocity",
                      "Gardner — Gardner's relation: density from velocity: rho = a V^b.")) \
         == "rho = a V^b."
@@ -210,7 +210,7 @@ def test_every_phrasing_is_written_once():
 
 
 def test_cited_replies_quote_sentences_not_list_labels():
-    """v6's cited replies often quoted a bold label or a list item ("What is missing.",
+    """Cited replies quote sentences, not a bold label or a list item ("What is missing.",
     "- First breaks.") as if it were the answer."""
     from finetune.build_data import _sentences
 

@@ -52,7 +52,6 @@ TASKS: list[Task] = [
     ], n=(64.0, 100.0, 160.0, 200.0)),
     _t("wavelet_traces", "npra", [READ, ("estimate_wavelet", {"data": "@1",
                                                               "traces": "{n}"})], [
-        # v7
         "Estimate the wavelet from {n} traces in the middle of the line.",
         "Wavelet from the central {n} traces only.",
         "Estimate the wavelet from the central {n} traces.",

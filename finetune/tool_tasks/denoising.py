@@ -21,12 +21,11 @@ TASKS: list[Task] = [
         "Use f-x decon to improve the signal-to-noise ratio of this line.",
     ]),
     _t("fx_generic", "npra", [READ, ("fx_decon", {"data": "@1"})], [
-        # v7
         "Please denoise the attached section.",
         "Clean up the random noise on this line.",
         "Please denoise the stack.",
         "Remove random noise.",
-        # v6: plain "denoise" means f-x decon; the GeoFM denoiser only when asked for
+        # plain "denoise" means f-x decon; the GeoFM denoiser only when asked for
         "Please do some noise suppression here.",
         "Could you denoise this stack?",
         "Noise removal on this line, please.",
@@ -55,7 +54,6 @@ TASKS: list[Task] = [
     ], f=(40.0, 50.0, 60.0, 80.0)),
     _t("fx_len_band", "npra", [READ, ("fx_decon", {"data": "@1", "filter_length": "{n}",
                                                    "fmax_hz": "{f}"})], [
-        # v7
         "F-x deconvolution with a {n}-sample filter, frequencies up to {f} Hz.",
         "fx decon up to {f} Hz using a filter length of {n}.",
         "FX decon with a {n}-point filter, up to {f} Hz.",
@@ -76,7 +74,6 @@ TASKS: list[Task] = [
     ], n=(3, 5, 6, 8)),
     _t("fx_compare", "npra", [READ, ("fx_decon", {"data": "@1"}),
                               ("plot_comparison", {"before": "@1", "after": "@2"})], [
-        # v7
         "fx decon and show me the before and after side by side.",
         "Run f-x decon, then draw input, output and difference on one scale.",
         "Denoise in f-x and compare against the raw.",
@@ -103,12 +100,10 @@ TASKS: list[Task] = [
         "Remove random noise by f-x rank reduction.",
     ]),
     _t("rank_k", "npra", [READ, ("rank_reduction", {"data": "@1", "rank": "{k}"})], [
-        # v7
         "Cadzow, rank {k} please.",
         "Cadzow filtering, keep {k} singular values.",
         "Remove random noise by rank reduction, rank {k}.",
         "Use Cadzow (rank {k}) to clean up the noise.",
-        # v6
         "Cadzow denoising of this stack, retaining rank {k}.",
         "Keep rank {k} in the Cadzow filter and denoise the line.",
         "Random-noise attenuation by rank reduction; rank {k}.",
@@ -123,7 +118,6 @@ TASKS: list[Task] = [
     ], k=(1, 3, 4, 5)),
     _t("rank_window", "npra", [READ, ("rank_reduction", {"data": "@1", "win_traces": "{a}",
                                                          "win_ms": "{b}"})], [
-        # v7
         "Cadzow with {a}-trace windows, {b} ms long.",
         "Rank reduction with {a}-trace by {b} ms windows.",
         "Use {a}-trace, {b}-ms windows for the Cadzow filter.",
@@ -135,12 +129,10 @@ TASKS: list[Task] = [
     ], a=(30, 50, 80), b=(300.0, 500.0, 800.0)),
     _t("rank_compare", "npra", [READ, ("rank_reduction", {"data": "@1"}),
                                 ("plot_comparison", {"before": "@1", "after": "@2"})], [
-        # v7
         "Cadzow filter the section and compare before and after.",
         "Rank reduction, then input/output/difference on a shared scale.",
         "Run Cadzow and show me raw versus filtered.",
         "Cadzow it and give me the three comparison panels.",
-        # v6
         "Rank-reduce the section, then plot raw, filtered and removed noise on a common scale.",
         "Cadzow filter and then a three-panel comparison of input and output.",
         "Denoise with SSA and show me what it took out, before/after/difference.",
@@ -178,7 +170,6 @@ TASKS: list[Task] = [
     _t("median_plain_width", "npra", [READ, ("median_filter", {"data": "@1",
                                                                "dip_steered": False,
                                                                "half_width": "{w}"})], [
-        # v7
         "Non-steered median, {w} traces each side.",
         "Median filter without dip steering, half-width {w} traces.",
         "Plain median, not steered by dip, {w} traces per side.",
@@ -215,13 +206,11 @@ TASKS: list[Task] = [
         "Structure-following median, {w} traces on either side.",
     ], w=(1, 3, 4, 5)),
     _t("spikes", "npra", [READ, ("median_filter", {"data": "@1"})], [
-        # v7
         "despike please",
         "Remove the spikes from the stack.",
         "A few traces carry noise bursts - take them out with a median.",
         "Kill the spiky noise on the stack.",
         "Spike removal on this section.",
-        # v6
         "Take the spikes off these traces.",
         "Some traces have spikes; clean them off with the median.",
         "Take the noise bursts out of the line.",
@@ -271,7 +260,7 @@ TASKS: list[Task] = [
         "FX decon on inline {il}; what frequencies remain after denoising?",
         "Load inline {il}, remove random noise in f-x and plot the spectrum of the result.",
     ], il=(112, 117, 126, 132)),
-    # ---- v5: denoising chains that end in a number, a file or a figure ----------------
+    # ---- denoising chains that end in a number, a file or a figure --------------------
     _t("median_snr", "npra", [READ, ("median_filter", {"data": "@1"}),
                               ("measure_snr", {"data": "@2"})], [
         "Median filter the line, then give me the SNR.",
@@ -326,7 +315,6 @@ TASKS: list[Task] = [
         "Despike and show.",
     ]),
     _t("shot_despike", "shot", [READ, ("median_filter", {"data": "@1"})], [
-        # v6
         "Despike the shot record.",
         "A few channels are spiky; clean the gather with the median filter.",
         "Could you take the noise bursts off this field record?",
@@ -340,7 +328,7 @@ TASKS: list[Task] = [
         "Remove the spiky noise from the gather.",
         "Despike this record, please.",
     ]),
-    # ---- v7 ----------------------------------------------------------------------
+    # ---- crosslines, dip-steered -------------------------------------------------
     _t("xline_median_steered", "f3", [("read_segy", {"file": "@f1", "crossline": "{xl}"}),
                                       ("median_filter", {"data": "@1", "dip_steered": True})], [
         "Dip-steered median filter on xline {xl}.",

@@ -24,7 +24,6 @@ TASKS: list[Task] = [
         "Import the attached numpy data as seismic.",
     ]),
     _t("npy_layout", "npy", [("import_array", {"file": "@f1", "layout": "samples_by_traces"})], [
-        # v6
         "This array is time-major (samples first, then traces); import it.",
         "Heads up: the .npy is samples x traces. Please load it that way.",
         "Import section.npy, stored with time along the rows.",
@@ -36,14 +35,12 @@ TASKS: list[Task] = [
         "Read section.npy; axis 0 is time, axis 1 is trace.",
     ]),
     _t("npy_plot", "npy", [NPY, ("plot_section", {"data": "@1"})], [
-        # v7
         "what does section.npy contain? plot it",
         "Show the numpy array as a seismic image.",
         "Let me look at the array.",
         "Image of the .npy please.",
         "Have a look at the numpy file and plot it for me.",
         "Visualise the array.",
-        # v6
         "What does the attached array look like? Plot it.",
         "Let me see the contents of the .npy as an image.",
         "Quick image of the numpy file, please.",
@@ -78,7 +75,6 @@ TASKS: list[Task] = [
                                                                   "half_length": "{t}"}),
                                           ("plot_comparison", {"before": "@1",
                                                                "after": "@2"})], [
-        # v7
         "Array: median filter along time, {t} samples each side, then before/after panels.",
         "Import the .npy, run a {t}-sample half-length median in time and show a comparison.",
         "Median with {t} time samples on each side on the numpy data; compare with the input.",
@@ -150,11 +146,10 @@ TASKS: list[Task] = [
     ], n=(80.0, 120.0, 160.0, 200.0)),
     # ---- wells and inversion ---------------------------------------------------------
     _t("well_plain", "inv", [("read_well_log", {"file": "@f2"})], [
-        # v7
         "Open up the LAS logs.",
         "Well logs into the workspace, please.",
         "Load F02-1's curves from the LAS file, in depth.",
-        # v6: a log-only request reads the LAS, never the ASCII seismic
+        # a log-only request reads the LAS, never the ASCII seismic
         "Open the LAS file of F02-1.",
         "Bring in the well data from the LAS.",
         "Load the well's LAS in depth.",
@@ -200,7 +195,6 @@ TASKS: list[Task] = [
         "Depth-to-time the {c} curve with the checkshot table at {dt} ms.",
     ], c=("GR", "DT", "RHOB"), dt=(1.0, 2.0, 8.0)),
     _t("well", "inv", [WELL_TIME], [
-        # v6
         "Convert the AI log from depth to TWT with the checkshot data.",
         "Use the checkshot to put the acoustic impedance curve in time.",
         "Time-convert F02-1's impedance log.",
@@ -235,7 +229,6 @@ TASKS: list[Task] = [
     _t("invert_well", "inv", [ASCII, WELL_TIME,
                               ("invert_impedance", {"data": "@1", "well_log": "@2.2",
                                                     "well_position": 336})], [
-        # v7
         "Using the F02-1 AI log (checkshot-converted), invert the inline for impedance; the well is at crossline 336.",
         "With the well log tied at crossline 336, turn the seismic inline into acoustic impedance.",
         "The AI log of F02-1, put in time with the checkshot, should constrain an impedance inversion of inline 362 (well at crossline 336).",
@@ -245,7 +238,7 @@ TASKS: list[Task] = [
         "Impedance from the seismic line, constrained by the log of the well at crossline 336 (time via the checkshot).",
         "I have the inline, the LAS and the checkshot: produce an AI section, well position crossline 336.",
         "Tie to the well log (checkshot to time) at crossline 336 and run an impedance inversion of the inline.",
-        # v6: after the inline is read, the well log comes next, then the inversion
+        # after the inline is read, the well log comes next, then the inversion
         "Acoustic impedance from inline 362, please; use the F02-1 AI log in time (checkshot), well at crossline 336.",
         "Tie the inversion to well F02-1 at crossline 336 and invert the inline for AI.",
         "Invert inline 362 to impedance with the time-converted well log; F02-1 is on crossline 336.",
@@ -271,11 +264,9 @@ TASKS: list[Task] = [
                                  ("invert_impedance", {"data": "@1", "well_log": "@2.2",
                                                        "well_position": 336,
                                                        "damping": "{d}"})], [
-        # v7
         "The well log at crossline 336 via the checkshot, damping {d}: invert inline 362 for acoustic impedance.",
         "With damping {d}, invert for AI; the F02-1 AI log in time sits at crossline 336.",
         "Well F02-1 (crossline 336) for the background and a damping of {d}: impedance inversion of the ASCII line.",
-        # v6
         "The line is noisy; use damping {d} in the AI inversion, well at crossline 336.",
         "Invert inline 362 for impedance, damping {d}, tied to F02-1 at xline 336.",
         "Regularise harder: damping {d}, then invert for AI with the log at crossline 336.",
@@ -293,12 +284,10 @@ TASKS: list[Task] = [
                                ("invert_impedance", {"data": "@1", "well_log": "@2.2",
                                                      "well_position": 336,
                                                      "regularization": "trace"})], [
-        # v7
         "Trace-independent AI inversion of the inline, with the F02-1 log giving the low frequencies at crossline 336.",
         "No lateral regularisation: invert inline 362 one trace at a time, background from well F02-1 at xline 336.",
         "Using the well at crossline 336 for the background, invert each trace separately for impedance.",
         "Impedance per trace, not laterally smoothed; the log (via the checkshot) is at crossline 336.",
-        # v6
         "Invert trace by trace, no lateral constraint, with F02-1 at crossline 336.",
         "Impedance inversion with each trace independent; well log at crossline 336.",
         "No spatial smoothing in the inversion, please: AI per trace, tied at crossline 336.",
@@ -316,7 +305,6 @@ TASKS: list[Task] = [
                             ("invert_impedance", {"data": "@1", "well_log": "@2.2",
                                                   "well_position": 336,
                                                   "background_hz": "{b}"})], [
-        # v7
         "Using a {b} Hz background from the F02-1 log at crossline 336, invert the inline for AI.",
         "From the well at crossline 336 take a {b} Hz low-frequency model, then invert the seismic for impedance.",
         "Invert the inline for AI with a {b} Hz low-frequency model from the well at crossline 336.",
@@ -332,7 +320,6 @@ TASKS: list[Task] = [
                                                           "well_position": 336,
                                                           "damping": "{d}",
                                                           "background_hz": "{b}"})], [
-        # v7
         "Noisy section: AI inversion with damping {d} and a {b} Hz background taken from the well log at crossline 336.",
         "Use the well at crossline 336 for a {b} Hz low-frequency model and invert with damping {d}.",
         "Well log (time-converted) at xline 336, background {b} Hz, damping {d}: invert the inline for AI.",
@@ -350,12 +337,10 @@ TASKS: list[Task] = [
                                  ("invert_impedance", {"data": "@1", "wavelet": "@2",
                                                        "well_log": "@3.2",
                                                        "well_position": 336})], [
-        # v7
         "Take a {n} ms wavelet from the inline, then use it with the checkshot-converted AI log at crossline 336 to invert for impedance.",
         "Wavelet first ({n} ms, from the seismic), then impedance inversion with it and the well at crossline 336.",
         "Estimate a {n}-ms wavelet from the ASCII section and feed it into the AI inversion tied at crossline 336.",
         "I want the inversion to use a {n} ms wavelet extracted from the line; the well log (in time) is at xline 336.",
-        # v6
         "First a {n} ms wavelet from the seismic, then the well log in time, then the AI inversion at crossline 336.",
         "Use an extracted {n}-ms wavelet for the impedance inversion; F02-1 sits at xline 336.",
         "Could you derive a {n} ms wavelet and then invert inline 362 for AI with the well at crossline 336?",
@@ -371,11 +356,9 @@ TASKS: list[Task] = [
     _t("invert_fx", "inv", [ASCII, ("fx_decon", {"data": "@1"}), WELL_TIME,
                             ("invert_impedance", {"data": "@2", "well_log": "@3.2",
                                                   "well_position": 336})], [
-        # v7
         "Run f-x deconvolution on the inline before inverting it for impedance with the well at crossline 336.",
         "First clean the ASCII line with fx decon, then invert for AI using the AI log via the checkshot at crossline 336.",
         "Denoise in f-x, then an impedance inversion tied to F02-1 (crossline 336, log time-converted).",
-        # v6
         "Remove the random noise in f-x, then tie to F02-1 at xline 336 and invert for impedance.",
         "FX decon, then load the AI log through the checkshot, then invert with the well at crossline 336.",
         "Could you denoise inline 362 with f-x decon and then run the AI inversion (well at crossline 336)?",
@@ -403,7 +386,6 @@ TASKS: list[Task] = [
         "Locate easting {x}, northing {y} in this survey.",
     ], x=(606554.0, 605000.0, 607500.0), y=(6080126.0, 6079000.0, 6081500.0)),
     _t("locate_map", "f3", [("locate_well", {"survey": "@f1", "x": "{x}", "y": "{y}"})], [
-        # v6
         "At {x} E / {y} N, which inline and crossline do I get?",
         "What bin holds the map location {x} E, {y} N?",
         "Grid coordinates (inline, xline) for {x} E and {y} N, please.",
@@ -469,9 +451,8 @@ TASKS: list[Task] = [
         "Take inline {il}, apply a {lo}/{hi} Hz Butterworth and make a three-panel comparison.",
         "BP {lo}-{hi} on line {il}; I want input, output and difference in one figure.",
     ], il=(114, 121, 127, 132), lo=(4.0, 10.0), hi=(45.0, 55.0)),
-    # ---- v5: arrays and logs ------------------------------------------------------------
+    # ---- arrays and logs ----------------------------------------------------------------
     _t("npy_snr", "npy", [NPY, ("measure_snr", {"data": "@1"})], [
-        # v6
         "Open the numpy file and tell me how noisy it is.",
         "Import the .npy, then an SNR estimate please.",
         "Load the array and compute its signal-to-noise ratio.",
@@ -499,7 +480,7 @@ TASKS: list[Task] = [
         "Read the ASCII trace export, then an SNR estimate.",
         "Estimate the SNR of the ASCII section.",
     ]),
-    # ---- v7 ----------------------------------------------------------------------
+    # ---- wavelets from the ASCII inline; well logs in time -----------------------
     _t("ascii_wavelet_default", "inv", [ASCII, ("estimate_wavelet", {"data": "@1"})], [
         "Extract a wavelet from the ASCII seismic.",
         "Estimate the seismic wavelet of the text-export inline.",

@@ -26,7 +26,6 @@ TASKS: list[Task] = [
     ], lo=(3.0, 5.0, 8.0, 10.0, 12.0), hi=(40.0, 45.0, 60.0, 70.0, 90.0)),
     _t("bandpass_order", "npra", [READ, ("bandpass", {"data": "@1", "low_hz": "{lo}",
                                                       "high_hz": "{hi}", "order": "{o}"})], [
-        # v6
         "A soft order-{o} Butterworth bandpass from {lo} to {hi} Hz, please.",
         "Could you bandpass {lo}-{hi} Hz with filter order {o}?",
         "Order {o}, corners {lo} and {hi} Hz: filter the section.",
@@ -41,11 +40,10 @@ TASKS: list[Task] = [
     ], lo=(4.0, 8.0, 10.0), hi=(50.0, 60.0, 80.0), o=(2, 3, 6, 8)),
     _t("lowpass", "npra", [READ, ("bandpass", {"data": "@1", "low_hz": 0.0,
                                                "high_hz": "{hi}"})], [
-        # v7
         "{hi} Hz high-cut only.",
         "Low-pass at {hi} Hz; leave the low end open.",
         "High-cut filter at {hi} Hz, no low cut.",
-        # v6: a high-cut alone is low_hz 0, high_hz the cut
+        # a high-cut alone is low_hz 0, high_hz the cut
         "High-cut the section at {hi} Hz and leave the low end alone.",
         "Only a {hi} Hz high-cut filter; do not cut any low frequencies.",
         "Could you low-pass this line at {hi} Hz (low corner 0)?",
@@ -99,13 +97,11 @@ TASKS: list[Task] = [
         "Run AGC using a {w} millisecond window.",
     ], w=(200.0, 250.0, 300.0, 400.0, 500.0, 1000.0)),
     _t("agc_default", "npra", [READ, ("agc", {"data": "@1"})], [
-        # v7
         "Even out the amplitudes with depth.",
         "The deeper reflections are faint; boost them with a gain.",
         "Balance trace amplitudes in time.",
         "Equalise the amplitudes from top to bottom.",
         "Make the weak deep events as strong as the shallow ones.",
-        # v6
         "The amplitudes fade with depth; balance them with AGC.",
         "Deep reflections are too faint; equalise the amplitudes along the traces.",
         "Could you boost the weak late arrivals so the section looks balanced?",
@@ -160,7 +156,6 @@ TASKS: list[Task] = [
         "Gain crossline {xl} with a {w} ms AGC and measure the S/N afterwards.",
     ], xl=(877, 881, 887, 889), w=(100.0, 150.0, 250.0)),
     _t("fk", "shot", [READ, ("fk_filter", {"data": "@1"})], [
-        # v7
         "get rid of the ground roll",
         "Suppress the ground roll on this shot.",
         "The gather is full of ground roll, please remove it.",
@@ -168,7 +163,6 @@ TASKS: list[Task] = [
         "ground roll removal please",
         "Attenuate the ground roll.",
         "Clean the surface-wave noise off the shot record.",
-        # v6
         "Get rid of the ground roll.",
         "Remove the ground roll on this shot.",
         "Take out the surface waves.",
@@ -192,7 +186,6 @@ TASKS: list[Task] = [
         "Filter out the steeply dipping noise in the f-k domain.",
     ]),
     _t("fk_dip", "npra", [READ, ("fk_filter", {"data": "@1", "max_dip_ms_per_trace": "{p}"})], [
-        # v6
         "Steep noise crosses the reflections; cut every dip steeper than {p} ms/trace.",
         "Reject the events dipping more than {p} ms per trace (f-k).",
         "Could you dip-filter the line, passing only dips under {p} ms per trace?",
@@ -213,7 +206,7 @@ TASKS: list[Task] = [
     ], p=(0.5, 1.0, 1.5, 3.0, 4.0)),
     _t("shot_bp", "shot", [READ, ("bandpass", {"data": "@1", "low_hz": "{lo}",
                                                "high_hz": "{hi}"})], [
-        # v6: the low-cut wordings of v5's highpass_shot, the same plan, merged here
+        # low-cut wordings: the same plan, a bandpass with both corners given
         "Low-cut the shot at {lo} Hz, keep everything up to {hi} Hz.",
         "Remove the frequencies below {lo} Hz on the gather (high corner {hi} Hz).",
         "High-pass the record at {lo} Hz with the top at {hi} Hz.",
@@ -229,7 +222,6 @@ TASKS: list[Task] = [
     _t("shot_fk_agc_plot", "shot", [READ, ("fk_filter", {"data": "@1"}),
                                     ("agc", {"data": "@2", "window_ms": "{w}"}),
                                     ("plot_section", {"data": "@3"})], [
-        # v7
         "Suppress the ground roll with an f-k filter, apply {w} ms AGC, and show it.",
         "f-k filter, then AGC over {w} ms, then a plot of the gather.",
         "Ground roll out in f-k, gain the shot with a {w} ms window, display.",
@@ -243,7 +235,7 @@ TASKS: list[Task] = [
         "Ground roll attenuation in f-k followed by a {w} ms AGC; plot the final gather.",
         "Filter the linear noise in f-k, balance with AGC ({w} ms window) and draw it.",
     ], w=(40.0, 80.0, 120.0)),
-    # ---- v5: filter chains and more ways to ask ----------------------------------------
+    # ---- filter chains and more ways to ask --------------------------------------------
     _t("bp_snr", "npra", [READ, ("bandpass", {"data": "@1", "low_hz": "{lo}", "high_hz": "{hi}"}),
                           ("measure_snr", {"data": "@2"})], [
         "Bandpass {lo}-{hi} Hz, then give me the SNR.",
@@ -283,7 +275,6 @@ TASKS: list[Task] = [
     ], lo=(6.0, 10.0, 15.0), hi=(45.0, 50.0, 65.0)),
     _t("spectrum_bp", "npra", [READ, ("spectrum", {"data": "@1"}),
                                ("bandpass", {"data": "@1", "low_hz": "{lo}", "high_hz": "{hi}"})], [
-        # v7
         "Look at the spectrum, then bandpass {lo}-{hi} Hz.",
         "First the amplitude spectrum, then a {lo}-{hi} Hz bandpass.",
         "Frequency content first; after that a {lo}-{hi} Hz bandpass.",
@@ -295,7 +286,6 @@ TASKS: list[Task] = [
     ], lo=(5.0, 8.0, 10.0), hi=(45.0, 55.0, 70.0)),
     _t("shot_agc_compare", "shot", [READ, ("agc", {"data": "@1", "window_ms": "{w}"}),
                                     ("plot_comparison", {"before": "@1", "after": "@2"})], [
-        # v7
         "AGC the shot with a {w} ms window, then compare input and output side by side.",
         "{w} ms AGC on the gather, and show me before vs after.",
         "Apply gain ({w} ms window) to the shot record and plot the comparison.",

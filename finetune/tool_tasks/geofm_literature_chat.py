@@ -77,7 +77,6 @@ TASKS: list[Task] = [
     ], p=(0.3, 0.4, 0.6, 0.7, 0.8)),
     # ---- literature search (a literature *question* is answered, not searched) ------
     _t("search", "none", [("search_literature", {"query": "{q}"})], [
-        # v7
         "Find literature on {q} and give me the references.",
         "What do published papers say about {q}? Search and cite them.",
         "Search for {q} in the literature, with citations.",
@@ -108,7 +107,6 @@ TASKS: list[Task] = [
           "spectral decomposition", "gravity terrain corrections", "surface-wave dispersion",
           "coherence attributes", "DC resistivity sounding", "seismic anisotropy")),
     _t("search_k", "none", [("search_literature", {"query": "{q}", "k": "{k}"})], [
-        # v7
         "dig up references on {q}, {k} of them",
         "lit search {q}, {k} results",
         "references on {q} please, {k} hits",
@@ -127,14 +125,13 @@ TASKS: list[Task] = [
           "induced polarization", "velocity analysis"), k=(2, 4, 6, 8, 12)),
     # ---- no tool -------------------------------------------------------------------
     _t("no_file", "none", [], [
-        # v7
         "Run the AI inversion on my inline with the well at crossline 336.",
         "Invert my 2D line for impedance; my well sits at trace 120.",
         "Estimate the wavelet of my inline, then invert it with the log at crossline 200.",
         "Denoise my shot record, please.",
         "Pick the faults on my inline 400.",
         "Time-convert my well's sonic with the checkshot I have.",
-        # v6: requests with numbers or a named line, but nothing attached
+        # requests with numbers or a named line, but nothing attached
         "Low-cut my stack at 12 Hz and high-cut it at 55 Hz.",
         "Filter my seismic line to 6-48 Hz, please.",
         "Could you take the 15-60 Hz band of my gather?",
@@ -186,7 +183,7 @@ TASKS: list[Task] = [
         "Which tools do you have?",
         "Who made you?",
     ]),
-    # ---- v7: a concept question with a file attached is answered, not processed ------
+    # ---- a concept question with a file attached is answered, not processed ----------
     _t("concept_with_file", "npra", [], [
         "Before running anything: what does AGC do to relative amplitudes?",
         "Conceptually, how does f-x deconvolution separate signal from noise? Don't process the file yet.",

@@ -7,7 +7,7 @@ from finetune.tool_tasks.base import READ, Task, _t
 TASKS: list[Task] = [
     # ---- headers and reading ---------------------------------------------------------
     _t("info", "npra", [("segy_info", {"file": "@f1"})], [
-        # v6: header questions, which v5 sent to read_segy
+        # header questions: segy_info, not read_segy (which loads the traces)
         "Summarize the header values of this line; don't load the traces.",
         "Report what the SEG-Y headers contain.",
         "Header summary first, please: sample rate, traces, format.",
@@ -34,7 +34,6 @@ TASKS: list[Task] = [
         "Describe the attached seismic file.",
     ]),
     _t("info3d", "f3", [("segy_info", {"file": "@f1"})], [
-        # v6
         "Check the headers: which inlines and crosslines does the volume span?",
         "Give me the inline range and the crossline range of the cube from its headers.",
         "Look at the trace headers of this 3D and report the survey extent.",
@@ -57,7 +56,6 @@ TASKS: list[Task] = [
         "Show the survey geometry of this SEG-Y.",
     ]),
     _t("info_shot", "shot", [("segy_info", {"file": "@f1"})], [
-        # v6
         "Check the gather's headers: number of channels and sampling interval.",
         "What do the trace headers of this field record contain?",
         "Give me the header summary of the shot: sample rate, channels, record length.",
@@ -100,11 +98,10 @@ TASKS: list[Task] = [
         "Pull out inline {il} from the 3D file.",
     ], il=(111, 115, 120, 122, 128, 133)),
     _t("read_xline", "f3", [("read_segy", {"file": "@f1", "crossline": "{xl}"})], [
-        # v7
         "pls load xl {xl}",
         "grab xl {xl}",
         "get me xline {xl} out of the cube",
-        # v6: "xline" is a crossline
+        # "xline" is a crossline
         "xline {xl} please",
         "Grab xline {xl}.",
         "Load xline number {xl} of the cube.",
@@ -129,7 +126,6 @@ TASKS: list[Task] = [
         "Read every trace of the cube.",
     ]),
     _t("plot_cube_first", "f3", [READ, ("plot_section", {"data": "@1", "inline_index": 0})], [
-        # v7
         "Read the whole volume and plot its first inline.",
         "Plot inline index 0 of the cube.",
         "Draw the first line of the 3D volume.",
@@ -165,7 +161,6 @@ TASKS: list[Task] = [
     ], il=(112, 118, 121, 125, 130)),
     _t("plot_slice", "f3", [("read_segy", {"file": "@f1", "time_ms": "{t}"}),
                             ("plot_section", {"data": "@1"})], [
-        # v7
         "Put the {t} ms time slice on screen.",
         "Let me see a map view at {t} ms.",
         "Plot the horizontal slice at {t} ms two-way time.",
@@ -173,7 +168,6 @@ TASKS: list[Task] = [
         "Cut the cube at {t} ms and show it.",
         "I'd like to look at the {t} ms slice.",
         "Slice the volume at {t} ms and plot it.",
-        # v6
         "Could you show me the slice at {t} ms?",
         "Time slice at {t} ms, and plot it please.",
         "Let me look at a horizontal cut through the cube at {t} ms.",
@@ -211,7 +205,6 @@ TASKS: list[Task] = [
     ], cmap=("seismic", "gray", "viridis")),
     _t("plot_cmap_clip", "npra", [READ, ("plot_section", {"data": "@1", "cmap": "{cmap}",
                                                           "clip_percentile": "{c}"})], [
-        # v7
         "Plot with the {cmap} colour map and clip at the {c}th percentile.",
         "Show the line, colormap {cmap}, amplitudes clipped at percentile {c}.",
         "Plot the section in {cmap}, clipped at the {c} percentile.",

@@ -84,10 +84,9 @@ TASKS: list[Task] = [
         "Make a synthetic line and zero a fraction {m} of its traces.",
         "Synthetic section with gaps: {m} of the traces missing.",
     ], m=(0.1, 0.2, 0.4, 0.5)),
-    # v6: several parameters in one request (v5 dropped or mixed them up)
+    # several parameters in one request, each in its own argument
     _t("synth_size_peak", "none", [("make_synthetic", {"n_traces": "{n}", "n_samples": "{m}",
                                                        "peak_hz": "{p}"})], [
-        # v7
         "{n} traces by {m} samples, {p} Hz Ricker, synthetic please.",
         "Synthetic: Ricker peak {p} Hz, size {n} traces x {m} samples.",
         "Synthetic of {n} traces and {m} samples with a {p} Hz Ricker wavelet.",
@@ -116,7 +115,6 @@ TASKS: list[Task] = [
         "Test data for interpolation: {m} dead-trace fraction, {n} faults.",
     ], m=(0.1, 0.25, 0.4), n=(0, 1, 3)),
     _t("synth_clean_dt", "none", [("make_synthetic", {"noise": "none", "dt_ms": "{dt}"})], [
-        # v7
         "Noise-free synthetic, {dt} ms sampling.",
         "A clean synthetic line at a {dt} ms sample interval.",
         "Generate a synthetic without noise, dt {dt} ms.",
@@ -169,7 +167,6 @@ TASKS: list[Task] = [
     ], n=(1, 3, 5, 6)),
     _t("synth_wavelet", "none", [("make_synthetic", {"peak_hz": "{p}"}),
                                  ("estimate_wavelet", {"data": "@1.2"})], [
-        # v7
         "Synthetic with a {p} Hz Ricker; estimate the wavelet from its noise-free section.",
         "Make a {p} Hz synthetic and extract the wavelet from the clean version.",
         "Make a {p} Hz synthetic and extract the wavelet from its noise-free data.",
@@ -189,7 +186,7 @@ TASKS: list[Task] = [
         "Create a synthetic line and remove its random noise.",
     ]),
     _t("synth_measure", "none", [SYNTH, ("measure_snr", {"data": "@1", "reference": "@1.2"})], [
-        # v6: "clean" names the synthetic's own clean section, not noise "none"
+        # "clean" names the synthetic's own clean section, not noise "none"
         "Generate a synthetic and compare its noisy line with its clean one in dB.",
         "Make a test line; how far is the noisy version from the clean section? SNR please.",
         "Synthetic first, then the SNR of the noisy data with the clean section as reference.",
@@ -205,7 +202,6 @@ TASKS: list[Task] = [
     ]),
     _t("synth_snr_true", "none", [SYNTH, ("fx_decon", {"data": "@1"}),
                                   ("measure_snr", {"data": "@2", "reference": "@1.2"})], [
-        # v6
         "Generate a synthetic, f-x decon the noisy line, then the SNR against its clean section.",
         "Make test data, clean it with fx decon and measure the output versus the clean version.",
         "Synthetic, then FX deconvolution, then score the result against the clean one.",
@@ -226,7 +222,6 @@ TASKS: list[Task] = [
     _t("synth_bp_snr", "none", [SYNTH, ("bandpass", {"data": "@1", "low_hz": "{lo}",
                                                      "high_hz": "{hi}"}),
                                 ("measure_snr", {"data": "@2", "reference": "@1.2"})], [
-        # v7
         "synthetic, then bandpass {lo}-{hi} Hz, then the SNR against the clean one",
         "Make test data, filter it {lo} to {hi} Hz and measure its SNR relative to the noise-free section.",
         "Make a synthetic, band-limit it to {lo}-{hi} Hz and report the SNR against the clean section.",
@@ -242,7 +237,6 @@ TASKS: list[Task] = [
     _t("synth_median_snr", "none", [("make_synthetic", {"noise": "spikes"}),
                                     ("median_filter", {"data": "@1"}),
                                     ("measure_snr", {"data": "@2", "reference": "@1.2"})], [
-        # v7
         "Synthetic with spike noise, median filter it, and give me the SNR against the clean section.",
         "Test the median despiker: spike-noise synthetic, median filter, SNR relative to clean.",
         "Spike-noise synthetic, then a median filter, then the SNR versus the clean version.",
@@ -260,7 +254,6 @@ TASKS: list[Task] = [
     _t("synth_fk_compare", "none", [("make_synthetic", {"noise": "linear"}),
                                     ("fk_filter", {"data": "@1"}),
                                     ("plot_comparison", {"before": "@1", "after": "@2"})], [
-        # v7
         "Synthetic with linear noise, f-k filter, then before/after/difference.",
         "Make a line contaminated by linear events, remove them in f-k and compare side by side.",
         "Linear-noise synthetic, fk filter it, plot input vs output.",
@@ -289,7 +282,6 @@ TASKS: list[Task] = [
         "Model a noisy line at {s} dB, low-rank filter it (rank {k}), and measure the real SNR afterwards.",
     ], s=(-5.0, 0.0, 3.0), k=(1, 2, 4)),
     _t("synth_write", "none", [SYNTH, ("write_segy", {"data": "@1", "headers": "minimal"})], [
-        # v6
         "Make a synthetic and write its noisy section to SEG-Y, new headers.",
         "Generate test data; save the noisy line (not the clean one) as SEG-Y with minimal headers.",
         "Synthetic, then the noisy version out to a SEG-Y file with fresh headers.",
@@ -317,10 +309,8 @@ TASKS: list[Task] = [
     ]),
     _t("synth_invert_clean", "none", [SYNTH, ("invert_impedance", {
             "data": "@1.2", "background_model": "@1.3"})], [
-        # v7
         "Make a synthetic, then invert the noise-free section for AI with the true impedance as background.",
         "Synthetic, then impedance inversion of its clean section, background = the true model.",
-        # v6
         "Simulate a line, then run the AI inversion on its clean copy against the known impedance.",
         "Make test data and run impedance inversion on the clean version, background from the known model.",
         "Synthetic; take its clean section and invert it, using the impedance model as the low-frequency model.",
@@ -330,7 +320,7 @@ TASKS: list[Task] = [
         "Make test data, then impedance-invert the noise-free section against the true impedance background.",
         "Check the inversion on a synthetic: clean input, true impedance as background model.",
     ]),
-    # ---- v7 ----------------------------------------------------------------------
+    # ---- missing traces without faults -------------------------------------------
     _t("synth_dead20_no_faults", "none", [("make_synthetic", {"missing_fraction": 0.2,
                                                               "n_faults": 0})], [
         "A synthetic with 20% dead traces and no faults.",
