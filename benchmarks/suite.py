@@ -1,6 +1,7 @@
 """Benchmark suites: one case per JSONL line (see benchmarks/README.md), or FormationEval-
-style JSON (a list of {question, choices, answer_index}). A malformed line is reported
-with its file and line number and skipped; the rest of the suite still runs."""
+style JSON (a list of {question, choices, answer_index}; its ``domains`` become tags, so
+reports give accuracy per domain). A malformed line is reported with its file and line
+number and skipped; the rest of the suite still runs."""
 
 from __future__ import annotations
 
@@ -80,7 +81,8 @@ def parse_case(obj: Any, default_id: str, suite: str = "") -> Case:
     return Case(id=str(obj.get("id", default_id)), question=question.strip(), choices=choices,
                 answer_index=idx, aliases=aliases, files=tuple(obj.get("files", ())),
                 expect_tool=obj.get("expect_tool"), check=dict(obj.get("check", {})),
-                tags=tuple(obj.get("tags", ())), suite=suite)
+                tags=tuple(dict.fromkeys([*obj.get("tags", ()), *obj.get("domains", ())])),
+                suite=suite)
 
 
 def load_suite(path: str | Path) -> tuple[list[Case], list[str]]:

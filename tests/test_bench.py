@@ -334,3 +334,88 @@ def test_lm_eval_agrees_with_our_scorer_on_the_real_model(tmp_path, monkeypatch)
     run = json.loads(out.read_text())["runs"][0]
     assert run["n"] == 16 and run["agreement"]["agree"]
     assert run["agreement"]["max_abs_loglik_diff"] < 1e-2
+
+
+class _Passages:
+    """An index stand-in: search returns fixed passages; evidence scores by keyword."""
+
+    def __init__(self, texts, keyword="stack"):
+        self.texts, self.keyword, self.queries = texts, keyword, []
+
+    def search(self, query, k=4):
+        from types import SimpleNamespace
+
+        self.queries.append(query)
+        score = 0.9 if self.keyword in query else 0.4
+        return [SimpleNamespace(text=t, title=f"p{i}", score=score, chunk_id=f"c{i}")
+                for i, t in enumerate(self.texts[:k])]
+
+
+def test_rag_format_scores_choices_after_the_passages(tiny_llama, tiny_tokenizer):
+    import torch
+
+    from agent.chat_model import LocalChatModel
+    from benchmarks.multiple_choice import rag_context
+    from benchmarks.suite import parse_case
+
+    index = _Passages(["Stacking  sums traces\nafter NMO.", "Migration moves dips."])
+    chat = LocalChatModel(hf_model=tiny_llama, tokenizer=tiny_tokenizer)
+    case = parse_case({"question": "Which?", "choices": ["gather", "stack", "migrate"],
+                       "answer": 1}, "c")
+    r = run_cases([case], "loglik", chat_model=chat, index=index, k=2, progress=False,
+                  mc_format="rag")[0]
+    context = rag_context(index.search("Which?", k=2), "Which?")
+    assert context == ("Stacking sums traces after NMO.\n\nMigration moves dips.\n\n"
+                       "Question: Which?\nAnswer:")
+    ctx = tiny_tokenizer.encode(context)
+    totals = []
+    for c in case.choices:  # the whole sequence at once, no cache: an independent check
+        cont = tiny_tokenizer.encode(f"{context} {c}")[len(ctx):]
+        with torch.no_grad():
+            lp = torch.log_softmax(tiny_llama(torch.tensor([ctx + cont])).logits[0], -1)
+        totals.append(sum(float(lp[len(ctx) - 1 + j, t]) for j, t in enumerate(cont)))
+    assert r.choice_loglik == pytest.approx(totals, abs=1e-4)
+    assert r.predicted == "ABC"[max(range(3), key=totals.__getitem__)]
+
+
+def test_rag_context_keeps_to_its_budget():
+    from types import SimpleNamespace
+
+    from benchmarks.multiple_choice import rag_context
+
+    passages = [SimpleNamespace(text="a" * 900), SimpleNamespace(text="b" * 900),
+                SimpleNamespace(text="c" * 900)]
+    ctx = rag_context(passages, "Q?", budget=1500)
+    assert ctx.count("a") == 900 and ctx.count("b") == 600 and "c" not in ctx
+    assert ctx.endswith("Question: Q?\nAnswer:")
+
+
+def test_evidence_format_picks_the_choice_the_literature_supports():
+    from benchmarks.suite import parse_case
+
+    index = _Passages(["Stacking sums traces."], keyword="stack")
+    case = parse_case({"question": "Which step sums NMO-corrected traces?",
+                       "choices": ["migrate", "stack", "gather"], "answer": 1}, "c")
+    r = run_cases([case], "loglik", chat_model=None, index=index, progress=False,
+                  mc_format="evidence")[0]
+    assert r.predicted == "B" and r.correct and r.correct_norm is None
+    assert r.choice_loglik == [0.4, 0.9, 0.4]
+    assert index.queries == [f"{case.question} {c}" for c in case.choices]
+    assert "acc_norm" not in summarize([r])
+
+
+def test_retrieval_formats_need_the_index():
+    from benchmarks.suite import parse_case
+
+    case = parse_case({"question": "Which?", "choices": ["a", "b"], "answer": 0}, "c")
+    r = run_cases([case], "loglik", chat_model=None, index=None, progress=False,
+                  mc_format="evidence")[0]
+    assert not r.correct and "drop --no-retrieval" in r.detail
+
+
+def test_formationeval_domains_are_tags():
+    from benchmarks.suite import parse_case
+
+    case = parse_case({"question": "Q?", "choices": ["a", "b"], "answer_index": 0,
+                       "domains": ["Geophysics", "Petrophysics"]}, "c")
+    assert case.tags == ("Geophysics", "Petrophysics")
