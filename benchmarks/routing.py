@@ -213,7 +213,12 @@ def main(argv: list[str] | None = None) -> int:
     report["model"] = f"{chat.model_name} ({args.dtype if args.backend != 'llamacpp' else 'GGUF'}" + \
         (", free arguments)" if args.free_arguments else ")")
     if args.out:
-        Path(args.out).write_text(json.dumps(report, indent=1))
+        from benchmarks.report import provenance
+
+        command = " ".join(["python -m benchmarks.routing"]
+                           + list(sys.argv[1:] if argv is None else argv))
+        Path(args.out).write_text(json.dumps({**provenance(), "command": command, **report},
+                                             indent=1))
     brief = {k: v for k, v in report.items() if k != "rows"}
     print(json.dumps(brief, indent=1))
     wrong = [(r["id"], d["gold"]["name"], d["pred"]) for r in report["rows"]
