@@ -278,7 +278,7 @@ def make_respond(sessions: Sessions):
     failure becomes a message; the chat never goes dead."""
     import gradio as gr
 
-    from tools.errors import GeoFMError
+    from common.errors import GeoFMError
 
     def respond(message, history, retrieval=True, k=4, max_steps=4,
                 request: gr.Request = None):
@@ -366,8 +366,8 @@ def add_mcp_endpoints(sessions: Sessions, concurrency: int = 2) -> None:
     """Every registered tool as an MCP tool (``gr.api``), plus attach/list/fetch helpers."""
     import gradio as gr
 
+    from common.errors import GeoFMError
     from tools import REGISTRY
-    from tools.errors import GeoFMError
     from tools.mcp import SESSION_HELP, attach_file, describe_workspace, mcp_functions
 
     limits = {"concurrency_limit": concurrency, "concurrency_id": "geofm-tools"}

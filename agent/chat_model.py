@@ -385,7 +385,7 @@ def make_chat_model(config: ModelConfig | None = None) -> BaseChatModel:
 
     base_url = config.base_url or os.environ.get("OPENAI_BASE_URL")
     if not base_url:
-        from tools.errors import BadInputError
+        from common.errors import BadInputError
 
         raise BadInputError("an 'openai:' model needs the server's URL: set base_url "
                             "(--base-url) or $OPENAI_BASE_URL, e.g. http://localhost:8000/v1")

@@ -1,23 +1,17 @@
-"""Configuration dataclasses, one per concern, and the one environment variable (GEOFM_HOME)."""
+"""Configuration dataclasses, one per concern. Paths come from ``common.paths``
+(``GEOFM_HOME``)."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 
-__all__ = ["geofm_home", "ModelConfig", "AgentConfig", "DTYPES", "BACKENDS"]
+__all__ = ["ModelConfig", "AgentConfig", "DTYPES", "BACKENDS"]
 
 DTYPES = ("float32", "bfloat16", "int8")  # weights of a local language model
 BACKENDS = ("transformers", "llamacpp")  # what runs a local model's forward pass
-
-
-def geofm_home() -> Path:
-    """Where prepared models and the default index are cached (``$GEOFM_HOME``,
-    default ``~/.cache/geofm``)."""
-    return Path(os.environ.get("GEOFM_HOME", "~/.cache/geofm")).expanduser()
 
 
 @dataclass

@@ -277,7 +277,7 @@ class TokenMask:
 
     def accept(self, token: int) -> None:
         if not self.matcher.accept_token(token):
-            from tools.errors import ModelError
+            from common.errors import ModelError
 
             raise ModelError(f"token {token} broke the tool-call grammar; report this bug")
         self._ok = None

@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from agent.config import geofm_home
-from tools.atomic import write_file_atomically
-from tools.errors import ModelError
+from common.atomic import write_file_atomically
+from common.errors import ModelError
+from common.paths import geofm_home
 
 __all__ = ["gguf_adapter", "write_gguf_adapter", "merged_gguf", "write_merged_gguf",
            "gguf_tensor_name", "rope_permute"]

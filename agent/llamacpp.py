@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from agent.constrained import TokenMask
-from tools.errors import ModelError
+from common.errors import ModelError
 
 __all__ = ["LlamaCppEngine", "INSTALL_HINT", "default_threads"]
 

@@ -22,8 +22,8 @@ from agent.compose import compose_answer
 from agent.config import AgentConfig, ModelConfig
 from agent.report import tool_report
 from agent.steps import AgentResult, Answer, Error, Passage, Retrieved, Step, ToolCall, ToolOutput
+from common.errors import BadInputError
 from tools import REGISTRY, Registry, Workspace
-from tools.errors import BadInputError
 from tools.result import Artifact, ToolResult
 
 __all__ = ["GeoAgent", "cite", "user_prompt", "first_messages", "usable_answer",
@@ -331,7 +331,7 @@ def _describe(path: str, info: dict) -> str:
 
 def _default_index():
     """The default literature index, built under $GEOFM_HOME on first use."""
-    from agent.config import geofm_home
+    from common.paths import geofm_home
     from corpus import ensure_default_index
 
     return ensure_default_index(geofm_home() / "index" / "default")

@@ -16,9 +16,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.config import ModelConfig, geofm_home
-from tools.atomic import write_dir_atomically
-from tools.errors import ModelError
+from agent.config import ModelConfig
+from common.atomic import write_dir_atomically
+from common.errors import ModelError
+from common.paths import geofm_home
 
 __all__ = ["EMBEDDED_LLM", "embedded_gguf", "prepare_gguf", "resolve_model_dir",
            "load_causal_lm", "load_llamacpp", "eos_ids", "describe", "ModelInfo"]

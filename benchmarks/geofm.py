@@ -40,9 +40,10 @@ from pathlib import Path
 
 import numpy as np
 
+from common.paths import geofm_data
 from tools.geofm.data import linear_fill
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = geofm_data() / "data"
 HEADS = ("denoise", "interpolate", "faults")
 # held-out sections are modelled this many times finer in time (make_section's oversample)
 HELDOUT_OVERSAMPLE = 8
@@ -267,14 +268,15 @@ def main(argv: list[str] | None = None) -> int:
                    help="held-out sections are modelled this many times finer in time "
                         "(1: sample-snapped beds, as before 2026-12-02)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-    p.add_argument("--no-real", action="store_true", help="skip ../shared/data cases")
+    p.add_argument("--no-real", action="store_true",
+                   help="skip the real-data cases ($GEOFM_DATA/data)")
     p.add_argument("--no-throughput", action="store_true", help="skip the timing section")
     args = p.parse_args(argv)
     warnings.simplefilter("ignore", FutureWarning)  # PyLops' convmtx notice
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see finetune.geofm_train.main
     import torch
 
-    from tools.errors import ModelError
+    from common.errors import ModelError
     from tools.geofm.tools import head, refine_head, weights_dir
 
     if args.weights:

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.suite import LETTERS, load_suite, parse_case
-from tools.errors import BadInputError
+from common.errors import BadInputError
 
 __all__ = ["main", "suite_file", "compare_runs"]
 

@@ -8,7 +8,7 @@ Usage::
     .venv/bin/python -m benchmarks.retrieval --sizes 1000       # skip the 100k latency run
     .venv/bin/python -m benchmarks.retrieval --out results/retrieval.json
 
-1. Ingest: the real corpus (../shared/corpus: GPG reST pages and TLE tutorials) is read,
+1. Ingest: the real corpus ($GEOFM_DATA/corpus: GPG reST pages and TLE tutorials) is read,
    chunked, embedded with the embedded all-MiniLM-L6-v2 and saved into a temporary
    directory; chunks/s is reported with the model load excluded.
 2. Quality: each question in ``benchmarks/data/retrieval_questions.jsonl`` names the
@@ -26,8 +26,8 @@ Usage::
    first). On a shared 2-core machine torch's two-thread kernels slow down many-fold when
    another process computes; ``--torch-threads 1`` keeps single-query embedding steady.
 
-Prints measured tables; nothing is hard-coded. Needs ../shared/corpus (relative to the
-project root), or --corpus DIR.
+Prints measured tables; nothing is hard-coded. Needs $GEOFM_DATA/corpus (default
+../shared/corpus beside the project root), or --corpus DIR.
 """
 
 from __future__ import annotations
@@ -43,8 +43,9 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus"
+from common.paths import geofm_data
+
+CORPUS = geofm_data() / "corpus"
 QUESTIONS = Path(__file__).resolve().parent / "data" / "retrieval_questions.jsonl"
 MODES = ("dense", "bm25", "hybrid", "rerank")
 

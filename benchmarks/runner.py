@@ -72,7 +72,7 @@ def _loglik(case: Case, chat_model, index, k: int, mc_format: str = "harness") -
         harness_logliks,
         predictions,
     )
-    from tools.errors import BadInputError
+    from common.errors import BadInputError
 
     if mc_format in LM_FORMATS and getattr(chat_model, "hf_model", None) is None:
         raise BadInputError("log-likelihood scoring of multiple-choice cases needs a local "

@@ -5,8 +5,8 @@ Usage::
     .venv/bin/python -m benchmarks.seismic_tools            # everything (~30 s on 2 cores)
     .venv/bin/python -m benchmarks.seismic_tools --no-real  # synthetic parts only
 
-Prints measured tables; nothing is hard-coded. Real data are read from ../shared/data
-(relative to the project root) and skipped, with a note, when absent.
+Prints measured tables; nothing is hard-coded. Real data are read from $GEOFM_DATA/data
+(default ../shared/data beside the project root) and skipped, with a note, when absent.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ import argparse
 import tempfile
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+from common.paths import geofm_data
+
+DATA = geofm_data() / "data"
 
 
 def _denoisers(n_traces: int, n_samples: int, seed: int) -> None:
@@ -126,7 +127,8 @@ def _real_files(ws) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--no-real", action="store_true", help="skip ../shared/data cases")
+    p.add_argument("--no-real", action="store_true",
+                   help="skip the real-data cases ($GEOFM_DATA/data)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     warnings.simplefilter("ignore", FutureWarning)  # PyLops' convmtx notice

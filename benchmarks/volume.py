@@ -264,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     import distributed  # noqa: F401  (configures its loggers; quieted below)
     from dask.utils import format_bytes, parse_bytes
 
-    from tools.errors import GeoFMError
+    from common.errors import GeoFMError
     from tools.volume import volume_info
 
     logging.getLogger("distributed").setLevel(logging.ERROR)

@@ -51,8 +51,8 @@ def ensure_default_index(out_dir: str | Path, embedder=None) -> Index:
 
 def describe_defaults(index_dir: str | Path) -> dict:
     """Embedder and default-index status for `geofm models` (loads nothing heavy)."""
+    from common.errors import ModelError
     from corpus.embed import embedded_minilm_dir
-    from tools.errors import ModelError
 
     try:
         emb = {"name": "all-MiniLM-L6-v2", "path": str(embedded_minilm_dir()),

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 
 __all__ = ["Document", "read_document", "read_documents", "find_documents", "SUFFIXES",
            "RECORD_SUFFIXES"]

@@ -21,12 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
+from common.atomic import write_dir_atomically
+from common.errors import BadInputError
 from corpus.chunking import CHUNKING, Chunk, chunk_document
 from corpus.documents import Document, find_documents, read_documents
 from corpus.evidence import TermWeights, cue, unit_scores
 from corpus.sentences import Sentence, split_sentences
-from tools.atomic import write_dir_atomically
-from tools.errors import BadInputError
 
 __all__ = ["Hit", "Index", "RRF_K", "FORMAT_VERSION", "HNSW_ABOVE", "ann_recall_at_k",
            "MODES"]

@@ -258,7 +258,7 @@ def _route_only(msgs: list[BaseMessage], schemas) -> list[dict[str, str]]:
 
 def build(out_dir: str | Path, seed: int = 0, combos: int = 1, progress: bool = True
           ) -> dict[str, Any]:
-    from agent.config import geofm_home
+    from common.paths import geofm_home
     from corpus import ensure_default_index
     from finetune.tool_tasks import TASKS
     from tools import REGISTRY

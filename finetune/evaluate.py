@@ -26,8 +26,8 @@ _CITES = re.compile(r"\[(\d+)\]")
 
 def _valid_call(text: str) -> bool:
     from agent.constrained import ANSWER
+    from common.errors import GeoFMError
     from tools import REGISTRY
-    from tools.errors import GeoFMError
 
     try:
         call = json.loads(text)

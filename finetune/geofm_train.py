@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from tools.errors import BadInputError, ModelError
+from common.errors import BadInputError, ModelError
 from tools.geofm.data import TASKS
 
 __all__ = ["GeoFMTrainConfig", "train", "task_loss", "main"]
@@ -141,7 +141,7 @@ class GeoFMTrainConfig:
 
 
 def _initial_model(config: GeoFMTrainConfig):
-    from tools.errors import ModelError
+    from common.errors import ModelError
     from tools.geofm.model import build_model, config_of, load_model
 
     if config.task == "pretrain" or not config.init_from:
@@ -228,8 +228,8 @@ def _save_checkpoint(model, optimizer, params, step: int, config, losses, ckpt: 
                      refine=None) -> None:
     from safetensors.torch import save_file, save_model
 
+    from common.atomic import write_dir_atomically
     from finetune.training_io import adam_state
-    from tools.atomic import write_dir_atomically
 
     def write(tmp: Path) -> None:
         tmp.mkdir(parents=True)

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 
 __all__ = ["LoraTrainConfig", "train", "main"]
 
@@ -180,8 +180,8 @@ def evaluate_loss(model, encoded, pad_id: int, batch_size: int = 8) -> float:
 def _save_checkpoint(model, optimizer, step: int, ckpt: Path) -> None:
     from safetensors.torch import save_file
 
+    from common.atomic import write_dir_atomically
     from finetune.training_io import adam_state
-    from tools.atomic import write_dir_atomically
 
     def write(tmp: Path) -> None:
         model.save_pretrained(tmp)

@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
+from common.errors import BadInputError
+from common.paths import geofm_data
 from tools import REGISTRY, Artifact, Registry, ToolResult, Workspace
-from tools.errors import BadInputError
 
 __all__ = ["Trace", "run_plan", "resolve", "decision_json", "shared_data_dir", "setup_files",
            "arguments_match", "score_decision"]
@@ -27,11 +28,12 @@ _REF = re.compile(r"^@(f?)(\d+)(?:\.(\d+))?$")
 
 
 def shared_data_dir() -> Path:
-    """``../shared/data`` beside the repository (real files for data and benchmarks)."""
-    d = Path(__file__).resolve().parents[2] / "shared" / "data"
+    """``$GEOFM_DATA/data`` (default ``../shared/data`` beside the repository): the real
+    files for data and benchmarks."""
+    d = geofm_data() / "data"
     if not d.is_dir():
         raise BadInputError(f"{d} not found: the routing data need the real files in "
-                            "../shared/data beside the repository")
+                            "$GEOFM_DATA/data (default ../shared/data beside the repository)")
     return d
 
 

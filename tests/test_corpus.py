@@ -7,8 +7,8 @@ import json
 
 import pytest
 
+from common.errors import BadInputError
 from corpus import HashEmbedder, Index, chunk_document, read_document
-from tools.errors import BadInputError
 
 DOCS = {
     "nmo.md": "---\ntitle: Normal moveout\nyear: 2026\nauthors: geofm contributors\n"

@@ -14,7 +14,7 @@ from typing import Literal
 
 import numpy as np
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 from tools.filters import bandpass_traces
 from tools.metrics import correlation
 from tools.registry import WorkspaceId

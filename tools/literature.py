@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 from tools.result import ToolResult
 from tools.workspace import Workspace
 
@@ -78,7 +78,7 @@ def _snippet(text: str, title: str) -> str:
 
 
 def _open():
-    from agent.config import geofm_home
+    from common.paths import geofm_home
 
     home = geofm_home() / "index" / "default"
     key = (str(home), _mtime(home))

@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 from tools.registry import Registry, Tool
 from tools.result import ToolResult
 from tools.workspace import Workspace

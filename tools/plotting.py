@@ -11,7 +11,7 @@ from typing import Literal
 
 import numpy as np
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 from tools.registry import WorkspaceId
 from tools.result import Artifact, ToolResult
 from tools.section import Section, load_section

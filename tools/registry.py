@@ -18,7 +18,7 @@ from typing import Annotated, Any, get_type_hints
 
 from pydantic import Field
 
-from tools.errors import BadInputError, GeoFMError
+from common.errors import BadInputError, GeoFMError
 from tools.result import ToolResult
 from tools.workspace import Workspace
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 from tools.result import Artifact
 from tools.workspace import Workspace
 

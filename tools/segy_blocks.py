@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 
 __all__ = ["VolumeInfo", "volume_info", "trace_slices", "read_inlines", "CubeWriter"]
 

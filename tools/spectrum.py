@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 from tools.filters import YILMAZ_CITATION
 from tools.registry import WorkspaceId
 from tools.result import ToolResult

@@ -29,7 +29,7 @@ from typing import Any, Literal, get_type_hints
 
 import numpy as np
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 from tools.volume import VolumeInfo, VolumeOp, read_inlines, volume_info
 
 __all__ = ["OPS", "make_op", "describe_ops", "per_inline", "bandpass", "fk_filter",

@@ -19,7 +19,7 @@ import argparse
 import logging
 import sys
 
-from tools.errors import GeoFMError
+from common.errors import GeoFMError
 
 __all__ = ["main", "build_parser"]
 

@@ -7,7 +7,7 @@ import json
 import shlex
 from pathlib import Path
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 
 __all__ = ["add_parser"]
 

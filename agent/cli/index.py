@@ -71,7 +71,7 @@ def search(args: argparse.Namespace) -> int:
 def info(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from tools.errors import BadInputError
+    from common.errors import BadInputError
 
     m = Path(args.dir) / "manifest.json"
     if not m.exists():

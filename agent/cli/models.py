@@ -23,8 +23,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agent.config import ModelConfig, geofm_home
+    from agent.config import ModelConfig
     from agent.models import describe, resolve_model_dir
+    from common.paths import geofm_home
 
     config = ModelConfig(model=args.model)
     if args.action == "prepare":
@@ -66,7 +67,7 @@ def _llamacpp() -> str:
 
 def _corpus_report() -> dict:
     """Embedder and default index status, from the corpus package."""
-    from agent.config import geofm_home
+    from common.paths import geofm_home
 
     try:
         from corpus import describe_defaults

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 
 __all__ = ["add_parser"]
 

@@ -17,7 +17,7 @@ import logging
 import os
 import sys
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 
 __all__ = ["add_parser"]
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from tools.errors import ModelError
+from common.errors import ModelError
 
 __all__ = ["GeoFMConfig", "build_model", "load_model", "save_model", "config_of",
            "trace_mask_noise", "ordered_noise", "sincos_position_embedding", "image_to_image", "predict_tiles",
@@ -209,7 +209,7 @@ def save_model(model, out: str | Path, card: dict[str, Any] | None = None,
     writes more files into the same folder before it is moved into place."""
     import json
 
-    from tools.atomic import write_dir_atomically
+    from common.atomic import write_dir_atomically
 
     def write(tmp: Path) -> None:
         model.save_pretrained(tmp, safe_serialization=True)

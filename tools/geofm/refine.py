@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.errors import ModelError
+from common.errors import ModelError
 
 __all__ = ["RefineConfig", "build_refine", "vit_feature", "refine_tiles", "save_refine",
            "load_refine", "VIT_FEATURES", "REFINE_WEIGHTS", "REFINE_CONFIG", "DILATED_CONV_CITATION"]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.errors import BadInputError, ModelError
+from common.errors import BadInputError, ModelError
 from tools.registry import WorkspaceId
 from tools.result import ToolResult
 from tools.section import apply_2d, load_section, processing_result, save_section, shape_str
