@@ -20,6 +20,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
 from agent.config import ModelConfig
+from agent.messages import PASSAGES_TAG
 
 __all__ = ["LocalChatModel", "NoRepeatInAnswer", "make_chat_model", "to_chat_dicts",
            "routing_messages"]
@@ -401,7 +402,6 @@ def routing_messages(messages: list[BaseMessage], tools: list[dict[str, Any]]
     message, and no retrieved passages (they serve the answer, not the choice of tool,
     and would triple the prompt). Fine-tuning data is built with this same function."""
     from agent.constrained import tools_prompt
-    from agent.loop import PASSAGES_TAG
 
     messages = [m for m in messages if not m.additional_kwargs.get(PASSAGES_TAG)]
     suffix = tools_prompt(tools)

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from agent.messages import PASSAGES_TAG
 from tools.registry import WORKSPACE_ID_PATTERN
 
 __all__ = ["ANSWER", "Grounding", "call_json", "call_schema", "ToolGrammar", "TokenMask",
@@ -100,8 +101,6 @@ class Grounding:
     def from_messages(cls, messages: list) -> "Grounding":
         """From the user's turns and the tool results (not the system prompt, the
         passages or the model's own earlier calls)."""
-        from agent.loop import PASSAGES_TAG
-
         return cls.from_texts([str(m.content) for m in messages
                                if m.type in ("human", "tool")
                                and not m.additional_kwargs.get(PASSAGES_TAG)])

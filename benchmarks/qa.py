@@ -38,6 +38,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from agent.config import AgentConfig, add_model_options, model_config_from
 from benchmarks.report import provenance
 from benchmarks.scoring import wilson_interval
 
@@ -162,8 +163,6 @@ def report_table(summary: dict[str, Any], label: str) -> str:
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
-    from agent.cli.ask import add_model_options
-
     p.add_argument("--data", default=str(DATA), help="QA file (JSONL)")
     p.add_argument("--limit", type=int, default=None, help="first N questions only")
     p.add_argument("--k", type=int, default=4, help="passages retrieved per question")
@@ -173,8 +172,6 @@ def add_options(p: argparse.ArgumentParser) -> None:
 
 
 def run_args(args: argparse.Namespace) -> int:
-    from agent.cli.ask import model_config_from
-    from agent.config import AgentConfig
     from agent.loop import GeoAgent
 
     questions = load_questions(args.data)[: args.limit]

@@ -48,15 +48,15 @@ def choice_prompt(case: Case) -> str:
 
 
 def _passages(index, question: str, k: int):
-    from agent.loop import _passage
+    from agent.steps import to_passages
 
     if index is None:
         return ()
-    return tuple(_passage(i + 1, h) for i, h in enumerate(index.search(question, k=k)))
+    return to_passages(index.search(question, k=k))
 
 
 def _messages(case: Case, index, k: int):
-    from agent.loop import first_messages
+    from agent.messages import first_messages
 
     question = choice_prompt(case) if case.is_choice else case.question
     return first_messages(question, _passages(index, case.question, k), [])

@@ -207,8 +207,8 @@ def qa_examples(index, schemas, rng: random.Random, k: int = 4, per_doc: int = 2
     """Literature questions, ``per_doc`` per document (different question patterns): a
     routing example (→ answer) each, and for an ``answer_share`` of them the cited
     answer (long prompts: the passages make them the costliest to train on)."""
-    from agent.loop import _passage, first_messages
-    from agent.steps import Passage
+    from agent.messages import first_messages
+    from agent.steps import to_passages
 
     out: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
     docs = sorted({(c.source, c.title) for c in index.chunks})
@@ -221,7 +221,7 @@ def qa_examples(index, schemas, rng: random.Random, k: int = 4, per_doc: int = 2
             subject = title[0].lower() + title[1:] if not title[:2].isupper() else title
             question = QA_TEMPLATES[qi].format(t=subject)
             hits = index.search(question, k=k)
-            passages: tuple[Passage, ...] = tuple(_passage(i + 1, h) for i, h in enumerate(hits))
+            passages = to_passages(hits)
             own = [(p, h) for p, h in zip(passages, hits) if h.source == source]
             if own:
                 reply = " ".join(f"{_sentences(_body(h), 2 if j == 0 else 1)} [{p.n}]"
@@ -258,8 +258,7 @@ def _route_only(msgs: list[BaseMessage], schemas) -> list[dict[str, str]]:
 
 def build(out_dir: str | Path, seed: int = 0, combos: int = 1, progress: bool = True
           ) -> dict[str, Any]:
-    from common.paths import geofm_home
-    from corpus import ensure_default_index
+    from corpus import default_index
     from finetune.tool_tasks import TASKS
     from tools import REGISTRY
 
@@ -269,7 +268,7 @@ def build(out_dir: str | Path, seed: int = 0, combos: int = 1, progress: bool = 
     schemas = REGISTRY.schemas()
     with tempfile.TemporaryDirectory() as scratch:
         data = tool_examples(TASKS, schemas, Path(scratch), rng, combos, progress=progress)
-    index = ensure_default_index(geofm_home() / "index" / "default")
+    index = default_index()
     qa = qa_examples(index, schemas, rng, progress=progress)
     card: dict[str, Any] = {"seed": seed, "combos": combos,
                             "skipped_tasks": data.pop("skipped"), "splits": {}, "sources": {

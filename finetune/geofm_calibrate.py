@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from tools.geofm.data import HELDOUT_SEED
+from tools.geofm.heldout import HELDOUT_OVERSAMPLE, f1_scores, fault_inputs, held_out_section
 
 __all__ = ["VALIDATION_SEED", "THRESHOLDS", "calibrate", "main"]
 
@@ -37,7 +38,6 @@ def calibrate(model, sections: int = 12, size: tuple[int, int] = (200, 300),
     at 10 dB, modelled like the benchmark's (``oversample``; None: its
     ``HELDOUT_OVERSAMPLE``); returns {"threshold", "f1", "curve",
     "sections", "seeds", "oversample"}."""
-    from benchmarks.geofm import HELDOUT_OVERSAMPLE, f1_scores, fault_inputs, held_out_section
     from tools.geofm.infer import fault_probability
 
     oversample = HELDOUT_OVERSAMPLE if oversample is None else oversample

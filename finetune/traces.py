@@ -70,7 +70,7 @@ class Trace:
 
     def asked(self, question: str) -> "Trace":
         """The same run with the request in other words (only the request turn changes)."""
-        from agent.loop import first_messages
+        from agent.messages import first_messages
 
         first = first_messages(question, (), self.attached)
         rest = self.messages[len(self.history(0)):]
@@ -116,7 +116,8 @@ def run_plan(question: str, paths: list[Path], calls: list[tuple[str, dict[str, 
     Raises:
         BadInputError: a gold call failed (a bug in the plan, not in the model).
     """
-    from agent.loop import GeoAgent, first_messages, observation
+    from agent.loop import GeoAgent
+    from agent.messages import first_messages, observation
 
     registry = registry or REGISTRY
     slots = slots or {}

@@ -62,9 +62,9 @@ def bandpass(info: VolumeInfo, low_hz: float = 5.0, high_hz: float = 60.0,
         high_hz: high corner frequency in Hz, below Nyquist.
         order: Butterworth order of each pass, 1 to 10 (dimensionless).
     """
-    from tools.filters import SCIPY_CITATION, _check_order, bandpass_traces
+    from tools.filters import SCIPY_CITATION, bandpass_traces, check_order
 
-    _check_order(order)
+    check_order(order)
     bandpass_traces(np.zeros((1, info.n_samples)), info.dt_ms, low_hz, high_hz, order)
     fn = partial(bandpass_traces, dt_ms=info.dt_ms, low_hz=low_hz, high_hz=high_hz,
                  order=order)
@@ -80,9 +80,9 @@ def fk_filter(info: VolumeInfo, max_dip_ms_per_trace: float = 2.0,
         max_dip_ms_per_trace: largest dip kept, in milliseconds per crossline.
         taper: relative width of the cosine taper at the pass-zone edge, 0.01 to 1.
     """
-    from tools.filters import YILMAZ_CITATION, _check_fk, fk_dip_filter
+    from tools.filters import YILMAZ_CITATION, check_fk, fk_dip_filter
 
-    _check_fk(max_dip_ms_per_trace, taper)
+    check_fk(max_dip_ms_per_trace, taper)
     if info.n_crosslines < 4:
         raise BadInputError(f"f-k needs at least 4 crosslines, the cube has {info.n_crosslines}")
     fn = partial(fk_dip_filter, dt_ms=info.dt_ms, max_dip_ms_per_trace=max_dip_ms_per_trace,
@@ -104,10 +104,10 @@ def fx_decon(info: VolumeInfo, fmin_hz: float = 1.0, fmax_hz: float | None = Non
         win_traces: spatial window length, in traces.
         win_ms: time window length, in milliseconds.
     """
-    from tools.denoise import CANALES_CITATION, _check_fx, _check_window, fx_deconvolution
+    from tools.denoise import CANALES_CITATION, check_fx, check_window, fx_deconvolution
 
-    _check_window(win_traces, win_ms, info.dt_ms)
-    _check_fx(filter_length, damping)
+    check_window(win_traces, win_ms, info.dt_ms)
+    check_fx(filter_length, damping)
     params = dict(fmin_hz=fmin_hz, fmax_hz=fmax_hz, filter_length=filter_length,
                   damping=damping, win_traces=win_traces, win_ms=win_ms)
     return _op("fx_decon", partial(fx_deconvolution, dt_ms=info.dt_ms, **params), params,
@@ -126,10 +126,10 @@ def rank_reduction(info: VolumeInfo, rank: int = 2, fmin_hz: float = 1.0,
         win_traces: spatial window length, in traces.
         win_ms: time window length, in milliseconds.
     """
-    from tools.denoise import CADZOW_CITATIONS, _check_rank, _check_window, fx_rank_reduction
+    from tools.denoise import CADZOW_CITATIONS, check_rank, check_window, fx_rank_reduction
 
-    _check_window(win_traces, win_ms, info.dt_ms)
-    _check_rank(rank)
+    check_window(win_traces, win_ms, info.dt_ms)
+    check_rank(rank)
     params = dict(rank=rank, fmin_hz=fmin_hz, fmax_hz=fmax_hz, win_traces=win_traces,
                   win_ms=win_ms)
     return _op("rank_reduction", partial(fx_rank_reduction, dt_ms=info.dt_ms, **params),
@@ -153,9 +153,9 @@ def median_filter(info: VolumeInfo, half_width: int = 2, half_length: int = 1,
         inline_half_width: inlines on each side, 0 to 10; above 0 the median is a 3D box
             (2*inline_half_width+1 inlines) and blocks read that many inlines of halo.
     """
-    from tools.denoise import SOF_CITATION, _check_median, dip_median
+    from tools.denoise import SOF_CITATION, check_median, dip_median
 
-    _check_median(half_width, half_length)
+    check_median(half_width, half_length)
     if not 0 <= inline_half_width <= 10:
         raise BadInputError(f"inline_half_width must be 0-10, got {inline_half_width}")
     params = dict(half_width=half_width, half_length=half_length, dip_steered=dip_steered,

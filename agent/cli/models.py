@@ -6,6 +6,11 @@ import argparse
 import json
 import sys
 
+from agent.config import ModelConfig
+from agent.models import describe, resolve_model_dir
+from common.paths import geofm_home
+from corpus import default_index, default_index_dir, describe_defaults
+
 __all__ = ["add_parser"]
 
 
@@ -23,17 +28,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agent.config import ModelConfig
-    from agent.models import describe, resolve_model_dir
-    from common.paths import geofm_home
-
     config = ModelConfig(model=args.model)
     if args.action == "prepare":
         resolve_model_dir(config, prepare=True)
         if not args.no_index:
-            from agent.loop import _default_index
-
-            _default_index()
+            default_index()
     llm = describe(config)
     report = {"home": str(geofm_home()), "llm": llm.__dict__, "llamacpp": _llamacpp(),
               **_corpus_report()}
@@ -67,10 +66,4 @@ def _llamacpp() -> str:
 
 def _corpus_report() -> dict:
     """Embedder and default index status, from the corpus package."""
-    from common.paths import geofm_home
-
-    try:
-        from corpus import describe_defaults
-    except ImportError:
-        return {}
-    return describe_defaults(geofm_home() / "index" / "default")
+    return describe_defaults(default_index_dir())

@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from common.errors import BadInputError, ModelError
+from tools.processing import processing_result
 from tools.registry import WorkspaceId
 from tools.result import ToolResult
-from tools.section import apply_2d, load_section, processing_result, save_section, shape_str
+from tools.section import apply_2d, load_section, save_section, shape_str
 from tools.workspace import Workspace
 
 __all__ = ["WEIGHTS_DIR", "TRAIN_COMMANDS", "weights_dir", "checked_weights", "load_head",
