@@ -65,7 +65,7 @@ Uploads up to {max_mb} MB. Tools: {tools}. The same tools are served over MCP at
 
 # Literature questions, and a request on a SEG-Y file the app makes at start (a seeded
 # noisy synthetic line): prompts the embedded model handles. Without a file it answers in
-# words even when asked for synthetic data (finetune/adapter/README.md), so no such example.
+# words even when asked for synthetic data (agent/adapter/README.md), so no such example.
 EXAMPLES = [
     "What does normal moveout correction do?",
     "How does f-x deconvolution attenuate random noise?",

@@ -11,7 +11,7 @@
 
 ::
 
-    path = merged_gguf("finetune/adapter", embedded_gguf())    # cached, built once
+    path = merged_gguf("agent/adapter", embedded_gguf())    # cached, built once
 
 GGUF stores a Llama's q/k projections with the rows of each head permuted for its rotary
 kernel (``convert_hf_to_gguf.py``); the same permutation goes onto ``lora_b`` of q/k

@@ -175,11 +175,9 @@ def eos_ids(tokenizer, model_dir: str | Path | None = None) -> set[int]:
 
 
 def shipped_adapter() -> Path:
-    """Where geofm's own LoRA adapter lives (finetune/adapter; finetune/README.md says
-    how it was trained)."""
-    import finetune
-
-    return Path(finetune.__file__).parent / "adapter"
+    """Where geofm's own LoRA adapter lives (``agent/adapter``, beside the code that loads
+    it; its README is the model card, finetune/README.md says how to reproduce it)."""
+    return Path(__file__).resolve().parent / "adapter"
 
 
 def resolve_adapter(config: ModelConfig) -> str | None:

@@ -1,6 +1,6 @@
 """Evaluate the base model and the LoRA adapter side by side on held-out examples.
 
-    python -m finetune.evaluate --data finetune/data/test.jsonl --adapter finetune/adapter
+    python -m finetune.evaluate --data finetune/data/test.jsonl --adapter agent/adapter
 
 On the ``route`` examples, every assistant decision is generated twice: under the tool
 grammar (tool routing accuracy, argument exact match) and without it (JSON validity:
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m finetune.evaluate", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default="finetune/data/test.jsonl")
-    ap.add_argument("--adapter", default="finetune/adapter",
+    ap.add_argument("--adapter", default="agent/adapter",
                     help="adapter directory; 'none' evaluates the base model only")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--out", default=None, help="write the scores as JSON here")
