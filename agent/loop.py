@@ -36,6 +36,7 @@ from common.errors import BadInputError
 from corpus import default_index
 from tools import REGISTRY, Registry, Workspace
 from tools.result import Artifact, ToolResult
+from tools.segy import check_segy
 
 __all__ = ["GeoAgent", "cite", "usable_answer", "unsupported_numbers"]
 
@@ -85,7 +86,7 @@ class GeoAgent:
     def from_defaults(cls, model: ModelConfig | None = None, config: AgentConfig | None = None,
                       index: Any = "default") -> "GeoAgent":
         """The embedded model (or ``model``), the default literature index, all tools."""
-        from agent.chat_model import make_chat_model
+        from agent.chat_model import make_chat_model  # langchain's model classes
 
         config = config or AgentConfig()
         if index == "default":
@@ -106,8 +107,6 @@ class GeoAgent:
             kind = Workspace.check_file(f)
             checked[f] = {}
             if kind == "segy":
-                from tools.segy import check_segy
-
                 try:
                     checked[f] = check_segy(f)
                 except BadInputError as e:

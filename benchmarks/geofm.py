@@ -40,9 +40,17 @@ from pathlib import Path
 
 import numpy as np
 
+from common.errors import ModelError
 from common.paths import geofm_data
-from tools.geofm.data import linear_fill
+from tools import REGISTRY, Workspace
+from tools.denoise import fx_deconvolution
+from tools.geofm.data import HELDOUT_SEED, linear_fill
 from tools.geofm.heldout import HELDOUT_OVERSAMPLE, f1_scores, fault_inputs, held_out_section
+from tools.geofm.infer import denoise_section, fault_probability, interpolate_section
+from tools.geofm.tools import fault_threshold, head, refine_head, weights_dir
+from tools.metrics import snr_db
+from tools.segy import read_segy_array
+from tools.synthetic import add_noise, make_section
 
 DATA = geofm_data() / "data"
 HEADS = ("denoise", "interpolate", "faults")
@@ -55,13 +63,6 @@ def _timed(fn, *args):
 
 
 def _synthetic(models, n: int, size: tuple[int, int], oversample: int) -> dict:
-    from tools.denoise import fx_deconvolution
-    from tools.geofm.data import HELDOUT_SEED
-    from tools.geofm.infer import denoise_section, fault_probability, interpolate_section
-    from tools.geofm.tools import fault_threshold
-    from tools.metrics import snr_db
-    from tools.synthetic import add_noise
-
     threshold = fault_threshold()
     rows = {"denoise_0db": [], "missing_30pct": [], "faults": []}
     for k in range(n):
@@ -139,10 +140,6 @@ def _summary(rows: dict) -> dict:
 def _throughput(models, threads: int) -> dict:
     import torch
 
-    from tools.denoise import fx_deconvolution
-    from tools.geofm.infer import denoise_section
-    from tools.synthetic import make_section
-
     torch.set_num_threads(threads)
     data = make_section(534, 1501, 4.0, seed=2 ** 31 + 999).clean
     tiles = []
@@ -162,11 +159,6 @@ def _throughput(models, threads: int) -> dict:
 def _real_line(models, name: str, line: np.ndarray, dt_ms: float, seed: int) -> dict:
     """Denoise (0 dB white noise added) and 30 % zeroed traces on one real line, scored
     against the line itself (which carries its own noise); prints and returns both."""
-    from tools.denoise import fx_deconvolution
-    from tools.geofm.infer import denoise_section, interpolate_section
-    from tools.metrics import snr_db
-    from tools.synthetic import add_noise
-
     line = line / np.std(line)
     noisy, _ = add_noise(line, "random", 0.0, seed=seed, dt_ms=dt_ms)
     fx = fx_deconvolution(noisy, dt_ms)
@@ -185,9 +177,6 @@ def _real_line(models, name: str, line: np.ndarray, dt_ms: float, seed: int) -> 
 
 
 def _real(models, figures: Path | None) -> dict:
-    from tools import REGISTRY, Workspace
-    from tools.segy import read_segy_array
-
     print("\n## Real lines, each its own reference (it carries its own noise)")
     line, meta = read_segy_array(DATA / "segy" / "npra_31_81.sgy")
     npra = _real_line(models, "NPRA 31-81", line, meta["dt_ms"], 2 ** 31 + 7)
@@ -239,9 +228,6 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("ignore", FutureWarning)  # PyLops' convmtx notice
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see finetune.geofm_train.main
     import torch
-
-    from common.errors import ModelError
-    from tools.geofm.tools import head, refine_head, weights_dir
 
     if args.weights:
         os.environ["GEOFM_VISION_WEIGHTS"] = str(Path(args.weights).resolve())

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.config import AgentConfig, add_model_options, model_config_from
+from agent.steps import Retrieved, ToolCall
 from benchmarks.report import provenance
 from benchmarks.scoring import wilson_interval
 
@@ -120,8 +121,6 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run(agent, questions: list[dict[str, Any]], progress: bool = True) -> list[dict[str, Any]]:
-    from agent.steps import Retrieved, ToolCall
-
     rows = []
     for i, q in enumerate(questions, 1):
         t0 = time.perf_counter()
@@ -172,7 +171,7 @@ def add_options(p: argparse.ArgumentParser) -> None:
 
 
 def run_args(args: argparse.Namespace) -> int:
-    from agent.loop import GeoAgent
+    from agent.loop import GeoAgent  # langchain: not at `geofm --help`
 
     questions = load_questions(args.data)[: args.limit]
     agent = GeoAgent.from_defaults(model_config_from(args), AgentConfig(k=args.k))

@@ -43,7 +43,9 @@ from pathlib import Path
 
 import numpy as np
 
+import corpus.index as ci
 from common.paths import geofm_data
+from corpus import Chunk, HashEmbedder, Index, SentenceEmbedder
 
 CORPUS = geofm_data() / "corpus"
 QUESTIONS = Path(__file__).resolve().parent / "data" / "retrieval_questions.jsonl"
@@ -66,8 +68,6 @@ def _relative(source: str, root: Path) -> str:
 
 
 def ingest(corpus: Path, out: Path, embedder) -> tuple[object, dict]:
-    from corpus import Index
-
     t0 = time.perf_counter()
     dim = embedder.dim  # loads the model: kept out of the throughput
     load_s = time.perf_counter() - t0
@@ -132,8 +132,6 @@ def filler(index, n: int, kind: str, seed: int):
     random unit vectors, or ``perturbed``, a random real chunk's embedding plus as much
     Gaussian noise (cosine to it about 0.7), which keeps the clustered shape of real
     embeddings."""
-    from corpus import Chunk
-
     rng = np.random.default_rng(seed)
     # words drawn with their corpus frequencies, so rare terms stay rare in the filler
     tokens = np.array([w for c in index.chunks for w in re.findall(r"[a-z]{3,}", c.text.lower())])
@@ -172,9 +170,6 @@ def _timed(index, cases: list[dict], root: Path, mode: str) -> tuple[list[float]
 
 def latency(base, cases: list[dict], root: Path, sizes: list[int], kinds: list[str],
             seed: int) -> dict:
-    import corpus.index as ci
-    from corpus import Index
-
     embedder = base.embedder
     pre = Precomputed(embedder, [c["question"] for c in cases] + ["warm up"])
     embed_ms = []
@@ -253,7 +248,6 @@ def main(argv: list[str] | None = None) -> int:
     if not args.corpus.is_dir():
         print(f"{args.corpus} is absent; pass --corpus DIR")
         return 1
-    from corpus import HashEmbedder, SentenceEmbedder
 
     threads = None
     if args.embedder == "minilm":

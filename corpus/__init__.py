@@ -20,7 +20,7 @@ from corpus.bibtex import parse_bibtex
 from corpus.chunking import Chunk, chunk_document
 from corpus.documents import Document, find_documents, read_document, read_documents
 from corpus.embed import HashEmbedder, SentenceEmbedder, embedded_minilm_dir
-from corpus.index import Hit, Index, _corpus_hash
+from corpus.index import Hit, Index, corpus_hash
 
 __all__ = ["Index", "Hit", "Document", "Chunk", "read_document", "read_documents",
            "parse_bibtex", "chunk_document", "SentenceEmbedder", "HashEmbedder", "DEFAULT_CORPUS",
@@ -31,7 +31,7 @@ DEFAULT_CORPUS = Path(__file__).resolve().parent / "default"
 
 def _default_hash() -> str:
     docs = [d for p in find_documents([DEFAULT_CORPUS]) for d in read_documents(p)]
-    return _corpus_hash([{"source": d.source, "hash": d.content_hash} for d in docs])
+    return corpus_hash([{"source": d.source, "hash": d.content_hash} for d in docs])
 
 
 def default_index_dir() -> Path:

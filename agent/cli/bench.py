@@ -8,7 +8,11 @@ import shlex
 from pathlib import Path
 
 from agent.config import AgentConfig, add_model_options, model_config_from
-from benchmarks.qa import add_options
+from benchmarks.qa import add_options, run_args
+from benchmarks.report import compare as side_by_side
+from benchmarks.report import provenance, table, write_outputs
+from benchmarks.runner import case_mode, run_cases, summarize
+from benchmarks.suite import load_suite
 from common.errors import BadInputError
 from corpus import default_index
 
@@ -49,10 +53,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from benchmarks.report import provenance, table, write_outputs
-    from benchmarks.runner import case_mode, run_cases, summarize
-    from benchmarks.suite import load_suite
-
     cases, problems = [], []
     for s in args.suites:
         got, bad = load_suite(s)
@@ -89,8 +89,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def qa(args: argparse.Namespace) -> int:
-    from benchmarks.qa import run_args
-
     return run_args(args)
 
 
@@ -111,8 +109,6 @@ def _load(args: argparse.Namespace, only_choice: bool):
 
 
 def compare(args: argparse.Namespace) -> int:
-    from benchmarks.report import compare as side_by_side
-
     runs = []
     for f in args.results:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from importlib.metadata import PackageNotFoundError, version
 
 from agent.config import ModelConfig
 from agent.models import describe, resolve_model_dir
@@ -56,8 +57,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _llamacpp() -> str:
     """Whether the llama.cpp backend can run, without importing it."""
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return f"llama-cpp-python {version('llama-cpp-python')}"
     except PackageNotFoundError:
