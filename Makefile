@@ -59,8 +59,10 @@ prepare: install
 llamacpp: prepare
 	CMAKE_ARGS="$(LLAMACPP_CMAKE)" $(PY) -m pip install --quiet --no-cache-dir "$(LLAMACPP)"
 
+# ruff, then the import-linter contracts in pyproject.toml (imports only go down).
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -19,6 +19,14 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+from agent.config import AgentConfig, ModelConfig, add_model_options, model_config_from
+from agent.steps import Answer, Error, Retrieved, ToolCall, ToolOutput
+from common.errors import GeoFMError
+from corpus import default_index
+from tools import REGISTRY
+from tools.mcp import SESSION_HELP, attach_file, describe_workspace, mcp_functions, session_name
+from tools.workspace import MAX_UPLOAD_BYTES, Workspace
+
 __all__ = ["build_app", "make_respond", "Sessions", "Transcript", "split_message", "main",
            "HELP", "EXAMPLES"]
 
@@ -57,7 +65,7 @@ Uploads up to {max_mb} MB. Tools: {tools}. The same tools are served over MCP at
 
 # Literature questions, and a request on a SEG-Y file the app makes at start (a seeded
 # noisy synthetic line): prompts the embedded model handles. Without a file it answers in
-# words even when asked for synthetic data (finetune/adapter/README.md), so no such example.
+# words even when asked for synthetic data (agent/adapter/README.md), so no such example.
 EXAMPLES = [
     "What does normal moveout correction do?",
     "How does f-x deconvolution attenuate random noise?",
@@ -101,8 +109,6 @@ class Transcript:
         return m
 
     def add(self, step) -> list[dict]:
-        from agent.steps import Answer, Error, Retrieved, ToolCall, ToolOutput
-
         if isinstance(step, Retrieved):
             body = "\n".join(f"[{p.n}] {p.citation}" + (f", p. {p.page}" if p.page else "")
                              for p in step.passages) or "nothing found"
@@ -171,8 +177,6 @@ class Sessions:
 
     def __init__(self, model_config=None, agent_config=None, chat_model=None,
                  index="default"):
-        from agent.config import AgentConfig, ModelConfig
-
         self.model_config = model_config or ModelConfig()
         self.agent_config = agent_config or AgentConfig()
         self._chat, self._index = chat_model, index
@@ -190,11 +194,9 @@ class Sessions:
         """(chat model, index), loaded once; safe to call from several threads."""
         with self._lock:
             if self._index == "default":
-                from agent.loop import _default_index
-
-                self._index = _default_index() if self.agent_config.retrieval else None
+                self._index = default_index() if self.agent_config.retrieval else None
             if self._chat is None:
-                from agent.chat_model import make_chat_model
+                from agent.chat_model import make_chat_model  # langchain: at first load
 
                 self._chat = make_chat_model(self.model_config)
             return self._chat, self._index
@@ -211,10 +213,7 @@ class Sessions:
 
     def agent(self, session: str, retrieval: bool = True, k: int = 4, max_steps: int = 4):
         """This session's agent (own workspace) with the settings panel's values."""
-        from agent.config import AgentConfig
-        from agent.loop import GeoAgent
-        from tools.mcp import session_name
-        from tools.workspace import Workspace
+        from agent.loop import GeoAgent  # langchain: `python app.py --help` stays fast
 
         chat, index = self.load()
         with self._lock:
@@ -229,9 +228,6 @@ class Sessions:
 
     def workspace(self, name: str):
         """The MCP workspace called ``name`` (kept apart from the chat sessions')."""
-        from tools.mcp import session_name
-        from tools.workspace import Workspace
-
         return Workspace(self.mcp_root / session_name(name))
 
     def close(self, session: str) -> None:
@@ -245,9 +241,6 @@ class Sessions:
 def make_example_segy(folder: Path) -> Path:
     """A seeded noisy synthetic 2D line (80 traces x 250 samples at 4 ms, 0 dB random
     noise) written as SEG-Y by the registered tools, for the example prompts."""
-    from tools import REGISTRY
-    from tools.workspace import Workspace
-
     out = folder / EXAMPLE_SEGY
     if not out.exists():
         ws = Workspace(folder / "ws")
@@ -277,8 +270,6 @@ def make_respond(sessions: Sessions):
     """The chat handler: a generator of the growing list of this answer's messages. Every
     failure becomes a message; the chat never goes dead."""
     import gradio as gr
-
-    from tools.errors import GeoFMError
 
     def respond(message, history, retrieval=True, k=4, max_steps=4,
                 request: gr.Request = None):
@@ -317,8 +308,6 @@ def build_app(sessions: Sessions, mcp: bool = True, max_upload_mb: int = 2048,
               concurrency: int = 2):
     """The Gradio Blocks: settings sidebar, help, chat; MCP endpoints when ``mcp``."""
     import gradio as gr
-
-    from tools import REGISTRY
 
     respond = make_respond(sessions)
     help_md = HELP.format(max_mb=max_upload_mb, tools=", ".join(f"`{n}`" for n in REGISTRY.names()))
@@ -365,10 +354,6 @@ def build_app(sessions: Sessions, mcp: bool = True, max_upload_mb: int = 2048,
 def add_mcp_endpoints(sessions: Sessions, concurrency: int = 2) -> None:
     """Every registered tool as an MCP tool (``gr.api``), plus attach/list/fetch helpers."""
     import gradio as gr
-
-    from tools import REGISTRY
-    from tools.errors import GeoFMError
-    from tools.mcp import SESSION_HELP, attach_file, describe_workspace, mcp_functions
 
     limits = {"concurrency_limit": concurrency, "concurrency_id": "geofm-tools"}
     for fn in mcp_functions(REGISTRY, sessions.workspace):
@@ -425,10 +410,6 @@ def add_mcp_endpoints(sessions: Sessions, concurrency: int = 2) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from agent.cli.ask import add_model_options, model_config_from
-    from agent.config import AgentConfig
-    from tools.workspace import MAX_UPLOAD_BYTES
-
     p = argparse.ArgumentParser(description="The geofm chat app (and MCP server).")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (0.0.0.0 for every interface)")

@@ -7,11 +7,11 @@ Chat models load on first use: importing this package pulls no torch or transfor
 
 from __future__ import annotations
 
-from agent.config import AgentConfig, ModelConfig, geofm_home
+from agent.config import AgentConfig, ModelConfig
 from agent.steps import AgentResult, Answer, Error, Passage, Retrieved, ToolCall, ToolOutput
 
 __all__ = ["GeoAgent", "AgentResult", "Answer", "Error", "Passage", "Retrieved", "ToolCall",
-           "ToolOutput", "AgentConfig", "ModelConfig", "geofm_home"]
+           "ToolOutput", "AgentConfig", "ModelConfig"]
 
 
 def __getattr__(name: str):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,10 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
 from agent.config import ModelConfig
+from agent.constrained import ANSWER, Grounding, TokenMask, ToolGrammar, call_json, tools_prompt
+from agent.messages import PASSAGES_TAG
+from agent.models import EMBEDDED_LLM, eos_ids, load_causal_lm, load_llamacpp, resolve_adapter
+from common.errors import BadInputError
 
 __all__ = ["LocalChatModel", "NoRepeatInAnswer", "make_chat_model", "to_chat_dicts",
            "routing_messages"]
@@ -44,8 +49,6 @@ def to_chat_dicts(messages: list[BaseMessage]) -> list[dict[str, str]]:
             raise ValueError(f"unsupported message type {m.type!r}")
         content = m.content if isinstance(m.content, str) else json.dumps(m.content)
         if isinstance(m, AIMessage) and m.tool_calls:
-            from agent.constrained import call_json
-
             content = "\n".join(call_json(c["name"], c["args"]) for c in m.tool_calls)
         if isinstance(m, ToolMessage):
             content = f"Result of {m.name or 'the tool'}:\n{content}"
@@ -83,14 +86,10 @@ class LocalChatModel(BaseChatModel):
 
     @classmethod
     def from_config(cls, config: ModelConfig | None = None) -> "LocalChatModel":
-        from agent.models import EMBEDDED_LLM, load_causal_lm, resolve_adapter
-
         config = config or ModelConfig()
         t0 = time.perf_counter()
         engine = model = None
         if config.backend == "llamacpp":
-            from agent.models import load_llamacpp
-
             engine, tokenizer = load_llamacpp(config)
         else:
             model, tokenizer = load_causal_lm(config)
@@ -119,8 +118,6 @@ class LocalChatModel(BaseChatModel):
 
     def _eos(self) -> set[int]:
         if self.eos is None:
-            from agent.models import eos_ids
-
             path = getattr(self.tokenizer, "name_or_path", None)
             self.eos = eos_ids(self.tokenizer, path if path and Path(path).is_dir() else None)
         return self.eos
@@ -197,8 +194,6 @@ class LocalChatModel(BaseChatModel):
         The key/value cache of ``slot`` is reused and kept (see :meth:`_cached_prefix`)."""
         import torch
         from transformers import DynamicCache
-
-        from agent.constrained import TokenMask
 
         eos = self._eos()
         allowed = TokenMask(grammar, self.vocab_size)
@@ -297,8 +292,6 @@ class LocalChatModel(BaseChatModel):
         means ``max_new_tokens`` cut it short. Unconstrained decoding is for measuring
         how well the model alone writes calls.
         """
-        from agent.constrained import Grounding, ToolGrammar
-
         kwargs: dict[str, Any] = {}
         if constrained:
             grounding = Grounding.from_messages(messages) if self.ground_arguments else None
@@ -319,8 +312,6 @@ class LocalChatModel(BaseChatModel):
 
     def route(self, messages: list[BaseMessage], tools: list[dict[str, Any]]) -> AIMessage:
         """One constrained routing turn: a tool call, or (for ``answer``) a text reply."""
-        from agent.constrained import ANSWER
-
         raw, call = self.decide(messages, tools)
         if call is None:
             # only when max_new_tokens cut the JSON short: answer in words instead
@@ -376,8 +367,6 @@ def make_chat_model(config: ModelConfig | None = None) -> BaseChatModel:
     A served model gets the tools' full JSON schemas through the server's own tool
     calling; the server must support it (vLLM: ``--enable-auto-tool-choice``).
     """
-    import os
-
     config = config or ModelConfig()
     if not config.model.startswith("openai:"):
         return LocalChatModel.from_config(config)
@@ -385,8 +374,6 @@ def make_chat_model(config: ModelConfig | None = None) -> BaseChatModel:
 
     base_url = config.base_url or os.environ.get("OPENAI_BASE_URL")
     if not base_url:
-        from tools.errors import BadInputError
-
         raise BadInputError("an 'openai:' model needs the server's URL: set base_url "
                             "(--base-url) or $OPENAI_BASE_URL, e.g. http://localhost:8000/v1")
     return ChatOpenAI(model=config.model[len("openai:"):], base_url=base_url,
@@ -400,9 +387,6 @@ def routing_messages(messages: list[BaseMessage], tools: list[dict[str, Any]]
     """What the model reads on a routing turn: the tool list appended to the system
     message, and no retrieved passages (they serve the answer, not the choice of tool,
     and would triple the prompt). Fine-tuning data is built with this same function."""
-    from agent.constrained import tools_prompt
-    from agent.loop import PASSAGES_TAG
-
     messages = [m for m in messages if not m.additional_kwargs.get(PASSAGES_TAG)]
     suffix = tools_prompt(tools)
     if messages and isinstance(messages[0], SystemMessage):

@@ -1,23 +1,20 @@
-"""Configuration dataclasses, one per concern, and the one environment variable (GEOFM_HOME)."""
+"""Configuration dataclasses, one per concern, and the model options of the command line
+and the app (``add_model_options`` / ``model_config_from``). Paths come from
+``common.paths`` (``GEOFM_HOME``)."""
 
 from __future__ import annotations
 
-import os
+import argparse
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 
-__all__ = ["geofm_home", "ModelConfig", "AgentConfig", "DTYPES", "BACKENDS"]
+__all__ = ["ModelConfig", "AgentConfig", "DTYPES", "BACKENDS", "add_model_options",
+           "model_config_from"]
 
 DTYPES = ("float32", "bfloat16", "int8")  # weights of a local language model
 BACKENDS = ("transformers", "llamacpp")  # what runs a local model's forward pass
-
-
-def geofm_home() -> Path:
-    """Where prepared models and the default index are cached (``$GEOFM_HOME``,
-    default ``~/.cache/geofm``)."""
-    return Path(os.environ.get("GEOFM_HOME", "~/.cache/geofm")).expanduser()
 
 
 @dataclass
@@ -126,3 +123,38 @@ class AgentConfig:
     @staticmethod
     def help() -> dict[str, str]:
         return {f.name: f.metadata.get("help", "") for f in fields(AgentConfig)}
+
+
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    """The ``ModelConfig`` settings as command-line options (``geofm ask``, ``geofm bench``,
+    the app, the benchmark scripts); :func:`model_config_from` reads them back."""
+    p.add_argument("--model", default="embedded",
+                   help="'embedded', a transformers model directory, a .gguf file, or "
+                        "'openai:NAME' (a model on an OpenAI-compatible server)")
+    p.add_argument("--base-url", default=None,
+                   help="URL of the OpenAI-compatible server for 'openai:NAME' "
+                        "(default: $OPENAI_BASE_URL)")
+    p.add_argument("--adapter", default="default",
+                   help="'default' (geofm's shipped LoRA adapter, embedded model only), "
+                        "'none', or a peft LoRA adapter directory")
+    p.add_argument("--max-new-tokens", type=int, default=200, help="cap on generated tokens")
+    p.add_argument("--dtype", default="float32", choices=list(DTYPES),
+                   help="weights of a local model: float32 (reference), bfloat16 or int8 "
+                        "(faster decoding on CPU)")
+    p.add_argument("--backend", default="transformers", choices=list(BACKENDS),
+                   help="what runs a local model: transformers (reference) or llamacpp (the "
+                        "GGUF itself, needs `make llamacpp`)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads of a local model (default: torch's; for llamacpp one "
+                        "less than the cores, as its threads spin on busy cores)")
+    p.add_argument("--free-arguments", action="store_true",
+                   help="let a local model's tool calls use any schema-valid number or id, "
+                        "not only those the user or a tool gave")
+
+
+def model_config_from(args: argparse.Namespace) -> ModelConfig:
+    """The ``ModelConfig`` of options added by :func:`add_model_options`."""
+    return ModelConfig(model=args.model, adapter=args.adapter, base_url=args.base_url,
+                       max_new_tokens=args.max_new_tokens, dtype=args.dtype,
+                       backend=args.backend, threads=args.threads,
+                       ground_arguments=not args.free_arguments)

@@ -26,6 +26,9 @@ from typing import Any
 
 import numpy as np
 
+from agent import prompts
+from agent.messages import PASSAGES_TAG
+from common.errors import ModelError
 from tools.registry import WORKSPACE_ID_PATTERN
 
 __all__ = ["ANSWER", "Grounding", "call_json", "call_schema", "ToolGrammar", "TokenMask",
@@ -100,8 +103,6 @@ class Grounding:
     def from_messages(cls, messages: list) -> "Grounding":
         """From the user's turns and the tool results (not the system prompt, the
         passages or the model's own earlier calls)."""
-        from agent.loop import PASSAGES_TAG
-
         return cls.from_texts([str(m.content) for m in messages
                                if m.type in ("human", "tool")
                                and not m.additional_kwargs.get(PASSAGES_TAG)])
@@ -183,8 +184,6 @@ def tools_prompt(tools: list[dict[str, Any]]) -> str:
     (and so its latency and the training cost) small, while the purpose words let a small
     model match "remove the noise" to a denoiser. ``ChatOpenAI`` and other API models
     get the full JSON schemas through ``bind_tools`` instead."""
-    from agent import prompts
-
     lines = []
     for t in tools:
         params = t.get("parameters") or {}
@@ -277,8 +276,6 @@ class TokenMask:
 
     def accept(self, token: int) -> None:
         if not self.matcher.accept_token(token):
-            from tools.errors import ModelError
-
             raise ModelError(f"token {token} broke the tool-call grammar; report this bug")
         self._ok = None
 

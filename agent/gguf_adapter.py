@@ -11,7 +11,7 @@
 
 ::
 
-    path = merged_gguf("finetune/adapter", embedded_gguf())    # cached, built once
+    path = merged_gguf("agent/adapter", embedded_gguf())    # cached, built once
 
 GGUF stores a Llama's q/k projections with the rows of each head permuted for its rotary
 kernel (``convert_hf_to_gguf.py``); the same permutation goes onto ``lora_b`` of q/k
@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from agent.config import geofm_home
-from tools.atomic import write_file_atomically
-from tools.errors import ModelError
+from common.atomic import write_file_atomically
+from common.errors import ModelError
+from common.paths import geofm_home
 
 __all__ = ["gguf_adapter", "write_gguf_adapter", "merged_gguf", "write_merged_gguf",
            "gguf_tensor_name", "rope_permute"]

@@ -20,15 +20,17 @@ OpenMP so it can share a process with torch (``make llamacpp``, see the README).
 
 from __future__ import annotations
 
+import ctypes
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from agent.constrained import TokenMask
-from tools.errors import ModelError
+from common.errors import ModelError
 
 __all__ = ["LlamaCppEngine", "INSTALL_HINT", "default_threads"]
 
@@ -92,7 +94,6 @@ class LlamaCppEngine:
         if not self._slots:  # the first slot named gets the Llama's own context
             self._slots[name] = _Slot(self.llm._ctx, self.llm._batch)
             return self._slots[name]
-        import ctypes
 
         from llama_cpp import _internals
         from llama_cpp import llama_cpp as C
@@ -176,8 +177,6 @@ class LlamaCppEngine:
 
     def _generate(self, prompt, max_new_tokens, eos, processors, temperature, stop_check,
                   seed, slot, grammar) -> list[int]:
-        import time
-
         import torch
 
         rng = np.random.default_rng(seed)

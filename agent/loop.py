@@ -15,23 +15,30 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AIMessage, ToolMessage
 
-from agent import prompts
 from agent.compose import compose_answer
 from agent.config import AgentConfig, ModelConfig
+from agent.messages import first_messages, observation
 from agent.report import tool_report
-from agent.steps import AgentResult, Answer, Error, Passage, Retrieved, Step, ToolCall, ToolOutput
+from agent.steps import (
+    AgentResult,
+    Answer,
+    Error,
+    Passage,
+    Retrieved,
+    Step,
+    ToolCall,
+    ToolOutput,
+    to_passages,
+)
+from common.errors import BadInputError
+from corpus import default_index
 from tools import REGISTRY, Registry, Workspace
-from tools.errors import BadInputError
 from tools.result import Artifact, ToolResult
+from tools.segy import check_segy
 
-__all__ = ["GeoAgent", "cite", "user_prompt", "first_messages", "usable_answer",
-           "unsupported_numbers", "PASSAGES_TAG"]
-
-# Marks the message that carries retrieved passages: answering turns read it, routing
-# turns of the local model leave it out (the decision needs the request, not the text).
-PASSAGES_TAG = "geofm_passages"
+__all__ = ["GeoAgent", "cite", "usable_answer", "unsupported_numbers"]
 
 log = logging.getLogger(__name__)
 
@@ -79,11 +86,11 @@ class GeoAgent:
     def from_defaults(cls, model: ModelConfig | None = None, config: AgentConfig | None = None,
                       index: Any = "default") -> "GeoAgent":
         """The embedded model (or ``model``), the default literature index, all tools."""
-        from agent.chat_model import make_chat_model
+        from agent.chat_model import make_chat_model  # langchain's model classes
 
         config = config or AgentConfig()
         if index == "default":
-            index = _default_index() if config.retrieval else None
+            index = default_index() if config.retrieval else None
         return cls(make_chat_model(model), index=index, config=config)
 
     # ---- files -----------------------------------------------------------------------
@@ -100,8 +107,6 @@ class GeoAgent:
             kind = Workspace.check_file(f)
             checked[f] = {}
             if kind == "segy":
-                from tools.segy import check_segy
-
                 try:
                     checked[f] = check_segy(f)
                 except BadInputError as e:
@@ -148,7 +153,7 @@ class GeoAgent:
                 yield Error(f"literature search failed ({e}); answering without it",
                             where="retrieval")
                 hits = []
-            passages = tuple(_passage(i + 1, h) for i, h in enumerate(hits))
+            passages = to_passages(hits)
             yield Retrieved(question, passages, time.perf_counter() - t0)
 
         messages = first_messages(question, passages, attached)
@@ -254,52 +259,6 @@ def unsupported_numbers(text: str, sources: list[str]) -> list[str]:
     return [n for n in _NUMBER.findall(_CITE.sub(" ", text)) if n not in found]
 
 
-def _passage(n: int, hit: Any) -> Passage:
-    return Passage(n=n, text=hit.text, title=getattr(hit, "title", ""),
-                   citation=getattr(hit, "citation", "") or getattr(hit, "title", ""),
-                   source=str(getattr(hit, "source", "")), page=getattr(hit, "page", None),
-                   score=float(getattr(hit, "score", 0.0)),
-                   section=str(getattr(hit, "section", "") or ""),
-                   chunk_id=str(getattr(hit, "chunk_id", "") or ""))
-
-
-def first_messages(question: str, passages: tuple[Passage, ...], files: list[Artifact]
-                   ) -> list[BaseMessage]:
-    """The conversation's start: system prompt, the passages (tagged), then the request."""
-    messages: list[BaseMessage] = [SystemMessage(prompts.load("system").strip())]
-    if passages:
-        messages.append(HumanMessage(passages_prompt(passages),
-                                     additional_kwargs={PASSAGES_TAG: True}))
-    messages.append(HumanMessage(user_prompt(question, (), files)))
-    return messages
-
-
-def passages_prompt(passages: tuple[Passage, ...]) -> str:
-    return prompts.render("passages", passages="\n".join(
-        f"[{p.n}] {p.title}: {p.text}" for p in passages)).strip()
-
-
-def user_prompt(question: str, passages: tuple[Passage, ...], files: list[Artifact]) -> str:
-    file_block = prompts.render("files", files="\n".join(
-        f"{a.id}: {a.description}" for a in files)) if files else ""
-    passage_block = passages_prompt(passages) + "\n" if passages else ""
-    return prompts.render("question", question=question.strip(), files=file_block,
-                          passages=passage_block).strip()
-
-
-def observation(result: ToolResult) -> str:
-    """What the model sees of a tool result: summary, metrics (4 significant digits),
-    artifact ids; no arrays."""
-    parts = [result.summary]
-    if result.metrics:
-        parts.append("metrics: " + json.dumps({k: float(f"{v:.4g}") if isinstance(v, float)
-                                               else v for k, v in result.metrics.items()},
-                                              separators=(",", ":")))
-    if result.artifacts:
-        parts.append("artifacts: " + ", ".join(f"{a.id} ({a.kind})" for a in result.artifacts))
-    return "\n".join(parts)
-
-
 def _files_only(attached: list[Artifact]) -> str:
     """The reply to a message that is only files: what they are, what to ask."""
     listed = "; ".join(f"{a.description or a.id} ({a.id})" for a in attached)
@@ -328,10 +287,3 @@ def _describe(path: str, info: dict) -> str:
     name = path.replace("\\", "/").rsplit("/", 1)[-1]
     return f"{name} (SEG-Y: {brief})" if brief else name
 
-
-def _default_index():
-    """The default literature index, built under $GEOFM_HOME on first use."""
-    from agent.config import geofm_home
-    from corpus import ensure_default_index
-
-    return ensure_default_index(geofm_home() / "index" / "default")

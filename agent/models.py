@@ -11,14 +11,17 @@ renamed into place, so a killed conversion leaves no half-written model.
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.config import ModelConfig, geofm_home
-from tools.atomic import write_dir_atomically
-from tools.errors import ModelError
+from agent.config import ModelConfig
+from agent.gguf_adapter import gguf_adapter, merged_gguf
+from common.atomic import write_dir_atomically
+from common.errors import ModelError
+from common.paths import geofm_home
 
 __all__ = ["EMBEDDED_LLM", "embedded_gguf", "prepare_gguf", "resolve_model_dir",
            "load_causal_lm", "load_llamacpp", "eos_ids", "describe", "ModelInfo"]
@@ -148,8 +151,7 @@ def load_llamacpp(config: ModelConfig):
     prompts are the same token ids as with transformers)."""
     from transformers import AutoTokenizer
 
-    from agent.gguf_adapter import gguf_adapter, merged_gguf
-    from agent.llamacpp import LlamaCppEngine
+    from agent.llamacpp import LlamaCppEngine  # the llama.cpp backend only
 
     gguf = embedded_gguf() if config.model == "embedded" else Path(config.model).expanduser()
     path = resolve_model_dir(config)
@@ -163,8 +165,6 @@ def load_llamacpp(config: ModelConfig):
 
 def eos_ids(tokenizer, model_dir: str | Path | None = None) -> set[int]:
     """Token ids that end a reply: the tokenizer's eos and the generation config's."""
-    import json
-
     ids = {tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set()
     gen = Path(model_dir) / "generation_config.json" if model_dir else None
     if gen and gen.exists():
@@ -174,11 +174,9 @@ def eos_ids(tokenizer, model_dir: str | Path | None = None) -> set[int]:
 
 
 def shipped_adapter() -> Path:
-    """Where geofm's own LoRA adapter lives (finetune/adapter; finetune/README.md says
-    how it was trained)."""
-    import finetune
-
-    return Path(finetune.__file__).parent / "adapter"
+    """Where geofm's own LoRA adapter lives (``agent/adapter``, beside the code that loads
+    it; its README is the model card, finetune/README.md says how to reproduce it)."""
+    return Path(__file__).resolve().parent / "adapter"
 
 
 def resolve_adapter(config: ModelConfig) -> str | None:

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.report_steps import TOOL_NAMES, StepText, arg, describe
+from common.errors import GeoFMError
 from tools import REGISTRY
-from tools.errors import GeoFMError
 from tools.registry import Registry
 from tools.result import ToolResult
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from tools.result import Artifact, ToolResult
 
-__all__ = ["Passage", "Retrieved", "ToolCall", "ToolOutput", "Answer", "Error", "Step",
-           "AgentResult"]
+__all__ = ["Passage", "to_passages", "Retrieved", "ToolCall", "ToolOutput", "Answer", "Error",
+           "Step", "AgentResult"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,18 @@ class Passage:
         return {"n": self.n, "title": self.title, "citation": self.citation,
                 "source": self.source, "page": self.page, "score": self.score,
                 "section": self.section, "chunk_id": self.chunk_id, "text": self.text}
+
+
+def to_passages(hits) -> tuple[Passage, ...]:
+    """Search hits (``corpus.Hit`` or anything with ``text`` and optionally title,
+    citation, source, page, score, section, chunk_id) as passages numbered from 1."""
+    return tuple(Passage(n=n, text=h.text, title=getattr(h, "title", ""),
+                         citation=getattr(h, "citation", "") or getattr(h, "title", ""),
+                         source=str(getattr(h, "source", "")), page=getattr(h, "page", None),
+                         score=float(getattr(h, "score", 0.0)),
+                         section=str(getattr(h, "section", "") or ""),
+                         chunk_id=str(getattr(h, "chunk_id", "") or ""))
+                 for n, h in enumerate(hits, 1))
 
 
 @dataclass(frozen=True)

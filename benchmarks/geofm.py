@@ -40,47 +40,20 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.geofm.data import linear_fill
+from common.errors import ModelError
+from common.paths import geofm_data
+from tools import REGISTRY, Workspace
+from tools.denoise import fx_deconvolution
+from tools.geofm.data import HELDOUT_SEED, linear_fill
+from tools.geofm.heldout import HELDOUT_OVERSAMPLE, f1_scores, fault_inputs, held_out_section
+from tools.geofm.infer import denoise_section, fault_probability, interpolate_section
+from tools.geofm.tools import fault_threshold, head, refine_head, weights_dir
+from tools.metrics import snr_db
+from tools.segy import read_segy_array
+from tools.synthetic import add_noise, make_section
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = geofm_data() / "data"
 HEADS = ("denoise", "interpolate", "faults")
-# held-out sections are modelled this many times finer in time (make_section's oversample)
-HELDOUT_OVERSAMPLE = 8
-
-
-def f1_scores(prob: np.ndarray, labels: np.ndarray, threshold: float = 0.5,
-              tolerance: int = 2) -> tuple[float, float]:
-    """(pixel F1, F1 where a hit within ``tolerance`` traces counts) of fault masks."""
-    from scipy.ndimage import binary_dilation
-
-    pred, true = prob > threshold, labels > 0
-    tp = np.sum(pred & true)
-    pixel = 2 * tp / max(pred.sum() + true.sum(), 1)
-    grow = np.ones((2 * tolerance + 1, 1), bool)  # along traces only
-    precision = np.sum(pred & binary_dilation(true, grow)) / max(pred.sum(), 1)
-    recall = np.sum(true & binary_dilation(pred, grow)) / max(true.sum(), 1)
-    tol = 2 * precision * recall / max(precision + recall, 1e-12)
-    return float(pixel), float(tol)
-
-
-def held_out_section(seed: int, k: int, size: tuple[int, int],
-                     oversample: int = HELDOUT_OVERSAMPLE):
-    """The ``k``-th evaluation section (4 ms) with section seed ``seed``: peak frequency
-    20/30/40 Hz and 2 or 3 faults in turn (``tools.synthetic.make_section``), modelled
-    ``oversample`` times finer in time (8: band-limited like recorded data; 1: the
-    sample-snapped beds of the figures before 2026-12-02)."""
-    from tools.synthetic import make_section
-
-    return make_section(*size, 4.0, seed=seed, peak_hz=(20.0, 30.0, 40.0)[k % 3],
-                        n_faults=2 + k % 2, oversample=oversample)
-
-
-def fault_inputs(section, seed: int) -> tuple[tuple[str, np.ndarray], ...]:
-    """The inputs faults are scored on: the clean section, and with 10 dB random noise."""
-    from tools.synthetic import add_noise
-
-    return (("clean", section.clean),
-            ("10 dB", add_noise(section.clean, "random", 10.0, seed=seed + 1)[0]))
 
 
 def _timed(fn, *args):
@@ -90,13 +63,6 @@ def _timed(fn, *args):
 
 
 def _synthetic(models, n: int, size: tuple[int, int], oversample: int) -> dict:
-    from tools.denoise import fx_deconvolution
-    from tools.geofm.data import HELDOUT_SEED
-    from tools.geofm.infer import denoise_section, fault_probability, interpolate_section
-    from tools.geofm.tools import fault_threshold
-    from tools.metrics import snr_db
-    from tools.synthetic import add_noise
-
     threshold = fault_threshold()
     rows = {"denoise_0db": [], "missing_30pct": [], "faults": []}
     for k in range(n):
@@ -174,10 +140,6 @@ def _summary(rows: dict) -> dict:
 def _throughput(models, threads: int) -> dict:
     import torch
 
-    from tools.denoise import fx_deconvolution
-    from tools.geofm.infer import denoise_section
-    from tools.synthetic import make_section
-
     torch.set_num_threads(threads)
     data = make_section(534, 1501, 4.0, seed=2 ** 31 + 999).clean
     tiles = []
@@ -197,11 +159,6 @@ def _throughput(models, threads: int) -> dict:
 def _real_line(models, name: str, line: np.ndarray, dt_ms: float, seed: int) -> dict:
     """Denoise (0 dB white noise added) and 30 % zeroed traces on one real line, scored
     against the line itself (which carries its own noise); prints and returns both."""
-    from tools.denoise import fx_deconvolution
-    from tools.geofm.infer import denoise_section, interpolate_section
-    from tools.metrics import snr_db
-    from tools.synthetic import add_noise
-
     line = line / np.std(line)
     noisy, _ = add_noise(line, "random", 0.0, seed=seed, dt_ms=dt_ms)
     fx = fx_deconvolution(noisy, dt_ms)
@@ -220,9 +177,6 @@ def _real_line(models, name: str, line: np.ndarray, dt_ms: float, seed: int) -> 
 
 
 def _real(models, figures: Path | None) -> dict:
-    from tools import REGISTRY, Workspace
-    from tools.segy import read_segy_array
-
     print("\n## Real lines, each its own reference (it carries its own noise)")
     line, meta = read_segy_array(DATA / "segy" / "npra_31_81.sgy")
     npra = _real_line(models, "NPRA 31-81", line, meta["dt_ms"], 2 ** 31 + 7)
@@ -267,15 +221,13 @@ def main(argv: list[str] | None = None) -> int:
                    help="held-out sections are modelled this many times finer in time "
                         "(1: sample-snapped beds, as before 2026-12-02)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-    p.add_argument("--no-real", action="store_true", help="skip ../shared/data cases")
+    p.add_argument("--no-real", action="store_true",
+                   help="skip the real-data cases ($GEOFM_DATA/data)")
     p.add_argument("--no-throughput", action="store_true", help="skip the timing section")
     args = p.parse_args(argv)
     warnings.simplefilter("ignore", FutureWarning)  # PyLops' convmtx notice
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see finetune.geofm_train.main
     import torch
-
-    from tools.errors import ModelError
-    from tools.geofm.tools import head, refine_head, weights_dir
 
     if args.weights:
         os.environ["GEOFM_VISION_WEIGHTS"] = str(Path(args.weights).resolve())

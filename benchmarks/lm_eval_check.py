@@ -30,11 +30,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from agent.config import ModelConfig
+from agent.models import resolve_adapter, resolve_model_dir
+from benchmarks.report import provenance
+from benchmarks.runner import run_cases, summarize
 from benchmarks.suite import LETTERS, load_suite, parse_case
-from tools.errors import BadInputError
+from common.errors import BadInputError
 
 __all__ = ["main", "suite_file", "compare_runs"]
 
@@ -78,9 +83,7 @@ def suite_file(suite: Path, domain: str | None, limit: int | None, workdir: Path
 
 
 def run_geofm(data: Path, model: str, adapter: str, threads: int | None) -> dict[str, Any]:
-    from agent.chat_model import LocalChatModel
-    from agent.config import ModelConfig
-    from benchmarks.runner import run_cases, summarize
+    from agent.chat_model import LocalChatModel  # langchain: when a model runs
 
     cases, problems = load_suite(data)
     if problems:
@@ -210,10 +213,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workdir", default=None, help="keep lm_eval's files here")
     args = p.parse_args(argv)
 
-    from agent.config import ModelConfig
-    from agent.models import resolve_adapter, resolve_model_dir
-    from benchmarks.report import provenance
-
     config = ModelConfig(model=args.model, adapter=args.adapter, threads=args.threads)
     suite = Path(args.suite)
     if not suite.exists():
@@ -225,7 +224,6 @@ def main(argv: list[str] | None = None) -> int:
         ours = run_geofm(data, args.model, args.adapter, args.threads)
         theirs = run_lm_eval(data, resolve_model_dir(config), resolve_adapter(config),
                              args.threads, args.batch_size, workdir)
-    from importlib.metadata import version
 
     def rel(path: Path) -> str:
         return str(os.path.relpath(path.resolve(), ROOT))

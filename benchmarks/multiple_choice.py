@@ -37,6 +37,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from benchmarks.suite import LETTERS
+
 __all__ = ["MC_FORMATS", "LM_FORMATS", "harness_context", "rag_context", "harness_logliks",
            "continuation_logliks", "chat_logliks", "evidence_scores", "predictions"]
 
@@ -135,8 +137,6 @@ def continuation_logliks(model, prompt_ids, continuations: list[list[int]]) -> l
 def chat_logliks(chat_model, prompt_ids, choices: tuple[str, ...] | list[str]) -> list[float]:
     """Summed log-likelihood of each ``"X. choice"`` after the chat prompt ``prompt_ids``
     (1, T)."""
-    from benchmarks.suite import LETTERS
-
     tok = chat_model.tokenizer
     conts = [tok.encode(f"{LETTERS[i]}. {c}", add_special_tokens=False)
              for i, c in enumerate(choices)]

@@ -38,6 +38,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from agent.config import AgentConfig, add_model_options, model_config_from
+from agent.steps import Retrieved, ToolCall
 from benchmarks.report import provenance
 from benchmarks.scoring import wilson_interval
 
@@ -119,8 +121,6 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run(agent, questions: list[dict[str, Any]], progress: bool = True) -> list[dict[str, Any]]:
-    from agent.steps import Retrieved, ToolCall
-
     rows = []
     for i, q in enumerate(questions, 1):
         t0 = time.perf_counter()
@@ -162,8 +162,6 @@ def report_table(summary: dict[str, Any], label: str) -> str:
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
-    from agent.cli.ask import add_model_options
-
     p.add_argument("--data", default=str(DATA), help="QA file (JSONL)")
     p.add_argument("--limit", type=int, default=None, help="first N questions only")
     p.add_argument("--k", type=int, default=4, help="passages retrieved per question")
@@ -173,9 +171,7 @@ def add_options(p: argparse.ArgumentParser) -> None:
 
 
 def run_args(args: argparse.Namespace) -> int:
-    from agent.cli.ask import model_config_from
-    from agent.config import AgentConfig
-    from agent.loop import GeoAgent
+    from agent.loop import GeoAgent  # langchain: not at `geofm --help`
 
     questions = load_questions(args.data)[: args.limit]
     agent = GeoAgent.from_defaults(model_config_from(args), AgentConfig(k=args.k))

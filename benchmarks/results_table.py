@@ -30,7 +30,7 @@ __all__ = ["Figure", "Report", "REPORTS", "TABLES", "value", "generate", "main"]
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = "docs/results"
 PAGE = "docs/results.md"
-TABLES = ["README.md", "finetune/adapter/README.md"]
+TABLES = ["README.md", "agent/adapter/README.md"]
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 NOT_RECORDED = "not recorded in the report"
 
@@ -65,7 +65,7 @@ class Report:
 # A rate with its Wilson 95 % interval and counts, as benchmarks.qa writes it.
 RATE_CI = "{0[rate]:.2f} [{0[ci95][0]:.2f}–{0[ci95][1]:.2f}] ({0[k]}/{0[n]})"
 P50_P95 = "{0[p50]:.2f} / {0[p95]:.2f} s"
-README, CARD = "README.md", "finetune/adapter/README.md"
+README, CARD = "README.md", "agent/adapter/README.md"
 
 QA_MEASURES = (
     "Literature questions through the whole agent (retrieval, the model's routing decision, "

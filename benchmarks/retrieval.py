@@ -8,7 +8,7 @@ Usage::
     .venv/bin/python -m benchmarks.retrieval --sizes 1000       # skip the 100k latency run
     .venv/bin/python -m benchmarks.retrieval --out results/retrieval.json
 
-1. Ingest: the real corpus (../shared/corpus: GPG reST pages and TLE tutorials) is read,
+1. Ingest: the real corpus ($GEOFM_DATA/corpus: GPG reST pages and TLE tutorials) is read,
    chunked, embedded with the embedded all-MiniLM-L6-v2 and saved into a temporary
    directory; chunks/s is reported with the model load excluded.
 2. Quality: each question in ``benchmarks/data/retrieval_questions.jsonl`` names the
@@ -26,8 +26,8 @@ Usage::
    first). On a shared 2-core machine torch's two-thread kernels slow down many-fold when
    another process computes; ``--torch-threads 1`` keeps single-query embedding steady.
 
-Prints measured tables; nothing is hard-coded. Needs ../shared/corpus (relative to the
-project root), or --corpus DIR.
+Prints measured tables; nothing is hard-coded. Needs $GEOFM_DATA/corpus (default
+../shared/corpus beside the project root), or --corpus DIR.
 """
 
 from __future__ import annotations
@@ -43,8 +43,11 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus"
+import corpus.index as ci
+from common.paths import geofm_data
+from corpus import Chunk, HashEmbedder, Index, SentenceEmbedder
+
+CORPUS = geofm_data() / "corpus"
 QUESTIONS = Path(__file__).resolve().parent / "data" / "retrieval_questions.jsonl"
 MODES = ("dense", "bm25", "hybrid", "rerank")
 
@@ -65,8 +68,6 @@ def _relative(source: str, root: Path) -> str:
 
 
 def ingest(corpus: Path, out: Path, embedder) -> tuple[object, dict]:
-    from corpus import Index
-
     t0 = time.perf_counter()
     dim = embedder.dim  # loads the model: kept out of the throughput
     load_s = time.perf_counter() - t0
@@ -131,8 +132,6 @@ def filler(index, n: int, kind: str, seed: int):
     random unit vectors, or ``perturbed``, a random real chunk's embedding plus as much
     Gaussian noise (cosine to it about 0.7), which keeps the clustered shape of real
     embeddings."""
-    from corpus import Chunk
-
     rng = np.random.default_rng(seed)
     # words drawn with their corpus frequencies, so rare terms stay rare in the filler
     tokens = np.array([w for c in index.chunks for w in re.findall(r"[a-z]{3,}", c.text.lower())])
@@ -171,9 +170,6 @@ def _timed(index, cases: list[dict], root: Path, mode: str) -> tuple[list[float]
 
 def latency(base, cases: list[dict], root: Path, sizes: list[int], kinds: list[str],
             seed: int) -> dict:
-    import corpus.index as ci
-    from corpus import Index
-
     embedder = base.embedder
     pre = Precomputed(embedder, [c["question"] for c in cases] + ["warm up"])
     embed_ms = []
@@ -252,7 +248,6 @@ def main(argv: list[str] | None = None) -> int:
     if not args.corpus.is_dir():
         print(f"{args.corpus} is absent; pass --corpus DIR")
         return 1
-    from corpus import HashEmbedder, SentenceEmbedder
 
     threads = None
     if args.embedder == "minilm":

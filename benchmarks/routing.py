@@ -35,6 +35,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from agent.config import AgentConfig, ModelConfig
+from agent.steps import Answer, Error, ToolCall
+from benchmarks.report import provenance
+from finetune.tool_tasks import SETUPS
+from tools import REGISTRY
+
 __all__ = ["load_requests", "run", "agreement", "call_key", "main"]
 
 DATA = Path(__file__).parent / "data" / "routing_requests.jsonl"
@@ -53,9 +59,7 @@ def _pct(xs: list[float], q: float) -> float:
 
 def run(chat, items: list[dict[str, Any]], e2e: bool = False, answer_tokens: int = 64,
         progress: bool = True) -> dict[str, Any]:
-    from finetune.tool_tasks import SETUPS
-    from finetune.traces import run_plan, score_decision, setup_files
-    from tools import REGISTRY
+    from finetune.traces import run_plan, score_decision, setup_files  # langchain: on use
 
     schemas = {s["name"]: s for s in REGISTRY.schemas()}
     tools = list(schemas.values())
@@ -117,9 +121,7 @@ def run(chat, items: list[dict[str, Any]], e2e: bool = False, answer_tokens: int
 
 
 def _end_to_end(chat, item, paths, trace, schemas, answer_tokens: int):
-    from agent.config import AgentConfig
-    from agent.loop import GeoAgent
-    from agent.steps import Answer, Error, ToolCall
+    from agent.loop import GeoAgent  # langchain: on use
     from finetune.traces import arguments_match
 
     old = chat.max_new_tokens
@@ -175,8 +177,7 @@ def agreement(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 
 def _model(adapter: str | None, threads: int | None, dtype: str = "float32",
            ground: bool = True, backend: str = "transformers"):
-    from agent.chat_model import LocalChatModel
-    from agent.config import ModelConfig
+    from agent.chat_model import LocalChatModel  # langchain: on use
 
     cfg = ModelConfig(adapter=adapter, dtype=dtype, ground_arguments=ground, backend=backend,
                       threads=threads)
@@ -213,8 +214,6 @@ def main(argv: list[str] | None = None) -> int:
     report["model"] = f"{chat.model_name} ({args.dtype if args.backend != 'llamacpp' else 'GGUF'}" + \
         (", free arguments)" if args.free_arguments else ")")
     if args.out:
-        from benchmarks.report import provenance
-
         command = " ".join(["python -m benchmarks.routing"]
                            + list(sys.argv[1:] if argv is None else argv))
         Path(args.out).write_text(json.dumps({**provenance(), "command": command, **report},

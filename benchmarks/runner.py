@@ -17,8 +17,18 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from agent.steps import ToolCall, ToolOutput, to_passages
+from benchmarks.multiple_choice import (
+    LM_FORMATS,
+    MC_FORMATS,
+    chat_logliks,
+    evidence_scores,
+    harness_logliks,
+    predictions,
+)
 from benchmarks.scoring import extract_choice, matches, wilson_interval
 from benchmarks.suite import LETTERS, Case
+from common.errors import BadInputError
 
 __all__ = ["CaseResult", "run_cases", "summarize", "choice_prompt"]
 
@@ -48,15 +58,13 @@ def choice_prompt(case: Case) -> str:
 
 
 def _passages(index, question: str, k: int):
-    from agent.loop import _passage
-
     if index is None:
         return ()
-    return tuple(_passage(i + 1, h) for i, h in enumerate(index.search(question, k=k)))
+    return to_passages(index.search(question, k=k))
 
 
 def _messages(case: Case, index, k: int):
-    from agent.loop import first_messages
+    from agent.messages import first_messages
 
     question = choice_prompt(case) if case.is_choice else case.question
     return first_messages(question, _passages(index, case.question, k), [])
@@ -65,15 +73,6 @@ def _messages(case: Case, index, k: int):
 def _loglik(case: Case, chat_model, index, k: int, mc_format: str = "harness") -> CaseResult:
     """Multiple choice scored in ``mc_format`` (benchmarks.multiple_choice): ``correct``
     is acc, ``correct_norm`` acc_norm (None for ``evidence``, which has no such variant)."""
-    from benchmarks.multiple_choice import (
-        LM_FORMATS,
-        chat_logliks,
-        evidence_scores,
-        harness_logliks,
-        predictions,
-    )
-    from tools.errors import BadInputError
-
     if mc_format in LM_FORMATS and getattr(chat_model, "hf_model", None) is None:
         raise BadInputError("log-likelihood scoring of multiple-choice cases needs a local "
                             "model on the transformers backend; drop --backend llamacpp, "
@@ -112,8 +111,6 @@ def _generate(case: Case, chat_model, index, k: int) -> CaseResult:
 
 
 def _agent(case: Case, agent) -> CaseResult:
-    from agent.steps import ToolCall, ToolOutput
-
     result = agent.ask(choice_prompt(case) if case.is_choice else case.question,
                        files=list(case.files))
     called = [s.name for s in result.steps if isinstance(s, ToolCall)]
@@ -157,8 +154,6 @@ def run_cases(cases: list[Case], mode: str, chat_model=None, index=None, k: int 
     """Score every case; a case that raises is scored wrong with the error in ``detail``.
     ``mc_format`` frames multiple choice: ``harness``, ``rag``, ``chat`` or ``evidence``."""
     from tqdm import tqdm
-
-    from benchmarks.multiple_choice import MC_FORMATS
 
     if mc_format not in MC_FORMATS:
         raise ValueError(f"mc_format must be one of {MC_FORMATS}, got {mc_format!r}")

@@ -5,8 +5,8 @@ Usage::
     .venv/bin/python -m benchmarks.seismic_tools            # everything (~30 s on 2 cores)
     .venv/bin/python -m benchmarks.seismic_tools --no-real  # synthetic parts only
 
-Prints measured tables; nothing is hard-coded. Real data are read from ../shared/data
-(relative to the project root) and skipped, with a note, when absent.
+Prints measured tables; nothing is hard-coded. Real data are read from $GEOFM_DATA/data
+(default ../shared/data beside the project root) and skipped, with a note, when absent.
 """
 
 from __future__ import annotations
@@ -15,19 +15,21 @@ import argparse
 import tempfile
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+from common.paths import geofm_data
+from tools import REGISTRY, Workspace
+from tools.denoise import dip_median, fx_deconvolution, fx_rank_reduction
+from tools.filters import bandpass_traces
+from tools.inversion import background_from_model, invert_poststack, wavelet_band_hz
+from tools.metrics import correlation, estimate_snr_db, snr_db
+from tools.synthetic import add_noise, make_section
+
+DATA = geofm_data() / "data"
 
 
 def _denoisers(n_traces: int, n_samples: int, seed: int) -> None:
-    from tools.denoise import dip_median, fx_deconvolution, fx_rank_reduction
-    from tools.filters import bandpass_traces
-    from tools.metrics import estimate_snr_db, snr_db
-    from tools.synthetic import add_noise, make_section
-
     s = make_section(n_traces, n_samples, 4.0, seed=seed)
     noisy, _ = add_noise(s.clean, "random", 0.0, seed=seed + 1)
     base = snr_db(s.clean, noisy)
@@ -53,11 +55,6 @@ def _denoisers(n_traces: int, n_samples: int, seed: int) -> None:
 
 
 def _inversion_synthetic(seed: int) -> None:
-    from tools.filters import bandpass_traces
-    from tools.inversion import background_from_model, invert_poststack, wavelet_band_hz
-    from tools.metrics import correlation
-    from tools.synthetic import make_section
-
     s = make_section(200, 300, 4.0, seed=seed)
     m0 = background_from_model(s.impedance, 4.0, 4.0)
     band = bandpass_traces(np.log(s.impedance) - m0, 4.0, 0, wavelet_band_hz(s.wavelet, 4.0))
@@ -76,8 +73,6 @@ def _inversion_synthetic(seed: int) -> None:
 
 
 def _real_f3(ws) -> None:
-    from tools import REGISTRY
-
     d = DATA / "f3_inline362"
     ids = [ws.add_file(d / n).id for n in ("export_inline362.ascii", "F02-1_logs.las",
                                            "F02-1_checkshot_TD.txt")]
@@ -106,8 +101,6 @@ def _real_f3(ws) -> None:
 
 
 def _real_files(ws) -> None:
-    from tools import REGISTRY
-
     print("\n## Real SEG-Y files: open, read, plot; bad files must fail clearly")
     for name in ("f3_crop.sgy", "npra_31_81.sgy", "land_shot_gather.sgy",
                  "broken_truncated.sgy", "long_no_geometry.sgy"):
@@ -126,11 +119,11 @@ def _real_files(ws) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--no-real", action="store_true", help="skip ../shared/data cases")
+    p.add_argument("--no-real", action="store_true",
+                   help="skip the real-data cases ($GEOFM_DATA/data)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     warnings.simplefilter("ignore", FutureWarning)  # PyLops' convmtx notice
-    from tools import Workspace
 
     _denoisers(300, 500, args.seed)
     _inversion_synthetic(args.seed)

@@ -26,11 +26,18 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from agent.config import ModelConfig
+from agent.models import embedded_gguf
+from benchmarks.routing import call_key, load_requests
+from finetune.tool_tasks import SETUPS
+from tools import REGISTRY
 
 __all__ = ["measure", "routing_cases", "llama_cpp_reference", "main", "VARIANTS"]
 
@@ -60,9 +67,7 @@ def _decode(model, ids, n: int) -> float:
 
 
 def routing_cases(n: int) -> list[Any]:
-    from benchmarks.routing import load_requests
-    from finetune.tool_tasks import SETUPS
-    from finetune.traces import run_plan, setup_files
+    from finetune.traces import run_plan, setup_files  # langchain: on use
 
     cases = []
     with tempfile.TemporaryDirectory(prefix="geofm-speed-") as scratch:
@@ -73,8 +78,7 @@ def routing_cases(n: int) -> list[Any]:
 
 
 def _load(variant: str, threads: int | None):
-    from agent.chat_model import LocalChatModel
-    from agent.config import ModelConfig
+    from agent.chat_model import LocalChatModel  # langchain: on use
 
     if variant == "llamacpp":
         return LocalChatModel.from_config(ModelConfig(backend="llamacpp", threads=threads))
@@ -133,8 +137,6 @@ def measure(variant: str, prompt_tokens: int, decode_tokens: int, cases: list[An
             repeats: int = 3, threads: int | None = None, context: int = 640) -> dict[str, Any]:
     """One variant's figures (a transformers dtype, or "llamacpp"); ``cases`` are routing
     histories for decide()."""
-    from tools import REGISTRY
-
     chat = _load(variant, threads)
     ids = _prompt_ids(chat.tokenizer, max(prompt_tokens, context))[0].tolist()
     row: dict[str, Any] = {"variant": variant, "decode_context": context}
@@ -196,14 +198,11 @@ def llama_cpp_reference(decode_tokens: int, prompt_tokens: int, threads: int | N
                         context: int = 640) -> dict[str, Any]:
     """The embedded GGUF under plain llama.cpp (no adapter, no grammar, llama.cpp's own
     sampler), in a process of its own that has not loaded torch."""
-    import subprocess
-
     try:
         import llama_cpp  # noqa: F401
     except ImportError:
         return {"measured": False, "why": "llama-cpp-python is not installed (make llamacpp)"}
-    from agent.llamacpp import default_threads
-    from agent.models import embedded_gguf
+    from agent.llamacpp import default_threads  # langchain: on use
 
     threads = threads or default_threads()
     proc = subprocess.run([sys.executable, "-c", _REFERENCE, str(embedded_gguf()), str(threads),
@@ -250,7 +249,6 @@ def main(argv: list[str] | None = None) -> int:
         for key in ("prefill_tokens_per_s", "decode_tokens_per_s"):
             reference[key] = round(statistics.mean(r[key] for r in refs), 1)
             reference[key + "_runs"] = [r[key] for r in refs]
-    from benchmarks.routing import call_key
 
     ref = [call_key(c) for c in rows[0]["calls"]]
     first = rows[0]["variant"]

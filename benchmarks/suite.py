@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 
 __all__ = ["Case", "load_suite", "LETTERS"]
 

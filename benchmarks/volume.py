@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -35,6 +36,18 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from common.errors import GeoFMError
+from tools.segy_blocks import read_inlines
+from tools.volume import (
+    Block,
+    block_inlines_for,
+    dask_client,
+    process_volume,
+    run_block,
+    volume_info,
+)
+from tools.volume_ops import make_op
 
 SMALL = dict(size="48MB", memory_budget="1GB", crosslines=200, samples=500)
 
@@ -143,9 +156,6 @@ def _reset_hwm() -> None:
 
 
 def run_once(info, op_name: str, op_args: dict, out: Path, workers: int, budget: str) -> dict:
-    from tools.volume import block_inlines_for, dask_client, process_volume
-    from tools.volume_ops import make_op
-
     op = make_op(op_name, info, op_args)
     n = block_inlines_for(info, op, budget, workers)
     with RssMonitor() as mon:
@@ -166,10 +176,6 @@ def run_once(info, op_name: str, op_args: dict, out: Path, workers: int, budget:
 
 def verify(info, out_path: Path, op_name: str, op_args: dict) -> float:
     """Largest |difference| between the output and the op run here, on 3 inlines."""
-    from tools.segy_blocks import read_inlines
-    from tools.volume import Block, run_block, volume_info
-    from tools.volume_ops import make_op
-
     op = make_op(op_name, info, op_args)
     out_info = volume_info(out_path)
     worst = 0.0
@@ -259,13 +265,8 @@ def main(argv: list[str] | None = None) -> int:
             SMALL["samples"]
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # the workers inherit it
 
-    import logging
-
     import distributed  # noqa: F401  (configures its loggers; quieted below)
     from dask.utils import format_bytes, parse_bytes
-
-    from tools.errors import GeoFMError
-    from tools.volume import volume_info
 
     logging.getLogger("distributed").setLevel(logging.ERROR)
     size, budget = parse_bytes(args.size), parse_bytes(args.memory_budget)

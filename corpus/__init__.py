@@ -2,8 +2,9 @@
 
 Catalog: ``Index`` (build/load/add/search), ``Hit``, ``read_document`` / ``read_documents``
 (one Document per BibTeX or arXiv-metadata entry), ``parse_bibtex``, ``chunk_document``,
-``SentenceEmbedder`` / ``HashEmbedder``, ``ensure_default_index`` (the shipped corpus in
-``corpus/default``, indexed once under ``$GEOFM_HOME``), ``describe_defaults``.
+``SentenceEmbedder`` / ``HashEmbedder``, ``default_index`` (the shipped corpus in
+``corpus/default``, indexed once under ``$GEOFM_HOME``, see ``default_index_dir``),
+``ensure_default_index`` (the same into any directory), ``describe_defaults``.
 faiss, bm25s and sentence-transformers load on first use.
 """
 
@@ -13,24 +14,34 @@ import json
 import sys
 from pathlib import Path
 
+from common.errors import ModelError
+from common.paths import geofm_home
 from corpus.bibtex import parse_bibtex
 from corpus.chunking import Chunk, chunk_document
 from corpus.documents import Document, find_documents, read_document, read_documents
-from corpus.embed import HashEmbedder, SentenceEmbedder
-from corpus.index import Hit, Index
+from corpus.embed import HashEmbedder, SentenceEmbedder, embedded_minilm_dir
+from corpus.index import Hit, Index, corpus_hash
 
 __all__ = ["Index", "Hit", "Document", "Chunk", "read_document", "read_documents",
-           "parse_bibtex", "chunk_document", "SentenceEmbedder", "HashEmbedder", "DEFAULT_CORPUS", "ensure_default_index",
-           "describe_defaults"]
+           "parse_bibtex", "chunk_document", "SentenceEmbedder", "HashEmbedder", "DEFAULT_CORPUS",
+           "default_index", "default_index_dir", "ensure_default_index", "describe_defaults"]
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent / "default"
 
 
 def _default_hash() -> str:
-    from corpus.index import _corpus_hash
-
     docs = [d for p in find_documents([DEFAULT_CORPUS]) for d in read_documents(p)]
-    return _corpus_hash([{"source": d.source, "hash": d.content_hash} for d in docs])
+    return corpus_hash([{"source": d.source, "hash": d.content_hash} for d in docs])
+
+
+def default_index_dir() -> Path:
+    """Where the default index lives: ``$GEOFM_HOME/index/default``."""
+    return geofm_home() / "index" / "default"
+
+
+def default_index(embedder=None) -> Index:
+    """The default literature index, built under ``$GEOFM_HOME`` on first use."""
+    return ensure_default_index(default_index_dir(), embedder)
 
 
 def ensure_default_index(out_dir: str | Path, embedder=None) -> Index:
@@ -51,9 +62,6 @@ def ensure_default_index(out_dir: str | Path, embedder=None) -> Index:
 
 def describe_defaults(index_dir: str | Path) -> dict:
     """Embedder and default-index status for `geofm models` (loads nothing heavy)."""
-    from corpus.embed import embedded_minilm_dir
-    from tools.errors import ModelError
-
     try:
         emb = {"name": "all-MiniLM-L6-v2", "path": str(embedded_minilm_dir()),
                "status": "installed"}

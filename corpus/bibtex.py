@@ -14,7 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 
 __all__ = ["BibEntry", "parse_bibtex", "clean_latex", "format_authors"]
 

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
+from corpus.bibtex import clean_latex, format_authors, parse_bibtex
 
 __all__ = ["Document", "read_document", "read_documents", "find_documents", "SUFFIXES",
            "RECORD_SUFFIXES"]
@@ -119,8 +120,6 @@ def read_documents(path: str | Path) -> list[Document]:
     except UnicodeDecodeError:  # older .bib files are often Latin-1
         text = raw.decode("latin-1")
     if p.suffix.lower() == ".bib":
-        from corpus.bibtex import parse_bibtex
-
         return [_bib_document(p, e) for e in parse_bibtex(text, str(p))]
     docs, seen = [], set()
     for r, line in _json_records(p, text):
@@ -247,8 +246,6 @@ def _doi_url(doi: str, url: str = "") -> str:
 
 
 def _bib_document(p: Path, entry) -> Document:
-    from corpus.bibtex import clean_latex, format_authors
-
     f = {k: _verbatim(v) if k in ("url", "doi", "eprint") else clean_latex(v)
          for k, v in entry.fields.items() if k != "author"}
     venue = next((f[k] for k in ("journal", "journaltitle", "booktitle", "school",
@@ -304,8 +301,6 @@ def _json_records(p: Path, text: str) -> list[tuple[dict, int | None]]:
 
 
 def _record_document(p: Path, r, line: int | None) -> Document:
-    from corpus.bibtex import clean_latex
-
     where = f"{p}:{line}" if line else f"{p}"
     if not isinstance(r, dict) or not str(r.get("title") or "").strip():
         raise BadInputError(f"{where}: a record without a 'title'; expected arXiv-style "
@@ -336,8 +331,6 @@ def _record_document(p: Path, r, line: int | None) -> Document:
 
 
 def _record_authors(r: dict) -> str:
-    from corpus.bibtex import clean_latex
-
     parsed = r.get("authors_parsed")
     if isinstance(parsed, list) and parsed:  # arXiv snapshot: [[last, first, suffix], ...]
         names = [" ".join(x for x in (a[1], a[0], a[2] if len(a) > 2 else "") if x)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.errors import ModelError
+from common.errors import ModelError
 
 __all__ = ["SentenceEmbedder", "HashEmbedder", "embedded_minilm_dir", "default_embedder"]
 

@@ -21,15 +21,16 @@ from pathlib import Path
 
 import numpy as np
 
+from common.atomic import write_dir_atomically
+from common.errors import BadInputError
 from corpus.chunking import CHUNKING, Chunk, chunk_document
 from corpus.documents import Document, find_documents, read_documents
+from corpus.embed import HashEmbedder, default_embedder
 from corpus.evidence import TermWeights, cue, unit_scores
 from corpus.sentences import Sentence, split_sentences
-from tools.atomic import write_dir_atomically
-from tools.errors import BadInputError
 
 __all__ = ["Hit", "Index", "RRF_K", "FORMAT_VERSION", "HNSW_ABOVE", "ann_recall_at_k",
-           "MODES"]
+           "corpus_hash", "MODES"]
 
 MODES = ("rerank", "hybrid", "dense", "bm25")
 
@@ -83,8 +84,6 @@ class Index:
     def build(cls, sources: list, out_dir: str | Path | None = None, embedder=None,
               progress: bool = True) -> Index:
         """Index files/directories (or Documents); saved to ``out_dir`` when given."""
-        from corpus.embed import default_embedder
-
         embedder = embedder or default_embedder()
         docs = _documents(sources)
         index = cls([], np.zeros((0, embedder.dim), np.float32), embedder,
@@ -136,7 +135,7 @@ class Index:
         self.manifest.update(
             format=FORMAT_VERSION, chunking=CHUNKING, n_chunks=len(self.chunks),
             n_documents=len(self.manifest["documents"]),
-            corpus_hash=_corpus_hash(self.manifest["documents"]),
+            corpus_hash=corpus_hash(self.manifest["documents"]),
             embed_seconds=round(time.perf_counter() - t0, 2))
         self._faiss = self._bm25 = None
         self.measure_ann_recall()
@@ -180,8 +179,6 @@ class Index:
     def load(cls, path: str | Path, embedder=None) -> Index:
         """Open a saved index; refuses one built with another embedder or format."""
         import faiss
-
-        from corpus.embed import default_embedder
 
         p = Path(path)
         if not (p / "manifest.json").exists():
@@ -371,7 +368,8 @@ def _documents(sources: list) -> list[Document]:
     return docs
 
 
-def _corpus_hash(documents: list[dict]) -> str:
+def corpus_hash(documents: list[dict]) -> str:
+    """A short hash of which documents (source, content hash) an index holds."""
     blob = json.dumps(sorted((d["source"], d["hash"]) for d in documents))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -394,8 +392,6 @@ def ann_recall_at_k(ann, vectors: np.ndarray, queries: np.ndarray, k: int = 10) 
 
 def _hash_embedder(manifest: dict):
     """The hashing embedder an index names, rebuilt from its name (it has no weights)."""
-    from corpus.embed import HashEmbedder
-
     m = re.fullmatch(r"hash-(\d+)", str(manifest.get("embedder", "")))
     return HashEmbedder(int(m.group(1))) if m and manifest.get("dim") == int(m.group(1)) \
         else None

@@ -35,6 +35,15 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage
 
+from agent.messages import first_messages
+from agent.steps import to_passages
+from corpus import default_index
+from corpus.chunking import chunk_prefix
+from finetune.tool_tasks import SETUPS, TASKS
+from finetune.traces import decision_json, run_plan, setup_files
+from tools import REGISTRY
+from tools.geofm.tools import weights_dir
+
 __all__ = ["build", "main", "split_of"]
 
 SPLITS = ("train", "val", "test")
@@ -72,15 +81,14 @@ def _phrasing_split(i: int, n: int) -> str:
 
 
 def _chat(messages: list[BaseMessage]) -> list[dict[str, str]]:
-    from agent.chat_model import to_chat_dicts
+    from agent.chat_model import to_chat_dicts  # langchain's model classes: on use
 
     return to_chat_dicts(messages)
 
 
 def route_example(trace, schemas) -> list[dict[str, str]]:
     """Routing prompt + gold decisions (calls, then ``answer``) of a trace."""
-    from agent.chat_model import routing_messages
-    from finetune.traces import decision_json
+    from agent.chat_model import routing_messages  # langchain's model classes: on use
 
     msgs = list(trace.messages) + [AIMessage(decision_json(trace.decisions[-1]))]
     return _chat(routing_messages(msgs, schemas))
@@ -100,8 +108,6 @@ def answer_text(trace) -> str:
 
 def _missing_weights(task) -> str | None:
     """Why a task cannot run yet (a GeoFM tool whose weights are not trained), or None."""
-    from tools.geofm.tools import weights_dir
-
     for name, _ in task.calls:
         if name.startswith("geofm_"):
             d = weights_dir(name.removeprefix("geofm_"))
@@ -124,9 +130,6 @@ FIXED_REPLIES = {"no_file": NO_FILE_REPLY, "chat": CHAT_REPLY}
 
 def tool_examples(tasks, schemas, scratch: Path, rng: random.Random, combos: int = 1,
                   answer_share: float = 0.15, progress: bool = True) -> dict[str, list[dict[str, Any]]]:
-    from finetune.tool_tasks import SETUPS
-    from finetune.traces import run_plan, setup_files
-
     out: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
     cache: dict[str, Any] = {}
     skipped: dict[str, str] = {}
@@ -196,8 +199,6 @@ def _sentences(text: str, n: int = 2, max_chars: int = 320, min_words: int = 6) 
 
 def _body(hit) -> str:
     """A chunk's text without the lead-in that chunking puts in front of it."""
-    from corpus.chunking import chunk_prefix
-
     return hit.text.removeprefix(chunk_prefix(hit.title, hit.section))
 
 
@@ -207,9 +208,6 @@ def qa_examples(index, schemas, rng: random.Random, k: int = 4, per_doc: int = 2
     """Literature questions, ``per_doc`` per document (different question patterns): a
     routing example (→ answer) each, and for an ``answer_share`` of them the cited
     answer (long prompts: the passages make them the costliest to train on)."""
-    from agent.loop import _passage, first_messages
-    from agent.steps import Passage
-
     out: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
     docs = sorted({(c.source, c.title) for c in index.chunks})
     t0 = time.perf_counter()
@@ -221,7 +219,7 @@ def qa_examples(index, schemas, rng: random.Random, k: int = 4, per_doc: int = 2
             subject = title[0].lower() + title[1:] if not title[:2].isupper() else title
             question = QA_TEMPLATES[qi].format(t=subject)
             hits = index.search(question, k=k)
-            passages: tuple[Passage, ...] = tuple(_passage(i + 1, h) for i, h in enumerate(hits))
+            passages = to_passages(hits)
             own = [(p, h) for p, h in zip(passages, hits) if h.source == source]
             if own:
                 reply = " ".join(f"{_sentences(_body(h), 2 if j == 0 else 1)} [{p.n}]"
@@ -250,7 +248,7 @@ def _template_split(qi: int) -> str:
 
 
 def _route_only(msgs: list[BaseMessage], schemas) -> list[dict[str, str]]:
-    from agent.chat_model import routing_messages
+    from agent.chat_model import routing_messages  # langchain's model classes: on use
 
     return _chat(routing_messages(msgs + [AIMessage('{"name":"answer","arguments":{}}')],
                                   schemas))
@@ -258,18 +256,13 @@ def _route_only(msgs: list[BaseMessage], schemas) -> list[dict[str, str]]:
 
 def build(out_dir: str | Path, seed: int = 0, combos: int = 1, progress: bool = True
           ) -> dict[str, Any]:
-    from agent.config import geofm_home
-    from corpus import ensure_default_index
-    from finetune.tool_tasks import TASKS
-    from tools import REGISTRY
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     schemas = REGISTRY.schemas()
     with tempfile.TemporaryDirectory() as scratch:
         data = tool_examples(TASKS, schemas, Path(scratch), rng, combos, progress=progress)
-    index = ensure_default_index(geofm_home() / "index" / "default")
+    index = default_index()
     qa = qa_examples(index, schemas, rng, progress=progress)
     card: dict[str, Any] = {"seed": seed, "combos": combos,
                             "skipped_tasks": data.pop("skipped"), "splits": {}, "sources": {

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 
 __all__ = ["read_jsonl", "encode_example", "IGNORE"]
 

@@ -1,6 +1,6 @@
 """Evaluate the base model and the LoRA adapter side by side on held-out examples.
 
-    python -m finetune.evaluate --data finetune/data/test.jsonl --adapter finetune/adapter
+    python -m finetune.evaluate --data finetune/data/test.jsonl --adapter agent/adapter
 
 On the ``route`` examples, every assistant decision is generated twice: under the tool
 grammar (tool routing accuracy, argument exact match) and without it (JSON validity:
@@ -19,15 +19,19 @@ import sys
 import time
 from typing import Any
 
+from agent.config import ModelConfig
+from agent.models import apply_adapter, load_causal_lm
+from common.errors import GeoFMError
+from finetune.chat_data import read_jsonl
+from tools import REGISTRY
+
 __all__ = ["evaluate", "main"]
 
 _CITES = re.compile(r"\[(\d+)\]")
 
 
 def _valid_call(text: str) -> bool:
-    from agent.constrained import ANSWER
-    from tools import REGISTRY
-    from tools.errors import GeoFMError
+    from agent.constrained import ANSWER  # langchain: on use
 
     try:
         call = json.loads(text)
@@ -54,9 +58,8 @@ def grounded(answer: str, cited_gold: list[int]) -> bool:
 
 def evaluate(chat, examples: list[dict[str, Any]], progress: bool = True) -> dict[str, Any]:
     """Scores of one model (a ``LocalChatModel``) on ``examples`` (build_data rows)."""
-    from agent.constrained import ToolGrammar
+    from agent.constrained import ToolGrammar  # langchain: on use
     from finetune.traces import score_decision
-    from tools import REGISTRY
 
     schemas = {s["name"]: s for s in REGISTRY.schemas()}
     grammar = ToolGrammar(chat.tokenizer, chat.vocab_size,
@@ -105,15 +108,12 @@ def evaluate(chat, examples: list[dict[str, Any]], progress: bool = True) -> dic
 
 
 def main(argv: list[str] | None = None) -> int:
-    from agent.chat_model import LocalChatModel
-    from agent.config import ModelConfig
-    from agent.models import apply_adapter, load_causal_lm
-    from finetune.chat_data import read_jsonl
+    from agent.chat_model import LocalChatModel  # langchain: on use
 
     ap = argparse.ArgumentParser(prog="python -m finetune.evaluate", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default="finetune/data/test.jsonl")
-    ap.add_argument("--adapter", default="finetune/adapter",
+    ap.add_argument("--adapter", default="agent/adapter",
                     help="adapter directory; 'none' evaluates the base model only")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--out", default=None, help="write the scores as JSON here")

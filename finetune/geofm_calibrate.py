@@ -24,6 +24,9 @@ from typing import Any
 import numpy as np
 
 from tools.geofm.data import HELDOUT_SEED
+from tools.geofm.heldout import HELDOUT_OVERSAMPLE, f1_scores, fault_inputs, held_out_section
+from tools.geofm.infer import fault_probability
+from tools.geofm.tools import head, weights_dir
 
 __all__ = ["VALIDATION_SEED", "THRESHOLDS", "calibrate", "main"]
 
@@ -37,9 +40,6 @@ def calibrate(model, sections: int = 12, size: tuple[int, int] = (200, 300),
     at 10 dB, modelled like the benchmark's (``oversample``; None: its
     ``HELDOUT_OVERSAMPLE``); returns {"threshold", "f1", "curve",
     "sections", "seeds", "oversample"}."""
-    from benchmarks.geofm import HELDOUT_OVERSAMPLE, f1_scores, fault_inputs, held_out_section
-    from tools.geofm.infer import fault_probability
-
     oversample = HELDOUT_OVERSAMPLE if oversample is None else oversample
     scores: dict[float, list[float]] = {t: [] for t in THRESHOLDS}
     for k in range(sections):
@@ -75,8 +75,6 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
-
-    from tools.geofm.tools import head, weights_dir
 
     if args.weights:
         os.environ["GEOFM_VISION_WEIGHTS"] = str(Path(args.weights).resolve())

@@ -23,6 +23,7 @@ checkpoint (weights, AdamW state as safetensors, step as JSON; never pickle) goe
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -31,8 +32,20 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from tools.errors import BadInputError, ModelError
-from tools.geofm.data import TASKS
+from common.atomic import write_dir_atomically
+from common.errors import BadInputError, ModelError
+from finetune.training_io import adam_state, read_config, restore_adam_state
+from tools.geofm.data import TASKS, make_batch
+from tools.geofm.model import (
+    GeoFMConfig,
+    build_model,
+    config_of,
+    image_to_image,
+    load_model,
+    save_model,
+    trace_mask_noise,
+)
+from tools.geofm.refine import RefineConfig, build_refine, load_refine, save_refine, vit_feature
 
 __all__ = ["GeoFMTrainConfig", "train", "task_loss", "main"]
 
@@ -109,8 +122,6 @@ class GeoFMTrainConfig:
             self.checkpoint_dir = str(Path("results") / "geofm_train" / self.task)
 
     def geofm_config(self):
-        from tools.geofm.model import GeoFMConfig
-
         known = {f.name for f in fields(GeoFMConfig)} - {"mask_ratio"}
         unknown = set(self.model) - known
         if unknown:
@@ -122,8 +133,6 @@ class GeoFMTrainConfig:
             raise BadInputError(f"bad model size: {e}") from None
 
     def refine_config(self):
-        from tools.geofm.refine import RefineConfig
-
         known = {f.name for f in fields(RefineConfig)}
         if not isinstance(self.refine, dict) or set(self.refine) - known:
             raise BadInputError(f"refine must be an object with keys from {sorted(known)}, "
@@ -135,15 +144,10 @@ class GeoFMTrainConfig:
 
     @classmethod
     def from_json(cls, path: str | Path, overrides: list[str] = ()) -> "GeoFMTrainConfig":
-        from finetune.training_io import read_config
-
         return read_config(cls, path, overrides, drop_comments=True)  # "_comment" keys
 
 
 def _initial_model(config: GeoFMTrainConfig):
-    from tools.errors import ModelError
-    from tools.geofm.model import build_model, config_of, load_model
-
     if config.task == "pretrain" or not config.init_from:
         return build_model(config.geofm_config(), seed=config.seed)
     try:
@@ -171,9 +175,6 @@ def task_loss(model, task: str, batch, rng, trace_mask_fraction: float = 0.25,
     """
     import torch
     import torch.nn.functional as F
-
-    from tools.geofm.model import image_to_image, trace_mask_noise
-    from tools.geofm.refine import vit_feature
 
     device = next(model.parameters()).device
     x = torch.from_numpy(batch.inputs)[:, None].to(device)  # (B, 1, T, T)
@@ -211,8 +212,6 @@ def task_loss(model, task: str, batch, rng, trace_mask_fraction: float = 0.25,
 
 def _fingerprint(config: GeoFMTrainConfig) -> dict[str, Any]:
     """Settings a checkpoint must share with the run that resumes it."""
-    import hashlib
-
     keep = ("task", "model", "init_from", "steps", "batch_size", "lr", "warmup_steps",
             "weight_decay", "mask_ratio", "trace_mask_fraction", "seed", "refine",
             "refine_lr", "init_refine", "oversample")
@@ -227,9 +226,6 @@ def _fingerprint(config: GeoFMTrainConfig) -> dict[str, Any]:
 def _save_checkpoint(model, optimizer, params, step: int, config, losses, ckpt: Path,
                      refine=None) -> None:
     from safetensors.torch import save_file, save_model
-
-    from finetune.training_io import adam_state
-    from tools.atomic import write_dir_atomically
 
     def write(tmp: Path) -> None:
         tmp.mkdir(parents=True)
@@ -246,8 +242,6 @@ def _save_checkpoint(model, optimizer, params, step: int, config, losses, ckpt: 
 def _load_checkpoint(model, optimizer, params, config, ckpt: Path, refine=None
                      ) -> tuple[int, list[float]]:
     from safetensors.torch import load_file, load_model
-
-    from finetune.training_io import restore_adam_state
 
     state = json.loads((ckpt / "trainer_state.json").read_text())
     if state["config"] != json.loads(json.dumps(_fingerprint(config))):
@@ -283,13 +277,10 @@ def _val_loss(model, config: GeoFMTrainConfig, batch, refine=None) -> float:
 
 
 def _initial_refine(config: GeoFMTrainConfig, device: str):
-    from tools.geofm.refine import build_refine
-
     if config.refine is None:
         return None
     if config.init_refine is None:
         return build_refine(config.refine_config(), seed=config.seed).to(device).train()
-    from tools.geofm.refine import load_refine
 
     try:
         refine = load_refine(config.init_refine)
@@ -312,9 +303,6 @@ def train(config: GeoFMTrainConfig, log=print, config_file: str | None = None
     import numpy as np
     import torch
     from tqdm import tqdm
-
-    from tools.geofm.data import make_batch
-    from tools.geofm.model import config_of, save_model
 
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -397,8 +385,6 @@ def train(config: GeoFMTrainConfig, log=print, config_file: str | None = None
         card["continues"] = _lineage(Path(config.init_refine))
     extra = None
     if refine is not None:
-        from tools.geofm.refine import save_refine
-
         def extra(tmp: Path) -> None:
             save_refine(refine.cpu().eval(), tmp)
     save_model(model.cpu().eval(), config.output_dir, card=card, extra=extra)

@@ -20,7 +20,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tools.errors import BadInputError
+from agent.config import ModelConfig
+from agent.models import EMBEDDED_HF_ID, load_causal_lm
+from common.atomic import write_dir_atomically
+from common.errors import BadInputError
+from finetune.chat_data import IGNORE, encode_example, read_jsonl
+from finetune.training_io import adam_state, read_config, restore_adam_state
 
 __all__ = ["LoraTrainConfig", "train", "main"]
 
@@ -84,8 +89,6 @@ class LoraTrainConfig:
 
     @classmethod
     def from_json(cls, path: str | Path, overrides: list[str] = ()) -> "LoraTrainConfig":
-        from finetune.training_io import read_config
-
         return read_config(cls, path, overrides)
 
 
@@ -97,8 +100,6 @@ def _batches(encoded: list[tuple[list[int], list[int]]], batch_size: int, pad_id
     holds similar lengths (little padding: on CPU, padding is most of the cost).
     """
     import torch
-
-    from finetune.chat_data import IGNORE
 
     order = list(range(len(encoded)))
     rng.shuffle(order)
@@ -122,8 +123,6 @@ def _batches(encoded: list[tuple[list[int], list[int]]], batch_size: int, pad_id
 
 
 def _encode_file(path: str, tokenizer, max_length: int):
-    from finetune.chat_data import encode_example, read_jsonl
-
     return [encode_example(tokenizer, ex["messages"], max_length) for ex in read_jsonl(path)]
 
 
@@ -134,8 +133,6 @@ def token_loss(model, ids, mask, labels):
     prompt token would be most of the memory (49k x tokens x batch floats) for nothing.
     """
     import torch.nn.functional as F
-
-    from finetune.chat_data import IGNORE
 
     lm = model.get_base_model() if hasattr(model, "get_base_model") else model
     hidden = lm.base_model(input_ids=ids, attention_mask=mask).last_hidden_state
@@ -180,9 +177,6 @@ def evaluate_loss(model, encoded, pad_id: int, batch_size: int = 8) -> float:
 def _save_checkpoint(model, optimizer, step: int, ckpt: Path) -> None:
     from safetensors.torch import save_file
 
-    from finetune.training_io import adam_state
-    from tools.atomic import write_dir_atomically
-
     def write(tmp: Path) -> None:
         model.save_pretrained(tmp)
         params = [p for g in optimizer.param_groups for p in g["params"]]
@@ -195,8 +189,6 @@ def _save_checkpoint(model, optimizer, step: int, ckpt: Path) -> None:
 def _load_checkpoint(model, optimizer, ckpt: Path) -> int:
     from peft import set_peft_model_state_dict
     from safetensors.torch import load_file as load
-
-    from finetune.training_io import restore_adam_state
 
     set_peft_model_state_dict(model, load(ckpt / "adapter_model.safetensors"))
     params = [p for g in optimizer.param_groups for p in g["params"]]
@@ -232,9 +224,6 @@ def train(config: LoraTrainConfig, model=None, tokenizer=None, log=print) -> dic
     import torch
     from peft import LoraConfig, get_peft_model
     from tqdm import tqdm
-
-    from agent.config import ModelConfig
-    from agent.models import load_causal_lm
 
     torch.manual_seed(config.seed)
     if config.threads:
@@ -306,7 +295,6 @@ def train(config: LoraTrainConfig, model=None, tokenizer=None, log=print) -> dic
     bar.close()
     seconds = time.perf_counter() - t0
     if config.base_model == "embedded":  # name the public base, not this machine's cache
-        from agent.models import EMBEDDED_HF_ID
 
         for pc in model.peft_config.values():
             pc.base_model_name_or_path = EMBEDDED_HF_ID

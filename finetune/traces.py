@@ -17,8 +17,13 @@ from typing import Any
 import numpy as np
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
+from agent.constrained import ANSWER, call_json
+from agent.loop import GeoAgent
+from agent.messages import first_messages, observation
+from common.errors import BadInputError
+from common.paths import geofm_data
 from tools import REGISTRY, Artifact, Registry, ToolResult, Workspace
-from tools.errors import BadInputError
+from tools.synthetic import make_section
 
 __all__ = ["Trace", "run_plan", "resolve", "decision_json", "shared_data_dir", "setup_files",
            "arguments_match", "score_decision"]
@@ -27,11 +32,12 @@ _REF = re.compile(r"^@(f?)(\d+)(?:\.(\d+))?$")
 
 
 def shared_data_dir() -> Path:
-    """``../shared/data`` beside the repository (real files for data and benchmarks)."""
-    d = Path(__file__).resolve().parents[2] / "shared" / "data"
+    """``$GEOFM_DATA/data`` (default ``../shared/data`` beside the repository): the real
+    files for data and benchmarks."""
+    d = geofm_data() / "data"
     if not d.is_dir():
         raise BadInputError(f"{d} not found: the routing data need the real files in "
-                            "../shared/data beside the repository")
+                            "$GEOFM_DATA/data (default ../shared/data beside the repository)")
     return d
 
 
@@ -41,8 +47,6 @@ def setup_files(names: tuple[str, ...], scratch: Path) -> list[Path]:
     out = []
     for name in names:
         if name in ("section.npy", "holed_section.npy"):
-            from tools.synthetic import make_section
-
             p = scratch / name
             if not p.exists():
                 section = make_section(n_traces=120, n_samples=250, seed=7).clean
@@ -68,8 +72,6 @@ class Trace:
 
     def asked(self, question: str) -> "Trace":
         """The same run with the request in other words (only the request turn changes)."""
-        from agent.loop import first_messages
-
         first = first_messages(question, (), self.attached)
         rest = self.messages[len(self.history(0)):]
         return replace(self, question=question, messages=first + list(rest))
@@ -82,8 +84,6 @@ class Trace:
     @property
     def decisions(self) -> list[dict[str, Any]]:
         """The gold decision at each step: every call, then ``answer``."""
-        from agent.constrained import ANSWER
-
         return [{"name": n, "arguments": a} for n, a in self.calls] + \
             [{"name": ANSWER, "arguments": {}}]
 
@@ -114,8 +114,6 @@ def run_plan(question: str, paths: list[Path], calls: list[tuple[str, dict[str, 
     Raises:
         BadInputError: a gold call failed (a bug in the plan, not in the model).
     """
-    from agent.loop import GeoAgent, first_messages, observation
-
     registry = registry or REGISTRY
     slots = slots or {}
     root = Path(tempfile.mkdtemp(prefix="geofm-trace-"))
@@ -146,8 +144,6 @@ def run_plan(question: str, paths: list[Path], calls: list[tuple[str, dict[str, 
 
 def decision_json(decision: dict[str, Any]) -> str:
     """A decision as the model writes it (:func:`agent.constrained.call_json`)."""
-    from agent.constrained import call_json
-
     return call_json(decision["name"], decision["arguments"])
 
 

@@ -8,7 +8,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 
 __all__ = ["read_config", "adam_state", "restore_adam_state"]
 

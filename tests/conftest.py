@@ -3,15 +3,16 @@ a fresh workspace, and the path of the shared real data (absent in a user's clon
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+from common.paths import geofm_data, geofm_home
+
+SHARED = geofm_data()
 # The user's (or CI's) GEOFM_HOME, read before `_isolated_home` hides it: tests of the real
 # default index that `make prepare` builds look there (and only read it).
-REAL_GEOFM_HOME = Path(os.environ.get("GEOFM_HOME", "~/.cache/geofm")).expanduser()
+REAL_GEOFM_HOME = geofm_home()
 
 CHATML = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
           "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
@@ -27,7 +28,7 @@ def _isolated_home(tmp_path, monkeypatch):
 def shared_data() -> Path:
     d = SHARED / "data"
     if not d.is_dir():
-        pytest.skip("../shared/data is absent (a fresh user clone); CI has it")
+        pytest.skip(f"{d} is absent (a fresh user clone; set GEOFM_DATA); CI has it")
     return d
 
 

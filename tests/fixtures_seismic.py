@@ -7,13 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+from common.paths import geofm_data
+
+DATA = geofm_data() / "data"
 
 
 def real_data() -> Path:
     """The shared real-data folder, or a skip saying why it is absent."""
     if not DATA.is_dir():
-        pytest.skip(f"{DATA} is absent (a fresh user clone has no ../shared); CI has it")
+        pytest.skip(f"{DATA} is absent (a fresh user clone; set GEOFM_DATA); CI has it")
     return DATA
 
 

@@ -10,8 +10,8 @@ import pytest
 from agent.config import AgentConfig
 from agent.loop import GeoAgent, cite
 from agent.steps import AgentResult, Answer, Error, Passage, Retrieved, ToolCall, ToolOutput
+from common.errors import BadInputError
 from tools import Registry, Tool, ToolResult, Workspace
-from tools.errors import BadInputError
 
 
 @dataclass(frozen=True)

@@ -149,7 +149,7 @@ def page(browser, server):
 def segy() -> Path:
     f = SHARED / "data" / "segy" / "f3_crop.sgy"
     if not f.exists():
-        unavailable(f"{f} is absent (a fresh user clone has no ../shared); CI has it")
+        unavailable(f"{f} is absent (a fresh user clone; set GEOFM_DATA); CI has it")
     return f
 
 

@@ -152,7 +152,7 @@ def test_calls_write_whole_numbers_without_a_decimal_point():
 
 def test_routing_turns_leave_out_passages_but_answers_keep_them():
     from agent.chat_model import routing_messages
-    from agent.loop import first_messages
+    from agent.messages import first_messages
     from agent.steps import Passage
 
     p = Passage(n=1, text="NMO flattens reflections.", title="NMO", citation="c", source="s")

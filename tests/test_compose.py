@@ -8,8 +8,8 @@ import pytest
 
 from agent.compose import compose_answer
 from agent.config import AgentConfig
-from agent.loop import GeoAgent, _passage
-from agent.steps import Answer, Error
+from agent.loop import GeoAgent
+from agent.steps import Answer, Error, to_passages
 from corpus import HashEmbedder, Index
 from corpus.chunking import chunk_document
 from corpus.documents import Document
@@ -53,7 +53,7 @@ def index():
 
 
 def _passages(index, question, k=3):
-    return tuple(_passage(i + 1, h) for i, h in enumerate(index.search(question, k=k)))
+    return to_passages(index.search(question, k=k))
 
 
 def test_units_join_labels_and_list_leads_and_keep_abbreviations():

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
+from common.errors import BadInputError
 from corpus import HashEmbedder, Index, chunk_document, read_document
-from tools.errors import BadInputError
 
 DOCS = {
     "nmo.md": "---\ntitle: Normal moveout\nyear: 2026\nauthors: geofm contributors\n"
@@ -138,10 +138,10 @@ def test_pdf_page_numbers_kept(tmp_path):
 
 
 def test_cli_build_search_info(corpus_dir, tmp_path, capsys, monkeypatch):
-    import corpus.embed as embed
+    import corpus.index
     from agent.cli import main
 
-    monkeypatch.setattr(embed, "default_embedder", lambda: HashEmbedder())
+    monkeypatch.setattr(corpus.index, "default_embedder", lambda: HashEmbedder())
     assert main(["index", "build", str(corpus_dir), "--out", str(tmp_path / "i")]) == 0
     assert main(["index", "search", str(tmp_path / "i"), "Bouguer slab", "--json"]) == 0
     out = capsys.readouterr().out

@@ -142,9 +142,7 @@ def test_tool_examples_expand_phrasings_and_skip_tasks_that_cannot_run(tmp_path,
                                                                        monkeypatch):
     import random
 
-    import tools.geofm.tools
-
-    monkeypatch.setattr(tools.geofm.tools, "weights_dir", lambda task: tmp_path / task)
+    monkeypatch.setenv("GEOFM_VISION_WEIGHTS", str(tmp_path))  # no GeoFM weights
 
     from finetune.build_data import tool_examples
     from finetune.tool_tasks import Task

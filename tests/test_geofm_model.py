@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tools.errors import ModelError
+from common.errors import ModelError
 from tools.geofm.model import (
     GeoFMConfig,
     build_model,

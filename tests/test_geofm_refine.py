@@ -10,8 +10,8 @@ import json
 import numpy as np
 import pytest
 
+from common.errors import ModelError
 from tests.test_geofm_model import TINY as TINY_VIT  # one tiny ViT for all GeoFM tests
-from tools.errors import ModelError
 from tools.geofm.data import linear_fill, tile_scale
 from tools.geofm.infer import dead_traces, interpolate_section
 from tools.geofm.model import build_model, predict_tiles

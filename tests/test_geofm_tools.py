@@ -169,7 +169,8 @@ def test_benchmark_runs_on_tiny_weights(tiny_weights, tmp_path, monkeypatch, cap
 
     import torch
 
-    from benchmarks.geofm import f1_scores, main
+    from benchmarks.geofm import main
+    from tools.geofm.heldout import f1_scores
 
     # main() sets these and torch's thread count; monkeypatch puts them back afterwards
     monkeypatch.setenv("GEOFM_VISION_WEIGHTS", str(tiny_weights))

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from common.errors import BadInputError, ModelError
 from finetune.geofm_train import GeoFMTrainConfig, train
-from tools.errors import BadInputError, ModelError
 from tools.geofm.data import TASKS, linear_fill, make_batch, tile_scale
 from tools.geofm.model import load_model
 

@@ -25,7 +25,6 @@ DOCS = {
 @pytest.fixture
 def index_dir(tmp_path, monkeypatch):
     """A tiny index standing in for the default one (the tool searches only that)."""
-    import agent.loop
     import tools.literature
 
     src = tmp_path / "docs"
@@ -33,7 +32,7 @@ def index_dir(tmp_path, monkeypatch):
     for name, text in DOCS.items():
         (src / name).write_text(text)
     Index.build([src], tmp_path / "idx", embedder=HashEmbedder(), progress=False)
-    monkeypatch.setattr(agent.loop, "_default_index", lambda: Index.load(tmp_path / "idx"))
+    monkeypatch.setattr(tools.literature, "default_index", lambda: Index.load(tmp_path / "idx"))
     monkeypatch.setattr(tools.literature, "_OPEN", {})
     return tmp_path / "idx"
 
@@ -77,7 +76,7 @@ def test_schema_bounds_k():
 
 
 def test_default_index_is_opened_once(workspace, index_dir, monkeypatch):
-    import agent.loop
+    import tools.literature
 
     opened = []
 
@@ -85,7 +84,7 @@ def test_default_index_is_opened_once(workspace, index_dir, monkeypatch):
         opened.append(1)
         return Index.load(index_dir)
 
-    monkeypatch.setattr(agent.loop, "_default_index", fake_default)
+    monkeypatch.setattr(tools.literature, "default_index", fake_default)
     for _ in range(2):
         r = REGISTRY.call("search_literature", {"query": "Bouguer"}, workspace)
         assert r.ok and "[gravity]" in r.summary

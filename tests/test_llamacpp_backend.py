@@ -17,7 +17,7 @@ from langchain_core.messages import HumanMessage
 
 from agent.chat_model import LocalChatModel
 from agent.llamacpp import LlamaCppEngine
-from tools.errors import ModelError
+from common.errors import ModelError
 
 
 class TorchEngine(LlamaCppEngine):
@@ -226,7 +226,7 @@ def test_adapter_to_gguf_refuses_what_llamacpp_cannot_run(tmp_path, tiny_llama):
 
 def test_llamacpp_backend_config_is_checked():
     from agent.config import ModelConfig
-    from tools.errors import BadInputError
+    from common.errors import BadInputError
 
     with pytest.raises(BadInputError, match="own quantisation"):
         ModelConfig(backend="llamacpp", dtype="int8")

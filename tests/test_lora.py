@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from common.errors import BadInputError
 from finetune.chat_data import IGNORE, encode_example, read_jsonl
 from finetune.lora import LoraTrainConfig, train
-from tools.errors import BadInputError
 
 EXAMPLES = [
     {"messages": [{"role": "system", "content": "tools: bandpass"},

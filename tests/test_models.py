@@ -7,8 +7,8 @@ import torch
 
 from agent.config import AgentConfig, ModelConfig
 from agent.models import describe, load_causal_lm, resolve_model_dir
-from tools.atomic import write_dir_atomically
-from tools.errors import BadInputError, ModelError
+from common.atomic import write_dir_atomically
+from common.errors import BadInputError, ModelError
 
 
 def test_killed_write_leaves_nothing(tmp_path):

@@ -13,7 +13,7 @@ from agent.chat_model import make_chat_model
 from agent.config import AgentConfig, ModelConfig
 from agent.loop import GeoAgent
 from agent.steps import Answer, ToolCall, ToolOutput
-from tools.errors import BadInputError
+from common.errors import BadInputError
 
 
 class _Server:

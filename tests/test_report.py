@@ -54,7 +54,7 @@ def test_fx_decon_report(shared_data, workspace):
                                "windows of 10 traces x 400 ms) of the data: estimated SNR ")
     assert f"{fx.metrics['snr_est_gain_db']:+.1f} dB (an estimate" in lines[1]
     # the report's extra figures stay out of what the routing model is shown
-    from agent.loop import observation
+    from agent.messages import observation
 
     assert "amplitude_min" not in observation(read) and "n_traces" in observation(read)
     denoised, figure = fx.artifacts
@@ -193,7 +193,6 @@ def test_report_of_a_result_with_an_invented_metric_fails_the_check(workspace):
 @pytest.fixture
 def tiny_literature(tmp_path, monkeypatch):
     """A two-document hashing index standing in for the default one."""
-    import agent.loop
     import tools.literature
     from corpus import HashEmbedder, Index
 
@@ -204,7 +203,7 @@ def tiny_literature(tmp_path, monkeypatch):
     (src / "fx.md").write_text("# f-x deconvolution\n\nPrediction filters across traces "
                                "remove random noise, frequency by frequency.\n")
     Index.build([src], tmp_path / "idx", embedder=HashEmbedder(), progress=False)
-    monkeypatch.setattr(agent.loop, "_default_index", lambda: Index.load(tmp_path / "idx"))
+    monkeypatch.setattr(tools.literature, "default_index", lambda: Index.load(tmp_path / "idx"))
     monkeypatch.setattr(tools.literature, "_OPEN", {})
 
 

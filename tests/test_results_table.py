@@ -75,7 +75,7 @@ def test_the_app_help_quotes_the_routing_reports():
 def test_the_adapter_card_counts_its_wrong_decisions_from_the_reports():
     """The model card's lists of wrong decisions give their counts from the rows of the
     committed routing reports."""
-    card = re.sub(r"\s+", " ", (ROOT / "finetune/adapter/README.md").read_text())
+    card = re.sub(r"\s+", " ", (ROOT / "agent/adapter/README.md").read_text())
     for file in ("routing_llamacpp.json", "routing_heldout_llamacpp.json"):
         rows = value(file, "rows")
         decisions = [d for r in rows for d in r["decisions"]]

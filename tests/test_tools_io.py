@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import segyio
 
+from common.errors import BadInputError
 from tests.fixtures_seismic import real_data, tiny_cube_segy
 from tools import REGISTRY
-from tools.errors import BadInputError
 from tools.segy import check_segy, read_segy_array
 
 

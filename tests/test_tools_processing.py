@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from common.errors import BadInputError
 from tests.fixtures_seismic import noisy_section, real_data  # noqa: F401  (fixture)
 from tools import REGISTRY
 from tools.denoise import dip_median, fx_deconvolution, fx_rank_reduction, windowed
-from tools.errors import BadInputError
 from tools.filters import agc_traces, bandpass_traces, fk_dip_filter
 from tools.metrics import estimate_snr_db, snr_db
 from tools.spectrum import amplitude_spectrum, dominant_frequency, statistical_wavelet

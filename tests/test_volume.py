@@ -10,8 +10,8 @@ import pytest
 import segyio
 
 from agent.cli import main
+from common.errors import BadInputError, ModelError, ToolError
 from tools import REGISTRY
-from tools.errors import BadInputError, ModelError, ToolError
 from tools.volume import (
     VolumeOp,
     block_inlines_for,

@@ -7,8 +7,8 @@ from typing import Literal
 import numpy as np
 import pytest
 
+from common.errors import BadInputError
 from tools import Registry, Tool, ToolResult, Workspace
-from tools.errors import BadInputError
 from tools.registry import parse_docstring
 
 

@@ -1,20 +1,19 @@
 """Domain tools: typed functions the agent plans calls to.
 
 Catalog: ``REGISTRY`` (every tool, explicitly listed below), ``Workspace`` (per-session
-files by id), ``ToolResult`` / ``Artifact`` (what a tool returns), the error classes.
+files by id), ``ToolResult`` / ``Artifact`` (what a tool returns). The errors tools raise
+are in ``common.errors``.
 Tool modules import numpy/scipy/segyio only; matplotlib and torch load inside the tools
 that need them.
 """
 
 from __future__ import annotations
 
-from tools.errors import BadInputError, GeoFMError, ModelError, NotBuiltError, ToolError
 from tools.registry import Registry, Tool
 from tools.result import Artifact, ToolResult
 from tools.workspace import Workspace
 
-__all__ = ["REGISTRY", "Registry", "Tool", "Workspace", "ToolResult", "Artifact",
-           "GeoFMError", "BadInputError", "ToolError", "ModelError", "NotBuiltError"]
+__all__ = ["REGISTRY", "Registry", "Tool", "Workspace", "ToolResult", "Artifact"]
 
 from tools import (
            denoise,

@@ -19,15 +19,16 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
+from tools.processing import processing_result
 from tools.registry import WorkspaceId
 from tools.result import ToolResult
-from tools.section import apply_2d, load_section, processing_result
+from tools.section import apply_2d, load_section
 from tools.workspace import Workspace
 
 __all__ = ["windowed", "fx_deconvolution", "fx_rank_reduction", "local_dip", "dip_median",
-           "fx_decon", "rank_reduction", "median_filter", "CANALES_CITATION",
-           "CADZOW_CITATIONS"]
+           "fx_decon", "rank_reduction", "median_filter", "check_fx", "check_rank",
+           "check_median", "check_window", "CANALES_CITATION", "CADZOW_CITATIONS"]
 
 CANALES_CITATION = ("Canales, L. L., 1984, Random noise reduction: 54th Annual International "
                     "Meeting, SEG, Expanded Abstracts, 525-527")
@@ -212,22 +213,26 @@ def dip_median(data: np.ndarray, half_width: int = 2, half_length: int = 1,
     return np.median(np.stack(stack), axis=0)
 
 
-def _check_fx(filter_length: int, damping: float) -> None:
+def check_fx(filter_length: int, damping: float) -> None:
+    """Raise BadInputError unless the f-x filter length (traces) and damping are in range."""
     if not 1 <= filter_length <= 20 or damping < 0:
         raise BadInputError("filter_length must be 1-20 and damping >= 0")
 
 
-def _check_rank(rank: int) -> None:
+def check_rank(rank: int) -> None:
+    """Raise BadInputError unless the rank-reduction rank is in range."""
     if not 1 <= rank <= 20:
         raise BadInputError(f"rank must be 1-20, got {rank}")
 
 
-def _check_median(half_width: int, half_length: int) -> None:
+def check_median(half_width: int, half_length: int) -> None:
+    """Raise BadInputError unless the median filter's half sizes are in range."""
     if not 1 <= half_width <= 10 or not 0 <= half_length <= 10:
         raise BadInputError("half_width must be 1-10 traces and half_length 0-10 samples")
 
 
-def _check_window(win_traces: int, win_ms: float, dt_ms: float) -> None:
+def check_window(win_traces: int, win_ms: float, dt_ms: float) -> None:
+    """Raise BadInputError unless the f-x windows hold at least 8 traces and 16 samples."""
     if win_traces < 8 or win_ms < 16 * dt_ms:
         raise BadInputError(f"windows too small: need win_traces >= 8 and win_ms >= "
                             f"{16 * dt_ms:g} ms (16 samples)")
@@ -249,8 +254,8 @@ def fx_decon(workspace: Workspace, data: WorkspaceId, fmin_hz: float = 1.0,
         figure: also save a before/after/difference PNG.
     """
     sec = load_section(workspace, data)
-    _check_window(win_traces, win_ms, sec.dt_ms)
-    _check_fx(filter_length, damping)
+    check_window(win_traces, win_ms, sec.dt_ms)
+    check_fx(filter_length, damping)
     out = apply_2d(lambda d: fx_deconvolution(d, sec.dt_ms, fmin_hz, fmax_hz, filter_length,
                                               damping, win_traces, win_ms), sec.data)
     params = dict(fmin_hz=fmin_hz, fmax_hz=fmax_hz, filter_length=filter_length,
@@ -274,8 +279,8 @@ def rank_reduction(workspace: Workspace, data: WorkspaceId, rank: int = 2,
         figure: also save a before/after/difference PNG.
     """
     sec = load_section(workspace, data)
-    _check_window(win_traces, win_ms, sec.dt_ms)
-    _check_rank(rank)
+    check_window(win_traces, win_ms, sec.dt_ms)
+    check_rank(rank)
     out = apply_2d(lambda d: fx_rank_reduction(d, sec.dt_ms, rank, fmin_hz, fmax_hz,
                                                win_traces, win_ms), sec.data)
     params = dict(rank=rank, fmin_hz=fmin_hz, fmax_hz=fmax_hz, win_traces=win_traces,
@@ -296,7 +301,7 @@ def median_filter(workspace: Workspace, data: WorkspaceId, half_width: int = 2,
         dip_steered: follow the local dip from the structure tensor; False = plain median.
         figure: also save a before/after/difference PNG.
     """
-    _check_median(half_width, half_length)
+    check_median(half_width, half_length)
     sec = load_section(workspace, data)
     out = apply_2d(lambda d: dip_median(d, half_width, half_length, dip_steered), sec.data)
     what = "dip-steered median" if dip_steered else "median"

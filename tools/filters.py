@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
+from tools.processing import processing_result
 from tools.registry import WorkspaceId
 from tools.result import ToolResult
-from tools.section import apply_2d, load_section, processing_result
+from tools.section import apply_2d, load_section
 from tools.workspace import Workspace
 
 __all__ = ["bandpass_traces", "agc_traces", "fk_dip_filter", "bandpass", "agc", "fk_filter",
-           "SCIPY_CITATION", "YILMAZ_CITATION"]
+           "check_order", "check_fk", "SCIPY_CITATION", "YILMAZ_CITATION"]
 
 SCIPY_CITATION = ("Virtanen, P., et al., 2020, SciPy 1.0: fundamental algorithms for "
                   "scientific computing in Python: Nature Methods, 17, 261-272")
@@ -92,12 +93,14 @@ def fk_dip_filter(data: np.ndarray, dt_ms: float, max_dip_ms_per_trace: float,
     return out[:nx, :nt]
 
 
-def _check_order(order: int) -> None:
+def check_order(order: int) -> None:
+    """Raise BadInputError unless the Butterworth order is in range."""
     if not 1 <= order <= 10:
         raise BadInputError(f"order must be 1-10, got {order}")
 
 
-def _check_fk(max_dip_ms_per_trace: float, taper: float) -> None:
+def check_fk(max_dip_ms_per_trace: float, taper: float) -> None:
+    """Raise BadInputError unless the f-k filter's dip (ms per trace) and taper are valid."""
     if max_dip_ms_per_trace <= 0 or not 0.01 <= taper <= 1:
         raise BadInputError("max_dip_ms_per_trace must be > 0 and taper within 0.01-1")
 
@@ -113,7 +116,7 @@ def bandpass(workspace: Workspace, data: WorkspaceId, low_hz: float = 5.0,
         order: Butterworth order of each pass, 1 to 10 (dimensionless).
         figure: also save a before/after/difference PNG.
     """
-    _check_order(order)
+    check_order(order)
     sec = load_section(workspace, data)
     out = bandpass_traces(sec.data, sec.dt_ms, low_hz, high_hz, order)
     return processing_result(workspace, sec, out, f"bandpass {low_hz:g}-{high_hz:g} Hz",
@@ -150,7 +153,7 @@ def fk_filter(workspace: Workspace, data: WorkspaceId, max_dip_ms_per_trace: flo
         taper: relative width of the cosine taper at the pass-zone edge, 0.01 to 1.
         figure: also save a before/after/difference PNG.
     """
-    _check_fk(max_dip_ms_per_trace, taper)
+    check_fk(max_dip_ms_per_trace, taper)
     sec = load_section(workspace, data)
     if sec.data.shape[-2] < 4:
         raise BadInputError(f"{data} has {sec.data.shape[-2]} traces; f-k needs at least 4")

@@ -14,12 +14,14 @@ from typing import Literal
 
 import numpy as np
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 from tools.filters import bandpass_traces
 from tools.metrics import correlation
+from tools.plotting import impedance_figure
 from tools.registry import WorkspaceId
 from tools.result import ToolResult
 from tools.section import amp_range, load_section, save_section, shape_str
+from tools.spectrum import statistical_wavelet
 from tools.synthetic import PYLOPS_CITATION
 from tools.workspace import Workspace
 
@@ -193,8 +195,6 @@ def invert_impedance(workspace: Workspace, data: WorkspaceId,
         eps_r: weight of the spatial regulariser (dimensionless, relative to data RMS).
         figure: also save a PNG of the impedance section (with the well, if given).
     """
-    from tools.spectrum import statistical_wavelet
-
     sec = load_section(workspace, data, ndim=(2,))
     nx, nt = sec.data.shape
     if wavelet is None:
@@ -258,8 +258,6 @@ def invert_impedance(workspace: Workspace, data: WorkspaceId,
                f"{regularization} inversion, data fit correlation "
                f"{metrics['data_fit_correlation']:.2f}{text}")
     if figure:
-        from tools.plotting import impedance_figure
-
         well = None if ix is None else (ix, log_grid, inside)
         fig = impedance_figure(workspace, sec, ai, well, title=f"impedance from {data}")
         arts.append(fig)

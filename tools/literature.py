@@ -14,14 +14,15 @@ from typing import Annotated
 
 from pydantic import Field
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
+from corpus import Index, default_index, default_index_dir
 from tools.result import ToolResult
 from tools.workspace import Workspace
 
 __all__ = ["search_literature", "passage_key"]
 
 SNIPPET_CHARS = 220
-_OPEN: dict[tuple, object] = {}  # (which index, its manifest's mtime) -> corpus.Index
+_OPEN: dict[tuple, Index] = {}  # (which index, its manifest's mtime) -> the index
 
 
 def search_literature(workspace: Workspace, query: str,
@@ -78,14 +79,10 @@ def _snippet(text: str, title: str) -> str:
 
 
 def _open():
-    from agent.config import geofm_home
-
-    home = geofm_home() / "index" / "default"
+    home = default_index_dir()
     key = (str(home), _mtime(home))
     if key not in _OPEN:
-        from agent.loop import _default_index  # builds it once when missing or stale
-
-        _OPEN[key] = _default_index()
+        _OPEN[key] = default_index()  # builds it once when missing or stale
     return _OPEN[key]
 
 

@@ -21,9 +21,10 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 from tools.registry import Registry, Tool
 from tools.result import ToolResult
+from tools.segy import check_segy
 from tools.workspace import Workspace
 
 __all__ = ["mcp_function", "mcp_functions", "describe_result", "describe_workspace",
@@ -78,8 +79,6 @@ def attach_file(ws: Workspace, path: str, file_name: str = "") -> str:
         kind = Workspace.check_file(src)
         description = name
         if kind == "segy":
-            from tools.segy import check_segy
-
             info = check_segy(src)
             brief = ", ".join(f"{k}={info[k]}" for k in ("geometry", "n_traces", "n_samples",
                                                          "dt_ms") if k in info)

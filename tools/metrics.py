@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 from tools.registry import WorkspaceId
 from tools.result import ToolResult
 from tools.section import load_section

@@ -11,17 +11,18 @@ from typing import Literal
 
 import numpy as np
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 from tools.registry import WorkspaceId
 from tools.result import Artifact, ToolResult
 from tools.section import Section, load_section
 from tools.workspace import Workspace
 
-__all__ = ["draw_section", "comparison_figure", "spectrum_figure", "impedance_figure",
-           "plot_section", "plot_comparison"]
+__all__ = ["pyplot", "save_figure", "draw_section", "comparison_figure", "spectrum_figure",
+           "impedance_figure", "plot_section", "plot_comparison"]
 
 
-def _plt():
+def pyplot():
+    """``matplotlib.pyplot`` on the Agg backend (no display), imported on first use."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -43,7 +44,7 @@ def draw_section(ax, data: np.ndarray, meta: dict, title: str = "", cmap: str = 
     """Draw (n_traces, n_samples) on ``ax`` with trace/line numbers across, time (ms) down."""
     if data.ndim != 2:
         raise BadInputError(f"can only draw 2D arrays, got shape {data.shape}")
-    plt = _plt()
+    plt = pyplot()
     nx, nt = data.shape
     xlabel, xv = _x_axis(meta, nx)
     is_slice = meta.get("axes") == ["inline", "crossline"]
@@ -67,8 +68,9 @@ def draw_section(ax, data: np.ndarray, meta: dict, title: str = "", cmap: str = 
     return im
 
 
-def _save(workspace: Workspace, fig, description: str, **metadata) -> Artifact:
-    plt = _plt()
+def save_figure(workspace: Workspace, fig, description: str, **metadata) -> Artifact:
+    """Save ``fig`` as a PNG in the workspace, close it, and return its artifact."""
+    plt = pyplot()
     item_id, path = workspace.new_path(".png")
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
@@ -78,7 +80,7 @@ def _save(workspace: Workspace, fig, description: str, **metadata) -> Artifact:
 def comparison_figure(workspace: Workspace, before: Section, after: np.ndarray,
                       title: str = "") -> Artifact:
     """Before / after / difference panels at one shared amplitude clip; cubes show inline 0."""
-    plt = _plt()
+    plt = pyplot()
     b, a = before.data, after
     if b.ndim == 3:
         b, a = b[b.shape[0] // 2], a[a.shape[0] // 2]
@@ -87,13 +89,13 @@ def comparison_figure(workspace: Workspace, before: Section, after: np.ndarray,
     for ax, d, name in zip(axes, (b, a, b - a), ("input", "output", "difference (input - output)")):
         draw_section(ax, d, before.meta, name, clip=clip)
     fig.suptitle(title)
-    return _save(workspace, fig, f"figure: {title}", derived_from=before.id)
+    return save_figure(workspace, fig, f"figure: {title}", derived_from=before.id)
 
 
 def spectrum_figure(workspace: Workspace, curves: list[tuple[str, np.ndarray, np.ndarray]],
                     title: str = "") -> Artifact:
     """Amplitude spectra in dB (re. the largest peak); curves are (label, f_hz, amplitude)."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     peak = max(float(np.max(c[2])) for c in curves) or 1.0
     for label, f, amp in curves:
@@ -104,7 +106,7 @@ def spectrum_figure(workspace: Workspace, curves: list[tuple[str, np.ndarray, np
     ax.grid(alpha=0.3)
     ax.legend()
     ax.set_title(title)
-    return _save(workspace, fig, f"figure: {title}")
+    return save_figure(workspace, fig, f"figure: {title}")
 
 
 def impedance_figure(workspace: Workspace, sec: Section, ai: np.ndarray,
@@ -112,7 +114,7 @@ def impedance_figure(workspace: Workspace, sec: Section, ai: np.ndarray,
                      title: str = "") -> Artifact:
     """Impedance section; with ``well`` = (trace index, AI log on the grid, inside mask),
     the well position is marked and a side panel compares the log with the inverted trace."""
-    plt = _plt()
+    plt = pyplot()
     ncols = 2 if well is not None else 1
     fig, axes = plt.subplots(1, ncols, figsize=(12 if well else 8, 6), squeeze=False,
                              gridspec_kw={"width_ratios": [3, 1][:ncols]})
@@ -132,7 +134,7 @@ def impedance_figure(workspace: Workspace, sec: Section, ai: np.ndarray,
         ax2.set_ylabel("two-way time (ms)")
         ax2.legend(fontsize=8)
         ax2.set_title(f"at the well (trace {ix})", fontsize=10)
-    return _save(workspace, fig, f"figure: {title}", derived_from=sec.id)
+    return save_figure(workspace, fig, f"figure: {title}", derived_from=sec.id)
 
 
 def plot_section(workspace: Workspace, data: WorkspaceId, title: str = "",
@@ -157,11 +159,11 @@ def plot_section(workspace: Workspace, data: WorkspaceId, title: str = "",
             raise BadInputError(f"inline_index {i} outside 0-{d.shape[0] - 1}")
         d = d[i]
         meta["axes"] = ["crossline", "twt_ms"]
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(10, 6))
     clip = float(np.percentile(np.abs(d), clip_percentile)) or 1.0
     draw_section(ax, d, meta, title or workspace.meta(data)["description"], cmap, clip)
-    art = _save(workspace, fig, f"figure of {data}", derived_from=data)
+    art = save_figure(workspace, fig, f"figure of {data}", derived_from=data)
     return ToolResult(f"figure {art.id}: {data} ({'x'.join(map(str, d.shape))})", (art,))
 
 

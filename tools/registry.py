@@ -18,11 +18,12 @@ from typing import Annotated, Any, get_type_hints
 
 from pydantic import Field
 
-from tools.errors import BadInputError, GeoFMError
+from common.errors import BadInputError, GeoFMError
 from tools.result import ToolResult
 from tools.workspace import Workspace
 
-__all__ = ["Tool", "Registry", "WorkspaceId", "WORKSPACE_ID_PATTERN", "parse_docstring"]
+__all__ = ["Tool", "Registry", "WorkspaceId", "WORKSPACE_ID_PATTERN", "parse_docstring",
+           "strip_titles"]
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ class Tool:
     @property
     def parameters(self) -> dict[str, Any]:
         """JSON schema of the arguments (compact: no pydantic titles)."""
-        return _strip_titles(self.args_model.model_json_schema())
+        return strip_titles(self.args_model.model_json_schema())
 
     def schema(self) -> dict[str, Any]:
         """OpenAI-style function schema: name, description, parameters."""
@@ -188,11 +189,12 @@ class Registry:
         return [t.as_langchain(workspace) for t in self]
 
 
-def _strip_titles(schema: Any, in_properties: bool = False) -> Any:
+def strip_titles(schema: Any, in_properties: bool = False) -> Any:
+    """A pydantic JSON schema without its generated "title" labels."""
     # "title" inside "properties" is an argument's name, not pydantic's label
     if isinstance(schema, dict):
-        return {k: _strip_titles(v, k == "properties" and not in_properties)
+        return {k: strip_titles(v, k == "properties" and not in_properties)
                 for k, v in schema.items() if in_properties or k != "title"}
     if isinstance(schema, list):
-        return [_strip_titles(v) for v in schema]
+        return [strip_titles(v) for v in schema]
     return schema

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 from tools.result import Artifact
 from tools.workspace import Workspace
 
@@ -115,31 +115,3 @@ def amp_range(a: np.ndarray) -> str:
 def amplitude_metrics(a: np.ndarray) -> dict[str, float]:
     """``amplitude_min`` and ``amplitude_max`` of ``a``, in its own units."""
     return {"amplitude_min": float(np.min(a)), "amplitude_max": float(np.max(a))}
-
-
-def processing_result(workspace: Workspace, section: Section, out: np.ndarray, what: str,
-                      params: dict[str, Any], figure: bool, citations: tuple[str, ...] = ()):
-    """Save a processed array (+ an optional before/after/difference PNG) as a ToolResult.
-
-    ``what`` names the process ("bandpass 5-60 Hz"); the SNR change is the
-    neighbouring-trace *estimate*, labelled so, since no clean reference is known here.
-    """
-    from tools.metrics import estimate_snr_db
-    from tools.result import ToolResult
-
-    art = save_section(workspace, out, f"{what} of {section.id}", like=section,
-                       process=what, params=params)
-    before, after = estimate_snr_db(section.data), estimate_snr_db(out)
-    metrics = {"snr_est_before_db": before, "snr_est_after_db": after,
-               "snr_est_gain_db": after - before}
-    artifacts = [art]
-    text = (f"{what} {section.id} -> {art.id}: {shape_str(out)} "
-            f"{'/'.join(section.meta.get('axes', ['traces', 'samples']))}, "
-            f"SNR est. {after - before:+.1f} dB")
-    if figure:
-        from tools.plotting import comparison_figure
-
-        fig = comparison_figure(workspace, section, out, title=f"{what} of {section.id}")
-        artifacts.append(fig)
-        text += f"; figure {fig.id}"
-    return ToolResult(text, tuple(artifacts), metrics, citations)

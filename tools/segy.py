@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 from tools.registry import WorkspaceId
 from tools.result import ToolResult
 from tools.section import amp_range, amplitude_metrics, shape_str

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
+from tools.segy import check_segy
 
 __all__ = ["VolumeInfo", "volume_info", "trace_slices", "read_inlines", "CubeWriter"]
 
@@ -70,8 +71,6 @@ def volume_info(path: str | os.PathLike) -> VolumeInfo:
         BadInputError: missing, truncated or not SEG-Y (from ``check_segy``), no regular
             inline/crossline grid (2D, unsorted, or cut at a trace boundary), or pre-stack.
     """
-    from tools.segy import check_segy
-
     info = check_segy(path)
     name = info["file"]
     if "inlines" not in info:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 from tools.filters import YILMAZ_CITATION
+from tools.plotting import spectrum_figure
 from tools.registry import WorkspaceId
 from tools.result import ToolResult
 from tools.section import Section, load_section
@@ -90,8 +91,6 @@ def spectrum(workspace: Workspace, data: WorkspaceId, figure: bool = True) -> To
             f"Nyquist {f[-1]:.0f} Hz")
     artifacts = [art]
     if figure:
-        from tools.plotting import spectrum_figure
-
         fig = spectrum_figure(workspace, [(data, f, amp)], title=f"amplitude spectrum of {data}")
         artifacts.append(fig)
         text += f"; figure {fig.id}"

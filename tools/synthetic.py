@@ -18,7 +18,7 @@ from typing import Literal
 
 import numpy as np
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 from tools.result import ToolResult
 from tools.workspace import Workspace
 

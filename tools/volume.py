@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from tools.errors import BadInputError, GeoFMError, ToolError
+from common.errors import BadInputError, GeoFMError, ToolError
 from tools.segy_blocks import CubeWriter, VolumeInfo, read_inlines, volume_info
 
 __all__ = ["VolumeInfo", "VolumeOp", "Block", "VolumeReport", "volume_info", "plan_blocks",

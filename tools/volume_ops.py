@@ -28,8 +28,37 @@ from pathlib import Path
 from typing import Any, Literal, get_type_hints
 
 import numpy as np
+from pydantic import Field, ValidationError, create_model
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
+from tools.denoise import (
+    CADZOW_CITATIONS,
+    CANALES_CITATION,
+    SOF_CITATION,
+    check_fx,
+    check_median,
+    check_rank,
+    check_window,
+    dip_median,
+    fx_deconvolution,
+    fx_rank_reduction,
+)
+from tools.filters import (
+    SCIPY_CITATION,
+    YILMAZ_CITATION,
+    bandpass_traces,
+    check_fk,
+    check_order,
+    fk_dip_filter,
+)
+from tools.geofm.infer import denoise_section, fault_probability, interpolate_section
+from tools.geofm.model import MAE_CITATION, VIT_CITATION
+from tools.geofm.refine import DILATED_CONV_CITATION
+from tools.geofm.tools import checked_weights, load_head, load_refine_head
+from tools.inversion import background_from_log, background_from_model, invert_poststack
+from tools.registry import parse_docstring, strip_titles
+from tools.spectrum import statistical_wavelet
+from tools.synthetic import PYLOPS_CITATION
 from tools.volume import VolumeInfo, VolumeOp, read_inlines, volume_info
 
 __all__ = ["OPS", "make_op", "describe_ops", "per_inline", "bandpass", "fk_filter",
@@ -62,9 +91,7 @@ def bandpass(info: VolumeInfo, low_hz: float = 5.0, high_hz: float = 60.0,
         high_hz: high corner frequency in Hz, below Nyquist.
         order: Butterworth order of each pass, 1 to 10 (dimensionless).
     """
-    from tools.filters import SCIPY_CITATION, _check_order, bandpass_traces
-
-    _check_order(order)
+    check_order(order)
     bandpass_traces(np.zeros((1, info.n_samples)), info.dt_ms, low_hz, high_hz, order)
     fn = partial(bandpass_traces, dt_ms=info.dt_ms, low_hz=low_hz, high_hz=high_hz,
                  order=order)
@@ -80,9 +107,7 @@ def fk_filter(info: VolumeInfo, max_dip_ms_per_trace: float = 2.0,
         max_dip_ms_per_trace: largest dip kept, in milliseconds per crossline.
         taper: relative width of the cosine taper at the pass-zone edge, 0.01 to 1.
     """
-    from tools.filters import YILMAZ_CITATION, _check_fk, fk_dip_filter
-
-    _check_fk(max_dip_ms_per_trace, taper)
+    check_fk(max_dip_ms_per_trace, taper)
     if info.n_crosslines < 4:
         raise BadInputError(f"f-k needs at least 4 crosslines, the cube has {info.n_crosslines}")
     fn = partial(fk_dip_filter, dt_ms=info.dt_ms, max_dip_ms_per_trace=max_dip_ms_per_trace,
@@ -104,10 +129,8 @@ def fx_decon(info: VolumeInfo, fmin_hz: float = 1.0, fmax_hz: float | None = Non
         win_traces: spatial window length, in traces.
         win_ms: time window length, in milliseconds.
     """
-    from tools.denoise import CANALES_CITATION, _check_fx, _check_window, fx_deconvolution
-
-    _check_window(win_traces, win_ms, info.dt_ms)
-    _check_fx(filter_length, damping)
+    check_window(win_traces, win_ms, info.dt_ms)
+    check_fx(filter_length, damping)
     params = dict(fmin_hz=fmin_hz, fmax_hz=fmax_hz, filter_length=filter_length,
                   damping=damping, win_traces=win_traces, win_ms=win_ms)
     return _op("fx_decon", partial(fx_deconvolution, dt_ms=info.dt_ms, **params), params,
@@ -126,10 +149,8 @@ def rank_reduction(info: VolumeInfo, rank: int = 2, fmin_hz: float = 1.0,
         win_traces: spatial window length, in traces.
         win_ms: time window length, in milliseconds.
     """
-    from tools.denoise import CADZOW_CITATIONS, _check_rank, _check_window, fx_rank_reduction
-
-    _check_window(win_traces, win_ms, info.dt_ms)
-    _check_rank(rank)
+    check_window(win_traces, win_ms, info.dt_ms)
+    check_rank(rank)
     params = dict(rank=rank, fmin_hz=fmin_hz, fmax_hz=fmax_hz, win_traces=win_traces,
                   win_ms=win_ms)
     return _op("rank_reduction", partial(fx_rank_reduction, dt_ms=info.dt_ms, **params),
@@ -153,9 +174,7 @@ def median_filter(info: VolumeInfo, half_width: int = 2, half_length: int = 1,
         inline_half_width: inlines on each side, 0 to 10; above 0 the median is a 3D box
             (2*inline_half_width+1 inlines) and blocks read that many inlines of halo.
     """
-    from tools.denoise import SOF_CITATION, _check_median, dip_median
-
-    _check_median(half_width, half_length)
+    check_median(half_width, half_length)
     if not 0 <= inline_half_width <= 10:
         raise BadInputError(f"inline_half_width must be 0-10, got {inline_half_width}")
     params = dict(half_width=half_width, half_length=half_length, dip_steered=dip_steered,
@@ -174,9 +193,6 @@ def median_filter(info: VolumeInfo, half_width: int = 2, half_length: int = 1,
 
 
 def _geofm_block(block: np.ndarray, weights: str, task: str) -> np.ndarray:
-    from tools.geofm.infer import denoise_section, fault_probability, interpolate_section
-    from tools.geofm.tools import load_head, load_refine_head
-
     model = load_head(weights)
     refine = load_refine_head(weights) if task == "interpolate" else None
     fn = {"denoise": denoise_section, "faults": fault_probability,
@@ -185,10 +201,6 @@ def _geofm_block(block: np.ndarray, weights: str, task: str) -> np.ndarray:
 
 
 def _geofm(task: str) -> VolumeOp:
-    from tools.geofm.model import MAE_CITATION, VIT_CITATION
-    from tools.geofm.refine import DILATED_CONV_CITATION
-    from tools.geofm.tools import checked_weights, load_refine_head
-
     weights = str(checked_weights(task))  # ModelError now, before any block runs
     # a refine file that does not fit fails here too; it is small, so loading it is cheap
     refine = task == "interpolate" and load_refine_head(weights) is not None
@@ -216,8 +228,6 @@ def geofm_faults(info: VolumeInfo) -> VolumeOp:
 
 def _invert_inline(data, *background, wavelet, dt_ms, background_hz, log_ai0, mode,
                    damping, eps_r):
-    from tools.inversion import background_from_model, invert_poststack
-
     if background:
         m0 = background_from_model(background[0], dt_ms, background_hz)
     else:
@@ -256,10 +266,6 @@ def invert_impedance(info: VolumeInfo, background: str | None = None,
         damping: trace-by-trace damping relative to the operator's diagonal (dimensionless).
         eps_r: weight of the spatial regulariser (dimensionless, relative to data RMS).
     """
-    from tools.inversion import background_from_log
-    from tools.spectrum import statistical_wavelet
-    from tools.synthetic import PYLOPS_CITATION
-
     if (background is None) == (background_log is None):
         raise BadInputError("give exactly one background: background (an impedance SEG-Y "
                             "on the cube's grid) or background_log (a .npy impedance log)")
@@ -303,10 +309,6 @@ OPS = {fn.__name__: fn for fn in (bandpass, fk_filter, fx_decon, rank_reduction,
 
 
 def _args_model(factory):
-    from pydantic import Field, create_model
-
-    from tools.registry import parse_docstring
-
     _, helps = parse_docstring(factory.__doc__ or "")
     hints = get_type_hints(factory)
     fields = {p.name: (hints[p.name], Field(p.default, description=helps[p.name]))
@@ -316,10 +318,8 @@ def _args_model(factory):
 
 def describe_ops() -> list[dict[str, Any]]:
     """Name, description and JSON schema of the arguments of every op."""
-    from tools.registry import _strip_titles, parse_docstring
-
     return [{"name": name, "description": parse_docstring(f.__doc__ or "")[0],
-             "parameters": _strip_titles(_args_model(f).model_json_schema())}
+             "parameters": strip_titles(_args_model(f).model_json_schema())}
             for name, f in OPS.items()]
 
 
@@ -330,8 +330,6 @@ def make_op(name: str, info: VolumeInfo, args: dict[str, Any] | None = None) -> 
         BadInputError: unknown op, unknown or ill-typed arguments, or values the op refuses.
         ModelError: a GeoFM op whose weights are missing.
     """
-    from pydantic import ValidationError
-
     if name not in OPS:
         raise BadInputError(f"no volume op named {name!r}; available: {', '.join(OPS)}")
     args = dict(args or {})

@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 from tools.registry import WorkspaceId
 from tools.result import ToolResult
 from tools.workspace import Workspace

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
 from tools.result import Artifact
 
 __all__ = ["Workspace", "MAX_UPLOAD_BYTES", "SUPPORTED_SUFFIXES"]

@@ -10,7 +10,8 @@
 
 Each group module has ``add_parser(subparsers)``, which registers its sub-commands and
 sets ``func(args) -> int`` on them. Expected errors (``GeoFMError``) print one line to
-stderr and exit 1; nothing else is caught.
+stderr and exit 1; nothing else is caught. Commands import the agent loop and the chat
+models (langchain) inside the functions that run them, so ``geofm --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -19,14 +20,13 @@ import argparse
 import logging
 import sys
 
-from tools.errors import GeoFMError
+from agent.cli import ask, bench, finetune, index, models, tools, volume
+from common.errors import GeoFMError
 
 __all__ = ["main", "build_parser"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from agent.cli import ask, bench, finetune, index, models, tools, volume
-
     parser = argparse.ArgumentParser(
         prog="geofm", description="geofm: an assistant for geophysical workflows.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")

@@ -6,41 +6,9 @@ import argparse
 import json
 import sys
 
-__all__ = ["add_parser", "add_model_options", "model_config_from"]
+from agent.config import AgentConfig, add_model_options, model_config_from
 
-
-def add_model_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default="embedded",
-                   help="'embedded', a transformers model directory, a .gguf file, or "
-                        "'openai:NAME' (a model on an OpenAI-compatible server)")
-    p.add_argument("--base-url", default=None,
-                   help="URL of the OpenAI-compatible server for 'openai:NAME' "
-                        "(default: $OPENAI_BASE_URL)")
-    p.add_argument("--adapter", default="default",
-                   help="'default' (geofm's shipped LoRA adapter, embedded model only), "
-                        "'none', or a peft LoRA adapter directory")
-    p.add_argument("--max-new-tokens", type=int, default=200, help="cap on generated tokens")
-    p.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "int8"],
-                   help="weights of a local model: float32 (reference), bfloat16 or int8 "
-                        "(faster decoding on CPU)")
-    p.add_argument("--backend", default="transformers", choices=["transformers", "llamacpp"],
-                   help="what runs a local model: transformers (reference) or llamacpp (the "
-                        "GGUF itself, needs `make llamacpp`)")
-    p.add_argument("--threads", type=int, default=None,
-                   help="CPU threads of a local model (default: torch's; for llamacpp one "
-                        "less than the cores, as its threads spin on busy cores)")
-    p.add_argument("--free-arguments", action="store_true",
-                   help="let a local model's tool calls use any schema-valid number or id, "
-                        "not only those the user or a tool gave")
-
-
-def model_config_from(args: argparse.Namespace):
-    from agent.config import ModelConfig
-
-    return ModelConfig(model=args.model, adapter=args.adapter, base_url=args.base_url,
-                       max_new_tokens=args.max_new_tokens, dtype=args.dtype,
-                       backend=args.backend, threads=args.threads,
-                       ground_arguments=not args.free_arguments)
+__all__ = ["add_parser", "format_result"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -61,7 +29,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agent.config import AgentConfig
     from agent.loop import GeoAgent
 
     config = AgentConfig(max_steps=args.max_steps, retrieval=not args.no_retrieval, k=args.k,

@@ -7,14 +7,19 @@ import json
 import shlex
 from pathlib import Path
 
-from tools.errors import BadInputError
+from agent.config import AgentConfig, add_model_options, model_config_from
+from benchmarks.qa import add_options, run_args
+from benchmarks.report import compare as side_by_side
+from benchmarks.report import provenance, table, write_outputs
+from benchmarks.runner import case_mode, run_cases, summarize
+from benchmarks.suite import load_suite
+from common.errors import BadInputError
+from corpus import default_index
 
 __all__ = ["add_parser"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from agent.cli.ask import add_model_options
-
     p = sub.add_parser("bench", help="scripted question-answer benchmarks")
     bsub = p.add_subparsers(dest="bench_command", metavar="ACTION", required=True)
     r = bsub.add_parser("run", help="run suites and print accuracy with 95%% CIs",
@@ -39,8 +44,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--label", default=None, help="name of this run in reports")
     add_model_options(r)
     r.set_defaults(func=run)
-    from benchmarks.qa import add_options
-
     q = bsub.add_parser("qa", help="literature QA with rubric scoring (benchmarks/qa.py)")
     add_options(q)
     q.set_defaults(func=qa)
@@ -50,10 +53,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from benchmarks.report import provenance, table, write_outputs
-    from benchmarks.runner import case_mode, run_cases, summarize
-    from benchmarks.suite import load_suite
-
     cases, problems = [], []
     for s in args.suites:
         got, bad = load_suite(s)
@@ -90,22 +89,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def qa(args: argparse.Namespace) -> int:
-    from benchmarks.qa import run_args
-
     return run_args(args)
 
 
 def _load(args: argparse.Namespace, only_choice: bool):
     from agent.chat_model import make_chat_model
-    from agent.cli.ask import model_config_from
-    from agent.config import AgentConfig
-    from agent.loop import GeoAgent, _default_index
+    from agent.loop import GeoAgent
 
     if args.mode in ("loglik", "auto") and args.mc_format == "evidence" and only_choice:
         chat_model = None  # the evidence scorer reads the literature, not a language model
     else:
         chat_model = make_chat_model(model_config_from(args))
-    index = None if args.no_retrieval else _default_index()
+    index = None if args.no_retrieval else default_index()
     agent = None
     if args.mode in ("agent", "auto") and chat_model is not None:
         agent = GeoAgent(chat_model, index=index,
@@ -114,8 +109,6 @@ def _load(args: argparse.Namespace, only_choice: bool):
 
 
 def compare(args: argparse.Namespace) -> int:
-    from benchmarks.report import compare as side_by_side
-
     runs = []
     for f in args.results:
         try:

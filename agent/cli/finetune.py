@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from finetune.lora import main as train_lora
+
 __all__ = ["add_parser"]
 
 
@@ -19,6 +21,4 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_lora(args: argparse.Namespace) -> int:
-    from finetune.lora import main
-
-    return main(["--config", args.config, "--set", *args.set])
+    return train_lora(["--config", args.config, "--set", *args.set])

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
+
+from common.errors import BadInputError
+from corpus import Index
 
 __all__ = ["add_parser"]
 
@@ -35,8 +39,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def build(args: argparse.Namespace) -> int:
-    from corpus import Index
-
     index = Index.build(args.sources, args.out)
     m = index.manifest
     print(f"indexed {m['n_documents']} documents, {m['n_chunks']} chunks into {args.out} "
@@ -45,8 +47,6 @@ def build(args: argparse.Namespace) -> int:
 
 
 def add(args: argparse.Namespace) -> int:
-    from corpus import Index
-
     index = Index.load(args.dir)
     n = index.add(args.sources, args.dir)
     print(f"embedded {n} new chunks; {index.manifest['n_chunks']} in all")
@@ -54,8 +54,6 @@ def add(args: argparse.Namespace) -> int:
 
 
 def search(args: argparse.Namespace) -> int:
-    from corpus import Index
-
     hits = Index.load(args.dir).search(args.query, k=args.k, mode=args.mode)
     if args.json:
         json.dump([h.to_dict() for h in hits], sys.stdout, indent=1)
@@ -69,10 +67,6 @@ def search(args: argparse.Namespace) -> int:
 
 
 def info(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from tools.errors import BadInputError
-
     m = Path(args.dir) / "manifest.json"
     if not m.exists():
         raise BadInputError(f"{args.dir} is not a geofm index (no manifest.json)")

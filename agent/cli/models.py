@@ -5,6 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from importlib.metadata import PackageNotFoundError, version
+
+from agent.config import ModelConfig
+from agent.models import describe, resolve_model_dir
+from common.paths import geofm_home
+from corpus import default_index, default_index_dir, describe_defaults
 
 __all__ = ["add_parser"]
 
@@ -23,16 +29,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agent.config import ModelConfig, geofm_home
-    from agent.models import describe, resolve_model_dir
-
     config = ModelConfig(model=args.model)
     if args.action == "prepare":
         resolve_model_dir(config, prepare=True)
         if not args.no_index:
-            from agent.loop import _default_index
-
-            _default_index()
+            default_index()
     llm = describe(config)
     report = {"home": str(geofm_home()), "llm": llm.__dict__, "llamacpp": _llamacpp(),
               **_corpus_report()}
@@ -56,8 +57,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _llamacpp() -> str:
     """Whether the llama.cpp backend can run, without importing it."""
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return f"llama-cpp-python {version('llama-cpp-python')}"
     except PackageNotFoundError:
@@ -66,10 +65,4 @@ def _llamacpp() -> str:
 
 def _corpus_report() -> dict:
     """Embedder and default index status, from the corpus package."""
-    from agent.config import geofm_home
-
-    try:
-        from corpus import describe_defaults
-    except ImportError:
-        return {}
-    return describe_defaults(geofm_home() / "index" / "default")
+    return describe_defaults(default_index_dir())

@@ -12,7 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
+from tools import REGISTRY, Workspace
 
 __all__ = ["add_parser"]
 
@@ -35,8 +36,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from tools import REGISTRY
-
     if args.json:
         print(json.dumps([dict(t.schema(), citations=list(t.citations)) for t in REGISTRY],
                          indent=1))
@@ -50,8 +49,6 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from tools import REGISTRY, Workspace
-
     try:
         tool_args = json.loads(args.args)
     except json.JSONDecodeError as e:

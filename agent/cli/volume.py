@@ -17,7 +17,17 @@ import logging
 import os
 import sys
 
-from tools.errors import BadInputError
+from common.errors import BadInputError
+from tools.volume import (
+    block_inlines_for,
+    check_output,
+    dask_client,
+    parse_budget,
+    process_volume,
+    volume_info,
+    worker_count,
+)
+from tools.volume_ops import describe_ops, make_op
 
 __all__ = ["add_parser"]
 
@@ -57,8 +67,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from tools.volume_ops import describe_ops
-
     ops = describe_ops()
     if args.json:
         print(json.dumps(ops, indent=1))
@@ -71,17 +79,6 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from tools.volume import (
-        block_inlines_for,
-        check_output,
-        dask_client,
-        parse_budget,
-        process_volume,
-        volume_info,
-        worker_count,
-    )
-    from tools.volume_ops import make_op
-
     try:
         op_args = json.loads(args.args)
     except json.JSONDecodeError as e:

@@ -7,7 +7,7 @@ from typing import Any
 
 __all__ = ["Task", "SETUPS"]
 
-# Which files a request comes with, relative to ../shared/data (the .npy are generated).
+# Which files a request comes with, relative to $GEOFM_DATA/data (the .npy are generated).
 SETUPS: dict[str, tuple[str, ...]] = {
     "none": (),
     "npra": ("segy/npra_31_81.sgy",),

@@ -4,6 +4,7 @@ Catalog: ``model`` (config, build/load/save, trace masking, tile prediction), ``
 (overlapping tiles with seamless blending), ``data`` (seeded synthetic training tiles,
 per-tile scaling, linear trace fill), ``refine`` (the interpolation head's convolutional
 refinement stage), ``infer`` (whole-section denoise / interpolate / fault probability),
-``tools`` (the agent tools and where their weights live).
+``tools`` (the agent tools and where their weights live), ``heldout`` (the held-out
+sections the heads are evaluated and calibrated on, fault-mask F1).
 torch and transformers load on first use.
 """

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tools.synthetic import add_noise, make_section
+
 __all__ = ["TASKS", "TileBatch", "make_batch", "random_tile", "tile_scale", "linear_fill",
            "HELDOUT_SEED"]
 
@@ -83,8 +85,6 @@ def random_tile(rng: np.random.Generator, tile: int, min_faults: int = 0,
         (clean, fault_mask, dt_ms): (tile, tile) float64 amplitudes, (tile, tile) uint8
         labels (1 within a trace of a fault plane), dt in ms.
     """
-    from tools.synthetic import make_section
-
     dt_ms = float(rng.choice([2.0, 4.0]))
     nx = int(tile * rng.uniform(1.0, 2.0))
     nt = int(tile * rng.uniform(1.0, 2.0))
@@ -105,8 +105,6 @@ def random_tile(rng: np.random.Generator, tile: int, min_faults: int = 0,
 
 def _noisy(clean: np.ndarray, rng: np.random.Generator, dt_ms: float, kind: str,
            snr_db: float) -> np.ndarray:
-    from tools.synthetic import add_noise
-
     if not np.any(clean):
         return clean.copy()
     return add_noise(clean, kind, snr_db, seed=int(rng.integers(2 ** 31)), dt_ms=dt_ms)[0]

@@ -12,6 +12,7 @@ Tiles are (traces, samples) = (H, W); pixel_values are (B, 1, H, W).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from tools.errors import ModelError
+from common.atomic import write_dir_atomically
+from common.errors import ModelError
 
 __all__ = ["GeoFMConfig", "build_model", "load_model", "save_model", "config_of",
            "trace_mask_noise", "ordered_noise", "sincos_position_embedding", "image_to_image", "predict_tiles",
@@ -207,9 +209,6 @@ def save_model(model, out: str | Path, card: dict[str, Any] | None = None,
                extra: Callable[[Path], None] | None = None) -> None:
     """Write config.json + model.safetensors (+ a JSON card of provenance); ``extra``
     writes more files into the same folder before it is moved into place."""
-    import json
-
-    from tools.atomic import write_dir_atomically
 
     def write(tmp: Path) -> None:
         model.save_pretrained(tmp, safe_serialization=True)

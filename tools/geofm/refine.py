@@ -28,7 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.errors import ModelError
+from common.errors import ModelError
+from tools.geofm.model import image_to_image
 
 __all__ = ["RefineConfig", "build_refine", "vit_feature", "refine_tiles", "save_refine",
            "load_refine", "VIT_FEATURES", "REFINE_WEIGHTS", "REFINE_CONFIG", "DILATED_CONV_CITATION"]
@@ -143,8 +144,6 @@ def vit_feature(kind: str, vit, holed, fill):
     and filled tiles: the fault probability on the fill, the ViT's correction of the
     holed tile, or None for ``kind`` 'none'."""
     import torch
-
-    from tools.geofm.model import image_to_image
 
     if kind == "faults":
         return torch.sigmoid(image_to_image(vit, fill))

@@ -17,10 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.errors import BadInputError, ModelError
+from common.errors import BadInputError, ModelError
+from tools.geofm.infer import dead_traces, denoise_section, fault_probability, interpolate_section
+from tools.geofm.model import MAE_CITATION, VIT_CITATION, load_model
+from tools.geofm.refine import DILATED_CONV_CITATION, REFINE_CONFIG, REFINE_WEIGHTS, load_refine
+from tools.plotting import draw_section, pyplot, save_figure
+from tools.processing import processing_result
 from tools.registry import WorkspaceId
 from tools.result import ToolResult
-from tools.section import apply_2d, load_section, processing_result, save_section, shape_str
+from tools.section import apply_2d, load_section, save_section, shape_str
 from tools.workspace import Workspace
 
 __all__ = ["WEIGHTS_DIR", "TRAIN_COMMANDS", "weights_dir", "checked_weights", "load_head",
@@ -73,8 +78,6 @@ def load_head(path: str | Path):
     Raises:
         ModelError: the checkpoint does not fit.
     """
-    from tools.geofm.model import load_model
-
     path = Path(path)
     key = (str(path), (path / "model.safetensors").stat().st_mtime)
     if key not in _LOADED:
@@ -102,8 +105,6 @@ def load_refine_head(path: str | Path):
     Raises:
         ModelError: a refine file that does not fit its config, or no config.
     """
-    from tools.geofm.refine import REFINE_CONFIG, REFINE_WEIGHTS, load_refine
-
     path = Path(path)
     weights = path / REFINE_WEIGHTS
     if not weights.exists():
@@ -150,9 +151,6 @@ def geofm_denoise(workspace: Workspace, data: WorkspaceId, figure: bool = True) 
             axis); amplitudes in any unit, the model scales each 64x64 tile itself.
         figure: also save a before/after/difference PNG.
     """
-    from tools.geofm.infer import denoise_section
-    from tools.geofm.model import MAE_CITATION, VIT_CITATION
-
     sec = load_section(workspace, data)
     model = head("denoise")
     out = apply_2d(lambda d: denoise_section(model, d), sec.data)
@@ -169,10 +167,6 @@ def geofm_interpolate(workspace: Workspace, data: WorkspaceId, figure: bool = Tr
             axis) whose missing traces are zero; amplitudes in any unit.
         figure: also save a before/after/difference PNG.
     """
-    from tools.geofm.infer import dead_traces, interpolate_section
-    from tools.geofm.model import MAE_CITATION, VIT_CITATION
-    from tools.geofm.refine import DILATED_CONV_CITATION
-
     sec = load_section(workspace, data)
     n_dead = int(dead_traces(sec.data).sum())
     if n_dead == 0:
@@ -205,9 +199,6 @@ def geofm_faults(workspace: Workspace, data: WorkspaceId, threshold: float | Non
             calibrated on validation sections (see its card).
         figure: also save the section with faults overlaid in red (PNG).
     """
-    from tools.geofm.infer import fault_probability
-    from tools.geofm.model import MAE_CITATION, VIT_CITATION
-
     if threshold is None:
         threshold = fault_threshold()
     if not 0 < threshold < 1:
@@ -234,12 +225,10 @@ def geofm_faults(workspace: Workspace, data: WorkspaceId, threshold: float | Non
 def _overlay_figure(workspace: Workspace, sec, prob: np.ndarray, threshold: float):
     """Seismic in grey with fault probability above ``threshold`` in red; a cube shows
     its middle inline."""
-    from tools.plotting import _plt, _save, draw_section
-
     d, p = sec.data, prob
     if d.ndim == 3:
         d, p = d[d.shape[0] // 2], p[p.shape[0] // 2]
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(14, 5), sharey=True)
     draw_section(axes[0], d, sec.meta, f"{sec.id}")
     im = draw_section(axes[1], d, sec.meta, f"faults (probability > {threshold:g})")
@@ -248,4 +237,4 @@ def _overlay_figure(workspace: Workspace, sec, prob: np.ndarray, threshold: floa
     axes[1].imshow(shown.T, extent=[x0, x1, t1, t0], cmap="autumn_r", vmin=threshold, vmax=1,
                    alpha=0.7, aspect="auto", interpolation="nearest")
     fig.suptitle(f"GeoFM fault segmentation of {sec.id}")
-    return _save(workspace, fig, f"figure: GeoFM faults of {sec.id}", derived_from=sec.id)
+    return save_figure(workspace, fig, f"figure: GeoFM faults of {sec.id}", derived_from=sec.id)

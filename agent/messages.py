@@ -1,0 +1,59 @@
+"""The conversation the model reads: the system prompt, the retrieved passages (tagged),
+the request with its files, and what it sees of each tool result.
+
+The agent loop, the chat models, fine-tuning data and benchmarks all build their
+messages here, so training and use show the model the same text.
+"""
+
+from __future__ import annotations
+
+import json
+
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
+from agent import prompts
+from agent.steps import Passage
+from tools.result import Artifact, ToolResult
+
+__all__ = ["PASSAGES_TAG", "first_messages", "passages_prompt", "user_prompt", "observation"]
+
+# Marks the message that carries retrieved passages: answering turns read it, routing
+# turns of the local model leave it out (the decision needs the request, not the text).
+PASSAGES_TAG = "geofm_passages"
+
+
+def first_messages(question: str, passages: tuple[Passage, ...], files: list[Artifact]
+                   ) -> list[BaseMessage]:
+    """The conversation's start: system prompt, the passages (tagged), then the request."""
+    messages: list[BaseMessage] = [SystemMessage(prompts.load("system").strip())]
+    if passages:
+        messages.append(HumanMessage(passages_prompt(passages),
+                                     additional_kwargs={PASSAGES_TAG: True}))
+    messages.append(HumanMessage(user_prompt(question, (), files)))
+    return messages
+
+
+def passages_prompt(passages: tuple[Passage, ...]) -> str:
+    return prompts.render("passages", passages="\n".join(
+        f"[{p.n}] {p.title}: {p.text}" for p in passages)).strip()
+
+
+def user_prompt(question: str, passages: tuple[Passage, ...], files: list[Artifact]) -> str:
+    file_block = prompts.render("files", files="\n".join(
+        f"{a.id}: {a.description}" for a in files)) if files else ""
+    passage_block = passages_prompt(passages) + "\n" if passages else ""
+    return prompts.render("question", question=question.strip(), files=file_block,
+                          passages=passage_block).strip()
+
+
+def observation(result: ToolResult) -> str:
+    """What the model sees of a tool result: summary, metrics (4 significant digits),
+    artifact ids; no arrays."""
+    parts = [result.summary]
+    if result.metrics:
+        parts.append("metrics: " + json.dumps({k: float(f"{v:.4g}") if isinstance(v, float)
+                                               else v for k, v in result.metrics.items()},
+                                              separators=(",", ":")))
+    if result.artifacts:
+        parts.append("artifacts: " + ", ".join(f"{a.id} ({a.kind})" for a in result.artifacts))
+    return "\n".join(parts)
