@@ -1,10 +1,12 @@
-"""The held-out routing set (benchmarks/data/routing_heldout.jsonl): a blind set of
-hand-written requests, used once to measure a fine-tuned model. No model runs here.
+"""The blind routing sets (benchmarks/data/routing_heldout.jsonl, routing_blind_1.jsonl):
+hand-written requests, each set used once to measure a fine-tuned model. No model runs
+here.
 
-Fast checks: enough requests, unique ids, known setups, tools and argument names from
-the registry, well-formed references, every tool covered, and no request a near copy
-(difflib ratio > 0.8 on lower-case letters and digits) of a training phrasing or of a
-request of the main routing benchmark. The slow check runs every gold plan for real.
+Fast checks, for each set: enough requests, unique ids, known setups, tools and argument
+names from the registry, well-formed references, every tool covered, and no request a
+near copy (difflib ratio > 0.8 on lower-case letters and digits) of a training phrasing,
+of a request of the main routing benchmark or of another blind set. The slow check runs
+every gold plan for real.
 """
 
 from __future__ import annotations
@@ -21,7 +23,11 @@ from tools import REGISTRY
 
 DATA = Path(__file__).resolve().parents[1] / "benchmarks" / "data"
 HELDOUT = DATA / "routing_heldout.jsonl"
+BLIND_1 = DATA / "routing_blind_1.jsonl"
 MAIN = DATA / "routing_requests.jsonl"
+# each blind set and the fewest requests it must hold
+BLIND_SETS = {HELDOUT: 60, BLIND_1: 80}
+_blind = pytest.mark.parametrize("path", list(BLIND_SETS), ids=lambda p: p.stem)
 _REF = re.compile(r"^@(f?)(\d+)(?:\.(\d+))?$")
 _SCHEMAS = {s["name"]: s["parameters"] for s in REGISTRY.schemas()}
 
@@ -30,9 +36,10 @@ def _items(path: Path = HELDOUT) -> list[dict]:
     return load_requests(path)
 
 
-def test_heldout_requests_are_well_formed():
-    items = _items()
-    assert len(items) >= 60
+@_blind
+def test_heldout_requests_are_well_formed(path):
+    items = _items(path)
+    assert len(items) >= BLIND_SETS[path]
     ids = [it["id"] for it in items]
     assert len(set(ids)) == len(ids), "duplicate ids"
     for it in items:
@@ -64,23 +71,36 @@ def test_heldout_requests_are_well_formed():
                     assert value in enum, (where, name, key, value)
 
 
-def test_heldout_set_covers_every_tool_and_every_setup():
-    items = _items()
+@_blind
+def test_heldout_set_covers_every_tool_and_every_setup(path):
+    items = _items(path)
     used = {name for it in items for name, _ in it["calls"]}
     assert set(REGISTRY.names()) <= used, set(REGISTRY.names()) - used
     assert {it["setup"] for it in items} == set(SETUPS)
     assert sum(not it["calls"] for it in items) >= 5  # some answers need no tool
 
 
-def test_no_heldout_request_is_a_near_copy_of_training_or_the_main_benchmark():
-    requests = [(it["id"], norm(it["request"])) for it in _items()]
-    training = {text for _, text in training_phrasings()}
-    assert not near_copies(requests, training), "close to a training phrasing"
+@pytest.fixture(scope="module")
+def training() -> set[str]:
+    return {text for _, text in training_phrasings()}
+
+
+@_blind
+def test_no_heldout_request_is_a_near_copy_of_training_or_the_other_sets(path, training):
+    requests = [(it["id"], norm(it["request"])) for it in _items(path)]
+    close = near_copies(requests, training)
+    assert not close, ("close to a training phrasing", [label for label, _, _ in close])
     main = [norm(it["request"]) for it in _items(MAIN)]
     assert len(main) >= 100
-    assert not near_copies(requests, main), "close to a main benchmark request"
+    close = near_copies(requests, main)
+    assert not close, ("close to a main benchmark request", [label for label, _, _ in close])
+    for other in BLIND_SETS:
+        if other != path:
+            close = near_copies(requests, [norm(it["request"]) for it in _items(other)])
+            assert not close, (f"close to a request of {other.name}",
+                               [label for label, _, _ in close])
     texts = [t for _, t in requests]
-    assert len(set(texts)) == len(texts), "duplicate held-out requests"
+    assert len(set(texts)) == len(texts), "duplicate requests"
 
 
 def test_near_copy_check_catches_a_copy():
@@ -90,7 +110,8 @@ def test_near_copy_check_catches_a_copy():
 
 
 @pytest.mark.slow
-def test_every_heldout_gold_plan_runs_with_grounded_arguments(shared_data, tmp_path,
+@_blind
+def test_every_heldout_gold_plan_runs_with_grounded_arguments(path, shared_data, tmp_path,
                                                              monkeypatch):
     """Each gold plan runs for real (as benchmarks.routing does) and every argument it
     passes is one the conversation supports (a number the user or a tool gave, an id
@@ -99,7 +120,7 @@ def test_every_heldout_gold_plan_runs_with_grounded_arguments(shared_data, tmp_p
     from finetune.traces import run_plan, setup_files
     from tests.conftest import REAL_GEOFM_HOME
 
-    items = _items()
+    items = _items(path)
     if (REAL_GEOFM_HOME / "index" / "default" / "manifest.json").exists():
         monkeypatch.setenv("GEOFM_HOME", str(REAL_GEOFM_HOME))  # search only reads it
     else:
