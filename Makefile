@@ -59,10 +59,12 @@ prepare: install
 llamacpp: prepare
 	CMAKE_ARGS="$(LLAMACPP_CMAKE)" $(PY) -m pip install --quiet --no-cache-dir "$(LLAMACPP)"
 
-# ruff, then the import-linter contracts in pyproject.toml (imports only go down).
+# ruff, then the import-linter contracts in pyproject.toml (imports only go down), then
+# mypy on the packages ([tool.mypy] in pyproject.toml).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -7,14 +7,19 @@ Chat models load on first use: importing this package pulls no torch or transfor
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from agent.config import AgentConfig, ModelConfig
 from agent.steps import AgentResult, Answer, Error, Passage, Retrieved, ToolCall, ToolOutput
+
+if TYPE_CHECKING:
+    from agent.loop import GeoAgent
 
 __all__ = ["GeoAgent", "AgentResult", "Answer", "Error", "Passage", "Retrieved", "ToolCall",
            "ToolOutput", "AgentConfig", "ModelConfig"]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     # the loop imports langchain-core; keep `import agent` light for the CLI's --help
     if name == "GeoAgent":
         from agent.loop import GeoAgent

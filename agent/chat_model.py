@@ -10,21 +10,30 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
-from pydantic import ConfigDict, PrivateAttr
+from pydantic import ConfigDict, PrivateAttr, SecretStr
 
 from agent.config import ModelConfig
 from agent.constrained import ANSWER, Grounding, TokenMask, ToolGrammar, call_json, tools_prompt
 from agent.messages import PASSAGES_TAG
 from agent.models import EMBEDDED_LLM, eos_ids, load_causal_lm, load_llamacpp, resolve_adapter
 from common.errors import BadInputError
+
+if TYPE_CHECKING:
+    import torch
+    from langchain_core.language_models import LanguageModelInput
+    from langchain_core.runnables import Runnable
+    from langchain_core.tools import BaseTool
+    from transformers import DynamicCache
+    from xgrammar import CompiledGrammar
 
 __all__ = ["LocalChatModel", "NoRepeatInAnswer", "make_chat_model", "to_chat_dicts",
            "routing_messages"]
@@ -42,7 +51,7 @@ def to_chat_dicts(messages: list[BaseMessage]) -> list[dict[str, str]]:
     Small chat templates know only system/user/assistant, so a tool call is written as
     its JSON and a tool result as a user turn that names the tool.
     """
-    out = []
+    out: list[dict[str, str]] = []
     for m in messages:
         role = _ROLES.get(m.type)
         if role is None:
@@ -127,11 +136,13 @@ class LocalChatModel(BaseChatModel):
         return {"model_name": self.model_name, "max_new_tokens": self.max_new_tokens,
                 "temperature": self.temperature}
 
-    def encode(self, messages: list[BaseMessage] | list[dict[str, str]]):
+    def encode(self, messages: list[BaseMessage] | list[dict[str, str]]) -> torch.Tensor:
         """Token ids (1, T) of the chat template applied to ``messages`` (LangChain
         messages or ``{"role", "content"}`` dicts), ready for the assistant's turn."""
-        dicts = messages if messages and isinstance(messages[0], dict) \
-            else to_chat_dicts(messages)
+        if messages and isinstance(messages[0], dict):  # the first one tells which
+            dicts = messages
+        else:
+            dicts = to_chat_dicts(cast("list[BaseMessage]", messages))
         enc = self.tokenizer.apply_chat_template(dicts, add_generation_prompt=True,
                                                  return_tensors="pt", return_dict=True)
         return enc["input_ids"]
@@ -186,8 +197,8 @@ class LocalChatModel(BaseChatModel):
             self._prefix_caches[cache_slot] = (seq[: out.cache.get_seq_length()], out.cache)
         return self._reply_text(seq[input_ids.shape[1]:], stop)
 
-    def _greedy_in_grammar(self, input_ids, grammar, max_new_tokens: int, slot: str
-                           ) -> list[int]:
+    def _greedy_in_grammar(self, input_ids: torch.Tensor, grammar: CompiledGrammar,
+                           max_new_tokens: int, slot: str) -> list[int]:
         """Greedy decoding under an xgrammar grammar, as the llama.cpp engine does it: the
         tokens the grammar forces (most of a tool call's JSON) go through the model in
         one batch, with no logits of their own, and a forced end needs no model call.
@@ -220,7 +231,7 @@ class LocalChatModel(BaseChatModel):
         self._prefix_caches[slot] = (torch.tensor(seen[:n]), cache)
         return out
 
-    def _cached_prefix(self, slot: str, input_ids):
+    def _cached_prefix(self, slot: str, input_ids: torch.Tensor) -> DynamicCache | None:
         """The key/value cache of ``slot``'s previous prompt and reply, cut to the part
         it shares with ``input_ids`` (1, T): generate then runs only the new tokens.
         Routing prompts share the system prompt and tool list (most of their tokens), so
@@ -240,7 +251,7 @@ class LocalChatModel(BaseChatModel):
             cache.crop(-extra)  # transformers 5: a negative count of tokens to drop
         return cache
 
-    def _reply_text(self, ids, stop: list[str] | None) -> str:
+    def _reply_text(self, ids: Sequence[int] | torch.Tensor, stop: list[str] | None) -> str:
         """Reply token ids as text, cut at the first stop string."""
         text = self.tokenizer.decode(ids, skip_special_tokens=True)
         for s in stop or []:
@@ -260,7 +271,7 @@ class LocalChatModel(BaseChatModel):
 
         def stopped(ids: list[int]) -> bool:
             text = self.tokenizer.decode(ids, skip_special_tokens=True)
-            return any(s in text for s in stop)
+            return any(s in text for s in stop or ())  # passed only with a stop
 
         ids = self.engine.generate(prompt, max_new_tokens or self.max_new_tokens, self._eos(),
                                    processors, self.temperature, stopped if stop else None,
@@ -273,7 +284,9 @@ class LocalChatModel(BaseChatModel):
         return self.generate_text(messages, stop=stop, max_new_tokens=max_new_tokens,
                                   no_repeat_ngram=self.no_repeat_ngram)
 
-    def bind_tools(self, tools: list, *, tool_choice: str | None = None, **kwargs: Any):
+    def bind_tools(self, tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+                   *, tool_choice: str | None = None, **kwargs: Any
+                   ) -> Runnable[LanguageModelInput, AIMessage]:
         """Offer ``tools`` (function schemas, LangChain tools or callables); routing turns
         are then decoded under a grammar, so every call is schema-valid."""
         from langchain_core.utils.function_calling import convert_to_openai_tool
@@ -347,7 +360,7 @@ class NoRepeatInAnswer:
     def __init__(self, prompt_len: int, n: int):
         self.prompt_len, self.n = prompt_len, n
 
-    def __call__(self, input_ids, scores):
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
         for b in range(input_ids.shape[0]):
             gen = input_ids[b, self.prompt_len:].tolist()
             if len(gen) < self.n:
@@ -377,8 +390,10 @@ def make_chat_model(config: ModelConfig | None = None) -> BaseChatModel:
         raise BadInputError("an 'openai:' model needs the server's URL: set base_url "
                             "(--base-url) or $OPENAI_BASE_URL, e.g. http://localhost:8000/v1")
     return ChatOpenAI(model=config.model[len("openai:"):], base_url=base_url,
-                      api_key=os.environ.get("OPENAI_API_KEY") or "not-needed",
-                      temperature=config.temperature, max_tokens=config.max_new_tokens,
+                      api_key=SecretStr(os.environ.get("OPENAI_API_KEY") or "not-needed"),
+                      # max_tokens, by its alias (the only name its signature shows)
+                      temperature=config.temperature,
+                      max_completion_tokens=config.max_new_tokens,
                       max_retries=1, timeout=120)
 
 

@@ -18,6 +18,7 @@ The thresholds were calibrated on ``benchmarks/data/qa_literature_dev.jsonl`` (s
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,7 +143,7 @@ def _scored_best(part: str, passages: tuple[Passage, ...], index: Any, source: s
     return max(page, key=lambda u: u.score, default=None)
 
 
-def _select_blocks(candidates: list[_Unit], best: _Unit, firsts: list[_Unit] = ()
+def _select_blocks(candidates: list[_Unit], best: _Unit, firsts: Sequence[_Unit] = ()
                    ) -> list[_Unit]:
     """Quote whole paragraphs or list items of the best page, best first (the best block
     of each part of a two-part question before the rest), while they fit in

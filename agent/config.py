@@ -70,7 +70,7 @@ class ModelConfig:
                 "instead of applying it at run time (the exact float32 delta; measured about "
                 "15 % slower decoding)"})
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.dtype not in DTYPES:
             raise BadInputError(f"dtype must be one of {DTYPES}, got {self.dtype!r}")
         if self.backend not in BACKENDS:
@@ -114,7 +114,7 @@ class AgentConfig:
     workspace: str | None = field(default=None, metadata={
         "help": "workspace directory for this session; None makes a temporary one"})
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.max_steps < 0:
             raise BadInputError(f"max_steps must be >= 0, got {self.max_steps}")
         if self.k < 1:

@@ -22,7 +22,7 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,6 +30,11 @@ from agent import prompts
 from agent.messages import PASSAGES_TAG
 from common.errors import ModelError
 from tools.registry import WORKSPACE_ID_PATTERN
+
+if TYPE_CHECKING:  # loaded on first use at run time
+    import xgrammar as xgr
+    from transformers import PreTrainedTokenizerBase
+    from xgrammar.contrib.hf import LogitsProcessor
 
 __all__ = ["ANSWER", "Grounding", "call_json", "call_schema", "ToolGrammar", "TokenMask",
            "tools_prompt"]
@@ -150,9 +155,10 @@ def call_schema(tools: list[dict[str, Any]], grounding: Grounding | None = None
     for t in tools:
         args = _strict(t.get("parameters") or {})
         if grounding is not None:
-            args = _grounded(args, grounding)
-            if args is None:
+            grounded = _grounded(args, grounding)
+            if grounded is None:
                 continue
+            args = grounded
         options.append({"type": "object", "additionalProperties": False,
                         "required": ["name", "arguments"],
                         "properties": {"name": {"const": t["name"]}, "arguments": args}})
@@ -215,12 +221,12 @@ _DANGLING = {"a", "an", "the", "of", "to", "for", "from", "on", "in", "with", "b
 class ToolGrammar:
     """Compiles the call grammar once per (tokenizer, tool set); hands out processors."""
 
-    def __init__(self, tokenizer, vocab_size: int, tools: list[dict[str, Any]],
-                 grounding: Grounding | None = None):
+    def __init__(self, tokenizer: PreTrainedTokenizerBase, vocab_size: int,
+                 tools: list[dict[str, Any]], grounding: Grounding | None = None):
         self.compiled = _compile(_TokenizerKey(tokenizer, vocab_size),  # "name" first:
                                  json.dumps(call_schema(tools, grounding)))  # order matters
 
-    def logits_processor(self):
+    def logits_processor(self) -> LogitsProcessor:
         """A fresh (stateful) transformers logits processor for one generate call."""
         import xgrammar as xgr
 
@@ -231,7 +237,7 @@ class TokenMask:
     """An xgrammar matcher's allowed tokens applied to numpy logits (both backends decode
     tool calls with it, and feed the tokens it forces without logits of their own)."""
 
-    def __init__(self, compiled, n_vocab: int):
+    def __init__(self, compiled: xgr.CompiledGrammar, n_vocab: int):
         import xgrammar as xgr
 
         self.matcher = xgr.GrammarMatcher(compiled)
@@ -283,7 +289,7 @@ class TokenMask:
 class _TokenizerKey:
     """Hashable by identity, so one compiler serves each loaded tokenizer."""
 
-    def __init__(self, tokenizer, vocab_size: int):
+    def __init__(self, tokenizer: PreTrainedTokenizerBase, vocab_size: int):
         self.tokenizer, self.vocab_size = tokenizer, vocab_size
 
     def __hash__(self) -> int:
@@ -295,7 +301,7 @@ class _TokenizerKey:
 
 
 @lru_cache(maxsize=8)
-def _compiler(key: _TokenizerKey):
+def _compiler(key: _TokenizerKey) -> xgr.GrammarCompiler:
     import xgrammar as xgr
 
     info = xgr.TokenizerInfo.from_huggingface(key.tokenizer, vocab_size=key.vocab_size)
@@ -303,6 +309,6 @@ def _compiler(key: _TokenizerKey):
 
 
 @lru_cache(maxsize=32)
-def _compile(key: _TokenizerKey, schema_json: str):
+def _compile(key: _TokenizerKey, schema_json: str) -> xgr.CompiledGrammar:
     return _compiler(key).compile_json_schema(schema_json, any_whitespace=False,
                                               separators=(",", ":"))

@@ -10,12 +10,16 @@ Each ``invoke`` pops the next reply and records the messages it was given in
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
+
+if TYPE_CHECKING:
+    from langchain_core.tools import BaseTool
 
 __all__ = ["ScriptedChatModel"]
 
@@ -41,7 +45,8 @@ class ScriptedChatModel(BaseChatModel):
             {"name": name, "args": args, "id": f"call-{n}", "type": "tool_call"}]))
         return self
 
-    def bind_tools(self, tools: list, **kwargs: Any) -> "ScriptedChatModel":
+    def bind_tools(self, tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+                   *, tool_choice: str | None = None, **kwargs: Any) -> "ScriptedChatModel":
         # the same object, so the queue and `seen` are shared with the caller's handle
         self.bound_tools = [t if isinstance(t, dict) else {"name": getattr(t, "name", str(t))}
                             for t in tools]

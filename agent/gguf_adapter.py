@@ -23,11 +23,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from common.atomic import write_file_atomically
+
+if TYPE_CHECKING:  # loaded on first use at run time
+    from gguf import GGUFReader, GGUFWriter
 from common.errors import ModelError
 from common.paths import geofm_home
 
@@ -56,10 +61,10 @@ def rope_permute(w: np.ndarray, n_head: int) -> np.ndarray:
             .swapaxes(1, 2).reshape(w.shape))
 
 
-def _base_heads(reader, name: str) -> tuple[str, int, int]:
+def _base_heads(reader: GGUFReader, name: str) -> tuple[str, int, int]:
     """(architecture, heads, key-value heads) of an opened base GGUF called ``name``."""
 
-    def value(key: str):
+    def value(key: str) -> Any:
         f = reader.fields.get(key)
         return None if f is None else f.contents()
 
@@ -88,7 +93,7 @@ def _plain_lora(adapter_dir: Path) -> tuple[dict, Path]:
     return cfg, weights
 
 
-def _write(writer) -> None:
+def _write(writer: GGUFWriter) -> None:
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
@@ -184,7 +189,8 @@ def _gguf_pairs(weights: Path, n_head: int, n_kv: int) -> dict[str, tuple[np.nda
     return out
 
 
-def _cached(kind: str, adapter_dir: Path, base_gguf: Path, write) -> Path:
+def _cached(kind: str, adapter_dir: Path, base_gguf: Path,
+            write: Callable[[Path, Path, Path], object]) -> Path:
     """``write(adapter, base, tmp)`` once into ``$GEOFM_HOME/models``, named by a hash of
     the adapter's files and the base file's name and size; written atomically."""
     digest = hashlib.sha256(f"{base_gguf.name}:{base_gguf.stat().st_size}".encode())

@@ -24,13 +24,22 @@ import ctypes
 import os
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from agent.constrained import TokenMask
 from common.errors import ModelError
+
+if TYPE_CHECKING:  # loaded on first use at run time
+    import torch
+    import xgrammar as xgr
+    from llama_cpp._internals import LlamaBatch, LlamaContext
+
+    # transformers-style: (input ids (1, T), scores (1, V)) -> scores
+    Processor = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 __all__ = ["LlamaCppEngine", "INSTALL_HINT", "default_threads"]
 
@@ -46,8 +55,9 @@ def default_threads() -> int:
 class _Slot:
     """One llama.cpp context (its own key-value cache) and the tokens it holds."""
 
-    def __init__(self, ctx, batch):
-        self.ctx, self.batch, self.tokens = ctx, batch, []
+    def __init__(self, ctx: LlamaContext, batch: LlamaBatch):
+        self.ctx, self.batch = ctx, batch
+        self.tokens: list[int] = []
 
 
 class LlamaCppEngine:
@@ -152,9 +162,10 @@ class LlamaCppEngine:
         return self._eval(self._slot(slot), list(tokens))
 
     def generate(self, prompt: list[int], max_new_tokens: int, eos: set[int],
-                 processors: list[Any] = (), temperature: float = 0.0,
-                 stop_check=None, seed: int = 0, slot: str = "default",
-                 grammar=None) -> list[int]:
+                 processors: Sequence[Processor] = (), temperature: float = 0.0,
+                 stop_check: Callable[[list[int]], bool] | None = None, seed: int = 0,
+                 slot: str = "default", grammar: xgr.CompiledGrammar | None = None
+                 ) -> list[int]:
         """Reply token ids (eos not included).
 
         Args:
@@ -175,8 +186,10 @@ class LlamaCppEngine:
             return self._generate(prompt, max_new_tokens, eos, processors, temperature,
                                   stop_check, seed, slot, grammar)
 
-    def _generate(self, prompt, max_new_tokens, eos, processors, temperature, stop_check,
-                  seed, slot, grammar) -> list[int]:
+    def _generate(self, prompt: list[int], max_new_tokens: int, eos: set[int],
+                  processors: Sequence[Processor], temperature: float,
+                  stop_check: Callable[[list[int]], bool] | None, seed: int, slot: str,
+                  grammar: xgr.CompiledGrammar | None) -> list[int]:
         import torch
 
         rng = np.random.default_rng(seed)

@@ -13,7 +13,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, ToolMessage
 
@@ -37,6 +37,10 @@ from corpus import default_index
 from tools import REGISTRY, Registry, Workspace
 from tools.result import Artifact, ToolResult
 from tools.segy import check_segy
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel, LanguageModelInput
+    from langchain_core.runnables import Runnable
 
 __all__ = ["GeoAgent", "cite", "usable_answer", "unsupported_numbers"]
 
@@ -74,8 +78,9 @@ class GeoAgent:
         config: loop settings (max_steps, retrieval, k, workspace).
     """
 
-    def __init__(self, chat_model, index=None, registry: Registry | None = None,
-                 config: AgentConfig | None = None, workspace: Workspace | None = None):
+    def __init__(self, chat_model: BaseChatModel, index: Any = None,
+                 registry: Registry | None = None, config: AgentConfig | None = None,
+                 workspace: Workspace | None = None):
         self.chat_model = chat_model
         self.index = index
         self.registry = REGISTRY if registry is None else registry
@@ -102,7 +107,7 @@ class GeoAgent:
             BadInputError: a file is missing, of an unknown type, too large, or a SEG-Y
                 file that cannot be read (the message names the problem).
         """
-        checked = {}
+        checked: dict[str, dict] = {}
         for f in files or []:
             kind = Workspace.check_file(f)
             checked[f] = {}
@@ -223,7 +228,7 @@ class GeoAgent:
                     "please ask in English. " + composed.text, composed.cited)
         return composed.text, composed.cited
 
-    def _bind_tools(self):
+    def _bind_tools(self) -> Runnable[LanguageModelInput, AIMessage] | None:
         if self.config.max_steps == 0 or len(self.registry) == 0:
             return None
         try:

@@ -16,12 +16,18 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agent.config import ModelConfig
 from agent.gguf_adapter import gguf_adapter, merged_gguf
 from common.atomic import write_dir_atomically
 from common.errors import ModelError
 from common.paths import geofm_home
+
+if TYPE_CHECKING:  # loaded on first use at run time
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+    from agent.llamacpp import LlamaCppEngine
 
 __all__ = ["EMBEDDED_LLM", "embedded_gguf", "prepare_gguf", "resolve_model_dir",
            "load_causal_lm", "load_llamacpp", "eos_ids", "describe", "ModelInfo"]
@@ -118,7 +124,8 @@ def resolve_model_dir(config: ModelConfig, prepare: bool = True) -> Path:
     return p
 
 
-def load_causal_lm(config: ModelConfig):
+def load_causal_lm(config: ModelConfig
+                   ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """(model, tokenizer) ready for generation, with the LoRA adapter applied if set."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -128,7 +135,7 @@ def load_causal_lm(config: ModelConfig):
     path = resolve_model_dir(config)
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+        model: PreTrainedModel = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
     except (OSError, ValueError) as e:
         raise ModelError(f"could not load the model at {path}: {e}. Delete that directory "
                          "to prepare it again, or name another model.") from e
@@ -136,7 +143,9 @@ def load_causal_lm(config: ModelConfig):
     if adapter:
         model = apply_adapter(model, adapter)
     if config.dtype == "bfloat16":
-        model = model.to(torch.bfloat16)  # after the merge: fp32 LoRA maths
+        # after the merge: fp32 LoRA maths. The ignore: transformers wraps .to with
+        # functools.wraps, whose typeshed type binds no self
+        model = model.to(torch.bfloat16)  # type: ignore[arg-type]
     elif config.dtype == "int8":  # int8 weights, float activations (fbgemm kernels on CPU)
         model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear},
                                                        dtype=torch.qint8)
@@ -144,7 +153,7 @@ def load_causal_lm(config: ModelConfig):
     return model, tokenizer
 
 
-def load_llamacpp(config: ModelConfig):
+def load_llamacpp(config: ModelConfig) -> tuple[LlamaCppEngine, PreTrainedTokenizerBase]:
     """(llama.cpp engine, tokenizer) for ``config.backend == "llamacpp"``: the GGUF file
     with the adapter merged into a cached copy (or, with ``merge_adapter`` off, applied at
     run time as a llama.cpp adapter), and the tokenizer of the prepared directory (so
@@ -163,7 +172,7 @@ def load_llamacpp(config: ModelConfig):
     return LlamaCppEngine(gguf, lora, threads=config.threads), tokenizer
 
 
-def eos_ids(tokenizer, model_dir: str | Path | None = None) -> set[int]:
+def eos_ids(tokenizer: PreTrainedTokenizerBase, model_dir: str | Path | None = None) -> set[int]:
     """Token ids that end a reply: the tokenizer's eos and the generation config's."""
     ids = {tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set()
     gen = Path(model_dir) / "generation_config.json" if model_dir else None
@@ -199,7 +208,7 @@ def resolve_adapter(config: ModelConfig) -> str | None:
     return a
 
 
-def apply_adapter(model, adapter: str):
+def apply_adapter(model: PreTrainedModel, adapter: str) -> PreTrainedModel:
     from peft import PeftModel
 
     p = Path(adapter).expanduser()

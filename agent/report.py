@@ -168,10 +168,11 @@ def _ideas(d: _Done) -> list[tuple[str, str | None]]:
         return [("invert for impedance with this wavelet", "invert_impedance"),
                 ("show the data's spectrum", "spectrum")]
     if d.name == "invert_impedance":
-        other = ("invert with spatial regularisation to compare"
-                 if d.args.get("regularization") == "trace" else "invert trace by trace to compare")
+        compare = ("invert with spatial regularisation to compare"
+                   if d.args.get("regularization") == "trace"
+                   else "invert trace by trace to compare")
         return [("plot the impedance with the viridis colour map", "plot_section"),
-                (other, None), ("save it as SEG-Y", "write_segy")]
+                (compare, None), ("save it as SEG-Y", "write_segy")]
     if d.name == "write_segy":
         return [("summarise the new file's headers", "segy_info"),
                 ("read it back and plot it", None)]

@@ -6,6 +6,7 @@ Every step is a frozen dataclass with ``to_dict()`` (JSON-ready, with a ``"type"
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +36,7 @@ class Passage:
                 "section": self.section, "chunk_id": self.chunk_id, "text": self.text}
 
 
-def to_passages(hits) -> tuple[Passage, ...]:
+def to_passages(hits: Iterable[Any]) -> tuple[Passage, ...]:
     """Search hits (``corpus.Hit`` or anything with ``text`` and optionally title,
     citation, source, page, score, section, chunk_id) as passages numbered from 1."""
     return tuple(Passage(n=n, text=h.text, title=getattr(h, "title", ""),
@@ -128,7 +129,7 @@ class AgentResult:
         return not any(isinstance(s, Error) for s in self.steps)
 
     @classmethod
-    def from_steps(cls, steps: list[Step], attached: list[Artifact] = ()) -> "AgentResult":
+    def from_steps(cls, steps: list[Step], attached: Iterable[Artifact] = ()) -> "AgentResult":
         answer = next((s for s in reversed(steps) if isinstance(s, Answer)), None)
         error = next((s for s in reversed(steps) if isinstance(s, Error)), None)
         artifacts = list(attached)

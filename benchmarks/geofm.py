@@ -37,6 +37,7 @@ import time
 import warnings
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -64,7 +65,8 @@ def _timed(fn, *args):
 
 def _synthetic(models, n: int, size: tuple[int, int], oversample: int) -> dict:
     threshold = fault_threshold()
-    rows = {"denoise_0db": [], "missing_30pct": [], "faults": []}
+    rows: dict[str, list[dict[str, Any]]] = {"denoise_0db": [], "missing_30pct": [],
+                                             "faults": []}
     for k in range(n):
         seed = HELDOUT_SEED + k
         s = held_out_section(seed, k, size, oversample)
@@ -233,7 +235,9 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["GEOFM_VISION_WEIGHTS"] = str(Path(args.weights).resolve())
     torch.set_num_threads(args.threads)
     try:  # on CPU whatever the machine: these are CPU figures
-        models = {t: head(t).to("cpu") for t in HEADS}
+        # the ignore: transformers wraps .to with functools.wraps, whose typeshed type
+        # binds no self
+        models = {t: head(t).to("cpu") for t in HEADS}  # type: ignore[arg-type]
         refine = refine_head("interpolate")  # the interpolation head's conv stage, if any
         if refine is not None:
             models["refine"] = refine.to("cpu")

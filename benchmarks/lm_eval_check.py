@@ -71,6 +71,7 @@ def suite_file(suite: Path, domain: str | None, limit: int | None, workdir: Path
         case = parse_case(item, f"{suite.stem}-{n}")
         if not case.is_choice:
             continue
+        assert case.answer_index is not None  # a multiple-choice case (suite.parse_case)
         rows.append({"id": case.id, "question": case.question, "choices": list(case.choices),
                      "answer": LETTERS[case.answer_index]})
     if not rows:

@@ -40,6 +40,7 @@ import re
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -110,7 +111,8 @@ def quality_row(rk: list[int | None]) -> dict:
 def quality(index, cases: list[dict], root: Path) -> dict:
     print(f"\n## Retrieval quality: {len(cases)} questions, document-level hits")
     print(f"{'mode':<8}{'recall@1':>10}{'recall@5':>10}{'MRR@10':>9}")
-    res, per_mode = {}, {}
+    res: dict[str, Any] = {}
+    per_mode: dict[str, list[int | None]] = {}
     for mode in MODES:
         per_mode[mode] = ranks(index, cases, root, mode)
         res[mode] = quality_row(per_mode[mode])

@@ -73,6 +73,7 @@ def _messages(case: Case, index, k: int):
 def _loglik(case: Case, chat_model, index, k: int, mc_format: str = "harness") -> CaseResult:
     """Multiple choice scored in ``mc_format`` (benchmarks.multiple_choice): ``correct``
     is acc, ``correct_norm`` acc_norm (None for ``evidence``, which has no such variant)."""
+    assert case.answer_index is not None  # a multiple-choice case (suite.parse_case)
     if mc_format in LM_FORMATS and getattr(chat_model, "hf_model", None) is None:
         raise BadInputError("log-likelihood scoring of multiple-choice cases needs a local "
                             "model on the transformers backend; drop --backend llamacpp, "
@@ -102,6 +103,7 @@ def _loglik(case: Case, chat_model, index, k: int, mc_format: str = "harness") -
 def _generate(case: Case, chat_model, index, k: int) -> CaseResult:
     reply = str(chat_model.invoke(_messages(case, index, k)).content)
     if case.is_choice:
+        assert case.answer_index is not None  # a multiple-choice case (suite.parse_case)
         pred = extract_choice(reply, case.choices)
         return CaseResult(case.id, case.suite, list(case.tags), pred == case.answer_index,
                           None if pred is None else LETTERS[pred], LETTERS[case.answer_index],

@@ -111,8 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.decisions, args.chunks = 5, 10_000
         args.throughput_size = args.size = "48MB"
-    with tempfile.TemporaryDirectory(prefix="geofm-scale-") as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="geofm-scale-") as tmp_dir:
+        tmp = Path(tmp_dir)
         speed = _run("benchmarks.speed", ["--variants", *args.variants, "--decisions",
                                           str(args.decisions), "--threads", str(args.threads)],
                      tmp / "speed.json")

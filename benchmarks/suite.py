@@ -66,7 +66,8 @@ def parse_case(obj: Any, default_id: str, suite: str = "") -> Case:
     if not isinstance(question, str) or not question.strip():
         raise ValueError("missing 'question'")
     choices = tuple(str(c) for c in obj.get("choices") or obj.get("options") or ())
-    idx, aliases = None, ()
+    idx: int | None = None
+    aliases: tuple[str, ...] = ()
     if choices:
         raw = obj.get("answer_index", obj.get("answer"))
         if raw is None:

@@ -19,7 +19,7 @@ from common.paths import geofm_home
 from corpus.bibtex import parse_bibtex
 from corpus.chunking import Chunk, chunk_document
 from corpus.documents import Document, find_documents, read_document, read_documents
-from corpus.embed import HashEmbedder, SentenceEmbedder, embedded_minilm_dir
+from corpus.embed import Embedder, HashEmbedder, SentenceEmbedder, embedded_minilm_dir
 from corpus.index import Hit, Index, corpus_hash
 
 __all__ = ["Index", "Hit", "Document", "Chunk", "read_document", "read_documents",
@@ -39,12 +39,12 @@ def default_index_dir() -> Path:
     return geofm_home() / "index" / "default"
 
 
-def default_index(embedder=None) -> Index:
+def default_index(embedder: Embedder | None = None) -> Index:
     """The default literature index, built under ``$GEOFM_HOME`` on first use."""
     return ensure_default_index(default_index_dir(), embedder)
 
 
-def ensure_default_index(out_dir: str | Path, embedder=None) -> Index:
+def ensure_default_index(out_dir: str | Path, embedder: Embedder | None = None) -> Index:
     """The index of the shipped corpus: loaded, or (re)built when missing or stale."""
     out = Path(out_dir)
     manifest = out / "manifest.json"

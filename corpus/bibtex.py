@@ -182,12 +182,10 @@ def _value(s: _Scanner, macros: dict, start: int) -> str:
             parts.append(s.braced(s.pos))
         elif c == '"':
             parts.append(s.quoted())
-        elif c.isdigit():
-            m = re.compile(r"\d+").match(s.text, s.pos)
+        elif c.isdigit() and (m := re.compile(r"\d+").match(s.text, s.pos)):
             parts.append(m.group(0))
             s.pos = m.end()
-        elif c and (c.isalpha() or c == "_"):
-            m = _NAME.match(s.text, s.pos)
+        elif c and (c.isalpha() or c == "_") and (m := _NAME.match(s.text, s.pos)):
             # an unknown macro stays as its name, as BibTeX does after a warning
             parts.append(macros.get(m.group(0).lower(), m.group(0)))
             s.pos = m.end()

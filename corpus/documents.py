@@ -9,11 +9,13 @@ import hashlib
 import html
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from common.errors import BadInputError
-from corpus.bibtex import clean_latex, format_authors, parse_bibtex
+from corpus.bibtex import BibEntry, clean_latex, format_authors, parse_bibtex
 
 __all__ = ["Document", "read_document", "read_documents", "find_documents", "SUFFIXES",
            "RECORD_SUFFIXES"]
@@ -179,13 +181,13 @@ def read_document(path: str | Path) -> Document:
                     url=str(meta.get("url", meta.get("doi", ""))))
 
 
-def _authors(a) -> str:
+def _authors(a: object) -> str:
     if isinstance(a, list):
         return ", ".join(map(str, a))
     return str(a or "")
 
 
-def _int(x) -> int | None:
+def _int(x: Any) -> int | None:
     try:
         return int(x)
     except (TypeError, ValueError):
@@ -199,7 +201,7 @@ def _read_pdf(p: Path) -> Document:
     try:
         reader = PdfReader(str(p))
         pages = tuple((i + 1, page.extract_text() or "") for i, page in enumerate(reader.pages))
-        info = reader.metadata or {}
+        info: Mapping[str, Any] = reader.metadata or {}
     except (PdfReadError, OSError, ValueError) as e:
         raise BadInputError(f"cannot read PDF {p.name}: {e}") from None
     title = str(info.get("/Title") or p.stem)
@@ -232,7 +234,7 @@ def _entry_text(title: str, abstract: str, keywords: str = "", note: str = "") -
     return "\n\n".join(p for p in parts if p.strip(". "))
 
 
-def _year(*values) -> int | None:
+def _year(*values: object) -> int | None:
     for v in values:
         m = re.search(r"\b(1[5-9]\d\d|20\d\d)\b", str(v or ""))
         if m:
@@ -245,7 +247,7 @@ def _doi_url(doi: str, url: str = "") -> str:
     return f"https://doi.org/{doi}" if doi else url.strip()
 
 
-def _bib_document(p: Path, entry) -> Document:
+def _bib_document(p: Path, entry: BibEntry) -> Document:
     f = {k: _verbatim(v) if k in ("url", "doi", "eprint") else clean_latex(v)
          for k, v in entry.fields.items() if k != "author"}
     venue = next((f[k] for k in ("journal", "journaltitle", "booktitle", "school",
@@ -277,7 +279,7 @@ def _json_records(p: Path, text: str) -> list[tuple[dict, int | None]]:
     """(record, line) pairs of a .jsonl file (one object a line) or a .json file (an
     object, a list of objects, or an object with an ``entries``/``papers``/``records`` list)."""
     if p.suffix.lower() == ".jsonl":
-        out = []
+        out: list[tuple[dict, int | None]] = []
         for n, line in enumerate(text.splitlines(), 1):
             if line.strip():
                 try:
@@ -300,7 +302,7 @@ def _json_records(p: Path, text: str) -> list[tuple[dict, int | None]]:
     return [(r, None) for r in data]
 
 
-def _record_document(p: Path, r, line: int | None) -> Document:
+def _record_document(p: Path, r: object, line: int | None) -> Document:
     where = f"{p}:{line}" if line else f"{p}"
     if not isinstance(r, dict) or not str(r.get("title") or "").strip():
         raise BadInputError(f"{where}: a record without a 'title'; expected arXiv-style "

@@ -9,12 +9,14 @@ import importlib.util
 import os
 import re
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
 from common.errors import ModelError
 
-__all__ = ["SentenceEmbedder", "HashEmbedder", "embedded_minilm_dir", "default_embedder"]
+__all__ = ["Embedder", "SentenceEmbedder", "HashEmbedder", "embedded_minilm_dir",
+           "default_embedder"]
 
 MINILM_CITATION = ("Reimers, N., & Gurevych, I. (2019). Sentence-BERT: Sentence Embeddings "
                    "using Siamese BERT-Networks. EMNLP-IJCNLP.")
@@ -33,6 +35,17 @@ def embedded_minilm_dir() -> Path:
     return d
 
 
+class Embedder(Protocol):
+    """What an index needs of an embedder: its name and width, and unit vectors."""
+
+    name: str
+
+    @property
+    def dim(self) -> int: ...
+
+    def embed(self, texts: list[str], progress: bool = False) -> np.ndarray: ...
+
+
 class SentenceEmbedder:
     """A sentence-transformers model from a local directory (loaded on first use)."""
 
@@ -41,9 +54,9 @@ class SentenceEmbedder:
         self.path = Path(path) if path else embedded_minilm_dir()
         self.name = name or ("all-MiniLM-L6-v2" if path is None else self.path.name)
         self.batch_size = batch_size
-        self._model = None
+        self._model: Any = None  # a SentenceTransformer, once loaded
 
-    def _load(self):
+    def _load(self) -> Any:
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub
             from sentence_transformers import SentenceTransformer

@@ -16,8 +16,10 @@ import hashlib
 import json
 import re
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +27,7 @@ from common.atomic import write_dir_atomically
 from common.errors import BadInputError
 from corpus.chunking import CHUNKING, Chunk, chunk_document
 from corpus.documents import Document, find_documents, read_documents
-from corpus.embed import HashEmbedder, default_embedder
+from corpus.embed import Embedder, HashEmbedder, default_embedder
 from corpus.evidence import TermWeights, cue, unit_scores
 from corpus.sentences import Sentence, split_sentences
 
@@ -65,14 +67,14 @@ def _tokens(text: str) -> list[str]:
 class Index:
     """Build with :meth:`build`, open with :meth:`load`, query with :meth:`search`."""
 
-    def __init__(self, chunks: list[Chunk], vectors: np.ndarray, embedder, manifest: dict,
-                 sentence_vectors: np.ndarray | None = None):
+    def __init__(self, chunks: list[Chunk], vectors: np.ndarray, embedder: Embedder,
+                 manifest: dict, sentence_vectors: np.ndarray | None = None):
         self.chunks, self.vectors, self.embedder, self.manifest = chunks, vectors, embedder, manifest
         # one row per unit of corpus.sentences.split_sentences, chunk after chunk; None
         # for an index assembled without them (rerank then falls back to hybrid)
         self.sentence_vectors = sentence_vectors
-        self._faiss = None
-        self._bm25 = None
+        self._faiss: Any = None  # a faiss index, built or loaded on first use
+        self._bm25: Any = None  # a bm25s.BM25, built on first use
         self._units: list[list[Sentence]] | None = None
         self._offsets: np.ndarray | None = None
         self._weights: TermWeights | None = None
@@ -81,8 +83,8 @@ class Index:
 
     # ---- building ----------------------------------------------------------------------
     @classmethod
-    def build(cls, sources: list, out_dir: str | Path | None = None, embedder=None,
-              progress: bool = True) -> Index:
+    def build(cls, sources: Sequence[str | Path | Document], out_dir: str | Path | None = None,
+              embedder: Embedder | None = None, progress: bool = True) -> Index:
         """Index files/directories (or Documents); saved to ``out_dir`` when given."""
         embedder = embedder or default_embedder()
         docs = _documents(sources)
@@ -94,8 +96,8 @@ class Index:
             index.save(out_dir)
         return index
 
-    def add(self, sources: list, out_dir: str | Path | None = None, progress: bool = True
-            ) -> int:
+    def add(self, sources: Sequence[str | Path | Document], out_dir: str | Path | None = None,
+            progress: bool = True) -> int:
         """Add new or changed documents (by content hash); returns chunks embedded."""
         known = {d["source"]: d["hash"] for d in self.manifest.get("documents", [])}
         docs = [d for d in _documents(sources) if known.get(d.source) != d.content_hash]
@@ -176,7 +178,7 @@ class Index:
         write_dir_atomically(Path(out_dir), write)
 
     @classmethod
-    def load(cls, path: str | Path, embedder=None) -> Index:
+    def load(cls, path: str | Path, embedder: Embedder | None = None) -> Index:
         """Open a saved index; refuses one built with another embedder or format."""
         import faiss
 
@@ -253,7 +255,7 @@ class Index:
         if self._rows is None:
             self._rows = {c.id: i for i, c in enumerate(self.chunks)}
         key = self.term_weights().key_terms(query)
-        out = []
+        out: list[list[tuple[Sentence, float]]] = []
         for cid in chunk_ids:
             i = self._rows.get(cid)
             if i is None:
@@ -278,11 +280,12 @@ class Index:
         return list(zip(units, scores.tolist()))
 
     # ---- search ------------------------------------------------------------------------
-    def _dense(self):
+    def _dense(self) -> Any:
         import faiss
 
         if self._faiss is None:
             d = self.vectors.shape[1]
+            idx: faiss.Index
             if len(self.chunks) > HNSW_ABOVE:
                 idx = faiss.IndexHNSWFlat(d, HNSW_M, faiss.METRIC_INNER_PRODUCT)
                 idx.hnsw.efSearch = HNSW_EF_SEARCH
@@ -293,7 +296,7 @@ class Index:
             self._faiss = idx
         return self._faiss
 
-    def _bm25_index(self):
+    def _bm25_index(self) -> Any:
         if self._bm25 is None:
             import bm25s
 
@@ -317,7 +320,8 @@ class Index:
             return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if s > 0]
         raise BadInputError(f"unknown search mode {mode!r}; use {', '.join(MODES)}")
 
-    def search(self, query: str, k: int = 5, mode: str = "rerank", rerank=None) -> list[Hit]:
+    def search(self, query: str, k: int = 5, mode: str = "rerank",
+               rerank: Callable[[str, list[Hit]], list[Hit]] | None = None) -> list[Hit]:
         """The ``k`` best chunks for ``query``.
 
         Modes: ``hybrid`` fuses dense and BM25 rankings (reciprocal rank); ``rerank`` (the
@@ -356,8 +360,9 @@ class Index:
                    c.citation, c.section)
 
 
-def _documents(sources: list) -> list[Document]:
-    docs, seen = [], set()
+def _documents(sources: Sequence[str | Path | Document]) -> list[Document]:
+    docs: list[Document] = []
+    seen: set[str] = set()
     paths = [s for s in sources if not isinstance(s, Document)]
     for d in [s for s in sources if isinstance(s, Document)] + [
             d for p in find_documents(paths) for d in read_documents(p)]:
@@ -374,7 +379,7 @@ def corpus_hash(documents: list[dict]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def ann_recall_at_k(ann, vectors: np.ndarray, queries: np.ndarray, k: int = 10) -> float:
+def ann_recall_at_k(ann: Any, vectors: np.ndarray, queries: np.ndarray, k: int = 10) -> float:
     """Mean fraction of the exact top-``k`` (inner product over ``vectors``, (N, d)) that
     the faiss index ``ann`` returns for ``queries`` (Q, d). Ties count: a returned vector
     scoring at least the exact k-th score is a correct neighbour."""
@@ -390,7 +395,7 @@ def ann_recall_at_k(ann, vectors: np.ndarray, queries: np.ndarray, k: int = 10) 
     return hits / (len(queries) * k)
 
 
-def _hash_embedder(manifest: dict):
+def _hash_embedder(manifest: dict) -> HashEmbedder | None:
     """The hashing embedder an index names, rebuilt from its name (it has no weights)."""
     m = re.fullmatch(r"hash-(\d+)", str(manifest.get("embedder", "")))
     return HashEmbedder(int(m.group(1))) if m and manifest.get("dim") == int(m.group(1)) \

@@ -79,7 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.weights:
         os.environ["GEOFM_VISION_WEIGHTS"] = str(Path(args.weights).resolve())
     torch.set_num_threads(args.threads)
-    result = calibrate(head("faults").to("cpu"), args.sections, oversample=args.oversample)
+    # the ignore: transformers wraps .to with functools.wraps, whose typeshed type binds
+    # no self
+    model = head("faults").to("cpu")  # type: ignore[arg-type]
+    result = calibrate(model, args.sections, oversample=args.oversample)
     print(json.dumps(result, indent=1))
     if not args.dry_run:
         card_file = weights_dir("faults") / "card.json"

@@ -28,6 +28,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -143,7 +144,7 @@ class GeoFMTrainConfig:
             raise BadInputError(f"bad refine config: {e}") from None
 
     @classmethod
-    def from_json(cls, path: str | Path, overrides: list[str] = ()) -> "GeoFMTrainConfig":
+    def from_json(cls, path: str | Path, overrides: Sequence[str] = ()) -> "GeoFMTrainConfig":
         return read_config(cls, path, overrides, drop_comments=True)  # "_comment" keys
 
 
@@ -319,8 +320,10 @@ def train(config: GeoFMTrainConfig, log=print, config_file: str | None = None
     groups = [{"params": g, "lr": lr, "base_lr": lr} for g, lr in
               ((vit_params, config.lr), (refine_params, config.refine_lr)) if g]
     optimizer = torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay)
+    assert config.checkpoint_dir is not None  # set by GeoFMTrainConfig.__post_init__
     ckpt = Path(config.checkpoint_dir)
-    step, losses = 0, []
+    step = 0
+    losses: list[float] = []
     if (ckpt / "trainer_state.json").exists():
         step, losses = _load_checkpoint(model, optimizer, params, config, ckpt, refine)
         log(f"resuming from step {step} of {config.steps} ({ckpt})")

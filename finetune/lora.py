@@ -16,6 +16,7 @@ import json
 import math
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,7 +89,7 @@ class LoraTrainConfig:
                                 "first (see finetune/README.md)")
 
     @classmethod
-    def from_json(cls, path: str | Path, overrides: list[str] = ()) -> "LoraTrainConfig":
+    def from_json(cls, path: str | Path, overrides: Sequence[str] = ()) -> "LoraTrainConfig":
         return read_config(cls, path, overrides)
 
 

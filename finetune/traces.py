@@ -18,6 +18,7 @@ import numpy as np
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
 from agent.constrained import ANSWER, call_json
+from agent.fake import ScriptedChatModel
 from agent.loop import GeoAgent
 from agent.messages import first_messages, observation
 from common.errors import BadInputError
@@ -121,7 +122,8 @@ def run_plan(question: str, paths: list[Path], calls: list[tuple[str, dict[str, 
         ws = Workspace(root)
         for j in range(offset):
             ws.save_array(np.zeros((2, 16), np.float32), f"earlier result {j + 1}")
-        agent = GeoAgent(chat_model=None, registry=registry, workspace=ws)
+        # only to attach the files: no model is asked anything
+        agent = GeoAgent(chat_model=ScriptedChatModel(), registry=registry, workspace=ws)
         attached = agent.attach([str(p) for p in paths])
         files = [a.id for a in attached]
         messages = first_messages(question, (), attached)

@@ -4,6 +4,7 @@ overrides, and AdamW state as safetensors-ready tensors (never pickle)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from common.errors import BadInputError
 __all__ = ["read_config", "adam_state", "restore_adam_state"]
 
 
-def read_config(cls, path: str | Path, overrides: list[str] = (),
+def read_config(cls, path: str | Path, overrides: Sequence[str] = (),
                 drop_comments: bool = False):
     """``cls(**json)`` from a config file, with ``key=value`` overrides (JSON values, or
     strings); unknown keys are refused. ``drop_comments`` ignores keys starting with _.

@@ -211,6 +211,9 @@ def test_bibtex_entries_become_documents(tmp_path):
     ("@misc{k, title = {x}}\n\n@misc{k, title = {y}}\n", 3, "used twice"),
     ("@article{\n title = {x}}", 1, "no citation key"),
     ("@article{a, title {x}}", 1, "expected '='"),
+    # a bare value starting with a character no number or macro name starts with
+    ("@article{a,\n title = \u00e9t\u00e9}", 2, "expected a value"),
+    ("@article{a,\n year = \u00b2}", 2, "expected a value"),
 ])
 def test_bibtex_malformed_names_file_and_line(tmp_path, text, line, problem):
     from corpus import read_documents

@@ -52,7 +52,7 @@ def windowed(fn: Callable[[np.ndarray], np.ndarray], data: np.ndarray, win_trace
     nx, nt = data.shape
     wx, wt = min(win_traces, nx), min(win_samples, nt)
 
-    def starts(n, w):
+    def starts(n: int, w: int) -> list[int]:
         s = list(range(0, max(n - w, 0) + 1, max(w // 2, 1)))
         return s if s[-1] == n - w else s + [n - w]
 
@@ -156,7 +156,8 @@ def fx_rank_reduction(data: np.ndarray, dt_ms: float, rank: int = 2, fmin_hz: fl
 
 
 def _fx_windowed(data: np.ndarray, dt_ms: float, fmin_hz: float, fmax_hz: float | None,
-                 win_traces: int, win_ms: float, filter_band) -> np.ndarray:
+                 win_traces: int, win_ms: float,
+                 filter_band: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     """Apply ``filter_band`` to the (nf, nx) f-x spectrum inside [fmin_hz, fmax_hz] of each
     overlapping window; frequencies outside the band pass unchanged."""
     def one(patch: np.ndarray) -> np.ndarray:

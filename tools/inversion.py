@@ -10,7 +10,7 @@ transposed to PyLops' (n_samples, n_traces).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from tools.section import amp_range, load_section, save_section, shape_str
 from tools.spectrum import statistical_wavelet
 from tools.synthetic import PYLOPS_CITATION
 from tools.workspace import Workspace
+
+if TYPE_CHECKING:  # loaded on first use at run time
+    from pylops import LinearOperator
 
 __all__ = ["modelling_operator", "invert_poststack", "background_from_log",
            "background_from_model", "log_on_grid", "wavelet_scale_at_well", "wavelet_band_hz",
@@ -47,7 +50,7 @@ def _pylops_wavelet(wavelet: np.ndarray) -> np.ndarray:
 
 
 def modelling_operator(wavelet: np.ndarray, n_samples: int, n_traces: int | None = None,
-                       explicit: bool = False):
+                       explicit: bool = False) -> LinearOperator:
     """PyLops post-stack operator: ln(AI) (n_samples[, n_traces]) -> data, same shape.
 
     Scaled so that ``wavelet`` convolves physical reflectivity (R ≈ ½·Δln AI).
@@ -227,9 +230,10 @@ def invert_impedance(workspace: Workspace, data: WorkspaceId,
                             "impedance log in time) or background_model (an impedance array)")
     d = sec.data
     metrics: dict[str, float] = {}
-    ix = None
-    if log_grid is not None and well_position is not None:
+    well: tuple[int, np.ndarray, np.ndarray] | None = None  # (trace, log, where it is)
+    if log_grid is not None and inside is not None and well_position is not None:
         ix = _position(sec.meta, nx, well_position)
+        well = (ix, log_grid, inside)
         scale, tie = wavelet_scale_at_well(d[ix], log_grid, inside, wav)
         wav = wav * scale
         metrics.update(wavelet_scale=scale, well_tie_correlation=tie)
@@ -239,7 +243,8 @@ def invert_impedance(workspace: Workspace, data: WorkspaceId,
     synth = (modelling_operator(wav, nt, nx) @ np.log(ai).T).T
     metrics["data_fit_correlation"] = correlation(synth, d)
     text = ""
-    if ix is not None:
+    if well is not None:
+        ix, log_grid, inside = well
         f_hi = min(wavelet_band_hz(wav, sec.dt_ms), 0.45 * 500 / sec.dt_ms)
         band_log = np.exp(bandpass_traces(np.log(log_grid), sec.dt_ms, 0.0, f_hi))
         metrics["well_correlation"] = correlation(ai[ix][inside], band_log[inside])
@@ -258,7 +263,6 @@ def invert_impedance(workspace: Workspace, data: WorkspaceId,
                f"{regularization} inversion, data fit correlation "
                f"{metrics['data_fit_correlation']:.2f}{text}")
     if figure:
-        well = None if ix is None else (ix, log_grid, inside)
         fig = impedance_figure(workspace, sec, ai, well, title=f"impedance from {data}")
         arts.append(fig)
         summary += f"; figure {fig.id}"

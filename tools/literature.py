@@ -78,7 +78,7 @@ def _snippet(text: str, title: str) -> str:
     return text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
 
 
-def _open():
+def _open() -> Index:
     home = default_index_dir()
     key = (str(home), _mtime(home))
     if key not in _OPEN:

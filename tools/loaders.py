@@ -8,7 +8,7 @@ t0. Loaded sections are (n_traces, n_samples), time last.
 from __future__ import annotations
 
 import os
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -68,7 +68,8 @@ def read_ascii_section(workspace: Workspace, file: WorkspaceId, dt_ms: float = 4
         data, numbers = read_trace_ascii(workspace.path(file), n_header_columns)
     else:
         data, numbers = np.loadtxt(workspace.path(file), ndmin=2), np.zeros((0, 0), int)
-    meta = {"dt_ms": dt_ms, "t0_ms": t0_ms, "axes": ["trace", "twt_ms"], "source": file}
+    meta: dict[str, Any] = {"dt_ms": dt_ms, "t0_ms": t0_ms, "axes": ["trace", "twt_ms"],
+                            "source": file}
     if n_header_columns == 2:
         inlines, crosslines = numbers[:, 0], numbers[:, 1]
         if len(np.unique(inlines)) == 1:

@@ -20,6 +20,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from common.errors import BadInputError
 from tools.registry import Registry, Tool
@@ -108,7 +109,7 @@ def mcp_function(tool: Tool, workspace_for: Callable[[str], Workspace],
 
     signature = inspect.Signature(params, return_annotation=str)
 
-    def call(*args, **kwargs) -> str:
+    def call(*args: Any, **kwargs: Any) -> str:
         # Gradio passes arguments by position, in signature order
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
@@ -118,11 +119,13 @@ def mcp_function(tool: Tool, workspace_for: Callable[[str], Workspace],
         except BadInputError as e:
             return f"Error: {e}"
         # a client may send null for an optional argument it leaves out: the default applies
-        args = {k: v for k, v in kwargs.items() if not (v is None and not fields[k].is_required())}
-        return describe_result(registry.call(tool.name, args, ws))
+        tool_args = {k: v for k, v in kwargs.items()
+                     if not (v is None and not fields[k].is_required())}
+        return describe_result(registry.call(tool.name, tool_args, ws))
 
     call.__name__ = call.__qualname__ = tool.name
-    call.__signature__ = signature
+    # inspect.signature reads __signature__, which typeshed does not declare on functions
+    call.__signature__ = signature  # type: ignore[attr-defined]
     call.__annotations__ = annotations
     cites = f"\n\nMethod: {'; '.join(tool.citations)}" if tool.citations else ""
     call.__doc__ = (f"{_one_line(tool.description)}{cites}\n\nArgs:\n" + "\n".join(helps)

@@ -7,7 +7,8 @@ inline/crossline numbers) across and two-way time in ms down.
 
 from __future__ import annotations
 
-from typing import Literal
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -17,11 +18,16 @@ from tools.result import Artifact, ToolResult
 from tools.section import Section, load_section
 from tools.workspace import Workspace
 
+if TYPE_CHECKING:  # loaded on first use at run time
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.image import AxesImage
+
 __all__ = ["pyplot", "save_figure", "draw_section", "comparison_figure", "spectrum_figure",
            "impedance_figure", "plot_section", "plot_comparison"]
 
 
-def pyplot():
+def pyplot() -> ModuleType:
     """``matplotlib.pyplot`` on the Agg backend (no display), imported on first use."""
     import matplotlib
 
@@ -39,8 +45,8 @@ def _x_axis(meta: dict, n: int) -> tuple[str, np.ndarray]:
     return "trace", np.arange(n)
 
 
-def draw_section(ax, data: np.ndarray, meta: dict, title: str = "", cmap: str = "gray",
-                 clip: float | None = None, label: str = "amplitude"):
+def draw_section(ax: Axes, data: np.ndarray, meta: dict, title: str = "", cmap: str = "gray",
+                 clip: float | None = None, label: str = "amplitude") -> AxesImage:
     """Draw (n_traces, n_samples) on ``ax`` with trace/line numbers across, time (ms) down."""
     if data.ndim != 2:
         raise BadInputError(f"can only draw 2D arrays, got shape {data.shape}")
@@ -51,16 +57,16 @@ def draw_section(ax, data: np.ndarray, meta: dict, title: str = "", cmap: str = 
     dt, t0 = float(meta.get("dt_ms", 4.0)), float(meta.get("t0_ms", 0.0))
     if clip is None:
         clip = float(np.percentile(np.abs(data), 99)) or 1.0
-    kw = dict(cmap=cmap, aspect="auto", interpolation="bilinear")
+    kw: dict[str, Any] = dict(cmap=cmap, aspect="auto", interpolation="bilinear")
     if cmap in ("gray", "seismic", "RdBu", "Greys"):
         kw.update(vmin=-clip, vmax=clip)
     if is_slice:
         il, xl = meta.get("inlines", range(nx)), meta.get("crosslines", range(nt))
-        im = ax.imshow(data, extent=[xl[0], xl[-1], il[-1], il[0]], **kw)
+        im = ax.imshow(data, extent=(xl[0], xl[-1], il[-1], il[0]), **kw)
         ax.set_xlabel("crossline")
         ax.set_ylabel("inline")
     else:
-        im = ax.imshow(data.T, extent=[xv[0], xv[-1], t0 + (nt - 1) * dt, t0], **kw)
+        im = ax.imshow(data.T, extent=(xv[0], xv[-1], t0 + (nt - 1) * dt, t0), **kw)
         ax.set_xlabel(xlabel)
         ax.set_ylabel("two-way time (ms)")
     ax.set_title(title, fontsize=10)
@@ -68,7 +74,8 @@ def draw_section(ax, data: np.ndarray, meta: dict, title: str = "", cmap: str = 
     return im
 
 
-def save_figure(workspace: Workspace, fig, description: str, **metadata) -> Artifact:
+def save_figure(workspace: Workspace, fig: Figure, description: str, **metadata: Any
+                ) -> Artifact:
     """Save ``fig`` as a PNG in the workspace, close it, and return its artifact."""
     plt = pyplot()
     item_id, path = workspace.new_path(".png")

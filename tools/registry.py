@@ -12,15 +12,18 @@ import inspect
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Annotated, Any, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from common.errors import BadInputError, GeoFMError
 from tools.result import ToolResult
 from tools.workspace import Workspace
+
+if TYPE_CHECKING:  # loaded on first use at run time
+    from langchain_core.tools import StructuredTool
 
 __all__ = ["Tool", "Registry", "WorkspaceId", "WORKSPACE_ID_PATTERN", "parse_docstring",
            "strip_titles"]
@@ -66,7 +69,7 @@ class Tool:
     name: str
     fn: Callable[..., ToolResult]
     description: str
-    args_model: Any  # a pydantic BaseModel subclass
+    args_model: type[BaseModel]
     citations: tuple[str, ...] = field(default=())
 
     @classmethod
@@ -125,7 +128,7 @@ class Tool:
     def __call__(self, workspace: Workspace, **args: Any) -> ToolResult:
         return self.fn(workspace, **self.validate(args))
 
-    def as_langchain(self, workspace: Workspace):
+    def as_langchain(self, workspace: Workspace) -> StructuredTool:
         """This tool as a LangChain ``StructuredTool`` bound to ``workspace``."""
         from langchain_core.tools import StructuredTool
 
@@ -154,7 +157,7 @@ class Registry:
     def __contains__(self, name: str) -> bool:
         return name in self._tools
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Tool]:
         return iter(self._tools.values())
 
     def __len__(self) -> int:
@@ -185,7 +188,7 @@ class Registry:
         log.info("tool %s took %.2fs ok=%s", name, time.perf_counter() - t0, result.ok)
         return result
 
-    def as_langchain(self, workspace: Workspace) -> list:
+    def as_langchain(self, workspace: Workspace) -> list[StructuredTool]:
         return [t.as_langchain(workspace) for t in self]
 
 

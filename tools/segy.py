@@ -29,8 +29,8 @@ _HEADER_BYTES = 3600  # 3200-byte textual + 400-byte binary file header
 _MAX_SAMPLES = 5e8  # samples read at once; bigger volumes belong to the chunked path
 
 
-def _open(path: Path):
-    """(segyio file, geometry label); 3D geometry when the headers allow, else unsorted."""
+def _open(path: Path) -> tuple[Any, str]:
+    """(segyio.SegyFile, geometry label); 3D geometry when the headers allow, else unsorted."""
     import segyio
 
     try:
@@ -46,7 +46,7 @@ def _open(path: Path):
             "original.") from None
 
 
-def _coordinates(f) -> dict[str, Any]:
+def _coordinates(f: Any) -> dict[str, Any]:  # f: a segyio.SegyFile
     import segyio
 
     out = {}

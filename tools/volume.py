@@ -27,15 +27,18 @@ import contextlib
 import math
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from common.errors import BadInputError, GeoFMError, ToolError
 from tools.segy_blocks import CubeWriter, VolumeInfo, read_inlines, volume_info
+
+if TYPE_CHECKING:  # loaded on first use at run time
+    from distributed import Client, Future
 
 __all__ = ["VolumeInfo", "VolumeOp", "Block", "VolumeReport", "volume_info", "plan_blocks",
            "read_inlines", "block_inlines_for", "parse_budget", "dask_client", "worker_count",
@@ -195,7 +198,7 @@ def block_inlines_for(info: VolumeInfo, op: VolumeOp, memory_budget: str | int,
 
 @contextlib.contextmanager
 def dask_client(scheduler: str = "local", n_workers: int = 2,
-                memory_budget: str | int = "2GB") -> Iterator[Any]:
+                memory_budget: str | int = "2GB") -> Iterator[Client | None]:
     """A ``distributed.Client`` for ``scheduler``, closed on exit.
 
     Args:
@@ -254,7 +257,7 @@ def dask_client(scheduler: str = "local", n_workers: int = 2,
         client.close()
 
 
-def worker_count(client) -> int:
+def worker_count(client: Client | None) -> int:
     """Workers of a Dask client (1 for None: the blocks run in this process)."""
     if client is None:
         return 1
@@ -275,8 +278,9 @@ def check_output(info: VolumeInfo, output: str | os.PathLike, overwrite: bool = 
 
 
 def process_volume(info: VolumeInfo, output: str | os.PathLike, op: VolumeOp,
-                   client=None, block_inlines: int = 16, in_flight: int | None = None,
-                   progress: Progress = None, overwrite: bool = False) -> VolumeReport:
+                   client: Client | None = None, block_inlines: int = 16,
+                   in_flight: int | None = None, progress: Progress = None,
+                   overwrite: bool = False) -> VolumeReport:
     """Apply ``op`` to the cube of ``info`` block by block and write the result as SEG-Y.
 
     Args:
@@ -318,7 +322,8 @@ def process_volume(info: VolumeInfo, output: str | os.PathLike, op: VolumeOp,
                         dict(op.params))
 
 
-def _results(op: VolumeOp, info: VolumeInfo, blocks: list[Block], client, in_flight: int):
+def _results(op: VolumeOp, info: VolumeInfo, blocks: list[Block], client: Client | None,
+             in_flight: int) -> Generator[tuple[Block, np.ndarray], None, None]:
     """(block, output) pairs as blocks finish, with at most ``in_flight`` outstanding."""
     if client is None:
         for b in blocks:
@@ -327,9 +332,9 @@ def _results(op: VolumeOp, info: VolumeInfo, blocks: list[Block], client, in_fli
     from distributed import as_completed
 
     pending = iter(blocks)
-    futures = {}
+    futures: dict[Future, Block] = {}
 
-    def submit():
+    def submit() -> Future | None:
         b = next(pending, None)
         if b is None:
             return None

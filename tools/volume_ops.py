@@ -23,12 +23,13 @@ Block functions are module-level partials, so Dask can ship them to worker proce
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal, get_type_hints
 
 import numpy as np
-from pydantic import Field, ValidationError, create_model
+from pydantic import BaseModel, Field, ValidationError, create_model
 
 from common.errors import BadInputError
 from tools.denoise import (
@@ -68,7 +69,7 @@ __all__ = ["OPS", "make_op", "describe_ops", "per_inline", "bandpass", "fk_filte
 _MODEL_BYTES = 600 * 1024**2  # torch + a GeoFM head in a worker process (measured ~450 MB)
 
 
-def per_inline(fn2d, block: np.ndarray, *aux: np.ndarray) -> np.ndarray:
+def per_inline(fn2d: Callable[..., np.ndarray], block: np.ndarray, *aux: np.ndarray) -> np.ndarray:
     """``fn2d`` on each (n_crosslines, n_samples) inline of a block, in float64 as the
     in-memory tools compute; (n, n_xl, n_t) float32 out. Aux blocks come inline by inline."""
     out = np.empty(block.shape, np.float32)
@@ -77,7 +78,8 @@ def per_inline(fn2d, block: np.ndarray, *aux: np.ndarray) -> np.ndarray:
     return out
 
 
-def _op(name: str, fn2d, params: dict[str, Any], citations=(), **kw) -> VolumeOp:
+def _op(name: str, fn2d: Callable[..., np.ndarray], params: dict[str, Any],
+        citations: Iterable[str] = (), **kw: Any) -> VolumeOp:
     return VolumeOp(name, partial(per_inline, fn2d), params=params,
                     citations=tuple(citations), **kw)
 
@@ -131,8 +133,9 @@ def fx_decon(info: VolumeInfo, fmin_hz: float = 1.0, fmax_hz: float | None = Non
     """
     check_window(win_traces, win_ms, info.dt_ms)
     check_fx(filter_length, damping)
-    params = dict(fmin_hz=fmin_hz, fmax_hz=fmax_hz, filter_length=filter_length,
-                  damping=damping, win_traces=win_traces, win_ms=win_ms)
+    params: dict[str, Any] = dict(fmin_hz=fmin_hz, fmax_hz=fmax_hz,
+                                  filter_length=filter_length, damping=damping,
+                                  win_traces=win_traces, win_ms=win_ms)
     return _op("fx_decon", partial(fx_deconvolution, dt_ms=info.dt_ms, **params), params,
                (CANALES_CITATION,), scratch_inlines=10)
 
@@ -151,8 +154,8 @@ def rank_reduction(info: VolumeInfo, rank: int = 2, fmin_hz: float = 1.0,
     """
     check_window(win_traces, win_ms, info.dt_ms)
     check_rank(rank)
-    params = dict(rank=rank, fmin_hz=fmin_hz, fmax_hz=fmax_hz, win_traces=win_traces,
-                  win_ms=win_ms)
+    params: dict[str, Any] = dict(rank=rank, fmin_hz=fmin_hz, fmax_hz=fmax_hz,
+                                  win_traces=win_traces, win_ms=win_ms)
     return _op("rank_reduction", partial(fx_rank_reduction, dt_ms=info.dt_ms, **params),
                params, CADZOW_CITATIONS, scratch_inlines=10)
 
@@ -226,11 +229,14 @@ def geofm_faults(info: VolumeInfo) -> VolumeOp:
     return _geofm("faults")
 
 
-def _invert_inline(data, *background, wavelet, dt_ms, background_hz, log_ai0, mode,
-                   damping, eps_r):
+def _invert_inline(data: np.ndarray, *background: np.ndarray, wavelet: np.ndarray,
+                   dt_ms: float, background_hz: float, log_ai0: np.ndarray | None,
+                   mode: Literal["trace", "spatial"], damping: float, eps_r: float
+                   ) -> np.ndarray:
     if background:
         m0 = background_from_model(background[0], dt_ms, background_hz)
     else:
+        assert log_ai0 is not None  # invert_impedance passes a log when no model
         m0 = np.repeat(log_ai0[None, :], len(data), axis=0)
     return invert_poststack(data, wavelet, m0, mode, damping=damping, eps_r=eps_r)
 
@@ -280,6 +286,7 @@ def invert_impedance(info: VolumeInfo, background: str | None = None,
                                 f"the data {info.shape_str()}; they must share the grid")
         aux = (bg,)
     else:
+        assert background_log is not None  # exactly one background (checked above)
         log = _npy(background_log, "background_log")
         if len(log) != info.n_samples or np.any(log <= 0):
             raise BadInputError(f"background_log must hold {info.n_samples} positive "
@@ -308,10 +315,10 @@ OPS = {fn.__name__: fn for fn in (bandpass, fk_filter, fx_decon, rank_reduction,
                                   geofm_faults, invert_impedance)}
 
 
-def _args_model(factory):
+def _args_model(factory: Callable[..., VolumeOp]) -> type[BaseModel]:
     _, helps = parse_docstring(factory.__doc__ or "")
     hints = get_type_hints(factory)
-    fields = {p.name: (hints[p.name], Field(p.default, description=helps[p.name]))
+    fields: dict[str, Any] = {p.name: (hints[p.name], Field(p.default, description=helps[p.name]))
               for p in list(inspect.signature(factory).parameters.values())[1:]}
     return create_model(f"{factory.__name__}_volume_args", **fields)
 

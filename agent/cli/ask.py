@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from agent.config import AgentConfig, add_model_options, model_config_from
+
+if TYPE_CHECKING:
+    from agent.steps import AgentResult
 
 __all__ = ["add_parser", "format_result"]
 
@@ -44,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
-def format_result(result) -> str:
+def format_result(result: AgentResult) -> str:
     """The answer, its references and the artifacts, for a terminal."""
     lines = [result.answer]
     if result.citations:

@@ -6,6 +6,7 @@ import argparse
 import json
 import shlex
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agent.config import AgentConfig, add_model_options, model_config_from
 from benchmarks.qa import add_options, run_args
@@ -15,6 +16,12 @@ from benchmarks.runner import case_mode, run_cases, summarize
 from benchmarks.suite import load_suite
 from common.errors import BadInputError
 from corpus import default_index
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from agent.loop import GeoAgent
+    from corpus import Index
 
 __all__ = ["add_parser"]
 
@@ -92,7 +99,8 @@ def qa(args: argparse.Namespace) -> int:
     return run_args(args)
 
 
-def _load(args: argparse.Namespace, only_choice: bool):
+def _load(args: argparse.Namespace, only_choice: bool
+          ) -> tuple[BaseChatModel | None, Index | None, GeoAgent | None]:
     from agent.chat_model import make_chat_model
     from agent.loop import GeoAgent
 

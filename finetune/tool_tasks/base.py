@@ -37,5 +37,5 @@ def _t(id, setup, calls, phrasings, **slots) -> Task:
 READ = ("read_segy", {"file": "@f1"})
 ASCII = ("read_ascii_section", {"file": "@f1"})
 NPY = ("import_array", {"file": "@f1"})
-SYNTH = ("make_synthetic", {})
+SYNTH: tuple[str, dict[str, Any]] = ("make_synthetic", {})
 WELL_TIME = ("read_well_log", {"file": "@f2", "checkshot": "@f3"})

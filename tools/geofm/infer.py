@@ -18,6 +18,7 @@ traces (:func:`tools.geofm.data.linear_fill`), as in training; with a refine net
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,6 +26,11 @@ from tools.geofm.data import linear_fill, tile_scale
 from tools.geofm.model import predict_tiles
 from tools.geofm.refine import refine_tiles
 from tools.geofm.tiling import apply_tiled
+
+if TYPE_CHECKING:  # loaded on first use at run time
+    from transformers import ViTMAEForPreTraining
+
+    from tools.geofm.refine import RefineNet
 
 __all__ = ["dead_traces", "run_head", "denoise_section", "interpolate_section",
            "fault_probability"]
@@ -37,14 +43,14 @@ def dead_traces(section: np.ndarray) -> np.ndarray:
     return ~np.any(section != 0, axis=-1)
 
 
-def _tile_size(model) -> int:
+def _tile_size(model: ViTMAEForPreTraining) -> int:
     size = model.config.image_size
     return int(size[0] if isinstance(size, (list, tuple)) else size)
 
 
-def run_head(model, section: np.ndarray, kind: str = "amplitude", batch_size: int = 32,
-             overlap: int | None = None, progress: Progress = None, refine=None
-             ) -> np.ndarray:
+def run_head(model: ViTMAEForPreTraining, section: np.ndarray, kind: str = "amplitude",
+             batch_size: int = 32, overlap: int | None = None, progress: Progress = None,
+             refine: RefineNet | None = None) -> np.ndarray:
     """Apply a task head over a (n_traces, n_samples) section by blended overlapping tiles.
 
     Args:
@@ -83,14 +89,14 @@ def run_head(model, section: np.ndarray, kind: str = "amplitude", batch_size: in
                        batch_size=batch_size, progress=progress)
 
 
-def denoise_section(model, section: np.ndarray, batch_size: int = 32,
+def denoise_section(model: ViTMAEForPreTraining, section: np.ndarray, batch_size: int = 32,
                     progress: Progress = None) -> np.ndarray:
     """Random-noise attenuation of a (n_traces, n_samples) section, same shape out."""
     return run_head(model, section, "amplitude", batch_size, progress=progress)
 
 
-def interpolate_section(model, section: np.ndarray, batch_size: int = 32,
-                        progress: Progress = None, refine=None
+def interpolate_section(model: ViTMAEForPreTraining, section: np.ndarray, batch_size: int = 32,
+                        progress: Progress = None, refine: RefineNet | None = None
                         ) -> tuple[np.ndarray, np.ndarray]:
     """Fill the dead (all-zero) traces of a (n_traces, n_samples) section; live traces
     are returned unchanged. ``refine``: the head's refine network, if it has one
@@ -104,7 +110,7 @@ def interpolate_section(model, section: np.ndarray, batch_size: int = 32,
     return out, dead
 
 
-def fault_probability(model, section: np.ndarray, batch_size: int = 32,
+def fault_probability(model: ViTMAEForPreTraining, section: np.ndarray, batch_size: int = 32,
                       progress: Progress = None) -> np.ndarray:
     """Fault probability (0-1) at every sample of a (n_traces, n_samples) section."""
     return run_head(model, section, "probability", batch_size, progress=progress)

@@ -16,12 +16,16 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from common.atomic import write_dir_atomically
 from common.errors import ModelError
+
+if TYPE_CHECKING:  # loaded on first use at run time
+    import torch
+    from transformers import ViTMAEConfig, ViTMAEForPreTraining
 
 __all__ = ["GeoFMConfig", "build_model", "load_model", "save_model", "config_of",
            "trace_mask_noise", "ordered_noise", "sincos_position_embedding", "image_to_image", "predict_tiles",
@@ -49,13 +53,13 @@ class GeoFMConfig:
     mask_ratio: float = field(default=0.0, metadata={
         "help": "patches hidden from the encoder (0.75 in pretraining, 0 for task heads)"})
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.tile % self.patch:
             raise ValueError(f"tile {self.tile} must be a multiple of patch {self.patch}")
         if not 0 <= self.mask_ratio < 1:
             raise ValueError("mask_ratio must be in [0, 1)")
 
-    def to_hf(self):
+    def to_hf(self) -> ViTMAEConfig:
         from transformers import ViTMAEConfig
 
         return ViTMAEConfig(
@@ -69,7 +73,7 @@ class GeoFMConfig:
             norm_pix_loss=False)
 
 
-def build_model(config: GeoFMConfig | None = None, seed: int = 0):
+def build_model(config: GeoFMConfig | None = None, seed: int = 0) -> ViTMAEForPreTraining:
     """A randomly initialised GeoFM (ViTMAEForPreTraining)."""
     import torch
     from transformers import ViTMAEForPreTraining
@@ -97,7 +101,7 @@ def sincos_position_embedding(grid: int, dim: int) -> np.ndarray:
     return np.concatenate([np.zeros((1, dim)), table]).astype(np.float32)
 
 
-def _set_position_embeddings(model) -> None:
+def _set_position_embeddings(model: ViTMAEForPreTraining) -> None:
     """Fill the encoder's and decoder's fixed position embeddings.
 
     transformers' ViTMAE init leaves both at zero when a model is built from a config
@@ -106,14 +110,15 @@ def _set_position_embeddings(model) -> None:
     """
     import torch
 
-    grid = model.config.image_size // model.config.patch_size
+    # ints: build_model's config (a loaded config may hold a pair, see load_model)
+    grid = cast(int, model.config.image_size) // cast(int, model.config.patch_size)
     for param in (model.vit.embeddings.position_embeddings, model.decoder.decoder_pos_embed):
         table = sincos_position_embedding(grid, param.shape[-1])
         with torch.no_grad():
             param.copy_(torch.from_numpy(table)[None])
 
 
-def load_model(path: str | Path, mask_ratio: float = 0.0):
+def load_model(path: str | Path, mask_ratio: float = 0.0) -> ViTMAEForPreTraining:
     """Load a ViTMAE checkpoint directory (ours or external) for single-channel tiles.
 
     Raises:
@@ -151,7 +156,7 @@ def load_model(path: str | Path, mask_ratio: float = 0.0):
     return model.eval()
 
 
-def config_of(model) -> dict[str, Any]:
+def config_of(model: ViTMAEForPreTraining) -> dict[str, Any]:
     """The GeoFMConfig size fields of a loaded model (mask ratio left out)."""
     c = model.config
     return {"tile": c.image_size, "patch": c.patch_size, "hidden": c.hidden_size,
@@ -160,7 +165,7 @@ def config_of(model) -> dict[str, Any]:
 
 
 def trace_mask_noise(batch: int, tile: int, patch: int, trace_fraction: float,
-                     rng: np.random.Generator):
+                     rng: np.random.Generator) -> torch.Tensor:
     """MAE ``noise`` (B, L) hiding whole patch rows (= groups of traces) first.
 
     ViTMAE keeps the patches with the lowest noise; giving chosen trace groups noise
@@ -176,7 +181,8 @@ def trace_mask_noise(batch: int, tile: int, patch: int, trace_fraction: float,
     return torch.from_numpy(noise.reshape(batch, n * n)).float()
 
 
-def ordered_noise(batch: int, n_patches: int, device=None):
+def ordered_noise(batch: int, n_patches: int, device: torch.device | str | None = None
+                  ) -> torch.Tensor:
     """MAE ``noise`` (B, L) that keeps the patches in order: with no masking the model is
     then deterministic (random shuffles change float summation order) and a bit faster."""
     import torch
@@ -184,14 +190,14 @@ def ordered_noise(batch: int, n_patches: int, device=None):
     return torch.arange(n_patches, dtype=torch.float32, device=device).expand(batch, -1)
 
 
-def image_to_image(model, x):
+def image_to_image(model: ViTMAEForPreTraining, x: torch.Tensor) -> torch.Tensor:
     """Unmasked forward pass as an image-to-image map: (B, 1, H, W) -> (B, 1, H, W)."""
     n_patches = model.vit.embeddings.patch_embeddings.num_patches
     out = model(pixel_values=x, noise=ordered_noise(x.shape[0], n_patches, x.device))
-    return model.unpatchify(out.logits, tuple(x.shape[-2:]))
+    return model.unpatchify(out.logits, (x.shape[-2], x.shape[-1]))
 
 
-def predict_tiles(model, tiles: np.ndarray) -> np.ndarray:
+def predict_tiles(model: ViTMAEForPreTraining, tiles: np.ndarray) -> np.ndarray:
     """Run the model on (B, H, W) tiles with no masking; returns (B, H, W) outputs.
 
     Runs on the model's device (CPU or GPU); inputs and outputs are numpy on the host.
@@ -205,7 +211,7 @@ def predict_tiles(model, tiles: np.ndarray) -> np.ndarray:
     return img[:, 0].float().cpu().numpy()
 
 
-def save_model(model, out: str | Path, card: dict[str, Any] | None = None,
+def save_model(model: ViTMAEForPreTraining, out: str | Path, card: dict[str, Any] | None = None,
                extra: Callable[[Path], None] | None = None) -> None:
     """Write config.json + model.safetensors (+ a JSON card of provenance); ``extra``
     writes more files into the same folder before it is moved into place."""

@@ -25,11 +25,22 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from common.errors import ModelError
 from tools.geofm.model import image_to_image
+
+if TYPE_CHECKING:  # loaded on first use at run time
+    import torch
+    from torch import nn
+    from transformers import ViTMAEForPreTraining
+
+    class RefineNet(nn.Module):
+        """What :func:`build_refine` returns (its class is made there, torch loaded)."""
+
+        config: RefineConfig
 
 __all__ = ["RefineConfig", "build_refine", "vit_feature", "refine_tiles", "save_refine",
            "load_refine", "VIT_FEATURES", "REFINE_WEIGHTS", "REFINE_CONFIG", "DILATED_CONV_CITATION"]
@@ -56,7 +67,7 @@ class RefineConfig:
                 "interpolation ViT; its correction on the holed tile) or 'none' (no ViT "
                 "feature: the ablation)"})
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.dilations = [int(d) for d in self.dilations]
         if self.channels < 1 or not self.dilations or min(self.dilations) < 1:
             raise ValueError("channels must be >= 1 and dilations a non-empty list of "
@@ -69,7 +80,7 @@ class RefineConfig:
         return 3 if self.vit == "none" else 4
 
 
-def build_refine(config: RefineConfig | None = None, seed: int = 0):
+def build_refine(config: RefineConfig | None = None, seed: int = 0) -> RefineNet:
     """A randomly initialised refine network (torch ``nn.Module``).
 
     Most of linear interpolation's error sits at faults (about half to four fifths of it
@@ -86,15 +97,15 @@ def build_refine(config: RefineConfig | None = None, seed: int = 0):
     config = config or RefineConfig()
 
     class Block(nn.Module):
-        def __init__(self, ch: int, dilation: int):
+        def __init__(self, ch: int, dilation: int) -> None:
             super().__init__()
             self.conv = nn.Conv2d(ch, ch, 3, padding=dilation, dilation=dilation)
 
-        def forward(self, h):  # (B, ch, T, T)
+        def forward(self, h: torch.Tensor) -> torch.Tensor:  # (B, ch, T, T)
             return h + torch.relu(self.conv(h))
 
     class Refine(nn.Module):
-        def __init__(self, c: RefineConfig):
+        def __init__(self, c: RefineConfig) -> None:
             super().__init__()
             self.config = c
             # holed, fill, dead, left copy, right copy, position between them (+ ViT)
@@ -102,7 +113,8 @@ def build_refine(config: RefineConfig | None = None, seed: int = 0):
             self.blocks = nn.Sequential(*[Block(c.channels, d) for d in c.dilations])
             self.out = nn.Conv2d(c.channels, 4, 3, padding=1)  # 3 candidate logits, residual
 
-        def forward(self, holed, fill, dead, vit=None):
+        def forward(self, holed: torch.Tensor, fill: torch.Tensor, dead: torch.Tensor,
+                    vit: torch.Tensor | None = None) -> torch.Tensor:
             """(B, 1, T, T) tensors each (``dead`` 0/1 per sample) -> (B, 1, T, T)."""
             left, right, frac = _neighbours(holed, dead)
             parts = [holed, fill, dead, left, right, frac]
@@ -114,7 +126,8 @@ def build_refine(config: RefineConfig | None = None, seed: int = 0):
             pick = mix[:, :1] * fill + mix[:, 1:2] * left + mix[:, 2:3] * right
             return fill + dead * (pick - fill + o[:, 3:])
 
-    def _neighbours(holed, dead):
+    def _neighbours(holed: torch.Tensor, dead: torch.Tensor
+                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Copies of the nearest live trace left and right of every trace, (B, 1, T, S)
         each, and the position between them (0 at the left one, 1 at the right one)."""
         B, _, T, S = holed.shape
@@ -126,7 +139,7 @@ def build_refine(config: RefineConfig | None = None, seed: int = 0):
         left, right = left.clamp(0, T - 1), right.clamp(0, T - 1)  # no live trace at all
         frac = torch.where(right > left, (idx - left) / (right - left).clamp(min=1), 0.0)
 
-        def copy(i):  # (B, T) trace indices -> (B, 1, T, S)
+        def copy(i: torch.Tensor) -> torch.Tensor:  # (B, T) trace indices -> (B, 1, T, S)
             return holed.gather(2, i[:, None, :, None].expand(B, 1, T, S))
 
         return copy(left), copy(right), frac[:, None, :, None].expand(B, 1, T, S).float()
@@ -135,11 +148,14 @@ def build_refine(config: RefineConfig | None = None, seed: int = 0):
     model = Refine(config)
     with torch.no_grad():
         model.out.weight.zero_()
-        model.out.bias.copy_(torch.tensor([4.0, 0.0, 0.0, 0.0]))  # ~96 % linear fill
-    return model
+        bias = model.out.bias
+        assert bias is not None  # nn.Conv2d's default bias=True
+        bias.copy_(torch.tensor([4.0, 0.0, 0.0, 0.0]))  # ~96 % linear fill
+    return cast("RefineNet", model)
 
 
-def vit_feature(kind: str, vit, holed, fill):
+def vit_feature(kind: str, vit: ViTMAEForPreTraining, holed: torch.Tensor, fill: torch.Tensor
+                ) -> torch.Tensor | None:
     """The ViT input channel of the refine, (B, 1, T, T) torch, from (B, 1, T, T) holed
     and filled tiles: the fault probability on the fill, the ViT's correction of the
     holed tile, or None for ``kind`` 'none'."""
@@ -152,8 +168,8 @@ def vit_feature(kind: str, vit, holed, fill):
     return None
 
 
-def refine_tiles(refine, vit, holed: np.ndarray, fill: np.ndarray, dead: np.ndarray
-                 ) -> np.ndarray:
+def refine_tiles(refine: RefineNet, vit: ViTMAEForPreTraining, holed: np.ndarray,
+                 fill: np.ndarray, dead: np.ndarray) -> np.ndarray:
     """Run ``refine`` (with the head's ViT ``vit`` for its input channel; unused when the
     refine's ``vit`` is 'none') on standardised (B, T, T) tiles; ``dead`` is (B, T) bool.
 
@@ -163,7 +179,7 @@ def refine_tiles(refine, vit, holed: np.ndarray, fill: np.ndarray, dead: np.ndar
 
     device = next(refine.parameters()).device
 
-    def t(a):  # (B, T, T) -> (B, 1, T, T) on the refine's device
+    def t(a: np.ndarray) -> torch.Tensor:  # (B, T, T) -> (B, 1, T, T) on the refine's device
         return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))[:, None].to(device)
 
     mask = np.broadcast_to(dead[:, :, None], holed.shape)
@@ -174,7 +190,7 @@ def refine_tiles(refine, vit, holed: np.ndarray, fill: np.ndarray, dead: np.ndar
     return y[:, 0].float().cpu().numpy()
 
 
-def save_refine(refine, out: str | Path) -> None:
+def save_refine(refine: RefineNet, out: str | Path) -> None:
     """Write ``refine.safetensors`` and ``refine.json`` into the (existing) folder ``out``."""
     from safetensors.torch import save_file
 
@@ -184,7 +200,7 @@ def save_refine(refine, out: str | Path) -> None:
     (out / REFINE_CONFIG).write_text(json.dumps(asdict(refine.config), indent=1))
 
 
-def load_refine(path: str | Path):
+def load_refine(path: str | Path) -> RefineNet | None:
     """The refine network stored in head folder ``path``, in eval mode; None when the
     folder has no ``refine.safetensors`` (a plain ViTMAE head).
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,9 +25,14 @@ from tools.geofm.refine import DILATED_CONV_CITATION, REFINE_CONFIG, REFINE_WEIG
 from tools.plotting import draw_section, pyplot, save_figure
 from tools.processing import processing_result
 from tools.registry import WorkspaceId
-from tools.result import ToolResult
-from tools.section import apply_2d, load_section, save_section, shape_str
+from tools.result import Artifact, ToolResult
+from tools.section import Section, apply_2d, load_section, save_section, shape_str
 from tools.workspace import Workspace
+
+if TYPE_CHECKING:  # loaded on first use at run time
+    from transformers import ViTMAEForPreTraining
+
+    from tools.geofm.refine import RefineNet
 
 __all__ = ["WEIGHTS_DIR", "TRAIN_COMMANDS", "weights_dir", "checked_weights", "load_head",
            "head", "load_refine_head", "refine_head", "fault_threshold", "geofm_denoise",
@@ -38,8 +44,8 @@ _TRAIN = "python -m finetune.geofm_train --config finetune/configs/geofm_{}.json
 TRAIN_COMMANDS = {task: " && ".join(_TRAIN.format(t) for t in chain) for task, chain in
                   (("denoise", ("pretrain", "denoise")), ("faults", ("pretrain", "faults")),
                    ("interpolate", ("pretrain", "faults", "interpolate")))}
-_LOADED: dict[tuple[str, float], object] = {}
-_REFINES: dict[tuple, object] = {}
+_LOADED: dict[tuple[str, float], ViTMAEForPreTraining] = {}
+_REFINES: dict[tuple[str | float | None, ...], RefineNet] = {}
 
 
 def weights_dir(task: str) -> Path:
@@ -71,7 +77,7 @@ def checked_weights(task: str) -> Path:
     return path
 
 
-def load_head(path: str | Path):
+def load_head(path: str | Path) -> ViTMAEForPreTraining:
     """The head in folder ``path``, loaded once per process (cached per folder and file
     time), on GPU if present; chunked volume workers call this with a checked folder.
 
@@ -84,11 +90,13 @@ def load_head(path: str | Path):
         import torch
 
         model = load_model(path, mask_ratio=0.0)
-        _LOADED[key] = model.to("cuda" if torch.cuda.is_available() else "cpu")
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        # transformers wraps .to with functools.wraps, whose typeshed type binds no self
+        _LOADED[key] = model.to(device)  # type: ignore[arg-type]
     return _LOADED[key]
 
 
-def head(task: str):
+def head(task: str) -> ViTMAEForPreTraining:
     """The loaded ``task`` head (cached per folder and file time), on GPU if present.
 
     Raises:
@@ -98,7 +106,7 @@ def head(task: str):
     return load_head(checked_weights(task))
 
 
-def load_refine_head(path: str | Path):
+def load_refine_head(path: str | Path) -> RefineNet | None:
     """The refine network in head folder ``path`` (cached per folder and file times), on
     GPU if present; None when the folder has none (the ViT head is used alone).
 
@@ -115,11 +123,12 @@ def load_refine_head(path: str | Path):
         import torch
 
         refine = load_refine(path)
+        assert refine is not None  # its weights exist (checked above)
         _REFINES[key] = refine.to("cuda" if torch.cuda.is_available() else "cpu")
     return _REFINES[key]
 
 
-def refine_head(task: str = "interpolate"):
+def refine_head(task: str = "interpolate") -> RefineNet | None:
     """The refine network of the ``task`` head's folder, or None when it has none.
 
     Raises:
@@ -222,7 +231,8 @@ def geofm_faults(workspace: Workspace, data: WorkspaceId, threshold: float | Non
     return ToolResult(text, tuple(artifacts), metrics, (MAE_CITATION, VIT_CITATION))
 
 
-def _overlay_figure(workspace: Workspace, sec, prob: np.ndarray, threshold: float):
+def _overlay_figure(workspace: Workspace, sec: Section, prob: np.ndarray, threshold: float
+                    ) -> Artifact:
     """Seismic in grey with fault probability above ``threshold`` in red; a cube shows
     its middle inline."""
     d, p = sec.data, prob
