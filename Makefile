@@ -59,10 +59,11 @@ prepare: install
 llamacpp: prepare
 	CMAKE_ARGS="$(LLAMACPP_CMAKE)" $(PY) -m pip install --quiet --no-cache-dir "$(LLAMACPP)"
 
-# ruff, then the import-linter contracts in pyproject.toml (imports only go down), then
-# mypy on the packages ([tool.mypy] in pyproject.toml).
+# ruff (lint, and the layout `ruff format` gives), then the import-linter contracts in
+# pyproject.toml (imports only go down), then mypy on the packages ([tool.mypy]).
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/mypy
 

@@ -27,17 +27,27 @@ from tools import REGISTRY
 from tools.mcp import SESSION_HELP, attach_file, describe_workspace, mcp_functions, session_name
 from tools.workspace import MAX_UPLOAD_BYTES, Workspace
 
-__all__ = ["build_app", "make_respond", "Sessions", "Transcript", "split_message", "main",
-           "HELP", "EXAMPLES"]
+__all__ = [
+    "build_app",
+    "make_respond",
+    "Sessions",
+    "Transcript",
+    "split_message",
+    "main",
+    "HELP",
+    "EXAMPLES",
+]
 
 log = logging.getLogger("geofm.app")
 
 UPLOAD_TYPES = [".sgy", ".segy", ".npy", ".las", ".pdf"]
 # Uploads the agent cannot use yet: kept out of the workspace, with a note saying why.
-UNREAD = {".pdf": "PDFs are not read in the chat yet, so {name} was not attached. To ask "
-                  "about a paper, index it with `geofm index build {name} --out my_index` and "
-                  "search it with `geofm index search my_index \"...\"`; the chat answers from "
-                  "the built-in geophysics literature."}
+UNREAD = {
+    ".pdf": "PDFs are not read in the chat yet, so {name} was not attached. To ask "
+    "about a paper, index it with `geofm index build {name} --out my_index` and "
+    'search it with `geofm index search my_index "..."`; the chat answers from '
+    "the built-in geophysics literature."
+}
 
 HELP = """\
 **Ask about geophysics.** Answers cite the passages they draw on as [n], with a reference
@@ -103,18 +113,30 @@ class Transcript:
         self.messages.append({"role": "assistant", "content": text})
 
     def pending(self, title: str) -> dict:
-        m = {"role": "assistant", "content": "", "metadata": {"title": title,
-                                                             "status": "pending"}}
+        m = {"role": "assistant", "content": "", "metadata": {"title": title, "status": "pending"}}
         self.messages.append(m)
         return m
 
     def add(self, step) -> list[dict]:
         if isinstance(step, Retrieved):
-            body = "\n".join(f"[{p.n}] {p.citation}" + (f", p. {p.page}" if p.page else "")
-                             for p in step.passages) or "nothing found"
-            self.messages.append({"role": "assistant", "content": body, "metadata": {
-                "title": f"📚 Sources ({len(step.passages)})", "status": "done",
-                "duration": _duration(step.seconds)}})
+            body = (
+                "\n".join(
+                    f"[{p.n}] {p.citation}" + (f", p. {p.page}" if p.page else "")
+                    for p in step.passages
+                )
+                or "nothing found"
+            )
+            self.messages.append(
+                {
+                    "role": "assistant",
+                    "content": body,
+                    "metadata": {
+                        "title": f"📚 Sources ({len(step.passages)})",
+                        "status": "done",
+                        "duration": _duration(step.seconds),
+                    },
+                }
+            )
         elif isinstance(step, ToolCall):
             m = self.pending(f"🛠 {step.name}")
             m["content"] = _args_block(step.args)
@@ -125,7 +147,8 @@ class Transcript:
             text = step.text or "(the model gave an empty answer)"
             if step.citations:
                 text += "\n\n**References**\n\n" + "\n".join(
-                    f"[{c.n}] {c.citation}" for c in step.citations)
+                    f"[{c.n}] {c.citation}" for c in step.citations
+                )
             self.note(text)
         elif isinstance(step, Error):
             self.note(f"⚠️ {step.message}")
@@ -141,11 +164,13 @@ class Transcript:
         if r.metrics:
             lines.append("metrics: " + ", ".join(f"{k} = {_num(v)}" for k, v in r.metrics.items()))
         if r.artifacts:
-            lines.append("files: " + ", ".join(f"{a.id} {file_link(a.path)}"
-                                               for a in r.artifacts))
+            lines.append("files: " + ", ".join(f"{a.id} {file_link(a.path)}" for a in r.artifacts))
         m["content"] = "\n\n".join(x for x in lines if x)
-        m["metadata"].update(title=f"🛠 {step.name} {'✅' if r.ok else '⚠️ failed'}",
-                             status="done", duration=_duration(step.seconds))
+        m["metadata"].update(
+            title=f"🛠 {step.name} {'✅' if r.ok else '⚠️ failed'}",
+            status="done",
+            duration=_duration(step.seconds),
+        )
         for a in r.artifacts:
             if a.kind == "figure":
                 self.messages.append({"role": "assistant", "content": {"path": a.path}})
@@ -175,8 +200,7 @@ class Sessions:
             index under $GEOFM_HOME (loaded on first use).
     """
 
-    def __init__(self, model_config=None, agent_config=None, chat_model=None,
-                 index="default"):
+    def __init__(self, model_config=None, agent_config=None, chat_model=None, index="default"):
         self.model_config = model_config or ModelConfig()
         self.agent_config = agent_config or AgentConfig()
         self._chat, self._index = chat_model, index
@@ -203,8 +227,9 @@ class Sessions:
 
     def model_description(self) -> str:
         if self._chat is not None:
-            return (getattr(self._chat, "model_name", None)
-                    or getattr(self._chat, "_llm_type", type(self._chat).__name__))
+            return getattr(self._chat, "model_name", None) or getattr(
+                self._chat, "_llm_type", type(self._chat).__name__
+            )
         mc = self.model_config
         name = "SmolLM2-135M-Instruct (embedded)" if mc.model == "embedded" else mc.model
         if mc.adapter == "default" and mc.model == "embedded":
@@ -221,9 +246,12 @@ class Sessions:
                 ws = Workspace(self.chat_root / session_name(session))
                 self._agents[session] = GeoAgent(chat, index=index, workspace=ws)
             agent = self._agents[session]
-            agent.config = AgentConfig(retrieval=bool(retrieval) and index is not None,
-                                       k=int(k), max_steps=int(max_steps),
-                                       workspace=str(agent.workspace.root))
+            agent.config = AgentConfig(
+                retrieval=bool(retrieval) and index is not None,
+                k=int(k),
+                max_steps=int(max_steps),
+                workspace=str(agent.workspace.root),
+            )
             return agent
 
     def workspace(self, name: str):
@@ -271,8 +299,7 @@ def make_respond(sessions: Sessions):
     failure becomes a message; the chat never goes dead."""
     import gradio as gr
 
-    def respond(message, history, retrieval=True, k=4, max_steps=4,
-                request: gr.Request = None):
+    def respond(message, history, retrieval=True, k=4, max_steps=4, request: gr.Request = None):
         t = Transcript()
         try:
             text, files, notes = split_message(message)
@@ -287,8 +314,9 @@ def make_respond(sessions: Sessions):
                 t0 = time.perf_counter()
                 sessions.load()
                 m["metadata"].update(status="done", duration=_duration(time.perf_counter() - t0))
-            agent = sessions.agent(getattr(request, "session_hash", None) or "local",
-                                   retrieval, k, max_steps)
+            agent = sessions.agent(
+                getattr(request, "session_hash", None) or "local", retrieval, k, max_steps
+            )
             yield t.messages
             for step in agent.stream(text, files=files):
                 yield t.add(step)
@@ -297,15 +325,18 @@ def make_respond(sessions: Sessions):
             yield t.messages
         except Exception as e:  # never a dead chat: the error is a message, the session lives
             log.exception("respond failed")
-            t.note(f"⚠️ Something went wrong ({type(e).__name__}: {e}). The session still "
-                   "works: try again, or rephrase the request.")
+            t.note(
+                f"⚠️ Something went wrong ({type(e).__name__}: {e}). The session still "
+                "works: try again, or rephrase the request."
+            )
             yield t.messages
 
     return respond
 
 
-def build_app(sessions: Sessions, mcp: bool = True, max_upload_mb: int = 2048,
-              concurrency: int = 2):
+def build_app(
+    sessions: Sessions, mcp: bool = True, max_upload_mb: int = 2048, concurrency: int = 2
+):
     """The Gradio Blocks: settings sidebar, help, chat; MCP endpoints when ``mcp``."""
     import gradio as gr
 
@@ -314,33 +345,58 @@ def build_app(sessions: Sessions, mcp: bool = True, max_upload_mb: int = 2048,
     with gr.Blocks(title="geofm", fill_height=True) as demo:
         with gr.Sidebar(open=True):
             gr.Markdown("### Settings")
-            gr.Markdown(f"**Model:** {sessions.model_description()}  \n"
-                        "Fixed for this server: every model takes memory and time to load, so "
-                        "it is not switched per session. Restart with `--model` / `--adapter` "
-                        "to use another.", elem_id="model-info")
-            retrieval = gr.Checkbox(value=sessions.agent_config.retrieval,
-                                    label="search the literature")
-            k = gr.Slider(1, 10, value=sessions.agent_config.k, step=1,
-                          label="passages retrieved (k)")
-            max_steps = gr.Slider(0, 8, value=sessions.agent_config.max_steps, step=1,
-                                  label="most tool calls per answer")
+            gr.Markdown(
+                f"**Model:** {sessions.model_description()}  \n"
+                "Fixed for this server: every model takes memory and time to load, so "
+                "it is not switched per session. Restart with `--model` / `--adapter` "
+                "to use another.",
+                elem_id="model-info",
+            )
+            retrieval = gr.Checkbox(
+                value=sessions.agent_config.retrieval, label="search the literature"
+            )
+            k = gr.Slider(
+                1, 10, value=sessions.agent_config.k, step=1, label="passages retrieved (k)"
+            )
+            max_steps = gr.Slider(
+                0,
+                8,
+                value=sessions.agent_config.max_steps,
+                step=1,
+                label="most tool calls per answer",
+            )
         gr.Markdown("## geofm — a geophysics assistant")
         with gr.Accordion("ℹ️ What this can do", open=False, elem_id="help"):
             gr.Markdown(help_md)
         segy = make_example_segy(sessions.root / "examples")
         examples = [[{"text": e}] for e in EXAMPLES] + [
-            [{"text": e, "files": [str(segy)]}] for e in FILE_EXAMPLES]
+            [{"text": e, "files": [str(segy)]}] for e in FILE_EXAMPLES
+        ]
         labels = EXAMPLES + [f"{e} (a noisy synthetic SEG-Y line)" for e in FILE_EXAMPLES]
         gr.ChatInterface(
-            respond, multimodal=True, examples=examples, example_labels=labels,
-            run_examples_on_click=False, cache_examples=False,
-            chatbot=gr.Chatbot(label="geofm", elem_id="chat", scale=1,
-                               buttons=["copy_all"], placeholder=PLACEHOLDER),
+            respond,
+            multimodal=True,
+            examples=examples,
+            example_labels=labels,
+            run_examples_on_click=False,
+            cache_examples=False,
+            chatbot=gr.Chatbot(
+                label="geofm",
+                elem_id="chat",
+                scale=1,
+                buttons=["copy_all"],
+                placeholder=PLACEHOLDER,
+            ),
             textbox=gr.MultimodalTextbox(
-                file_types=UPLOAD_TYPES, file_count="multiple", elem_id="ask",
-                placeholder=f"Ask, or attach SEG-Y / .npy / LAS (up to {max_upload_mb} MB)"),
+                file_types=UPLOAD_TYPES,
+                file_count="multiple",
+                elem_id="ask",
+                placeholder=f"Ask, or attach SEG-Y / .npy / LAS (up to {max_upload_mb} MB)",
+            ),
             additional_inputs=[retrieval, k, max_steps],
-            concurrency_limit=concurrency, api_visibility="undocumented")
+            concurrency_limit=concurrency,
+            api_visibility="undocumented",
+        )
         if mcp:
             add_mcp_endpoints(sessions, concurrency)
 
@@ -404,26 +460,40 @@ def add_mcp_endpoints(sessions: Sessions, concurrency: int = 2) -> None:
         out = gr.Textbox()
         item, f_out = gr.Textbox(), gr.File()
         attach, fetch = gr.Button(), gr.Button()
-    attach.click(geofm_attach_file, [f_in, name_in, s_in], out, api_name="geofm_attach_file",
-                 **limits)
+    attach.click(
+        geofm_attach_file, [f_in, name_in, s_in], out, api_name="geofm_attach_file", **limits
+    )
     fetch.click(geofm_get_file, [item, s_in], f_out, api_name="geofm_get_file", **limits)
 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description="The geofm chat app (and MCP server).")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (0.0.0.0 for every interface)")
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (0.0.0.0 for every interface)"
+    )
     p.add_argument("--port", type=int, default=7860, help="port to listen on")
     p.add_argument("--share", action="store_true", help="ask Gradio for a public share link")
-    p.add_argument("--no-mcp", action="store_true",
-                   help="do not serve the tools over MCP (default: at /gradio_api/mcp/)")
+    p.add_argument(
+        "--no-mcp",
+        action="store_true",
+        help="do not serve the tools over MCP (default: at /gradio_api/mcp/)",
+    )
     p.add_argument("--no-retrieval", action="store_true", help="do not search the literature")
-    p.add_argument("--concurrency", type=int, default=2,
-                   help="questions (and MCP tool calls) run at once; more wait in the queue")
-    p.add_argument("--max-queue", type=int, default=16,
-                   help="requests allowed to wait; beyond that the user is asked to retry")
-    p.add_argument("--max-upload-mb", type=int, default=MAX_UPLOAD_BYTES // 2**20,
-                   help="largest upload, in MB")
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=2,
+        help="questions (and MCP tool calls) run at once; more wait in the queue",
+    )
+    p.add_argument(
+        "--max-queue",
+        type=int,
+        default=16,
+        help="requests allowed to wait; beyond that the user is asked to retry",
+    )
+    p.add_argument(
+        "--max-upload-mb", type=int, default=MAX_UPLOAD_BYTES // 2**20, help="largest upload, in MB"
+    )
     add_model_options(p)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -432,12 +502,20 @@ def main(argv: list[str] | None = None) -> None:
     sessions = Sessions(model_config_from(args), AgentConfig(retrieval=not args.no_retrieval))
     # load in the background: the page is up at once, the first question waits less
     threading.Thread(target=_warm_up, args=(sessions,), daemon=True).start()
-    app = build_app(sessions, mcp=not args.no_mcp, max_upload_mb=args.max_upload_mb,
-                    concurrency=args.concurrency)
+    app = build_app(
+        sessions,
+        mcp=not args.no_mcp,
+        max_upload_mb=args.max_upload_mb,
+        concurrency=args.concurrency,
+    )
     app.queue(default_concurrency_limit=args.concurrency, max_size=args.max_queue).launch(
-        server_name=args.host, server_port=args.port, share=args.share,
-        max_file_size=f"{args.max_upload_mb}mb", mcp_server=not args.no_mcp,
-        allowed_paths=[str(sessions.chat_root)])
+        server_name=args.host,
+        server_port=args.port,
+        share=args.share,
+        max_file_size=f"{args.max_upload_mb}mb",
+        mcp_server=not args.no_mcp,
+        allowed_paths=[str(sessions.chat_root)],
+    )
 
 
 def _warm_up(sessions: Sessions) -> None:

@@ -15,8 +15,18 @@ from agent.steps import AgentResult, Answer, Error, Passage, Retrieved, ToolCall
 if TYPE_CHECKING:
     from agent.loop import GeoAgent
 
-__all__ = ["GeoAgent", "AgentResult", "Answer", "Error", "Passage", "Retrieved", "ToolCall",
-           "ToolOutput", "AgentConfig", "ModelConfig"]
+__all__ = [
+    "GeoAgent",
+    "AgentResult",
+    "Answer",
+    "Error",
+    "Passage",
+    "Retrieved",
+    "ToolCall",
+    "ToolOutput",
+    "AgentConfig",
+    "ModelConfig",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -35,14 +35,19 @@ if TYPE_CHECKING:
     from transformers import DynamicCache
     from xgrammar import CompiledGrammar
 
-__all__ = ["LocalChatModel", "NoRepeatInAnswer", "make_chat_model", "to_chat_dicts",
-           "routing_messages"]
+__all__ = [
+    "LocalChatModel",
+    "NoRepeatInAnswer",
+    "make_chat_model",
+    "to_chat_dicts",
+    "routing_messages",
+]
 
 log = logging.getLogger(__name__)
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant", "tool": "user"}
-PREFIX_CACHE = True      # transformers: reuse the previous prompt's key/value cache
-PREFIX_MIN_TOKENS = 16   # shared tokens worth reusing
+PREFIX_CACHE = True  # transformers: reuse the previous prompt's key/value cache
+PREFIX_MIN_TOKENS = 16  # shared tokens worth reusing
 
 
 def to_chat_dicts(messages: list[BaseMessage]) -> list[dict[str, str]]:
@@ -109,11 +114,17 @@ class LocalChatModel(BaseChatModel):
             name += " + geofm LoRA" if config.adapter == "default" else f" + {adapter}"
         if engine is not None:
             name += " (llama.cpp)"
-        return cls(hf_model=model, tokenizer=tokenizer, engine=engine, model_name=name,
-                   max_new_tokens=config.max_new_tokens, temperature=config.temperature,
-                   no_repeat_ngram=config.no_repeat_ngram,
-                   ground_arguments=config.ground_arguments,
-                   compose_answers=config.compose_answers)
+        return cls(
+            hf_model=model,
+            tokenizer=tokenizer,
+            engine=engine,
+            model_name=name,
+            max_new_tokens=config.max_new_tokens,
+            temperature=config.temperature,
+            no_repeat_ngram=config.no_repeat_ngram,
+            ground_arguments=config.ground_arguments,
+            compose_answers=config.compose_answers,
+        )
 
     @property
     def _llm_type(self) -> str:
@@ -122,8 +133,7 @@ class LocalChatModel(BaseChatModel):
     @property
     def vocab_size(self) -> int:
         """Rows of the model's logits (may exceed the tokenizer's vocabulary)."""
-        return self.engine.n_vocab if self.engine is not None \
-            else self.hf_model.config.vocab_size
+        return self.engine.n_vocab if self.engine is not None else self.hf_model.config.vocab_size
 
     def _eos(self) -> set[int]:
         if self.eos is None:
@@ -133,8 +143,11 @@ class LocalChatModel(BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {"model_name": self.model_name, "max_new_tokens": self.max_new_tokens,
-                "temperature": self.temperature}
+        return {
+            "model_name": self.model_name,
+            "max_new_tokens": self.max_new_tokens,
+            "temperature": self.temperature,
+        }
 
     def encode(self, messages: list[BaseMessage] | list[dict[str, str]]) -> torch.Tensor:
         """Token ids (1, T) of the chat template applied to ``messages`` (LangChain
@@ -143,14 +156,20 @@ class LocalChatModel(BaseChatModel):
             dicts = messages
         else:
             dicts = to_chat_dicts(cast("list[BaseMessage]", messages))
-        enc = self.tokenizer.apply_chat_template(dicts, add_generation_prompt=True,
-                                                 return_tensors="pt", return_dict=True)
+        enc = self.tokenizer.apply_chat_template(
+            dicts, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        )
         return enc["input_ids"]
 
-    def generate_text(self, messages: list[BaseMessage] | list[dict[str, str]],
-                      stop: list[str] | None = None, max_new_tokens: int | None = None,
-                      no_repeat_ngram: int = 0, cache_slot: str = "answer",
-                      **generate_kwargs: Any) -> str:
+    def generate_text(
+        self,
+        messages: list[BaseMessage] | list[dict[str, str]],
+        stop: list[str] | None = None,
+        max_new_tokens: int | None = None,
+        no_repeat_ngram: int = 0,
+        cache_slot: str = "answer",
+        **generate_kwargs: Any,
+    ) -> str:
         """Decode a reply to ``messages``; ``no_repeat_ngram`` > 0 applies
         :class:`NoRepeatInAnswer` to the generated tokens. ``cache_slot`` names the
         llama.cpp context whose cached prefix the prompt reuses (routing turns and answers
@@ -159,18 +178,26 @@ class LocalChatModel(BaseChatModel):
 
         input_ids = self.encode(messages)  # (1, T)
         if self.engine is not None:
-            return self._engine_text(input_ids[0].tolist(), stop, max_new_tokens,
-                                     no_repeat_ngram, cache_slot, generate_kwargs)
+            return self._engine_text(
+                input_ids[0].tolist(),
+                stop,
+                max_new_tokens,
+                no_repeat_ngram,
+                cache_slot,
+                generate_kwargs,
+            )
         if "grammar" in generate_kwargs:
             grammar = generate_kwargs.pop("grammar")
             if generate_kwargs or no_repeat_ngram or stop or self.temperature > 0:
                 raise TypeError("a grammar is decoded greedily, without other processors")
-            ids = self._greedy_in_grammar(input_ids, grammar,
-                                          max_new_tokens or self.max_new_tokens, cache_slot)
+            ids = self._greedy_in_grammar(
+                input_ids, grammar, max_new_tokens or self.max_new_tokens, cache_slot
+            )
             return self._reply_text(ids, None)
-        kwargs: dict[str, Any] = {"max_new_tokens": max_new_tokens or self.max_new_tokens,
-                                  "pad_token_id": self.tokenizer.pad_token_id
-                                  or self.tokenizer.eos_token_id}
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": max_new_tokens or self.max_new_tokens,
+            "pad_token_id": self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
+        }
         if self.temperature > 0:
             kwargs.update(do_sample=True, temperature=self.temperature)
         else:
@@ -181,24 +208,30 @@ class LocalChatModel(BaseChatModel):
             from transformers import LogitsProcessorList
 
             kwargs["logits_processor"] = LogitsProcessorList(
-                [NoRepeatInAnswer(input_ids.shape[1], no_repeat_ngram)])
+                [NoRepeatInAnswer(input_ids.shape[1], no_repeat_ngram)]
+            )
         kwargs.update(generate_kwargs)
         cache = self._cached_prefix(cache_slot, input_ids)
         try:
             with torch.inference_mode():
                 out = self.hf_model.generate(
-                    input_ids, attention_mask=torch.ones_like(input_ids),
-                    cache=cache, return_dict_in_generate=True, **kwargs)
+                    input_ids,
+                    attention_mask=torch.ones_like(input_ids),
+                    cache=cache,
+                    return_dict_in_generate=True,
+                    **kwargs,
+                )
         except Exception:
             self._prefix_caches.pop(cache_slot, None)  # a half-extended cache is not kept
             raise
         seq = out.sequences[0]
         if out.cache is not None:
             self._prefix_caches[cache_slot] = (seq[: out.cache.get_seq_length()], out.cache)
-        return self._reply_text(seq[input_ids.shape[1]:], stop)
+        return self._reply_text(seq[input_ids.shape[1] :], stop)
 
-    def _greedy_in_grammar(self, input_ids: torch.Tensor, grammar: CompiledGrammar,
-                           max_new_tokens: int, slot: str) -> list[int]:
+    def _greedy_in_grammar(
+        self, input_ids: torch.Tensor, grammar: CompiledGrammar, max_new_tokens: int, slot: str
+    ) -> list[int]:
         """Greedy decoding under an xgrammar grammar, as the llama.cpp engine does it: the
         tokens the grammar forces (most of a tool call's JSON) go through the model in
         one batch, with no logits of their own, and a forced end needs no model call.
@@ -212,12 +245,13 @@ class LocalChatModel(BaseChatModel):
         if cache is None:
             cache = DynamicCache()
         seen = input_ids[0].tolist()
-        feed = seen[cache.get_seq_length():]
+        feed = seen[cache.get_seq_length() :]
         out: list[int] = []
         with torch.inference_mode():
             while True:
-                logits = self.hf_model(input_ids=torch.tensor([feed]), cache=cache,
-                                       use_cache=True, logits_to_keep=1).logits[0, -1]
+                logits = self.hf_model(
+                    input_ids=torch.tensor([feed]), cache=cache, use_cache=True, logits_to_keep=1
+                ).logits[0, -1]
                 token = int(np.argmax(allowed.apply(logits.float().numpy())))
                 if token in eos:
                     break
@@ -258,9 +292,15 @@ class LocalChatModel(BaseChatModel):
             text = text.split(s)[0]
         return text.strip()
 
-    def _engine_text(self, prompt: list[int], stop: list[str] | None,
-                     max_new_tokens: int | None, no_repeat_ngram: int, cache_slot: str,
-                     generate_kwargs: dict[str, Any]) -> str:
+    def _engine_text(
+        self,
+        prompt: list[int],
+        stop: list[str] | None,
+        max_new_tokens: int | None,
+        no_repeat_ngram: int,
+        cache_slot: str,
+        generate_kwargs: dict[str, Any],
+    ) -> str:
         """generate_text on the llama.cpp engine: the same processors and stop rules."""
         processors = list(generate_kwargs.pop("logits_processor", None) or [])
         grammar = generate_kwargs.pop("grammar", None)
@@ -273,30 +313,51 @@ class LocalChatModel(BaseChatModel):
             text = self.tokenizer.decode(ids, skip_special_tokens=True)
             return any(s in text for s in stop or ())  # passed only with a stop
 
-        ids = self.engine.generate(prompt, max_new_tokens or self.max_new_tokens, self._eos(),
-                                   processors, self.temperature, stopped if stop else None,
-                                   slot=cache_slot, grammar=grammar)
+        ids = self.engine.generate(
+            prompt,
+            max_new_tokens or self.max_new_tokens,
+            self._eos(),
+            processors,
+            self.temperature,
+            stopped if stop else None,
+            slot=cache_slot,
+            grammar=grammar,
+        )
         return self._reply_text(ids, stop)
 
-    def generate_answer(self, messages: list[BaseMessage] | list[dict[str, str]],
-                        stop: list[str] | None = None, max_new_tokens: int | None = None) -> str:
+    def generate_answer(
+        self,
+        messages: list[BaseMessage] | list[dict[str, str]],
+        stop: list[str] | None = None,
+        max_new_tokens: int | None = None,
+    ) -> str:
         """Free text under the ``no_repeat_ngram`` rule (see :class:`NoRepeatInAnswer`)."""
-        return self.generate_text(messages, stop=stop, max_new_tokens=max_new_tokens,
-                                  no_repeat_ngram=self.no_repeat_ngram)
+        return self.generate_text(
+            messages, stop=stop, max_new_tokens=max_new_tokens, no_repeat_ngram=self.no_repeat_ngram
+        )
 
-    def bind_tools(self, tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
-                   *, tool_choice: str | None = None, **kwargs: Any
-                   ) -> Runnable[LanguageModelInput, AIMessage]:
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: str | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
         """Offer ``tools`` (function schemas, LangChain tools or callables); routing turns
         are then decoded under a grammar, so every call is schema-valid."""
         from langchain_core.utils.function_calling import convert_to_openai_tool
 
-        schemas = [t if isinstance(t, dict) and "name" in t and "parameters" in t
-                   else convert_to_openai_tool(t)["function"] for t in tools]
+        schemas = [
+            t
+            if isinstance(t, dict) and "name" in t and "parameters" in t
+            else convert_to_openai_tool(t)["function"]
+            for t in tools
+        ]
         return self.bind(tools=schemas, **kwargs)
 
-    def decide(self, messages: list[BaseMessage], tools: list[dict[str, Any]],
-               constrained: bool = True) -> tuple[str, dict[str, Any] | None]:
+    def decide(
+        self, messages: list[BaseMessage], tools: list[dict[str, Any]], constrained: bool = True
+    ) -> tuple[str, dict[str, Any] | None]:
         """One routing decision: (raw text, parsed ``{"name", "arguments"}`` or None).
 
         Constrained (the default), the text always parses and fits a tool's schema (or
@@ -313,14 +374,16 @@ class LocalChatModel(BaseChatModel):
                 kwargs["grammar"] = grammar.compiled
             else:
                 kwargs["logits_processor"] = [grammar.logits_processor()]
-        raw = self.generate_text(routing_messages(messages, tools), cache_slot="route",
-                                 **kwargs)
+        raw = self.generate_text(routing_messages(messages, tools), cache_slot="route", **kwargs)
         try:
             call = json.loads(raw)
         except json.JSONDecodeError:
             return raw, None
-        ok = isinstance(call, dict) and isinstance(call.get("name"), str) \
+        ok = (
+            isinstance(call, dict)
+            and isinstance(call.get("name"), str)
             and isinstance(call.get("arguments", {}), dict)
+        )
         return raw, call if ok else None
 
     def route(self, messages: list[BaseMessage], tools: list[dict[str, Any]]) -> AIMessage:
@@ -335,13 +398,27 @@ class LocalChatModel(BaseChatModel):
             text = "" if self.compose_answers else self.generate_answer(messages)
             return AIMessage(content=text, response_metadata={"routing": raw})
         n = sum(1 for m in messages if isinstance(m, AIMessage) and m.tool_calls) + 1
-        return AIMessage(content="", response_metadata={"routing": raw}, tool_calls=[
-            {"name": call["name"], "args": call.get("arguments", {}), "id": f"call-{n}",
-             "type": "tool_call"}])
+        return AIMessage(
+            content="",
+            response_metadata={"routing": raw},
+            tool_calls=[
+                {
+                    "name": call["name"],
+                    "args": call.get("arguments", {}),
+                    "id": f"call-{n}",
+                    "type": "tool_call",
+                }
+            ],
+        )
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: CallbackManagerForLLMRun | None = None,
-                  tools: list[dict[str, Any]] | None = None, **kwargs: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        tools: list[dict[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         if tools:
             message = self.route(messages, tools)
         else:
@@ -362,12 +439,15 @@ class NoRepeatInAnswer:
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
         for b in range(input_ids.shape[0]):
-            gen = input_ids[b, self.prompt_len:].tolist()
+            gen = input_ids[b, self.prompt_len :].tolist()
             if len(gen) < self.n:
                 continue
-            tail = gen[len(gen) - self.n + 1:]
-            banned = [gen[i + self.n - 1] for i in range(len(gen) - self.n + 1)
-                      if gen[i:i + self.n - 1] == tail]
+            tail = gen[len(gen) - self.n + 1 :]
+            banned = [
+                gen[i + self.n - 1]
+                for i in range(len(gen) - self.n + 1)
+                if gen[i : i + self.n - 1] == tail
+            ]
             if banned:
                 scores[b, banned] = float("-inf")
         return scores
@@ -387,18 +467,23 @@ def make_chat_model(config: ModelConfig | None = None) -> BaseChatModel:
 
     base_url = config.base_url or os.environ.get("OPENAI_BASE_URL")
     if not base_url:
-        raise BadInputError("an 'openai:' model needs the server's URL: set base_url "
-                            "(--base-url) or $OPENAI_BASE_URL, e.g. http://localhost:8000/v1")
-    return ChatOpenAI(model=config.model[len("openai:"):], base_url=base_url,
-                      api_key=SecretStr(os.environ.get("OPENAI_API_KEY") or "not-needed"),
-                      # max_tokens, by its alias (the only name its signature shows)
-                      temperature=config.temperature,
-                      max_completion_tokens=config.max_new_tokens,
-                      max_retries=1, timeout=120)
+        raise BadInputError(
+            "an 'openai:' model needs the server's URL: set base_url "
+            "(--base-url) or $OPENAI_BASE_URL, e.g. http://localhost:8000/v1"
+        )
+    return ChatOpenAI(
+        model=config.model[len("openai:") :],
+        base_url=base_url,
+        api_key=SecretStr(os.environ.get("OPENAI_API_KEY") or "not-needed"),
+        # max_tokens, by its alias (the only name its signature shows)
+        temperature=config.temperature,
+        max_completion_tokens=config.max_new_tokens,
+        max_retries=1,
+        timeout=120,
+    )
 
 
-def routing_messages(messages: list[BaseMessage], tools: list[dict[str, Any]]
-                     ) -> list[BaseMessage]:
+def routing_messages(messages: list[BaseMessage], tools: list[dict[str, Any]]) -> list[BaseMessage]:
     """What the model reads on a routing turn: the tool list appended to the system
     message, and no retrieved passages (they serve the answer, not the choice of tool,
     and would triple the prompt). Fine-tuning data is built with this same function."""

@@ -28,17 +28,16 @@ from corpus.sentences import Sentence, split_sentences
 
 __all__ = ["Composed", "compose_answer", "not_covered", "COVER_THRESHOLD", "MAX_SENTENCES"]
 
-COVER_THRESHOLD = 0.55   # best sentence score under which the literature does not cover it
-COVER_TERMS = 0.4        # share of the question's key terms (by weight) the page must hold
+COVER_THRESHOLD = 0.55  # best sentence score under which the literature does not cover it
+COVER_TERMS = 0.4  # share of the question's key terms (by weight) the page must hold
 MAX_SENTENCES = 5
-BLOCKS = 2               # paragraphs or lists quoted at most (more for a many-part question)
-BLOCK_SENTENCES = 3      # the first block's share, so that a second one fits
-SAME_PAGE_MARGIN = 0.3   # a further block must come this close to the best sentence
-LEXICAL_COVER = 0.5      # without sentence vectors: the key-term share that covers it
-RARE_IDF = 4.0           # a question term this rare (and in the corpus) must be quoted
+BLOCKS = 2  # paragraphs or lists quoted at most (more for a many-part question)
+BLOCK_SENTENCES = 3  # the first block's share, so that a second one fits
+SAME_PAGE_MARGIN = 0.3  # a further block must come this close to the best sentence
+LEXICAL_COVER = 0.5  # without sentence vectors: the key-term share that covers it
+RARE_IDF = 4.0  # a question term this rare (and in the corpus) must be quoted
 _LIST_Q = re.compile(r"^\s*(which|list|name|what (are|kinds|types)|give)\b", re.I)
-_PARTS = re.compile(r",? and (?=(?:what|why|how|which|where|when|does|do|is|are|can)\b)",
-                    re.I)
+_PARTS = re.compile(r",? and (?=(?:what|why|how|which|where|when|does|do|is|are|can)\b)", re.I)
 
 
 @dataclass(frozen=True)
@@ -59,8 +58,7 @@ class _Unit:
     score: float
 
 
-def compose_answer(question: str, passages: tuple[Passage, ...], index: Any = None
-                   ) -> Composed:
+def compose_answer(question: str, passages: tuple[Passage, ...], index: Any = None) -> Composed:
     """Quote the sentences of ``passages`` that answer ``question``, each cited [n].
 
     Args:
@@ -79,13 +77,17 @@ def compose_answer(question: str, passages: tuple[Passage, ...], index: Any = No
     key = weights.key_terms(question)
     rare = [t for t, w in key.items() if w >= RARE_IDF and weights.known(t)]
     best = _best_page(candidates, rare)
-    page_text = " ".join(u.sentence.text for u in candidates
-                         if u.passage.source == best.passage.source)
+    page_text = " ".join(
+        u.sentence.text for u in candidates if u.passage.source == best.passage.source
+    )
     if weights.coverage(key, page_text) < COVER_TERMS:
         return not_covered(passages, candidates[0].score)
     parts = _parts(question)
-    firsts = [_scored_best(part, passages, index, best.passage.source)
-              for part in parts] if len(parts) > 1 else []
+    firsts = (
+        [_scored_best(part, passages, index, best.passage.source) for part in parts]
+        if len(parts) > 1
+        else []
+    )
     chosen = _select_blocks(candidates, best, [u for u in firsts if u is not None])
     ordered = _with_rare_terms(rare, chosen, candidates)
     return Composed(_render(question, ordered), _cited(ordered), True, candidates[0].score)
@@ -95,15 +97,24 @@ def not_covered(passages: tuple[Passage, ...], best: float) -> Composed:
     """The answer when the evidence is weak: say so, and list the closest sources."""
     closest = _pages(passages)[:3]
     if not closest:
-        return Composed("The indexed literature does not cover this question, and no "
-                        "passage came close.", (), False, best)
+        return Composed(
+            "The indexed literature does not cover this question, and no passage came close.",
+            (),
+            False,
+            best,
+        )
     listed = "; ".join(f"{p.title} [{p.n}]" for p in closest)
-    return Composed("The indexed literature does not cover this question. The closest "
-                    f"sources are: {listed}.", tuple(closest), False, best)
+    return Composed(
+        f"The indexed literature does not cover this question. The closest sources are: {listed}.",
+        tuple(closest),
+        False,
+        best,
+    )
 
 
-def _scored(question: str, passages: tuple[Passage, ...], index: Any
-            ) -> tuple[list[_Unit], TermWeights]:
+def _scored(
+    question: str, passages: tuple[Passage, ...], index: Any
+) -> tuple[list[_Unit], TermWeights]:
     ids = [p.chunk_id for p in passages]
     if index is not None and hasattr(index, "sentence_scores") and all(ids):
         scored = index.sentence_scores(question, ids)
@@ -115,8 +126,10 @@ def _scored(question: str, passages: tuple[Passage, ...], index: Any
     key = weights.key_terms(question)
     units = []
     for p in passages:
-        units += [_Unit(s, p, weights.coverage(key, s.text) / LEXICAL_COVER * COVER_THRESHOLD)
-                  for s in split_sentences(p.text, p.title, p.section)]
+        units += [
+            _Unit(s, p, weights.coverage(key, s.text) / LEXICAL_COVER * COVER_THRESHOLD)
+            for s in split_sentences(p.text, p.title, p.section)
+        ]
     return units, weights
 
 
@@ -135,16 +148,16 @@ def _parts(question: str) -> list[str]:
     return [p.strip() for p in _PARTS.split(question) if p and p.strip()]
 
 
-def _scored_best(part: str, passages: tuple[Passage, ...], index: Any, source: str
-                 ) -> _Unit | None:
+def _scored_best(part: str, passages: tuple[Passage, ...], index: Any, source: str) -> _Unit | None:
     """The best quotable unit of page ``source`` for one part of a question."""
     units, _ = _scored(part, passages, index)
     page = [u for u in units if u.passage.source == source and u.sentence.quotable]
     return max(page, key=lambda u: u.score, default=None)
 
 
-def _select_blocks(candidates: list[_Unit], best: _Unit, firsts: Sequence[_Unit] = ()
-                   ) -> list[_Unit]:
+def _select_blocks(
+    candidates: list[_Unit], best: _Unit, firsts: Sequence[_Unit] = ()
+) -> list[_Unit]:
     """Quote whole paragraphs or list items of the best page, best first (the best block
     of each part of a two-part question before the rest), while they fit in
     ``MAX_SENTENCES``; a block too long for that gives its best sentence and the ones
@@ -156,24 +169,32 @@ def _select_blocks(candidates: list[_Unit], best: _Unit, firsts: Sequence[_Unit]
     ranked = sorted(blocks.values(), key=lambda b: -max(u.score for u in b))
     first_keys = list(dict.fromkeys((u.passage.n, u.sentence.block) for u in firsts))
     if first_keys:
-        ranked = [blocks[k] for k in first_keys if k in blocks] + \
-            [b for b in ranked if (b[0].passage.n, b[0].sentence.block) not in first_keys]
+        ranked = [blocks[k] for k in first_keys if k in blocks] + [
+            b for b in ranked if (b[0].passage.n, b[0].sentence.block) not in first_keys
+        ]
     chosen: list[_Unit] = []
-    for block in ranked[:max(BLOCKS, len(first_keys))]:
-        if max(u.score for u in block) < best.score - SAME_PAGE_MARGIN and chosen \
-                and not first_keys:
+    for block in ranked[: max(BLOCKS, len(first_keys))]:
+        if (
+            max(u.score for u in block) < best.score - SAME_PAGE_MARGIN
+            and chosen
+            and not first_keys
+        ):
             break
         block = sorted(block, key=lambda u: u.sentence.pos)
-        room = min(MAX_SENTENCES - len(chosen), BLOCK_SENTENCES if len(chosen) == 0
-                   else MAX_SENTENCES)
+        room = min(
+            MAX_SENTENCES - len(chosen), BLOCK_SENTENCES if len(chosen) == 0 else MAX_SENTENCES
+        )
         if room <= 0:
             break
         if len(block) > room:  # a window from just before the block's best sentence
             top = max(range(len(block)), key=lambda i: block[i].score)
             start = min(max(0, top - 1), len(block) - room)
-            block = block[start:start + room]
-        chosen += [u for u in block if not any(
-            _overlap(u.sentence.text, c.sentence.text) > 0.6 for c in chosen)]
+            block = block[start : start + room]
+        chosen += [
+            u
+            for u in block
+            if not any(_overlap(u.sentence.text, c.sentence.text) > 0.6 for c in chosen)
+        ]
     return chosen
 
 
@@ -193,8 +214,7 @@ def _best_page(candidates: list[_Unit], rare: list[str]) -> _Unit:
     return max(pages.values(), key=strength)[0]
 
 
-def _with_rare_terms(rare: list[str], chosen: list[_Unit], candidates: list[_Unit]
-                     ) -> list[_Unit]:
+def _with_rare_terms(rare: list[str], chosen: list[_Unit], candidates: list[_Unit]) -> list[_Unit]:
     """A rare question term that the corpus uses ("MASW") appears in the quote when a
     sentence of the quoted page holds it (the page was chosen for holding the rare terms,
     see :func:`_best_page`): the best such sentence replaces the last quoted one."""
@@ -202,8 +222,10 @@ def _with_rare_terms(rare: list[str], chosen: list[_Unit], candidates: list[_Uni
     for t in rare:
         if any(t in terms(u.sentence.text) for u in chosen):
             continue
-        holder = next((u for u in candidates if u.passage.source == page
-                       and t in terms(u.sentence.text)), None)
+        holder = next(
+            (u for u in candidates if u.passage.source == page and t in terms(u.sentence.text)),
+            None,
+        )
         if holder is None:
             continue
         if len(chosen) >= MAX_SENTENCES:
@@ -220,15 +242,16 @@ def _render(question: str, units: list[_Unit]) -> str:
     out: list[tuple[str, list[str], int]] = []  # (lead, items, passage n)
     for u in units:
         lead, _, item = u.sentence.text.partition(": ")
-        if u.sentence.bullet and item and out and out[-1][0] == lead and \
-                out[-1][2] == u.passage.n:
+        if u.sentence.bullet and item and out and out[-1][0] == lead and out[-1][2] == u.passage.n:
             out[-1][1].append(item.rstrip(" .;,"))
         elif u.sentence.bullet and item:
             out.append((lead, [item.rstrip(" .;,")], u.passage.n))
         else:
             out.append(("", [u.sentence.text], u.passage.n))
-    return " ".join(_cited_sentence(f"{lead}: {'; '.join(items)}" if lead else items[0], n)
-                    for lead, items, n in out)
+    return " ".join(
+        _cited_sentence(f"{lead}: {'; '.join(items)}" if lead else items[0], n)
+        for lead, items, n in out
+    )
 
 
 def _cited_sentence(text: str, n: int) -> str:

@@ -36,8 +36,15 @@ if TYPE_CHECKING:  # loaded on first use at run time
     from transformers import PreTrainedTokenizerBase
     from xgrammar.contrib.hf import LogitsProcessor
 
-__all__ = ["ANSWER", "Grounding", "call_json", "call_schema", "ToolGrammar", "TokenMask",
-           "tools_prompt"]
+__all__ = [
+    "ANSWER",
+    "Grounding",
+    "call_json",
+    "call_schema",
+    "ToolGrammar",
+    "TokenMask",
+    "tools_prompt",
+]
 
 ANSWER = "answer"  # the pseudo-tool meaning "no tool: answer in words"
 
@@ -59,12 +66,32 @@ def call_json(name: str, arguments: dict[str, Any]) -> str:
     return json.dumps({"name": name, "arguments": _compact(arguments)}, separators=(",", ":"))
 
 
-_NUMBER = re.compile(r"(?<![\w.])(?<!ws-)([-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(\s*(?:%|percent\b|"
-                     r"s\b|sec\b|secs\b|seconds?\b))?")
-_WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-          "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-          "half": 0.5, "double": 2, "twice": 2, "no": 0, "without": 0, "none": 0,
-          "first": 0}
+_NUMBER = re.compile(
+    r"(?<![\w.])(?<!ws-)([-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(\s*(?:%|percent\b|"
+    r"s\b|sec\b|secs\b|seconds?\b))?"
+)
+_WORDS = {
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "half": 0.5,
+    "double": 2,
+    "twice": 2,
+    "no": 0,
+    "without": 0,
+    "none": 0,
+    "first": 0,
+}
 _ID = re.compile(r"\bws-\d+\b")
 
 
@@ -108,9 +135,13 @@ class Grounding:
     def from_messages(cls, messages: list) -> "Grounding":
         """From the user's turns and the tool results (not the system prompt, the
         passages or the model's own earlier calls)."""
-        return cls.from_texts([str(m.content) for m in messages
-                               if m.type in ("human", "tool")
-                               and not m.additional_kwargs.get(PASSAGES_TAG)])
+        return cls.from_texts(
+            [
+                str(m.content)
+                for m in messages
+                if m.type in ("human", "tool") and not m.additional_kwargs.get(PASSAGES_TAG)
+            ]
+        )
 
     def restrict(self, prop: dict[str, Any]) -> dict[str, Any] | None:
         """``prop``'s schema kept to grounded values, or None when nothing fits."""
@@ -126,16 +157,20 @@ class Grounding:
         if kind == "string" and b.get("pattern") == WORKSPACE_ID_PATTERN:
             return {"type": "string", "enum": list(self.ids)} if self.ids else None
         if kind in ("number", "integer") and "enum" not in b:
-            vals = [v for v in self.numbers if _within(v, b)
-                    and (kind == "number" or v.is_integer())]
+            vals = [
+                v for v in self.numbers if _within(v, b) and (kind == "number" or v.is_integer())
+            ]
             return {"enum": [_compact(v) for v in vals]} if vals else None
         return b
 
 
 def _within(v: float, b: dict[str, Any]) -> bool:
-    return not (("minimum" in b and v < b["minimum"]) or ("maximum" in b and v > b["maximum"])
-                or ("exclusiveMinimum" in b and v <= b["exclusiveMinimum"])
-                or ("exclusiveMaximum" in b and v >= b["exclusiveMaximum"]))
+    return not (
+        ("minimum" in b and v < b["minimum"])
+        or ("maximum" in b and v > b["maximum"])
+        or ("exclusiveMinimum" in b and v <= b["exclusiveMinimum"])
+        or ("exclusiveMaximum" in b and v >= b["exclusiveMaximum"])
+    )
 
 
 def _strict(schema: dict[str, Any]) -> dict[str, Any]:
@@ -147,8 +182,7 @@ def _strict(schema: dict[str, Any]) -> dict[str, Any]:
     return s
 
 
-def call_schema(tools: list[dict[str, Any]], grounding: Grounding | None = None
-                ) -> dict[str, Any]:
+def call_schema(tools: list[dict[str, Any]], grounding: Grounding | None = None) -> dict[str, Any]:
     """The JSON schema a routing turn must satisfy, from OpenAI-style function schemas;
     with ``grounding``, argument values kept to it (see the module notes)."""
     options = []
@@ -159,14 +193,25 @@ def call_schema(tools: list[dict[str, Any]], grounding: Grounding | None = None
             if grounded is None:
                 continue
             args = grounded
-        options.append({"type": "object", "additionalProperties": False,
-                        "required": ["name", "arguments"],
-                        "properties": {"name": {"const": t["name"]}, "arguments": args}})
-    options.append({"type": "object", "additionalProperties": False,
-                    "required": ["name", "arguments"],
-                    "properties": {"name": {"const": ANSWER},
-                                   "arguments": {"type": "object", "properties": {},
-                                                 "additionalProperties": False}}})
+        options.append(
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["name", "arguments"],
+                "properties": {"name": {"const": t["name"]}, "arguments": args},
+            }
+        )
+    options.append(
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["name", "arguments"],
+            "properties": {
+                "name": {"const": ANSWER},
+                "arguments": {"type": "object", "properties": {}, "additionalProperties": False},
+            },
+        }
+    )
     return {"anyOf": options}
 
 
@@ -214,17 +259,42 @@ def purpose(description: str, max_words: int = 11) -> str:
     return " ".join(words)
 
 
-_DANGLING = {"a", "an", "the", "of", "to", "for", "from", "on", "in", "with", "by", "and",
-             "or", "as", "at", "into", "their", "its"}
+_DANGLING = {
+    "a",
+    "an",
+    "the",
+    "of",
+    "to",
+    "for",
+    "from",
+    "on",
+    "in",
+    "with",
+    "by",
+    "and",
+    "or",
+    "as",
+    "at",
+    "into",
+    "their",
+    "its",
+}
 
 
 class ToolGrammar:
     """Compiles the call grammar once per (tokenizer, tool set); hands out processors."""
 
-    def __init__(self, tokenizer: PreTrainedTokenizerBase, vocab_size: int,
-                 tools: list[dict[str, Any]], grounding: Grounding | None = None):
-        self.compiled = _compile(_TokenizerKey(tokenizer, vocab_size),  # "name" first:
-                                 json.dumps(call_schema(tools, grounding)))  # order matters
+    def __init__(
+        self,
+        tokenizer: PreTrainedTokenizerBase,
+        vocab_size: int,
+        tools: list[dict[str, Any]],
+        grounding: Grounding | None = None,
+    ):
+        self.compiled = _compile(
+            _TokenizerKey(tokenizer, vocab_size),  # "name" first:
+            json.dumps(call_schema(tools, grounding)),
+        )  # order matters
 
     def logits_processor(self) -> LogitsProcessor:
         """A fresh (stateful) transformers logits processor for one generate call."""
@@ -262,8 +332,9 @@ class TokenMask:
         ok = np.flatnonzero(self.allowed())
         return int(ok[0]) if len(ok) == 1 else None
 
-    def take(self, token: int, eos: set[int], room: int, follow: bool = True
-             ) -> tuple[list[int], bool]:
+    def take(
+        self, token: int, eos: set[int], room: int, follow: bool = True
+    ) -> tuple[list[int], bool]:
         """Accept the chosen ``token`` and, when ``follow``, the tokens the grammar then
         forces (the only one allowed: any decoding picks it), up to ``room`` tokens in
         all. Forced tokens need no logits of their own, so they go through the model in
@@ -296,8 +367,11 @@ class _TokenizerKey:
         return hash((id(self.tokenizer), self.vocab_size))
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _TokenizerKey) and other.tokenizer is self.tokenizer \
+        return (
+            isinstance(other, _TokenizerKey)
+            and other.tokenizer is self.tokenizer
             and other.vocab_size == self.vocab_size
+        )
 
 
 @lru_cache(maxsize=8)
@@ -310,5 +384,6 @@ def _compiler(key: _TokenizerKey) -> xgr.GrammarCompiler:
 
 @lru_cache(maxsize=32)
 def _compile(key: _TokenizerKey, schema_json: str) -> xgr.CompiledGrammar:
-    return _compiler(key).compile_json_schema(schema_json, any_whitespace=False,
-                                              separators=(",", ":"))
+    return _compiler(key).compile_json_schema(
+        schema_json, any_whitespace=False, separators=(",", ":")
+    )

@@ -41,19 +41,34 @@ class ScriptedChatModel(BaseChatModel):
 
     def enqueue_tool_call(self, name: str, args: dict[str, Any]) -> "ScriptedChatModel":
         n = sum(len(r.tool_calls) for r in self.replies) + 1
-        self.replies.append(AIMessage(content="", tool_calls=[
-            {"name": name, "args": args, "id": f"call-{n}", "type": "tool_call"}]))
+        self.replies.append(
+            AIMessage(
+                content="",
+                tool_calls=[{"name": name, "args": args, "id": f"call-{n}", "type": "tool_call"}],
+            )
+        )
         return self
 
-    def bind_tools(self, tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
-                   *, tool_choice: str | None = None, **kwargs: Any) -> "ScriptedChatModel":
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: str | None = None,
+        **kwargs: Any,
+    ) -> "ScriptedChatModel":
         # the same object, so the queue and `seen` are shared with the caller's handle
-        self.bound_tools = [t if isinstance(t, dict) else {"name": getattr(t, "name", str(t))}
-                            for t in tools]
+        self.bound_tools = [
+            t if isinstance(t, dict) else {"name": getattr(t, "name", str(t))} for t in tools
+        ]
         return self
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: Any = None, **kwargs: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         self.seen.append(list(messages))
         if not self.replies:
             raise RuntimeError("ScriptedChatModel has no reply left; enqueue() more")

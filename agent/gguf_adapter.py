@@ -36,29 +36,47 @@ if TYPE_CHECKING:  # loaded on first use at run time
 from common.errors import ModelError
 from common.paths import geofm_home
 
-__all__ = ["gguf_adapter", "write_gguf_adapter", "merged_gguf", "write_merged_gguf",
-           "gguf_tensor_name", "rope_permute"]
+__all__ = [
+    "gguf_adapter",
+    "write_gguf_adapter",
+    "merged_gguf",
+    "write_merged_gguf",
+    "gguf_tensor_name",
+    "rope_permute",
+]
 
-_MODULES = {"self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k",
-            "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output",
-            "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down"}
-_KEY = re.compile(r"^(?:base_model\.model\.)?model\.layers\.(\d+)\.(\w+\.\w+)\.lora_([AB])"
-                  r"\.weight$")
+_MODULES = {
+    "self_attn.q_proj": "attn_q",
+    "self_attn.k_proj": "attn_k",
+    "self_attn.v_proj": "attn_v",
+    "self_attn.o_proj": "attn_output",
+    "mlp.gate_proj": "ffn_gate",
+    "mlp.up_proj": "ffn_up",
+    "mlp.down_proj": "ffn_down",
+}
+_KEY = re.compile(
+    r"^(?:base_model\.model\.)?model\.layers\.(\d+)\.(\w+\.\w+)\.lora_([AB])"
+    r"\.weight$"
+)
 
 
 def gguf_tensor_name(layer: int, module: str) -> str:
     """GGUF name of a Llama linear layer: (3, "self_attn.q_proj") -> "blk.3.attn_q.weight"."""
     if module not in _MODULES:
-        raise ModelError(f"LoRA on {module!r} has no llama.cpp counterpart; adapt only "
-                         f"{sorted(_MODULES)}")
+        raise ModelError(
+            f"LoRA on {module!r} has no llama.cpp counterpart; adapt only {sorted(_MODULES)}"
+        )
     return f"blk.{layer}.{_MODULES[module]}.weight"
 
 
 def rope_permute(w: np.ndarray, n_head: int) -> np.ndarray:
     """(out, ...) rows of a q/k projection in GGUF's order: within each of ``n_head``
     heads, the two rotary halves interleaved."""
-    return (w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:])
-            .swapaxes(1, 2).reshape(w.shape))
+    return (
+        w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:])
+        .swapaxes(1, 2)
+        .reshape(w.shape)
+    )
 
 
 def _base_heads(reader: GGUFReader, name: str) -> tuple[str, int, int]:
@@ -70,8 +88,10 @@ def _base_heads(reader: GGUFReader, name: str) -> tuple[str, int, int]:
 
     arch = value("general.architecture")
     if arch != "llama":
-        raise ModelError(f"{name} is a {arch!r} model; the GGUF adapter writer knows "
-                         "Llama-architecture models only")
+        raise ModelError(
+            f"{name} is a {arch!r} model; the GGUF adapter writer knows "
+            "Llama-architecture models only"
+        )
     n_head = int(value("llama.attention.head_count"))
     return arch, n_head, int(value("llama.attention.head_count_kv") or n_head)
 
@@ -81,15 +101,24 @@ def _plain_lora(adapter_dir: Path) -> tuple[dict, Path]:
     cfg_file = adapter_dir / "adapter_config.json"
     weights = adapter_dir / "adapter_model.safetensors"
     if not cfg_file.exists() or not weights.exists():
-        raise ModelError(f"{adapter_dir} is not a peft adapter (needs adapter_config.json and "
-                         "adapter_model.safetensors)")
+        raise ModelError(
+            f"{adapter_dir} is not a peft adapter (needs adapter_config.json and "
+            "adapter_model.safetensors)"
+        )
     cfg = json.loads(cfg_file.read_text())
     unsupported = [k for k in ("use_dora", "use_rslora") if cfg.get(k)]
-    if cfg.get("peft_type") != "LORA" or unsupported or cfg.get("bias", "none") != "none" \
-            or cfg.get("rank_pattern") or cfg.get("alpha_pattern"):
-        raise ModelError(f"{adapter_dir} is not a plain LoRA ({unsupported or cfg.get('peft_type')}"
-                         "); llama.cpp takes rank-r A/B pairs with one alpha only. Use the "
-                         "transformers backend for it.")
+    if (
+        cfg.get("peft_type") != "LORA"
+        or unsupported
+        or cfg.get("bias", "none") != "none"
+        or cfg.get("rank_pattern")
+        or cfg.get("alpha_pattern")
+    ):
+        raise ModelError(
+            f"{adapter_dir} is not a plain LoRA ({unsupported or cfg.get('peft_type')}"
+            "); llama.cpp takes rank-r A/B pairs with one alpha only. Use the "
+            "transformers backend for it."
+        )
     return cfg, weights
 
 
@@ -143,21 +172,28 @@ def write_merged_gguf(adapter_dir: str | Path, base_gguf: str | Path, out: str |
     pairs = _gguf_pairs(weights, n_head, n_kv)
     missing = sorted(set(pairs) - {t.name for t in reader.tensors})
     if missing:
-        raise ModelError(f"the adapter changes {missing[:3]}, which {base_gguf.name} lacks: "
-                         "it was trained on another base model")
+        raise ModelError(
+            f"the adapter changes {missing[:3]}, which {base_gguf.name} lacks: "
+            "it was trained on another base model"
+        )
     writer = gguf.GGUFWriter(str(out), arch)
     for f in reader.fields.values():
         if f.name.startswith("GGUF.") or f.name == "general.architecture":
             continue  # the writer writes these itself
         kind = f.types[0]
-        writer.add_key_value(f.name, f.contents(), kind,
-                             sub_type=f.types[-1] if kind == gguf.GGUFValueType.ARRAY else None)
+        writer.add_key_value(
+            f.name,
+            f.contents(),
+            kind,
+            sub_type=f.types[-1] if kind == gguf.GGUFValueType.ARRAY else None,
+        )
     for t in reader.tensors:
         if t.name in pairs:
             a, b = pairs[t.name]
             w = gguf.quants.dequantize(t.data, t.tensor_type) + scale * (b @ a)  # (out, in)
-            writer.add_tensor(t.name, gguf.quants.quantize(w.astype(np.float32), Q.Q8_0),
-                              raw_dtype=Q.Q8_0)
+            writer.add_tensor(
+                t.name, gguf.quants.quantize(w.astype(np.float32), Q.Q8_0), raw_dtype=Q.Q8_0
+            )
         else:
             writer.add_tensor(t.name, t.data, raw_dtype=t.tensor_type)
     _write(writer)
@@ -172,8 +208,10 @@ def _gguf_pairs(weights: Path, n_head: int, n_kv: int) -> dict[str, tuple[np.nda
     for key, value in load_file(str(weights)).items():
         m = _KEY.match(key)
         if m is None:
-            raise ModelError(f"unexpected tensor {key!r} in {weights.name}; only LoRA A/B "
-                             "weights of the decoder layers can go to llama.cpp")
+            raise ModelError(
+                f"unexpected tensor {key!r} in {weights.name}; only LoRA A/B "
+                "weights of the decoder layers can go to llama.cpp"
+            )
         layer, module, ab = int(m.group(1)), m.group(2), m.group(3)
         pairs.setdefault(gguf_tensor_name(layer, module), {})[ab] = value.astype(np.float32)
     out = {}
@@ -189,8 +227,9 @@ def _gguf_pairs(weights: Path, n_head: int, n_kv: int) -> dict[str, tuple[np.nda
     return out
 
 
-def _cached(kind: str, adapter_dir: Path, base_gguf: Path,
-            write: Callable[[Path, Path, Path], object]) -> Path:
+def _cached(
+    kind: str, adapter_dir: Path, base_gguf: Path, write: Callable[[Path, Path, Path], object]
+) -> Path:
     """``write(adapter, base, tmp)`` once into ``$GEOFM_HOME/models``, named by a hash of
     the adapter's files and the base file's name and size; written atomically."""
     digest = hashlib.sha256(f"{base_gguf.name}:{base_gguf.stat().st_size}".encode())

@@ -43,8 +43,10 @@ if TYPE_CHECKING:  # loaded on first use at run time
 
 __all__ = ["LlamaCppEngine", "INSTALL_HINT", "default_threads"]
 
-INSTALL_HINT = ("the llama.cpp backend needs llama-cpp-python: run `make llamacpp` (it "
-                "compiles llama.cpp without OpenMP, about 7 minutes on 2 cores)")
+INSTALL_HINT = (
+    "the llama.cpp backend needs llama-cpp-python: run `make llamacpp` (it "
+    "compiles llama.cpp without OpenMP, about 7 minutes on 2 cores)"
+)
 
 
 def default_threads() -> int:
@@ -78,17 +80,28 @@ class LlamaCppEngine:
             default leaves a core to the rest of the machine (the browser, the tools).
     """
 
-    def __init__(self, gguf: str | Path, lora: str | Path | None = None, n_ctx: int = 4096,
-                 threads: int | None = None):
+    def __init__(
+        self,
+        gguf: str | Path,
+        lora: str | Path | None = None,
+        n_ctx: int = 4096,
+        threads: int | None = None,
+    ):
         try:
             from llama_cpp import Llama
         except ImportError:
             raise ModelError(INSTALL_HINT) from None
         threads = threads or default_threads()
         self.gguf, self.lora = Path(gguf), Path(lora) if lora else None
-        self.llm = Llama(model_path=str(gguf), lora_path=str(lora) if lora else None,
-                         n_ctx=n_ctx, n_batch=512, n_threads=threads, n_threads_batch=threads,
-                         verbose=False)
+        self.llm = Llama(
+            model_path=str(gguf),
+            lora_path=str(lora) if lora else None,
+            n_ctx=n_ctx,
+            n_batch=512,
+            n_threads=threads,
+            n_threads_batch=threads,
+            verbose=False,
+        )
         self.n_ctx = n_ctx
         self.n_vocab = int(self.llm.n_vocab())
         self._slots: dict[str, _Slot] = {}
@@ -109,15 +122,13 @@ class LlamaCppEngine:
         from llama_cpp import llama_cpp as C
 
         llm = self.llm
-        ctx = _internals.LlamaContext(model=llm._model, params=llm.context_params,
-                                      verbose=False)
+        ctx = _internals.LlamaContext(model=llm._model, params=llm.context_params, verbose=False)
         llm._stack.callback(ctx.close)  # freed before the model it runs
         if llm._lora_adapter is not None:
             adapters = (C.llama_adapter_lora_p_ctypes * 1)(llm._lora_adapter)
             if C.llama_set_adapters_lora(ctx.ctx, adapters, 1, (ctypes.c_float * 1)(1.0)):
                 raise ModelError(f"llama.cpp could not apply the adapter {self.lora}")
-        batch = _internals.LlamaBatch(n_tokens=llm.n_batch, embd=0, n_seq_max=1,
-                                      verbose=False)
+        batch = _internals.LlamaBatch(n_tokens=llm.n_batch, embd=0, n_seq_max=1, verbose=False)
         llm._stack.callback(batch.close)
         self._slots[name] = _Slot(ctx, batch)
         return self._slots[name]
@@ -125,12 +136,14 @@ class LlamaCppEngine:
     def _eval(self, slot: _Slot, tokens: list[int]) -> np.ndarray:
         """Append ``tokens`` to the slot's context; the (n_vocab,) logits after the last."""
         if len(slot.tokens) + len(tokens) >= self.n_ctx:
-            raise ModelError(f"{len(slot.tokens) + len(tokens)} tokens do not fit the "
-                             f"llama.cpp context of {self.n_ctx}; ask about fewer files or "
-                             "passages, or lower max_new_tokens")
+            raise ModelError(
+                f"{len(slot.tokens) + len(tokens)} tokens do not fit the "
+                f"llama.cpp context of {self.n_ctx}; ask about fewer files or "
+                "passages, or lower max_new_tokens"
+            )
         step = self.llm.n_batch
         for i in range(0, len(tokens), step):
-            chunk = tokens[i:i + step]
+            chunk = tokens[i : i + step]
             slot.batch.set_batch(chunk, n_past=len(slot.tokens), logits_all=False)
             slot.ctx.decode(slot.batch)
             slot.tokens += chunk
@@ -161,11 +174,18 @@ class LlamaCppEngine:
         """Append tokens to the slot's context; returns the (n_vocab,) logits after them."""
         return self._eval(self._slot(slot), list(tokens))
 
-    def generate(self, prompt: list[int], max_new_tokens: int, eos: set[int],
-                 processors: Sequence[Processor] = (), temperature: float = 0.0,
-                 stop_check: Callable[[list[int]], bool] | None = None, seed: int = 0,
-                 slot: str = "default", grammar: xgr.CompiledGrammar | None = None
-                 ) -> list[int]:
+    def generate(
+        self,
+        prompt: list[int],
+        max_new_tokens: int,
+        eos: set[int],
+        processors: Sequence[Processor] = (),
+        temperature: float = 0.0,
+        stop_check: Callable[[list[int]], bool] | None = None,
+        seed: int = 0,
+        slot: str = "default",
+        grammar: xgr.CompiledGrammar | None = None,
+    ) -> list[int]:
         """Reply token ids (eos not included).
 
         Args:
@@ -183,13 +203,30 @@ class LlamaCppEngine:
                 building torch tensors every step).
         """
         with self._lock:
-            return self._generate(prompt, max_new_tokens, eos, processors, temperature,
-                                  stop_check, seed, slot, grammar)
+            return self._generate(
+                prompt,
+                max_new_tokens,
+                eos,
+                processors,
+                temperature,
+                stop_check,
+                seed,
+                slot,
+                grammar,
+            )
 
-    def _generate(self, prompt: list[int], max_new_tokens: int, eos: set[int],
-                  processors: Sequence[Processor], temperature: float,
-                  stop_check: Callable[[list[int]], bool] | None, seed: int, slot: str,
-                  grammar: xgr.CompiledGrammar | None) -> list[int]:
+    def _generate(
+        self,
+        prompt: list[int],
+        max_new_tokens: int,
+        eos: set[int],
+        processors: Sequence[Processor],
+        temperature: float,
+        stop_check: Callable[[list[int]], bool] | None,
+        seed: int,
+        slot: str,
+        grammar: xgr.CompiledGrammar | None,
+    ) -> list[int]:
         import torch
 
         rng = np.random.default_rng(seed)
@@ -219,8 +256,9 @@ class LlamaCppEngine:
                 break
             pending, ended = [token], False
             if allowed is not None:  # forced tokens join it (not with other processors)
-                pending, ended = allowed.take(token, eos, max_new_tokens - len(out),
-                                              follow=not processors)
+                pending, ended = allowed.take(
+                    token, eos, max_new_tokens - len(out), follow=not processors
+                )
             out += pending
             ids += pending
             if ended or (stop_check is not None and stop_check(out)):
@@ -229,6 +267,10 @@ class LlamaCppEngine:
                 logits = self.extend(pending, slot)
                 steps += len(pending)
         # decode_steps: tokens run through the model after the prompt
-        self.last.update(prefill_s=t1 - t0, decode_tokens=len(out), decode_steps=steps,
-                         decode_s=time.perf_counter() - t1)
+        self.last.update(
+            prefill_s=t1 - t0,
+            decode_tokens=len(out),
+            decode_steps=steps,
+            decode_s=time.perf_counter() - t1,
+        )
         return out

@@ -78,9 +78,14 @@ class GeoAgent:
         config: loop settings (max_steps, retrieval, k, workspace).
     """
 
-    def __init__(self, chat_model: BaseChatModel, index: Any = None,
-                 registry: Registry | None = None, config: AgentConfig | None = None,
-                 workspace: Workspace | None = None):
+    def __init__(
+        self,
+        chat_model: BaseChatModel,
+        index: Any = None,
+        registry: Registry | None = None,
+        config: AgentConfig | None = None,
+        workspace: Workspace | None = None,
+    ):
         self.chat_model = chat_model
         self.index = index
         self.registry = REGISTRY if registry is None else registry
@@ -88,8 +93,12 @@ class GeoAgent:
         self.workspace = workspace or Workspace(self.config.workspace)
 
     @classmethod
-    def from_defaults(cls, model: ModelConfig | None = None, config: AgentConfig | None = None,
-                      index: Any = "default") -> "GeoAgent":
+    def from_defaults(
+        cls,
+        model: ModelConfig | None = None,
+        config: AgentConfig | None = None,
+        index: Any = "default",
+    ) -> "GeoAgent":
         """The embedded model (or ``model``), the default literature index, all tools."""
         from agent.chat_model import make_chat_model  # langchain's model classes
 
@@ -120,8 +129,10 @@ class GeoAgent:
 
     def attach(self, files: list[str] | None) -> list[Artifact]:
         """Copy the user's files into the workspace (checked first) and return their ids."""
-        return [self.workspace.add_file(f, description=_describe(f, info))
-                for f, info in self.check_files(files).items()]
+        return [
+            self.workspace.add_file(f, description=_describe(f, info))
+            for f, info in self.check_files(files).items()
+        ]
 
     # ---- the loop --------------------------------------------------------------------
     def ask(self, question: str, files: list[str] | None = None) -> AgentResult:
@@ -139,14 +150,17 @@ class GeoAgent:
             if attached:  # only a file: say what it is and what can be asked of it
                 yield Answer(_files_only(attached))
             else:
-                yield Error("the message is empty: type a question or a processing request",
-                            where="input")
+                yield Error(
+                    "the message is empty: type a question or a processing request", where="input"
+                )
             return
         if len(question) > self.config.max_question_chars:
-            yield Error(f"the message has {len(question):,} characters; the limit is "
-                        f"{self.config.max_question_chars:,}. Ask a shorter question; to "
-                        "search a document, index it with `geofm index build`",
-                        where="input")
+            yield Error(
+                f"the message has {len(question):,} characters; the limit is "
+                f"{self.config.max_question_chars:,}. Ask a shorter question; to "
+                "search a document, index it with `geofm index build`",
+                where="input",
+            )
             return
         passages: tuple[Passage, ...] = ()
         if self.index is not None and self.config.retrieval:
@@ -155,8 +169,9 @@ class GeoAgent:
                 hits = self.index.search(question, k=self.config.k)
             except Exception as e:  # retrieval failing must not cost the user the answer
                 log.exception("retrieval failed")
-                yield Error(f"literature search failed ({e}); answering without it",
-                            where="retrieval")
+                yield Error(
+                    f"literature search failed ({e}); answering without it", where="retrieval"
+                )
                 hits = []
             passages = to_passages(hits)
             yield Retrieved(question, passages, time.perf_counter() - t0)
@@ -168,8 +183,11 @@ class GeoAgent:
         tooled = self._bind_tools()
         composes = bool(getattr(self.chat_model, "compose_answers", False))
         for n_calls in range(self.config.max_steps + 1):
-            model = tooled if (tooled is not None and n_calls < self.config.max_steps) \
+            model = (
+                tooled
+                if (tooled is not None and n_calls < self.config.max_steps)
                 else self.chat_model
+            )
             t0 = time.perf_counter()
             if model is self.chat_model and composes:
                 reply = AIMessage(content="")  # nothing left to decide: compose
@@ -178,19 +196,23 @@ class GeoAgent:
                     reply = model.invoke(messages)
                 except Exception as e:
                     log.exception("chat model failed")
-                    yield Error(f"the language model failed: {type(e).__name__}: {e}",
-                                where="model")
+                    yield Error(
+                        f"the language model failed: {type(e).__name__}: {e}", where="model"
+                    )
                     return
             if not reply.tool_calls:
-                text, cited = self._answer(question, str(reply.content), passages, calls,
-                                           results, observed)
+                text, cited = self._answer(
+                    question, str(reply.content), passages, calls, results, observed
+                )
                 yield Answer(text, cited, time.perf_counter() - t0)
                 return
             if n_calls == self.config.max_steps:
                 names = ", ".join(c["name"] for c in reply.tool_calls)
-                yield Error(f"stopped after {self.config.max_steps} tool calls; the model still "
-                            f"asked for {names}. Ask a narrower question or raise max_steps.",
-                            where="loop")
+                yield Error(
+                    f"stopped after {self.config.max_steps} tool calls; the model still "
+                    f"asked for {names}. Ask a narrower question or raise max_steps.",
+                    where="loop",
+                )
                 return
             messages.append(reply)
             for call in reply.tool_calls:
@@ -202,12 +224,17 @@ class GeoAgent:
                 results.append(result)
                 yield ToolOutput(name, result, time.perf_counter() - t1, call_id)
                 observed.append(observation(result))
-                messages.append(ToolMessage(content=observed[-1], tool_call_id=call_id,
-                                            name=name))
+                messages.append(ToolMessage(content=observed[-1], tool_call_id=call_id, name=name))
 
-    def _answer(self, question: str, text: str, passages: tuple[Passage, ...],
-                calls: list[tuple[str, dict]], results: list[ToolResult],
-                observed: list[str]) -> tuple[str, tuple[Passage, ...]]:
+    def _answer(
+        self,
+        question: str,
+        text: str,
+        passages: tuple[Passage, ...],
+        calls: list[tuple[str, dict]],
+        results: list[ToolResult],
+        observed: list[str],
+    ) -> tuple[str, tuple[Passage, ...]]:
         """The final answer: after tools, their plain-language report; otherwise the
         model's own text when it wrote a usable one (a served model), else the answer
         composed from the passages' sentences."""
@@ -219,13 +246,19 @@ class GeoAgent:
         if text.strip():
             log.warning("unusable answer %r; composing from the passages instead", text[:80])
         if not passages:
-            return ("No literature passages were found for this question (is literature "
-                    "search off?), and no tool was run. Rephrase it, or attach a file "
-                    "and ask for processing.", ())
+            return (
+                "No literature passages were found for this question (is literature "
+                "search off?), and no tool was run. Rephrase it, or attach a file "
+                "and ask for processing.",
+                (),
+            )
         composed = compose_answer(question, passages, self.index)
         if not composed.covered and not _looks_english(question):
-            return ("The indexed literature is in English and nothing in it answers this; "
-                    "please ask in English. " + composed.text, composed.cited)
+            return (
+                "The indexed literature is in English and nothing in it answers this; "
+                "please ask in English. " + composed.text,
+                composed.cited,
+            )
         return composed.text, composed.cited
 
     def _bind_tools(self) -> Runnable[LanguageModelInput, AIMessage] | None:
@@ -267,13 +300,17 @@ def unsupported_numbers(text: str, sources: list[str]) -> list[str]:
 def _files_only(attached: list[Artifact]) -> str:
     """The reply to a message that is only files: what they are, what to ask."""
     listed = "; ".join(f"{a.description or a.id} ({a.id})" for a in attached)
-    return (f"Received {listed}. What should I do with it? For example: \"plot it\", "
-            "\"remove the random noise and show before and after\", \"show its amplitude "
-            "spectrum\", or ask a question about the method you want to use.")
+    return (
+        f'Received {listed}. What should I do with it? For example: "plot it", '
+        '"remove the random noise and show before and after", "show its amplitude '
+        'spectrum", or ask a question about the method you want to use.'
+    )
 
 
-_ENGLISH = frozenset("the a an is are what why how which does do of in to for and or "
-                     "with on by from this that it can be between".split())
+_ENGLISH = frozenset(
+    "the a an is are what why how which does do of in to for and or "
+    "with on by from this that it can be between".split()
+)
 
 
 def _looks_english(question: str) -> bool:
@@ -291,4 +328,3 @@ def _describe(path: str, info: dict) -> str:
     brief = ", ".join(f"{k}={info[k]}" for k in keys if k in info)
     name = path.replace("\\", "/").rsplit("/", 1)[-1]
     return f"{name} (SEG-Y: {brief})" if brief else name
-

@@ -22,28 +22,35 @@ __all__ = ["PASSAGES_TAG", "first_messages", "passages_prompt", "user_prompt", "
 PASSAGES_TAG = "geofm_passages"
 
 
-def first_messages(question: str, passages: tuple[Passage, ...], files: list[Artifact]
-                   ) -> list[BaseMessage]:
+def first_messages(
+    question: str, passages: tuple[Passage, ...], files: list[Artifact]
+) -> list[BaseMessage]:
     """The conversation's start: system prompt, the passages (tagged), then the request."""
     messages: list[BaseMessage] = [SystemMessage(prompts.load("system").strip())]
     if passages:
-        messages.append(HumanMessage(passages_prompt(passages),
-                                     additional_kwargs={PASSAGES_TAG: True}))
+        messages.append(
+            HumanMessage(passages_prompt(passages), additional_kwargs={PASSAGES_TAG: True})
+        )
     messages.append(HumanMessage(user_prompt(question, (), files)))
     return messages
 
 
 def passages_prompt(passages: tuple[Passage, ...]) -> str:
-    return prompts.render("passages", passages="\n".join(
-        f"[{p.n}] {p.title}: {p.text}" for p in passages)).strip()
+    return prompts.render(
+        "passages", passages="\n".join(f"[{p.n}] {p.title}: {p.text}" for p in passages)
+    ).strip()
 
 
 def user_prompt(question: str, passages: tuple[Passage, ...], files: list[Artifact]) -> str:
-    file_block = prompts.render("files", files="\n".join(
-        f"{a.id}: {a.description}" for a in files)) if files else ""
+    file_block = (
+        prompts.render("files", files="\n".join(f"{a.id}: {a.description}" for a in files))
+        if files
+        else ""
+    )
     passage_block = passages_prompt(passages) + "\n" if passages else ""
-    return prompts.render("question", question=question.strip(), files=file_block,
-                          passages=passage_block).strip()
+    return prompts.render(
+        "question", question=question.strip(), files=file_block, passages=passage_block
+    ).strip()
 
 
 def observation(result: ToolResult) -> str:
@@ -51,9 +58,16 @@ def observation(result: ToolResult) -> str:
     artifact ids; no arrays."""
     parts = [result.summary]
     if result.metrics:
-        parts.append("metrics: " + json.dumps({k: float(f"{v:.4g}") if isinstance(v, float)
-                                               else v for k, v in result.metrics.items()},
-                                              separators=(",", ":")))
+        parts.append(
+            "metrics: "
+            + json.dumps(
+                {
+                    k: float(f"{v:.4g}") if isinstance(v, float) else v
+                    for k, v in result.metrics.items()
+                },
+                separators=(",", ":"),
+            )
+        )
     if result.artifacts:
         parts.append("artifacts: " + ", ".join(f"{a.id} ({a.kind})" for a in result.artifacts))
     return "\n".join(parts)

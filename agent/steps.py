@@ -12,8 +12,17 @@ from typing import Any
 
 from tools.result import Artifact, ToolResult
 
-__all__ = ["Passage", "to_passages", "Retrieved", "ToolCall", "ToolOutput", "Answer", "Error",
-           "Step", "AgentResult"]
+__all__ = [
+    "Passage",
+    "to_passages",
+    "Retrieved",
+    "ToolCall",
+    "ToolOutput",
+    "Answer",
+    "Error",
+    "Step",
+    "AgentResult",
+]
 
 
 @dataclass(frozen=True)
@@ -31,21 +40,36 @@ class Passage:
     chunk_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"n": self.n, "title": self.title, "citation": self.citation,
-                "source": self.source, "page": self.page, "score": self.score,
-                "section": self.section, "chunk_id": self.chunk_id, "text": self.text}
+        return {
+            "n": self.n,
+            "title": self.title,
+            "citation": self.citation,
+            "source": self.source,
+            "page": self.page,
+            "score": self.score,
+            "section": self.section,
+            "chunk_id": self.chunk_id,
+            "text": self.text,
+        }
 
 
 def to_passages(hits: Iterable[Any]) -> tuple[Passage, ...]:
     """Search hits (``corpus.Hit`` or anything with ``text`` and optionally title,
     citation, source, page, score, section, chunk_id) as passages numbered from 1."""
-    return tuple(Passage(n=n, text=h.text, title=getattr(h, "title", ""),
-                         citation=getattr(h, "citation", "") or getattr(h, "title", ""),
-                         source=str(getattr(h, "source", "")), page=getattr(h, "page", None),
-                         score=float(getattr(h, "score", 0.0)),
-                         section=str(getattr(h, "section", "") or ""),
-                         chunk_id=str(getattr(h, "chunk_id", "") or ""))
-                 for n, h in enumerate(hits, 1))
+    return tuple(
+        Passage(
+            n=n,
+            text=h.text,
+            title=getattr(h, "title", ""),
+            citation=getattr(h, "citation", "") or getattr(h, "title", ""),
+            source=str(getattr(h, "source", "")),
+            page=getattr(h, "page", None),
+            score=float(getattr(h, "score", 0.0)),
+            section=str(getattr(h, "section", "") or ""),
+            chunk_id=str(getattr(h, "chunk_id", "") or ""),
+        )
+        for n, h in enumerate(hits, 1)
+    )
 
 
 @dataclass(frozen=True)
@@ -57,8 +81,12 @@ class Retrieved:
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": "retrieved", "query": self.query, "seconds": round(self.seconds, 3),
-                "passages": [p.to_dict() for p in self.passages]}
+        return {
+            "type": "retrieved",
+            "query": self.query,
+            "seconds": round(self.seconds, 3),
+            "passages": [p.to_dict() for p in self.passages],
+        }
 
 
 @dataclass(frozen=True)
@@ -70,8 +98,7 @@ class ToolCall:
     call_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": "tool_call", "name": self.name, "args": self.args,
-                "call_id": self.call_id}
+        return {"type": "tool_call", "name": self.name, "args": self.args, "call_id": self.call_id}
 
 
 @dataclass(frozen=True)
@@ -84,8 +111,13 @@ class ToolOutput:
     call_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": "tool_output", "name": self.name, "call_id": self.call_id,
-                "seconds": round(self.seconds, 3), **self.result.to_dict()}
+        return {
+            "type": "tool_output",
+            "name": self.name,
+            "call_id": self.call_id,
+            "seconds": round(self.seconds, 3),
+            **self.result.to_dict(),
+        }
 
 
 @dataclass(frozen=True)
@@ -97,8 +129,12 @@ class Answer:
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": "answer", "text": self.text, "seconds": round(self.seconds, 3),
-                "citations": [c.to_dict() for c in self.citations]}
+        return {
+            "type": "answer",
+            "text": self.text,
+            "seconds": round(self.seconds, 3),
+            "citations": [c.to_dict() for c in self.citations],
+        }
 
 
 @dataclass(frozen=True)
@@ -140,7 +176,10 @@ class AgentResult:
         return cls(text, answer.citations if answer else (), tuple(steps), tuple(artifacts))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"answer": self.answer, "ok": self.ok,
-                "citations": [c.to_dict() for c in self.citations],
-                "steps": [s.to_dict() for s in self.steps],
-                "artifacts": [a.to_dict() for a in self.artifacts]}
+        return {
+            "answer": self.answer,
+            "ok": self.ok,
+            "citations": [c.to_dict() for c in self.citations],
+            "steps": [s.to_dict() for s in self.steps],
+            "artifacts": [a.to_dict() for a in self.artifacts],
+        }

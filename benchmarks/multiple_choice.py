@@ -39,8 +39,17 @@ from typing import Any
 
 from benchmarks.suite import LETTERS
 
-__all__ = ["MC_FORMATS", "LM_FORMATS", "harness_context", "rag_context", "harness_logliks",
-           "continuation_logliks", "chat_logliks", "evidence_scores", "predictions"]
+__all__ = [
+    "MC_FORMATS",
+    "LM_FORMATS",
+    "harness_context",
+    "rag_context",
+    "harness_logliks",
+    "continuation_logliks",
+    "chat_logliks",
+    "evidence_scores",
+    "predictions",
+]
 
 MC_FORMATS = ("harness", "rag", "chat", "evidence")
 LM_FORMATS = ("harness", "rag", "chat")  # those scored by a language model's likelihood
@@ -73,11 +82,12 @@ def _encode_pair(tokenizer, context: str, continuation: str) -> tuple[list[int],
         context = context[:-n_spaces]
     whole = tokenizer.encode(context + continuation)
     context_ids = tokenizer.encode(context)
-    return context_ids, whole[len(context_ids):]
+    return context_ids, whole[len(context_ids) :]
 
 
-def harness_logliks(model, tokenizer, question: str, choices: tuple[str, ...] | list[str],
-                    passages=()) -> list[float]:
+def harness_logliks(
+    model, tokenizer, question: str, choices: tuple[str, ...] | list[str], passages=()
+) -> list[float]:
     """Summed log-likelihood of ``" " + choice`` after :func:`harness_context`, one per
     choice, all choices as one right-padded batch, as the harness runs them. With
     ``passages`` the context is :func:`rag_context` instead; being long and shared, it
@@ -87,25 +97,24 @@ def harness_logliks(model, tokenizer, question: str, choices: tuple[str, ...] | 
     if passages:
         context = rag_context(passages, question)
         pairs = [_encode_pair(tokenizer, context, TARGET_DELIMITER + c) for c in choices]
-        return continuation_logliks(model, torch.tensor([pairs[0][0]]),
-                                    [cont for _, cont in pairs])
+        return continuation_logliks(model, torch.tensor([pairs[0][0]]), [cont for _, cont in pairs])
     context = harness_context(question)
     pairs = [_encode_pair(tokenizer, context, TARGET_DELIMITER + c) for c in choices]
     max_len = getattr(model.config, "max_position_embeddings", None) or 2048
     # the harness feeds (context + continuation)[-(max_len + 1):][:-1]
-    inputs = [(ctx + cont)[-(max_len + 1):][:-1] for ctx, cont in pairs]
+    inputs = [(ctx + cont)[-(max_len + 1) :][:-1] for ctx, cont in pairs]
     width = max(len(x) for x in inputs)
     ids = torch.zeros((len(inputs), width), dtype=torch.long)  # (C, T), right-padded
     mask = torch.zeros_like(ids)
     for i, x in enumerate(inputs):
-        ids[i, :len(x)] = torch.tensor(x)
-        mask[i, :len(x)] = 1
+        ids[i, : len(x)] = torch.tensor(x)
+        mask[i, : len(x)] = 1
     with torch.inference_mode():
         logp = torch.log_softmax(model(ids, attention_mask=mask).logits.float(), dim=-1)
     totals = []
     for i, (_, cont) in enumerate(pairs):
         n = len(inputs[i])
-        rows = logp[i, n - len(cont):n]  # (len(cont), V): each row predicts one cont token
+        rows = logp[i, n - len(cont) : n]  # (len(cont), V): each row predicts one cont token
         totals.append(float(rows[torch.arange(len(cont)), torch.tensor(cont)].sum()))
     return totals
 
@@ -126,8 +135,9 @@ def continuation_logliks(model, prompt_ids, continuations: list[list[int]]) -> l
             if len(cont) > 1:
                 ids = torch.tensor([cont[:-1]])
                 mask = torch.ones((1, prompt_ids.shape[1] + len(cont) - 1), dtype=torch.long)
-                logits = model(ids, attention_mask=mask, use_cache=True,
-                               cache=copy.deepcopy(out.cache)).logits
+                logits = model(
+                    ids, attention_mask=mask, use_cache=True, cache=copy.deepcopy(out.cache)
+                ).logits
                 logp = torch.log_softmax(logits[0].float(), dim=-1)
                 total += float(logp[torch.arange(len(cont) - 1), torch.tensor(cont[1:])].sum())
             scores.append(total)
@@ -138,13 +148,13 @@ def chat_logliks(chat_model, prompt_ids, choices: tuple[str, ...] | list[str]) -
     """Summed log-likelihood of each ``"X. choice"`` after the chat prompt ``prompt_ids``
     (1, T)."""
     tok = chat_model.tokenizer
-    conts = [tok.encode(f"{LETTERS[i]}. {c}", add_special_tokens=False)
-             for i, c in enumerate(choices)]
+    conts = [
+        tok.encode(f"{LETTERS[i]}. {c}", add_special_tokens=False) for i, c in enumerate(choices)
+    ]
     return continuation_logliks(chat_model.hf_model, prompt_ids, conts)
 
 
-def evidence_scores(index, question: str, choices: tuple[str, ...] | list[str]
-                    ) -> list[float]:
+def evidence_scores(index, question: str, choices: tuple[str, ...] | list[str]) -> list[float]:
     """For each choice, the evidence score of the best passage the index finds for the
     question completed by that choice (``index.search(question + " " + choice, k=1)``:
     the best sentence's cosine + key-term share + context, corpus.evidence); 0 when
@@ -159,5 +169,7 @@ def evidence_scores(index, question: str, choices: tuple[str, ...] | list[str]
 def predictions(logliks: list[float], choices: tuple[str, ...] | list[str]) -> dict[str, Any]:
     """``{"acc": i, "acc_norm": j}``: the choice each rule picks (first on a tie)."""
     norm = [ll / max(len(c), 1) for ll, c in zip(logliks, choices)]
-    return {"acc": max(range(len(logliks)), key=logliks.__getitem__),
-            "acc_norm": max(range(len(norm)), key=norm.__getitem__)}
+    return {
+        "acc": max(range(len(logliks)), key=logliks.__getitem__),
+        "acc_norm": max(range(len(norm)), key=norm.__getitem__),
+    }

@@ -43,8 +43,7 @@ from agent.steps import Retrieved, ToolCall
 from benchmarks.report import provenance
 from benchmarks.scoring import wilson_interval
 
-__all__ = ["load_questions", "score_answer", "summarize", "add_options", "run_args", "main",
-           "DATA"]
+__all__ = ["load_questions", "score_answer", "summarize", "add_options", "run_args", "main", "DATA"]
 
 DATA = Path(__file__).resolve().parent / "data" / "qa_literature.jsonl"
 NOT_COVERED = re.compile(r"does not cover this question", re.I)
@@ -77,16 +76,24 @@ def score_answer(q: dict[str, Any], answer: str, cited_sources: list[str]) -> di
     concepts = [any(re.search(r, answer, re.I) for r in alts) for alts in q.get("concepts", [])]
     cited = sorted({page_of(s) for s in cited_sources})
     right = [p for p in cited if p in q.get("pages", [])]
-    return {"refused": refused, "concepts": concepts,
-            "rubric": bool(concepts) and all(concepts) and not refused,
-            "cited_pages": cited, "cited_right": len(right),
-            "cited_total": max(len(cited), 1)}
+    return {
+        "refused": refused,
+        "concepts": concepts,
+        "rubric": bool(concepts) and all(concepts) and not refused,
+        "cited_pages": cited,
+        "cited_right": len(right),
+        "cited_total": max(len(cited), 1),
+    }
 
 
 def _rate(k: int, n: int) -> dict[str, Any]:
     lo, hi = wilson_interval(k, n) if n else (0.0, 0.0)
-    return {"k": k, "n": n, "rate": round(k / n, 4) if n else None,
-            "ci95": [round(lo, 4), round(hi, 4)]}
+    return {
+        "k": k,
+        "n": n,
+        "rate": round(k / n, 4) if n else None,
+        "ci95": [round(lo, 4), round(hi, 4)],
+    }
 
 
 def _pct(xs: list[float], q: float) -> float | None:
@@ -104,19 +111,25 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "rubric_accuracy": _rate(sum(r["rubric"] for r in cov), len(cov)),
         "concept_coverage": _rate(sum(sum(r["concepts"]) for r in cov), n_concepts),
-        "citation_precision": _rate(sum(r["cited_right"] for r in answered),
-                                    sum(r["cited_total"] for r in answered)),
+        "citation_precision": _rate(
+            sum(r["cited_right"] for r in answered), sum(r["cited_total"] for r in answered)
+        ),
         "abstention_uncovered": _rate(sum(r["refused"] for r in unc), len(unc)),
         "wrongly_refused_covered": _rate(sum(r["refused"] for r in cov), len(cov)),
         "retrieval_recall_at_1": _rate(sum(r["recall_at_1"] for r in cov), len(cov)),
         "retrieval_recall_at_k": _rate(sum(r["recall_at_k"] for r in cov), len(cov)),
         "routed_to_tool": _rate(sum(r["tool_calls"] > 0 for r in rows), len(rows)),
         "errors": sum(bool(r["error"]) for r in rows),
-        "latency_s": {"p50": _pct([r["seconds"] for r in rows], 0.5),
-                      "p95": _pct([r["seconds"] for r in rows], 0.95)},
-        "by_topic": {t: _rate(sum(r["rubric"] for r in cov if r["topic"] == t),
-                              sum(r["topic"] == t for r in cov))
-                     for t in sorted({r["topic"] for r in cov})},
+        "latency_s": {
+            "p50": _pct([r["seconds"] for r in rows], 0.5),
+            "p95": _pct([r["seconds"] for r in rows], 0.95),
+        },
+        "by_topic": {
+            t: _rate(
+                sum(r["rubric"] for r in cov if r["topic"] == t), sum(r["topic"] == t for r in cov)
+            )
+            for t in sorted({r["topic"] for r in cov})
+        },
     }
 
 
@@ -128,33 +141,53 @@ def run(agent, questions: list[dict[str, Any]], progress: bool = True) -> list[d
         seconds = time.perf_counter() - t0
         retrieved = next((s for s in result.steps if isinstance(s, Retrieved)), None)
         pages = [page_of(p.source) for p in (retrieved.passages if retrieved else ())]
-        row = {"id": q["id"], "question": q["question"], "covered": q["covered"],
-               "topic": q.get("topic", ""), "answer": result.answer,
-               "error": "" if result.ok else result.answer,
-               "tool_calls": sum(isinstance(s, ToolCall) for s in result.steps),
-               "retrieved_pages": pages,
-               "recall_at_1": bool(pages) and pages[0] in q.get("pages", []),
-               "recall_at_k": any(p in q.get("pages", []) for p in pages),
-               "seconds": round(seconds, 3),
-               **score_answer(q, result.answer, [c.source for c in result.citations])}
+        row = {
+            "id": q["id"],
+            "question": q["question"],
+            "covered": q["covered"],
+            "topic": q.get("topic", ""),
+            "answer": result.answer,
+            "error": "" if result.ok else result.answer,
+            "tool_calls": sum(isinstance(s, ToolCall) for s in result.steps),
+            "retrieved_pages": pages,
+            "recall_at_1": bool(pages) and pages[0] in q.get("pages", []),
+            "recall_at_k": any(p in q.get("pages", []) for p in pages),
+            "seconds": round(seconds, 3),
+            **score_answer(q, result.answer, [c.source for c in result.citations]),
+        }
         rows.append(row)
         if progress:
-            mark = ("refused" if row["refused"] else "ok" if row["rubric"] else "miss") \
-                if q["covered"] else ("abstained" if row["refused"] else "ANSWERED")
-            print(f"[{i}/{len(questions)}] {q['id']}: {mark} ({seconds:.2f} s)", file=sys.stderr,
-                  flush=True)
+            mark = (
+                ("refused" if row["refused"] else "ok" if row["rubric"] else "miss")
+                if q["covered"]
+                else ("abstained" if row["refused"] else "ANSWERED")
+            )
+            print(
+                f"[{i}/{len(questions)}] {q['id']}: {mark} ({seconds:.2f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
     return rows
 
 
 def report_table(summary: dict[str, Any], label: str) -> str:
-    keys = ["rubric_accuracy", "concept_coverage", "citation_precision",
-            "abstention_uncovered", "wrongly_refused_covered", "retrieval_recall_at_1",
-            "retrieval_recall_at_k", "routed_to_tool"]
+    keys = [
+        "rubric_accuracy",
+        "concept_coverage",
+        "citation_precision",
+        "abstention_uncovered",
+        "wrongly_refused_covered",
+        "retrieval_recall_at_1",
+        "retrieval_recall_at_k",
+        "routed_to_tool",
+    ]
     lines = [f"QA benchmark: {label}", "| measure | value | 95 % CI | k/n |", "|---|---|---|---|"]
     for k in keys:
         r = summary[k]
-        lines.append(f"| {k.replace('_', ' ')} | {r['rate']} | {r['ci95'][0]}-{r['ci95'][1]} "
-                     f"| {r['k']}/{r['n']} |")
+        lines.append(
+            f"| {k.replace('_', ' ')} | {r['rate']} | {r['ci95'][0]}-{r['ci95'][1]} "
+            f"| {r['k']}/{r['n']} |"
+        )
     lat = summary["latency_s"]
     lines.append(f"| latency p50 / p95 (s) | {lat['p50']} / {lat['p95']} | | |")
     lines.append(f"errors: {summary['errors']}")
@@ -178,14 +211,23 @@ def run_args(args: argparse.Namespace) -> int:
     agent.ask("What is a seismic trace?")  # warm-up: first-call set-up is not latency
     rows = run(agent, questions)
     summary = summarize(rows)
-    label = args.label or (f"{args.model}" + (f" + {args.adapter} adapter"
-                                               if args.adapter != "none" else " (no adapter)")
-                           + f", {args.backend}")
+    label = args.label or (
+        f"{args.model}"
+        + (f" + {args.adapter} adapter" if args.adapter != "none" else " (no adapter)")
+        + f", {args.backend}"
+    )
     print(report_table(summary, label))
-    record = {"label": label, **provenance(),
-              "command": " ".join(["geofm"] + sys.argv[1:]) if sys.argv[0].endswith("geofm")
-              else " ".join(["python -m benchmarks.qa"] + sys.argv[1:]),
-              "data": str(args.data), "k": args.k, "summary": summary, "questions": rows}
+    record = {
+        "label": label,
+        **provenance(),
+        "command": " ".join(["geofm"] + sys.argv[1:])
+        if sys.argv[0].endswith("geofm")
+        else " ".join(["python -m benchmarks.qa"] + sys.argv[1:]),
+        "data": str(args.data),
+        "k": args.k,
+        "summary": summary,
+        "questions": rows,
+    }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -194,8 +236,9 @@ def run_args(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.qa",
-                                description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.qa", description=__doc__.split("\n\n")[0]
+    )
     add_options(p)
     return run_args(p.parse_args(argv))
 

@@ -19,9 +19,11 @@ ROOT = Path(__file__).resolve().parents[1]
 def provenance() -> dict[str, str]:
     """Date (UTC), machine and git revision for a report file ("+dirty" when the working
     tree has uncommitted changes to tracked files)."""
+
     def git(*a: str) -> str:
-        return subprocess.run(["git", *a], cwd=ROOT, text=True, capture_output=True,
-                              check=True).stdout.strip()
+        return subprocess.run(
+            ["git", *a], cwd=ROOT, text=True, capture_output=True, check=True
+        ).stdout.strip()
 
     try:
         rev = git("rev-parse", "--short", "HEAD")
@@ -29,15 +31,25 @@ def provenance() -> dict[str, str]:
     except (OSError, subprocess.CalledProcessError):
         rev = "unknown"
     try:
-        cpu = next((line.split(":", 1)[1].strip() for line in
-                    Path("/proc/cpuinfo").read_text().splitlines()
-                    if line.startswith("model name")), "")
+        cpu = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            "",
+        )
     except OSError:
         cpu = ""
-    machine = f"{platform.machine()}, {cpu or platform.processor() or platform.system()}, " \
-              f"{os.cpu_count()} cores"
-    return {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine,
-            "revision": rev}
+    machine = (
+        f"{platform.machine()}, {cpu or platform.processor() or platform.system()}, "
+        f"{os.cpu_count()} cores"
+    )
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine,
+        "revision": rev,
+    }
 
 
 def _fmt(rate: dict[str, Any]) -> str:
@@ -60,13 +72,21 @@ def table(summary: dict[str, Any], title: str = "") -> str:
         return cells
 
     head = "| group | accuracy [95% CI] |" + (" acc_norm [95% CI] |" if norm else "")
-    rows = [f"### {title}" if title else "", "", head, "|---|---|" + ("---|" if norm else ""),
-            row("**overall**", summary["overall"], "overall", "")]
+    rows = [
+        f"### {title}" if title else "",
+        "",
+        head,
+        "|---|---|" + ("---|" if norm else ""),
+        row("**overall**", summary["overall"], "overall", ""),
+    ]
     rows += [row(f"suite: {s}", r, "per_suite", s) for s, r in summary["per_suite"].items()]
     rows += [row(f"tag: {t}", r, "per_tag", t) for t, r in summary["per_tag"].items()]
     lat = summary["latency_s"]
-    rows += ["", f"latency per case: p50 {lat['p50']} s, p95 {lat['p95']} s; "
-                 f"parse failures: {summary['parse_failures']}"]
+    rows += [
+        "",
+        f"latency per case: p50 {lat['p50']} s, p95 {lat['p95']} s; "
+        f"parse failures: {summary['parse_failures']}",
+    ]
     return "\n".join(rows).strip()
 
 
@@ -85,8 +105,10 @@ def write_outputs(out: Path, run: dict[str, Any]) -> list[Path]:
     groups = {"overall": run["summary"]["overall"], **run["summary"]["per_tag"]}
     names = [g for g, r in groups.items() if r["n"]]
     acc = [groups[g]["accuracy"] for g in names]
-    err = [[a - groups[g]["ci95"][0] for g, a in zip(names, acc)],
-           [groups[g]["ci95"][1] - a for g, a in zip(names, acc)]]
+    err = [
+        [a - groups[g]["ci95"][0] for g, a in zip(names, acc)],
+        [groups[g]["ci95"][1] - a for g, a in zip(names, acc)],
+    ]
     fig, ax = plt.subplots(figsize=(max(4, 0.5 * len(names) + 2), 3.5))
     ax.bar(names, acc, yerr=err, capsize=3, color="#4477aa")
     ax.set_ylim(0, 1)
@@ -111,9 +133,17 @@ def compare(runs: list[dict[str, Any]]) -> str:
             cells.append(_fmt(rate) if rate else "—")
         rows.append(f"| {g} | " + " | ".join(cells) + " |")
     if any("acc_norm" in r["summary"] for r in runs):
-        rows.append("| overall acc_norm | " + " | ".join(
-            _fmt(r["summary"]["acc_norm"]["overall"]) if "acc_norm" in r["summary"] else "—"
-            for r in runs) + " |")
-    rows.append("| latency p50 (s) | " + " | ".join(
-        str(r["summary"]["latency_s"]["p50"]) for r in runs) + " |")
+        rows.append(
+            "| overall acc_norm | "
+            + " | ".join(
+                _fmt(r["summary"]["acc_norm"]["overall"]) if "acc_norm" in r["summary"] else "—"
+                for r in runs
+            )
+            + " |"
+        )
+    rows.append(
+        "| latency p50 (s) | "
+        + " | ".join(str(r["summary"]["latency_s"]["p50"]) for r in runs)
+        + " |"
+    )
     return "\n".join(rows)

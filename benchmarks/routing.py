@@ -57,8 +57,13 @@ def _pct(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
 
 
-def run(chat, items: list[dict[str, Any]], e2e: bool = False, answer_tokens: int = 64,
-        progress: bool = True) -> dict[str, Any]:
+def run(
+    chat,
+    items: list[dict[str, Any]],
+    e2e: bool = False,
+    answer_tokens: int = 64,
+    progress: bool = True,
+) -> dict[str, Any]:
     from finetune.traces import run_plan, score_decision, setup_files  # langchain: on use
 
     schemas = {s["name"]: s for s in REGISTRY.schemas()}
@@ -83,8 +88,9 @@ def run(chat, items: list[dict[str, Any]], e2e: bool = False, answer_tokens: int
                     n_args_den += 1
                     n_args += args_ok
                 all_ok &= args_ok
-                row["decisions"].append({"gold": gold, "pred": raw, "tool_ok": tool_ok,
-                                         "args_ok": args_ok})
+                row["decisions"].append(
+                    {"gold": gold, "pred": raw, "tool_ok": tool_ok, "args_ok": args_ok}
+                )
             n_plan += all_ok
             if e2e:
                 ok, seconds, calls = _end_to_end(chat, item, paths, trace, schemas, answer_tokens)
@@ -99,7 +105,8 @@ def run(chat, items: list[dict[str, Any]], e2e: bool = False, answer_tokens: int
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     report = {
-        "requests": len(items), "decisions": n_dec,
+        "requests": len(items),
+        "decisions": n_dec,
         "routing_accuracy": n_tool / max(n_dec, 1),
         "argument_accuracy": n_args / max(n_args_den, 1),
         "plan_accuracy": n_plan / max(len(items), 1),
@@ -108,15 +115,23 @@ def run(chat, items: list[dict[str, Any]], e2e: bool = False, answer_tokens: int
     }
     if e2e:
         report["end_to_end_success"] = n_e2e / max(len(items), 1)
-        report["request_latency_s"] = {"p50": _pct(request_s, 0.5),
-                                       "p95": _pct(request_s, 0.95)}
-        one = [r["e2e_seconds"] for r, it in zip(rows, items)
-               if len([c for c in it["calls"] if c[0] != "read_segy"]) == 1]
-        report["one_tool_answer_latency_s"] = {"p50": _pct(one, 0.5), "p95": _pct(one, 0.95),
-                                               "n": len(one)}
+        report["request_latency_s"] = {"p50": _pct(request_s, 0.5), "p95": _pct(request_s, 0.95)}
+        one = [
+            r["e2e_seconds"]
+            for r, it in zip(rows, items)
+            if len([c for c in it["calls"] if c[0] != "read_segy"]) == 1
+        ]
+        report["one_tool_answer_latency_s"] = {
+            "p50": _pct(one, 0.5),
+            "p95": _pct(one, 0.95),
+            "n": len(one),
+        }
         few = [r["e2e_seconds"] for r, it in zip(rows, items) if 1 <= len(it["calls"]) <= 2]
-        report["one_or_two_tool_latency_s"] = {"p50": _pct(few, 0.5), "p95": _pct(few, 0.95),
-                                               "n": len(few)}
+        report["one_or_two_tool_latency_s"] = {
+            "p50": _pct(few, 0.5),
+            "p95": _pct(few, 0.95),
+            "n": len(few),
+        }
     return report
 
 
@@ -128,19 +143,22 @@ def _end_to_end(chat, item, paths, trace, schemas, answer_tokens: int):
     chat.max_new_tokens = answer_tokens
     try:
         with tempfile.TemporaryDirectory() as ws:
-            agent = GeoAgent(chat, index=None,
-                             config=AgentConfig(retrieval=False, workspace=ws))
+            agent = GeoAgent(chat, index=None, config=AgentConfig(retrieval=False, workspace=ws))
             t0 = time.perf_counter()
             steps = list(agent.stream(item["request"], [str(p) for p in paths]))
             seconds = time.perf_counter() - t0
     finally:
         chat.max_new_tokens = old
     calls = [(s.name, s.args) for s in steps if isinstance(s, ToolCall)]
-    ok = (not any(isinstance(s, Error) for s in steps)
-          and any(isinstance(s, Answer) for s in steps)
-          and len(calls) == len(trace.calls)
-          and all(n == gn and arguments_match(a, ga, schemas[gn].get("parameters", {}))
-                  for (n, a), (gn, ga) in zip(calls, trace.calls)))
+    ok = (
+        not any(isinstance(s, Error) for s in steps)
+        and any(isinstance(s, Answer) for s in steps)
+        and len(calls) == len(trace.calls)
+        and all(
+            n == gn and arguments_match(a, ga, schemas[gn].get("parameters", {}))
+            for (n, a), (gn, ga) in zip(calls, trace.calls)
+        )
+    )
     return ok, seconds, [[n, a] for n, a in calls]
 
 
@@ -161,48 +179,81 @@ def agreement(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     """How often two reports (e.g. float32 and bfloat16 weights) made the same decision:
     the same tool, and the same tool with the same arguments, over the decisions both
     scored (matched by request id and position)."""
+
     def calls(report):
-        return {(row["id"], i): call_key(d["pred"]) for row in report["rows"]
-                for i, d in enumerate(row["decisions"])}
+        return {
+            (row["id"], i): call_key(d["pred"])
+            for row in report["rows"]
+            for i, d in enumerate(row["decisions"])
+        }
 
     ca, cb = calls(a), calls(b)
     both = sorted(set(ca) & set(cb))
     differ = [k for k in both if ca[k] != cb[k]]
-    return {"decisions": len(both),
-            "same_tool": round(sum(ca[k][0] == cb[k][0] for k in both) / max(len(both), 1), 4),
-            "same_call": round(1 - len(differ) / max(len(both), 1), 4),
-            "differing": [[k[0], k[1], ca[k], cb[k]] for k in differ[:20]],
-            "models": [a.get("model"), b.get("model")]}
+    return {
+        "decisions": len(both),
+        "same_tool": round(sum(ca[k][0] == cb[k][0] for k in both) / max(len(both), 1), 4),
+        "same_call": round(1 - len(differ) / max(len(both), 1), 4),
+        "differing": [[k[0], k[1], ca[k], cb[k]] for k in differ[:20]],
+        "models": [a.get("model"), b.get("model")],
+    }
 
 
-def _model(adapter: str | None, threads: int | None, dtype: str = "float32",
-           ground: bool = True, backend: str = "transformers"):
+def _model(
+    adapter: str | None,
+    threads: int | None,
+    dtype: str = "float32",
+    ground: bool = True,
+    backend: str = "transformers",
+):
     from agent.chat_model import LocalChatModel  # langchain: on use
 
-    cfg = ModelConfig(adapter=adapter, dtype=dtype, ground_arguments=ground, backend=backend,
-                      threads=threads)
+    cfg = ModelConfig(
+        adapter=adapter, dtype=dtype, ground_arguments=ground, backend=backend, threads=threads
+    )
     return LocalChatModel.from_config(cfg)
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m benchmarks.routing", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--adapter", default="default",
-                    help="'default' (the shipped adapter), 'none' (base model) or a directory")
+    ap = argparse.ArgumentParser(
+        prog="python -m benchmarks.routing",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument(
+        "--adapter",
+        default="default",
+        help="'default' (the shipped adapter), 'none' (base model) or a directory",
+    )
     ap.add_argument("--data", default=str(DATA), help="requests JSONL")
     ap.add_argument("--limit", type=int, default=None, help="first N requests only")
     ap.add_argument("--e2e", action="store_true", help="also run the agent loop end to end")
     ap.add_argument("--answer-tokens", type=int, default=64)
     ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "int8"],
-                    help="weights of the model (float32 is the reference)")
-    ap.add_argument("--backend", default="transformers", choices=["transformers", "llamacpp"],
-                    help="what runs the model (llamacpp: the GGUF itself, `make llamacpp`)")
-    ap.add_argument("--free-arguments", action="store_true",
-                    help="grammar without argument grounding (any schema-valid number or id)")
+    ap.add_argument(
+        "--dtype",
+        default="float32",
+        choices=["float32", "bfloat16", "int8"],
+        help="weights of the model (float32 is the reference)",
+    )
+    ap.add_argument(
+        "--backend",
+        default="transformers",
+        choices=["transformers", "llamacpp"],
+        help="what runs the model (llamacpp: the GGUF itself, `make llamacpp`)",
+    )
+    ap.add_argument(
+        "--free-arguments",
+        action="store_true",
+        help="grammar without argument grounding (any schema-valid number or id)",
+    )
     ap.add_argument("--out", default=None, help="write the full report (with rows) here")
-    ap.add_argument("--agreement", nargs=2, metavar=("A.json", "B.json"),
-                    help="compare the decisions of two --out reports; runs no model")
+    ap.add_argument(
+        "--agreement",
+        nargs=2,
+        metavar=("A.json", "B.json"),
+        help="compare the decisions of two --out reports; runs no model",
+    )
     args = ap.parse_args(argv)
     if args.agreement:
         a, b = (json.loads(Path(f).read_text()) for f in args.agreement)
@@ -211,18 +262,25 @@ def main(argv: list[str] | None = None) -> int:
     items = load_requests(args.data)[: args.limit]
     chat = _model(args.adapter, args.threads, args.dtype, not args.free_arguments, args.backend)
     report = run(chat, items, e2e=args.e2e, answer_tokens=args.answer_tokens)
-    report["model"] = f"{chat.model_name} ({args.dtype if args.backend != 'llamacpp' else 'GGUF'}" + \
-        (", free arguments)" if args.free_arguments else ")")
+    report["model"] = (
+        f"{chat.model_name} ({args.dtype if args.backend != 'llamacpp' else 'GGUF'}"
+        + (", free arguments)" if args.free_arguments else ")")
+    )
     if args.out:
-        command = " ".join(["python -m benchmarks.routing"]
-                           + list(sys.argv[1:] if argv is None else argv))
-        Path(args.out).write_text(json.dumps({**provenance(), "command": command, **report},
-                                             indent=1))
+        command = " ".join(
+            ["python -m benchmarks.routing"] + list(sys.argv[1:] if argv is None else argv)
+        )
+        Path(args.out).write_text(
+            json.dumps({**provenance(), "command": command, **report}, indent=1)
+        )
     brief = {k: v for k, v in report.items() if k != "rows"}
     print(json.dumps(brief, indent=1))
-    wrong = [(r["id"], d["gold"]["name"], d["pred"]) for r in report["rows"]
-             for d in r["decisions"] if not d["args_ok"] and not (
-                 d["tool_ok"] and d["gold"]["name"] == "answer")]
+    wrong = [
+        (r["id"], d["gold"]["name"], d["pred"])
+        for r in report["rows"]
+        for d in r["decisions"]
+        if not d["args_ok"] and not (d["tool_ok"] and d["gold"]["name"] == "answer")
+    ]
     print(f"{len(wrong)} wrong decisions; first ones:", file=sys.stderr)
     for w in wrong[:15]:
         print("  ", *w, file=sys.stderr)

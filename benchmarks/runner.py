@@ -75,29 +75,44 @@ def _loglik(case: Case, chat_model, index, k: int, mc_format: str = "harness") -
     is acc, ``correct_norm`` acc_norm (None for ``evidence``, which has no such variant)."""
     assert case.answer_index is not None  # a multiple-choice case (suite.parse_case)
     if mc_format in LM_FORMATS and getattr(chat_model, "hf_model", None) is None:
-        raise BadInputError("log-likelihood scoring of multiple-choice cases needs a local "
-                            "model on the transformers backend; drop --backend llamacpp, "
-                            "use --mode generate, or --mc-format evidence")
+        raise BadInputError(
+            "log-likelihood scoring of multiple-choice cases needs a local "
+            "model on the transformers backend; drop --backend llamacpp, "
+            "use --mode generate, or --mc-format evidence"
+        )
     if mc_format in ("rag", "evidence") and index is None:
-        raise BadInputError(f"--mc-format {mc_format} reads the literature; drop "
-                            "--no-retrieval")
+        raise BadInputError(f"--mc-format {mc_format} reads the literature; drop --no-retrieval")
     if mc_format == "evidence":
         scores = evidence_scores(index, case.question, case.choices)
         pred = predictions(scores, case.choices)["acc"]
-        return CaseResult(case.id, case.suite, list(case.tags), pred == case.answer_index,
-                          LETTERS[pred], LETTERS[case.answer_index], choice_loglik=scores)
+        return CaseResult(
+            case.id,
+            case.suite,
+            list(case.tags),
+            pred == case.answer_index,
+            LETTERS[pred],
+            LETTERS[case.answer_index],
+            choice_loglik=scores,
+        )
     if mc_format in ("harness", "rag"):
         passages = _passages(index, case.question, k) if mc_format == "rag" else ()
-        lls = harness_logliks(chat_model.hf_model, chat_model.tokenizer, case.question,
-                              case.choices, passages)
+        lls = harness_logliks(
+            chat_model.hf_model, chat_model.tokenizer, case.question, case.choices, passages
+        )
     else:
-        lls = chat_logliks(chat_model, chat_model.encode(_messages(case, index, k)),
-                           case.choices)
+        lls = chat_logliks(chat_model, chat_model.encode(_messages(case, index, k)), case.choices)
     pred = predictions(lls, case.choices)
-    return CaseResult(case.id, case.suite, list(case.tags), pred["acc"] == case.answer_index,
-                      LETTERS[pred["acc"]], LETTERS[case.answer_index],
-                      correct_norm=pred["acc_norm"] == case.answer_index, choice_loglik=lls,
-                      detail=f"acc_norm={int(pred['acc_norm'] == case.answer_index)}")
+    return CaseResult(
+        case.id,
+        case.suite,
+        list(case.tags),
+        pred["acc"] == case.answer_index,
+        LETTERS[pred["acc"]],
+        LETTERS[case.answer_index],
+        correct_norm=pred["acc_norm"] == case.answer_index,
+        choice_loglik=lls,
+        detail=f"acc_norm={int(pred['acc_norm'] == case.answer_index)}",
+    )
 
 
 def _generate(case: Case, chat_model, index, k: int) -> CaseResult:
@@ -105,16 +120,31 @@ def _generate(case: Case, chat_model, index, k: int) -> CaseResult:
     if case.is_choice:
         assert case.answer_index is not None  # a multiple-choice case (suite.parse_case)
         pred = extract_choice(reply, case.choices)
-        return CaseResult(case.id, case.suite, list(case.tags), pred == case.answer_index,
-                          None if pred is None else LETTERS[pred], LETTERS[case.answer_index],
-                          parse_failed=pred is None, detail=reply[:300])
-    return CaseResult(case.id, case.suite, list(case.tags), matches(reply, case.aliases),
-                      reply[:300], list(case.aliases), detail=reply[:300])
+        return CaseResult(
+            case.id,
+            case.suite,
+            list(case.tags),
+            pred == case.answer_index,
+            None if pred is None else LETTERS[pred],
+            LETTERS[case.answer_index],
+            parse_failed=pred is None,
+            detail=reply[:300],
+        )
+    return CaseResult(
+        case.id,
+        case.suite,
+        list(case.tags),
+        matches(reply, case.aliases),
+        reply[:300],
+        list(case.aliases),
+        detail=reply[:300],
+    )
 
 
 def _agent(case: Case, agent) -> CaseResult:
-    result = agent.ask(choice_prompt(case) if case.is_choice else case.question,
-                       files=list(case.files))
+    result = agent.ask(
+        choice_prompt(case) if case.is_choice else case.question, files=list(case.files)
+    )
     called = [s.name for s in result.steps if isinstance(s, ToolCall)]
     outputs = [s for s in result.steps if isinstance(s, ToolOutput)]
     ok, notes = True, []
@@ -127,7 +157,8 @@ def _agent(case: Case, agent) -> CaseResult:
         values = [o.result.metrics[metric] for o in outputs if metric in o.result.metrics]
         value = values[-1] if values else None
         good = value is not None and bounds.get("min", -float("inf")) <= value <= bounds.get(
-            "max", float("inf"))
+            "max", float("inf")
+        )
         ok &= good
         notes.append(f"{metric}={value} {'ok' if good else 'fails'} {bounds}")
     parse_failed = False
@@ -137,9 +168,17 @@ def _agent(case: Case, agent) -> CaseResult:
         ok &= pred == case.answer_index
     elif case.aliases:
         ok &= matches(result.answer, case.aliases)
-    return CaseResult(case.id, case.suite, list(case.tags), bool(ok), called,
-                      case.expect_tool, parse_failed=parse_failed, tools=called,
-                      detail="; ".join(notes) + f" | {result.answer[:200]}")
+    return CaseResult(
+        case.id,
+        case.suite,
+        list(case.tags),
+        bool(ok),
+        called,
+        case.expect_tool,
+        parse_failed=parse_failed,
+        tools=called,
+        detail="; ".join(notes) + f" | {result.answer[:200]}",
+    )
 
 
 def case_mode(case: Case) -> str:
@@ -150,9 +189,16 @@ def case_mode(case: Case) -> str:
     return "loglik" if case.is_choice else "generate"
 
 
-def run_cases(cases: list[Case], mode: str, chat_model=None, index=None, k: int = 4,
-              agent=None, progress: bool = True, mc_format: str = "harness"
-              ) -> list[CaseResult]:
+def run_cases(
+    cases: list[Case],
+    mode: str,
+    chat_model=None,
+    index=None,
+    k: int = 4,
+    agent=None,
+    progress: bool = True,
+    mc_format: str = "harness",
+) -> list[CaseResult]:
     """Score every case; a case that raises is scored wrong with the error in ``detail``.
     ``mc_format`` frames multiple choice: ``harness``, ``rag``, ``chat`` or ``evidence``."""
     from tqdm import tqdm
@@ -172,8 +218,13 @@ def run_cases(cases: list[Case], mode: str, chat_model=None, index=None, k: int 
             else:
                 r = _generate(case, chat_model, index, k)
         except Exception as e:  # one broken case must not end the run
-            r = CaseResult(case.id, case.suite, list(case.tags), False,
-                           detail=f"error: {type(e).__name__}: {e}")
+            r = CaseResult(
+                case.id,
+                case.suite,
+                list(case.tags),
+                False,
+                detail=f"error: {type(e).__name__}: {e}",
+            )
         r.seconds = round(time.perf_counter() - t0, 3)
         results.append(r)
     return results
@@ -182,8 +233,12 @@ def run_cases(cases: list[Case], mode: str, chat_model=None, index=None, k: int 
 def _rate(rs: list[CaseResult], key: str = "correct") -> dict[str, Any]:
     k = sum(bool(getattr(r, key)) for r in rs)
     lo, hi = wilson_interval(k, len(rs))
-    return {"n": len(rs), "correct": k, "accuracy": round(k / len(rs), 4) if rs else None,
-            "ci95": [round(lo, 4), round(hi, 4)]}
+    return {
+        "n": len(rs),
+        "correct": k,
+        "accuracy": round(k / len(rs), 4) if rs else None,
+        "ci95": [round(lo, 4), round(hi, 4)],
+    }
 
 
 def summarize(results: list[CaseResult]) -> dict[str, Any]:
@@ -193,19 +248,33 @@ def summarize(results: list[CaseResult]) -> dict[str, Any]:
     tags = sorted({t for r in results for t in r.tags})
     suites = sorted({r.suite for r in results})
     normed = [r for r in results if r.correct_norm is not None]
-    extra = {} if not normed else {"acc_norm": {
-        "overall": _rate(normed, "correct_norm"),
-        "per_suite": {s: _rate([r for r in normed if r.suite == s], "correct_norm")
-                      for s in suites if any(r.suite == s for r in normed)},
-        "per_tag": {t: _rate([r for r in normed if t in r.tags], "correct_norm")
-                    for t in tags if any(t in r.tags for r in normed)}}}
+    extra = (
+        {}
+        if not normed
+        else {
+            "acc_norm": {
+                "overall": _rate(normed, "correct_norm"),
+                "per_suite": {
+                    s: _rate([r for r in normed if r.suite == s], "correct_norm")
+                    for s in suites
+                    if any(r.suite == s for r in normed)
+                },
+                "per_tag": {
+                    t: _rate([r for r in normed if t in r.tags], "correct_norm")
+                    for t in tags
+                    if any(t in r.tags for r in normed)
+                },
+            }
+        }
+    )
     return {
         "overall": _rate(results),
         "per_suite": {s: _rate([r for r in results if r.suite == s]) for s in suites},
         "per_tag": {t: _rate([r for r in results if t in r.tags]) for t in tags},
         "parse_failures": sum(r.parse_failed for r in results),
-        "latency_s": {"p50": round(statistics.median(secs), 3) if secs else None,
-                      "p95": round(secs[min(len(secs) - 1, int(0.95 * len(secs)))], 3)
-                      if secs else None},
+        "latency_s": {
+            "p50": round(statistics.median(secs), 3) if secs else None,
+            "p95": round(secs[min(len(secs) - 1, int(0.95 * len(secs)))], 3) if secs else None,
+        },
         **extra,
     }

@@ -21,10 +21,12 @@ def extract_choice(text: str, choices: tuple[str, ...]) -> int | None:
     n = len(choices)
     valid = LETTERS[:n]
     t = text.strip()
-    patterns = [rf"answer\s*(?:is|:)?\s*[\(\[]?\s*([{valid}])\b",
-                rf"^\s*[\(\[]?([{valid}])[\)\]]?\s*[.:)]?\s*$",
-                rf"(?m)^\s*[\(\[]?([{valid}])[\)\].:]\s",
-                rf"[\(\[]([{valid}])[\)\]]"]
+    patterns = [
+        rf"answer\s*(?:is|:)?\s*[\(\[]?\s*([{valid}])\b",
+        rf"^\s*[\(\[]?([{valid}])[\)\]]?\s*[.:)]?\s*$",
+        rf"(?m)^\s*[\(\[]?([{valid}])[\)\].:]\s",
+        rf"[\(\[]([{valid}])[\)\]]",
+    ]
     for p in patterns:
         found = set(re.findall(p, t, flags=re.I))
         if len(found) == 1:

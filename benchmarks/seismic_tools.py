@@ -33,8 +33,10 @@ def _denoisers(n_traces: int, n_samples: int, seed: int) -> None:
     s = make_section(n_traces, n_samples, 4.0, seed=seed)
     noisy, _ = add_noise(s.clean, "random", 0.0, seed=seed + 1)
     base = snr_db(s.clean, noisy)
-    print(f"\n## Denoisers: synthetic {n_traces}x{n_samples} (4 ms, 25 Hz Ricker, folds + "
-          f"faults), white noise, input SNR {base:.1f} dB")
+    print(
+        f"\n## Denoisers: synthetic {n_traces}x{n_samples} (4 ms, 25 Hz Ricker, folds + "
+        f"faults), white noise, input SNR {base:.1f} dB"
+    )
     print(f"{'method':<34}{'SNR out dB':>11}{'gain dB':>9}{'est. gain':>10}{'time s':>8}")
     cases = [
         ("bandpass 3-60 Hz (baseline)", lambda d: bandpass_traces(d, 4.0, 3, 60)),
@@ -50,8 +52,10 @@ def _denoisers(n_traces: int, n_samples: int, seed: int) -> None:
         out = fn(noisy)
         dt = time.perf_counter() - t0
         snr = snr_db(s.clean, out)
-        print(f"{name:<34}{snr:>11.1f}{snr - base:>+9.1f}{estimate_snr_db(out) - est0:>+10.1f}"
-              f"{dt:>8.2f}")
+        print(
+            f"{name:<34}{snr:>11.1f}{snr - base:>+9.1f}{estimate_snr_db(out) - est0:>+10.1f}"
+            f"{dt:>8.2f}"
+        )
 
 
 def _inversion_synthetic(seed: int) -> None:
@@ -59,23 +63,28 @@ def _inversion_synthetic(seed: int) -> None:
     m0 = background_from_model(s.impedance, 4.0, 4.0)
     band = bandpass_traces(np.log(s.impedance) - m0, 4.0, 0, wavelet_band_hz(s.wavelet, 4.0))
     print("\n## Inversion of a noise-free synthetic 200x300 (true wavelet, 4 Hz background)")
-    print(f"{'mode':<10}{'corr rel. (band)':>17}{'corr rel. (full)':>17}{'corr AI':>9}"
-          f"{'time s':>8}")
+    print(
+        f"{'mode':<10}{'corr rel. (band)':>17}{'corr rel. (full)':>17}{'corr AI':>9}{'time s':>8}"
+    )
     print(f"{'background only':<27}{'':>17}{correlation(np.exp(m0), s.impedance):>9.3f}")
     for mode in ("trace", "spatial"):
         t0 = time.perf_counter()
         ai = invert_poststack(s.clean, s.wavelet, m0, mode)
         dt = time.perf_counter() - t0
         rel = np.log(ai) - m0
-        print(f"{mode:<10}{correlation(rel, band):>17.3f}"
-              f"{correlation(rel, np.log(s.impedance) - m0):>17.3f}"
-              f"{correlation(ai, s.impedance):>9.3f}{dt:>8.2f}")
+        print(
+            f"{mode:<10}{correlation(rel, band):>17.3f}"
+            f"{correlation(rel, np.log(s.impedance) - m0):>17.3f}"
+            f"{correlation(ai, s.impedance):>9.3f}{dt:>8.2f}"
+        )
 
 
 def _real_f3(ws) -> None:
     d = DATA / "f3_inline362"
-    ids = [ws.add_file(d / n).id for n in ("export_inline362.ascii", "F02-1_logs.las",
-                                           "F02-1_checkshot_TD.txt")]
+    ids = [
+        ws.add_file(d / n).id
+        for n in ("export_inline362.ascii", "F02-1_logs.las", "F02-1_checkshot_TD.txt")
+    ]
     crop = ws.add_file(DATA / "segy" / "f3_crop.sgy").id
     sec = REGISTRY.call("read_ascii_section", {"file": ids[0]}, ws)
     log = REGISTRY.call("read_well_log", {"file": ids[1], "checkshot": ids[2]}, ws)
@@ -83,27 +92,43 @@ def _real_f3(ws) -> None:
     print("\n## Real: F3 inline 362, well F02-1")
     print(f"- {loc.summary}")
     xl = int(round(loc.metrics["crossline"]))
-    print(f"{'regularization':<16}{'tie corr':>9}{'well corr AI':>13}{'well corr rel.':>15}"
-          f"{'band Hz':>8}{'time s':>8}  figure")
+    print(
+        f"{'regularization':<16}{'tie corr':>9}{'well corr AI':>13}{'well corr rel.':>15}"
+        f"{'band Hz':>8}{'time s':>8}  figure"
+    )
     for reg in ("trace", "spatial"):
         t0 = time.perf_counter()
-        r = REGISTRY.call("invert_impedance", {"data": sec.artifacts[0].id,
-                                               "well_log": log.artifacts[1].id,
-                                               "well_position": xl, "regularization": reg}, ws)
+        r = REGISTRY.call(
+            "invert_impedance",
+            {
+                "data": sec.artifacts[0].id,
+                "well_log": log.artifacts[1].id,
+                "well_position": xl,
+                "regularization": reg,
+            },
+            ws,
+        )
         dt = time.perf_counter() - t0
         if not r.ok:
             print(f"{reg:<16} failed: {r.summary}")
             continue
         m = r.metrics
-        print(f"{reg:<16}{m['well_tie_correlation']:>9.2f}{m['well_correlation']:>13.2f}"
-              f"{m['well_relative_correlation']:>15.2f}{m['well_band_hz']:>8.0f}{dt:>8.2f}  "
-              f"{r.artifacts[-1].path}")
+        print(
+            f"{reg:<16}{m['well_tie_correlation']:>9.2f}{m['well_correlation']:>13.2f}"
+            f"{m['well_relative_correlation']:>15.2f}{m['well_band_hz']:>8.0f}{dt:>8.2f}  "
+            f"{r.artifacts[-1].path}"
+        )
 
 
 def _real_files(ws) -> None:
     print("\n## Real SEG-Y files: open, read, plot; bad files must fail clearly")
-    for name in ("f3_crop.sgy", "npra_31_81.sgy", "land_shot_gather.sgy",
-                 "broken_truncated.sgy", "long_no_geometry.sgy"):
+    for name in (
+        "f3_crop.sgy",
+        "npra_31_81.sgy",
+        "land_shot_gather.sgy",
+        "broken_truncated.sgy",
+        "long_no_geometry.sgy",
+    ):
         fid = ws.add_file(DATA / "segy" / name).id
         t0 = time.perf_counter()
         info = REGISTRY.call("segy_info", {"file": fid}, ws)
@@ -113,14 +138,17 @@ def _real_files(ws) -> None:
         args = {"file": fid, "inline": 122} if name == "f3_crop.sgy" else {"file": fid}
         arr = REGISTRY.call("read_segy", args, ws)
         fig = REGISTRY.call("plot_section", {"data": arr.artifacts[0].id}, ws)
-        print(f"- {name}: {info.summary.split(': ', 1)[1]}; plot {fig.ok} "
-              f"({time.perf_counter() - t0:.2f} s) {fig.artifacts[0].path if fig.ok else ''}")
+        print(
+            f"- {name}: {info.summary.split(': ', 1)[1]}; plot {fig.ok} "
+            f"({time.perf_counter() - t0:.2f} s) {fig.artifacts[0].path if fig.ok else ''}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--no-real", action="store_true",
-                   help="skip the real-data cases ($GEOFM_DATA/data)")
+    p.add_argument(
+        "--no-real", action="store_true", help="skip the real-data cases ($GEOFM_DATA/data)"
+    )
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     warnings.simplefilter("ignore", FutureWarning)  # PyLops' convmtx notice

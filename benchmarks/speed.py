@@ -47,8 +47,9 @@ VARIANTS = ("float32", "bfloat16", "int8", "llamacpp")
 def _prompt_ids(tokenizer, n: int):
     import torch
 
-    text = ("Seismic processing attenuates noise, corrects amplitudes and images "
-            "reflections. ") * (n // 8 + 1)
+    text = ("Seismic processing attenuates noise, corrects amplitudes and images reflections. ") * (
+        n // 8 + 1
+    )
     return torch.tensor([tokenizer.encode(text, add_special_tokens=False)[:n]])
 
 
@@ -85,8 +86,9 @@ def _load(variant: str, threads: int | None):
     return LocalChatModel.from_config(ModelConfig(dtype=variant, threads=threads))
 
 
-def _engine_speed(engine, ids: list[int], prompt_tokens: int, decode_tokens: int,
-                  repeats: int, context: int) -> dict[str, float]:
+def _engine_speed(
+    engine, ids: list[int], prompt_tokens: int, decode_tokens: int, repeats: int, context: int
+) -> dict[str, float]:
     """Prefill and unconstrained decode tokens/s of the llama.cpp engine (cache cleared
     first, so the whole prompt is processed)."""
     pre = []
@@ -97,14 +99,18 @@ def _engine_speed(engine, ids: list[int], prompt_tokens: int, decode_tokens: int
         pre.append(time.perf_counter() - t0)
     engine.forget("speed")
     engine.generate(ids[:context], decode_tokens + 1, eos=set(), slot="speed")
-    return {"prefill_tokens_per_s": round(prompt_tokens / statistics.median(pre), 1),
-            "decode_tokens_per_s_generate": round((engine.last["decode_tokens"] - 1)
-                                                  / engine.last["decode_s"], 1),
-            "decode_tokens_per_s_loop": None}
+    return {
+        "prefill_tokens_per_s": round(prompt_tokens / statistics.median(pre), 1),
+        "decode_tokens_per_s_generate": round(
+            (engine.last["decode_tokens"] - 1) / engine.last["decode_s"], 1
+        ),
+        "decode_tokens_per_s_loop": None,
+    }
 
 
-def _torch_speed(model, tok, ids, prompt_tokens: int, decode_tokens: int, repeats: int,
-                 context: int) -> dict[str, float]:
+def _torch_speed(
+    model, tok, ids, prompt_tokens: int, decode_tokens: int, repeats: int, context: int
+) -> dict[str, float]:
     """Prefill tokens/s, and decode tokens/s after ``context`` tokens: through generate()
     (what the agent runs; the context's own prefill time, measured apart, taken off) and
     a bare loop over the cache (transformers' floor)."""
@@ -122,30 +128,44 @@ def _torch_speed(model, tok, ids, prompt_tokens: int, decode_tokens: int, repeat
         model(ids[:, :context])
         context_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        out = model.generate(ids[:, :context], max_new_tokens=decode_tokens,
-                             min_new_tokens=decode_tokens, do_sample=False,
-                             pad_token_id=tok.eos_token_id)
+        out = model.generate(
+            ids[:, :context],
+            max_new_tokens=decode_tokens,
+            min_new_tokens=decode_tokens,
+            do_sample=False,
+            pad_token_id=tok.eos_token_id,
+        )
         gen_s = time.perf_counter() - t0 - context_s
     assert out.shape[1] == context + decode_tokens
-    return {"prefill_tokens_per_s": round(prompt_tokens / statistics.median(pre), 1),
-            "decode_tokens_per_s_generate": round(decode_tokens / gen_s, 1),
-            "decode_tokens_per_s_loop": round(_decode(model, ids[:, :context],
-                                                      decode_tokens), 1)}
+    return {
+        "prefill_tokens_per_s": round(prompt_tokens / statistics.median(pre), 1),
+        "decode_tokens_per_s_generate": round(decode_tokens / gen_s, 1),
+        "decode_tokens_per_s_loop": round(_decode(model, ids[:, :context], decode_tokens), 1),
+    }
 
 
-def measure(variant: str, prompt_tokens: int, decode_tokens: int, cases: list[Any],
-            repeats: int = 3, threads: int | None = None, context: int = 640) -> dict[str, Any]:
+def measure(
+    variant: str,
+    prompt_tokens: int,
+    decode_tokens: int,
+    cases: list[Any],
+    repeats: int = 3,
+    threads: int | None = None,
+    context: int = 640,
+) -> dict[str, Any]:
     """One variant's figures (a transformers dtype, or "llamacpp"); ``cases`` are routing
     histories for decide()."""
     chat = _load(variant, threads)
     ids = _prompt_ids(chat.tokenizer, max(prompt_tokens, context))[0].tolist()
     row: dict[str, Any] = {"variant": variant, "decode_context": context}
     if chat.engine is not None:
-        row.update(_engine_speed(chat.engine, ids, prompt_tokens, decode_tokens, repeats,
-                                 context))
+        row.update(_engine_speed(chat.engine, ids, prompt_tokens, decode_tokens, repeats, context))
     else:
-        row.update(_torch_speed(chat.hf_model, chat.tokenizer, ids, prompt_tokens,
-                                decode_tokens, repeats, context))
+        row.update(
+            _torch_speed(
+                chat.hf_model, chat.tokenizer, ids, prompt_tokens, decode_tokens, repeats, context
+            )
+        )
     tools = REGISTRY.schemas()
     seconds, calls, constrained = [], [], []
     for history in cases:
@@ -155,16 +175,26 @@ def measure(variant: str, prompt_tokens: int, decode_tokens: int, cases: list[An
         calls.append(raw)
         if chat.engine is not None and chat.engine.last.get("decode_s"):
             constrained.append(chat.engine.last)
-    row["decision_s"] = {"p50": round(statistics.median(seconds), 3),
-                         "p95": round(sorted(seconds)[int(0.95 * (len(seconds) - 1))], 3),
-                         "n": len(seconds)} if seconds else None
+    row["decision_s"] = (
+        {
+            "p50": round(statistics.median(seconds), 3),
+            "p95": round(sorted(seconds)[int(0.95 * (len(seconds) - 1))], 3),
+            "n": len(seconds),
+        }
+        if seconds
+        else None
+    )
     if constrained:  # the grammar's own cost is inside these decode seconds
         row["decode_tokens_per_s_constrained"] = round(
             sum(c["decode_tokens"] - 1 for c in constrained)
-            / sum(c["decode_s"] for c in constrained), 1)
+            / sum(c["decode_s"] for c in constrained),
+            1,
+        )
         row["prompt_tokens_cached"] = round(
             sum(c["cached_tokens"] for c in constrained)
-            / sum(c["prompt_tokens"] for c in constrained), 3)
+            / sum(c["prompt_tokens"] for c in constrained),
+            3,
+        )
     row["calls"] = calls
     return row
 
@@ -194,8 +224,9 @@ print(json.dumps({"measured": True, "prefill_tokens_per_s": round(prompt_tokens 
 """
 
 
-def llama_cpp_reference(decode_tokens: int, prompt_tokens: int, threads: int | None,
-                        context: int = 640) -> dict[str, Any]:
+def llama_cpp_reference(
+    decode_tokens: int, prompt_tokens: int, threads: int | None, context: int = 640
+) -> dict[str, Any]:
     """The embedded GGUF under plain llama.cpp (no adapter, no grammar, llama.cpp's own
     sampler), in a process of its own that has not loaded torch."""
     try:
@@ -205,45 +236,91 @@ def llama_cpp_reference(decode_tokens: int, prompt_tokens: int, threads: int | N
     from agent.llamacpp import default_threads  # langchain: on use
 
     threads = threads or default_threads()
-    proc = subprocess.run([sys.executable, "-c", _REFERENCE, str(embedded_gguf()), str(threads),
-                           str(prompt_tokens), str(decode_tokens), str(context)],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _REFERENCE,
+            str(embedded_gguf()),
+            str(threads),
+            str(prompt_tokens),
+            str(decode_tokens),
+            str(context),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if proc.returncode != 0:
-        return {"measured": False, "why": f"the reference process failed (exit "
-                                          f"{proc.returncode}): {proc.stderr.strip()[-300:]}"}
+        return {
+            "measured": False,
+            "why": f"the reference process failed (exit "
+            f"{proc.returncode}): {proc.stderr.strip()[-300:]}",
+        }
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m benchmarks.speed", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS,
-                    help="transformers weight types, and llamacpp (the llama.cpp backend)")
+    ap = argparse.ArgumentParser(
+        prog="python -m benchmarks.speed",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument(
+        "--variants",
+        nargs="+",
+        default=list(VARIANTS),
+        choices=VARIANTS,
+        help="transformers weight types, and llamacpp (the llama.cpp backend)",
+    )
     ap.add_argument("--prompt-tokens", type=int, default=800)
     ap.add_argument("--decode-tokens", type=int, default=64)
-    ap.add_argument("--decode-context", type=int, default=640,
-                    help="tokens already in the cache when decoding is timed (attention "
-                         "grows with them; routing prompts hold about 650)")
-    ap.add_argument("--decisions", type=int, default=20,
-                    help="routing requests timed per weight type (0: none)")
-    ap.add_argument("--threads", type=int, default=None,
-                    help="CPU threads of every variant and the reference (default: torch's "
-                         "for transformers, one less than the cores for llama.cpp)")
+    ap.add_argument(
+        "--decode-context",
+        type=int,
+        default=640,
+        help="tokens already in the cache when decoding is timed (attention "
+        "grows with them; routing prompts hold about 650)",
+    )
+    ap.add_argument(
+        "--decisions", type=int, default=20, help="routing requests timed per weight type (0: none)"
+    )
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads of every variant and the reference (default: torch's "
+        "for transformers, one less than the cores for llama.cpp)",
+    )
     ap.add_argument("--out", default=None, help="write the report as JSON here")
     args = ap.parse_args(argv)
     cases = routing_cases(args.decisions) if args.decisions else []
     # the reference before and after the variants (the machine's speed drifted by up to a
     # third between minutes here); the ratios use the mean of the two
-    refs = [llama_cpp_reference(args.decode_tokens, args.prompt_tokens, args.threads,
-                                args.decode_context)]
+    refs = [
+        llama_cpp_reference(
+            args.decode_tokens, args.prompt_tokens, args.threads, args.decode_context
+        )
+    ]
     rows = []
     for variant in args.variants:
         print(f"measuring {variant} ...", file=sys.stderr)
-        rows.append(measure(variant, args.prompt_tokens, args.decode_tokens, cases,
-                            threads=args.threads, context=args.decode_context))
+        rows.append(
+            measure(
+                variant,
+                args.prompt_tokens,
+                args.decode_tokens,
+                cases,
+                threads=args.threads,
+                context=args.decode_context,
+            )
+        )
     if refs[0].get("measured"):
-        refs.append(llama_cpp_reference(args.decode_tokens, args.prompt_tokens, args.threads,
-                                        args.decode_context))
+        refs.append(
+            llama_cpp_reference(
+                args.decode_tokens, args.prompt_tokens, args.threads, args.decode_context
+            )
+        )
     reference = dict(refs[-1])
     if all(r.get("measured") for r in refs) and len(refs) == 2:
         for key in ("prefill_tokens_per_s", "decode_tokens_per_s"):
@@ -256,25 +333,32 @@ def main(argv: list[str] | None = None) -> int:
         calls = r.pop("calls")
         r["same_calls_as_first"] = f"{sum(call_key(a) == b for a, b in zip(calls, ref))}/{len(ref)}"
     report = {"rows": rows, "llama_cpp": reference, "threads": args.threads}
-    print(f"{'variant':10s}{'prefill tok/s':>15s}{'decode tok/s':>14s}{'(bare loop)':>13s}"
-          f"{'constrained':>13s}{'decision p50/p95 s':>21s}{'same calls as ' + first:>24s}")
+    print(
+        f"{'variant':10s}{'prefill tok/s':>15s}{'decode tok/s':>14s}{'(bare loop)':>13s}"
+        f"{'constrained':>13s}{'decision p50/p95 s':>21s}{'same calls as ' + first:>24s}"
+    )
     fmt = lambda v: f"{v:.1f}" if isinstance(v, (int, float)) else "-"  # noqa: E731
     for r in rows:
         d = r["decision_s"] or {"p50": float("nan"), "p95": float("nan")}
-        print(f"{r['variant']:10s}{fmt(r['prefill_tokens_per_s']):>15s}"
-              f"{fmt(r['decode_tokens_per_s_generate']):>14s}"
-              f"{fmt(r['decode_tokens_per_s_loop']):>13s}"
-              f"{fmt(r.get('decode_tokens_per_s_constrained')):>13s}"
-              f"{d['p50']:>11.2f}/{d['p95']:<9.2f}{r['same_calls_as_first']:>24s}")
+        print(
+            f"{r['variant']:10s}{fmt(r['prefill_tokens_per_s']):>15s}"
+            f"{fmt(r['decode_tokens_per_s_generate']):>14s}"
+            f"{fmt(r['decode_tokens_per_s_loop']):>13s}"
+            f"{fmt(r.get('decode_tokens_per_s_constrained')):>13s}"
+            f"{d['p50']:>11.2f}/{d['p95']:<9.2f}{r['same_calls_as_first']:>24s}"
+        )
     print("llama.cpp reference (plain, own process):", json.dumps(reference))
     ref_decode = reference.get("decode_tokens_per_s")
     for r in rows:
         if ref_decode and r.get("decode_tokens_per_s_constrained"):
             r["constrained_vs_reference"] = round(
-                r["decode_tokens_per_s_constrained"] / ref_decode, 3)
-            print(f"{r['variant']}: constrained decode with the adapter = "
-                  f"{r['constrained_vs_reference']:.2f}x the reference; "
-                  f"unconstrained {r['decode_tokens_per_s_generate'] / ref_decode:.2f}x")
+                r["decode_tokens_per_s_constrained"] / ref_decode, 3
+            )
+            print(
+                f"{r['variant']}: constrained decode with the adapter = "
+                f"{r['constrained_vs_reference']:.2f}x the reference; "
+                f"unconstrained {r['decode_tokens_per_s_generate'] / ref_decode:.2f}x"
+            )
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=1))
     return 0

@@ -79,11 +79,18 @@ def parse_case(obj: Any, default_id: str, suite: str = "") -> Case:
         aliases += tuple(str(a) for a in obj.get("aliases", ()))
         if not aliases and not obj.get("expect_tool") and not obj.get("check"):
             raise ValueError("needs 'choices'+'answer', an 'answer' text, or a tool expectation")
-    return Case(id=str(obj.get("id", default_id)), question=question.strip(), choices=choices,
-                answer_index=idx, aliases=aliases, files=tuple(obj.get("files", ())),
-                expect_tool=obj.get("expect_tool"), check=dict(obj.get("check", {})),
-                tags=tuple(dict.fromkeys([*obj.get("tags", ()), *obj.get("domains", ())])),
-                suite=suite)
+    return Case(
+        id=str(obj.get("id", default_id)),
+        question=question.strip(),
+        choices=choices,
+        answer_index=idx,
+        aliases=aliases,
+        files=tuple(obj.get("files", ())),
+        expect_tool=obj.get("expect_tool"),
+        check=dict(obj.get("check", {})),
+        tags=tuple(dict.fromkeys([*obj.get("tags", ()), *obj.get("domains", ())])),
+        suite=suite,
+    )
 
 
 def load_suite(path: str | Path) -> tuple[list[Case], list[str]]:

@@ -52,8 +52,14 @@ from tools.volume_ops import make_op
 SMALL = dict(size="48MB", memory_budget="1GB", crosslines=200, samples=500)
 
 
-def write_cube(path: Path, size_bytes: int, n_crosslines: int, n_samples: int,
-               dt_ms: float = 4.0, seed: int = 0) -> tuple[int, int, int]:
+def write_cube(
+    path: Path,
+    size_bytes: int,
+    n_crosslines: int,
+    n_samples: int,
+    dt_ms: float = 4.0,
+    seed: int = 0,
+) -> tuple[int, int, int]:
     """A synthetic inline-sorted cube of about ``size_bytes``, written inline by inline;
     returns its shape (n_inlines, n_crosslines, n_samples)."""
     import segyio
@@ -65,15 +71,16 @@ def write_cube(path: Path, size_bytes: int, n_crosslines: int, n_samples: int,
     spec.samples = np.arange(n_samples) * dt_ms
     spec.ilines, spec.xlines = np.arange(1000, 1000 + n_il), np.arange(2000, 2000 + n_crosslines)
     t = np.arange(-32, 33) * dt_ms / 1000.0  # a 25 Hz Ricker (no pylops: keeps RSS low)
-    wavelet = (1 - 2 * (np.pi * 25.0 * t) ** 2) * np.exp(-(np.pi * 25.0 * t) ** 2)
+    wavelet = (1 - 2 * (np.pi * 25.0 * t) ** 2) * np.exp(-((np.pi * 25.0 * t) ** 2))
     rng = np.random.default_rng(seed)
     t0 = rng.uniform(0.05, 0.95, 12) * n_samples  # reflector times at inline 0, xline 0
     dip_xl, dip_il = rng.uniform(-0.3, 0.3, 12), rng.uniform(-0.3, 0.3, 12)  # samples/line
     amp = rng.choice([-1.0, 1.0], 12) * rng.uniform(0.3, 1.0, 12)
     xl = np.arange(n_crosslines)
     with segyio.create(str(path), spec) as f:
-        f.bin.update({segyio.BinField.Interval: int(dt_ms * 1000),
-                      segyio.BinField.Samples: n_samples})
+        f.bin.update(
+            {segyio.BinField.Interval: int(dt_ms * 1000), segyio.BinField.Samples: n_samples}
+        )
         for i in range(n_il):
             refl = np.zeros((n_crosslines, n_samples), np.float32)
             for k in range(12):
@@ -83,11 +90,16 @@ def write_cube(path: Path, size_bytes: int, n_crosslines: int, n_samples: int,
             panel += 0.2 * np.random.default_rng([seed, i]).standard_normal(panel.shape)
             base = i * n_crosslines
             for j in range(n_crosslines):
-                f.header[base + j] = {segyio.su.iline: 1000 + i, segyio.su.xline: 2000 + j,
-                                      segyio.su.cdpx: 2500 * j, segyio.su.cdpy: 2500 * i,
-                                      segyio.su.scalco: -100, segyio.su.ns: n_samples,
-                                      segyio.su.dt: int(dt_ms * 1000)}
-            f.trace[base:base + n_crosslines] = panel.astype(np.float32)
+                f.header[base + j] = {
+                    segyio.su.iline: 1000 + i,
+                    segyio.su.xline: 2000 + j,
+                    segyio.su.cdpx: 2500 * j,
+                    segyio.su.cdpy: 2500 * i,
+                    segyio.su.scalco: -100,
+                    segyio.su.ns: n_samples,
+                    segyio.su.dt: int(dt_ms * 1000),
+                }
+            f.trace[base : base + n_crosslines] = panel.astype(np.float32)
     return n_il, n_crosslines, n_samples
 
 
@@ -163,15 +175,21 @@ def run_once(info, op_name: str, op_args: dict, out: Path, workers: int, budget:
             report = process_volume(info, out, op, client, block_inlines=n)
             mon.sample()  # the workers' last peaks, before they exit
     kids = [v for role, v in mon.hwm.values() if role == "child"]
-    return {"workers": workers, "block_inlines": n, "n_blocks": report.n_blocks,
-            "seconds": report.seconds, "traces_per_s": report.traces_per_s,
-            "mb_per_s": info.n_inlines * info.inline_bytes / report.seconds / 1e6,
-            "peak_rss_workers_sampled": mon.peak_children,
-            "peak_rss_total_sampled": mon.peak_total,
-            "peak_rss_self_sampled": mon.peak_self,
-            "vmhwm_self": mon.hwm.get(os.getpid(), ("", 0))[1],
-            "vmhwm_children_max": max(kids, default=0), "vmhwm_children_sum": sum(kids),
-            "n_children": len(kids)}
+    return {
+        "workers": workers,
+        "block_inlines": n,
+        "n_blocks": report.n_blocks,
+        "seconds": report.seconds,
+        "traces_per_s": report.traces_per_s,
+        "mb_per_s": info.n_inlines * info.inline_bytes / report.seconds / 1e6,
+        "peak_rss_workers_sampled": mon.peak_children,
+        "peak_rss_total_sampled": mon.peak_total,
+        "peak_rss_self_sampled": mon.peak_self,
+        "vmhwm_self": mon.hwm.get(os.getpid(), ("", 0))[1],
+        "vmhwm_children_max": max(kids, default=0),
+        "vmhwm_children_sum": sum(kids),
+        "n_children": len(kids),
+    }
 
 
 def verify(info, out_path: Path, op_name: str, op_args: dict) -> float:
@@ -197,8 +215,9 @@ def default_args(op_name: str, info, run_dir: Path) -> dict:
     return {"background_log": str(path)}
 
 
-def bench_op(info, op_name: str, op_args: dict, workers: list[int], budget: str,
-             run_dir: Path) -> dict:
+def bench_op(
+    info, op_name: str, op_args: dict, workers: list[int], budget: str, run_dir: Path
+) -> dict:
     """Run ``op_name`` over the cube at each worker count, print and return the figures:
     throughput, peak RSS against ``budget``, and the output checked against the op run
     here (outputs are deleted as soon as they are checked)."""
@@ -215,54 +234,85 @@ def bench_op(info, op_name: str, op_args: dict, workers: list[int], budget: str,
         r["all_under_budget"] = r["peak_rss_total_sampled"] <= budget_bytes
         runs.append(r)
         out.unlink()
-        print(f"\n{op_name}, workers {w}: {r['n_blocks']} blocks of {r['block_inlines']} "
-              f"inlines, {r['seconds']:.1f} s, {r['traces_per_s']:.0f} traces/s "
-              f"({r['mb_per_s']:.1f} MB/s of samples)")
-        print(f"  peak RSS, workers together (sampled): "
-              f"{format_bytes(r['peak_rss_workers_sampled'])} -> "
-              f"{'under' if r['workers_under_budget'] else 'OVER'} the "
-              f"{format_bytes(budget_bytes)} budget")
-        print(f"  peak RSS, all processes (sampled):    "
-              f"{format_bytes(r['peak_rss_total_sampled'])} -> "
-              f"{'under' if r['all_under_budget'] else 'OVER'} the budget (this "
-              f"process: {format_bytes(r['peak_rss_self_sampled'])}, scheduler + writer)")
-        print(f"  kernel peaks (VmHWM): largest worker "
-              f"{format_bytes(r['vmhwm_children_max'])}, sum of {r['n_children']} "
-              f"children {format_bytes(r['vmhwm_children_sum'])}, this process "
-              f"{format_bytes(r['vmhwm_self'])}")
-        print(f"  output vs the op run in memory on 3 inlines: max |diff| "
-              f"{r['max_abs_diff_vs_in_memory']:.3g}", flush=True)
-    result = {"op": op_name, "args": op_args, "n_traces": info.n_traces,
-              "budget_bytes": budget_bytes, "cpu_count": os.cpu_count(), "runs": runs}
+        print(
+            f"\n{op_name}, workers {w}: {r['n_blocks']} blocks of {r['block_inlines']} "
+            f"inlines, {r['seconds']:.1f} s, {r['traces_per_s']:.0f} traces/s "
+            f"({r['mb_per_s']:.1f} MB/s of samples)"
+        )
+        print(
+            f"  peak RSS, workers together (sampled): "
+            f"{format_bytes(r['peak_rss_workers_sampled'])} -> "
+            f"{'under' if r['workers_under_budget'] else 'OVER'} the "
+            f"{format_bytes(budget_bytes)} budget"
+        )
+        print(
+            f"  peak RSS, all processes (sampled):    "
+            f"{format_bytes(r['peak_rss_total_sampled'])} -> "
+            f"{'under' if r['all_under_budget'] else 'OVER'} the budget (this "
+            f"process: {format_bytes(r['peak_rss_self_sampled'])}, scheduler + writer)"
+        )
+        print(
+            f"  kernel peaks (VmHWM): largest worker "
+            f"{format_bytes(r['vmhwm_children_max'])}, sum of {r['n_children']} "
+            f"children {format_bytes(r['vmhwm_children_sum'])}, this process "
+            f"{format_bytes(r['vmhwm_self'])}"
+        )
+        print(
+            f"  output vs the op run in memory on 3 inlines: max |diff| "
+            f"{r['max_abs_diff_vs_in_memory']:.3g}",
+            flush=True,
+        )
+    result = {
+        "op": op_name,
+        "args": op_args,
+        "n_traces": info.n_traces,
+        "budget_bytes": budget_bytes,
+        "cpu_count": os.cpu_count(),
+        "runs": runs,
+    }
     if len(runs) == 2:
         result["speedup"] = runs[1]["traces_per_s"] / runs[0]["traces_per_s"]
-        print(f"\nspeed-up {runs[1]['workers']} vs {runs[0]['workers']} workers: "
-              f"{result['speedup']:.2f}x")
+        print(
+            f"\nspeed-up {runs[1]['workers']} vs {runs[0]['workers']} workers: "
+            f"{result['speedup']:.2f}x"
+        )
     return result
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--size", default="4GB", help="SEG-Y file size to generate (default 4GB)")
-    p.add_argument("--memory-budget", default="1GB",
-                   help="memory of the whole run, workers and this process (default 1GB)")
-    p.add_argument("--op", default="bandpass",
-                   help="operation (geofm volume list); default bandpass, whose cost is "
-                        "mostly I/O, so the table shows the chunked path's own overhead")
+    p.add_argument(
+        "--memory-budget",
+        default="1GB",
+        help="memory of the whole run, workers and this process (default 1GB)",
+    )
+    p.add_argument(
+        "--op",
+        default="bandpass",
+        help="operation (geofm volume list); default bandpass, whose cost is "
+        "mostly I/O, so the table shows the chunked path's own overhead",
+    )
     p.add_argument("--args", default="{}", help="operation arguments, JSON")
     p.add_argument("--workers", default="1,2", help="worker counts to run (default 1,2)")
     p.add_argument("--crosslines", type=int, default=1000, help="crosslines per inline")
     p.add_argument("--samples", type=int, default=1000, help="samples per trace (4 ms)")
     p.add_argument("--workdir", default=tempfile.gettempdir(), help="where the files go")
-    p.add_argument("--small", action="store_true",
-                   help=f"quick run: {SMALL['size']} cube, {SMALL['crosslines']} crosslines "
-                        f"x {SMALL['samples']} samples")
+    p.add_argument(
+        "--small",
+        action="store_true",
+        help=f"quick run: {SMALL['size']} cube, {SMALL['crosslines']} crosslines "
+        f"x {SMALL['samples']} samples",
+    )
     p.add_argument("--keep", action="store_true", help="keep the generated files")
     p.add_argument("--out", default=None, help="also write the results as JSON")
     args = p.parse_args(argv)
     if args.small:
-        args.size, args.crosslines, args.samples = SMALL["size"], SMALL["crosslines"], \
-            SMALL["samples"]
+        args.size, args.crosslines, args.samples = (
+            SMALL["size"],
+            SMALL["crosslines"],
+            SMALL["samples"],
+        )
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # the workers inherit it
 
     import distributed  # noqa: F401  (configures its loggers; quieted below)
@@ -274,25 +324,36 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(workdir).free
     if free < 2 * size + 2**30:
-        print(f"only {format_bytes(free)} free in {workdir}; the cube and one output need "
-              f"{format_bytes(2 * size + 2**30)}. Use --workdir or a smaller --size.")
+        print(
+            f"only {format_bytes(free)} free in {workdir}; the cube and one output need "
+            f"{format_bytes(2 * size + 2**30)}. Use --workdir or a smaller --size."
+        )
         return 1
     run_dir = Path(tempfile.mkdtemp(prefix="geofm-volume-bench-", dir=workdir))
     src = run_dir / "cube.sgy"
-    print(f"# Chunked volume benchmark: {args.op} {args.args}, budget "
-          f"{format_bytes(budget)}, {os.cpu_count()} CPU cores")
+    print(
+        f"# Chunked volume benchmark: {args.op} {args.args}, budget "
+        f"{format_bytes(budget)}, {os.cpu_count()} CPU cores"
+    )
     print(f"disk free in {workdir}: {format_bytes(free)}")
     try:
         t0 = time.perf_counter()
         shape = write_cube(src, size, args.crosslines, args.samples)
         gen_s = time.perf_counter() - t0
         info = volume_info(src)
-        print(f"generated {src.name}: {shape[0]}x{shape[1]}x{shape[2]} "
-              f"({info.n_traces} traces), {format_bytes(src.stat().st_size)} in {gen_s:.0f} s")
+        print(
+            f"generated {src.name}: {shape[0]}x{shape[1]}x{shape[2]} "
+            f"({info.n_traces} traces), {format_bytes(src.stat().st_size)} in {gen_s:.0f} s"
+        )
         try:
-            result = bench_op(info, args.op, json.loads(args.args),
-                              [int(x) for x in args.workers.split(",")], args.memory_budget,
-                              run_dir)
+            result = bench_op(
+                info,
+                args.op,
+                json.loads(args.args),
+                [int(x) for x in args.workers.split(",")],
+                args.memory_budget,
+                run_dir,
+            )
         except GeoFMError as e:
             print(f"error: {e}")
             return 1

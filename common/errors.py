@@ -1,10 +1,10 @@
 """The project's few named exceptions; every message says what to do next.
 
-    GeoFMError
-     ├─ BadInputError    the user's or the model's input is wrong (file, argument, path)
-     ├─ ToolError        a tool failed on valid input
-     ├─ ModelError       a model could not be found, prepared or loaded
-     └─ NotBuiltError    a feature whose issue has not landed yet
+GeoFMError
+ ├─ BadInputError    the user's or the model's input is wrong (file, argument, path)
+ ├─ ToolError        a tool failed on valid input
+ ├─ ModelError       a model could not be found, prepared or loaded
+ └─ NotBuiltError    a feature whose issue has not landed yet
 """
 
 from __future__ import annotations

@@ -22,9 +22,23 @@ from corpus.documents import Document, find_documents, read_document, read_docum
 from corpus.embed import Embedder, HashEmbedder, SentenceEmbedder, embedded_minilm_dir
 from corpus.index import Hit, Index, corpus_hash
 
-__all__ = ["Index", "Hit", "Document", "Chunk", "read_document", "read_documents",
-           "parse_bibtex", "chunk_document", "SentenceEmbedder", "HashEmbedder", "DEFAULT_CORPUS",
-           "default_index", "default_index_dir", "ensure_default_index", "describe_defaults"]
+__all__ = [
+    "Index",
+    "Hit",
+    "Document",
+    "Chunk",
+    "read_document",
+    "read_documents",
+    "parse_bibtex",
+    "chunk_document",
+    "SentenceEmbedder",
+    "HashEmbedder",
+    "DEFAULT_CORPUS",
+    "default_index",
+    "default_index_dir",
+    "ensure_default_index",
+    "describe_defaults",
+]
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent / "default"
 
@@ -48,32 +62,38 @@ def ensure_default_index(out_dir: str | Path, embedder: Embedder | None = None) 
     """The index of the shipped corpus: loaded, or (re)built when missing or stale."""
     out = Path(out_dir)
     manifest = out / "manifest.json"
-    if manifest.exists() and json.loads(manifest.read_text()).get("corpus_hash") == \
-            _default_hash():
+    if manifest.exists() and json.loads(manifest.read_text()).get("corpus_hash") == _default_hash():
         try:
             return Index.load(out, embedder)
         except Exception:  # a stale format or embedder: rebuild below
             pass
     # stderr: stdout may be carrying JSON (geofm ask --json)
-    print(f"building the default literature index at {out} (once) ...", file=sys.stderr,
-          flush=True)
+    print(f"building the default literature index at {out} (once) ...", file=sys.stderr, flush=True)
     return Index.build([DEFAULT_CORPUS], out, embedder=embedder)
 
 
 def describe_defaults(index_dir: str | Path) -> dict:
     """Embedder and default-index status for `geofm models` (loads nothing heavy)."""
     try:
-        emb = {"name": "all-MiniLM-L6-v2", "path": str(embedded_minilm_dir()),
-               "status": "installed"}
+        emb = {
+            "name": "all-MiniLM-L6-v2",
+            "path": str(embedded_minilm_dir()),
+            "status": "installed",
+        }
     except ModelError as e:
         emb = {"name": "all-MiniLM-L6-v2", "path": "", "status": str(e)}
     m = Path(index_dir) / "manifest.json"
     if m.exists():
         man = json.loads(m.read_text())
-        idx = {"name": "default literature index", "path": str(index_dir),
-               "status": f"ready: {man.get('n_documents')} documents, "
-                         f"{man.get('n_chunks')} chunks"}
+        idx = {
+            "name": "default literature index",
+            "path": str(index_dir),
+            "status": f"ready: {man.get('n_documents')} documents, {man.get('n_chunks')} chunks",
+        }
     else:
-        idx = {"name": "default literature index", "path": str(index_dir),
-               "status": "not built yet (geofm models prepare)"}
+        idx = {
+            "name": "default literature index",
+            "path": str(index_dir),
+            "status": "not built yet (geofm models prepare)",
+        }
     return {"embedder": emb, "index": idx}

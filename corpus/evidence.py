@@ -19,11 +19,12 @@ import numpy as np
 
 __all__ = ["terms", "stem", "TermWeights", "W_LEX", "W_CHUNK", "W_CUE", "cue", "STOPWORDS"]
 
-W_LEX = 0.35    # weight of the key-term share in a unit's score
+W_LEX = 0.35  # weight of the key-term share in a unit's score
 W_CHUNK = 0.15  # weight of the chunk's own similarity (context) in a unit's score
-W_CUE = 0.05    # weight of a why/how cue (corpus.evidence.cue) in a unit's score
+W_CUE = 0.05  # weight of a why/how cue (corpus.evidence.cue) in a unit's score
 
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 a about above after again against all also am an and any are as at be because been
 before being below between both but by can could did do does doing done down during each
 few for from further had has have having he her here hers him his how i if in into is it
@@ -33,7 +34,8 @@ those through to too under until up very was we were what when where which while
 why will with would you your yours explain describe tell give show please does mean
 means meant used use using uses kind kinds type types way ways something thing things
 role purpose happen happens typically usually common commonly main good
-""".split())
+""".split()
+)
 
 
 def stem(word: str) -> str:
@@ -58,8 +60,11 @@ def stem(word: str) -> str:
 
 def terms(text: str) -> list[str]:
     """The stemmed content words of ``text`` (stopwords out, order kept, repeats kept)."""
-    return [stem(t) for t in re.findall(r"[a-z0-9]+", text.lower())
-            if t not in STOPWORDS and not (len(t) == 1 and not t.isdigit())]
+    return [
+        stem(t)
+        for t in re.findall(r"[a-z0-9]+", text.lower())
+        if t not in STOPWORDS and not (len(t) == 1 and not t.isdigit())
+    ]
 
 
 class TermWeights:
@@ -96,11 +101,17 @@ class TermWeights:
 
 _WHY_Q = re.compile(r"^\s*(why|what (causes|limits|controls|makes))\b", re.I)
 _HOW_Q = re.compile(r"^\s*how\b", re.I)
-_CAUSAL = re.compile(r"\b(because|since|so that|so|therefore|thus|hence|if|unless|otherwise|"
-                     r"cannot|causes?|leads? to|results? in|pushes|limits?|depends?|due to|"
-                     r"too|only)\b", re.I)
-_PROCESS = re.compile(r"\b(by|using|uses?|then|first|from|computes?|estimates?|fits?|"
-                      r"measures?|applies|apply)\b", re.I)
+_CAUSAL = re.compile(
+    r"\b(because|since|so that|so|therefore|thus|hence|if|unless|otherwise|"
+    r"cannot|causes?|leads? to|results? in|pushes|limits?|depends?|due to|"
+    r"too|only)\b",
+    re.I,
+)
+_PROCESS = re.compile(
+    r"\b(by|using|uses?|then|first|from|computes?|estimates?|fits?|"
+    r"measures?|applies|apply)\b",
+    re.I,
+)
 
 
 def cue(question: str, text: str) -> float:
@@ -113,9 +124,13 @@ def cue(question: str, text: str) -> float:
     return 0.0
 
 
-def unit_scores(q_vec: np.ndarray | None, unit_vecs: np.ndarray | None,
-                chunk_sim: float, lexical: np.ndarray, cues: np.ndarray | None = None
-                ) -> np.ndarray:
+def unit_scores(
+    q_vec: np.ndarray | None,
+    unit_vecs: np.ndarray | None,
+    chunk_sim: float,
+    lexical: np.ndarray,
+    cues: np.ndarray | None = None,
+) -> np.ndarray:
     """Scores of one chunk's units: cosine (when vectors are given) + lexical + context.
 
     Args:
@@ -125,7 +140,10 @@ def unit_scores(q_vec: np.ndarray | None, unit_vecs: np.ndarray | None,
         lexical: the units' key-term coverage (n,), each 0..1.
         cues: the units' why/how cue (n,), 0 or 1 (see :func:`cue`).
     """
-    dense = unit_vecs @ q_vec if q_vec is not None and unit_vecs is not None \
+    dense = (
+        unit_vecs @ q_vec
+        if q_vec is not None and unit_vecs is not None
         else np.zeros(len(lexical), np.float32)
+    )
     extra = W_CUE * cues if cues is not None else 0.0
     return dense + W_LEX * lexical + W_CHUNK * chunk_sim + extra

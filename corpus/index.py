@@ -31,8 +31,16 @@ from corpus.embed import Embedder, HashEmbedder, default_embedder
 from corpus.evidence import TermWeights, cue, unit_scores
 from corpus.sentences import Sentence, split_sentences
 
-__all__ = ["Hit", "Index", "RRF_K", "FORMAT_VERSION", "HNSW_ABOVE", "ann_recall_at_k",
-           "corpus_hash", "MODES"]
+__all__ = [
+    "Hit",
+    "Index",
+    "RRF_K",
+    "FORMAT_VERSION",
+    "HNSW_ABOVE",
+    "ann_recall_at_k",
+    "corpus_hash",
+    "MODES",
+]
 
 MODES = ("rerank", "hybrid", "dense", "bm25")
 
@@ -67,9 +75,20 @@ def _tokens(text: str) -> list[str]:
 class Index:
     """Build with :meth:`build`, open with :meth:`load`, query with :meth:`search`."""
 
-    def __init__(self, chunks: list[Chunk], vectors: np.ndarray, embedder: Embedder,
-                 manifest: dict, sentence_vectors: np.ndarray | None = None):
-        self.chunks, self.vectors, self.embedder, self.manifest = chunks, vectors, embedder, manifest
+    def __init__(
+        self,
+        chunks: list[Chunk],
+        vectors: np.ndarray,
+        embedder: Embedder,
+        manifest: dict,
+        sentence_vectors: np.ndarray | None = None,
+    ):
+        self.chunks, self.vectors, self.embedder, self.manifest = (
+            chunks,
+            vectors,
+            embedder,
+            manifest,
+        )
         # one row per unit of corpus.sentences.split_sentences, chunk after chunk; None
         # for an index assembled without them (rerank then falls back to hybrid)
         self.sentence_vectors = sentence_vectors
@@ -83,21 +102,34 @@ class Index:
 
     # ---- building ----------------------------------------------------------------------
     @classmethod
-    def build(cls, sources: Sequence[str | Path | Document], out_dir: str | Path | None = None,
-              embedder: Embedder | None = None, progress: bool = True) -> Index:
+    def build(
+        cls,
+        sources: Sequence[str | Path | Document],
+        out_dir: str | Path | None = None,
+        embedder: Embedder | None = None,
+        progress: bool = True,
+    ) -> Index:
         """Index files/directories (or Documents); saved to ``out_dir`` when given."""
         embedder = embedder or default_embedder()
         docs = _documents(sources)
-        index = cls([], np.zeros((0, embedder.dim), np.float32), embedder,
-                    {"embedder": embedder.name, "dim": int(embedder.dim)},
-                    np.zeros((0, embedder.dim), np.float32))
+        index = cls(
+            [],
+            np.zeros((0, embedder.dim), np.float32),
+            embedder,
+            {"embedder": embedder.name, "dim": int(embedder.dim)},
+            np.zeros((0, embedder.dim), np.float32),
+        )
         index._add_documents(docs, progress)
         if out_dir is not None:
             index.save(out_dir)
         return index
 
-    def add(self, sources: Sequence[str | Path | Document], out_dir: str | Path | None = None,
-            progress: bool = True) -> int:
+    def add(
+        self,
+        sources: Sequence[str | Path | Document],
+        out_dir: str | Path | None = None,
+        progress: bool = True,
+    ) -> int:
         """Add new or changed documents (by content hash); returns chunks embedded."""
         known = {d["source"]: d["hash"] for d in self.manifest.get("documents", [])}
         docs = [d for d in _documents(sources) if known.get(d.source) != d.content_hash]
@@ -106,12 +138,14 @@ class Index:
         if self.sentence_vectors is not None:
             off = self.offsets()
             self.sentence_vectors = np.concatenate(
-                [self.sentence_vectors[off[i]:off[i + 1]] for i in keep] +
-                [np.zeros((0, self.vectors.shape[1]), np.float32)])
+                [self.sentence_vectors[off[i] : off[i + 1]] for i in keep]
+                + [np.zeros((0, self.vectors.shape[1]), np.float32)]
+            )
         self.chunks = [self.chunks[i] for i in keep]
         self.vectors = self.vectors[keep]
-        self.manifest["documents"] = [d for d in self.manifest.get("documents", [])
-                                      if d["source"] not in changed]
+        self.manifest["documents"] = [
+            d for d in self.manifest.get("documents", []) if d["source"] not in changed
+        ]
         n = self._add_documents(docs, progress)
         if out_dir is not None:
             self.save(out_dir)
@@ -120,25 +154,34 @@ class Index:
     def _add_documents(self, docs: list[Document], progress: bool) -> int:
         new = [c for d in docs for c in chunk_document(d)]
         t0 = time.perf_counter()
-        vecs = self.embedder.embed([c.text for c in new], progress=progress) if new else \
-            np.zeros((0, self.vectors.shape[1]), np.float32)
-        units = [f"{c.title}: {u.text}" for c in new
-                 for u in split_sentences(c.text, c.title, c.section)]
-        svecs = self.embedder.embed(units, progress=progress) if units else \
-            np.zeros((0, self.vectors.shape[1]), np.float32)
+        vecs = (
+            self.embedder.embed([c.text for c in new], progress=progress)
+            if new
+            else np.zeros((0, self.vectors.shape[1]), np.float32)
+        )
+        units = [
+            f"{c.title}: {u.text}" for c in new for u in split_sentences(c.text, c.title, c.section)
+        ]
+        svecs = (
+            self.embedder.embed(units, progress=progress)
+            if units
+            else np.zeros((0, self.vectors.shape[1]), np.float32)
+        )
         self.chunks += new
         self.vectors = np.vstack([self.vectors, vecs]).astype(np.float32)
         if self.sentence_vectors is not None:
             self.sentence_vectors = np.vstack([self.sentence_vectors, svecs]).astype(np.float32)
         self._units = self._offsets = self._weights = self._rows = None
         self.manifest.setdefault("documents", [])
-        self.manifest["documents"] += [{"source": d.source, "hash": d.content_hash}
-                                       for d in docs]
+        self.manifest["documents"] += [{"source": d.source, "hash": d.content_hash} for d in docs]
         self.manifest.update(
-            format=FORMAT_VERSION, chunking=CHUNKING, n_chunks=len(self.chunks),
+            format=FORMAT_VERSION,
+            chunking=CHUNKING,
+            n_chunks=len(self.chunks),
             n_documents=len(self.manifest["documents"]),
             corpus_hash=corpus_hash(self.manifest["documents"]),
-            embed_seconds=round(time.perf_counter() - t0, 2))
+            embed_seconds=round(time.perf_counter() - t0, 2),
+        )
         self._faiss = self._bm25 = None
         self.measure_ann_recall()
         return len(new)
@@ -155,8 +198,11 @@ class Index:
         rng = np.random.default_rng(seed)
         ids = rng.choice(len(self.vectors), size=min(sample, len(self.vectors)), replace=False)
         recall = ann_recall_at_k(dense, self.vectors, self.vectors[np.sort(ids)], k=10)
-        self.manifest.update(ann_index=f"HNSWFlat M={HNSW_M} efSearch={HNSW_EF_SEARCH}",
-                             ann_recall_at_10=round(recall, 4), ann_recall_sample=len(ids))
+        self.manifest.update(
+            ann_index=f"HNSWFlat M={HNSW_M} efSearch={HNSW_EF_SEARCH}",
+            ann_recall_at_10=round(recall, 4),
+            ann_recall_sample=len(ids),
+        )
         return recall
 
     # ---- persistence -------------------------------------------------------------------
@@ -184,36 +230,52 @@ class Index:
 
         p = Path(path)
         if not (p / "manifest.json").exists():
-            raise BadInputError(f"{p} is not a geofm index (no manifest.json); build one "
-                                "with `geofm index build SRC --out DIR`")
+            raise BadInputError(
+                f"{p} is not a geofm index (no manifest.json); build one "
+                "with `geofm index build SRC --out DIR`"
+            )
         manifest = json.loads((p / "manifest.json").read_text())
         embedder = embedder or _hash_embedder(manifest) or default_embedder()
         if manifest.get("format") != FORMAT_VERSION:
-            raise BadInputError(f"{p} has index format {manifest.get('format')}, this geofm "
-                                f"reads {FORMAT_VERSION}; rebuild it")
+            raise BadInputError(
+                f"{p} has index format {manifest.get('format')}, this geofm "
+                f"reads {FORMAT_VERSION}; rebuild it"
+            )
         if manifest.get("embedder") != embedder.name or manifest.get("dim") != embedder.dim:
             raise BadInputError(
                 f"{p} was built with embedder {manifest.get('embedder')} (dim "
                 f"{manifest.get('dim')}), not {embedder.name} (dim {embedder.dim}); rebuild "
-                "it with this embedder or load it with the one it was built with")
-        chunks = [Chunk(**json.loads(line)) for line in
-                  (p / "chunks.jsonl").read_text(encoding="utf-8").splitlines() if line]
+                "it with this embedder or load it with the one it was built with"
+            )
+        chunks = [
+            Chunk(**json.loads(line))
+            for line in (p / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+            if line
+        ]
         dense = faiss.read_index(str(p / "index.faiss"))
         if dense.ntotal != len(chunks):
-            raise BadInputError(f"{p} is inconsistent ({dense.ntotal} vectors, {len(chunks)} "
-                                "chunks); rebuild it")
-        vectors = dense.reconstruct_n(0, dense.ntotal) if dense.ntotal else \
-            np.zeros((0, manifest["dim"]), np.float32)
+            raise BadInputError(
+                f"{p} is inconsistent ({dense.ntotal} vectors, {len(chunks)} chunks); rebuild it"
+            )
+        vectors = (
+            dense.reconstruct_n(0, dense.ntotal)
+            if dense.ntotal
+            else np.zeros((0, manifest["dim"]), np.float32)
+        )
         sentence_vectors = None
         if (p / "sentences.faiss").exists():
             flat = faiss.read_index(str(p / "sentences.faiss"))
-            sentence_vectors = np.asarray(flat.reconstruct_n(0, flat.ntotal), np.float32) \
-                if flat.ntotal else np.zeros((0, manifest["dim"]), np.float32)
-        index = cls(chunks, np.asarray(vectors, np.float32), embedder, manifest,
-                    sentence_vectors)
+            sentence_vectors = (
+                np.asarray(flat.reconstruct_n(0, flat.ntotal), np.float32)
+                if flat.ntotal
+                else np.zeros((0, manifest["dim"]), np.float32)
+            )
+        index = cls(chunks, np.asarray(vectors, np.float32), embedder, manifest, sentence_vectors)
         if sentence_vectors is not None and index.offsets()[-1] != len(sentence_vectors):
-            raise BadInputError(f"{p} is inconsistent ({len(sentence_vectors)} sentence "
-                                f"vectors for {index.offsets()[-1]} sentences); rebuild it")
+            raise BadInputError(
+                f"{p} is inconsistent ({len(sentence_vectors)} sentence "
+                f"vectors for {index.offsets()[-1]} sentences); rebuild it"
+            )
         index._faiss = dense
         return index
 
@@ -247,8 +309,9 @@ class Index:
         self._last_query = (query, vec)
         return vec
 
-    def sentence_scores(self, query: str, chunk_ids: list[str]
-                        ) -> list[list[tuple[Sentence, float]]]:
+    def sentence_scores(
+        self, query: str, chunk_ids: list[str]
+    ) -> list[list[tuple[Sentence, float]]]:
         """Each unit of the named chunks with its evidence score for ``query``
         (corpus.evidence: cosine + key-term share + chunk context); [] for an unknown id."""
         q_vec = self.query_vector(query)
@@ -264,8 +327,9 @@ class Index:
             out.append(self._scored_units(i, q_vec, key, query))
         return out
 
-    def _scored_units(self, i: int, q_vec: np.ndarray, key: dict[str, float], query: str
-                      ) -> list[tuple[Sentence, float]]:
+    def _scored_units(
+        self, i: int, q_vec: np.ndarray, key: dict[str, float], query: str
+    ) -> list[tuple[Sentence, float]]:
         units = self.units(i)
         if not units:
             return []
@@ -275,7 +339,7 @@ class Index:
         vecs = None
         if self.sentence_vectors is not None:
             off = self.offsets()
-            vecs = self.sentence_vectors[off[i]:off[i + 1]]
+            vecs = self.sentence_vectors[off[i] : off[i + 1]]
         scores = unit_scores(q_vec, vecs, float(self.vectors[i] @ q_vec), lexical, cues)
         return list(zip(units, scores.tolist()))
 
@@ -305,8 +369,9 @@ class Index:
             self._bm25 = retriever
         return self._bm25
 
-    def _ranked(self, query: str, mode: str, depth: int, q_vec: np.ndarray | None = None
-                ) -> list[tuple[int, float]]:
+    def _ranked(
+        self, query: str, mode: str, depth: int, q_vec: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
         if mode == "dense":
             q = self.embedder.embed([query]) if q_vec is None else q_vec[None, :]
             scores, ids = self._dense().search(q, min(depth, len(self.chunks)))
@@ -315,13 +380,19 @@ class Index:
             toks = _tokens(query)
             if not toks:
                 return []
-            ids, scores = self._bm25_index().retrieve([toks], k=min(depth, len(self.chunks)),
-                                                      show_progress=False)
+            ids, scores = self._bm25_index().retrieve(
+                [toks], k=min(depth, len(self.chunks)), show_progress=False
+            )
             return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if s > 0]
         raise BadInputError(f"unknown search mode {mode!r}; use {', '.join(MODES)}")
 
-    def search(self, query: str, k: int = 5, mode: str = "rerank",
-               rerank: Callable[[str, list[Hit]], list[Hit]] | None = None) -> list[Hit]:
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        mode: str = "rerank",
+        rerank: Callable[[str, list[Hit]], list[Hit]] | None = None,
+    ) -> list[Hit]:
         """The ``k`` best chunks for ``query``.
 
         Modes: ``hybrid`` fuses dense and BM25 rankings (reciprocal rank); ``rerank`` (the
@@ -346,8 +417,13 @@ class Index:
             ranked = sorted(fused.items(), key=lambda x: -x[1])
             if mode == "rerank":
                 key = self.term_weights().key_terms(query)
-                best = {i: max((s for u, s in self._scored_units(i, q_vec, key, query)
-                                if u.quotable), default=-1.0) for i, _ in ranked}
+                best = {
+                    i: max(
+                        (s for u, s in self._scored_units(i, q_vec, key, query) if u.quotable),
+                        default=-1.0,
+                    )
+                    for i, _ in ranked
+                }
                 ranked = sorted(((i, best[i]) for i, _ in ranked), key=lambda x: -x[1])
         else:
             ranked = self._ranked(query, mode, depth)
@@ -356,8 +432,18 @@ class Index:
 
     def _hit(self, i: int, score: float) -> Hit:
         c = self.chunks[i]
-        return Hit(c.id, round(score, 6), c.text, c.title, c.authors, c.year, c.source, c.page,
-                   c.citation, c.section)
+        return Hit(
+            c.id,
+            round(score, 6),
+            c.text,
+            c.title,
+            c.authors,
+            c.year,
+            c.source,
+            c.page,
+            c.citation,
+            c.section,
+        )
 
 
 def _documents(sources: Sequence[str | Path | Document]) -> list[Document]:
@@ -365,7 +451,8 @@ def _documents(sources: Sequence[str | Path | Document]) -> list[Document]:
     seen: set[str] = set()
     paths = [s for s in sources if not isinstance(s, Document)]
     for d in [s for s in sources if isinstance(s, Document)] + [
-            d for p in find_documents(paths) for d in read_documents(p)]:
+        d for p in find_documents(paths) for d in read_documents(p)
+    ]:
         if d.content_hash in seen:  # the same text twice is indexed once
             continue
         seen.add(d.content_hash)
@@ -387,9 +474,9 @@ def ann_recall_at_k(ann: Any, vectors: np.ndarray, queries: np.ndarray, k: int =
     _, found = ann.search(np.ascontiguousarray(queries, np.float32), k)  # (Q, k)
     hits = 0
     for b in range(0, len(queries), 16):  # (16, N) score blocks bound the memory
-        exact = queries[b:b + 16] @ vectors.T
+        exact = queries[b : b + 16] @ vectors.T
         kth = -np.partition(-exact, k - 1, axis=1)[:, k - 1]
-        f = found[b:b + 16]
+        f = found[b : b + 16]
         scores = np.take_along_axis(exact, np.maximum(f, 0), axis=1)
         hits += int(((f >= 0) & (scores >= kth[:, None] - 1e-5)).sum())
     return hits / (len(queries) * k)
@@ -398,5 +485,4 @@ def ann_recall_at_k(ann: Any, vectors: np.ndarray, queries: np.ndarray, k: int =
 def _hash_embedder(manifest: dict) -> HashEmbedder | None:
     """The hashing embedder an index names, rebuilt from its name (it has no weights)."""
     m = re.fullmatch(r"hash-(\d+)", str(manifest.get("embedder", "")))
-    return HashEmbedder(int(m.group(1))) if m and manifest.get("dim") == int(m.group(1)) \
-        else None
+    return HashEmbedder(int(m.group(1))) if m and manifest.get("dim") == int(m.group(1)) else None

@@ -29,8 +29,10 @@ _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 # A sentence ends at . ! ? followed by a space and a capital, digit or opening bracket;
 # common abbreviations and initials do not end one.
 _END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"']|[a-z]{1,3}[A-Z])")
-_ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|et al|etc|cf|vs|approx|Fig|Eq|Eqs|Ref|No|St|Dr|"
-                     r"Mr|Ms|ca|resp|incl)|(?<![\w-])[A-Z])\.$")
+_ABBREV = re.compile(
+    r"(?:\b(?:e\.g|i\.e|et al|etc|cf|vs|approx|Fig|Eq|Eqs|Ref|No|St|Dr|"
+    r"Mr|Ms|ca|resp|incl)|(?<![\w-])[A-Z])\.$"
+)
 
 
 @dataclass(frozen=True)
@@ -56,14 +58,17 @@ class Sentence:
     def quotable(self) -> bool:
         """At least MIN_QUOTE_WORDS words, mostly letters, and not a lead-in line."""
         letters = sum(c.isalpha() for c in self.text)
-        return self.words >= MIN_QUOTE_WORDS and letters >= 0.6 * len(self.text) \
+        return (
+            self.words >= MIN_QUOTE_WORDS
+            and letters >= 0.6 * len(self.text)
             and not self.text.rstrip().endswith(":")
+        )
 
 
 def strip_prefix(text: str, title: str, section: str) -> str:
     """A chunk's text without its "Title — Section: " lead-in (see corpus.chunking)."""
     lead = chunk_prefix(title, section)
-    return text[len(lead):] if text.startswith(lead) else text
+    return text[len(lead) :] if text.startswith(lead) else text
 
 
 def split_sentences(text: str, title: str = "", section: str = "") -> list[Sentence]:
@@ -82,14 +87,19 @@ def split_sentences(text: str, title: str = "", section: str = "") -> list[Sente
         m = _LABEL.match(line)
         if m:
             label = _plain(m.group(1)).rstrip(".:").strip()
-            line = line[m.end():]
+            line = line[m.end() :]
         pieces = _sentences(_plain(line))
         block = lead_block if bullet and lead and not label else line_no
         if not bullet:
             lead_block = line_no
             # a paragraph whose last piece ends with ':' opens a list
-            lead = (pieces[-1][:-1] if pieces and pieces[-1].endswith(":") else
-                    label if not pieces else "")
+            lead = (
+                pieces[-1][:-1]
+                if pieces and pieces[-1].endswith(":")
+                else label
+                if not pieces
+                else ""
+            )
         for i, piece in enumerate(pieces):
             if i == 0 and label:
                 piece = f"{label}: {piece}"
@@ -98,8 +108,7 @@ def split_sentences(text: str, title: str = "", section: str = "") -> list[Sente
             units.append((piece, bullet, block))
         if not pieces and label:
             units.append((label + ":", bullet, block))
-    return [Sentence(t.rstrip(" ;"), i, b, len(t.split()), k)
-            for i, (t, b, k) in enumerate(units)]
+    return [Sentence(t.rstrip(" ;"), i, b, len(t.split()), k) for i, (t, b, k) in enumerate(units)]
 
 
 def _plain(text: str) -> str:

@@ -116,20 +116,31 @@ def _missing_weights(task) -> str | None:
     return None
 
 
-NO_FILE_REPLY = ("Please attach the data first (SEG-Y, .npy, an ASCII trace export or a LAS "
-                 "log); I can then run the tool on it and show you the result.")
-CHAT_REPLY = ("I am geofm, an assistant for geophysicists. I can read SEG-Y, ASCII and LAS "
-              "files, make synthetic sections, filter and denoise seismic (bandpass, AGC, f-k, "
-              "f-x decon, rank reduction, median filters), estimate spectra, wavelets and SNR, "
-              "invert for acoustic impedance, plot sections, and answer questions from the "
-              "geophysics literature with citations.")
+NO_FILE_REPLY = (
+    "Please attach the data first (SEG-Y, .npy, an ASCII trace export or a LAS "
+    "log); I can then run the tool on it and show you the result."
+)
+CHAT_REPLY = (
+    "I am geofm, an assistant for geophysicists. I can read SEG-Y, ASCII and LAS "
+    "files, make synthetic sections, filter and denoise seismic (bandpass, AGC, f-k, "
+    "f-x decon, rank reduction, median filters), estimate spectra, wavelets and SNR, "
+    "invert for acoustic impedance, plot sections, and answer questions from the "
+    "geophysics literature with citations."
+)
 
 
 FIXED_REPLIES = {"no_file": NO_FILE_REPLY, "chat": CHAT_REPLY}
 
 
-def tool_examples(tasks, schemas, scratch: Path, rng: random.Random, combos: int = 1,
-                  answer_share: float = 0.15, progress: bool = True) -> dict[str, list[dict[str, Any]]]:
+def tool_examples(
+    tasks,
+    schemas,
+    scratch: Path,
+    rng: random.Random,
+    combos: int = 1,
+    answer_share: float = 0.15,
+    progress: bool = True,
+) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
     cache: dict[str, Any] = {}
     skipped: dict[str, str] = {}
@@ -141,13 +152,13 @@ def tool_examples(tasks, schemas, scratch: Path, rng: random.Random, combos: int
             continue
         paths = setup_files(SETUPS[task.setup], scratch)
         keys = list(task.slots)
-        all_combos = [dict(zip(keys, vals)) for vals in itertools.product(
-            *(task.slots[k] for k in keys))] or [{}]
+        all_combos = [
+            dict(zip(keys, vals)) for vals in itertools.product(*(task.slots[k] for k in keys))
+        ] or [{}]
         for pi, phrasing in enumerate(task.phrasings):
             split = _phrasing_split(pi, len(task.phrasings))
             # slot tasks: distinct values; others: the same request with other ids
-            chosen = rng.sample(all_combos, min(combos, len(all_combos))) if keys \
-                else [{}] * combos
+            chosen = rng.sample(all_combos, min(combos, len(all_combos))) if keys else [{}] * combos
             for ci, slots in enumerate(chosen):
                 question = phrasing.format(**slots)
                 offset = rng.choice((0, 0, 1, 2, 3)) if keys or ci == 0 else ci + 1
@@ -157,18 +168,31 @@ def tool_examples(tasks, schemas, scratch: Path, rng: random.Random, combos: int
                 base = cache[key]
                 trace = base.asked(question)
                 meta = {"task": task.id, "template": f"{task.id}/{pi}", "setup": task.setup}
-                out[split].append({"kind": "route", **meta,
-                                   "messages": route_example(trace, schemas),
-                                   "gold": trace.decisions})
+                out[split].append(
+                    {
+                        "kind": "route",
+                        **meta,
+                        "messages": route_example(trace, schemas),
+                        "gold": trace.decisions,
+                    }
+                )
                 # a concept question (no tool, a file attached) gets its reply from the
                 # literature at run time: only its routing decision is trained here
                 reply = answer_text(trace) or FIXED_REPLIES.get(task.id)
                 if (rng.random() < answer_share or not trace.calls) and reply:
-                    out[split].append({"kind": "answer", **meta, "messages": _chat(
-                        list(trace.messages) + [AIMessage(reply)])})
+                    out[split].append(
+                        {
+                            "kind": "answer",
+                            **meta,
+                            "messages": _chat(list(trace.messages) + [AIMessage(reply)]),
+                        }
+                    )
         if progress:
-            print(f"\r  tool tasks {ti + 1}/{len(tasks)} ({time.perf_counter() - t0:.0f}s)",
-                  end="", file=sys.stderr)
+            print(
+                f"\r  tool tasks {ti + 1}/{len(tasks)} ({time.perf_counter() - t0:.0f}s)",
+                end="",
+                file=sys.stderr,
+            )
     if progress:
         print(file=sys.stderr)
     for tid, why in skipped.items():
@@ -186,8 +210,10 @@ def _sentences(text: str, n: int = 2, max_chars: int = 320, min_words: int = 6) 
     run into the text ("Typical values.", "- First breaks.") and list numbers are
     skipped, so that a cited reply quotes content, not only labels."""
     text = re.sub(r"\*\*|__|`", "", text)
-    parts = [p.strip().lstrip("-*• ").strip()
-             for p in re.split(_NOT_AN_END + r"(?<=[.!?])\s+", text.strip())]
+    parts = [
+        p.strip().lstrip("-*• ").strip()
+        for p in re.split(_NOT_AN_END + r"(?<=[.!?])\s+", text.strip())
+    ]
     parts = [p for p in parts if len(p.split()) >= min_words] or parts
     out = ""
     for p in parts[:n]:
@@ -202,9 +228,15 @@ def _body(hit) -> str:
     return hit.text.removeprefix(chunk_prefix(hit.title, hit.section))
 
 
-def qa_examples(index, schemas, rng: random.Random, k: int = 4, per_doc: int = 2,
-                answer_share: float = 0.6, progress: bool = True
-                ) -> dict[str, list[dict[str, Any]]]:
+def qa_examples(
+    index,
+    schemas,
+    rng: random.Random,
+    k: int = 4,
+    per_doc: int = 2,
+    answer_share: float = 0.6,
+    progress: bool = True,
+) -> dict[str, list[dict[str, Any]]]:
     """Literature questions, ``per_doc`` per document (different question patterns): a
     routing example (→ answer) each, and for an ``answer_share`` of them the cited
     answer (long prompts: the passages make them the costliest to train on)."""
@@ -222,40 +254,57 @@ def qa_examples(index, schemas, rng: random.Random, k: int = 4, per_doc: int = 2
             passages = to_passages(hits)
             own = [(p, h) for p, h in zip(passages, hits) if h.source == source]
             if own:
-                reply = " ".join(f"{_sentences(_body(h), 2 if j == 0 else 1)} [{p.n}]"
-                                 for j, (p, h) in enumerate(own[:2]))
+                reply = " ".join(
+                    f"{_sentences(_body(h), 2 if j == 0 else 1)} [{p.n}]"
+                    for j, (p, h) in enumerate(own[:2])
+                )
             else:
                 reply = "The retrieved passages do not answer this question."
             msgs = first_messages(question, passages, [])
-            meta = {"task": "literature", "template": f"qa/{qi}", "doc": source,
-                    "cited": [p.n for p, _ in own[:2]]}
+            meta = {
+                "task": "literature",
+                "template": f"qa/{qi}",
+                "doc": source,
+                "cited": [p.n for p, _ in own[:2]],
+            }
             if rng.random() < answer_share or split != "train":
-                out[split].append({"kind": "qa", **meta,
-                                   "messages": _chat(msgs + [AIMessage(reply)])})
-            out[split].append({"kind": "route", **meta, "messages": _route_only(msgs, schemas),
-                               "gold": [{"name": "answer", "arguments": {}}]})
+                out[split].append(
+                    {"kind": "qa", **meta, "messages": _chat(msgs + [AIMessage(reply)])}
+                )
+            out[split].append(
+                {
+                    "kind": "route",
+                    **meta,
+                    "messages": _route_only(msgs, schemas),
+                    "gold": [{"name": "answer", "arguments": {}}],
+                }
+            )
         if progress and (di + 1) % 10 == 0:
-            print(f"\r  literature questions {di + 1}/{len(docs)} "
-                  f"({time.perf_counter() - t0:.0f}s)", end="", file=sys.stderr)
+            print(
+                f"\r  literature questions {di + 1}/{len(docs)} ({time.perf_counter() - t0:.0f}s)",
+                end="",
+                file=sys.stderr,
+            )
     if progress:
         print(file=sys.stderr)
     return out
 
 
 def _template_split(qi: int) -> str:
-    return "test" if qi == len(QA_TEMPLATES) - 1 else "val" if qi == len(QA_TEMPLATES) - 2 \
-        else "train"
+    return (
+        "test" if qi == len(QA_TEMPLATES) - 1 else "val" if qi == len(QA_TEMPLATES) - 2 else "train"
+    )
 
 
 def _route_only(msgs: list[BaseMessage], schemas) -> list[dict[str, str]]:
     from agent.chat_model import routing_messages  # langchain's model classes: on use
 
-    return _chat(routing_messages(msgs + [AIMessage('{"name":"answer","arguments":{}}')],
-                                  schemas))
+    return _chat(routing_messages(msgs + [AIMessage('{"name":"answer","arguments":{}}')], schemas))
 
 
-def build(out_dir: str | Path, seed: int = 0, combos: int = 1, progress: bool = True
-          ) -> dict[str, Any]:
+def build(
+    out_dir: str | Path, seed: int = 0, combos: int = 1, progress: bool = True
+) -> dict[str, Any]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
@@ -264,12 +313,18 @@ def build(out_dir: str | Path, seed: int = 0, combos: int = 1, progress: bool = 
         data = tool_examples(TASKS, schemas, Path(scratch), rng, combos, progress=progress)
     index = default_index()
     qa = qa_examples(index, schemas, rng, progress=progress)
-    card: dict[str, Any] = {"seed": seed, "combos": combos,
-                            "skipped_tasks": data.pop("skipped"), "splits": {}, "sources": {
-        "tool requests": "finetune/tool_tasks/ (phrasings written by the project); "
-                         "observations from running the real tools on ../shared/data",
-        "literature": "corpus/default (written by the project, CC-BY-4.0), retrieved "
-                      "with the default index"}}
+    card: dict[str, Any] = {
+        "seed": seed,
+        "combos": combos,
+        "skipped_tasks": data.pop("skipped"),
+        "splits": {},
+        "sources": {
+            "tool requests": "finetune/tool_tasks/ (phrasings written by the project); "
+            "observations from running the real tools on ../shared/data",
+            "literature": "corpus/default (written by the project, CC-BY-4.0), retrieved "
+            "with the default index",
+        },
+    }
     for s in SPLITS:
         rows = data[s] + qa[s]
         rng.shuffle(rows)
@@ -279,21 +334,31 @@ def build(out_dir: str | Path, seed: int = 0, combos: int = 1, progress: bool = 
         kinds: dict[str, int] = {}
         for r in rows:
             kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
-        card["splits"][s] = {"examples": len(rows), **kinds,
-                             "templates": len({r["template"] for r in rows})}
+        card["splits"][s] = {
+            "examples": len(rows),
+            **kinds,
+            "templates": len({r["template"] for r in rows}),
+        }
     (out_dir / "card.json").write_text(json.dumps(card, indent=2) + "\n")
     return card
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m finetune.build_data", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m finetune.build_data",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--out", default="finetune/data", help="output directory")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--combos", type=int, default=1,
-                    help="instances per phrasing of a tool request: slot values, or other "
-                         "workspace ids (1: 773 phrasings are enough variety, and an epoch "
-                         "stays under an hour on 2 CPU cores)")
+    ap.add_argument(
+        "--combos",
+        type=int,
+        default=1,
+        help="instances per phrasing of a tool request: slot values, or other "
+        "workspace ids (1: 773 phrasings are enough variety, and an epoch "
+        "stays under an hour on 2 CPU cores)",
+    )
     args = ap.parse_args(argv)
     card = build(args.out, args.seed, args.combos)
     print(json.dumps(card["splits"], indent=2))

@@ -36,13 +36,15 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
 
 
 def _ids(tokenizer, messages: list[dict[str, str]], add_generation_prompt: bool) -> list[int]:
-    enc = tokenizer.apply_chat_template(messages, add_generation_prompt=add_generation_prompt,
-                                        tokenize=True, return_dict=True)
+    enc = tokenizer.apply_chat_template(
+        messages, add_generation_prompt=add_generation_prompt, tokenize=True, return_dict=True
+    )
     return list(enc["input_ids"])
 
 
-def encode_example(tokenizer, messages: list[dict[str, str]], max_length: int
-                   ) -> tuple[list[int], list[int]]:
+def encode_example(
+    tokenizer, messages: list[dict[str, str]], max_length: int
+) -> tuple[list[int], list[int]]:
     """(input_ids, labels), labels = IGNORE except on assistant replies (+ end token).
 
     Truncation keeps the end (the replies) and cuts the start of the prompt.
@@ -55,10 +57,12 @@ def encode_example(tokenizer, messages: list[dict[str, str]], max_length: int
         prompt = _ids(tokenizer, messages[:i], add_generation_prompt=True)
         full = _ids(tokenizer, messages[: i + 1], add_generation_prompt=False)
         if full[: len(prompt)] != prompt:
-            raise BadInputError("the chat template is not prefix-consistent; cannot mask "
-                                "the prompt tokens of this model's template")
-        new_prompt = prompt[len(input_ids):]
-        reply = full[len(prompt):]
+            raise BadInputError(
+                "the chat template is not prefix-consistent; cannot mask "
+                "the prompt tokens of this model's template"
+            )
+        new_prompt = prompt[len(input_ids) :]
+        reply = full[len(prompt) :]
         # ChatML closes a turn with "<|im_end|>\n": learn the end token, not the newline
         while reply and tokenizer.decode(reply[-1:]).strip() == "":
             reply = reply[:-1]

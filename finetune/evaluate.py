@@ -37,8 +37,11 @@ def _valid_call(text: str) -> bool:
         call = json.loads(text)
     except json.JSONDecodeError:
         return False
-    if not isinstance(call, dict) or set(call) != {"name", "arguments"} \
-            or not isinstance(call["arguments"], dict):
+    if (
+        not isinstance(call, dict)
+        or set(call) != {"name", "arguments"}
+        or not isinstance(call["arguments"], dict)
+    ):
         return False
     if call["name"] == ANSWER:
         return call["arguments"] == {}
@@ -62,8 +65,7 @@ def evaluate(chat, examples: list[dict[str, Any]], progress: bool = True) -> dic
     from finetune.traces import score_decision
 
     schemas = {s["name"]: s for s in REGISTRY.schemas()}
-    grammar = ToolGrammar(chat.tokenizer, chat.vocab_size,
-                          list(schemas.values()))
+    grammar = ToolGrammar(chat.tokenizer, chat.vocab_size, list(schemas.values()))
     n = tool_ok = args_ok = args_den = valid = 0
     qa_n = qa_ok = 0
     seconds = []
@@ -76,8 +78,9 @@ def evaluate(chat, examples: list[dict[str, Any]], progress: bool = True) -> dic
                     continue
                 gold = json.loads(m["content"])
                 t0 = time.perf_counter()
-                raw = chat.generate_text(msgs[:j], max_new_tokens=96,
-                                         logits_processor=[grammar.logits_processor()])
+                raw = chat.generate_text(
+                    msgs[:j], max_new_tokens=96, logits_processor=[grammar.logits_processor()]
+                )
                 seconds.append(time.perf_counter() - t0)
                 try:
                     pred = json.loads(raw)
@@ -100,21 +103,31 @@ def evaluate(chat, examples: list[dict[str, Any]], progress: bool = True) -> dic
             print(f"\r  {i + 1}/{len(examples)}", end="", file=sys.stderr)
     if progress:
         print(file=sys.stderr)
-    return {"decisions": n, "routing_accuracy": tool_ok / max(n, 1),
-            "argument_exact_match": args_ok / max(args_den, 1),
-            "json_valid_unconstrained": valid / max(n, 1),
-            "qa_examples": qa_n, "grounded_qa_accuracy": qa_ok / max(qa_n, 1),
-            "decision_seconds_p50": sorted(seconds)[len(seconds) // 2] if seconds else None}
+    return {
+        "decisions": n,
+        "routing_accuracy": tool_ok / max(n, 1),
+        "argument_exact_match": args_ok / max(args_den, 1),
+        "json_valid_unconstrained": valid / max(n, 1),
+        "qa_examples": qa_n,
+        "grounded_qa_accuracy": qa_ok / max(qa_n, 1),
+        "decision_seconds_p50": sorted(seconds)[len(seconds) // 2] if seconds else None,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     from agent.chat_model import LocalChatModel  # langchain: on use
 
-    ap = argparse.ArgumentParser(prog="python -m finetune.evaluate", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m finetune.evaluate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--data", default="finetune/data/test.jsonl")
-    ap.add_argument("--adapter", default="agent/adapter",
-                    help="adapter directory; 'none' evaluates the base model only")
+    ap.add_argument(
+        "--adapter",
+        default="agent/adapter",
+        help="adapter directory; 'none' evaluates the base model only",
+    )
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--out", default=None, help="write the scores as JSON here")
     args = ap.parse_args(argv)
@@ -125,8 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     chat = LocalChatModel(hf_model=model, tokenizer=tok, no_repeat_ngram=rule)
     scores = {"base": evaluate(chat, examples)}
     if args.adapter != "none":
-        chat = LocalChatModel(hf_model=apply_adapter(model, args.adapter), tokenizer=tok,
-                              no_repeat_ngram=rule)
+        chat = LocalChatModel(
+            hf_model=apply_adapter(model, args.adapter), tokenizer=tok, no_repeat_ngram=rule
+        )
         scores["adapter"] = evaluate(chat, examples)
     print(f"{'':28s}" + "".join(f"{k:>12s}" for k in scores))
     for key in scores["base"]:

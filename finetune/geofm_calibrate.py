@@ -34,8 +34,13 @@ VALIDATION_SEED = HELDOUT_SEED + 1000  # after the benchmark's held-out seeds
 THRESHOLDS = tuple(round(0.3 + 0.05 * i, 2) for i in range(13))  # 0.30 ... 0.90
 
 
-def calibrate(model, sections: int = 12, size: tuple[int, int] = (200, 300),
-              progress: bool = True, oversample: int | None = None) -> dict[str, Any]:
+def calibrate(
+    model,
+    sections: int = 12,
+    size: tuple[int, int] = (200, 300),
+    progress: bool = True,
+    oversample: int | None = None,
+) -> dict[str, Any]:
     """Mean pixel F1 per threshold over ``sections`` validation sections, each clean and
     at 10 dB, modelled like the benchmark's (``oversample``; None: its
     ``HELDOUT_OVERSAMPLE``); returns {"threshold", "f1", "curve",
@@ -50,27 +55,36 @@ def calibrate(model, sections: int = 12, size: tuple[int, int] = (200, 300),
             for t in THRESHOLDS:
                 scores[t].append(f1_scores(prob, s.fault_mask, threshold=t)[0])
         if progress:
-            print(f"\r  calibrating faults threshold {k + 1}/{sections}", end="",
-                  file=sys.stderr)
+            print(f"\r  calibrating faults threshold {k + 1}/{sections}", end="", file=sys.stderr)
     if progress:
         print(file=sys.stderr)
     curve = {str(t): round(float(np.mean(v)), 4) for t, v in scores.items()}
     best = max(THRESHOLDS, key=lambda t: (curve[str(t)], -abs(t - 0.5)))
-    return {"threshold": best, "f1": curve[str(best)], "curve": curve,
-            "sections": f"{sections} synthetic {size[0]}x{size[1]}, clean and 10 dB",
-            "seeds": f"{VALIDATION_SEED}-{VALIDATION_SEED + sections - 1}",
-            "oversample": oversample}
+    return {
+        "threshold": best,
+        "f1": curve[str(best)],
+        "curve": curve,
+        "sections": f"{sections} synthetic {size[0]}x{size[1]}, clean and 10 dB",
+        "seeds": f"{VALIDATION_SEED}-{VALIDATION_SEED + sections - 1}",
+        "oversample": oversample,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m finetune.geofm_calibrate", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m finetune.geofm_calibrate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--weights", help="folder holding faults/ (default: the shipped weights)")
     ap.add_argument("--sections", type=int, default=12)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--oversample", type=int, default=None,
-                    help="sections modelled this many times finer in time (default: the "
-                         "benchmark's)")
+    ap.add_argument(
+        "--oversample",
+        type=int,
+        default=None,
+        help="sections modelled this many times finer in time (default: the benchmark's)",
+    )
     ap.add_argument("--dry-run", action="store_true", help="print, do not write the card")
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

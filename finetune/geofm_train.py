@@ -60,43 +60,73 @@ class GeoFMTrainConfig:
 
     task: str = field(metadata={"help": "pretrain | denoise | interpolate | faults"})
     output_dir: str = field(metadata={"help": "where the trained model directory goes"})
-    model: dict[str, Any] = field(default_factory=dict, metadata={
-        "help": "GeoFMConfig size fields (tile, patch, hidden, layers, heads, "
-                "decoder_hidden, decoder_layers); taken from init_from when that is set"})
-    init_from: str | None = field(default=None, metadata={
-        "help": "pretrained GeoFM directory a head starts from (None: random weights)"})
+    model: dict[str, Any] = field(
+        default_factory=dict,
+        metadata={
+            "help": "GeoFMConfig size fields (tile, patch, hidden, layers, heads, "
+            "decoder_hidden, decoder_layers); taken from init_from when that is set"
+        },
+    )
+    init_from: str | None = field(
+        default=None,
+        metadata={"help": "pretrained GeoFM directory a head starts from (None: random weights)"},
+    )
     steps: int = field(default=2000, metadata={"help": "optimizer steps in the schedule"})
     batch_size: int = field(default=32, metadata={"help": "tiles per step"})
     lr: float = field(default=1e-3, metadata={"help": "peak learning rate (AdamW)"})
     warmup_steps: int = field(default=100, metadata={"help": "linear warm-up steps"})
     weight_decay: float = field(default=0.05, metadata={"help": "AdamW weight decay"})
-    mask_ratio: float = field(default=0.75, metadata={
-        "help": "pretrain only: fraction of patches hidden from the encoder"})
-    trace_mask_fraction: float = field(default=0.25, metadata={
-        "help": "pretrain only: fraction of trace groups (patch rows) hidden entirely"})
+    mask_ratio: float = field(
+        default=0.75,
+        metadata={"help": "pretrain only: fraction of patches hidden from the encoder"},
+    )
+    trace_mask_fraction: float = field(
+        default=0.25,
+        metadata={"help": "pretrain only: fraction of trace groups (patch rows) hidden entirely"},
+    )
     seed: int = field(default=0, metadata={"help": "seed of initialisation and tile stream"})
-    checkpoint_dir: str | None = field(default=None, metadata={
-        "help": "resumable checkpoint folder (None: results/geofm_train/<task>)"})
+    checkpoint_dir: str | None = field(
+        default=None,
+        metadata={"help": "resumable checkpoint folder (None: results/geofm_train/<task>)"},
+    )
     checkpoint_every: int = field(default=200, metadata={"help": "steps between checkpoints"})
     val_tiles: int = field(default=64, metadata={"help": "held-out tiles for the val loss"})
-    oversample: int = field(default=1, metadata={
-        "help": "training sections are modelled this many times finer in time "
-                "(tools.synthetic.make_section): 1 snaps beds to samples (the shipped "
-                "pretrain, denoise and fault heads), 8 is band-limited like recorded data"})
-    refine: dict[str, Any] | None = field(default=None, metadata={
-        "help": "interpolate only: RefineConfig fields (channels, dilations, vit) of a "
-                "convolutional refinement stage fed by the ViT (None: the ViT alone); "
-                "init_from is then the ViT it uses: a fault head for vit='faults'"})
-    refine_lr: float = field(default=3e-3, metadata={
-        "help": "peak learning rate of the refine network (same schedule as lr)"})
-    init_refine: str | None = field(default=None, metadata={
-        "help": "interpolate only: a head folder whose refine.safetensors + refine.json "
-                "the refine network continues from (same RefineConfig as refine); use "
-                "another seed than the first run, or its tiles come again"})
+    oversample: int = field(
+        default=1,
+        metadata={
+            "help": "training sections are modelled this many times finer in time "
+            "(tools.synthetic.make_section): 1 snaps beds to samples (the shipped "
+            "pretrain, denoise and fault heads), 8 is band-limited like recorded data"
+        },
+    )
+    refine: dict[str, Any] | None = field(
+        default=None,
+        metadata={
+            "help": "interpolate only: RefineConfig fields (channels, dilations, vit) of a "
+            "convolutional refinement stage fed by the ViT (None: the ViT alone); "
+            "init_from is then the ViT it uses: a fault head for vit='faults'"
+        },
+    )
+    refine_lr: float = field(
+        default=3e-3,
+        metadata={"help": "peak learning rate of the refine network (same schedule as lr)"},
+    )
+    init_refine: str | None = field(
+        default=None,
+        metadata={
+            "help": "interpolate only: a head folder whose refine.safetensors + refine.json "
+            "the refine network continues from (same RefineConfig as refine); use "
+            "another seed than the first run, or its tiles come again"
+        },
+    )
     threads: int | None = field(default=None, metadata={"help": "torch CPU threads"})
-    max_steps: int | None = field(default=None, metadata={
-        "help": "stop after this many steps in total without changing the schedule "
-                "(an interruption, for smoke runs and tests)"})
+    max_steps: int | None = field(
+        default=None,
+        metadata={
+            "help": "stop after this many steps in total without changing the schedule "
+            "(an interruption, for smoke runs and tests)"
+        },
+    )
 
     def __post_init__(self):
         if self.task not in TASKS:
@@ -104,8 +134,9 @@ class GeoFMTrainConfig:
         if self.steps < 1 or self.batch_size < 1 or self.lr <= 0 or self.checkpoint_every < 1:
             raise BadInputError("steps, batch_size and checkpoint_every must be >= 1, lr > 0")
         if not 0 < self.mask_ratio < 1 or not 0 <= self.trace_mask_fraction <= self.mask_ratio:
-            raise BadInputError("need 0 < mask_ratio < 1 and 0 <= trace_mask_fraction <= "
-                                "mask_ratio")
+            raise BadInputError(
+                "need 0 < mask_ratio < 1 and 0 <= trace_mask_fraction <= mask_ratio"
+            )
         if self.task == "pretrain" and self.init_from:
             raise BadInputError("pretraining starts from random weights; drop init_from")
         self.geofm_config()  # validates the size fields
@@ -128,16 +159,18 @@ class GeoFMTrainConfig:
         if unknown:
             raise BadInputError(f"unknown model fields {sorted(unknown)}; known: {sorted(known)}")
         try:
-            return GeoFMConfig(**self.model,
-                               mask_ratio=self.mask_ratio if self.task == "pretrain" else 0.0)
+            return GeoFMConfig(
+                **self.model, mask_ratio=self.mask_ratio if self.task == "pretrain" else 0.0
+            )
         except (TypeError, ValueError) as e:
             raise BadInputError(f"bad model size: {e}") from None
 
     def refine_config(self):
         known = {f.name for f in fields(RefineConfig)}
         if not isinstance(self.refine, dict) or set(self.refine) - known:
-            raise BadInputError(f"refine must be an object with keys from {sorted(known)}, "
-                                f"got {self.refine!r}")
+            raise BadInputError(
+                f"refine must be an object with keys from {sorted(known)}, got {self.refine!r}"
+            )
         try:
             return RefineConfig(**self.refine)
         except (TypeError, ValueError) as e:
@@ -154,19 +187,22 @@ def _initial_model(config: GeoFMTrainConfig):
     try:
         model = load_model(config.init_from, mask_ratio=0.0)
     except ModelError as e:
-        raise ModelError(f"{e}. Pretrain first: python -m finetune.geofm_train --config "
-                         "finetune/configs/geofm_pretrain.json") from None
+        raise ModelError(
+            f"{e}. Pretrain first: python -m finetune.geofm_train --config "
+            "finetune/configs/geofm_pretrain.json"
+        ) from None
     wanted = {k: v for k, v in asdict(config.geofm_config()).items() if k in config.model}
     have = config_of(model)
     clash = {k: (v, have[k]) for k, v in wanted.items() if have.get(k) != v}
     if clash:
-        raise BadInputError(f"model fields {clash} (config, {config.init_from}) disagree; "
-                            "drop them from the config: a head takes its pretrained size")
+        raise BadInputError(
+            f"model fields {clash} (config, {config.init_from}) disagree; "
+            "drop them from the config: a head takes its pretrained size"
+        )
     return model.train()
 
 
-def task_loss(model, task: str, batch, rng, trace_mask_fraction: float = 0.25,
-              refine=None):
+def task_loss(model, task: str, batch, rng, trace_mask_fraction: float = 0.25, refine=None):
     """Scalar loss of one :class:`tools.geofm.data.TileBatch` on ``model``'s device.
 
     pretrain: ViTMAE's MSE on hidden patches (trace groups hidden first); denoise: MSE;
@@ -213,19 +249,35 @@ def task_loss(model, task: str, batch, rng, trace_mask_fraction: float = 0.25,
 
 def _fingerprint(config: GeoFMTrainConfig) -> dict[str, Any]:
     """Settings a checkpoint must share with the run that resumes it."""
-    keep = ("task", "model", "init_from", "steps", "batch_size", "lr", "warmup_steps",
-            "weight_decay", "mask_ratio", "trace_mask_fraction", "seed", "refine",
-            "refine_lr", "init_refine", "oversample")
+    keep = (
+        "task",
+        "model",
+        "init_from",
+        "steps",
+        "batch_size",
+        "lr",
+        "warmup_steps",
+        "weight_decay",
+        "mask_ratio",
+        "trace_mask_fraction",
+        "seed",
+        "refine",
+        "refine_lr",
+        "init_refine",
+        "oversample",
+    )
     out = {k: getattr(config, k) for k in keep}
     if config.init_from:  # a head checkpoint is stale once the pretrained weights change
         weights = Path(config.init_from) / "model.safetensors"
-        out["init_sha256"] = hashlib.sha256(weights.read_bytes()).hexdigest() \
-            if weights.exists() else None
+        out["init_sha256"] = (
+            hashlib.sha256(weights.read_bytes()).hexdigest() if weights.exists() else None
+        )
     return out
 
 
-def _save_checkpoint(model, optimizer, params, step: int, config, losses, ckpt: Path,
-                     refine=None) -> None:
+def _save_checkpoint(
+    model, optimizer, params, step: int, config, losses, ckpt: Path, refine=None
+) -> None:
     from safetensors.torch import save_file, save_model
 
     def write(tmp: Path) -> None:
@@ -234,26 +286,31 @@ def _save_checkpoint(model, optimizer, params, step: int, config, losses, ckpt: 
         if refine is not None:
             save_model(refine, str(tmp / "refine.safetensors"))
         save_file(adam_state(optimizer, params), str(tmp / "optimizer.safetensors"))
-        (tmp / "trainer_state.json").write_text(json.dumps(
-            {"step": step, "losses": losses, "config": _fingerprint(config)}))
+        (tmp / "trainer_state.json").write_text(
+            json.dumps({"step": step, "losses": losses, "config": _fingerprint(config)})
+        )
 
     write_dir_atomically(ckpt, write)
 
 
-def _load_checkpoint(model, optimizer, params, config, ckpt: Path, refine=None
-                     ) -> tuple[int, list[float]]:
+def _load_checkpoint(
+    model, optimizer, params, config, ckpt: Path, refine=None
+) -> tuple[int, list[float]]:
     from safetensors.torch import load_file, load_model
 
     state = json.loads((ckpt / "trainer_state.json").read_text())
     if state["config"] != json.loads(json.dumps(_fingerprint(config))):
-        raise BadInputError(f"the checkpoint in {ckpt} was made with other settings "
-                            f"({state['config']}); delete it or set another checkpoint_dir")
+        raise BadInputError(
+            f"the checkpoint in {ckpt} was made with other settings "
+            f"({state['config']}); delete it or set another checkpoint_dir"
+        )
     device = next(model.parameters()).device
     load_model(model, str(ckpt / "model.safetensors"), device=str(device))
     if refine is not None:
         load_model(refine, str(ckpt / "refine.safetensors"), device=str(device))
-    restore_adam_state(optimizer, params,
-                       load_file(str(ckpt / "optimizer.safetensors"), device=str(device)))
+    restore_adam_state(
+        optimizer, params, load_file(str(ckpt / "optimizer.safetensors"), device=str(device))
+    )
     return state["step"], state["losses"]
 
 
@@ -271,8 +328,14 @@ def _val_loss(model, config: GeoFMTrainConfig, batch, refine=None) -> float:
 
     model.eval()
     with torch.inference_mode():
-        loss = task_loss(model, config.task, batch, np.random.default_rng([config.seed, 1]),
-                         config.trace_mask_fraction, refine)
+        loss = task_loss(
+            model,
+            config.task,
+            batch,
+            np.random.default_rng([config.seed, 1]),
+            config.trace_mask_fraction,
+            refine,
+        )
     model.train()
     return float(loss)
 
@@ -290,13 +353,14 @@ def _initial_refine(config: GeoFMTrainConfig, device: str):
     if refine is None:
         raise BadInputError(f"init_refine {config.init_refine} holds no refine.safetensors")
     if refine.config != config.refine_config():
-        raise BadInputError(f"init_refine {config.init_refine} has refine {refine.config}, "
-                            f"the config asks for {config.refine_config()}")
+        raise BadInputError(
+            f"init_refine {config.init_refine} has refine {refine.config}, "
+            f"the config asks for {config.refine_config()}"
+        )
     return refine.to(device).train()
 
 
-def train(config: GeoFMTrainConfig, log=print, config_file: str | None = None
-          ) -> dict[str, Any]:
+def train(config: GeoFMTrainConfig, log=print, config_file: str | None = None) -> dict[str, Any]:
     """Train (or resume) one task; returns the report also written to train_report.json.
 
     ``config_file`` only goes into the model card's reproduce command.
@@ -313,12 +377,18 @@ def train(config: GeoFMTrainConfig, log=print, config_file: str | None = None
     refine = _initial_refine(config, device)
     # sin-cos positions are fixed; with a refine only a 'correction' ViT trains, a fault
     # head feeding it (or one it ignores) stays as loaded
-    vit_params = [] if refine is not None and refine.config.vit != "correction" else \
-        [p for p in model.parameters() if p.requires_grad]
+    vit_params = (
+        []
+        if refine is not None and refine.config.vit != "correction"
+        else [p for p in model.parameters() if p.requires_grad]
+    )
     refine_params = list(refine.parameters()) if refine is not None else []
     params = vit_params + refine_params
-    groups = [{"params": g, "lr": lr, "base_lr": lr} for g, lr in
-              ((vit_params, config.lr), (refine_params, config.refine_lr)) if g]
+    groups = [
+        {"params": g, "lr": lr, "base_lr": lr}
+        for g, lr in ((vit_params, config.lr), (refine_params, config.refine_lr))
+        if g
+    ]
     optimizer = torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay)
     assert config.checkpoint_dir is not None  # set by GeoFMTrainConfig.__post_init__
     ckpt = Path(config.checkpoint_dir)
@@ -330,8 +400,13 @@ def train(config: GeoFMTrainConfig, log=print, config_file: str | None = None
         if step >= config.steps:
             log(f"already trained: writing the model again (delete {ckpt} to retrain)")
     total = min(config.steps, config.max_steps or config.steps)
-    val_batch = make_batch(config.task, config.val_tiles, tile,
-                           np.random.default_rng([config.seed, 0, _VAL_KEY]), config.oversample)
+    val_batch = make_batch(
+        config.task,
+        config.val_tiles,
+        tile,
+        np.random.default_rng([config.seed, 0, _VAL_KEY]),
+        config.oversample,
+    )
     t0 = time.perf_counter()
     start = step
     bar = tqdm(total=total, initial=step, desc=f"GeoFM {config.task}", unit="step")
@@ -354,42 +429,63 @@ def train(config: GeoFMTrainConfig, log=print, config_file: str | None = None
     bar.close()
     seconds = time.perf_counter() - t0
     report = {
-        "task": config.task, "steps": step, "steps_planned": config.steps,
-        "steps_this_run": step - start, "seconds": round(seconds, 1),
-        "seconds_per_step": round(seconds / max(step - start, 1), 3), "device": device,
-        "threads": torch.get_num_threads(), "batch_size": config.batch_size,
+        "task": config.task,
+        "steps": step,
+        "steps_planned": config.steps,
+        "steps_this_run": step - start,
+        "seconds": round(seconds, 1),
+        "seconds_per_step": round(seconds / max(step - start, 1), 3),
+        "device": device,
+        "threads": torch.get_num_threads(),
+        "batch_size": config.batch_size,
         "tiles_seen": step * config.batch_size,
         "final_train_loss": round(float(np.mean(losses[-50:])), 5) if losses else None,
         "val_loss": round(_val_loss(model, config, val_batch, refine), 5),
-        "params": sum(p.numel() for p in model.parameters()), "model": config_of(model),
+        "params": sum(p.numel() for p in model.parameters()),
+        "model": config_of(model),
     }
     if refine is not None:
         report["refine_params"] = sum(p.numel() for p in refine.parameters())
         report["refine"] = asdict(refine.config)
         report["val_loss_linear_fill"] = round(_linear_fill_loss(val_batch), 5)
-    card = {"task": config.task, "report": report, "train_config": asdict(config),
-            "data": "synthetic tiles from tools.geofm.data (tools.synthetic sections: folds, "
-                    "faults, Ricker/Ormsby 15-45 Hz, 2/4 ms, noise), section seeds < 2**31"
-                    + (f", modelled {config.oversample}x finer in time (band-limited)"
-                       if config.oversample > 1 else ", beds snapped to samples"),
-            "normalisation": "each tile divided by its RMS over live traces (tile_scale)",
-            "output": {"pretrain": "MAE pixels", "denoise": "clean amplitudes",
-                       "interpolate": "correction added to linear_fill of the input"
-                       if refine is None else "dead traces from the refine network "
-                       "(refine.safetensors) given the holed tile, its linear fill, the "
-                       "dead mask, its live neighbours" + {
-                           "faults": " and the fault probability of the ViT (a fault head) "
-                                     "on the linear fill", "none": "",
-                           "correction": " and the ViT's correction"}[refine.config.vit],
-                       "faults": "fault logits"}[config.task],
-            "reproduce": f"python -m finetune.geofm_train --config "
-                         f"{config_file or '<a JSON of train_config>'}"}
+    card = {
+        "task": config.task,
+        "report": report,
+        "train_config": asdict(config),
+        "data": "synthetic tiles from tools.geofm.data (tools.synthetic sections: folds, "
+        "faults, Ricker/Ormsby 15-45 Hz, 2/4 ms, noise), section seeds < 2**31"
+        + (
+            f", modelled {config.oversample}x finer in time (band-limited)"
+            if config.oversample > 1
+            else ", beds snapped to samples"
+        ),
+        "normalisation": "each tile divided by its RMS over live traces (tile_scale)",
+        "output": {
+            "pretrain": "MAE pixels",
+            "denoise": "clean amplitudes",
+            "interpolate": "correction added to linear_fill of the input"
+            if refine is None
+            else "dead traces from the refine network "
+            "(refine.safetensors) given the holed tile, its linear fill, the "
+            "dead mask, its live neighbours"
+            + {
+                "faults": " and the fault probability of the ViT (a fault head) on the linear fill",
+                "none": "",
+                "correction": " and the ViT's correction",
+            }[refine.config.vit],
+            "faults": "fault logits",
+        }[config.task],
+        "reproduce": f"python -m finetune.geofm_train --config "
+        f"{config_file or '<a JSON of train_config>'}",
+    }
     if config.init_refine:  # the commands that made the weights this run continued
         card["continues"] = _lineage(Path(config.init_refine))
     extra = None
     if refine is not None:
+
         def extra(tmp: Path) -> None:
             save_refine(refine.cpu().eval(), tmp)
+
     save_model(model.cpu().eval(), config.output_dir, card=card, extra=extra)
     (Path(config.output_dir) / "train_report.json").write_text(json.dumps(report, indent=1))
     log(json.dumps(report))
@@ -417,8 +513,13 @@ def _linear_fill_loss(batch) -> float:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="Train the vision GeoFM (pretraining or a head).")
     p.add_argument("--config", required=True, help="JSON file of GeoFMTrainConfig fields")
-    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
-                   help="override settings, e.g. steps=20 output_dir=/tmp/geofm")
+    p.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override settings, e.g. steps=20 output_dir=/tmp/geofm",
+    )
     args = p.parse_args(argv)
     # Spinning OpenMP workers make a 2-thread run ~20x slower when another process shares
     # the 2 cores (measured: 3.3 vs 0.14 s/step); passive waiting costs nothing when idle.

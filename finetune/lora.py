@@ -40,37 +40,59 @@ class LoraTrainConfig:
     train_file: str = field(metadata={"help": "JSONL of chat examples to learn from"})
     output_dir: str = field(metadata={"help": "where the adapter (and checkpoint) go"})
     val_file: str | None = field(default=None, metadata={"help": "JSONL for validation loss"})
-    base_model: str = field(default="embedded", metadata={
-        "help": "'embedded', a transformers model directory or a .gguf file"})
+    base_model: str = field(
+        default="embedded",
+        metadata={"help": "'embedded', a transformers model directory or a .gguf file"},
+    )
     r: int = field(default=16, metadata={"help": "LoRA rank"})
     alpha: int = field(default=32, metadata={"help": "LoRA scaling numerator (alpha / r)"})
     dropout: float = field(default=0.05, metadata={"help": "dropout on the LoRA path"})
-    target_modules: list[str] = field(default_factory=lambda: list(DEFAULT_TARGETS),
-                                      metadata={"help": "module names that get adapters"})
-    layers: list[int] | None = field(default=None, metadata={
-        "help": "indices of the transformer blocks that get adapters (None: all); "
-                "adapting only the upper blocks skips the backward pass below them"})
+    target_modules: list[str] = field(
+        default_factory=lambda: list(DEFAULT_TARGETS),
+        metadata={"help": "module names that get adapters"},
+    )
+    layers: list[int] | None = field(
+        default=None,
+        metadata={
+            "help": "indices of the transformer blocks that get adapters (None: all); "
+            "adapting only the upper blocks skips the backward pass below them"
+        },
+    )
     lr: float = field(default=3e-4, metadata={"help": "peak learning rate (AdamW)"})
     weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay"})
     warmup_steps: int = field(default=20, metadata={"help": "linear warm-up steps"})
     epochs: float = field(default=2.0, metadata={"help": "passes over the training data"})
     batch_size: int = field(default=8, metadata={"help": "examples per optimizer step"})
-    micro_batch: int | None = field(default=None, metadata={
-        "help": "examples per forward pass (gradients are accumulated up to batch_size); "
-                "None: the whole batch at once. Lower it when memory is short"})
+    micro_batch: int | None = field(
+        default=None,
+        metadata={
+            "help": "examples per forward pass (gradients are accumulated up to batch_size); "
+            "None: the whole batch at once. Lower it when memory is short"
+        },
+    )
     max_length: int = field(default=640, metadata={"help": "tokens per example (cut at start)"})
     seed: int = field(default=0, metadata={"help": "shuffling and initialisation seed"})
     checkpoint_every: int = field(default=50, metadata={"help": "steps between checkpoints"})
     threads: int | None = field(default=None, metadata={"help": "torch CPU threads"})
-    bf16: str = field(default="auto", metadata={
-        "help": "bfloat16 autocast of the matmuls: 'auto' (on where the hardware has fast "
-                "bf16: a GPU, or a CPU with AVX512-BF16/AMX), 'on', 'off'. Weights, "
-                "gradients and AdamW state stay float32"})
-    init_adapter: str | None = field(default=None, metadata={
-        "help": "a peft adapter directory to continue training from (same r, alpha, "
-                "target_modules and layers); None: a fresh LoRA initialisation"})
-    max_steps: int | None = field(default=None, metadata={
-        "help": "stop after this many optimizer steps in total (for smoke runs)"})
+    bf16: str = field(
+        default="auto",
+        metadata={
+            "help": "bfloat16 autocast of the matmuls: 'auto' (on where the hardware has fast "
+            "bf16: a GPU, or a CPU with AVX512-BF16/AMX), 'on', 'off'. Weights, "
+            "gradients and AdamW state stay float32"
+        },
+    )
+    init_adapter: str | None = field(
+        default=None,
+        metadata={
+            "help": "a peft adapter directory to continue training from (same r, alpha, "
+            "target_modules and layers); None: a fresh LoRA initialisation"
+        },
+    )
+    max_steps: int | None = field(
+        default=None,
+        metadata={"help": "stop after this many optimizer steps in total (for smoke runs)"},
+    )
 
     def __post_init__(self):
         if self.r < 1 or self.alpha < 1:
@@ -82,19 +104,24 @@ class LoraTrainConfig:
         if self.lr <= 0 or self.epochs <= 0 or self.batch_size < 1 or self.max_length < 16:
             raise BadInputError("lr and epochs must be > 0, batch_size >= 1, max_length >= 16")
         if self.init_adapter and not (Path(self.init_adapter) / "adapter_config.json").exists():
-            raise BadInputError(f"init_adapter {self.init_adapter} has no adapter_config.json; "
-                                "give a peft adapter directory (see finetune/README.md)")
+            raise BadInputError(
+                f"init_adapter {self.init_adapter} has no adapter_config.json; "
+                "give a peft adapter directory (see finetune/README.md)"
+            )
         if not Path(self.train_file).exists():
-            raise BadInputError(f"train_file {self.train_file} not found; build the data "
-                                "first (see finetune/README.md)")
+            raise BadInputError(
+                f"train_file {self.train_file} not found; build the data "
+                "first (see finetune/README.md)"
+            )
 
     @classmethod
     def from_json(cls, path: str | Path, overrides: Sequence[str] = ()) -> "LoraTrainConfig":
         return read_config(cls, path, overrides)
 
 
-def _batches(encoded: list[tuple[list[int], list[int]]], batch_size: int, pad_id: int,
-             rng: random.Random):
+def _batches(
+    encoded: list[tuple[list[int], list[int]]], batch_size: int, pad_id: int, rng: random.Random
+):
     """Shuffled, right-padded batches: input_ids, labels, attention_mask, each (B, T).
 
     Examples are shuffled, then sorted by length within pools of 16 batches, so a batch
@@ -107,8 +134,8 @@ def _batches(encoded: list[tuple[list[int], list[int]]], batch_size: int, pad_id
     pool = 16 * batch_size
     groups = []
     for p in range(0, len(order), pool):
-        part = sorted(order[p:p + pool], key=lambda i: len(encoded[i][0]))
-        groups += [part[s:s + batch_size] for s in range(0, len(part), batch_size)]
+        part = sorted(order[p : p + pool], key=lambda i: len(encoded[i][0]))
+        groups += [part[s : s + batch_size] for s in range(0, len(part), batch_size)]
     rng.shuffle(groups)
     for group in groups:
         chunk = [encoded[i] for i in group]
@@ -117,9 +144,9 @@ def _batches(encoded: list[tuple[list[int], list[int]]], batch_size: int, pad_id
         labels = torch.full((len(chunk), width), IGNORE)
         mask = torch.zeros((len(chunk), width), dtype=torch.long)
         for row, (x, y) in enumerate(chunk):
-            ids[row, :len(x)] = torch.tensor(x)
-            labels[row, :len(y)] = torch.tensor(y)
-            mask[row, :len(x)] = 1
+            ids[row, : len(x)] = torch.tensor(x)
+            labels[row, : len(y)] = torch.tensor(y)
+            mask[row, : len(x)] = 1
         yield ids, labels, mask
 
 
@@ -156,8 +183,9 @@ def bf16_enabled(setting: str, device: str) -> bool:
         return setting == "on"
     if device != "cpu":
         return True
-    return bool(torch.backends.mkldnn.is_available()
-                and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return bool(
+        torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    )
 
 
 def evaluate_loss(model, encoded, pad_id: int, batch_size: int = 8) -> float:
@@ -199,8 +227,12 @@ def _load_checkpoint(model, optimizer, ckpt: Path) -> int:
 
 def _lora_shape(c) -> dict[str, Any]:
     """What a LoRA config fixes about the adapter's tensors: rank, scale, where they sit."""
-    return {"r": c.r, "lora_alpha": c.lora_alpha, "target_modules": set(c.target_modules),
-            "layers_to_transform": list(c.layers_to_transform or []) or None}
+    return {
+        "r": c.r,
+        "lora_alpha": c.lora_alpha,
+        "target_modules": set(c.target_modules),
+        "layers_to_transform": list(c.layers_to_transform or []) or None,
+    }
 
 
 def _continue_from(model, lora, path: str):
@@ -210,9 +242,11 @@ def _continue_from(model, lora, path: str):
     mine, theirs = _lora_shape(lora), _lora_shape(PeftConfig.from_pretrained(path))
     if mine != theirs:
         diff = {k: (theirs[k], mine[k]) for k in mine if mine[k] != theirs[k]}
-        raise BadInputError(f"init_adapter {path} does not match this config "
-                            f"(adapter, config): {diff}; set r, alpha, target_modules and "
-                            "layers to the adapter's values")
+        raise BadInputError(
+            f"init_adapter {path} does not match this config "
+            f"(adapter, config): {diff}; set r, alpha, target_modules and "
+            "layers to the adapter's values"
+        )
     return PeftModel.from_pretrained(model, path, is_trainable=True)
 
 
@@ -233,16 +267,24 @@ def train(config: LoraTrainConfig, model=None, tokenizer=None, log=print) -> dic
         model, tokenizer = load_causal_lm(ModelConfig(model=config.base_model, adapter="none"))
     device = "cuda" if torch.cuda.is_available() else "cpu"
     use_bf16 = bf16_enabled(config.bf16, device)
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None \
-        else tokenizer.eos_token_id
+    pad_id = (
+        tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    )
     train_set = _encode_file(config.train_file, tokenizer, config.max_length)
-    val_set = _encode_file(config.val_file, tokenizer, config.max_length) \
-        if config.val_file else []
-    lora = LoraConfig(r=config.r, lora_alpha=config.alpha, lora_dropout=config.dropout,
-                      target_modules=config.target_modules, task_type="CAUSAL_LM",
-                      layers_to_transform=config.layers)
-    model = (_continue_from(model, lora, config.init_adapter) if config.init_adapter
-             else get_peft_model(model, lora)).to(device)
+    val_set = _encode_file(config.val_file, tokenizer, config.max_length) if config.val_file else []
+    lora = LoraConfig(
+        r=config.r,
+        lora_alpha=config.alpha,
+        lora_dropout=config.dropout,
+        target_modules=config.target_modules,
+        task_type="CAUSAL_LM",
+        layers_to_transform=config.layers,
+    )
+    model = (
+        _continue_from(model, lora, config.init_adapter)
+        if config.init_adapter
+        else get_peft_model(model, lora)
+    ).to(device)
     model.train()
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=config.lr, weight_decay=config.weight_decay)
@@ -250,8 +292,13 @@ def train(config: LoraTrainConfig, model=None, tokenizer=None, log=print) -> dic
     planned = math.ceil(steps_per_epoch * config.epochs)
     # max_steps cuts a run short without changing its schedule, like an interruption
     total = min(planned, config.max_steps) if config.max_steps else planned
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(
-        1.0, (s + 1) / max(config.warmup_steps, 1)) * max(0.0, 1 - s / max(planned, 1)) ** 0.5)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda s: (
+            min(1.0, (s + 1) / max(config.warmup_steps, 1))
+            * max(0.0, 1 - s / max(planned, 1)) ** 0.5
+        ),
+    )
     out = Path(config.output_dir)
     ckpt = out / "checkpoint"
     step = 0
@@ -264,7 +311,7 @@ def train(config: LoraTrainConfig, model=None, tokenizer=None, log=print) -> dic
     for _ in range(step // steps_per_epoch):  # replay finished epochs' shuffles on resume
         for _ in _batches(train_set, config.batch_size, pad_id, rng):
             pass
-    batches = list(_batches(train_set, config.batch_size, pad_id, rng))[step % steps_per_epoch:]
+    batches = list(_batches(train_set, config.batch_size, pad_id, rng))[step % steps_per_epoch :]
     t0 = time.perf_counter()
     losses: list[float] = []
     bar = tqdm(total=total, initial=step, desc="LoRA", unit="step")
@@ -276,7 +323,7 @@ def train(config: LoraTrainConfig, model=None, tokenizer=None, log=print) -> dic
         n_tokens = int((labels[:, 1:] != -100).sum())
         loss_sum = 0.0
         for a in range(0, len(ids), micro):
-            part = [t[a:a + micro].to(device) for t in (ids, mask, labels)]
+            part = [t[a : a + micro].to(device) for t in (ids, mask, labels)]
             width = int(part[1].sum(1).max())  # drop the padding this slice does not need
             with torch.autocast(device, dtype=torch.bfloat16, enabled=use_bf16):
                 loss, _ = token_loss(model, *(t[:, :width] for t in part))
@@ -296,15 +343,21 @@ def train(config: LoraTrainConfig, model=None, tokenizer=None, log=print) -> dic
     bar.close()
     seconds = time.perf_counter() - t0
     if config.base_model == "embedded":  # name the public base, not this machine's cache
-
         for pc in model.peft_config.values():
             pc.base_model_name_or_path = EMBEDDED_HF_ID
     model.save_pretrained(out)
     (out / "train_config.json").write_text(json.dumps(asdict(config), indent=1))
-    report = {"steps": step, "train_examples": len(train_set), "seconds": round(seconds, 1),
-              "device": device, "bf16": use_bf16, "final_train_loss": round(sum(losses[-10:]) / max(
-                  len(losses[-10:]), 1), 4) if losses else None,
-              "trainable_params": sum(p.numel() for p in trainable)}
+    report = {
+        "steps": step,
+        "train_examples": len(train_set),
+        "seconds": round(seconds, 1),
+        "device": device,
+        "bf16": use_bf16,
+        "final_train_loss": round(sum(losses[-10:]) / max(len(losses[-10:]), 1), 4)
+        if losses
+        else None,
+        "trainable_params": sum(p.numel() for p in trainable),
+    }
     if val_set:
         report["val_loss"] = round(evaluate_loss(model, val_set, pad_id), 4)
     (out / "train_report.json").write_text(json.dumps(report, indent=1))
@@ -315,8 +368,13 @@ def train(config: LoraTrainConfig, model=None, tokenizer=None, log=print) -> dic
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="Train the geofm LoRA adapter.")
     p.add_argument("--config", required=True, help="JSON file of LoraTrainConfig fields")
-    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
-                   help="override settings, e.g. epochs=1 lr=1e-4")
+    p.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override settings, e.g. epochs=1 lr=1e-4",
+    )
     args = p.parse_args(argv)
     train(LoraTrainConfig.from_json(args.config, args.set))
     return 0

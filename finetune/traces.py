@@ -26,8 +26,16 @@ from common.paths import geofm_data
 from tools import REGISTRY, Artifact, Registry, ToolResult, Workspace
 from tools.synthetic import make_section
 
-__all__ = ["Trace", "run_plan", "resolve", "decision_json", "shared_data_dir", "setup_files",
-           "arguments_match", "score_decision"]
+__all__ = [
+    "Trace",
+    "run_plan",
+    "resolve",
+    "decision_json",
+    "shared_data_dir",
+    "setup_files",
+    "arguments_match",
+    "score_decision",
+]
 
 _REF = re.compile(r"^@(f?)(\d+)(?:\.(\d+))?$")
 
@@ -37,8 +45,10 @@ def shared_data_dir() -> Path:
     files for data and benchmarks."""
     d = geofm_data() / "data"
     if not d.is_dir():
-        raise BadInputError(f"{d} not found: the routing data need the real files in "
-                            "$GEOFM_DATA/data (default ../shared/data beside the repository)")
+        raise BadInputError(
+            f"{d} not found: the routing data need the real files in "
+            "$GEOFM_DATA/data (default ../shared/data beside the repository)"
+        )
     return d
 
 
@@ -74,23 +84,23 @@ class Trace:
     def asked(self, question: str) -> "Trace":
         """The same run with the request in other words (only the request turn changes)."""
         first = first_messages(question, (), self.attached)
-        rest = self.messages[len(self.history(0)):]
+        rest = self.messages[len(self.history(0)) :]
         return replace(self, question=question, messages=first + list(rest))
 
     def history(self, i: int) -> list[BaseMessage]:
         """What the model has seen before decision ``i`` (0 = the first decision)."""
         n_first = len(self.messages) - 2 * len(self.calls)
-        return self.messages[:n_first + 2 * i]
+        return self.messages[: n_first + 2 * i]
 
     @property
     def decisions(self) -> list[dict[str, Any]]:
         """The gold decision at each step: every call, then ``answer``."""
-        return [{"name": n, "arguments": a} for n, a in self.calls] + \
-            [{"name": ANSWER, "arguments": {}}]
+        return [{"name": n, "arguments": a} for n, a in self.calls] + [
+            {"name": ANSWER, "arguments": {}}
+        ]
 
 
-def resolve(value: Any, files: list[str], results: list[ToolResult], slots: dict[str, Any]
-            ) -> Any:
+def resolve(value: Any, files: list[str], results: list[ToolResult], slots: dict[str, Any]) -> Any:
     """Fill ``@f1`` / ``@2`` / ``@2.3`` references and ``{slot}`` values in an argument."""
     if isinstance(value, str):
         m = _REF.match(value)
@@ -106,9 +116,14 @@ def resolve(value: Any, files: list[str], results: list[ToolResult], slots: dict
     return value
 
 
-def run_plan(question: str, paths: list[Path], calls: list[tuple[str, dict[str, Any]]],
-             slots: dict[str, Any] | None = None, offset: int = 0,
-             registry: Registry | None = None) -> Trace:
+def run_plan(
+    question: str,
+    paths: list[Path],
+    calls: list[tuple[str, dict[str, Any]]],
+    slots: dict[str, Any] | None = None,
+    offset: int = 0,
+    registry: Registry | None = None,
+) -> Trace:
     """Attach ``paths`` in a fresh workspace (after ``offset`` earlier items, so ids vary),
     run ``calls`` and return the trace.
 
@@ -135,10 +150,17 @@ def run_plan(question: str, paths: list[Path], calls: list[tuple[str, dict[str, 
                 raise BadInputError(f"gold call {name}({args}) failed: {result.summary}")
             trace.calls.append((name, args))
             trace.results.append(result)
-            messages.append(AIMessage(content="", tool_calls=[
-                {"name": name, "args": args, "id": f"call-{n}", "type": "tool_call"}]))
-            messages.append(ToolMessage(content=observation(result), tool_call_id=f"call-{n}",
-                                        name=name))
+            messages.append(
+                AIMessage(
+                    content="",
+                    tool_calls=[
+                        {"name": name, "args": args, "id": f"call-{n}", "type": "tool_call"}
+                    ],
+                )
+            )
+            messages.append(
+                ToolMessage(content=observation(result), tool_call_id=f"call-{n}", name=name)
+            )
         return trace
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -157,22 +179,21 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def arguments_match(pred: dict[str, Any], gold: dict[str, Any], schema: dict[str, Any]
-                    ) -> bool:
+def arguments_match(pred: dict[str, Any], gold: dict[str, Any], schema: dict[str, Any]) -> bool:
     """Every gold argument given with its value; any other argument at its default."""
     props = (schema or {}).get("properties", {})
     for k, v in gold.items():
         if k not in pred or not _same(pred[k], v):
             return False
     for k, v in pred.items():
-        if k not in gold and not ("default" in props.get(k, {})
-                                  and _same(v, props[k]["default"])):
+        if k not in gold and not ("default" in props.get(k, {}) and _same(v, props[k]["default"])):
             return False
     return True
 
 
-def score_decision(pred: dict[str, Any] | None, gold: dict[str, Any],
-                   schemas: dict[str, dict[str, Any]]) -> tuple[bool, bool]:
+def score_decision(
+    pred: dict[str, Any] | None, gold: dict[str, Any], schemas: dict[str, dict[str, Any]]
+) -> tuple[bool, bool]:
     """(right tool, right tool and arguments) for one decision."""
     if pred is None or pred.get("name") != gold["name"]:
         return False, False

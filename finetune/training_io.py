@@ -14,8 +14,7 @@ from common.errors import BadInputError
 __all__ = ["read_config", "adam_state", "restore_adam_state"]
 
 
-def read_config(cls, path: str | Path, overrides: Sequence[str] = (),
-                drop_comments: bool = False):
+def read_config(cls, path: str | Path, overrides: Sequence[str] = (), drop_comments: bool = False):
     """``cls(**json)`` from a config file, with ``key=value`` overrides (JSON values, or
     strings); unknown keys are refused. ``drop_comments`` ignores keys starting with _.
     ``"extends": "other.json"`` (relative to the file) starts from that config; the
@@ -60,8 +59,9 @@ def adam_state(optimizer, params) -> dict[str, Any]:
     state = {}
     for i, p in enumerate(params):
         for k, v in optimizer.state.get(p, {}).items():
-            state[f"{i}.{k}"] = v.detach().reshape(-1).cpu() if k == "step" \
-                else v.detach().cpu().contiguous()
+            state[f"{i}.{k}"] = (
+                v.detach().reshape(-1).cpu() if k == "step" else v.detach().cpu().contiguous()
+            )
     return state
 
 
@@ -69,6 +69,8 @@ def restore_adam_state(optimizer, params, saved: dict[str, Any]) -> None:
     """Put back what :func:`adam_state` saved (tensors already on the params' device)."""
     for i, p in enumerate(params):
         if f"{i}.exp_avg" in saved:
-            optimizer.state[p] = {"step": saved[f"{i}.step"].reshape(()).cpu(),
-                                  "exp_avg": saved[f"{i}.exp_avg"],
-                                  "exp_avg_sq": saved[f"{i}.exp_avg_sq"]}
+            optimizer.state[p] = {
+                "step": saved[f"{i}.step"].reshape(()).cpu(),
+                "exp_avg": saved[f"{i}.exp_avg"],
+                "exp_avg_sq": saved[f"{i}.exp_avg_sq"],
+            }

@@ -25,8 +25,9 @@ def tiny_cube_segy(path: Path, n_il: int = 4, n_xl: int = 5, n_t: int = 50) -> n
 
     rng = np.random.default_rng(0)
     cube = rng.standard_normal((n_il, n_xl, n_t)).astype(np.float32)
-    segyio.tools.from_array(str(path), cube, dt=2000,
-                            format=segyio.SegySampleFormat.IEEE_FLOAT_4_BYTE)
+    segyio.tools.from_array(
+        str(path), cube, dt=2000, format=segyio.SegySampleFormat.IEEE_FLOAT_4_BYTE
+    )
     return cube
 
 

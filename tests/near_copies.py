@@ -20,15 +20,17 @@ def training_phrasings() -> list[tuple[str, str]]:
     out = []
     for task in TASKS:
         keys = list(task.slots)
-        combos = [dict(zip(keys, v)) for v in itertools.product(
-            *(task.slots[k] for k in keys))][:20] or [{}]
+        combos = [dict(zip(keys, v)) for v in itertools.product(*(task.slots[k] for k in keys))][
+            :20
+        ] or [{}]
         for phrasing in task.phrasings:
             out.extend((task.id, norm(phrasing.format(**slots))) for slots in combos)
     return out
 
 
-def near_copies(texts: list[tuple[str, str]], others, limit: float = 0.8
-                ) -> list[tuple[str, str, float]]:
+def near_copies(
+    texts: list[tuple[str, str]], others, limit: float = 0.8
+) -> list[tuple[str, str, float]]:
     """(label, text, ratio) of each of ``texts`` within ``limit`` of any of ``others``."""
     close = []
     for label, text in texts:

@@ -33,8 +33,9 @@ class FakeIndex:
         return self.hits[:k]
 
 
-def scale(workspace: Workspace, data: str, factor: float,
-          mode: Literal["multiply", "divide"] = "multiply") -> ToolResult:
+def scale(
+    workspace: Workspace, data: str, factor: float, mode: Literal["multiply", "divide"] = "multiply"
+) -> ToolResult:
     """Scale an array.
 
     Args:
@@ -53,8 +54,10 @@ def registry():
     return Registry([Tool.from_function(scale)])
 
 
-HITS = [FakeHit("NMO removes the offset dependence of traveltime.", "NMO", "NMO doc (2026)"),
-        FakeHit("Stacking sums NMO-corrected traces.", "Stack", "Stack doc (2026)")]
+HITS = [
+    FakeHit("NMO removes the offset dependence of traveltime.", "NMO", "NMO doc (2026)"),
+    FakeHit("Stacking sums NMO-corrected traces.", "Stack", "Stack doc (2026)"),
+]
 
 
 def test_answer_only_without_index_or_tools(scripted_model):
@@ -69,8 +72,7 @@ def test_answer_only_without_index_or_tools(scripted_model):
 def test_retrieval_then_cited_answer(scripted_model):
     index = FakeIndex(HITS)
     scripted_model.enqueue("It removes offset dependence [1], then traces are stacked [2][7].")
-    agent = GeoAgent(scripted_model, index=index, registry=Registry([]),
-                     config=AgentConfig(k=2))
+    agent = GeoAgent(scripted_model, index=index, registry=Registry([]), config=AgentConfig(k=2))
     result = agent.ask("What does NMO do?")
     assert [type(s) for s in result.steps] == [Retrieved, Answer]
     assert index.queries == [("What does NMO do?", 2)]
@@ -114,12 +116,16 @@ def test_multi_step_plan_carries_ids(scripted_model, registry, workspace):
     scripted_model.enqueue("Done.")
     result = GeoAgent(scripted_model, registry=registry, workspace=workspace).ask("go")
     assert [type(s).__name__ for s in result.steps] == [
-        "ToolCall", "ToolOutput", "ToolCall", "ToolOutput", "Answer"]
+        "ToolCall",
+        "ToolOutput",
+        "ToolCall",
+        "ToolOutput",
+        "Answer",
+    ]
     np.testing.assert_allclose(workspace.load_array("ws-3"), 2.0)
 
 
-def test_bad_argument_becomes_observation_and_model_recovers(scripted_model, registry,
-                                                             workspace):
+def test_bad_argument_becomes_observation_and_model_recovers(scripted_model, registry, workspace):
     import numpy as np
 
     workspace.save_array(np.ones(3))
@@ -150,8 +156,9 @@ def test_max_steps_stops_the_loop(scripted_model, registry, workspace):
     workspace.save_array(np.ones(3))
     for _ in range(3):
         scripted_model.enqueue_tool_call("scale", {"data": "ws-1", "factor": 2})
-    agent = GeoAgent(scripted_model, registry=registry, workspace=workspace,
-                     config=AgentConfig(max_steps=2))
+    agent = GeoAgent(
+        scripted_model, registry=registry, workspace=workspace, config=AgentConfig(max_steps=2)
+    )
     result = agent.ask("loop forever")
     assert [type(s) for s in result.steps] == [ToolCall, ToolOutput, ToolCall, ToolOutput, Error]
     assert not result.ok and "max_steps" in result.steps[-1].message
@@ -208,8 +215,9 @@ def test_after_tools_the_answer_is_the_tools_own_report(scripted_model, registry
     scripted_model.enqueue('{"name":"scale","arguments":{"data":"ws-2"}}')
     result = GeoAgent(scripted_model, registry=registry, workspace=workspace).ask("double it")
     out = result.steps[1]
-    assert result.answer == tool_report("double it", [("scale", {"data": "ws-1", "factor": 2})],
-                                        [out.result], registry)
+    assert result.answer == tool_report(
+        "double it", [("scale", {"data": "ws-1", "factor": 2})], [out.result], registry
+    )
     assert "max 2" in result.answer and "ws-2" in result.answer and "{" not in result.answer
     assert not usable_answer("  ") and not usable_answer('{"a": 1}')
     assert usable_answer("The SNR rose by 3 dB [1].") and usable_answer("{braces} in text")
@@ -217,14 +225,17 @@ def test_after_tools_the_answer_is_the_tools_own_report(scripted_model, registry
 
 def test_an_unusable_answer_without_tools_is_composed_from_the_passages(scripted_model):
     scripted_model.enqueue('{"name":"Passages","arguments":{}}')
-    agent = GeoAgent(scripted_model, index=FakeIndex(HITS), registry=Registry([]),
-                     config=AgentConfig(k=2))
+    agent = GeoAgent(
+        scripted_model, index=FakeIndex(HITS), registry=Registry([]), config=AgentConfig(k=2)
+    )
     result = agent.ask("What does NMO correction remove from traveltime?")
     assert result.answer.startswith("NMO removes the offset dependence of traveltime [1].")
     assert [c.n for c in result.citations] == [1]
 
 
-def test_an_answer_with_numbers_no_tool_gave_never_reaches_the_user(scripted_model, registry, workspace):
+def test_an_answer_with_numbers_no_tool_gave_never_reaches_the_user(
+    scripted_model, registry, workspace
+):
     import numpy as np
 
     from agent.loop import unsupported_numbers
@@ -234,6 +245,7 @@ def test_an_answer_with_numbers_no_tool_gave_never_reaches_the_user(scripted_mod
     scripted_model.enqueue("Scaled ws-1 into ws-2; the maximum is 20.0 [1].")  # really 2.0
     result = GeoAgent(scripted_model, registry=registry, workspace=workspace).ask("double it")
     assert "20.0" not in result.answer and "max 2" in result.answer
-    assert unsupported_numbers("SNR 9.49e+04 dB, 534x1501 [2]", ["9.49e+03", "534x1501"]) == \
-        ["9.49e+04"]
+    assert unsupported_numbers("SNR 9.49e+04 dB, 534x1501 [2]", ["9.49e+03", "534x1501"]) == [
+        "9.49e+04"
+    ]
     assert unsupported_numbers("max 2.0 of ws-2 [1]", ['metrics: {"max":2.0}']) == []

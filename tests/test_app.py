@@ -24,8 +24,17 @@ class FakeIndex:
         self.passages = passages
 
     def search(self, query, k=4):
-        return [SimpleNamespace(text=p.text, title=p.title, citation=p.citation, source="x.md",
-                                page=p.page, score=1.0) for p in self.passages[:k]]
+        return [
+            SimpleNamespace(
+                text=p.text,
+                title=p.title,
+                citation=p.citation,
+                source="x.md",
+                page=p.page,
+                score=1.0,
+            )
+            for p in self.passages[:k]
+        ]
 
 
 def request(session="s1"):
@@ -39,8 +48,9 @@ def last(gen):
 
 
 def text_of(messages) -> str:
-    return "\n".join(m["content"] if isinstance(m["content"], str)
-                     else str(m["content"]) for m in messages)
+    return "\n".join(
+        m["content"] if isinstance(m["content"], str) else str(m["content"]) for m in messages
+    )
 
 
 def test_transcript_completes_each_tool_step_in_place(tmp_path):
@@ -50,9 +60,11 @@ def test_transcript_completes_each_tool_step_in_place(tmp_path):
     t.add(ToolCall("fx_decon", {"data": "ws-2"}, "call-1"))
     pending = t.messages[-1]
     assert pending["metadata"]["status"] == "pending" and "ws-2" in pending["content"]
-    result = ToolResult("f-x decon ws-2 -> ws-3", metrics={"snr_gain_db": 2.79123},
-                        artifacts=(Artifact("ws-3", "array", str(arr)),
-                                   Artifact("ws-4", "figure", str(fig))))
+    result = ToolResult(
+        "f-x decon ws-2 -> ws-3",
+        metrics={"snr_gain_db": 2.79123},
+        artifacts=(Artifact("ws-3", "array", str(arr)), Artifact("ws-4", "figure", str(fig))),
+    )
     t.add(ToolOutput("fx_decon", result, 1.234, "call-1"))
     msgs = t.add(Answer("It was denoised [1].", (P1,)))
 
@@ -83,7 +95,8 @@ def test_transcript_failed_tool_and_error_and_zero_duration():
 
 def test_split_message_keeps_pdfs_out_with_a_note():
     text, files, notes = app.split_message(
-        {"text": "denoise", "files": ["/u/line.sgy", {"path": "/u/paper.PDF"}]})
+        {"text": "denoise", "files": ["/u/line.sgy", {"path": "/u/paper.PDF"}]}
+    )
     assert (text, files) == ("denoise", ["/u/line.sgy"])
     assert len(notes) == 1 and "paper.PDF was not attached" in notes[0]
     assert "geofm index build" in notes[0]
@@ -98,10 +111,13 @@ def test_chat_runs_tools_in_per_session_workspaces(tmp_path, scripted_model):
     for session in ("a", "b"):
         scripted_model.enqueue_tool_call("read_segy", {"file": "ws-1"})
         scripted_model.enqueue("Read it [2].")
-        msgs = last(respond({"text": "read this", "files": [str(sgy)]}, [], True, 2, 4,
-                            request(session)))
+        msgs = last(
+            respond({"text": "read this", "files": [str(sgy)]}, [], True, 2, 4, request(session))
+        )
         assert [m["metadata"]["title"] for m in msgs if "metadata" in m] == [
-            "📚 Sources (2)", "🛠 read_segy ✅"]
+            "📚 Sources (2)",
+            "🛠 read_segy ✅",
+        ]
         # after a tool run the answer is the tools' own report, not the model's text
         assert msgs[-1]["content"].startswith("Read the whole cube of cube.sgy: 4 inlines")
         assert "Read it" not in msgs[-1]["content"]
@@ -146,8 +162,9 @@ def test_pdf_only_message_gets_the_note_and_no_agent(scripted_model, tmp_path):
     pdf = tmp_path / "paper.pdf"
     pdf.write_bytes(b"%PDF-1.4\n")
     sessions = app.Sessions(chat_model=scripted_model, index=None)
-    msgs = last(app.make_respond(sessions)({"text": "", "files": [str(pdf)]}, [], True, 4, 4,
-                                           request()))
+    msgs = last(
+        app.make_respond(sessions)({"text": "", "files": [str(pdf)]}, [], True, 4, 4, request())
+    )
     assert len(msgs) == 1 and "PDFs are not read in the chat yet" in msgs[0]["content"]
     assert scripted_model.seen == []
 
@@ -164,13 +181,16 @@ def test_model_description_without_loading():
 
 # ---- MCP -------------------------------------------------------------------------------
 
+
 def test_mcp_function_has_the_tool_signature_docs_and_session():
     fn = mcp_function(REGISTRY.get("fx_decon"), lambda name: None)
     sig = inspect.signature(fn)
     assert fn.__name__ == "fx_decon"
     assert list(sig.parameters)[0] == "data" and list(sig.parameters)[-1] == "session"
     assert sig.parameters["data"].default is inspect.Parameter.empty
-    assert sig.parameters["fmin_hz"].default == 1.0 and sig.parameters["session"].default == "default"
+    assert (
+        sig.parameters["fmin_hz"].default == 1.0 and sig.parameters["session"].default == "default"
+    )
     assert "lowest frequency filtered, in Hz." in fn.__doc__ and "Canales" in fn.__doc__
     assert "    session: name of the workspace" in fn.__doc__
     assert [f.__name__ for f in mcp_functions(REGISTRY, lambda n: None)] == REGISTRY.names()
@@ -192,7 +212,8 @@ def test_mcp_functions_chain_through_a_named_workspace(tmp_path):
     assert fns["fx_decon"](data="ws-1", session="other").startswith("Error: unknown workspace id")
     assert fns["fx_decon"](data="ws-1", session="../up").startswith("Error: bad session name")
     assert fns["fx_decon"](data="ws-1", filter_length="x", session="s").startswith(
-        "Error: bad arguments for fx_decon")
+        "Error: bad arguments for fx_decon"
+    )
 
 
 def test_attach_file_checks_and_names_the_upload(tmp_path):
@@ -200,7 +221,8 @@ def test_attach_file_checks_and_names_the_upload(tmp_path):
     blob = tmp_path / "file.bin"  # a data: URL upload loses its name
     tiny_cube_segy(blob)
     assert attach_file(ws, str(blob), "line.sgy").startswith(
-        "attached ws-1 (segy): line.sgy (SEG-Y: geometry=3D post-stack")
+        "attached ws-1 (segy): line.sgy (SEG-Y: geometry=3D post-stack"
+    )
     with pytest.raises(Exception, match="unsupported file type '.bin'"):
         attach_file(ws, str(blob))
     assert session_name("") == "default"
@@ -211,7 +233,7 @@ def test_app_exposes_every_tool_and_hides_the_chat_endpoint(scripted_model):
     sessions = app.Sessions(chat_model=scripted_model, index=None)
     demo = app.build_app(sessions, mcp=True)
     names = [n.lstrip("/") for n in demo.get_api_info()["named_endpoints"]]
-    assert names[:len(REGISTRY)] == REGISTRY.names()
+    assert names[: len(REGISTRY)] == REGISTRY.names()
     assert {"geofm_workspace", "geofm_attach_file", "geofm_get_file"} <= set(names)
     assert not any("chat" in n or "respond" in n for n in names)
     demo = app.build_app(sessions, mcp=False)
@@ -222,6 +244,14 @@ def test_help_lists_launch_options(capsys):
     with pytest.raises(SystemExit):
         app.main(["--help"])
     out = capsys.readouterr().out
-    for option in ("--host", "--port", "--share", "--no-mcp", "--max-upload-mb",
-                   "--concurrency", "--model", "--adapter"):
+    for option in (
+        "--host",
+        "--port",
+        "--share",
+        "--no-mcp",
+        "--max-upload-mb",
+        "--concurrency",
+        "--model",
+        "--adapter",
+    ):
         assert option in out

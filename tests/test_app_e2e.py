@@ -34,9 +34,16 @@ from tests.conftest import REAL_GEOFM_HOME, SHARED
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 CHROMIUM = os.environ.get("GEOFM_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 REQUIRED = os.environ.get("GEOFM_REQUIRE_E2E") == "1"
 MAX_UPLOAD_MB = 1
 LITERATURE_Q = "What does normal moveout correction do?"
@@ -75,9 +82,14 @@ def serve(sessions):
     demo = app.build_app(sessions, mcp=True, max_upload_mb=MAX_UPLOAD_MB)
     port = free_port()
     demo.queue(default_concurrency_limit=2).launch(
-        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-        max_file_size=f"{MAX_UPLOAD_MB}mb", mcp_server=True,
-        allowed_paths=[str(sessions.chat_root)])
+        server_name="127.0.0.1",
+        server_port=port,
+        prevent_thread_lock=True,
+        quiet=True,
+        max_file_size=f"{MAX_UPLOAD_MB}mb",
+        mcp_server=True,
+        allowed_paths=[str(sessions.chat_root)],
+    )
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -86,6 +98,7 @@ def serve(sessions):
 
 
 # ---- fixtures ----------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def default_index():
@@ -114,8 +127,10 @@ def server(default_index):
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
-        unavailable(f"no Chromium at {CHROMIUM}; install it with `sudo apt-get install -y "
-                    "chromium` (Debian/Ubuntu) or point GEOFM_CHROMIUM at a Chromium binary")
+        unavailable(
+            f"no Chromium at {CHROMIUM}; install it with `sudo apt-get install -y "
+            "chromium` (Debian/Ubuntu) or point GEOFM_CHROMIUM at a Chromium binary"
+        )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -176,16 +191,20 @@ def squash(text: str) -> str:
 
 # ---- tests -------------------------------------------------------------------------------
 
+
 def test_upload_denoise_plot_then_cited_literature_answer(page, server, segy):
     url, model, index, _ = server
     chat = page.locator("#chat")
     model.enqueue_tool_call("read_segy", {"file": "ws-1"})
-    model.enqueue_tool_call("fx_decon", {"data": "ws-2"})       # figure ws-4
-    model.enqueue_tool_call("plot_section", {"data": "ws-3"})   # figure ws-5
-    model.enqueue("I read the cube, attenuated the random noise with f-x deconvolution and "
-                  "plotted the result.")
-    ask(page, "Remove the random noise from this section with f-x deconvolution and plot it",
-        [segy])
+    model.enqueue_tool_call("fx_decon", {"data": "ws-2"})  # figure ws-4
+    model.enqueue_tool_call("plot_section", {"data": "ws-3"})  # figure ws-5
+    model.enqueue(
+        "I read the cube, attenuated the random noise with f-x deconvolution and "
+        "plotted the result."
+    )
+    ask(
+        page, "Remove the random noise from this section with f-x deconvolution and plot it", [segy]
+    )
 
     # each tool call is a finished, collapsible step; both figures appear inline
     for name in ("read_segy", "fx_decon", "plot_section"):
@@ -214,8 +233,10 @@ def test_upload_denoise_plot_then_cited_literature_answer(page, server, segy):
 
     # a literature question: the answer's [n] are passages the real index retrieved
     hits = index.search(LITERATURE_Q, k=4)
-    model.enqueue("Normal moveout correction removes the offset-dependent part of the "
-                  "reflection traveltime [1], so that events line up for stacking [2].")
+    model.enqueue(
+        "Normal moveout correction removes the offset-dependent part of the "
+        "reflection traveltime [1], so that events line up for stacking [2]."
+    )
     ask(page, LITERATURE_Q)
     chat.get_by_text("line up for stacking [2]").wait_for()
     answer = squash(chat.locator("[data-testid=bot]").last.inner_text())
@@ -283,17 +304,22 @@ def test_tools_over_mcp(server):
     from tools import REGISTRY
 
     async def session() -> dict:
-        async with streamablehttp_client(server[0] + "/gradio_api/mcp/") as (r, w, _), \
-                ClientSession(r, w) as s:
+        async with (
+            streamablehttp_client(server[0] + "/gradio_api/mcp/") as (r, w, _),
+            ClientSession(r, w) as s,
+        ):
             await s.initialize()
             tools = {t.name: t for t in (await s.list_tools()).tools}
             calls = {}
-            for name, args in [("make_synthetic", {"n_traces": 48, "n_samples": 100}),
-                               ("fx_decon", {"data": "ws-1", "fmax_hz": None}),
-                               ("geofm_get_file", {"item_id": "ws-6"}),
-                               ("read_segy", {"file": "ws-1", "session": "other"})]:
-                calls[name] = await s.call_tool(name, {**args, "session": args.get(
-                    "session", "e2e")})
+            for name, args in [
+                ("make_synthetic", {"n_traces": 48, "n_samples": 100}),
+                ("fx_decon", {"data": "ws-1", "fmax_hz": None}),
+                ("geofm_get_file", {"item_id": "ws-6"}),
+                ("read_segy", {"file": "ws-1", "session": "other"}),
+            ]:
+                calls[name] = await s.call_tool(
+                    name, {**args, "session": args.get("session", "e2e")}
+                )
             return {"tools": tools, "calls": calls}
 
     out: dict = {}
@@ -322,9 +348,13 @@ def app_process(port: int, env: dict, log: Path):
 
     root = Path(__file__).resolve().parents[1]
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port),
-                                 "--max-upload-mb", str(MAX_UPLOAD_MB)],
-                                cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "app.py", "--port", str(port), "--max-upload-mb", str(MAX_UPLOAD_MB)],
+            cwd=root,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         t0 = time.monotonic()
@@ -358,8 +388,10 @@ def test_embedded_model_in_the_browser(browser, default_index, segy, monkeypatch
         unavailable(f"{embedded_gguf().stem} is not prepared; run `make prepare` first")
     hits = default_index.search(LITERATURE_Q, k=4)
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
-    with app_process(free_port(), env, tmp_path / "app.log") as url, \
-            open_page(browser, url, timeout_ms=300_000) as page:
+    with (
+        app_process(free_port(), env, tmp_path / "app.log") as url,
+        open_page(browser, url, timeout_ms=300_000) as page,
+    ):
         chat = page.locator("#chat")
         ask(page, LITERATURE_Q)
         chat.get_by_text("References").wait_for()

@@ -11,8 +11,12 @@ from tools import ToolResult, Workspace
 from tools.registry import WorkspaceId
 
 
-def bandpass(workspace: Workspace, data: WorkspaceId, low_hz: int,
-             kind: Literal["butter", "ormsby"] = "butter") -> ToolResult:
+def bandpass(
+    workspace: Workspace,
+    data: WorkspaceId,
+    low_hz: int,
+    kind: Literal["butter", "ormsby"] = "butter",
+) -> ToolResult:
     """Zero-phase bandpass filter.
 
     Args:
@@ -24,9 +28,12 @@ def bandpass(workspace: Workspace, data: WorkspaceId, low_hz: int,
 
 
 def test_to_chat_dicts_formats_tool_turns():
-    msgs = [SystemMessage("sys"), HumanMessage("q"),
-            AIMessage("", tool_calls=[{"name": "bandpass", "args": {"low_hz": 5}, "id": "c1"}]),
-            ToolMessage("filtered ws-2", tool_call_id="c1", name="bandpass")]
+    msgs = [
+        SystemMessage("sys"),
+        HumanMessage("q"),
+        AIMessage("", tool_calls=[{"name": "bandpass", "args": {"low_hz": 5}, "id": "c1"}]),
+        ToolMessage("filtered ws-2", tool_call_id="c1", name="bandpass"),
+    ]
     d = to_chat_dicts(msgs)
     assert [m["role"] for m in d] == ["system", "user", "assistant", "user"]
     assert d[2]["content"] == '{"name":"bandpass","arguments":{"low_hz":5}}'
@@ -99,8 +106,9 @@ def test_grounded_calls_use_only_the_conversation_numbers_and_ids(tiny_llama, ti
     from tools import Tool
 
     tool = Tool.from_function(bandpass)
-    chat = LocalChatModel(hf_model=tiny_llama, tokenizer=tiny_tokenizer, max_new_tokens=160,
-                          temperature=1.0)
+    chat = LocalChatModel(
+        hf_model=tiny_llama, tokenizer=tiny_tokenizer, max_new_tokens=160, temperature=1.0
+    )
     bound = chat.bind_tools([tool.schema()])
     seen = set()
     for i in range(8):
@@ -117,14 +125,21 @@ def test_grounded_calls_use_only_the_conversation_numbers_and_ids(tiny_llama, ti
 def test_grounding_reads_numbers_units_words_and_ids():
     from agent.constrained import Grounding
 
-    g = Grounding.from_texts(["ws-1: line.sgy", "Bandpass 8-45 Hz; AGC over 0.5 s; 30% dead "
-                              "traces; two faults; SNR -3 dB; 1,000 traces; no low cut"])
+    g = Grounding.from_texts(
+        [
+            "ws-1: line.sgy",
+            "Bandpass 8-45 Hz; AGC over 0.5 s; 30% dead "
+            "traces; two faults; SNR -3 dB; 1,000 traces; no low cut",
+        ]
+    )
     assert set(g.numbers) == {8, 45, 0.5, 500, 30, 0.3, 2, -3, 1000, 0}
     assert g.ids == ("ws-1",)  # and the 1 of ws-1 is not a number
     assert g.restrict({"type": "integer"}) == {"enum": [-3, 0, 2, 8, 30, 45, 500, 1000]}
     assert g.restrict({"type": "number", "minimum": 0, "maximum": 1}) == {"enum": [0, 0.3, 0.5]}
-    assert g.restrict({"type": "string", "pattern": "^ws-[0-9]+$"}) == \
-        {"type": "string", "enum": ["ws-1"]}
+    assert g.restrict({"type": "string", "pattern": "^ws-[0-9]+$"}) == {
+        "type": "string",
+        "enum": ["ws-1"],
+    }
     assert g.restrict({"type": "boolean"}) == {"type": "boolean"}
     nothing = Grounding.from_texts(["plot it"])
     assert nothing.restrict({"anyOf": [{"type": "integer"}, {"type": "null"}]}) is None
@@ -146,8 +161,10 @@ def test_a_tool_whose_required_argument_cannot_be_grounded_is_not_offered():
 def test_calls_write_whole_numbers_without_a_decimal_point():
     from agent.constrained import call_json
 
-    assert call_json("bandpass", {"low_hz": 8.0, "high_hz": 45.5, "data": "ws-2"}) == \
-        '{"name":"bandpass","arguments":{"low_hz":8,"high_hz":45.5,"data":"ws-2"}}'
+    assert (
+        call_json("bandpass", {"low_hz": 8.0, "high_hz": 45.5, "data": "ws-2"})
+        == '{"name":"bandpass","arguments":{"low_hz":8,"high_hz":45.5,"data":"ws-2"}}'
+    )
 
 
 def test_routing_turns_leave_out_passages_but_answers_keep_them():
@@ -157,8 +174,13 @@ def test_routing_turns_leave_out_passages_but_answers_keep_them():
 
     p = Passage(n=1, text="NMO flattens reflections.", title="NMO", citation="c", source="s")
     msgs = first_messages("what is NMO?", (p,), [])
-    tools = [{"name": "bandpass", "description": "Bandpass.",
-              "parameters": {"properties": {"data": {}, "low_hz": {}}, "required": ["data"]}}]
+    tools = [
+        {
+            "name": "bandpass",
+            "description": "Bandpass.",
+            "parameters": {"properties": {"data": {}, "low_hz": {}}, "required": ["data"]},
+        }
+    ]
     routed = to_chat_dicts(routing_messages(msgs, tools))
     assert "NMO flattens" not in str(routed) and "- bandpass(data)" in routed[0]["content"]
     answered = to_chat_dicts(msgs)
@@ -170,12 +192,18 @@ def test_tool_list_gives_each_tool_its_purpose_in_a_few_words():
     from agent.constrained import purpose, tools_prompt
     from tools import REGISTRY
 
-    assert purpose("Random-noise attenuation by f-x deconvolution (Canales 1984), in "
-                   "overlapping windows.") == "Random-noise attenuation by f-x deconvolution"
+    assert (
+        purpose(
+            "Random-noise attenuation by f-x deconvolution (Canales 1984), in overlapping windows."
+        )
+        == "Random-noise attenuation by f-x deconvolution"
+    )
     assert purpose("Plot a section, gather, time slice or one inline (PNG).") == "Plot a section"
     assert purpose("Automatic gain control: scale each sample.") == "Automatic gain control"
-    assert purpose("Read traces from a file into the workspace of the") == \
-        "Read traces from a file into the workspace"  # no dangling last word
+    assert (
+        purpose("Read traces from a file into the workspace of the")
+        == "Read traces from a file into the workspace"
+    )  # no dangling last word
     schemas = REGISTRY.schemas()
     lines = [ln for ln in tools_prompt(schemas).splitlines() if ln.startswith("- ")]
     assert len(lines) == len(schemas) + 1  # every tool, then answer
@@ -197,17 +225,20 @@ def test_answers_may_quote_the_prompt_but_not_repeat_themselves():
     assert torch.isinf(scores[0, 3]) and torch.isfinite(scores[0, [0, 1, 2, 4]]).all()
 
 
-def test_prefix_cache_gives_the_same_decisions_as_a_cold_prompt(tiny_llama, tiny_tokenizer,
-                                                                 monkeypatch):
+def test_prefix_cache_gives_the_same_decisions_as_a_cold_prompt(
+    tiny_llama, tiny_tokenizer, monkeypatch
+):
     """Consecutive routing turns reuse the shared prompt's key/value cache; greedy
     decisions are the same as with the cache off, and the cache is kept per slot."""
     import agent.chat_model as cm
     from tools import Tool
 
     schemas = [Tool.from_function(bandpass).schema()]
-    turns = [[HumanMessage("filter ws-1 from 5 to 60 Hz")],
-             [HumanMessage("filter ws-1 from 5 to 60 Hz"), HumanMessage("and then 8 to 40 Hz")],
-             [HumanMessage("filter ws-2 from 10 to 50 Hz")]]
+    turns = [
+        [HumanMessage("filter ws-1 from 5 to 60 Hz")],
+        [HumanMessage("filter ws-1 from 5 to 60 Hz"), HumanMessage("and then 8 to 40 Hz")],
+        [HumanMessage("filter ws-2 from 10 to 50 Hz")],
+    ]
 
     def decisions(cached: bool) -> list[str]:
         monkeypatch.setattr(cm, "PREFIX_CACHE", cached)
@@ -230,10 +261,12 @@ def test_jump_forward_decoding_matches_generate_under_the_grammar(tiny_llama, ti
     chat = LocalChatModel(hf_model=tiny_llama, tokenizer=tiny_tokenizer, max_new_tokens=60)
     for text in ("filter ws-1 from 5 to 60 Hz", "bandpass ws-3 between 8 and 45 Hz", "hi"):
         msgs = [HumanMessage(text)]
-        grammar = ToolGrammar(tiny_tokenizer, chat.vocab_size, schemas,
-                              Grounding.from_messages(msgs))
+        grammar = ToolGrammar(
+            tiny_tokenizer, chat.vocab_size, schemas, Grounding.from_messages(msgs)
+        )
         routed = routing_messages(msgs, schemas)
-        slow = chat.generate_text(routed, cache_slot="a",
-                                  logits_processor=[grammar.logits_processor()])
+        slow = chat.generate_text(
+            routed, cache_slot="a", logits_processor=[grammar.logits_processor()]
+        )
         fast = chat.generate_text(routed, cache_slot="b", grammar=grammar.compiled)
         assert fast == slow and fast.startswith('{"name":"')

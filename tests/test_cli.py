@@ -51,8 +51,9 @@ def test_models_json(capsys):
 def test_ask_json_on_embedded_model(capsys):
     import json
 
-    code = main(["ask", "What does normal moveout correction do?", "--json",
-                 "--max-new-tokens", "40"])
+    code = main(
+        ["ask", "What does normal moveout correction do?", "--json", "--max-new-tokens", "40"]
+    )
     result = json.loads(capsys.readouterr().out)
     assert code == 0 and result["answer"].strip()
     assert result["steps"][-1]["type"] == "answer"

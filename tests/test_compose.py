@@ -48,8 +48,9 @@ def _doc(text: str, name: str) -> Document:
 
 @pytest.fixture(scope="module")
 def index():
-    return Index.build([_doc(FWI, "fwi"), _doc(GRAVITY, "bouguer")], embedder=HashEmbedder(),
-                       progress=False)
+    return Index.build(
+        [_doc(FWI, "fwi"), _doc(GRAVITY, "bouguer")], embedder=HashEmbedder(), progress=False
+    )
 
 
 def _passages(index, question, k=3):
@@ -109,8 +110,10 @@ def test_uncovered_question_says_so_and_lists_the_closest_sources(index):
 
 
 def test_without_stored_vectors_key_terms_still_select(index):
-    plain = tuple(p.__class__(**{**p.__dict__, "chunk_id": ""})
-                  for p in _passages(index, "Bouguer correction density"))
+    plain = tuple(
+        p.__class__(**{**p.__dict__, "chunk_id": ""})
+        for p in _passages(index, "Bouguer correction density")
+    )
     c = compose_answer("What density does the Bouguer correction use?", plain)
     assert c.covered and "2670" in c.text
 
@@ -123,8 +126,12 @@ def test_loop_composes_when_the_model_only_decides(scripted_model, index):
 
 
 def test_bad_input_gets_a_clear_reply(scripted_model, tmp_path):
-    agent = GeoAgent(scripted_model, index=None, registry=Registry([]),
-                     config=AgentConfig(max_question_chars=100))
+    agent = GeoAgent(
+        scripted_model,
+        index=None,
+        registry=Registry([]),
+        config=AgentConfig(max_question_chars=100),
+    )
     steps = list(agent.stream(""))
     assert isinstance(steps[-1], Error) and "empty" in steps[-1].message
     steps = list(agent.stream("x" * 101))

@@ -12,16 +12,16 @@ from corpus import HashEmbedder, Index, chunk_document, read_document
 
 DOCS = {
     "nmo.md": "---\ntitle: Normal moveout\nyear: 2026\nauthors: geofm contributors\n"
-              "references:\n  - \"Yilmaz, O. (2001). Seismic Data Analysis. SEG.\"\n---\n"
-              "# Normal moveout\n\nNMO correction flattens hyperbolic reflections in a CMP "
-              "gather using the stacking velocity.\n",
+    'references:\n  - "Yilmaz, O. (2001). Seismic Data Analysis. SEG."\n---\n'
+    "# Normal moveout\n\nNMO correction flattens hyperbolic reflections in a CMP "
+    "gather using the stacking velocity.\n",
     "gravity.rst": "Bouguer anomaly\n===============\n\nThe Bouguer correction removes the "
-                   "attraction of the rock slab between station and datum.\n",
+    "attraction of the rock slab between station and datum.\n",
     "mt.tex": "\\title{Magnetotellurics}\n\\section{Impedance}\nApparent resistivity comes "
-              "from the ratio of electric to magnetic fields. % a comment\n",
+    "from the ratio of electric to magnetic fields. % a comment\n",
     "gpr.txt": "Ground penetrating radar velocity depends on dielectric permittivity.\n",
     "rp.html": "<html><title>Gassmann</title><body><h2>Fluid substitution</h2><p>Gassmann "
-               "relates dry and saturated bulk moduli.</p></body></html>",
+    "relates dry and saturated bulk moduli.</p></body></html>",
 }
 
 
@@ -59,7 +59,8 @@ def test_exact_hit(corpus_dir, mode):
     hits = index.search("Bouguer correction rock slab", k=3, mode=mode)
     assert hits[0].title == "Bouguer anomaly"
     assert index.search("dielectric permittivity radar", k=1, mode=mode)[0].source.endswith(
-        "gpr.txt")
+        "gpr.txt"
+    )
 
 
 def test_save_load_roundtrip(corpus_dir, tmp_path):
@@ -98,8 +99,11 @@ def test_incremental_add_embeds_only_new(corpus_dir, tmp_path):
     (corpus_dir / "new.txt").write_text("Seismic anisotropy makes velocity depend on direction.")
     n = index.add([corpus_dir], tmp_path / "idx", progress=False)
     assert n == 1 and Counting.seen == first + 2  # the new chunk and its one sentence
-    assert Index.load(tmp_path / "idx", emb).search("anisotropy direction", k=1)[0].source \
-        .endswith("new.txt")
+    assert (
+        Index.load(tmp_path / "idx", emb)
+        .search("anisotropy direction", k=1)[0]
+        .source.endswith("new.txt")
+    )
     assert index.add([corpus_dir], progress=False) == 0  # nothing changed
 
 
@@ -145,7 +149,7 @@ def test_cli_build_search_info(corpus_dir, tmp_path, capsys, monkeypatch):
     assert main(["index", "build", str(corpus_dir), "--out", str(tmp_path / "i")]) == 0
     assert main(["index", "search", str(tmp_path / "i"), "Bouguer slab", "--json"]) == 0
     out = capsys.readouterr().out
-    hits = json.loads(out[out.index("["):])
+    hits = json.loads(out[out.index("[") :])
     assert hits[0]["title"] == "Bouguer anomaly" and "score" in hits[0]
     assert main(["index", "info", str(tmp_path / "i")]) == 0
     assert main(["index", "info", str(tmp_path)]) == 1
@@ -204,17 +208,20 @@ def test_bibtex_entries_become_documents(tmp_path):
         read_document(tmp_path / "refs.bib")
 
 
-@pytest.mark.parametrize("text, line, problem", [
-    ("@article{a,\n title = {x},\n year = {19\n", 3, "never closed"),
-    ("@article{a,\n title = {x}\n year = 1999}\n", 3, "expected ','"),
-    ("\n@book{b, title = \"open}\n", 2, "never closed"),
-    ("@misc{k, title = {x}}\n\n@misc{k, title = {y}}\n", 3, "used twice"),
-    ("@article{\n title = {x}}", 1, "no citation key"),
-    ("@article{a, title {x}}", 1, "expected '='"),
-    # a bare value starting with a character no number or macro name starts with
-    ("@article{a,\n title = \u00e9t\u00e9}", 2, "expected a value"),
-    ("@article{a,\n year = \u00b2}", 2, "expected a value"),
-])
+@pytest.mark.parametrize(
+    "text, line, problem",
+    [
+        ("@article{a,\n title = {x},\n year = {19\n", 3, "never closed"),
+        ("@article{a,\n title = {x}\n year = 1999}\n", 3, "expected ','"),
+        ('\n@book{b, title = "open}\n', 2, "never closed"),
+        ("@misc{k, title = {x}}\n\n@misc{k, title = {y}}\n", 3, "used twice"),
+        ("@article{\n title = {x}}", 1, "no citation key"),
+        ("@article{a, title {x}}", 1, "expected '='"),
+        # a bare value starting with a character no number or macro name starts with
+        ("@article{a,\n title = \u00e9t\u00e9}", 2, "expected a value"),
+        ("@article{a,\n year = \u00b2}", 2, "expected a value"),
+    ],
+)
 def test_bibtex_malformed_names_file_and_line(tmp_path, text, line, problem):
     from corpus import read_documents
 
@@ -224,16 +231,28 @@ def test_bibtex_malformed_names_file_and_line(tmp_path, text, line, problem):
 
 
 ARXIV = [
-    {"id": "1901.00001", "submitter": "A", "authors": "Ignored", "title": "Deep learning\n  for"
-     " $P$-wave picking", "journal-ref": None, "doi": None, "categories": "physics.geo-ph cs.LG",
-     "abstract": "  A network picks first arrivals on\nmicroseismic records.\n",
-     "versions": [{"version": "v1", "created": "Mon, 31 Dec 2018 10:00:00 GMT"}],
-     "update_date": "2019-02-01", "authors_parsed": [["Ross", "Zachary E.", ""],
-                                                     ["Meier", "Men-Andrin", ""]]},
-    {"id": "2001.00002", "title": "Full-waveform inversion with total variation",
-     "authors": "E. Esser and L. Guasch", "abstract": "Bound constraints regularize FWI.",
-     "journal-ref": "Geophysics 83(6)", "doi": "10.1190/geo2017-0100.1",
-     "update_date": "2020-01-05"},
+    {
+        "id": "1901.00001",
+        "submitter": "A",
+        "authors": "Ignored",
+        "title": "Deep learning\n  for $P$-wave picking",
+        "journal-ref": None,
+        "doi": None,
+        "categories": "physics.geo-ph cs.LG",
+        "abstract": "  A network picks first arrivals on\nmicroseismic records.\n",
+        "versions": [{"version": "v1", "created": "Mon, 31 Dec 2018 10:00:00 GMT"}],
+        "update_date": "2019-02-01",
+        "authors_parsed": [["Ross", "Zachary E.", ""], ["Meier", "Men-Andrin", ""]],
+    },
+    {
+        "id": "2001.00002",
+        "title": "Full-waveform inversion with total variation",
+        "authors": "E. Esser and L. Guasch",
+        "abstract": "Bound constraints regularize FWI.",
+        "journal-ref": "Geophysics 83(6)",
+        "doi": "10.1190/geo2017-0100.1",
+        "update_date": "2020-01-05",
+    },
 ]
 
 
@@ -249,9 +268,17 @@ def test_arxiv_metadata_json_and_jsonl(tmp_path):
     assert "first arrivals on microseismic records" in a.pages[0][1]
     assert b.year == 2020 and b.venue == "Geophysics 83(6)"
     assert b.url == "https://doi.org/10.1190/geo2017-0100.1" and b.authors.startswith("E. Esser")
-    api = {"entries": [{"id": "http://arxiv.org/abs/1802.00003v2", "title": "Gravity",
-                        "summary": "Bouguer slab.", "published": "2018-02-01T00:00:00Z",
-                        "authors": [{"name": "A. B"}, {"name": "C. D"}]}]}
+    api = {
+        "entries": [
+            {
+                "id": "http://arxiv.org/abs/1802.00003v2",
+                "title": "Gravity",
+                "summary": "Bouguer slab.",
+                "published": "2018-02-01T00:00:00Z",
+                "authors": [{"name": "A. B"}, {"name": "C. D"}],
+            }
+        ]
+    }
     (tmp_path / "api.json").write_text(json.dumps(api))
     (c,) = read_documents(tmp_path / "api.json")
     assert (c.extra["key"], c.year, c.authors) == ("1802.00003", 2018, "A. B, C. D")
@@ -282,8 +309,9 @@ def test_bibliography_in_a_folder_is_indexed_by_entry(corpus_dir, tmp_path):
     hit = index.search("Hankel rank reduction Cadzow", k=1)[0]
     assert hit.source.endswith("refs.bib#trickett2008") and hit.year == 2008
     # editing one entry re-embeds that entry only
-    (corpus_dir / "refs.bib").write_text(BIB.replace("Hankel matrices", "Hankel matrices, "
-                                                                        "per frequency"))
+    (corpus_dir / "refs.bib").write_text(
+        BIB.replace("Hankel matrices", "Hankel matrices, per frequency")
+    )
     assert index.add([corpus_dir], progress=False) == 1
 
 
@@ -294,8 +322,12 @@ def _random_docs(n: int, seed: int = 0) -> list:
 
     rng = np.random.default_rng(seed)
     vocab = [f"w{i}" for i in range(300)]
-    return [Document(source=f"doc{i}", title=f"doc {i}",
-                     pages=((None, " ".join(rng.choice(vocab, 25))),)) for i in range(n)]
+    return [
+        Document(
+            source=f"doc{i}", title=f"doc {i}", pages=((None, " ".join(rng.choice(vocab, 25))),)
+        )
+        for i in range(n)
+    ]
 
 
 def test_ann_recall_recorded_above_threshold(tmp_path, monkeypatch, capsys):
@@ -305,8 +337,9 @@ def test_ann_recall_recorded_above_threshold(tmp_path, monkeypatch, capsys):
     small = Index.build(_random_docs(30), embedder=HashEmbedder(), progress=False)
     assert "ann_recall_at_10" not in small.manifest  # exact search: nothing to measure
     monkeypatch.setattr(ci, "HNSW_ABOVE", 50)
-    index = Index.build(_random_docs(120), tmp_path / "idx", embedder=HashEmbedder(),
-                        progress=False)
+    index = Index.build(
+        _random_docs(120), tmp_path / "idx", embedder=HashEmbedder(), progress=False
+    )
     m = index.manifest
     assert 0.9 <= m["ann_recall_at_10"] <= 1.0 and m["ann_index"].startswith("HNSWFlat")
     assert m["ann_recall_sample"] == 120
@@ -341,12 +374,37 @@ def test_retrieval_benchmark_runs_small(corpus_dir, tmp_path, monkeypatch, capsy
     from benchmarks.retrieval import main
 
     q = tmp_path / "q.jsonl"
-    q.write_text(json.dumps({"id": "b", "question": "slab of rock between station and datum",
-                             "sources": ["gravity.rst"]}) + "\n")
+    q.write_text(
+        json.dumps(
+            {
+                "id": "b",
+                "question": "slab of rock between station and datum",
+                "sources": ["gravity.rst"],
+            }
+        )
+        + "\n"
+    )
     monkeypatch.setattr(ci, "HNSW_ABOVE", 40)
     out = tmp_path / "r.json"
-    assert main(["--corpus", str(corpus_dir), "--questions", str(q), "--embedder", "hash",
-                 "--sizes", "60", "--filler", "perturbed", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "--corpus",
+                str(corpus_dir),
+                "--questions",
+                str(q),
+                "--embedder",
+                "hash",
+                "--sizes",
+                "60",
+                "--filler",
+                "perturbed",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     res = json.loads(out.read_text())
     assert res["quality"]["bm25"]["recall@1"] == 1.0 and res["ingest"]["documents"] == 5
     row = res["latency"]["60-perturbed"]

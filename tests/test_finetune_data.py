@@ -13,8 +13,12 @@ from tools import REGISTRY, Artifact, ToolResult
 
 
 def _dummy_results(n: int) -> list[ToolResult]:
-    return [ToolResult(f"call {i}", tuple(Artifact(f"ws-{10 * (i + 1) + k}", "array", "")
-                                          for k in range(4))) for i in range(n)]
+    return [
+        ToolResult(
+            f"call {i}", tuple(Artifact(f"ws-{10 * (i + 1) + k}", "array", "") for k in range(4))
+        )
+        for i in range(n)
+    ]
 
 
 def test_every_registered_tool_has_tasks_with_schema_valid_calls():
@@ -33,10 +37,15 @@ def test_every_registered_tool_has_tasks_with_schema_valid_calls():
 
 
 def test_run_plan_records_real_observations_and_ids():
-    trace = run_plan("make a line and denoise it", [],
-                     [("make_synthetic", {"n_traces": 40, "n_samples": 64}),
-                      ("fx_decon", {"data": "@1", "win_traces": 20, "win_ms": 128.0,
-                                    "figure": False})], offset=2)
+    trace = run_plan(
+        "make a line and denoise it",
+        [],
+        [
+            ("make_synthetic", {"n_traces": 40, "n_samples": 64}),
+            ("fx_decon", {"data": "@1", "win_traces": 20, "win_ms": 128.0, "figure": False}),
+        ],
+        offset=2,
+    )
     assert trace.calls[0][1]["n_traces"] == 40
     assert trace.calls[1][1]["data"] == "ws-3"  # two earlier items, then the noisy line
     assert [d["name"] for d in trace.decisions] == ["make_synthetic", "fx_decon", "answer"]
@@ -50,14 +59,16 @@ def test_run_plan_records_real_observations_and_ids():
 def test_route_example_is_the_routing_prompt_with_json_decisions():
     from finetune.build_data import answer_text, route_example
 
-    trace = run_plan("make a synthetic", [], [("make_synthetic", {"n_traces": 20,
-                                                                  "n_samples": 32})])
+    trace = run_plan(
+        "make a synthetic", [], [("make_synthetic", {"n_traces": 20, "n_samples": 32})]
+    )
     msgs = route_example(trace, REGISTRY.schemas())
     assert "- fx_decon(data)" in msgs[0]["content"]
     replies = [json.loads(m["content"]) for m in msgs if m["role"] == "assistant"]
-    assert replies == [{"name": "make_synthetic", "arguments": {"n_traces": 20,
-                                                                "n_samples": 32}},
-                       {"name": "answer", "arguments": {}}]
+    assert replies == [
+        {"name": "make_synthetic", "arguments": {"n_traces": 20, "n_samples": 32}},
+        {"name": "answer", "arguments": {}},
+    ]
     assert "noisy ws-1" in answer_text(trace)
 
 
@@ -69,28 +80,33 @@ def test_splits_share_no_template():
     assert split_of("doc:a.md") == split_of("doc:a.md")
 
 
-@pytest.mark.parametrize("pred, ok", [
-    ({"data": "ws-2", "low_hz": 10, "high_hz": 50.0}, True),
-    ({"data": "ws-2", "low_hz": 10, "high_hz": 50, "order": 4}, True),   # a default, given
-    ({"data": "ws-2", "low_hz": 10, "high_hz": 50, "order": 6}, False),  # a value not asked
-    ({"data": "ws-2", "low_hz": 10}, False),
-    ({"data": "ws-3", "low_hz": 10, "high_hz": 50}, False),
-])
+@pytest.mark.parametrize(
+    "pred, ok",
+    [
+        ({"data": "ws-2", "low_hz": 10, "high_hz": 50.0}, True),
+        ({"data": "ws-2", "low_hz": 10, "high_hz": 50, "order": 4}, True),  # a default, given
+        ({"data": "ws-2", "low_hz": 10, "high_hz": 50, "order": 6}, False),  # a value not asked
+        ({"data": "ws-2", "low_hz": 10}, False),
+        ({"data": "ws-3", "low_hz": 10, "high_hz": 50}, False),
+    ],
+)
 def test_arguments_match(pred, ok):
     schema = REGISTRY.get("bandpass").parameters
-    assert arguments_match(pred, {"data": "ws-2", "low_hz": 10.0, "high_hz": 50.0},
-                           schema) is ok
+    assert arguments_match(pred, {"data": "ws-2", "low_hz": 10.0, "high_hz": 50.0}, schema) is ok
 
 
 def test_score_decision():
     schemas = {s["name"]: s for s in REGISTRY.schemas()}
     gold = {"name": "agc", "arguments": {"data": "ws-2"}}
-    assert score_decision({"name": "agc", "arguments": {"data": "ws-2"}}, gold,
-                          schemas) == (True, True)
-    assert score_decision({"name": "agc", "arguments": {"data": "ws-9"}}, gold,
-                          schemas) == (True, False)
-    assert score_decision({"name": "bandpass", "arguments": {}}, gold, schemas) == \
-        (False, False)
+    assert score_decision({"name": "agc", "arguments": {"data": "ws-2"}}, gold, schemas) == (
+        True,
+        True,
+    )
+    assert score_decision({"name": "agc", "arguments": {"data": "ws-9"}}, gold, schemas) == (
+        True,
+        False,
+    )
+    assert score_decision({"name": "bandpass", "arguments": {}}, gold, schemas) == (False, False)
     assert score_decision(None, gold, schemas) == (False, False)
 
 
@@ -123,11 +139,20 @@ class _GoldChat:
 def test_routing_benchmark_scores_gold_decisions_as_right():
     from benchmarks.routing import run
 
-    items = [{"id": "t1", "request": "make a synthetic", "setup": "none",
-              "calls": [["make_synthetic", {"n_traces": 30, "n_samples": 40}]]},
-             {"id": "t2", "request": "hello", "setup": "none", "calls": []}]
-    gold = [{"name": "make_synthetic", "arguments": {"n_traces": 30, "n_samples": 40}},
-            {"name": "answer", "arguments": {}}, {"name": "answer", "arguments": {}}]
+    items = [
+        {
+            "id": "t1",
+            "request": "make a synthetic",
+            "setup": "none",
+            "calls": [["make_synthetic", {"n_traces": 30, "n_samples": 40}]],
+        },
+        {"id": "t2", "request": "hello", "setup": "none", "calls": []},
+    ]
+    gold = [
+        {"name": "make_synthetic", "arguments": {"n_traces": 30, "n_samples": 40}},
+        {"name": "answer", "arguments": {}},
+        {"name": "answer", "arguments": {}},
+    ]
     report = run(_GoldChat(gold), items, progress=False)
     assert report["decisions"] == 3
     assert report["routing_accuracy"] == report["plan_accuracy"] == 1.0
@@ -137,9 +162,7 @@ def test_routing_benchmark_scores_gold_decisions_as_right():
     assert report["plan_accuracy"] == 0.5
 
 
-
-def test_tool_examples_expand_phrasings_and_skip_tasks_that_cannot_run(tmp_path,
-                                                                       monkeypatch):
+def test_tool_examples_expand_phrasings_and_skip_tasks_that_cannot_run(tmp_path, monkeypatch):
     import random
 
     monkeypatch.setenv("GEOFM_VISION_WEIGHTS", str(tmp_path))  # no GeoFM weights
@@ -147,19 +170,35 @@ def test_tool_examples_expand_phrasings_and_skip_tasks_that_cannot_run(tmp_path,
     from finetune.build_data import tool_examples
     from finetune.tool_tasks import Task
 
-    tasks = [Task("tiny_synth", "none", (("make_synthetic", {"n_traces": 20,
-                                                             "n_samples": "{n}"}),),
-                  ("Make a line of {n} samples.",), {"n": (32, 40, 48)}),
-             Task("tiny_chat", "none", (), ("Hello?",)),
-             Task("needs_weights", "none", (("geofm_denoise", {"data": "ws-1"}),),
-                  ("Denoise with the GeoFM.",))]
-    out = tool_examples(tasks, REGISTRY.schemas(), tmp_path, random.Random(0), combos=2,
-                        progress=False)
+    tasks = [
+        Task(
+            "tiny_synth",
+            "none",
+            (("make_synthetic", {"n_traces": 20, "n_samples": "{n}"}),),
+            ("Make a line of {n} samples.",),
+            {"n": (32, 40, 48)},
+        ),
+        Task("tiny_chat", "none", (), ("Hello?",)),
+        Task(
+            "needs_weights",
+            "none",
+            (("geofm_denoise", {"data": "ws-1"}),),
+            ("Denoise with the GeoFM.",),
+        ),
+    ]
+    out = tool_examples(
+        tasks, REGISTRY.schemas(), tmp_path, random.Random(0), combos=2, progress=False
+    )
     routes = [r for r in out["train"] if r["kind"] == "route"]
-    assert sorted(r["task"] for r in routes) == ["tiny_chat", "tiny_chat", "tiny_synth",
-                                                 "tiny_synth"]
-    sizes = {r["gold"][0]["arguments"].get("n_samples") for r in routes
-             if r["task"] == "tiny_synth"}
+    assert sorted(r["task"] for r in routes) == [
+        "tiny_chat",
+        "tiny_chat",
+        "tiny_synth",
+        "tiny_synth",
+    ]
+    sizes = {
+        r["gold"][0]["arguments"].get("n_samples") for r in routes if r["task"] == "tiny_synth"
+    }
     assert len(sizes) == 2  # two different slot values
     assert list(out["skipped"]) == ["needs_weights"]
     # a no-tool task without a fixed reply (chat, no_file) trains its routing only
@@ -186,17 +225,26 @@ def test_cited_replies_drop_the_chunk_prefix():
     from finetune.build_data import _body
 
     hit = lambda title, section, text: SimpleNamespace(  # noqa: E731
-        title=title, section=section, text=text)
-    assert _body(hit("CMP stacking", "Fold", "CMP stacking — Fold: Each point is hit: often.")) \
+        title=title, section=section, text=text
+    )
+    assert (
+        _body(hit("CMP stacking", "Fold", "CMP stacking — Fold: Each point is hit: often."))
         == "Each point is hit: often."
+    )
     assert _body(hit("Q: attenuation", "Basics", "Q: attenuation — Basics: Loss.")) == "Loss."
     # a section title that holds ": " itself: the body starts after the title, not at its colon
-    assert _body(hit("Gardner", "Gardner's relation: density from velocity",
-                     "Gardner — Gardner's relation: density from velocity: rho = a V^b.")) \
+    assert (
+        _body(
+            hit(
+                "Gardner",
+                "Gardner's relation: density from velocity",
+                "Gardner — Gardner's relation: density from velocity: rho = a V^b.",
+            )
+        )
         == "rho = a V^b."
+    )
     assert _body(hit("Gardner", "", "Gardner: Density from velocity.")) == "Density from velocity."
     assert _body(hit("Gardner", "", "No prefix here.")) == "No prefix here."
-
 
 
 def test_every_phrasing_is_written_once():
@@ -212,11 +260,14 @@ def test_cited_replies_quote_sentences_not_list_labels():
     "- First breaks.") as if it were the answer."""
     from finetune.build_data import _sentences
 
-    text = ("**What is missing.** - First breaks. Reflection data lack the lowest "
-            "frequencies below about 5 Hz in most surveys. Gardner et al. (1974) fit "
-            "density as a power of P velocity for brine sands and shales. Short one.")
+    text = (
+        "**What is missing.** - First breaks. Reflection data lack the lowest "
+        "frequencies below about 5 Hz in most surveys. Gardner et al. (1974) fit "
+        "density as a power of P velocity for brine sands and shales. Short one."
+    )
     assert _sentences(text, 2) == (
         "Reflection data lack the lowest frequencies below about 5 Hz in most surveys. "
         "Gardner et al. (1974) fit density as a power of P velocity for brine sands and "
-        "shales.")
+        "shales."
+    )
     assert _sentences("Only a label.", 1) == "Only a label."  # nothing better: keep it

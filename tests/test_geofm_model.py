@@ -17,8 +17,9 @@ from tools.geofm.model import (
 )
 from tools.geofm.tiling import apply_tiled, tile_starts
 
-TINY = GeoFMConfig(tile=32, patch=8, hidden=32, layers=1, heads=2, decoder_hidden=32,
-                   decoder_layers=1)
+TINY = GeoFMConfig(
+    tile=32, patch=8, hidden=32, layers=1, heads=2, decoder_hidden=32, decoder_layers=1
+)
 
 
 def test_tile_starts_cover_everything():
@@ -39,8 +40,12 @@ def test_identity_model_returns_section_exactly(shape):
 def test_blending_has_no_seams_on_constant_input():
     x = np.full((150, 170), 3.0, np.float32)
     # a "model" that returns each tile's mean: constant per tile, so any seam would show
-    y = apply_tiled(x, lambda t: np.broadcast_to(t.mean(axis=(1, 2), keepdims=True), t.shape),
-                    tile=32, overlap=8)
+    y = apply_tiled(
+        x,
+        lambda t: np.broadcast_to(t.mean(axis=(1, 2), keepdims=True), t.shape),
+        tile=32,
+        overlap=8,
+    )
     np.testing.assert_allclose(y, 3.0, rtol=1e-6)
 
 
@@ -48,8 +53,14 @@ def test_random_model_runs_the_tiling_path():
     model = build_model(TINY).eval()
     x = np.random.default_rng(1).standard_normal((70, 45)).astype(np.float32)
     calls = []
-    y = apply_tiled(x, lambda t: predict_tiles(model, t), tile=32, overlap=8, batch_size=4,
-                    progress=lambda done, total: calls.append((done, total)))
+    y = apply_tiled(
+        x,
+        lambda t: predict_tiles(model, t),
+        tile=32,
+        overlap=8,
+        batch_size=4,
+        progress=lambda done, total: calls.append((done, total)),
+    )
     assert y.shape == x.shape and np.isfinite(y).all()
     assert calls[-1][0] == calls[-1][1]
 
@@ -60,8 +71,9 @@ def test_save_load_roundtrip_gives_equal_outputs(tmp_path):
     assert (tmp_path / "ckpt" / "model.safetensors").exists()
     loaded = load_model(tmp_path / "ckpt")
     tiles = np.random.default_rng(2).standard_normal((2, 32, 32)).astype(np.float32)
-    np.testing.assert_allclose(predict_tiles(loaded, tiles), predict_tiles(model, tiles),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        predict_tiles(loaded, tiles), predict_tiles(model, tiles), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_wrong_checkpoints_fail_clearly(tmp_path):
@@ -69,13 +81,21 @@ def test_wrong_checkpoints_fail_clearly(tmp_path):
         load_model(tmp_path)
     from transformers import ViTMAEConfig, ViTMAEForPreTraining
 
-    rgb = ViTMAEForPreTraining(ViTMAEConfig(image_size=32, patch_size=8, num_channels=3,
-                                            hidden_size=32, num_hidden_layers=1,
-                                            num_attention_heads=2, intermediate_size=64,
-                                            decoder_hidden_size=32,
-                                            decoder_num_hidden_layers=1,
-                                            decoder_num_attention_heads=1,
-                                            decoder_intermediate_size=64))
+    rgb = ViTMAEForPreTraining(
+        ViTMAEConfig(
+            image_size=32,
+            patch_size=8,
+            num_channels=3,
+            hidden_size=32,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=64,
+            decoder_hidden_size=32,
+            decoder_num_hidden_layers=1,
+            decoder_num_attention_heads=1,
+            decoder_intermediate_size=64,
+        )
+    )
     rgb.save_pretrained(tmp_path / "rgb")
     with pytest.raises(ModelError, match="3-channel"):
         load_model(tmp_path / "rgb")

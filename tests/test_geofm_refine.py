@@ -97,11 +97,14 @@ def test_the_vit_feature_matters_except_in_the_ablation(kind):
     holed, fill, dead = _tiles(seed=3)
     other = build_model(TINY_VIT, seed=9).eval()
     ablation = _random(RefineConfig(channels=4, dilations=[1], vit="none"), seed=3)
-    np.testing.assert_array_equal(refine_tiles(ablation, VIT, holed, fill, dead),
-                                  refine_tiles(ablation, other, holed, fill, dead))
+    np.testing.assert_array_equal(
+        refine_tiles(ablation, VIT, holed, fill, dead),
+        refine_tiles(ablation, other, holed, fill, dead),
+    )
     fed = _random(RefineConfig(channels=4, dilations=[1], vit=kind), seed=3)
-    assert not np.allclose(refine_tiles(fed, VIT, holed, fill, dead),
-                           refine_tiles(fed, other, holed, fill, dead))
+    assert not np.allclose(
+        refine_tiles(fed, VIT, holed, fill, dead), refine_tiles(fed, other, holed, fill, dead)
+    )
 
 
 def test_refine_runs_through_the_tiling_path():
@@ -136,8 +139,9 @@ def test_no_refine_file_means_the_vit_alone(tmp_path):
     assert dead.sum() == 8
     scale = tile_scale(tiles)[:, None, None]
     want = (predict_tiles(vit, tiles / scale) * scale)[0] + linear_fill(tiles[0], dead)
-    np.testing.assert_allclose(interpolate_section(vit, tiles[0])[0][dead], want[dead],
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        interpolate_section(vit, tiles[0])[0][dead], want[dead], rtol=1e-5, atol=1e-5
+    )
 
 
 def test_refine_files_that_do_not_fit_fail_clearly(tmp_path):

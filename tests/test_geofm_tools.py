@@ -12,8 +12,9 @@ from tools import REGISTRY
 from tools.geofm import tools as geofm_tools
 from tools.geofm.model import GeoFMConfig, build_model, save_model
 
-TINY = GeoFMConfig(tile=32, patch=8, hidden=32, layers=1, heads=2, decoder_hidden=32,
-                   decoder_layers=1)
+TINY = GeoFMConfig(
+    tile=32, patch=8, hidden=32, layers=1, heads=2, decoder_hidden=32, decoder_layers=1
+)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +83,9 @@ def test_faults_default_to_the_calibrated_threshold(workspace, tmp_path, monkeyp
     monkeypatch.setenv("GEOFM_VISION_WEIGHTS", str(tmp_path / "w"))
     assert geofm_tools.fault_threshold() == 0.5
     result = calibrate(geofm_tools.head("faults"), sections=1, size=(40, 48), progress=False)
-    assert result["threshold"] in THRESHOLDS and set(result["curve"]) == {str(t) for t in THRESHOLDS}
+    assert result["threshold"] in THRESHOLDS and set(result["curve"]) == {
+        str(t) for t in THRESHOLDS
+    }
     card = tmp_path / "w" / "faults" / "card.json"
     card.write_text(json.dumps({**json.loads(card.read_text()), "threshold": 0.65}))
     assert geofm_tools.fault_threshold() == 0.65
@@ -110,8 +113,10 @@ def test_missing_weights_name_the_training_command(workspace, tmp_path, monkeypa
     monkeypatch.setattr(geofm_tools, "WEIGHTS_DIR", tmp_path / "none")
     r = REGISTRY.call("geofm_denoise", {"data": _synthetic(workspace)}, workspace)
     assert not r.ok
-    assert "python -m finetune.geofm_train --config finetune/configs/geofm_pretrain.json" \
-        in r.summary and "geofm_denoise.json" in r.summary
+    assert (
+        "python -m finetune.geofm_train --config finetune/configs/geofm_pretrain.json" in r.summary
+        and "geofm_denoise.json" in r.summary
+    )
 
 
 def test_weights_of_another_task_are_refused(workspace, tiny_weights, tmp_path, monkeypatch):
@@ -126,14 +131,16 @@ def test_external_checkpoint_folder_from_environment(workspace, tmp_path, monkey
 
     monkeypatch.setenv("GEOFM_VISION_WEIGHTS", str(tmp_path))
     # an external Hugging Face ViTMAE checkpoint: no card, 48x48 tiles
-    ext = GeoFMConfig(tile=48, patch=8, hidden=32, layers=1, heads=2, decoder_hidden=32,
-                      decoder_layers=1).to_hf()
+    ext = GeoFMConfig(
+        tile=48, patch=8, hidden=32, layers=1, heads=2, decoder_hidden=32, decoder_layers=1
+    ).to_hf()
     ViTMAEForPreTraining(ext).save_pretrained(tmp_path / "denoise")
-    r = REGISTRY.call("geofm_denoise", {"data": _synthetic(workspace), "figure": False},
-                      workspace)
+    r = REGISTRY.call("geofm_denoise", {"data": _synthetic(workspace), "figure": False}, workspace)
     assert r.ok, r.summary
-    assert str(tmp_path / "denoise") in workspace.meta(r.artifacts[0].id)["metadata"][
-        "params"]["weights"]
+    assert (
+        str(tmp_path / "denoise")
+        in workspace.meta(r.artifacts[0].id)["metadata"]["params"]["weights"]
+    )
 
 
 def test_real_line_runs_through_the_tools(workspace, heads, shared_data):
@@ -177,11 +184,34 @@ def test_benchmark_runs_on_tiny_weights(tiny_weights, tmp_path, monkeypatch, cap
     monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
     monkeypatch.setattr(torch, "set_num_threads", lambda n: None)
     out = tmp_path / "bench.json"
-    assert main(["--weights", str(tiny_weights), "--sections", "1", "--size", "48", "80",
-                 "--no-real", "--no-throughput", "--threads", "1", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "--weights",
+                str(tiny_weights),
+                "--sections",
+                "1",
+                "--size",
+                "48",
+                "80",
+                "--no-real",
+                "--no-throughput",
+                "--threads",
+                "1",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     res = json.loads(out.read_text())
-    assert set(res["summary"]) >= {"denoise_fx_db", "denoise_geofm_db", "missing_linear_db",
-                                   "missing_geofm_db", "faults_f1_pixel_clean"}
+    assert set(res["summary"]) >= {
+        "denoise_fx_db",
+        "denoise_geofm_db",
+        "missing_linear_db",
+        "missing_geofm_db",
+        "faults_f1_pixel_clean",
+    }
     assert "f-x" in capsys.readouterr().out
     labels = np.zeros((10, 4))
     labels[4:6] = 1
@@ -210,8 +240,7 @@ def test_interpolate_uses_the_refine_stage_of_the_head(workspace, tmp_path, monk
     monkeypatch.delenv("GEOFM_VISION_WEIGHTS", raising=False)
     monkeypatch.setattr(geofm_tools, "WEIGHTS_DIR", _refine_weights(tmp_path / "w"))
     # one 32x32 tile, so every dead trace's left neighbour lies in its tile
-    data = _synthetic(workspace, n_traces=30, n_samples=32, missing_fraction=0.3,
-                      noise="none")
+    data = _synthetic(workspace, n_traces=30, n_samples=32, missing_fraction=0.3, noise="none")
     r = REGISTRY.call("geofm_interpolate", {"data": data, "figure": False}, workspace)
     assert r.ok, r.summary
     assert any("Yu" in c for c in r.citations)
@@ -221,8 +250,9 @@ def test_interpolate_uses_the_refine_stage_of_the_head(workspace, tmp_path, monk
     np.testing.assert_array_equal(after[~dead], before[~dead])
     for i in np.flatnonzero(dead):
         left = live[live < i].max() if (live < i).any() else live.min()
-        np.testing.assert_allclose(after[i], before[left], rtol=1e-4,
-                                   atol=1e-4 * np.abs(before).max())
+        np.testing.assert_allclose(
+            after[i], before[left], rtol=1e-4, atol=1e-4 * np.abs(before).max()
+        )
 
 
 def test_a_refine_file_that_does_not_fit_is_reported(workspace, tmp_path, monkeypatch):

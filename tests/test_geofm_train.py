@@ -15,14 +15,29 @@ from tools.geofm.data import TASKS, linear_fill, make_batch, tile_scale
 from tools.geofm.model import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = {"tile": 32, "patch": 8, "hidden": 32, "layers": 1, "heads": 2, "decoder_hidden": 32,
-        "decoder_layers": 1}
+TINY = {
+    "tile": 32,
+    "patch": 8,
+    "hidden": 32,
+    "layers": 1,
+    "heads": 2,
+    "decoder_hidden": 32,
+    "decoder_layers": 1,
+}
 
 
 def _config(tmp: Path, task: str, name: str, **kw) -> GeoFMTrainConfig:
-    base = dict(task=task, output_dir=str(tmp / name), checkpoint_dir=str(tmp / f"{name}-ckpt"),
-                steps=2, batch_size=2, val_tiles=2, threads=1, warmup_steps=1,
-                checkpoint_every=1)
+    base = dict(
+        task=task,
+        output_dir=str(tmp / name),
+        checkpoint_dir=str(tmp / f"{name}-ckpt"),
+        steps=2,
+        batch_size=2,
+        val_tiles=2,
+        threads=1,
+        warmup_steps=1,
+        checkpoint_every=1,
+    )
     if task == "pretrain" or "init_from" not in kw:
         base["model"] = TINY
     return GeoFMTrainConfig(**{**base, **kw})
@@ -37,12 +52,12 @@ def pretrained(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("task", ["denoise", "interpolate", "faults"])
 def test_heads_train_two_steps_from_pretrained(tmp_path, pretrained, task):
-    report = train(_config(tmp_path, task, task, init_from=str(pretrained)),
-                   log=lambda *_: None)
+    report = train(_config(tmp_path, task, task, init_from=str(pretrained)), log=lambda *_: None)
     assert report["steps"] == 2 and np.isfinite(report["val_loss"])
     out = tmp_path / task
     assert {"config.json", "model.safetensors", "card.json", "train_report.json"} <= {
-        p.name for p in out.iterdir()}
+        p.name for p in out.iterdir()
+    }
     assert json.loads((out / "card.json").read_text())["task"] == task
     model = load_model(out)
     assert model.config.image_size == 32 and model.config.mask_ratio == 0.0
@@ -85,11 +100,16 @@ def test_interpolate_head_trains_with_a_refine_stage(tmp_path, pretrained, kind)
     from tools.geofm.refine import load_refine
     from tools.geofm.tools import load_refine_head
 
-    report = train(_config(tmp_path, "interpolate", "i", init_from=str(pretrained),
-                           refine={**REFINE, "vit": kind}), log=lambda *_: None)
+    report = train(
+        _config(
+            tmp_path, "interpolate", "i", init_from=str(pretrained), refine={**REFINE, "vit": kind}
+        ),
+        log=lambda *_: None,
+    )
     out = tmp_path / "i"
     assert {"refine.safetensors", "refine.json", "model.safetensors"} <= {
-        p.name for p in out.iterdir()}
+        p.name for p in out.iterdir()
+    }
     assert report["refine_params"] == sum(p.numel() for p in load_refine(out).parameters())
     assert np.isfinite(report["val_loss"]) and report["val_loss_linear_fill"] > 0
     assert "refine" in json.loads((out / "card.json").read_text())["output"]
@@ -100,8 +120,16 @@ def test_interpolate_head_trains_with_a_refine_stage(tmp_path, pretrained, kind)
 
 
 def test_ablation_leaves_the_vit_as_loaded(tmp_path, pretrained):
-    train(_config(tmp_path, "interpolate", "a", init_from=str(pretrained),
-                  refine={**REFINE, "vit": "none"}), log=lambda *_: None)
+    train(
+        _config(
+            tmp_path,
+            "interpolate",
+            "a",
+            init_from=str(pretrained),
+            refine={**REFINE, "vit": "none"},
+        ),
+        log=lambda *_: None,
+    )
     a, b = _weights(tmp_path / "a"), _weights(pretrained)
     assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)
 
@@ -111,31 +139,73 @@ def test_refine_continues_from_a_trained_head(tmp_path, pretrained):
     from safetensors.torch import load_file
 
     kw = dict(init_from=str(pretrained), refine=REFINE)
-    train(_config(tmp_path, "interpolate", "first", **kw), log=lambda *_: None,
-          config_file="first.json")
+    train(
+        _config(tmp_path, "interpolate", "first", **kw),
+        log=lambda *_: None,
+        config_file="first.json",
+    )
     first = load_file(str(tmp_path / "first" / "refine.safetensors"))
     # one step at a negligible learning rate: the loaded weights come back unchanged
-    train(_config(tmp_path, "interpolate", "again", init_refine=str(tmp_path / "first"),
-                  seed=5, lr=1e-12, refine_lr=1e-12, steps=1, **kw), log=lambda *_: None,
-          config_file="first.json --set seed=5")
+    train(
+        _config(
+            tmp_path,
+            "interpolate",
+            "again",
+            init_refine=str(tmp_path / "first"),
+            seed=5,
+            lr=1e-12,
+            refine_lr=1e-12,
+            steps=1,
+            **kw,
+        ),
+        log=lambda *_: None,
+        config_file="first.json --set seed=5",
+    )
     again = load_file(str(tmp_path / "again" / "refine.safetensors"))
     assert all(torch.allclose(first[k], again[k], atol=1e-6) for k in first)
     # the card lists the commands behind the weights it continued, oldest first
-    train(_config(tmp_path, "interpolate", "third", init_refine=str(tmp_path / "again"),
-                  seed=6, steps=1, **kw), log=lambda *_: None)
+    train(
+        _config(
+            tmp_path,
+            "interpolate",
+            "third",
+            init_refine=str(tmp_path / "again"),
+            seed=6,
+            steps=1,
+            **kw,
+        ),
+        log=lambda *_: None,
+    )
     card = json.loads((tmp_path / "third" / "card.json").read_text())
     assert [c.split("--config ")[1] for c in card["continues"]] == [
-        "first.json", "first.json --set seed=5"]
+        "first.json",
+        "first.json --set seed=5",
+    ]
     with pytest.raises(BadInputError, match="asks for"):
-        train(_config(tmp_path, "interpolate", "c", init_refine=str(tmp_path / "first"),
-                      init_from=str(pretrained), refine={**REFINE, "channels": 8}),
-              log=lambda *_: None)
+        train(
+            _config(
+                tmp_path,
+                "interpolate",
+                "c",
+                init_refine=str(tmp_path / "first"),
+                init_from=str(pretrained),
+                refine={**REFINE, "channels": 8},
+            ),
+            log=lambda *_: None,
+        )
     with pytest.raises(BadInputError, match="holds no refine"):
-        train(_config(tmp_path, "interpolate", "d", init_refine=str(pretrained), **kw),
-              log=lambda *_: None)
+        train(
+            _config(tmp_path, "interpolate", "d", init_refine=str(pretrained), **kw),
+            log=lambda *_: None,
+        )
     with pytest.raises(BadInputError, match="needs refine"):
-        _config(tmp_path, "interpolate", "e", init_from=str(pretrained),
-                init_refine=str(tmp_path / "first"))
+        _config(
+            tmp_path,
+            "interpolate",
+            "e",
+            init_from=str(pretrained),
+            init_refine=str(tmp_path / "first"),
+        )
 
 
 def test_resume_with_refine_gives_identical_weights(tmp_path, pretrained):
@@ -162,8 +232,7 @@ def test_head_checkpoint_is_stale_after_new_pretraining(tmp_path, pretrained):
 
     pre = tmp_path / "pre"
     shutil.copytree(pretrained, pre)
-    train(_config(tmp_path, "denoise", "d", init_from=str(pre), max_steps=1),
-          log=lambda *_: None)
+    train(_config(tmp_path, "denoise", "d", init_from=str(pre), max_steps=1), log=lambda *_: None)
     train(_config(tmp_path, "pretrain", "pre", seed=3), log=lambda *_: None)  # retrained
     with pytest.raises(BadInputError, match="other settings"):
         train(_config(tmp_path, "denoise", "d", init_from=str(pre)), log=lambda *_: None)
@@ -171,8 +240,10 @@ def test_head_checkpoint_is_stale_after_new_pretraining(tmp_path, pretrained):
 
 def test_missing_pretrained_weights_name_the_command(tmp_path):
     with pytest.raises(ModelError, match="geofm_pretrain.json"):
-        train(_config(tmp_path, "denoise", "d", init_from=str(tmp_path / "absent")),
-              log=lambda *_: None)
+        train(
+            _config(tmp_path, "denoise", "d", init_from=str(tmp_path / "absent")),
+            log=lambda *_: None,
+        )
 
 
 def test_config_validation(tmp_path):
@@ -202,15 +273,18 @@ def test_oversampled_tiles_keep_the_draws():
     b = make_batch("interpolate", 3, 32, np.random.default_rng([5, 1]), oversample=8)
     np.testing.assert_array_equal(a.dead, b.dead)  # same random draws, same holes
     assert not np.allclose(a.targets, b.targets)  # modelled differently
-    assert all(np.corrcoef(x.ravel(), y.ravel())[0, 1] > 0.5
-               for x, y in zip(a.targets, b.targets))  # but the same geology
+    assert all(
+        np.corrcoef(x.ravel(), y.ravel())[0, 1] > 0.5 for x, y in zip(a.targets, b.targets)
+    )  # but the same geology
     with pytest.raises(BadInputError, match="oversample"):
         _config(Path("."), "interpolate", "x", oversample=0)
 
 
 def test_shipped_configs_parse_and_chain():
-    configs = {t: GeoFMTrainConfig.from_json(ROOT / "finetune" / "configs" / f"geofm_{t}.json")
-               for t in TASKS}
+    configs = {
+        t: GeoFMTrainConfig.from_json(ROOT / "finetune" / "configs" / f"geofm_{t}.json")
+        for t in TASKS
+    }
     for task, c in configs.items():
         assert c.task == task and c.threads in (1, 2)
         assert Path(c.output_dir) == Path("tools/geofm/weights") / task

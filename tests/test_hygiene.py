@@ -14,10 +14,13 @@ HEAVY = ["torch", "transformers", "gradio", "faiss", "sentence_transformers", "p
 
 @pytest.mark.parametrize("package", ["common", "agent", "tools", "corpus", "finetune", "agent.cli"])
 def test_import_is_light(package):
-    code = (f"import sys, {package}; heavy = [m for m in {HEAVY!r} if m in sys.modules]; "
-            "print(','.join(heavy))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                         text=True, check=True).stdout.strip()
+    code = (
+        f"import sys, {package}; heavy = [m for m in {HEAVY!r} if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == "", f"importing {package} pulled {out}"
 
 

@@ -16,8 +16,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("agent", "benchmarks", "finetune", "tools", "corpus", "common")
-CONTRACTS = [c["name"] for c in tomllib.loads((ROOT / "pyproject.toml").read_text())
-             ["tool"]["importlinter"]["contracts"]]
+CONTRACTS = [
+    c["name"]
+    for c in tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"][
+        "contracts"
+    ]
+]
 
 # One violation per contract, each a function-local import (those count too).
 VIOLATIONS = {
@@ -30,10 +34,13 @@ VIOLATIONS = {
 
 
 def lint_imports(cwd: Path) -> subprocess.CompletedProcess:
-    code = ("import sys; from importlinter.cli import lint_imports_command; "
-            "sys.argv[0] = 'lint-imports'; lint_imports_command()")
-    return subprocess.run([sys.executable, "-c", code, "--no-cache"], cwd=cwd,
-                          capture_output=True, text=True)
+    code = (
+        "import sys; from importlinter.cli import lint_imports_command; "
+        "sys.argv[0] = 'lint-imports'; lint_imports_command()"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, "--no-cache"], cwd=cwd, capture_output=True, text=True
+    )
 
 
 def test_the_contracts_hold():
@@ -45,10 +52,15 @@ def test_the_contracts_hold():
 
 def test_a_violation_of_each_contract_breaks_it(tmp_path):
     for package in PACKAGES:
-        shutil.copytree(ROOT / package, tmp_path / package,
-                        ignore=lambda d, names: [n for n in names if not n.endswith(".py")
-                                                 and not (Path(d) / n).is_dir()
-                                                 or n == "__pycache__"])
+        shutil.copytree(
+            ROOT / package,
+            tmp_path / package,
+            ignore=lambda d, names: [
+                n
+                for n in names
+                if not n.endswith(".py") and not (Path(d) / n).is_dir() or n == "__pycache__"
+            ],
+        )
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
     for file, (statement, _) in VIOLATIONS.items():
         with open(tmp_path / file, "a", encoding="utf-8") as f:
@@ -74,8 +86,11 @@ def _imports(path: Path) -> list[tuple[str, list[str]]]:
 
 def test_the_app_uses_no_other_entry_point():
     # app.py is a module, which import-linter cannot hold as a root package
-    bad = [m for m, _ in _imports(ROOT / "app.py")
-           if m.split(".")[0] in ("benchmarks", "finetune") or m.startswith("agent.cli")]
+    bad = [
+        m
+        for m, _ in _imports(ROOT / "app.py")
+        if m.split(".")[0] in ("benchmarks", "finetune") or m.startswith("agent.cli")
+    ]
     assert not bad, f"app.py imports {bad}"
 
 

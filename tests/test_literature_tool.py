@@ -10,15 +10,15 @@ from tools import REGISTRY
 
 DOCS = {
     "nmo.md": "---\ntitle: Normal moveout\nyear: 2026\nauthors: geofm contributors\n"
-              "references:\n  - \"Yilmaz, O. (2001). Seismic Data Analysis. SEG.\"\n---\n"
-              "# Normal moveout\n\nNMO correction flattens hyperbolic reflections in a CMP "
-              "gather using the stacking velocity.\n",
+    'references:\n  - "Yilmaz, O. (2001). Seismic Data Analysis. SEG."\n---\n'
+    "# Normal moveout\n\nNMO correction flattens hyperbolic reflections in a CMP "
+    "gather using the stacking velocity.\n",
     "gravity.rst": "Bouguer anomaly\n===============\n\nThe Bouguer correction removes the "
-                   "attraction of the rock slab between station and datum.\n",
+    "attraction of the rock slab between station and datum.\n",
     "refs.bib": "@article{canales1984, title = {Random noise reduction}, author = {Canales, "
-                "L. L.}, journal = {SEG Expanded Abstracts}, year = 1984, doi = "
-                "{10.1190/1.1894168}, abstract = {Prediction filters in the frequency-space "
-                "domain suppress random noise across traces.}}\n",
+    "L. L.}, journal = {SEG Expanded Abstracts}, year = 1984, doi = "
+    "{10.1190/1.1894168}, abstract = {Prediction filters in the frequency-space "
+    "domain suppress random noise across traces.}}\n",
 }
 
 
@@ -38,13 +38,15 @@ def index_dir(tmp_path, monkeypatch):
 
 
 def test_passages_keys_and_citations(workspace, index_dir):
-    r = REGISTRY.call("search_literature", {"query": "random noise prediction filters "
-                                            "frequency-space", "k": 2}, workspace)
+    r = REGISTRY.call(
+        "search_literature",
+        {"query": "random noise prediction filters frequency-space", "k": 2},
+        workspace,
+    )
     assert r.ok, r.summary
     lines = r.summary.splitlines()
     assert len(lines) == 3 and lines[0].startswith("2 passages")
-    assert lines[1].startswith("[canales1984] Random noise reduction (1984) — Prediction "
-                               "filters")
+    assert lines[1].startswith("[canales1984] Random noise reduction (1984) — Prediction filters")
     assert r.citations[0].startswith("Random noise reduction, L. L. Canales (1984)")
     assert "https://doi.org/10.1190/1.1894168" in r.citations[0]
     assert r.metrics["passages"] == 2 and r.metrics["top_score"] > 0
@@ -58,12 +60,15 @@ def test_file_documents_use_their_stem(workspace, index_dir):
     assert "[nmo] Normal moveout (2026)" in r.summary and "Yilmaz" in r.citations[0]
 
 
-@pytest.mark.parametrize("args, message", [
-    ({"query": "x", "k": 0}, "greater than or equal to 1"),
-    ({"query": "x", "k": 21}, "less than or equal to 20"),
-    ({"query": "   "}, "query is empty"),
-    ({"query": "x", "index": "/etc"}, "has no argument"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({"query": "x", "k": 0}, "greater than or equal to 1"),
+        ({"query": "x", "k": 21}, "less than or equal to 20"),
+        ({"query": "   "}, "query is empty"),
+        ({"query": "x", "index": "/etc"}, "has no argument"),
+    ],
+)
 def test_bad_arguments_are_observations(workspace, index_dir, args, message):
     r = REGISTRY.call("search_literature", args, workspace)
     assert not r.ok and message in r.summary

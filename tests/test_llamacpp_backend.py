@@ -58,10 +58,15 @@ def test_engine_loop_matches_transformers(tiny_llama, tiny_tokenizer):
     """Same logits in, same tokens out: routing calls under the grammar and grounding
     (tokens the grammar forces go through the model in batches), and free answers under
     the no-repeat rule, equal transformers' generate()."""
-    ref = LocalChatModel(hf_model=tiny_llama, tokenizer=tiny_tokenizer, max_new_tokens=160,
-                         no_repeat_ngram=3)
-    eng = LocalChatModel(tokenizer=tiny_tokenizer, engine=TorchEngine(tiny_llama),
-                         max_new_tokens=160, no_repeat_ngram=3)
+    ref = LocalChatModel(
+        hf_model=tiny_llama, tokenizer=tiny_tokenizer, max_new_tokens=160, no_repeat_ngram=3
+    )
+    eng = LocalChatModel(
+        tokenizer=tiny_tokenizer,
+        engine=TorchEngine(tiny_llama),
+        max_new_tokens=160,
+        no_repeat_ngram=3,
+    )
     assert eng.vocab_size == ref.vocab_size
     tools = [_bandpass_schema()]
     for text in ["filter ws-1 from 5 to 60 Hz", "normal moveout of ws-2 at 8 Hz", "hello"]:
@@ -71,13 +76,15 @@ def test_engine_loop_matches_transformers(tiny_llama, tiny_tokenizer):
         assert raw_eng == raw_ref and call_eng == call_ref
         assert call_eng is not None  # the grammar held on the engine path too
         assert max(eng.engine.batches) > 1  # '{"name":"' and the like were forced
-        assert eng.generate_answer(msgs, max_new_tokens=30) == \
-            ref.generate_answer(msgs, max_new_tokens=30)
+        assert eng.generate_answer(msgs, max_new_tokens=30) == ref.generate_answer(
+            msgs, max_new_tokens=30
+        )
 
 
 def test_engine_loop_stops_at_stop_strings_and_cap(tiny_llama, tiny_tokenizer):
-    chat = LocalChatModel(tokenizer=tiny_tokenizer, engine=TorchEngine(tiny_llama),
-                          max_new_tokens=30)
+    chat = LocalChatModel(
+        tokenizer=tiny_tokenizer, engine=TorchEngine(tiny_llama), max_new_tokens=30
+    )
     msgs = [HumanMessage("normal moveout")]
     full = chat.generate_text(msgs)
     assert len(tiny_tokenizer.encode(full, add_special_tokens=False)) <= 31
@@ -104,9 +111,22 @@ def _tiny_adapter(tmp_path, tiny_llama):
     import torch
     from peft import LoraConfig, get_peft_model
 
-    model = get_peft_model(copy.deepcopy(tiny_llama), LoraConfig(
-        r=4, lora_alpha=8, target_modules=["q_proj", "k_proj", "v_proj", "o_proj",
-                                           "gate_proj", "up_proj", "down_proj"]))
+    model = get_peft_model(
+        copy.deepcopy(tiny_llama),
+        LoraConfig(
+            r=4,
+            lora_alpha=8,
+            target_modules=[
+                "q_proj",
+                "k_proj",
+                "v_proj",
+                "o_proj",
+                "gate_proj",
+                "up_proj",
+                "down_proj",
+            ],
+        ),
+    )
     torch.manual_seed(1)
     for name, p in model.named_parameters():
         if "lora_B" in name:
@@ -129,8 +149,15 @@ def _base_gguf(path, heads: int, kv_heads: int, model=None):
     w.add_tensor("token_embd.weight", np.arange(16, dtype=np.float32).reshape(4, 4))
     if model is not None:
         for i, layer in enumerate(model.model.layers):
-            for module in ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
-                           "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"]:
+            for module in [
+                "self_attn.q_proj",
+                "self_attn.k_proj",
+                "self_attn.v_proj",
+                "self_attn.o_proj",
+                "mlp.gate_proj",
+                "mlp.up_proj",
+                "mlp.down_proj",
+            ]:
                 weight = layer.get_submodule(module).weight.detach().numpy()
                 if module.endswith("q_proj"):
                     weight = rope_permute(weight, heads)
@@ -160,15 +187,19 @@ def test_adapter_to_gguf_keeps_every_delta(tmp_path, tiny_llama):
     assert bytes(f["general.type"].parts[-1]).decode() == "adapter"
     assert bytes(f["adapter.type"].parts[-1]).decode() == "lora"
     assert float(f["adapter.lora.alpha"].parts[-1][0]) == 8.0
-    got = {t.name: np.asarray(t.data).reshape([int(x) for x in reversed(t.shape)])
-           for t in reader.tensors}
+    got = {
+        t.name: np.asarray(t.data).reshape([int(x) for x in reversed(t.shape)])
+        for t in reader.tensors
+    }
     assert len(got) == 2 * 7 * 2  # A and B, 7 modules, 2 layers
     hf = load_file(str(adapter / "adapter_model.safetensors"))
     for layer in range(2):
         pre = f"base_model.model.model.layers.{layer}."
-        for hf_name, g_name, heads in [("self_attn.q_proj", "attn_q", 4),
-                                       ("self_attn.k_proj", "attn_k", 2),
-                                       ("mlp.down_proj", "ffn_down", None)]:
+        for hf_name, g_name, heads in [
+            ("self_attn.q_proj", "attn_q", 4),
+            ("self_attn.k_proj", "attn_k", 2),
+            ("mlp.down_proj", "ffn_down", None),
+        ]:
             a, b = hf[pre + hf_name + ".lora_A.weight"], hf[pre + hf_name + ".lora_B.weight"]
             ga = got[f"blk.{layer}.{g_name}.weight.lora_a"]
             gb = got[f"blk.{layer}.{g_name}.weight.lora_b"]
@@ -194,18 +225,21 @@ def test_merged_gguf_equals_the_merged_model(tmp_path, tiny_llama):
     reader = gguf.GGUFReader(str(out))
     assert bytes(reader.fields["tokenizer.ggml.model"].parts[-1]).decode() == "gpt2"
     tensors = {t.name: t for t in reader.tensors}
-    np.testing.assert_array_equal(np.asarray(tensors["token_embd.weight"].data).ravel(),
-                                  np.arange(16, dtype=np.float32))
+    np.testing.assert_array_equal(
+        np.asarray(tensors["token_embd.weight"].data).ravel(), np.arange(16, dtype=np.float32)
+    )
     for i, layer in enumerate(merged.model.layers):
-        for module, heads in [("self_attn.q_proj", 4), ("self_attn.k_proj", 2),
-                              ("mlp.up_proj", None)]:
+        for module, heads in [
+            ("self_attn.q_proj", 4),
+            ("self_attn.k_proj", 2),
+            ("mlp.up_proj", None),
+        ]:
             t = tensors[gguf_tensor_name(i, module)]
             assert t.tensor_type == gguf.GGMLQuantizationType.Q8_0
             got = gguf.quants.dequantize(t.data, t.tensor_type)
             order = (lambda w, h=heads: rope_permute(w, h)) if heads else (lambda w: w)
             want = order(layer.get_submodule(module).weight.detach().numpy())
-            before = order(tiny_llama.model.layers[i].get_submodule(module).weight.detach()
-                           .numpy())
+            before = order(tiny_llama.model.layers[i].get_submodule(module).weight.detach().numpy())
             assert np.abs(want - before).max() > 1e-2  # the adapter does change this layer
             # Q8_0 rounds to 1/127 of each 32-weight block's largest magnitude
             np.testing.assert_allclose(got, want, atol=np.abs(want).max() / 100)
@@ -249,6 +283,7 @@ def test_llamacpp_and_transformers_make_the_same_calls():
     ref = LocalChatModel.from_config(ModelConfig())
     fast = LocalChatModel.from_config(ModelConfig(backend="llamacpp"))
     tools = REGISTRY.schemas()
-    same = sum(call_key(fast.decide(h, tools)[0]) == call_key(ref.decide(h, tools)[0])
-               for h in cases)
+    same = sum(
+        call_key(fast.decide(h, tools)[0]) == call_key(ref.decide(h, tools)[0]) for h in cases
+    )
     assert same >= 5  # Q4_1 vs float32 weights may flip a near tie, not most calls

@@ -14,11 +14,18 @@ from finetune.chat_data import IGNORE, encode_example, read_jsonl
 from finetune.lora import LoraTrainConfig, train
 
 EXAMPLES = [
-    {"messages": [{"role": "system", "content": "tools: bandpass"},
-                  {"role": "user", "content": f"filter ws-{i} from {i} to 60 Hz"},
-                  {"role": "assistant", "content":
-                   f'{{"name":"bandpass","arguments":{{"data":"ws-{i}","low_hz":{i}}}}}'}]}
-    for i in range(1, 13)]
+    {
+        "messages": [
+            {"role": "system", "content": "tools: bandpass"},
+            {"role": "user", "content": f"filter ws-{i} from {i} to 60 Hz"},
+            {
+                "role": "assistant",
+                "content": f'{{"name":"bandpass","arguments":{{"data":"ws-{i}","low_hz":{i}}}}}',
+            },
+        ]
+    }
+    for i in range(1, 13)
+]
 
 
 @pytest.fixture
@@ -29,9 +36,19 @@ def data_file(tmp_path):
 
 
 def _config(tmp_path, data_file, **kw):
-    base = dict(train_file=str(data_file), output_dir=str(tmp_path / "adapter"), r=4, alpha=8,
-                dropout=0.0, batch_size=4, epochs=2, lr=1e-2, warmup_steps=1,
-                checkpoint_every=2, max_length=128)
+    base = dict(
+        train_file=str(data_file),
+        output_dir=str(tmp_path / "adapter"),
+        r=4,
+        alpha=8,
+        dropout=0.0,
+        batch_size=4,
+        epochs=2,
+        lr=1e-2,
+        warmup_steps=1,
+        checkpoint_every=2,
+        max_length=128,
+    )
     base.update(kw)
     return LoraTrainConfig(**base)
 
@@ -66,13 +83,18 @@ def test_malformed_jsonl_names_the_line(tmp_path):
 def test_only_adapter_weights_train(tmp_path, data_file, tiny_llama, tiny_tokenizer, bf16):
     model = _fresh(tiny_llama)
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    report = train(_config(tmp_path, data_file, bf16=bf16), model=model,
-                   tokenizer=tiny_tokenizer, log=lambda *_: None)
+    report = train(
+        _config(tmp_path, data_file, bf16=bf16),
+        model=model,
+        tokenizer=tiny_tokenizer,
+        log=lambda *_: None,
+    )
     assert report["bf16"] is (bf16 == "on")
     assert all(v.dtype == torch.float32 for v in model.state_dict().values())  # autocast only
     assert report["steps"] == 6  # 12 examples / 4 per step * 2 epochs
-    after = {k.replace("base_layer.", ""): v for k, v in model.state_dict().items()
-             if "lora_" not in k}  # peft wrapped the layers in place
+    after = {
+        k.replace("base_layer.", ""): v for k, v in model.state_dict().items() if "lora_" not in k
+    }  # peft wrapped the layers in place
     assert after.keys() == before.keys()
     assert [k for k in before if not torch.equal(before[k], after[k])] == []
     lora_b = [v for k, v in model.state_dict().items() if "lora_B" in k]
@@ -80,11 +102,14 @@ def test_only_adapter_weights_train(tmp_path, data_file, tiny_llama, tiny_tokeni
     assert (tmp_path / "adapter" / "adapter_model.safetensors").exists()
 
 
-def test_layers_limit_which_blocks_get_adapters(tmp_path, data_file, tiny_llama,
-                                                tiny_tokenizer):
+def test_layers_limit_which_blocks_get_adapters(tmp_path, data_file, tiny_llama, tiny_tokenizer):
     model = _fresh(tiny_llama)
-    train(_config(tmp_path, data_file, layers=[1], epochs=1), model=model,
-          tokenizer=tiny_tokenizer, log=lambda *_: None)
+    train(
+        _config(tmp_path, data_file, layers=[1], epochs=1),
+        model=model,
+        tokenizer=tiny_tokenizer,
+        log=lambda *_: None,
+    )
     lora = [k for k in model.state_dict() if "lora_A" in k]
     assert lora and all(".layers.1." in k for k in lora)
 
@@ -93,8 +118,7 @@ def test_save_load_merge_gives_equal_logits(tmp_path, data_file, tiny_llama, tin
     from peft import PeftModel
 
     model = _fresh(tiny_llama)
-    train(_config(tmp_path, data_file), model=model, tokenizer=tiny_tokenizer,
-          log=lambda *_: None)
+    train(_config(tmp_path, data_file), model=model, tokenizer=tiny_tokenizer, log=lambda *_: None)
     x = torch.tensor([tiny_tokenizer.encode("filter ws-3 from 3 to 60 Hz")])
     model.eval()
     with torch.no_grad():
@@ -106,18 +130,29 @@ def test_save_load_merge_gives_equal_logits(tmp_path, data_file, tiny_llama, tin
         assert not torch.allclose(tiny_llama(x).logits, trained)  # the adapter matters
 
 
-def test_interrupted_run_resumes_to_same_weights(tmp_path, data_file, tiny_llama,
-                                                 tiny_tokenizer):
+def test_interrupted_run_resumes_to_same_weights(tmp_path, data_file, tiny_llama, tiny_tokenizer):
     straight = _fresh(tiny_llama)
-    train(_config(tmp_path / "a", data_file), model=straight, tokenizer=tiny_tokenizer,
-          log=lambda *_: None)
+    train(
+        _config(tmp_path / "a", data_file),
+        model=straight,
+        tokenizer=tiny_tokenizer,
+        log=lambda *_: None,
+    )
     first = _fresh(tiny_llama)
-    train(_config(tmp_path / "b", data_file, max_steps=5), model=first, tokenizer=tiny_tokenizer,
-          log=lambda *_: None)  # checkpoints at steps 2 and 4, then stops: "killed"
+    train(
+        _config(tmp_path / "b", data_file, max_steps=5),
+        model=first,
+        tokenizer=tiny_tokenizer,
+        log=lambda *_: None,
+    )  # checkpoints at steps 2 and 4, then stops: "killed"
     assert (tmp_path / "b" / "adapter" / "checkpoint" / "trainer_state.json").exists()
     resumed = _fresh(tiny_llama)
-    report = train(_config(tmp_path / "b", data_file), model=resumed, tokenizer=tiny_tokenizer,
-                   log=lambda *_: None)
+    report = train(
+        _config(tmp_path / "b", data_file),
+        model=resumed,
+        tokenizer=tiny_tokenizer,
+        log=lambda *_: None,
+    )
     assert report["steps"] == 6
     a = {k: v for k, v in straight.state_dict().items() if "lora_" in k}
     b = {k: v for k, v in resumed.state_dict().items() if "lora_" in k}
@@ -141,8 +176,9 @@ def test_config_validation(tmp_path, data_file):
 
 def test_config_extends_a_base_file(tmp_path, data_file):
     base = tmp_path / "base.json"
-    base.write_text(json.dumps({"train_file": str(data_file), "output_dir": str(tmp_path),
-                                "r": 8, "lr": 1e-3}))
+    base.write_text(
+        json.dumps({"train_file": str(data_file), "output_dir": str(tmp_path), "r": 8, "lr": 1e-3})
+    )
     sub = tmp_path / "sub" / "child.json"
     sub.parent.mkdir()
     sub.write_text(json.dumps({"extends": "../base.json", "lr": 5e-4}))
@@ -155,6 +191,7 @@ def test_config_extends_a_base_file(tmp_path, data_file):
 
 def test_shipped_continue_configs_differ_from_default_only_where_they_say():
     from finetune.training_io import _read_json
+
     configs = Path(__file__).resolve().parents[1] / "finetune" / "configs"
     default = json.loads((configs / "default.json").read_text())
     for name in ("continue_v5.json", "continue_v6.json"):
@@ -179,35 +216,58 @@ def test_token_loss_equals_the_models_own_loss(tiny_llama, tiny_tokenizer):
     assert torch.allclose(total / n, ref, atol=1e-5)
 
 
-def test_continued_run_starts_from_the_given_adapter(tmp_path, data_file, tiny_llama,
-                                                     tiny_tokenizer):
+def test_continued_run_starts_from_the_given_adapter(
+    tmp_path, data_file, tiny_llama, tiny_tokenizer
+):
     first = _fresh(tiny_llama)
-    train(_config(tmp_path / "a", data_file), model=first, tokenizer=tiny_tokenizer,
-          log=lambda *_: None)
+    train(
+        _config(tmp_path / "a", data_file),
+        model=first,
+        tokenizer=tiny_tokenizer,
+        log=lambda *_: None,
+    )
     start = {k: v.clone() for k, v in first.state_dict().items() if "lora_" in k}
     init = str(tmp_path / "a" / "adapter")
     # a vanishing learning rate: the continued adapter must still be the first one
     still = _fresh(tiny_llama)
-    train(_config(tmp_path / "b", data_file, init_adapter=init, lr=1e-12, epochs=1),
-          model=still, tokenizer=tiny_tokenizer, log=lambda *_: None)
+    train(
+        _config(tmp_path / "b", data_file, init_adapter=init, lr=1e-12, epochs=1),
+        model=still,
+        tokenizer=tiny_tokenizer,
+        log=lambda *_: None,
+    )
     kept = {k: v for k, v in still.state_dict().items() if "lora_" in k}
     assert kept.keys() == start.keys()
     for k in start:
         torch.testing.assert_close(kept[k], start[k])
     # a real learning rate moves it on from there
     moved = _fresh(tiny_llama)
-    train(_config(tmp_path / "c", data_file, init_adapter=init, epochs=1), model=moved,
-          tokenizer=tiny_tokenizer, log=lambda *_: None)
-    assert any(not torch.allclose(v, start[k]) for k, v in moved.state_dict().items()
-               if "lora_" in k)
+    train(
+        _config(tmp_path / "c", data_file, init_adapter=init, epochs=1),
+        model=moved,
+        tokenizer=tiny_tokenizer,
+        log=lambda *_: None,
+    )
+    assert any(
+        not torch.allclose(v, start[k]) for k, v in moved.state_dict().items() if "lora_" in k
+    )
 
 
-def test_continued_run_refuses_a_mismatched_adapter(tmp_path, data_file, tiny_llama,
-                                                    tiny_tokenizer):
-    train(_config(tmp_path / "a", data_file, epochs=1), model=_fresh(tiny_llama),
-          tokenizer=tiny_tokenizer, log=lambda *_: None)
+def test_continued_run_refuses_a_mismatched_adapter(
+    tmp_path, data_file, tiny_llama, tiny_tokenizer
+):
+    train(
+        _config(tmp_path / "a", data_file, epochs=1),
+        model=_fresh(tiny_llama),
+        tokenizer=tiny_tokenizer,
+        log=lambda *_: None,
+    )
     with pytest.raises(BadInputError, match="does not match"):
-        train(_config(tmp_path / "b", data_file, r=8, init_adapter=str(tmp_path / "a" / "adapter")),
-              model=_fresh(tiny_llama), tokenizer=tiny_tokenizer, log=lambda *_: None)
+        train(
+            _config(tmp_path / "b", data_file, r=8, init_adapter=str(tmp_path / "a" / "adapter")),
+            model=_fresh(tiny_llama),
+            tokenizer=tiny_tokenizer,
+            log=lambda *_: None,
+        )
     with pytest.raises(BadInputError, match="adapter_config.json"):
         _config(tmp_path, data_file, init_adapter=str(tmp_path / "nowhere"))

@@ -28,12 +28,20 @@ class _Server:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 outer.requests.append(body)
                 msg = outer.replies.pop(0)
-                payload = {"id": "x", "object": "chat.completion", "created": 0,
-                           "model": body["model"],
-                           "choices": [{"index": 0, "message": msg, "finish_reason":
-                                        "tool_calls" if msg.get("tool_calls") else "stop"}],
-                           "usage": {"prompt_tokens": 1, "completion_tokens": 1,
-                                     "total_tokens": 2}}
+                payload = {
+                    "id": "x",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": body["model"],
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": msg,
+                            "finish_reason": "tool_calls" if msg.get("tool_calls") else "stop",
+                        }
+                    ],
+                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                }
                 data = json.dumps(payload).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -50,10 +58,20 @@ class _Server:
 
 
 def test_openai_model_drives_the_agent(tmp_path):
-    call = {"id": "c1", "type": "function", "function": {
-        "name": "make_synthetic", "arguments": json.dumps({"n_traces": 20, "n_samples": 32})}}
-    server = _Server([{"role": "assistant", "content": None, "tool_calls": [call]},
-                      {"role": "assistant", "content": "Made a 20-trace synthetic line ws-1."}])
+    call = {
+        "id": "c1",
+        "type": "function",
+        "function": {
+            "name": "make_synthetic",
+            "arguments": json.dumps({"n_traces": 20, "n_samples": 32}),
+        },
+    }
+    server = _Server(
+        [
+            {"role": "assistant", "content": None, "tool_calls": [call]},
+            {"role": "assistant", "content": "Made a 20-trace synthetic line ws-1."},
+        ]
+    )
     try:
         chat = make_chat_model(ModelConfig(model="openai:served-model", base_url=server.url))
         agent = GeoAgent(chat, config=AgentConfig(retrieval=False, workspace=str(tmp_path)))

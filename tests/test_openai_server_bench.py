@@ -18,16 +18,34 @@ import pytest
 pytestmark = pytest.mark.slow
 
 QUESTIONS = [
-    {"question": "Which wave type travels fastest through rock?",
-     "choices": ["Rayleigh waves", "P-waves", "S-waves", "Love waves"], "answer_index": 1,
-     "domains": ["Geophysics"]},
-    {"question": "What does a density log measure in a borehole?",
-     "choices": ["Bulk density of the formation", "Mud viscosity", "Gamma rays from the bit",
-                 "Magnetic susceptibility"], "answer_index": 0, "domains": ["Petrophysics"]},
-    {"question": "Which property controls the acoustic impedance of a layer?",
-     "choices": ["Colour and grain size", "Porosity only", "Density times P-wave velocity",
-                 "Resistivity times thickness"], "answer_index": 2,
-     "domains": ["Geophysics", "Petrophysics"]},
+    {
+        "question": "Which wave type travels fastest through rock?",
+        "choices": ["Rayleigh waves", "P-waves", "S-waves", "Love waves"],
+        "answer_index": 1,
+        "domains": ["Geophysics"],
+    },
+    {
+        "question": "What does a density log measure in a borehole?",
+        "choices": [
+            "Bulk density of the formation",
+            "Mud viscosity",
+            "Gamma rays from the bit",
+            "Magnetic susceptibility",
+        ],
+        "answer_index": 0,
+        "domains": ["Petrophysics"],
+    },
+    {
+        "question": "Which property controls the acoustic impedance of a layer?",
+        "choices": [
+            "Colour and grain size",
+            "Porosity only",
+            "Density times P-wave velocity",
+            "Resistivity times thickness",
+        ],
+        "answer_index": 2,
+        "domains": ["Geophysics", "Petrophysics"],
+    },
 ]
 
 
@@ -39,18 +57,36 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def served_model(tmp_path_factory):
-    if importlib.util.find_spec("llama_cpp") is None \
-            or importlib.util.find_spec("starlette_context") is None:
+    if (
+        importlib.util.find_spec("llama_cpp") is None
+        or importlib.util.find_spec("starlette_context") is None
+    ):
         pytest.skip("needs llama-cpp-python with its server extra: make llamacpp")
     from agent.models import embedded_gguf
 
     port = _free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_gguf()),
-         "--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(port),
-         "--n_ctx", "2048", "--n_threads", "1"],
-        stdout=log.open("w"), stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(embedded_gguf()),
+            "--model_alias",
+            "smollm2",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "2048",
+            "--n_threads",
+            "1",
+        ],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy
     url = f"http://127.0.0.1:{port}/v1"
     try:
@@ -76,10 +112,28 @@ def test_bench_runs_formationeval_questions_through_a_served_model(served_model,
     suite.write_text(json.dumps(QUESTIONS))
     out = tmp_path / "served.json"
     done = subprocess.run(
-        [sys.executable, "-m", "agent.cli", "bench", "run", str(suite), "--model",
-         "openai:smollm2", "--base-url", served_model, "--mode", "generate",
-         "--no-retrieval", "--out", str(out)],
-        capture_output=True, text=True, timeout=600, cwd=Path(__file__).parents[1])
+        [
+            sys.executable,
+            "-m",
+            "agent.cli",
+            "bench",
+            "run",
+            str(suite),
+            "--model",
+            "openai:smollm2",
+            "--base-url",
+            served_model,
+            "--mode",
+            "generate",
+            "--no-retrieval",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=Path(__file__).parents[1],
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(out.read_text())
     run = report["runs"][-1] if "runs" in report else report

@@ -37,35 +37,64 @@ def test_question_files_are_sound(path):
 
 def test_the_two_sets_share_no_question():
     norm = lambda s: re.sub(r"\W+", " ", s.lower()).strip()  # noqa: E731
-    assert not {norm(q["question"]) for q in load_questions(DATA)} & \
-        {norm(q["question"]) for q in load_questions(DEV)}
+    assert not {norm(q["question"]) for q in load_questions(DATA)} & {
+        norm(q["question"]) for q in load_questions(DEV)
+    }
 
 
-Q = {"id": "q1", "question": "Why x?", "covered": True, "topic": "seismology",
-     "pages": ["seismology/a.md"], "concepts": [["half (a )?period"], ["local minim"]]}
+Q = {
+    "id": "q1",
+    "question": "Why x?",
+    "covered": True,
+    "topic": "seismology",
+    "pages": ["seismology/a.md"],
+    "concepts": [["half (a )?period"], ["local minim"]],
+}
 
 
 def test_score_answer_needs_every_concept_and_right_pages():
-    full = score_answer(Q, "Events off by half a period reach a local minimum [1].",
-                        ["/x/corpus/default/seismology/a.md"])
+    full = score_answer(
+        Q,
+        "Events off by half a period reach a local minimum [1].",
+        ["/x/corpus/default/seismology/a.md"],
+    )
     assert full["rubric"] and full["cited_right"] == full["cited_total"] == 1
-    part = score_answer(Q, "Events off by half a period [1].",
-                        ["/x/seismology/a.md", "/x/ml/b.md"])
+    part = score_answer(Q, "Events off by half a period [1].", ["/x/seismology/a.md", "/x/ml/b.md"])
     assert not part["rubric"] and part["concepts"] == [True, False]
     assert (part["cited_right"], part["cited_total"]) == (1, 2)
-    refused = score_answer(Q, "The indexed literature does not cover this question. The "
-                              "closest sources are: A [1].", [])
+    refused = score_answer(
+        Q,
+        "The indexed literature does not cover this question. The closest sources are: A [1].",
+        [],
+    )
     assert refused["refused"] and not refused["rubric"] and refused["cited_total"] == 1
 
 
 def test_summarize_counts_rates_with_intervals():
     def row(covered, rubric, refused, right, topic="seismology"):
-        return {"covered": covered, "topic": topic, "rubric": rubric, "refused": refused,
-                "concepts": [rubric, True] if covered else [], "cited_right": right,
-                "cited_total": 1, "recall_at_1": covered, "recall_at_k": covered,
-                "tool_calls": 0, "error": "", "seconds": 1.0}
-    s = summarize([row(True, True, False, 1), row(True, False, False, 0),
-                   row(True, False, True, 0), row(False, False, True, 0)])
+        return {
+            "covered": covered,
+            "topic": topic,
+            "rubric": rubric,
+            "refused": refused,
+            "concepts": [rubric, True] if covered else [],
+            "cited_right": right,
+            "cited_total": 1,
+            "recall_at_1": covered,
+            "recall_at_k": covered,
+            "tool_calls": 0,
+            "error": "",
+            "seconds": 1.0,
+        }
+
+    s = summarize(
+        [
+            row(True, True, False, 1),
+            row(True, False, False, 0),
+            row(True, False, True, 0),
+            row(False, False, True, 0),
+        ]
+    )
     assert s["rubric_accuracy"]["k"] == 1 and s["rubric_accuracy"]["n"] == 3
     assert s["citation_precision"]["k"] == 1 and s["citation_precision"]["n"] == 2
     assert s["abstention_uncovered"]["rate"] == 1.0

@@ -14,11 +14,29 @@ from benchmarks.routing import load_requests
 from tools import REGISTRY, ToolResult
 
 HELDOUT_REQUESTS = ROUTING_REQUESTS.with_name("routing_heldout.jsonl")
-GOLD = {it["id"]: it for path in (ROUTING_REQUESTS, HELDOUT_REQUESTS)
-        for it in load_requests(path) if it["calls"]}
+GOLD = {
+    it["id"]: it
+    for path in (ROUTING_REQUESTS, HELDOUT_REQUESTS)
+    for it in load_requests(path)
+    if it["calls"]
+}
 # one request per tool family, for the default suite
-FAST = ["r028", "r033", "r037", "r047", "r052", "r059", "r064", "r076", "r088", "r100",
-        "h040", "r115", "h019", "h034"]
+FAST = [
+    "r028",
+    "r033",
+    "r037",
+    "r047",
+    "r052",
+    "r059",
+    "r064",
+    "r076",
+    "r088",
+    "r100",
+    "h040",
+    "r115",
+    "h019",
+    "h034",
+]
 
 
 def _run(workspace, calls: list[tuple[str, dict]]) -> list[ToolResult]:
@@ -37,21 +55,28 @@ def _grounded(text: str, question: str, calls, results) -> None:
 
 # ---- real tool runs --------------------------------------------------------------------
 
+
 def test_fx_decon_report(shared_data, workspace):
     f = workspace.add_file(shared_data / "segy" / "npra_31_81.sgy").id
     read = REGISTRY.call("read_segy", {"file": f}, workspace)
     line = read.artifacts[0].id
-    calls = [("read_segy", {"file": f}),
-             ("fx_decon", {"data": line, "fmin_hz": 8.0, "fmax_hz": 60.0, "win_traces": 10})]
+    calls = [
+        ("read_segy", {"file": f}),
+        ("fx_decon", {"data": line, "fmin_hz": 8.0, "fmax_hz": 60.0, "win_traces": 10}),
+    ]
     fx = REGISTRY.call(*calls[1], workspace)
     question = "denoise this line with f-x decon between 8 and 60 Hz, 10-trace windows"
     text = tool_report(question, calls, [read, fx])
     lines = text.splitlines()
-    assert lines[0] == ("- Read all traces of npra_31_81.sgy: 534 traces x 1501 samples at "
-                        f"4 ms, amplitudes {read.details['amplitude_min']:.0f} to "
-                        f"{read.details['amplitude_max']:.0f}.")
-    assert lines[1].startswith("- f-x deconvolution (8–60 Hz, prediction filter of 4 traces, "
-                               "windows of 10 traces x 400 ms) of the data: estimated SNR ")
+    assert lines[0] == (
+        "- Read all traces of npra_31_81.sgy: 534 traces x 1501 samples at "
+        f"4 ms, amplitudes {read.details['amplitude_min']:.0f} to "
+        f"{read.details['amplitude_max']:.0f}."
+    )
+    assert lines[1].startswith(
+        "- f-x deconvolution (8–60 Hz, prediction filter of 4 traces, "
+        "windows of 10 traces x 400 ms) of the data: estimated SNR "
+    )
     assert f"{fx.metrics['snr_est_gain_db']:+.1f} dB (an estimate" in lines[1]
     # the report's extra figures stay out of what the routing model is shown
     from agent.messages import observation
@@ -59,7 +84,9 @@ def test_fx_decon_report(shared_data, workspace):
     assert "amplitude_min" not in observation(read) and "n_traces" in observation(read)
     denoised, figure = fx.artifacts
     assert lines[2] == f"Result: f-x deconvolved section ({denoised.id})."
-    assert lines[3] == f"Figure: before / after / difference of the f-x deconvolution ({figure.id})."
+    assert (
+        lines[3] == f"Figure: before / after / difference of the f-x deconvolution ({figure.id})."
+    )
     assert lines[4].startswith('Next, you could ask: "save it as SEG-Y"')
     assert _ids(text) == {denoised.id, figure.id}  # not the raw line, an intermediate
     _grounded(text, question, calls, [read, fx])
@@ -68,19 +95,25 @@ def test_fx_decon_report(shared_data, workspace):
 def test_synthetic_median_snr_report(workspace):
     synth = REGISTRY.call("make_synthetic", {"noise": "spikes", "n_traces": 120}, workspace)
     noisy, clean = synth.artifacts[0].id, synth.artifacts[1].id
-    calls = [("make_synthetic", {"noise": "spikes", "n_traces": 120}),
-             ("median_filter", {"data": noisy}), ("measure_snr", {"data": "", "reference": clean})]
+    calls = [
+        ("make_synthetic", {"noise": "spikes", "n_traces": 120}),
+        ("median_filter", {"data": noisy}),
+        ("measure_snr", {"data": "", "reference": clean}),
+    ]
     median = REGISTRY.call(*calls[1], workspace)
     calls[2][1]["data"] = median.artifacts[0].id
     snr = REGISTRY.call(*calls[2], workspace)
     question = "despike a synthetic with a median filter and score it against the clean one"
     text = tool_report(question, calls, [synth, median, snr])
-    assert ("Made a synthetic line: 120 traces x 300 samples at 4 ms, 25 Hz Ricker wavelet, "
-            "2 faults, spike noise at 0 dB SNR.") in text
+    assert (
+        "Made a synthetic line: 120 traces x 300 samples at 4 ms, 25 Hz Ricker wavelet, "
+        "2 faults, spike noise at 0 dB SNR."
+    ) in text
     assert "Dip-steered median filter (±2 traces, ±1 sample) of the noisy synthetic" in text
-    assert (f"SNR of the median-filtered section against the clean synthetic: "
-            f"{snr.metrics['snr_db']:.1f} dB (correlation {snr.metrics['correlation']:.3f})"
-            ) in text
+    assert (
+        f"SNR of the median-filtered section against the clean synthetic: "
+        f"{snr.metrics['snr_db']:.1f} dB (correlation {snr.metrics['correlation']:.3f})"
+    ) in text
     assert _ids(text) == {a.id for a in median.artifacts}  # not the four synthetic arrays
     assert '"compare with f-x deconvolution"' in text
     _grounded(text, question, calls, [synth, median, snr])
@@ -94,19 +127,31 @@ def test_header_summary_is_two_lines(shared_data, workspace):
     assert text.splitlines() == [
         "SEG-Y file headers: 3D post-stack, 414 traces x 75 samples at 4 ms, inlines 111–133, "
         "crosslines 875–892, 2-byte signed integer samples.",
-        'Next, you could ask: "read inline 111" or "read it and plot it".']
+        'Next, you could ask: "read inline 111" or "read it and plot it".',
+    ]
     _grounded(text, "what does this cube span?", calls, results)
 
 
 def test_well_tied_inversion_report(shared_data, workspace):
     d = shared_data / "f3_inline362"
-    seis, las, cs = (workspace.add_file(d / n).id for n in
-                     ("export_inline362.ascii", "F02-1_logs.las", "F02-1_checkshot_TD.txt"))
+    seis, las, cs = (
+        workspace.add_file(d / n).id
+        for n in ("export_inline362.ascii", "F02-1_logs.las", "F02-1_checkshot_TD.txt")
+    )
     section = REGISTRY.call("read_ascii_section", {"file": seis}, workspace)
     log = REGISTRY.call("read_well_log", {"file": las, "checkshot": cs}, workspace)
-    calls = [("read_ascii_section", {"file": seis}), ("read_well_log", {"file": las, "checkshot": cs}),
-             ("invert_impedance", {"data": section.artifacts[0].id,
-                                   "well_log": log.artifacts[1].id, "well_position": 336})]
+    calls = [
+        ("read_ascii_section", {"file": seis}),
+        ("read_well_log", {"file": las, "checkshot": cs}),
+        (
+            "invert_impedance",
+            {
+                "data": section.artifacts[0].id,
+                "well_log": log.artifacts[1].id,
+                "well_position": 336,
+            },
+        ),
+    ]
     inv = REGISTRY.call(*calls[2], workspace)
     question = "invert inline 362 for impedance, well F02-1 at crossline 336"
     text = tool_report(question, calls, [section, log, inv])
@@ -138,14 +183,18 @@ def test_spectrum_report_names_its_figure(shared_data, workspace):
 def test_failed_step_is_reported_with_its_message(shared_data, workspace):
     f = workspace.add_file(shared_data / "segy" / "npra_31_81.sgy").id
     read = REGISTRY.call("read_segy", {"file": f}, workspace)
-    calls = [("read_segy", {"file": f}),
-             ("bandpass", {"data": read.artifacts[0].id, "low_hz": 10.0, "high_hz": 200.0})]
+    calls = [
+        ("read_segy", {"file": f}),
+        ("bandpass", {"data": read.artifacts[0].id, "low_hz": 10.0, "high_hz": 200.0}),
+    ]
     bad = REGISTRY.call(*calls[1], workspace)
     assert not bad.ok
     question = "bandpass it 10-200 Hz"
     text = tool_report(question, calls, [read, bad])
-    assert ("- Bandpass filter failed: high_hz=200.0 Hz is at or above Nyquist (125 Hz for "
-            "dt=4.0 ms); choose a lower high corner.") in text
+    assert (
+        "- Bandpass filter failed: high_hz=200.0 Hz is at or above Nyquist (125 Hz for "
+        "dt=4.0 ms); choose a lower high corner."
+    ) in text
     assert text.splitlines()[-1].startswith("Next: change what the message points to")
     assert "Figure" not in text
     _grounded(text, question, calls, [read, bad])
@@ -153,10 +202,20 @@ def test_failed_step_is_reported_with_its_message(shared_data, workspace):
 
 # ---- the number check ------------------------------------------------------------------
 
+
 def test_invented_numbers_are_caught():
     calls = [("agc", {"data": "ws-1", "window_ms": 250.0})]
-    results = [ToolResult("AGC", metrics={"snr_est_gain_db": 11.23, "amplitude_max": 2262345.0,
-                                          "fault_fraction": 0.3, "n_traces": 160.0})]
+    results = [
+        ToolResult(
+            "AGC",
+            metrics={
+                "snr_est_gain_db": 11.23,
+                "amplitude_max": 2262345.0,
+                "fault_fraction": 0.3,
+                "n_traces": 160.0,
+            },
+        )
+    ]
     q = "AGC on ws-1 from 8-45 Hz"
 
     def check(text):
@@ -190,6 +249,7 @@ def test_report_of_a_result_with_an_invented_metric_fails_the_check(workspace):
 
 # ---- every gold plan of the routing sets -------------------------------------------------
 
+
 @pytest.fixture
 def tiny_literature(tmp_path, monkeypatch):
     """A two-document hashing index standing in for the default one."""
@@ -198,10 +258,14 @@ def tiny_literature(tmp_path, monkeypatch):
 
     src = tmp_path / "docs"
     src.mkdir()
-    (src / "inversion.md").write_text("# Colored inversion\n\nColored inversion shapes the "
-                                      "seismic spectrum to match the well log spectrum.\n")
-    (src / "fx.md").write_text("# f-x deconvolution\n\nPrediction filters across traces "
-                               "remove random noise, frequency by frequency.\n")
+    (src / "inversion.md").write_text(
+        "# Colored inversion\n\nColored inversion shapes the "
+        "seismic spectrum to match the well log spectrum.\n"
+    )
+    (src / "fx.md").write_text(
+        "# f-x deconvolution\n\nPrediction filters across traces "
+        "remove random noise, frequency by frequency.\n"
+    )
     Index.build([src], tmp_path / "idx", embedder=HashEmbedder(), progress=False)
     monkeypatch.setattr(tools.literature, "default_index", lambda: Index.load(tmp_path / "idx"))
     monkeypatch.setattr(tools.literature, "_OPEN", {})
@@ -239,12 +303,14 @@ def test_a_corrected_first_try_and_an_unknown_tool(workspace):
     from tools import Artifact
 
     calls = [("scale", {"data": "ws-1", "factor": "big"}), ("scale", {"data": "ws-1", "factor": 4})]
-    results = [ToolResult.error("bad arguments for scale: factor: not a number. Expected "
-                                "schema: {...}"),
-               ToolResult("scaled ws-1 into ws-2", (Artifact("ws-2", "array", "/x.npy"),),
-                          {"max": 4.0})]
-    assert tool_report("scale it by 4", calls, results) == \
-        "Ran scale: max 4.\nResult: array from scale (ws-2)."
+    results = [
+        ToolResult.error("bad arguments for scale: factor: not a number. Expected schema: {...}"),
+        ToolResult("scaled ws-1 into ws-2", (Artifact("ws-2", "array", "/x.npy"),), {"max": 4.0}),
+    ]
+    assert (
+        tool_report("scale it by 4", calls, results)
+        == "Ran scale: max 4.\nResult: array from scale (ws-2)."
+    )
     text = tool_report("scale it by 4", calls[:1], results[:1])
     assert text.startswith("Scale failed: bad arguments for scale: factor: not a number.\n")
     assert "schema" not in text

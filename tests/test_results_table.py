@@ -15,10 +15,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_committed_pages_match_the_reports():
-    stale = [str(path.relative_to(ROOT)) for path, text in generate(ROOT).items()
-             if path.read_text() != text]
-    assert not stale, f"{stale} differ from docs/results/*.json: run " \
-                      "`python -m benchmarks.results_table` and commit the result"
+    stale = [
+        str(path.relative_to(ROOT))
+        for path, text in generate(ROOT).items()
+        if path.read_text() != text
+    ]
+    assert not stale, (
+        f"{stale} differ from docs/results/*.json: run "
+        "`python -m benchmarks.results_table` and commit the result"
+    )
 
 
 def test_every_committed_report_has_a_section():
@@ -58,8 +63,7 @@ def test_a_report_with_several_runs_is_read_from_its_latest(tmp_path):
     report.write_text(json.dumps(data))
     main(["--root", str(tmp_path)])
     page = (tmp_path / PAGE).read_text()
-    assert f"Runs in the report: {len(data['runs'])}; the figures below are from the latest" \
-        in page
+    assert f"Runs in the report: {len(data['runs'])}; the figures below are from the latest" in page
     assert "| acc, geofm / lm_eval (latest run) | 0.900 / 0.202 |" in page
 
 
@@ -81,5 +85,7 @@ def test_the_adapter_card_counts_its_wrong_decisions_from_the_reports():
         decisions = [d for r in rows for d in r["decisions"]]
         wrong_tool = sum(not d["tool_ok"] for d in decisions)
         wrong_args = sum(d["tool_ok"] and not d["args_ok"] for d in decisions)
-        assert f"(`{RESULTS}/{file}`: {wrong_tool} wrong tools and {wrong_args} wrong " \
-               f"arguments in {len(decisions)} decisions)" in card, file
+        assert (
+            f"(`{RESULTS}/{file}`: {wrong_tool} wrong tools and {wrong_args} wrong "
+            f"arguments in {len(decisions)} decisions)" in card
+        ), file

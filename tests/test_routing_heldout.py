@@ -97,8 +97,10 @@ def test_no_heldout_request_is_a_near_copy_of_training_or_the_other_sets(path, t
     for other in BLIND_SETS:
         if other != path:
             close = near_copies(requests, [norm(it["request"]) for it in _items(other)])
-            assert not close, (f"close to a request of {other.name}",
-                               [label for label, _, _ in close])
+            assert not close, (
+                f"close to a request of {other.name}",
+                [label for label, _, _ in close],
+            )
     texts = [t for _, t in requests]
     assert len(set(texts)) == len(texts), "duplicate requests"
 
@@ -111,8 +113,9 @@ def test_near_copy_check_catches_a_copy():
 
 @pytest.mark.slow
 @_blind
-def test_every_heldout_gold_plan_runs_with_grounded_arguments(path, shared_data, tmp_path,
-                                                             monkeypatch):
+def test_every_heldout_gold_plan_runs_with_grounded_arguments(
+    path, shared_data, tmp_path, monkeypatch
+):
     """Each gold plan runs for real (as benchmarks.routing does) and every argument it
     passes is one the conversation supports (a number the user or a tool gave, an id
     that was shown)."""
@@ -124,8 +127,7 @@ def test_every_heldout_gold_plan_runs_with_grounded_arguments(path, shared_data,
     if (REAL_GEOFM_HOME / "index" / "default" / "manifest.json").exists():
         monkeypatch.setenv("GEOFM_HOME", str(REAL_GEOFM_HOME))  # search only reads it
     else:
-        items = [it for it in items
-                 if all(name != "search_literature" for name, _ in it["calls"])]
+        items = [it for it in items if all(name != "search_literature" for name, _ in it["calls"])]
     for it in items:
         paths = setup_files(SETUPS[it["setup"]], tmp_path)
         trace = run_plan(it["request"], paths, [tuple(c) for c in it["calls"]])

@@ -52,24 +52,45 @@ def test_invert_tool_needs_a_background(workspace):
     assert not r.ok and "background" in r.summary
     imp = workspace.save_array(s.impedance, "imp", {"dt_ms": 4.0}).id
     w = workspace.save_array(s.wavelet, "w", {"dt_ms": 4.0}).id
-    r = REGISTRY.call("invert_impedance", {"data": d, "wavelet": w, "background_model": imp,
-                                           "regularization": "trace", "damping": 1e-3,
-                                           "figure": False},
-                      workspace)
+    r = REGISTRY.call(
+        "invert_impedance",
+        {
+            "data": d,
+            "wavelet": w,
+            "background_model": imp,
+            "regularization": "trace",
+            "damping": 1e-3,
+            "figure": False,
+        },
+        workspace,
+    )
     assert r.ok, r.summary
     assert correlation(workspace.load_array(r.artifacts[0].id), s.impedance) > 0.95
 
 
 def test_real_f3_inline_inversion_runs(workspace):
     d = real_data() / "f3_inline362"
-    ids = [workspace.add_file(d / n).id for n in
-           ("export_inline362.ascii", "F02-1_logs.las", "F02-1_checkshot_TD.txt")]
+    ids = [
+        workspace.add_file(d / n).id
+        for n in ("export_inline362.ascii", "F02-1_logs.las", "F02-1_checkshot_TD.txt")
+    ]
     sec = REGISTRY.call("read_ascii_section", {"file": ids[0]}, workspace).artifacts[0].id
-    log = REGISTRY.call("read_well_log", {"file": ids[1], "checkshot": ids[2]},
-                        workspace).artifacts[1].id
-    r = REGISTRY.call("invert_impedance", {"data": sec, "well_log": log, "well_position": 336,
-                                           "regularization": "trace", "figure": False},
-                      workspace)
+    log = (
+        REGISTRY.call("read_well_log", {"file": ids[1], "checkshot": ids[2]}, workspace)
+        .artifacts[1]
+        .id
+    )
+    r = REGISTRY.call(
+        "invert_impedance",
+        {
+            "data": sec,
+            "well_log": log,
+            "well_position": 336,
+            "regularization": "trace",
+            "figure": False,
+        },
+        workspace,
+    )
     assert r.ok, r.summary
     ai = workspace.load_array(r.artifacts[0].id)
     assert ai.shape == (951, 463) and 5e5 < np.median(ai) < 2e7

@@ -26,8 +26,10 @@ def test_cube_write_read_roundtrip_keeps_headers(tmp_path, workspace):
     np.testing.assert_array_equal(line, cube[1])  # inlines are numbered from 1
     w = REGISTRY.call("write_segy", {"data": r.artifacts[0].id}, workspace)
     assert w.ok, w.summary
-    with segyio.open(w.artifacts[0].path, ignore_geometry=True) as out, \
-            segyio.open(src, ignore_geometry=True) as ref:
+    with (
+        segyio.open(w.artifacts[0].path, ignore_geometry=True) as out,
+        segyio.open(src, ignore_geometry=True) as ref,
+    ):
         np.testing.assert_array_equal(out.trace.raw[:], cube[1])
         assert out.text[0] == ref.text[0]
         for j in range(cube.shape[1]):  # inline 2 is traces 5..9 of the inline-sorted file
@@ -38,10 +40,13 @@ def test_cube_write_read_roundtrip_keeps_headers(tmp_path, workspace):
     agc = REGISTRY.call("agc", {"data": r.artifacts[0].id, "window_ms": 8.0}, workspace)
     w3 = REGISTRY.call("write_segy", {"data": agc.artifacts[0].id}, workspace)
     assert w3.ok, w3.summary
-    with segyio.open(w3.artifacts[0].path, ignore_geometry=True) as out, \
-            segyio.open(src, ignore_geometry=True) as ref:
-        assert [out.header[j][segyio.TraceField.CROSSLINE_3D] for j in range(cube.shape[1])] \
-            == [ref.header[5 + j][segyio.TraceField.CROSSLINE_3D] for j in range(cube.shape[1])]
+    with (
+        segyio.open(w3.artifacts[0].path, ignore_geometry=True) as out,
+        segyio.open(src, ignore_geometry=True) as ref,
+    ):
+        assert [out.header[j][segyio.TraceField.CROSSLINE_3D] for j in range(cube.shape[1])] == [
+            ref.header[5 + j][segyio.TraceField.CROSSLINE_3D] for j in range(cube.shape[1])
+        ]
 
     full = REGISTRY.call("read_segy", {"file": fid}, workspace).artifacts[0].id
     w2 = REGISTRY.call("write_segy", {"data": full}, workspace).artifacts[0].path
@@ -103,8 +108,10 @@ def test_real_segy_files(workspace):
 
 def test_real_f3_ascii_well_and_location(workspace):
     d = real_data() / "f3_inline362"
-    ids = [workspace.add_file(d / n).id for n in
-           ("export_inline362.ascii", "F02-1_logs.las", "F02-1_checkshot_TD.txt")]
+    ids = [
+        workspace.add_file(d / n).id
+        for n in ("export_inline362.ascii", "F02-1_logs.las", "F02-1_checkshot_TD.txt")
+    ]
     r = REGISTRY.call("read_ascii_section", {"file": ids[0]}, workspace)
     assert r.ok and workspace.load_array(r.artifacts[0].id).shape == (951, 463)
     assert workspace.meta(r.artifacts[0].id)["metadata"]["inline"] == 362

@@ -29,13 +29,12 @@ def test_synthetic_is_seeded_and_labelled():
 def _lateral_misfit(clean: np.ndarray) -> float:
     """Energy of each inner trace minus the mean of its neighbours, relative."""
     e = clean[1:-1] - 0.5 * (clean[:-2] + clean[2:])
-    return float(np.sum(e ** 2) / np.sum(clean[1:-1] ** 2))
+    return float(np.sum(e**2) / np.sum(clean[1:-1] ** 2))
 
 
 def test_oversampled_synthetic_keeps_the_geology_and_loses_the_bed_flicker():
     kw = dict(seed=2, peak_hz=40.0, n_faults=0)
-    snapped, fine = make_section(60, 200, 4.0, **kw), make_section(60, 200, 4.0, **kw,
-                                                                    oversample=8)
+    snapped, fine = make_section(60, 200, 4.0, **kw), make_section(60, 200, 4.0, **kw, oversample=8)
     for name in ("impedance", "reflectivity", "fault_mask", "wavelet"):
         np.testing.assert_array_equal(getattr(snapped, name), getattr(fine, name), name)
     assert np.corrcoef(snapped.clean.ravel(), fine.clean.ravel())[0, 1] > 0.8
@@ -61,13 +60,16 @@ def test_band_limited_decimation_matches_fine_convolution():
     assert err < 1e-2
 
 
-@pytest.mark.parametrize("name,fn,min_gain_db", [
-    ("fx_decon", lambda d: fx_deconvolution(d, 4.0, win_traces=30), 5.0),
-    ("rank_reduction", lambda d: fx_rank_reduction(d, 4.0, rank=1, win_traces=30), 4.0),
-    ("median", lambda d: dip_median(d, 2, 1, dip_steered=False), 4.0),
-    ("dip_median", lambda d: dip_median(d, 2, 1, dip_steered=True), 4.0),
-    ("bandpass", lambda d: bandpass_traces(d, 4.0, 3.0, 60.0), 2.0),  # the baseline
-])
+@pytest.mark.parametrize(
+    "name,fn,min_gain_db",
+    [
+        ("fx_decon", lambda d: fx_deconvolution(d, 4.0, win_traces=30), 5.0),
+        ("rank_reduction", lambda d: fx_rank_reduction(d, 4.0, rank=1, win_traces=30), 4.0),
+        ("median", lambda d: dip_median(d, 2, 1, dip_steered=False), 4.0),
+        ("dip_median", lambda d: dip_median(d, 2, 1, dip_steered=True), 4.0),
+        ("bandpass", lambda d: bandpass_traces(d, 4.0, 3.0, 60.0), 2.0),  # the baseline
+    ],
+)
 def test_denoiser_raises_snr(noisy_section, name, fn, min_gain_db):  # noqa: F811
     clean, noisy = noisy_section
     gain = snr_db(clean, fn(noisy)) - snr_db(clean, noisy)

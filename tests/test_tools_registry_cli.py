@@ -48,16 +48,42 @@ def test_cli_run_with_file(tmp_path, capsys):
     f = tmp_path / "x.npy"
     np.save(f, np.random.default_rng(0).standard_normal((20, 64)))
     ws = tmp_path / "ws"
-    assert main(["tools", "run", "import_array", "--args", '{"file": "ws-1", "dt_ms": 2}',
-                 "--file", str(f), "--workspace", str(ws)]) == 0
+    assert (
+        main(
+            [
+                "tools",
+                "run",
+                "import_array",
+                "--args",
+                '{"file": "ws-1", "dt_ms": 2}',
+                "--file",
+                str(f),
+                "--workspace",
+                str(ws),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "as ws-1" in out and "ws-2" in out
-    assert main(["tools", "run", "agc", "--args", '{"data": "ws-2", "window_ms": 40}',
-                 "--workspace", str(ws), "--json"]) == 0
+    assert (
+        main(
+            [
+                "tools",
+                "run",
+                "agc",
+                "--args",
+                '{"data": "ws-2", "window_ms": 40}',
+                "--workspace",
+                str(ws),
+                "--json",
+            ]
+        )
+        == 0
+    )
     res = json.loads(capsys.readouterr().out)
     assert res["ok"] and res["artifacts"][0]["id"] == "ws-3"
-    assert main(["tools", "run", "agc", "--args", '{"data": "ws-9"}',
-                 "--workspace", str(ws)]) == 1
+    assert main(["tools", "run", "agc", "--args", '{"data": "ws-9"}', "--workspace", str(ws)]) == 1
     assert main(["tools", "run", "agc", "--args", "{oops"]) == 1
     assert "not valid JSON" in capsys.readouterr().err
 
@@ -65,6 +91,7 @@ def test_cli_run_with_file(tmp_path, capsys):
 @pytest.mark.parametrize("module", ["tools"])
 def test_tools_import_pulls_no_plotting_or_pylops(module):
     code = f"import sys, {module}; print([m for m in ('matplotlib', 'pylops') if m in sys.modules])"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == "[]"

@@ -12,8 +12,13 @@ from tools import Registry, Tool, ToolResult, Workspace
 from tools.registry import parse_docstring
 
 
-def gain(workspace: Workspace, data: str, db: float = 6.0,
-         kind: Literal["constant", "linear"] = "constant", title: str = "") -> ToolResult:
+def gain(
+    workspace: Workspace,
+    data: str,
+    db: float = 6.0,
+    kind: Literal["constant", "linear"] = "constant",
+    title: str = "",
+) -> ToolResult:
     """Apply a gain to an array.
 
     Args:

@@ -16,45 +16,47 @@ from tools.workspace import Workspace
 __all__ = ["REGISTRY", "Registry", "Tool", "Workspace", "ToolResult", "Artifact"]
 
 from tools import (
-           denoise,
-           filters,
-           inversion,
-           literature,
-           loaders,
-           metrics,
-           plotting,
-           segy,
-           spectrum,
-           synthetic,  # noqa: E402  (tool modules import numpy/scipy/segyio only)
-           wells,
+    denoise,
+    filters,
+    inversion,
+    literature,
+    loaders,
+    metrics,
+    plotting,
+    segy,
+    spectrum,
+    synthetic,  # noqa: E402  (tool modules import numpy/scipy/segyio only)
+    wells,
 )
 from tools.geofm import tools as geofm_tools  # noqa: E402
 from tools.geofm.model import MAE_CITATION, VIT_CITATION  # noqa: E402
 
 # Every tool the agent may call, with the citations of its method or library.
-REGISTRY = Registry([
-    Tool.from_function(segy.segy_info, citations=(segy.SEGYIO_CITATION,)),
-    Tool.from_function(segy.read_segy, citations=(segy.SEGYIO_CITATION,)),
-    Tool.from_function(segy.write_segy, citations=(segy.SEGYIO_CITATION,)),
-    Tool.from_function(loaders.read_ascii_section),
-    Tool.from_function(loaders.import_array),
-    Tool.from_function(wells.read_well_log, citations=(wells.LASIO_CITATION,)),
-    Tool.from_function(wells.locate_well, citations=(segy.SEGYIO_CITATION,)),
-    Tool.from_function(synthetic.make_synthetic, citations=(synthetic.PYLOPS_CITATION,)),
-    Tool.from_function(filters.bandpass, citations=(filters.SCIPY_CITATION,)),
-    Tool.from_function(filters.agc, citations=(filters.YILMAZ_CITATION,)),
-    Tool.from_function(filters.fk_filter, citations=(filters.YILMAZ_CITATION,)),
-    Tool.from_function(denoise.fx_decon, citations=(denoise.CANALES_CITATION,)),
-    Tool.from_function(denoise.rank_reduction, citations=denoise.CADZOW_CITATIONS),
-    Tool.from_function(denoise.median_filter, citations=(denoise.SOF_CITATION,)),
-    Tool.from_function(spectrum.spectrum),
-    Tool.from_function(spectrum.estimate_wavelet, citations=(filters.YILMAZ_CITATION,)),
-    Tool.from_function(metrics.measure_snr),
-    Tool.from_function(inversion.invert_impedance, citations=(synthetic.PYLOPS_CITATION,)),
-    Tool.from_function(plotting.plot_section),
-    Tool.from_function(plotting.plot_comparison),
-    Tool.from_function(literature.search_literature),
-    Tool.from_function(geofm_tools.geofm_denoise, citations=(MAE_CITATION, VIT_CITATION)),
-    Tool.from_function(geofm_tools.geofm_interpolate, citations=(MAE_CITATION, VIT_CITATION)),
-    Tool.from_function(geofm_tools.geofm_faults, citations=(MAE_CITATION, VIT_CITATION)),
-])
+REGISTRY = Registry(
+    [
+        Tool.from_function(segy.segy_info, citations=(segy.SEGYIO_CITATION,)),
+        Tool.from_function(segy.read_segy, citations=(segy.SEGYIO_CITATION,)),
+        Tool.from_function(segy.write_segy, citations=(segy.SEGYIO_CITATION,)),
+        Tool.from_function(loaders.read_ascii_section),
+        Tool.from_function(loaders.import_array),
+        Tool.from_function(wells.read_well_log, citations=(wells.LASIO_CITATION,)),
+        Tool.from_function(wells.locate_well, citations=(segy.SEGYIO_CITATION,)),
+        Tool.from_function(synthetic.make_synthetic, citations=(synthetic.PYLOPS_CITATION,)),
+        Tool.from_function(filters.bandpass, citations=(filters.SCIPY_CITATION,)),
+        Tool.from_function(filters.agc, citations=(filters.YILMAZ_CITATION,)),
+        Tool.from_function(filters.fk_filter, citations=(filters.YILMAZ_CITATION,)),
+        Tool.from_function(denoise.fx_decon, citations=(denoise.CANALES_CITATION,)),
+        Tool.from_function(denoise.rank_reduction, citations=denoise.CADZOW_CITATIONS),
+        Tool.from_function(denoise.median_filter, citations=(denoise.SOF_CITATION,)),
+        Tool.from_function(spectrum.spectrum),
+        Tool.from_function(spectrum.estimate_wavelet, citations=(filters.YILMAZ_CITATION,)),
+        Tool.from_function(metrics.measure_snr),
+        Tool.from_function(inversion.invert_impedance, citations=(synthetic.PYLOPS_CITATION,)),
+        Tool.from_function(plotting.plot_section),
+        Tool.from_function(plotting.plot_comparison),
+        Tool.from_function(literature.search_literature),
+        Tool.from_function(geofm_tools.geofm_denoise, citations=(MAE_CITATION, VIT_CITATION)),
+        Tool.from_function(geofm_tools.geofm_interpolate, citations=(MAE_CITATION, VIT_CITATION)),
+        Tool.from_function(geofm_tools.geofm_faults, citations=(MAE_CITATION, VIT_CITATION)),
+    ]
+)

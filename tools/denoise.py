@@ -26,24 +26,42 @@ from tools.result import ToolResult
 from tools.section import apply_2d, load_section
 from tools.workspace import Workspace
 
-__all__ = ["windowed", "fx_deconvolution", "fx_rank_reduction", "local_dip", "dip_median",
-           "fx_decon", "rank_reduction", "median_filter", "check_fx", "check_rank",
-           "check_median", "check_window", "CANALES_CITATION", "CADZOW_CITATIONS"]
+__all__ = [
+    "windowed",
+    "fx_deconvolution",
+    "fx_rank_reduction",
+    "local_dip",
+    "dip_median",
+    "fx_decon",
+    "rank_reduction",
+    "median_filter",
+    "check_fx",
+    "check_rank",
+    "check_median",
+    "check_window",
+    "CANALES_CITATION",
+    "CADZOW_CITATIONS",
+]
 
-CANALES_CITATION = ("Canales, L. L., 1984, Random noise reduction: 54th Annual International "
-                    "Meeting, SEG, Expanded Abstracts, 525-527")
+CANALES_CITATION = (
+    "Canales, L. L., 1984, Random noise reduction: 54th Annual International "
+    "Meeting, SEG, Expanded Abstracts, 525-527"
+)
 CADZOW_CITATIONS = (
     "Trickett, S., 2008, F-xy Cadzow noise suppression: 78th Annual International Meeting, "
     "SEG, Expanded Abstracts, 2586-2590",
     "Oropeza, V., and Sacchi, M., 2011, Simultaneous seismic data denoising and "
     "reconstruction via multichannel singular spectrum analysis: Geophysics, 76(3), V25-V32",
 )
-SOF_CITATION = ("Fehmers, G. C., and Höcker, C. F. W., 2003, Fast structural interpretation "
-                "with structure-oriented filtering: Geophysics, 68(4), 1286-1293")
+SOF_CITATION = (
+    "Fehmers, G. C., and Höcker, C. F. W., 2003, Fast structural interpretation "
+    "with structure-oriented filtering: Geophysics, 68(4), 1286-1293"
+)
 
 
-def windowed(fn: Callable[[np.ndarray], np.ndarray], data: np.ndarray, win_traces: int,
-             win_samples: int) -> np.ndarray:
+def windowed(
+    fn: Callable[[np.ndarray], np.ndarray], data: np.ndarray, win_traces: int, win_samples: int
+) -> np.ndarray:
     """Apply ``fn`` to 50 %-overlapping tapered windows and blend them back.
 
     Each window's output is weighted by a non-vanishing Hann taper and the sum is
@@ -61,9 +79,9 @@ def windowed(fn: Callable[[np.ndarray], np.ndarray], data: np.ndarray, win_trace
     weight = np.zeros_like(data, dtype=float)
     for ix in starts(nx, wx):
         for it in starts(nt, wt):
-            patch = data[ix:ix + wx, it:it + wt]
-            out[ix:ix + wx, it:it + wt] += taper * fn(patch)
-            weight[ix:ix + wx, it:it + wt] += taper
+            patch = data[ix : ix + wx, it : it + wt]
+            out[ix : ix + wx, it : it + wt] += taper * fn(patch)
+            weight[ix : ix + wx, it : it + wt] += taper
     return out / weight
 
 
@@ -82,7 +100,7 @@ def _fx_predict(spec: np.ndarray, length: int, damping: float) -> np.ndarray:
     count = np.zeros(nx)
     for series, flip in ((spec, False), (spec[:, ::-1], True)):
         # rows: x[j-1], ..., x[j-L] predicting x[j], for j = L .. nx-1
-        a = np.stack([series[:, length - i - 1:nx - i - 1] for i in range(length)], axis=2)
+        a = np.stack([series[:, length - i - 1 : nx - i - 1] for i in range(length)], axis=2)
         b = series[:, length:]  # (nf, nx-L)
         aha = np.conj(a.transpose(0, 2, 1)) @ a  # (nf, L, L)
         lam = damping * np.trace(aha, axis1=1, axis2=2).real / length + 1e-30
@@ -90,8 +108,8 @@ def _fx_predict(spec: np.ndarray, length: int, damping: float) -> np.ndarray:
         filt = np.linalg.solve(aha, np.conj(a.transpose(0, 2, 1)) @ b[..., None])
         p = (a @ filt)[..., 0]  # (nf, nx-L)
         if flip:
-            pred[:, :nx - length] += p[:, ::-1]
-            count[:nx - length] += 1
+            pred[:, : nx - length] += p[:, ::-1]
+            count[: nx - length] += 1
         else:
             pred[:, length:] += p
             count[length:] += 1
@@ -99,9 +117,16 @@ def _fx_predict(spec: np.ndarray, length: int, damping: float) -> np.ndarray:
     return pred / np.maximum(count, 1)
 
 
-def fx_deconvolution(data: np.ndarray, dt_ms: float, fmin_hz: float = 1.0,
-                     fmax_hz: float | None = None, filter_length: int = 4, damping: float = 0.01,
-                     win_traces: int = 40, win_ms: float = 400.0) -> np.ndarray:
+def fx_deconvolution(
+    data: np.ndarray,
+    dt_ms: float,
+    fmin_hz: float = 1.0,
+    fmax_hz: float | None = None,
+    filter_length: int = 4,
+    damping: float = 0.01,
+    win_traces: int = 40,
+    win_ms: float = 400.0,
+) -> np.ndarray:
     """Canales f-x prediction filtering of a (n_traces, n_samples) section.
 
     Args:
@@ -115,8 +140,15 @@ def fx_deconvolution(data: np.ndarray, dt_ms: float, fmin_hz: float = 1.0,
         win_traces: spatial window, traces.
         win_ms: time window, ms.
     """
-    return _fx_windowed(data, dt_ms, fmin_hz, fmax_hz, win_traces, win_ms,
-                        lambda band: _fx_predict(band, filter_length, damping))
+    return _fx_windowed(
+        data,
+        dt_ms,
+        fmin_hz,
+        fmax_hz,
+        win_traces,
+        win_ms,
+        lambda band: _fx_predict(band, filter_length, damping),
+    )
 
 
 def _cadzow(spec: np.ndarray, rank: int) -> np.ndarray:
@@ -131,14 +163,20 @@ def _cadzow(spec: np.ndarray, rank: int) -> np.ndarray:
     low = (u[:, :, :k] * s[:, None, :k]) @ vh[:, :k, :]
     out = np.zeros_like(spec)
     for r in range(rows):  # anti-diagonal averaging back to the series
-        out[:, r:r + cols] += low[:, r, :]
+        out[:, r : r + cols] += low[:, r, :]
     counts = np.bincount(idx.ravel(), minlength=nx)
     return out / counts
 
 
-def fx_rank_reduction(data: np.ndarray, dt_ms: float, rank: int = 2, fmin_hz: float = 1.0,
-                      fmax_hz: float | None = None, win_traces: int = 40,
-                      win_ms: float = 400.0) -> np.ndarray:
+def fx_rank_reduction(
+    data: np.ndarray,
+    dt_ms: float,
+    rank: int = 2,
+    fmin_hz: float = 1.0,
+    fmax_hz: float | None = None,
+    win_traces: int = 40,
+    win_ms: float = 400.0,
+) -> np.ndarray:
     """Cadzow (f-x singular spectrum) filtering of a (n_traces, n_samples) section.
 
     Args:
@@ -151,15 +189,29 @@ def fx_rank_reduction(data: np.ndarray, dt_ms: float, rank: int = 2, fmin_hz: fl
         win_ms: time window, ms.
     """
     # a Hankel matrix of fewer than 4 traces has nothing to reduce: leave such windows
-    return _fx_windowed(data, dt_ms, fmin_hz, fmax_hz, win_traces, win_ms,
-                        lambda band: _cadzow(band, rank) if band.shape[1] >= 4 else band)
+    return _fx_windowed(
+        data,
+        dt_ms,
+        fmin_hz,
+        fmax_hz,
+        win_traces,
+        win_ms,
+        lambda band: _cadzow(band, rank) if band.shape[1] >= 4 else band,
+    )
 
 
-def _fx_windowed(data: np.ndarray, dt_ms: float, fmin_hz: float, fmax_hz: float | None,
-                 win_traces: int, win_ms: float,
-                 filter_band: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+def _fx_windowed(
+    data: np.ndarray,
+    dt_ms: float,
+    fmin_hz: float,
+    fmax_hz: float | None,
+    win_traces: int,
+    win_ms: float,
+    filter_band: Callable[[np.ndarray], np.ndarray],
+) -> np.ndarray:
     """Apply ``filter_band`` to the (nf, nx) f-x spectrum inside [fmin_hz, fmax_hz] of each
     overlapping window; frequencies outside the band pass unchanged."""
+
     def one(patch: np.ndarray) -> np.ndarray:
         nt = patch.shape[1]
         spec = np.fft.rfft(patch, axis=1).T  # (nf, nx)
@@ -187,8 +239,9 @@ def local_dip(data: np.ndarray, sigma: float = 4.0) -> np.ndarray:
     return np.clip(-np.tan(theta), -5.0, 5.0)
 
 
-def dip_median(data: np.ndarray, half_width: int = 2, half_length: int = 1,
-               dip_steered: bool = True) -> np.ndarray:
+def dip_median(
+    data: np.ndarray, half_width: int = 2, half_length: int = 1, dip_steered: bool = True
+) -> np.ndarray:
     """Median over 2·half_width+1 traces (and 2·half_length+1 samples), along the dip.
 
     Args:
@@ -201,8 +254,7 @@ def dip_median(data: np.ndarray, half_width: int = 2, half_length: int = 1,
     from scipy.ndimage import map_coordinates, median_filter
 
     if not dip_steered:
-        return median_filter(data, size=(2 * half_width + 1, 2 * half_length + 1),
-                             mode="reflect")
+        return median_filter(data, size=(2 * half_width + 1, 2 * half_length + 1), mode="reflect")
     nx, nt = data.shape
     dip = local_dip(data)
     xs, ts = np.meshgrid(np.arange(nx), np.arange(nt), indexing="ij")
@@ -235,13 +287,22 @@ def check_median(half_width: int, half_length: int) -> None:
 def check_window(win_traces: int, win_ms: float, dt_ms: float) -> None:
     """Raise BadInputError unless the f-x windows hold at least 8 traces and 16 samples."""
     if win_traces < 8 or win_ms < 16 * dt_ms:
-        raise BadInputError(f"windows too small: need win_traces >= 8 and win_ms >= "
-                            f"{16 * dt_ms:g} ms (16 samples)")
+        raise BadInputError(
+            f"windows too small: need win_traces >= 8 and win_ms >= {16 * dt_ms:g} ms (16 samples)"
+        )
 
 
-def fx_decon(workspace: Workspace, data: WorkspaceId, fmin_hz: float = 1.0,
-             fmax_hz: float | None = None, filter_length: int = 4, damping: float = 0.01,
-             win_traces: int = 40, win_ms: float = 400.0, figure: bool = True) -> ToolResult:
+def fx_decon(
+    workspace: Workspace,
+    data: WorkspaceId,
+    fmin_hz: float = 1.0,
+    fmax_hz: float | None = None,
+    filter_length: int = 4,
+    damping: float = 0.01,
+    win_traces: int = 40,
+    win_ms: float = 400.0,
+    figure: bool = True,
+) -> ToolResult:
     """Random-noise attenuation by f-x deconvolution (Canales 1984), in overlapping windows.
 
     Args:
@@ -257,17 +318,33 @@ def fx_decon(workspace: Workspace, data: WorkspaceId, fmin_hz: float = 1.0,
     sec = load_section(workspace, data)
     check_window(win_traces, win_ms, sec.dt_ms)
     check_fx(filter_length, damping)
-    out = apply_2d(lambda d: fx_deconvolution(d, sec.dt_ms, fmin_hz, fmax_hz, filter_length,
-                                              damping, win_traces, win_ms), sec.data)
-    params = dict(fmin_hz=fmin_hz, fmax_hz=fmax_hz, filter_length=filter_length,
-                  damping=damping, win_traces=win_traces, win_ms=win_ms)
-    return processing_result(workspace, sec, out, "f-x decon", params, figure,
-                             (CANALES_CITATION,))
+    out = apply_2d(
+        lambda d: fx_deconvolution(
+            d, sec.dt_ms, fmin_hz, fmax_hz, filter_length, damping, win_traces, win_ms
+        ),
+        sec.data,
+    )
+    params = dict(
+        fmin_hz=fmin_hz,
+        fmax_hz=fmax_hz,
+        filter_length=filter_length,
+        damping=damping,
+        win_traces=win_traces,
+        win_ms=win_ms,
+    )
+    return processing_result(workspace, sec, out, "f-x decon", params, figure, (CANALES_CITATION,))
 
 
-def rank_reduction(workspace: Workspace, data: WorkspaceId, rank: int = 2,
-                   fmin_hz: float = 1.0, fmax_hz: float | None = None, win_traces: int = 40,
-                   win_ms: float = 400.0, figure: bool = True) -> ToolResult:
+def rank_reduction(
+    workspace: Workspace,
+    data: WorkspaceId,
+    rank: int = 2,
+    fmin_hz: float = 1.0,
+    fmax_hz: float | None = None,
+    win_traces: int = 40,
+    win_ms: float = 400.0,
+    figure: bool = True,
+) -> ToolResult:
     """Random-noise attenuation by f-x rank reduction (Cadzow / SSA), in overlapping windows.
 
     Args:
@@ -282,17 +359,24 @@ def rank_reduction(workspace: Workspace, data: WorkspaceId, rank: int = 2,
     sec = load_section(workspace, data)
     check_window(win_traces, win_ms, sec.dt_ms)
     check_rank(rank)
-    out = apply_2d(lambda d: fx_rank_reduction(d, sec.dt_ms, rank, fmin_hz, fmax_hz,
-                                               win_traces, win_ms), sec.data)
-    params = dict(rank=rank, fmin_hz=fmin_hz, fmax_hz=fmax_hz, win_traces=win_traces,
-                  win_ms=win_ms)
-    return processing_result(workspace, sec, out, f"rank-{rank} reduction", params, figure,
-                             CADZOW_CITATIONS)
+    out = apply_2d(
+        lambda d: fx_rank_reduction(d, sec.dt_ms, rank, fmin_hz, fmax_hz, win_traces, win_ms),
+        sec.data,
+    )
+    params = dict(rank=rank, fmin_hz=fmin_hz, fmax_hz=fmax_hz, win_traces=win_traces, win_ms=win_ms)
+    return processing_result(
+        workspace, sec, out, f"rank-{rank} reduction", params, figure, CADZOW_CITATIONS
+    )
 
 
-def median_filter(workspace: Workspace, data: WorkspaceId, half_width: int = 2,
-                  half_length: int = 1, dip_steered: bool = True,
-                  figure: bool = True) -> ToolResult:
+def median_filter(
+    workspace: Workspace,
+    data: WorkspaceId,
+    half_width: int = 2,
+    half_length: int = 1,
+    dip_steered: bool = True,
+    figure: bool = True,
+) -> ToolResult:
     """Median filter across traces, optionally steered along the local dip (structure-oriented).
 
     Args:
@@ -306,7 +390,12 @@ def median_filter(workspace: Workspace, data: WorkspaceId, half_width: int = 2,
     sec = load_section(workspace, data)
     out = apply_2d(lambda d: dip_median(d, half_width, half_length, dip_steered), sec.data)
     what = "dip-steered median" if dip_steered else "median"
-    return processing_result(workspace, sec, out, what,
-                             dict(half_width=half_width, half_length=half_length,
-                                  dip_steered=dip_steered), figure,
-                             (SOF_CITATION,) if dip_steered else ())
+    return processing_result(
+        workspace,
+        sec,
+        out,
+        what,
+        dict(half_width=half_width, half_length=half_length, dip_steered=dip_steered),
+        figure,
+        (SOF_CITATION,) if dip_steered else (),
+    )

@@ -15,17 +15,32 @@ from tools.result import ToolResult
 from tools.section import apply_2d, load_section
 from tools.workspace import Workspace
 
-__all__ = ["bandpass_traces", "agc_traces", "fk_dip_filter", "bandpass", "agc", "fk_filter",
-           "check_order", "check_fk", "SCIPY_CITATION", "YILMAZ_CITATION"]
+__all__ = [
+    "bandpass_traces",
+    "agc_traces",
+    "fk_dip_filter",
+    "bandpass",
+    "agc",
+    "fk_filter",
+    "check_order",
+    "check_fk",
+    "SCIPY_CITATION",
+    "YILMAZ_CITATION",
+]
 
-SCIPY_CITATION = ("Virtanen, P., et al., 2020, SciPy 1.0: fundamental algorithms for "
-                  "scientific computing in Python: Nature Methods, 17, 261-272")
-YILMAZ_CITATION = ("Yilmaz, Ö., 2001, Seismic Data Analysis: Processing, Inversion, and "
-                   "Interpretation of Seismic Data: SEG, Investigations in Geophysics 10")
+SCIPY_CITATION = (
+    "Virtanen, P., et al., 2020, SciPy 1.0: fundamental algorithms for "
+    "scientific computing in Python: Nature Methods, 17, 261-272"
+)
+YILMAZ_CITATION = (
+    "Yilmaz, Ö., 2001, Seismic Data Analysis: Processing, Inversion, and "
+    "Interpretation of Seismic Data: SEG, Investigations in Geophysics 10"
+)
 
 
-def bandpass_traces(data: np.ndarray, dt_ms: float, low_hz: float, high_hz: float,
-                    order: int = 4) -> np.ndarray:
+def bandpass_traces(
+    data: np.ndarray, dt_ms: float, low_hz: float, high_hz: float, order: int = 4
+) -> np.ndarray:
     """Zero-phase Butterworth bandpass along the last axis (forward-backward, scipy.signal).
 
     Args:
@@ -41,8 +56,10 @@ def bandpass_traces(data: np.ndarray, dt_ms: float, low_hz: float, high_hz: floa
     if not 0 <= low_hz < high_hz:
         raise BadInputError(f"need 0 <= low_hz < high_hz, got {low_hz} and {high_hz} Hz")
     if high_hz >= nyq:
-        raise BadInputError(f"high_hz={high_hz} Hz is at or above Nyquist ({nyq:g} Hz for "
-                            f"dt={dt_ms} ms); choose a lower high corner")
+        raise BadInputError(
+            f"high_hz={high_hz} Hz is at or above Nyquist ({nyq:g} Hz for "
+            f"dt={dt_ms} ms); choose a lower high corner"
+        )
     if low_hz > 0:
         sos = butter(order, [low_hz, high_hz], btype="bandpass", fs=2 * nyq, output="sos")
     else:
@@ -62,14 +79,15 @@ def agc_traces(data: np.ndarray, dt_ms: float, window_ms: float = 500.0) -> np.n
     from scipy.ndimage import uniform_filter1d
 
     n = max(1, int(round(window_ms / dt_ms)))
-    rms = np.sqrt(uniform_filter1d(data ** 2, size=n, axis=-1, mode="reflect"))
+    rms = np.sqrt(uniform_filter1d(data**2, size=n, axis=-1, mode="reflect"))
     # a small floor keeps dead zones at zero instead of amplifying round-off
-    floor = 1e-6 * (np.sqrt(np.mean(data ** 2)) or 1.0)
+    floor = 1e-6 * (np.sqrt(np.mean(data**2)) or 1.0)
     return data / np.maximum(rms, floor)
 
 
-def fk_dip_filter(data: np.ndarray, dt_ms: float, max_dip_ms_per_trace: float,
-                  taper: float = 0.2) -> np.ndarray:
+def fk_dip_filter(
+    data: np.ndarray, dt_ms: float, max_dip_ms_per_trace: float, taper: float = 0.2
+) -> np.ndarray:
     """Pass events dipping less than ``max_dip_ms_per_trace``; reject steeper ones.
 
     A plane event t = t0 + p·x maps to k = f·p in the f-k plane, so the pass zone is
@@ -105,8 +123,14 @@ def check_fk(max_dip_ms_per_trace: float, taper: float) -> None:
         raise BadInputError("max_dip_ms_per_trace must be > 0 and taper within 0.01-1")
 
 
-def bandpass(workspace: Workspace, data: WorkspaceId, low_hz: float = 5.0,
-             high_hz: float = 60.0, order: int = 4, figure: bool = True) -> ToolResult:
+def bandpass(
+    workspace: Workspace,
+    data: WorkspaceId,
+    low_hz: float = 5.0,
+    high_hz: float = 60.0,
+    order: int = 4,
+    figure: bool = True,
+) -> ToolResult:
     """Zero-phase Butterworth bandpass filter of every trace (scipy.signal, forward-backward).
 
     Args:
@@ -119,13 +143,20 @@ def bandpass(workspace: Workspace, data: WorkspaceId, low_hz: float = 5.0,
     check_order(order)
     sec = load_section(workspace, data)
     out = bandpass_traces(sec.data, sec.dt_ms, low_hz, high_hz, order)
-    return processing_result(workspace, sec, out, f"bandpass {low_hz:g}-{high_hz:g} Hz",
-                             {"low_hz": low_hz, "high_hz": high_hz, "order": order}, figure,
-                             (SCIPY_CITATION,))
+    return processing_result(
+        workspace,
+        sec,
+        out,
+        f"bandpass {low_hz:g}-{high_hz:g} Hz",
+        {"low_hz": low_hz, "high_hz": high_hz, "order": order},
+        figure,
+        (SCIPY_CITATION,),
+    )
 
 
-def agc(workspace: Workspace, data: WorkspaceId, window_ms: float = 500.0,
-        figure: bool = False) -> ToolResult:
+def agc(
+    workspace: Workspace, data: WorkspaceId, window_ms: float = 500.0, figure: bool = False
+) -> ToolResult:
     """Automatic gain control: scale each sample by the RMS amplitude of a sliding window.
 
     Args:
@@ -135,16 +166,30 @@ def agc(workspace: Workspace, data: WorkspaceId, window_ms: float = 500.0,
     """
     sec = load_section(workspace, data)
     if not sec.dt_ms <= window_ms <= sec.data.shape[-1] * sec.dt_ms:
-        raise BadInputError(f"window_ms={window_ms} must lie between one sample "
-                            f"({sec.dt_ms:g} ms) and the trace length "
-                            f"({sec.data.shape[-1] * sec.dt_ms:g} ms)")
+        raise BadInputError(
+            f"window_ms={window_ms} must lie between one sample "
+            f"({sec.dt_ms:g} ms) and the trace length "
+            f"({sec.data.shape[-1] * sec.dt_ms:g} ms)"
+        )
     out = agc_traces(sec.data, sec.dt_ms, window_ms)
-    return processing_result(workspace, sec, out, f"AGC {window_ms:g} ms",
-                             {"window_ms": window_ms}, figure, (YILMAZ_CITATION,))
+    return processing_result(
+        workspace,
+        sec,
+        out,
+        f"AGC {window_ms:g} ms",
+        {"window_ms": window_ms},
+        figure,
+        (YILMAZ_CITATION,),
+    )
 
 
-def fk_filter(workspace: Workspace, data: WorkspaceId, max_dip_ms_per_trace: float = 2.0,
-              taper: float = 0.2, figure: bool = True) -> ToolResult:
+def fk_filter(
+    workspace: Workspace,
+    data: WorkspaceId,
+    max_dip_ms_per_trace: float = 2.0,
+    taper: float = 0.2,
+    figure: bool = True,
+) -> ToolResult:
     """F-k dip filter: keep events flatter than a dip, remove steeper ones (e.g. ground roll).
 
     Args:
@@ -157,9 +202,13 @@ def fk_filter(workspace: Workspace, data: WorkspaceId, max_dip_ms_per_trace: flo
     sec = load_section(workspace, data)
     if sec.data.shape[-2] < 4:
         raise BadInputError(f"{data} has {sec.data.shape[-2]} traces; f-k needs at least 4")
-    out = apply_2d(lambda d: fk_dip_filter(d, sec.dt_ms, max_dip_ms_per_trace, taper),
-                   sec.data)
-    return processing_result(workspace, sec, out, f"f-k dip filter <= "
-                             f"{max_dip_ms_per_trace:g} ms/trace",
-                             {"max_dip_ms_per_trace": max_dip_ms_per_trace, "taper": taper},
-                             figure, (YILMAZ_CITATION,))
+    out = apply_2d(lambda d: fk_dip_filter(d, sec.dt_ms, max_dip_ms_per_trace, taper), sec.data)
+    return processing_result(
+        workspace,
+        sec,
+        out,
+        f"f-k dip filter <= {max_dip_ms_per_trace:g} ms/trace",
+        {"max_dip_ms_per_trace": max_dip_ms_per_trace, "taper": taper},
+        figure,
+        (YILMAZ_CITATION,),
+    )

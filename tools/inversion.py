@@ -28,9 +28,16 @@ from tools.workspace import Workspace
 if TYPE_CHECKING:  # loaded on first use at run time
     from pylops import LinearOperator
 
-__all__ = ["modelling_operator", "invert_poststack", "background_from_log",
-           "background_from_model", "log_on_grid", "wavelet_scale_at_well", "wavelet_band_hz",
-           "invert_impedance"]
+__all__ = [
+    "modelling_operator",
+    "invert_poststack",
+    "background_from_log",
+    "background_from_model",
+    "log_on_grid",
+    "wavelet_scale_at_well",
+    "wavelet_band_hz",
+    "invert_impedance",
+]
 
 
 def _pylops_wavelet(wavelet: np.ndarray) -> np.ndarray:
@@ -49,21 +56,29 @@ def _pylops_wavelet(wavelet: np.ndarray) -> np.ndarray:
     return np.asarray(wavelet, float) * (0.5 / area)
 
 
-def modelling_operator(wavelet: np.ndarray, n_samples: int, n_traces: int | None = None,
-                       explicit: bool = False) -> LinearOperator:
+def modelling_operator(
+    wavelet: np.ndarray, n_samples: int, n_traces: int | None = None, explicit: bool = False
+) -> LinearOperator:
     """PyLops post-stack operator: ln(AI) (n_samples[, n_traces]) -> data, same shape.
 
     Scaled so that ``wavelet`` convolves physical reflectivity (R ≈ ½·Δln AI).
     """
     from pylops.avo.poststack import PoststackLinearModelling
 
-    return PoststackLinearModelling(_pylops_wavelet(wavelet), nt0=n_samples,
-                                    spatdims=n_traces, explicit=explicit)
+    return PoststackLinearModelling(
+        _pylops_wavelet(wavelet), nt0=n_samples, spatdims=n_traces, explicit=explicit
+    )
 
 
-def invert_poststack(data: np.ndarray, wavelet: np.ndarray, log_ai0: np.ndarray,
-                     mode: Literal["trace", "spatial"] = "spatial", damping: float = 1e-3,
-                     eps_r: float = 0.1, n_iter: int = 80) -> np.ndarray:
+def invert_poststack(
+    data: np.ndarray,
+    wavelet: np.ndarray,
+    log_ai0: np.ndarray,
+    mode: Literal["trace", "spatial"] = "spatial",
+    damping: float = 1e-3,
+    eps_r: float = 0.1,
+    n_iter: int = 80,
+) -> np.ndarray:
     """Impedance from post-stack data, (n_traces, n_samples) -> AI of the same shape.
 
     Args:
@@ -85,20 +100,26 @@ def invert_poststack(data: np.ndarray, wavelet: np.ndarray, log_ai0: np.ndarray,
     op = modelling_operator(wavelet, d.shape[0], explicit=True)
     wavelet = _pylops_wavelet(wavelet)  # what PoststackInversion must be given
     eps_i = damping * float(np.mean(np.diag(op.A.T @ op.A)))
-    m_tr = PoststackInversion(d, wavelet, m0=m0, explicit=True,
-                              simultaneous=False, epsI=eps_i)[0]
+    m_tr = PoststackInversion(d, wavelet, m0=m0, explicit=True, simultaneous=False, epsI=eps_i)[0]
     if mode == "spatial" and d.shape[1] > 1:
         # scale eps_r by the data so the same value works for any amplitude units
-        scale = float(np.sqrt(np.mean(d ** 2))) or 1.0
-        m = PoststackInversion(d, wavelet, m0=m_tr, explicit=False,
-                               epsR=eps_r * scale, **{"iter_lim": n_iter, "show": False})[0]
+        scale = float(np.sqrt(np.mean(d**2))) or 1.0
+        m = PoststackInversion(
+            d,
+            wavelet,
+            m0=m_tr,
+            explicit=False,
+            epsR=eps_r * scale,
+            **{"iter_lim": n_iter, "show": False},
+        )[0]
     else:
         m = m_tr
     return np.exp(m.T)
 
 
-def log_on_grid(log_values: np.ndarray, log_t0_ms: float, dt_ms: float, n_samples: int,
-                t0_ms: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def log_on_grid(
+    log_values: np.ndarray, log_t0_ms: float, dt_ms: float, n_samples: int, t0_ms: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Put a time log on the seismic grid; (values, inside) both (n_samples,).
 
     Outside the log, values hold the nearest end value and ``inside`` is False.
@@ -109,23 +130,30 @@ def log_on_grid(log_values: np.ndarray, log_t0_ms: float, dt_ms: float, n_sample
     return np.interp(t, t_log, log_values), inside
 
 
-def background_from_log(log_ai: np.ndarray, n_traces: int, dt_ms: float,
-                        cutoff_hz: float = 4.0) -> np.ndarray:
+def background_from_log(
+    log_ai: np.ndarray, n_traces: int, dt_ms: float, cutoff_hz: float = 4.0
+) -> np.ndarray:
     """Laterally constant ln(AI) background, (n_traces, n_samples), from a gridded AI log."""
     smooth = bandpass_traces(np.log(log_ai), dt_ms, 0.0, cutoff_hz, order=2)
     return np.repeat(smooth[None, :], n_traces, axis=0)
 
 
-def background_from_model(impedance: np.ndarray, dt_ms: float, cutoff_hz: float = 4.0
-                          ) -> np.ndarray:
+def background_from_model(
+    impedance: np.ndarray, dt_ms: float, cutoff_hz: float = 4.0
+) -> np.ndarray:
     """ln(AI) background from an impedance model, low-passed along time, same shape."""
     if np.any(impedance <= 0):
         raise BadInputError("the impedance model must be positive everywhere")
     return bandpass_traces(np.log(impedance), dt_ms, 0.0, cutoff_hz, order=2)
 
 
-def wavelet_scale_at_well(trace: np.ndarray, log_ai: np.ndarray, inside: np.ndarray,
-                          wavelet: np.ndarray, min_tie: float = 0.3) -> tuple[float, float]:
+def wavelet_scale_at_well(
+    trace: np.ndarray,
+    log_ai: np.ndarray,
+    inside: np.ndarray,
+    wavelet: np.ndarray,
+    min_tie: float = 0.3,
+) -> tuple[float, float]:
     """Scale s of the wavelet so that s·W·R(AI_log) fits the trace inside the log.
 
     Returns (scale, tie correlation). With a tie correlation below ``min_tie`` the
@@ -158,22 +186,28 @@ def _position(meta: dict, n_traces: int, well_position: int) -> int:
     xls = meta.get("crosslines")
     if xls is not None and len(xls) == n_traces:
         if well_position not in xls:
-            raise BadInputError(f"crossline {well_position} is not on this line "
-                                f"({xls[0]}-{xls[-1]})")
+            raise BadInputError(
+                f"crossline {well_position} is not on this line ({xls[0]}-{xls[-1]})"
+            )
         return xls.index(well_position)
     if not 0 <= well_position < n_traces:
         raise BadInputError(f"well_position {well_position} is outside traces 0-{n_traces - 1}")
     return well_position
 
 
-def invert_impedance(workspace: Workspace, data: WorkspaceId,
-                     wavelet: WorkspaceId | None = None, well_log: WorkspaceId | None = None,
-                     well_position: int | None = None,
-                     background_model: WorkspaceId | None = None,
-                     background_hz: float = 4.0,
-                     regularization: Literal["trace", "spatial"] = "spatial",
-                     damping: float = 0.01, eps_r: float = 0.1,
-                     figure: bool = True) -> ToolResult:
+def invert_impedance(
+    workspace: Workspace,
+    data: WorkspaceId,
+    wavelet: WorkspaceId | None = None,
+    well_log: WorkspaceId | None = None,
+    well_position: int | None = None,
+    background_model: WorkspaceId | None = None,
+    background_hz: float = 4.0,
+    regularization: Literal["trace", "spatial"] = "spatial",
+    damping: float = 0.01,
+    eps_r: float = 0.1,
+    figure: bool = True,
+) -> ToolResult:
     """Acoustic impedance from a post-stack 2D section by model-based inversion (PyLops).
 
     The low-frequency background comes from a well log in time (laterally constant) or
@@ -211,23 +245,33 @@ def invert_impedance(workspace: Workspace, data: WorkspaceId,
     if well_log is not None:
         lsec = load_section(workspace, well_log, ndim=(1,))
         if abs(lsec.dt_ms - sec.dt_ms) > 1e-6 or np.any(lsec.data <= 0):
-            raise BadInputError(f"{well_log} must be a positive impedance log sampled at "
-                                f"{sec.dt_ms} ms (read_well_log with dt_ms={sec.dt_ms})")
-        log_grid, inside = log_on_grid(lsec.data, float(lsec.meta.get("t0_ms", 0.0)),
-                                       sec.dt_ms, nt, float(sec.meta.get("t0_ms", 0.0)))
+            raise BadInputError(
+                f"{well_log} must be a positive impedance log sampled at "
+                f"{sec.dt_ms} ms (read_well_log with dt_ms={sec.dt_ms})"
+            )
+        log_grid, inside = log_on_grid(
+            lsec.data,
+            float(lsec.meta.get("t0_ms", 0.0)),
+            sec.dt_ms,
+            nt,
+            float(sec.meta.get("t0_ms", 0.0)),
+        )
         if inside.sum() < 10:
             raise BadInputError(f"{well_log} overlaps {data} by fewer than 10 samples")
     if background_model is not None:
         bsec = load_section(workspace, background_model, ndim=(2,))
         if bsec.data.shape != sec.data.shape:
-            raise BadInputError(f"{background_model} is {bsec.data.shape}, {data} "
-                                f"{sec.data.shape}; they must match")
+            raise BadInputError(
+                f"{background_model} is {bsec.data.shape}, {data} {sec.data.shape}; they must match"
+            )
         m0 = background_from_model(bsec.data, sec.dt_ms, background_hz)
     elif log_grid is not None:
         m0 = background_from_log(log_grid, nx, sec.dt_ms, background_hz)
     else:
-        raise BadInputError("a low-frequency background is needed: pass well_log (an "
-                            "impedance log in time) or background_model (an impedance array)")
+        raise BadInputError(
+            "a low-frequency background is needed: pass well_log (an "
+            "impedance log in time) or background_model (an impedance array)"
+        )
     d = sec.data
     metrics: dict[str, float] = {}
     well: tuple[int, np.ndarray, np.ndarray] | None = None  # (trace, log, where it is)
@@ -249,23 +293,38 @@ def invert_impedance(workspace: Workspace, data: WorkspaceId,
         band_log = np.exp(bandpass_traces(np.log(log_grid), sec.dt_ms, 0.0, f_hi))
         metrics["well_correlation"] = correlation(ai[ix][inside], band_log[inside])
         metrics["well_relative_correlation"] = correlation(
-            np.log(ai[ix][inside]) - m0[ix][inside], np.log(band_log[inside]) - m0[ix][inside])
+            np.log(ai[ix][inside]) - m0[ix][inside], np.log(band_log[inside]) - m0[ix][inside]
+        )
         metrics["well_band_hz"] = f_hi
         tie_note = "" if tie >= 0.3 else " (poor tie: wavelet scaled by RMS, not fitted)"
-        text = (f"; well tie correlation {tie:.2f}{tie_note}; at the well (trace {ix}) "
-                f"correlation with the 0-{f_hi:.0f} Hz AI log "
-                f"{metrics['well_correlation']:.2f} (relative, background removed: "
-                f"{metrics['well_relative_correlation']:.2f})")
-    art = save_section(workspace, ai, f"acoustic impedance from {data}", like=sec,
-                       units="(m/s)*(kg/m3)", regularization=regularization)
+        text = (
+            f"; well tie correlation {tie:.2f}{tie_note}; at the well (trace {ix}) "
+            f"correlation with the 0-{f_hi:.0f} Hz AI log "
+            f"{metrics['well_correlation']:.2f} (relative, background removed: "
+            f"{metrics['well_relative_correlation']:.2f})"
+        )
+    art = save_section(
+        workspace,
+        ai,
+        f"acoustic impedance from {data}",
+        like=sec,
+        units="(m/s)*(kg/m3)",
+        regularization=regularization,
+    )
     arts = [art]
-    summary = (f"impedance {art.id}: {shape_str(ai)}, {amp_range(ai)} (m/s)*(kg/m3), "
-               f"{regularization} inversion, data fit correlation "
-               f"{metrics['data_fit_correlation']:.2f}{text}")
+    summary = (
+        f"impedance {art.id}: {shape_str(ai)}, {amp_range(ai)} (m/s)*(kg/m3), "
+        f"{regularization} inversion, data fit correlation "
+        f"{metrics['data_fit_correlation']:.2f}{text}"
+    )
     if figure:
         fig = impedance_figure(workspace, sec, ai, well, title=f"impedance from {data}")
         arts.append(fig)
         summary += f"; figure {fig.id}"
-    return ToolResult(summary, tuple(arts), metrics, (PYLOPS_CITATION,),
-                      details={"impedance_min": float(ai.min()),
-                               "impedance_max": float(ai.max())})
+    return ToolResult(
+        summary,
+        tuple(arts),
+        metrics,
+        (PYLOPS_CITATION,),
+        details={"impedance_min": float(ai.min()), "impedance_max": float(ai.max())},
+    )

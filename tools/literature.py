@@ -25,8 +25,9 @@ SNIPPET_CHARS = 220
 _OPEN: dict[tuple, Index] = {}  # (which index, its manifest's mtime) -> the index
 
 
-def search_literature(workspace: Workspace, query: str,
-                      k: Annotated[int, Field(ge=1, le=20)] = 5) -> ToolResult:
+def search_literature(
+    workspace: Workspace, query: str, k: Annotated[int, Field(ge=1, le=20)] = 5
+) -> ToolResult:
     """Search the geophysics literature for passages on a topic, with their citations.
 
     The model cannot name an index directory (no paths outside the workspace from a
@@ -46,16 +47,24 @@ def search_literature(workspace: Workspace, query: str,
     hits = idx.search(query, k=k)
     ms = (time.perf_counter() - t0) * 1000
     if not hits:
-        return ToolResult(f"No passages found for {query!r}; try other terms.",
-                          metrics={"passages": 0, "search_ms": round(ms, 1)})
+        return ToolResult(
+            f"No passages found for {query!r}; try other terms.",
+            metrics={"passages": 0, "search_ms": round(ms, 1)},
+        )
     lines = [f"{len(hits)} passages for {query!r}:"]
     for h in hits:
         year = f" ({h.year})" if h.year else ""
         lines.append(f"[{passage_key(h.source)}] {h.title}{year} — {_snippet(h.text, h.title)}")
     citations = tuple(dict.fromkeys(h.citation or h.title for h in hits))
-    return ToolResult("\n".join(lines), citations=citations,
-                      metrics={"passages": len(hits), "top_score": round(hits[0].score, 4),
-                               "search_ms": round(ms, 1)})
+    return ToolResult(
+        "\n".join(lines),
+        citations=citations,
+        metrics={
+            "passages": len(hits),
+            "top_score": round(hits[0].score, 4),
+            "search_ms": round(ms, 1),
+        },
+    )
 
 
 def passage_key(source: str) -> str:
@@ -71,7 +80,7 @@ def _snippet(text: str, title: str) -> str:
     # with its title again; the title is already on the line
     for _ in range(2):
         if title and text.startswith(title):
-            text = re.sub(r"^(?: — [^:\n]*)?[:.]\s*", "", text[len(title):], count=1)
+            text = re.sub(r"^(?: — [^:\n]*)?[:.]\s*", "", text[len(title) :], count=1)
     text = re.sub(r"\s+", " ", text).strip()
     if len(text) <= SNIPPET_CHARS:
         return text

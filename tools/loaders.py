@@ -21,8 +21,9 @@ from tools.workspace import Workspace
 __all__ = ["read_trace_ascii", "read_ascii_section", "import_array"]
 
 
-def read_trace_ascii(path: str | os.PathLike, n_header_columns: int = 2
-                     ) -> tuple[np.ndarray, np.ndarray]:
+def read_trace_ascii(
+    path: str | os.PathLike, n_header_columns: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
     """Read an ASCII trace export.
 
     Args:
@@ -36,21 +37,31 @@ def read_trace_ascii(path: str | os.PathLike, n_header_columns: int = 2
     try:
         table = np.loadtxt(path, ndmin=2)
     except ValueError as e:
-        raise BadInputError(f"{os.path.basename(path)} is not a numeric ASCII trace table "
-                            f"({e}); expected rows of 'inline crossline samples...'") from None
+        raise BadInputError(
+            f"{os.path.basename(path)} is not a numeric ASCII trace table "
+            f"({e}); expected rows of 'inline crossline samples...'"
+        ) from None
     if table.shape[1] <= n_header_columns + 8:
-        raise BadInputError(f"{os.path.basename(path)} has {table.shape[1]} columns; expected "
-                            f"{n_header_columns} trace-number columns then the samples")
+        raise BadInputError(
+            f"{os.path.basename(path)} has {table.shape[1]} columns; expected "
+            f"{n_header_columns} trace-number columns then the samples"
+        )
     numbers = table[:, :n_header_columns]
     if not np.allclose(numbers, np.round(numbers)):
-        raise BadInputError("the first columns are not integer trace numbers; set "
-                            "n_header_columns to how many leading columns are numbers")
+        raise BadInputError(
+            "the first columns are not integer trace numbers; set "
+            "n_header_columns to how many leading columns are numbers"
+        )
     return table[:, n_header_columns:], numbers.astype(int)
 
 
-def read_ascii_section(workspace: Workspace, file: WorkspaceId, dt_ms: float = 4.0,
-                       t0_ms: float = 0.0, n_header_columns: Literal[0, 1, 2] = 2
-                       ) -> ToolResult:
+def read_ascii_section(
+    workspace: Workspace,
+    file: WorkspaceId,
+    dt_ms: float = 4.0,
+    t0_ms: float = 0.0,
+    n_header_columns: Literal[0, 1, 2] = 2,
+) -> ToolResult:
     """Load an ASCII trace export (rows: inline, crossline, then samples) as a 2D section.
 
     Args:
@@ -68,32 +79,48 @@ def read_ascii_section(workspace: Workspace, file: WorkspaceId, dt_ms: float = 4
         data, numbers = read_trace_ascii(workspace.path(file), n_header_columns)
     else:
         data, numbers = np.loadtxt(workspace.path(file), ndmin=2), np.zeros((0, 0), int)
-    meta: dict[str, Any] = {"dt_ms": dt_ms, "t0_ms": t0_ms, "axes": ["trace", "twt_ms"],
-                            "source": file}
+    meta: dict[str, Any] = {
+        "dt_ms": dt_ms,
+        "t0_ms": t0_ms,
+        "axes": ["trace", "twt_ms"],
+        "source": file,
+    }
     if n_header_columns == 2:
         inlines, crosslines = numbers[:, 0], numbers[:, 1]
         if len(np.unique(inlines)) == 1:
-            meta.update(axes=["crossline", "twt_ms"], inline=int(inlines[0]),
-                        crosslines=crosslines.tolist())
+            meta.update(
+                axes=["crossline", "twt_ms"], inline=int(inlines[0]), crosslines=crosslines.tolist()
+            )
         else:
             meta.update(inlines=inlines.tolist(), crosslines=crosslines.tolist())
     art = workspace.save_array(data.astype(np.float32), f"ASCII section from {file}", meta)
-    where = (f"inline {meta['inline']}, crosslines {meta['crosslines'][0]}-"
-             f"{meta['crosslines'][-1]}, " if "inline" in meta else "")
-    details = {"n_samples": float(data.shape[1]), "dt_ms": float(dt_ms),
-               **amplitude_metrics(data)}
+    where = (
+        f"inline {meta['inline']}, crosslines {meta['crosslines'][0]}-{meta['crosslines'][-1]}, "
+        if "inline" in meta
+        else ""
+    )
+    details = {"n_samples": float(data.shape[1]), "dt_ms": float(dt_ms), **amplitude_metrics(data)}
     if "inline" in meta:
-        details.update(inline=float(meta["inline"]),
-                       crossline_first=float(meta["crosslines"][0]),
-                       crossline_last=float(meta["crosslines"][-1]))
-    return ToolResult(f"read {file} -> {art.id}: {shape_str(data)} traces x samples, {where}"
-                      f"{dt_ms:g} ms, amplitudes {amp_range(data)}", (art,),
-                      {"n_traces": float(data.shape[0])}, details=details)
+        details.update(
+            inline=float(meta["inline"]),
+            crossline_first=float(meta["crosslines"][0]),
+            crossline_last=float(meta["crosslines"][-1]),
+        )
+    return ToolResult(
+        f"read {file} -> {art.id}: {shape_str(data)} traces x samples, {where}"
+        f"{dt_ms:g} ms, amplitudes {amp_range(data)}",
+        (art,),
+        {"n_traces": float(data.shape[0])},
+        details=details,
+    )
 
 
-def import_array(workspace: Workspace, file: WorkspaceId, dt_ms: float = 4.0,
-                 layout: Literal["traces_by_samples", "samples_by_traces"] = "traces_by_samples"
-                 ) -> ToolResult:
+def import_array(
+    workspace: Workspace,
+    file: WorkspaceId,
+    dt_ms: float = 4.0,
+    layout: Literal["traces_by_samples", "samples_by_traces"] = "traces_by_samples",
+) -> ToolResult:
     """Register an attached .npy array as a seismic section with its sample interval.
 
     Args:
@@ -109,13 +136,18 @@ def import_array(workspace: Workspace, file: WorkspaceId, dt_ms: float = 4.0,
     if layout == "samples_by_traces" and arr.ndim == 2:
         arr = arr.T
     axes = {1: ["twt_ms"], 2: ["trace", "twt_ms"], 3: ["inline", "crossline", "twt_ms"]}
-    art = workspace.save_array(arr, f"section from {file}",
-                               {"dt_ms": dt_ms, "t0_ms": 0.0, "axes": axes[arr.ndim]})
+    art = workspace.save_array(
+        arr, f"section from {file}", {"dt_ms": dt_ms, "t0_ms": 0.0, "axes": axes[arr.ndim]}
+    )
     details = {"n_samples": float(arr.shape[-1]), "dt_ms": float(dt_ms)}
     if arr.ndim > 1:
         details["n_traces"] = float(np.prod(arr.shape[:-1]))
     if arr.ndim == 3:
         details.update(n_inlines=float(arr.shape[0]), n_crosslines=float(arr.shape[1]))
     details.update(amplitude_metrics(arr))
-    return ToolResult(f"imported {file} -> {art.id}: {shape_str(arr)} ({' x '.join(axes[arr.ndim])}) "
-                      f"at {dt_ms:g} ms", (art,), details=details)
+    return ToolResult(
+        f"imported {file} -> {art.id}: {shape_str(arr)} ({' x '.join(axes[arr.ndim])}) "
+        f"at {dt_ms:g} ms",
+        (art,),
+        details=details,
+    )

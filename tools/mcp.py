@@ -28,11 +28,20 @@ from tools.result import ToolResult
 from tools.segy import check_segy
 from tools.workspace import Workspace
 
-__all__ = ["mcp_function", "mcp_functions", "describe_result", "describe_workspace",
-           "attach_file", "session_name", "SESSION_HELP"]
+__all__ = [
+    "mcp_function",
+    "mcp_functions",
+    "describe_result",
+    "describe_workspace",
+    "attach_file",
+    "session_name",
+    "SESSION_HELP",
+]
 
-SESSION_HELP = ("name of the workspace this call works in (letters, digits, - and _); calls "
-                "with the same name share workspace ids such as ws-1. Default: 'default'.")
+SESSION_HELP = (
+    "name of the workspace this call works in (letters, digits, - and _); calls "
+    "with the same name share workspace ids such as ws-1. Default: 'default'."
+)
 _SESSION = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -49,9 +58,16 @@ def describe_result(result: ToolResult) -> str:
     description; no server paths), citations."""
     parts = [result.summary]
     if result.metrics:
-        parts.append("metrics: " + json.dumps(
-            {k: float(f"{v:.4g}") if isinstance(v, float) else v
-             for k, v in result.metrics.items()}, default=str))
+        parts.append(
+            "metrics: "
+            + json.dumps(
+                {
+                    k: float(f"{v:.4g}") if isinstance(v, float) else v
+                    for k, v in result.metrics.items()
+                },
+                default=str,
+            )
+        )
     for a in result.artifacts:
         parts.append(f"artifact {a.id} ({a.kind}): {a.description}")
     if result.citations:
@@ -61,8 +77,10 @@ def describe_result(result: ToolResult) -> str:
 
 def describe_workspace(ws: Workspace) -> str:
     """One line per item: id, kind, description."""
-    lines = [f"{i} ({m['kind']}): {m.get('description', '')}"
-             for i, m in ((i, ws.meta(i)) for i in ws.ids())]
+    lines = [
+        f"{i} ({m['kind']}): {m.get('description', '')}"
+        for i, m in ((i, ws.meta(i)) for i in ws.ids())
+    ]
     return "\n".join(lines) or "the workspace is empty; attach a file or make a synthetic"
 
 
@@ -81,15 +99,19 @@ def attach_file(ws: Workspace, path: str, file_name: str = "") -> str:
         description = name
         if kind == "segy":
             info = check_segy(src)
-            brief = ", ".join(f"{k}={info[k]}" for k in ("geometry", "n_traces", "n_samples",
-                                                         "dt_ms") if k in info)
+            brief = ", ".join(
+                f"{k}={info[k]}"
+                for k in ("geometry", "n_traces", "n_samples", "dt_ms")
+                if k in info
+            )
             description = f"{name} (SEG-Y: {brief})"
         a = ws.add_file(src, description=description)
     return f"attached {a.id} ({a.kind}): {a.description}"
 
 
-def mcp_function(tool: Tool, workspace_for: Callable[[str], Workspace],
-                 registry: Registry | None = None) -> Callable[..., str]:
+def mcp_function(
+    tool: Tool, workspace_for: Callable[[str], Workspace], registry: Registry | None = None
+) -> Callable[..., str]:
     """``tool`` as a function of its own arguments plus ``session`` (see the module doc);
     it runs through ``registry.call``, which turns every failure into ``Error: ...``."""
     registry = registry if registry is not None else Registry([tool])
@@ -97,12 +119,21 @@ def mcp_function(tool: Tool, workspace_for: Callable[[str], Workspace],
     params, annotations, helps = [], {}, []
     for name, f in fields.items():
         default = inspect.Parameter.empty if f.is_required() else f.default
-        params.append(inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                                        default=default, annotation=f.annotation))
+        params.append(
+            inspect.Parameter(
+                name,
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                default=default,
+                annotation=f.annotation,
+            )
+        )
         annotations[name] = f.annotation
         helps.append(f"    {name}: {_one_line(f.description or '')}")
-    params.append(inspect.Parameter("session", inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                                    default="default", annotation=str))
+    params.append(
+        inspect.Parameter(
+            "session", inspect.Parameter.POSITIONAL_OR_KEYWORD, default="default", annotation=str
+        )
+    )
     annotations["session"] = str
     annotations["return"] = str
     helps.append(f"    session: {SESSION_HELP}")
@@ -119,8 +150,9 @@ def mcp_function(tool: Tool, workspace_for: Callable[[str], Workspace],
         except BadInputError as e:
             return f"Error: {e}"
         # a client may send null for an optional argument it leaves out: the default applies
-        tool_args = {k: v for k, v in kwargs.items()
-                     if not (v is None and not fields[k].is_required())}
+        tool_args = {
+            k: v for k, v in kwargs.items() if not (v is None and not fields[k].is_required())
+        }
         return describe_result(registry.call(tool.name, tool_args, ws))
 
     call.__name__ = call.__qualname__ = tool.name
@@ -128,15 +160,19 @@ def mcp_function(tool: Tool, workspace_for: Callable[[str], Workspace],
     call.__signature__ = signature  # type: ignore[attr-defined]
     call.__annotations__ = annotations
     cites = f"\n\nMethod: {'; '.join(tool.citations)}" if tool.citations else ""
-    call.__doc__ = (f"{_one_line(tool.description)}{cites}\n\nArgs:\n" + "\n".join(helps)
-                    + "\n\nReturns:\n    the result summary, metrics and workspace ids of "
-                      "new artifacts (arrays, PNG figures, SEG-Y; fetch them with "
-                      "geofm_get_file), or 'Error: ...'")
+    call.__doc__ = (
+        f"{_one_line(tool.description)}{cites}\n\nArgs:\n"
+        + "\n".join(helps)
+        + "\n\nReturns:\n    the result summary, metrics and workspace ids of "
+        "new artifacts (arrays, PNG figures, SEG-Y; fetch them with "
+        "geofm_get_file), or 'Error: ...'"
+    )
     return call
 
 
-def mcp_functions(registry: Registry, workspace_for: Callable[[str], Workspace]
-                  ) -> list[Callable[..., str]]:
+def mcp_functions(
+    registry: Registry, workspace_for: Callable[[str], Workspace]
+) -> list[Callable[..., str]]:
     """One :func:`mcp_function` per registered tool, in registry order."""
     return [mcp_function(t, workspace_for, registry) for t in registry]
 

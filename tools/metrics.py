@@ -24,7 +24,7 @@ def snr_db(reference: np.ndarray, estimate: np.ndarray) -> float:
     if reference.shape != estimate.shape:
         raise BadInputError(f"shapes differ: reference {reference.shape} vs {estimate.shape}")
     err = np.sum((estimate - reference) ** 2)
-    sig = np.sum(reference ** 2)
+    sig = np.sum(reference**2)
     if err == 0:
         return float("inf")
     return float(10 * np.log10(sig / err)) if sig > 0 else float("-inf")
@@ -44,16 +44,16 @@ def estimate_snr_db(data: np.ndarray, max_lag: int = 2) -> float:
     """
     d = np.asarray(data, dtype=float).reshape(-1, np.shape(data)[-1])
     a, b = d[:-1], d[1:]
-    live = (np.sum(a ** 2, 1) > 0) & (np.sum(b ** 2, 1) > 0)
+    live = (np.sum(a**2, 1) > 0) & (np.sum(b**2, 1) > 0)
     a, b = a[live], b[live]
     if len(a) == 0:
         raise BadInputError("cannot estimate SNR: fewer than two live neighbouring traces")
     best = -1.0
     n = d.shape[1]
     for lag in range(-max_lag, max_lag + 1):
-        x = a[:, max(lag, 0):n + min(lag, 0)]
-        y = b[:, max(-lag, 0):n - max(lag, 0)]
-        rho = np.sum(x * y) / np.sqrt(np.sum(x ** 2) * np.sum(y ** 2))
+        x = a[:, max(lag, 0) : n + min(lag, 0)]
+        y = b[:, max(-lag, 0) : n - max(lag, 0)]
+        rho = np.sum(x * y) / np.sqrt(np.sum(x**2) * np.sum(y**2))
         best = max(best, float(rho))
     best = min(max(best, 1e-6), 1 - 1e-6)
     return float(10 * np.log10(best / (1 - best)))
@@ -76,8 +76,9 @@ def nrmse(reference: np.ndarray, estimate: np.ndarray) -> float:
     return float(np.linalg.norm(np.asarray(estimate) - reference) / np.linalg.norm(reference))
 
 
-def measure_snr(workspace: Workspace, data: WorkspaceId,
-                reference: WorkspaceId | None = None) -> ToolResult:
+def measure_snr(
+    workspace: Workspace, data: WorkspaceId, reference: WorkspaceId | None = None
+) -> ToolResult:
     """Signal-to-noise ratio of a section: exact against a clean reference, else estimated.
 
     Args:
@@ -91,10 +92,14 @@ def measure_snr(workspace: Workspace, data: WorkspaceId,
     if reference is not None:
         r = load_section(workspace, reference)
         if r.data.shape != d.data.shape:
-            raise BadInputError(f"{reference} is {r.data.shape}, {data} is {d.data.shape}; "
-                                "the reference must have the same shape")
+            raise BadInputError(
+                f"{reference} is {r.data.shape}, {data} is {d.data.shape}; "
+                "the reference must have the same shape"
+            )
         metrics["snr_db"] = snr_db(r.data, d.data)
         metrics["correlation"] = correlation(r.data, d.data)
-        text = (f"{data} vs {reference}: SNR {metrics['snr_db']:.1f} dB, correlation "
-                f"{metrics['correlation']:.3f}; SNR est. {metrics['snr_est_db']:.1f} dB")
+        text = (
+            f"{data} vs {reference}: SNR {metrics['snr_db']:.1f} dB, correlation "
+            f"{metrics['correlation']:.3f}; SNR est. {metrics['snr_est_db']:.1f} dB"
+        )
     return ToolResult(text, metrics=metrics)

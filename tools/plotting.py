@@ -23,8 +23,16 @@ if TYPE_CHECKING:  # loaded on first use at run time
     from matplotlib.figure import Figure
     from matplotlib.image import AxesImage
 
-__all__ = ["pyplot", "save_figure", "draw_section", "comparison_figure", "spectrum_figure",
-           "impedance_figure", "plot_section", "plot_comparison"]
+__all__ = [
+    "pyplot",
+    "save_figure",
+    "draw_section",
+    "comparison_figure",
+    "spectrum_figure",
+    "impedance_figure",
+    "plot_section",
+    "plot_comparison",
+]
 
 
 def pyplot() -> ModuleType:
@@ -45,8 +53,15 @@ def _x_axis(meta: dict, n: int) -> tuple[str, np.ndarray]:
     return "trace", np.arange(n)
 
 
-def draw_section(ax: Axes, data: np.ndarray, meta: dict, title: str = "", cmap: str = "gray",
-                 clip: float | None = None, label: str = "amplitude") -> AxesImage:
+def draw_section(
+    ax: Axes,
+    data: np.ndarray,
+    meta: dict,
+    title: str = "",
+    cmap: str = "gray",
+    clip: float | None = None,
+    label: str = "amplitude",
+) -> AxesImage:
     """Draw (n_traces, n_samples) on ``ax`` with trace/line numbers across, time (ms) down."""
     if data.ndim != 2:
         raise BadInputError(f"can only draw 2D arrays, got shape {data.shape}")
@@ -74,8 +89,7 @@ def draw_section(ax: Axes, data: np.ndarray, meta: dict, title: str = "", cmap: 
     return im
 
 
-def save_figure(workspace: Workspace, fig: Figure, description: str, **metadata: Any
-                ) -> Artifact:
+def save_figure(workspace: Workspace, fig: Figure, description: str, **metadata: Any) -> Artifact:
     """Save ``fig`` as a PNG in the workspace, close it, and return its artifact."""
     plt = pyplot()
     item_id, path = workspace.new_path(".png")
@@ -84,8 +98,9 @@ def save_figure(workspace: Workspace, fig: Figure, description: str, **metadata:
     return workspace.commit(item_id, path, "figure", description, metadata)
 
 
-def comparison_figure(workspace: Workspace, before: Section, after: np.ndarray,
-                      title: str = "") -> Artifact:
+def comparison_figure(
+    workspace: Workspace, before: Section, after: np.ndarray, title: str = ""
+) -> Artifact:
     """Before / after / difference panels at one shared amplitude clip; cubes show inline 0."""
     plt = pyplot()
     b, a = before.data, after
@@ -99,8 +114,9 @@ def comparison_figure(workspace: Workspace, before: Section, after: np.ndarray,
     return save_figure(workspace, fig, f"figure: {title}", derived_from=before.id)
 
 
-def spectrum_figure(workspace: Workspace, curves: list[tuple[str, np.ndarray, np.ndarray]],
-                    title: str = "") -> Artifact:
+def spectrum_figure(
+    workspace: Workspace, curves: list[tuple[str, np.ndarray, np.ndarray]], title: str = ""
+) -> Artifact:
     """Amplitude spectra in dB (re. the largest peak); curves are (label, f_hz, amplitude)."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -116,15 +132,24 @@ def spectrum_figure(workspace: Workspace, curves: list[tuple[str, np.ndarray, np
     return save_figure(workspace, fig, f"figure: {title}")
 
 
-def impedance_figure(workspace: Workspace, sec: Section, ai: np.ndarray,
-                     well: tuple[int, np.ndarray, np.ndarray] | None = None,
-                     title: str = "") -> Artifact:
+def impedance_figure(
+    workspace: Workspace,
+    sec: Section,
+    ai: np.ndarray,
+    well: tuple[int, np.ndarray, np.ndarray] | None = None,
+    title: str = "",
+) -> Artifact:
     """Impedance section; with ``well`` = (trace index, AI log on the grid, inside mask),
     the well position is marked and a side panel compares the log with the inverted trace."""
     plt = pyplot()
     ncols = 2 if well is not None else 1
-    fig, axes = plt.subplots(1, ncols, figsize=(12 if well else 8, 6), squeeze=False,
-                             gridspec_kw={"width_ratios": [3, 1][:ncols]})
+    fig, axes = plt.subplots(
+        1,
+        ncols,
+        figsize=(12 if well else 8, 6),
+        squeeze=False,
+        gridspec_kw={"width_ratios": [3, 1][:ncols]},
+    )
     ax = axes[0, 0]
     draw_section(ax, ai, sec.meta, title, cmap="viridis", label="AI (m/s)·(kg/m3)")
     if well is not None:
@@ -144,9 +169,14 @@ def impedance_figure(workspace: Workspace, sec: Section, ai: np.ndarray,
     return save_figure(workspace, fig, f"figure: {title}", derived_from=sec.id)
 
 
-def plot_section(workspace: Workspace, data: WorkspaceId, title: str = "",
-                 cmap: Literal["gray", "seismic", "viridis"] = "gray",
-                 clip_percentile: float = 99.0, inline_index: int = -1) -> ToolResult:
+def plot_section(
+    workspace: Workspace,
+    data: WorkspaceId,
+    title: str = "",
+    cmap: Literal["gray", "seismic", "viridis"] = "gray",
+    clip_percentile: float = 99.0,
+    inline_index: int = -1,
+) -> ToolResult:
     """Plot a section, gather, time slice or one inline of a cube as a PNG.
 
     Args:
@@ -174,8 +204,9 @@ def plot_section(workspace: Workspace, data: WorkspaceId, title: str = "",
     return ToolResult(f"figure {art.id}: {data} ({'x'.join(map(str, d.shape))})", (art,))
 
 
-def plot_comparison(workspace: Workspace, before: WorkspaceId, after: WorkspaceId,
-                    title: str = "") -> ToolResult:
+def plot_comparison(
+    workspace: Workspace, before: WorkspaceId, after: WorkspaceId, title: str = ""
+) -> ToolResult:
     """Plot before and after side by side with their difference, at one amplitude scale (PNG).
 
     Args:

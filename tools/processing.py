@@ -16,23 +16,35 @@ from tools.workspace import Workspace
 __all__ = ["processing_result"]
 
 
-def processing_result(workspace: Workspace, section: Section, out: np.ndarray, what: str,
-                      params: dict[str, Any], figure: bool, citations: tuple[str, ...] = ()
-                      ) -> ToolResult:
+def processing_result(
+    workspace: Workspace,
+    section: Section,
+    out: np.ndarray,
+    what: str,
+    params: dict[str, Any],
+    figure: bool,
+    citations: tuple[str, ...] = (),
+) -> ToolResult:
     """Save a processed array (+ an optional before/after/difference PNG) as a ToolResult.
 
     ``what`` names the process ("bandpass 5-60 Hz"); the SNR change is the
     neighbouring-trace *estimate*, labelled so, since no clean reference is known here.
     """
-    art = save_section(workspace, out, f"{what} of {section.id}", like=section,
-                       process=what, params=params)
+    art = save_section(
+        workspace, out, f"{what} of {section.id}", like=section, process=what, params=params
+    )
     before, after = estimate_snr_db(section.data), estimate_snr_db(out)
-    metrics = {"snr_est_before_db": before, "snr_est_after_db": after,
-               "snr_est_gain_db": after - before}
+    metrics = {
+        "snr_est_before_db": before,
+        "snr_est_after_db": after,
+        "snr_est_gain_db": after - before,
+    }
     artifacts = [art]
-    text = (f"{what} {section.id} -> {art.id}: {shape_str(out)} "
-            f"{'/'.join(section.meta.get('axes', ['traces', 'samples']))}, "
-            f"SNR est. {after - before:+.1f} dB")
+    text = (
+        f"{what} {section.id} -> {art.id}: {shape_str(out)} "
+        f"{'/'.join(section.meta.get('axes', ['traces', 'samples']))}, "
+        f"SNR est. {after - before:+.1f} dB"
+    )
     if figure:
         fig = comparison_figure(workspace, section, out, title=f"{what} of {section.id}")
         artifacts.append(fig)

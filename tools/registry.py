@@ -25,8 +25,14 @@ from tools.workspace import Workspace
 if TYPE_CHECKING:  # loaded on first use at run time
     from langchain_core.tools import StructuredTool
 
-__all__ = ["Tool", "Registry", "WorkspaceId", "WORKSPACE_ID_PATTERN", "parse_docstring",
-           "strip_titles"]
+__all__ = [
+    "Tool",
+    "Registry",
+    "WorkspaceId",
+    "WORKSPACE_ID_PATTERN",
+    "parse_docstring",
+    "strip_titles",
+]
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +45,7 @@ WorkspaceId = Annotated[str, Field(pattern=WORKSPACE_ID_PATTERN)]
 def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
     """Split a Google-style docstring into (description, {arg: help})."""
     doc = inspect.cleandoc(doc or "")
-    parts = re.split(r"^\s*(Args|Returns|Raises|Example|Examples|Note|Notes):\s*$", doc,
-                     flags=re.M)
+    parts = re.split(r"^\s*(Args|Returns|Raises|Example|Examples|Note|Notes):\s*$", doc, flags=re.M)
     description = parts[0].strip()
     args: dict[str, str] = {}
     for head, body in zip(parts[1::2], parts[2::2]):
@@ -73,8 +78,9 @@ class Tool:
     citations: tuple[str, ...] = field(default=())
 
     @classmethod
-    def from_function(cls, fn: Callable[..., ToolResult], citations: tuple[str, ...] = ()
-                      ) -> "Tool":
+    def from_function(
+        cls, fn: Callable[..., ToolResult], citations: tuple[str, ...] = ()
+    ) -> "Tool":
         from pydantic import create_model
 
         description, arg_help = parse_docstring(fn.__doc__ or "")
@@ -102,8 +108,7 @@ class Tool:
 
     def schema(self) -> dict[str, Any]:
         """OpenAI-style function schema: name, description, parameters."""
-        return {"name": self.name, "description": self.description,
-                "parameters": self.parameters}
+        return {"name": self.name, "description": self.description, "parameters": self.parameters}
 
     def validate(self, args: dict[str, Any]) -> dict[str, Any]:
         """Validated, defaulted arguments, or BadInputError naming each bad field."""
@@ -116,13 +121,17 @@ class Tool:
         except ValidationError as e:
             problems = "; ".join(
                 f"{'.'.join(map(str, err['loc'])) or 'arguments'}: {err['msg']}"
-                for err in e.errors())
-            raise BadInputError(f"bad arguments for {self.name}: {problems}. "
-                                f"Expected schema: {self.parameters}") from None
+                for err in e.errors()
+            )
+            raise BadInputError(
+                f"bad arguments for {self.name}: {problems}. Expected schema: {self.parameters}"
+            ) from None
         extra = set(args) - set(self.args_model.model_fields)
         if extra:
-            raise BadInputError(f"{self.name} has no argument(s) {sorted(extra)}; "
-                                f"it takes {sorted(self.args_model.model_fields)}")
+            raise BadInputError(
+                f"{self.name} has no argument(s) {sorted(extra)}; "
+                f"it takes {sorted(self.args_model.model_fields)}"
+            )
         return model.model_dump()
 
     def __call__(self, workspace: Workspace, **args: Any) -> ToolResult:
@@ -136,9 +145,9 @@ class Tool:
             result = self.fn(workspace, **kwargs)
             return result.summary
 
-        return StructuredTool.from_function(func=run, name=self.name,
-                                            description=self.description,
-                                            args_schema=self.args_model)
+        return StructuredTool.from_function(
+            func=run, name=self.name, description=self.description, args_schema=self.args_model
+        )
 
 
 class Registry:
@@ -183,8 +192,10 @@ class Registry:
             result = ToolResult.error(str(e))
         except Exception as e:  # a bug in a tool must not kill the session
             log.exception("tool %s crashed", name)
-            result = ToolResult.error(f"{name} failed unexpectedly ({type(e).__name__}: {e}). "
-                                      "Try other arguments or another tool.")
+            result = ToolResult.error(
+                f"{name} failed unexpectedly ({type(e).__name__}: {e}). "
+                "Try other arguments or another tool."
+            )
         log.info("tool %s took %.2fs ok=%s", name, time.perf_counter() - t0, result.ok)
         return result
 
@@ -196,8 +207,11 @@ def strip_titles(schema: Any, in_properties: bool = False) -> Any:
     """A pydantic JSON schema without its generated "title" labels."""
     # "title" inside "properties" is an argument's name, not pydantic's label
     if isinstance(schema, dict):
-        return {k: strip_titles(v, k == "properties" and not in_properties)
-                for k, v in schema.items() if in_properties or k != "title"}
+        return {
+            k: strip_titles(v, k == "properties" and not in_properties)
+            for k, v in schema.items()
+            if in_properties or k != "title"
+        }
     if isinstance(schema, list):
         return [strip_titles(v) for v in schema]
     return schema

@@ -24,13 +24,31 @@ from common.errors import BadInputError
 from tools.result import Artifact
 from tools.workspace import Workspace
 
-__all__ = ["Section", "load_section", "save_section", "apply_2d", "shape_str", "amp_range",
-           "amplitude_metrics"]
+__all__ = [
+    "Section",
+    "load_section",
+    "save_section",
+    "apply_2d",
+    "shape_str",
+    "amp_range",
+    "amplitude_metrics",
+]
 
 # Keys that describe the geometry of an array and survive processing that keeps its shape.
-_GEOMETRY_KEYS = ("dt_ms", "t0_ms", "axes", "inlines", "crosslines", "traces",
-                  "segy_source", "trace_index", "trace_range", "inline", "crossline",
-                  "kind_of_data")
+_GEOMETRY_KEYS = (
+    "dt_ms",
+    "t0_ms",
+    "axes",
+    "inlines",
+    "crosslines",
+    "traces",
+    "segy_source",
+    "trace_index",
+    "trace_range",
+    "inline",
+    "crossline",
+    "kind_of_data",
+)
 
 
 @dataclass
@@ -50,8 +68,9 @@ class Section:
         return {k: self.meta[k] for k in _GEOMETRY_KEYS if k in self.meta}
 
 
-def load_section(workspace: Workspace, item_id: str, ndim: tuple[int, ...] = (2, 3),
-                 dt_ms: float | None = None) -> Section:
+def load_section(
+    workspace: Workspace, item_id: str, ndim: tuple[int, ...] = (2, 3), dt_ms: float | None = None
+) -> Section:
     """Load a workspace array as float64, checking its rank and that it is finite.
 
     Args:
@@ -64,16 +83,19 @@ def load_section(workspace: Workspace, item_id: str, ndim: tuple[int, ...] = (2,
     meta = dict(workspace.meta(item_id).get("metadata", {}))
     if data.ndim not in ndim:
         want = " or ".join(f"{n}D" for n in ndim)
-        raise BadInputError(f"{item_id} is {data.ndim}D with shape {data.shape}; this tool "
-                            f"takes a {want} array (time on the last axis)")
+        raise BadInputError(
+            f"{item_id} is {data.ndim}D with shape {data.shape}; this tool "
+            f"takes a {want} array (time on the last axis)"
+        )
     if not np.issubdtype(data.dtype, np.number):
         raise BadInputError(f"{item_id} holds {data.dtype} values, not numbers")
     data = data.astype(np.float64)
     if not np.all(np.isfinite(data)):
         raise BadInputError(f"{item_id} contains NaN or inf samples; fill or mute them first")
     if data.shape[-1] < 8:
-        raise BadInputError(f"{item_id} has only {data.shape[-1]} samples per trace; "
-                            "time must be the last axis")
+        raise BadInputError(
+            f"{item_id} has only {data.shape[-1]} samples per trace; time must be the last axis"
+        )
     if "dt_ms" not in meta and dt_ms is not None:
         meta["dt_ms"] = float(dt_ms)
     if float(meta.get("dt_ms", 4.0)) <= 0:
@@ -81,8 +103,13 @@ def load_section(workspace: Workspace, item_id: str, ndim: tuple[int, ...] = (2,
     return Section(item_id, data, meta)
 
 
-def save_section(workspace: Workspace, data: np.ndarray, description: str,
-                 like: Section | None = None, **metadata: Any) -> Artifact:
+def save_section(
+    workspace: Workspace,
+    data: np.ndarray,
+    description: str,
+    like: Section | None = None,
+    **metadata: Any,
+) -> Artifact:
     """Save ``data`` as float32 with ``like``'s geometry (when shapes agree) plus ``metadata``."""
     meta: dict[str, Any] = {}
     if like is not None:

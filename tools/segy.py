@@ -21,8 +21,15 @@ from tools.result import ToolResult
 from tools.section import amp_range, amplitude_metrics, shape_str
 from tools.workspace import Workspace
 
-__all__ = ["check_segy", "read_segy_array", "write_segy_array", "segy_info", "read_segy",
-           "write_segy", "SEGYIO_CITATION"]
+__all__ = [
+    "check_segy",
+    "read_segy_array",
+    "write_segy_array",
+    "segy_info",
+    "read_segy",
+    "write_segy",
+    "SEGYIO_CITATION",
+]
 
 SEGYIO_CITATION = "segyio: Equinor's SEG-Y I/O library, https://github.com/equinor/segyio"
 _HEADER_BYTES = 3600  # 3200-byte textual + 400-byte binary file header
@@ -43,7 +50,8 @@ def _open(path: Path) -> tuple[Any, str]:
         raise BadInputError(
             f"{path.name} cannot be read as SEG-Y ({e}). The file may be truncated or not "
             "SEG-Y at all; re-export or re-copy it, and compare its size with the "
-            "original.") from None
+            "original."
+        ) from None
 
 
 def _coordinates(f: Any) -> dict[str, Any]:  # f: a segyio.SegyFile
@@ -79,8 +87,10 @@ def check_segy(path: str | os.PathLike) -> dict[str, Any]:
         raise BadInputError(f"no SEG-Y file at {p}; check the path")
     size = p.stat().st_size
     if size < _HEADER_BYTES + 240:
-        raise BadInputError(f"{p.name} is {size} bytes, too short to be SEG-Y (needs the "
-                            "3600-byte file header and at least one 240-byte trace header)")
+        raise BadInputError(
+            f"{p.name} is {size} bytes, too short to be SEG-Y (needs the "
+            "3600-byte file header and at least one 240-byte trace header)"
+        )
     f, geometry = _open(p)
     with f:
         n_samples = len(f.samples)
@@ -90,36 +100,52 @@ def check_segy(path: str | os.PathLike) -> dict[str, Any]:
                 f"{p.name}: the first trace header is empty (every field zero) while the binary "
                 f"header declares {f.bin[segyio.BinField.Samples]} samples per trace, so the "
                 "traces cannot be located or trusted. Re-export the data with trace headers "
-                "(sample count, interval, inline/crossline or CDP numbers).")
+                "(sample count, interval, inline/crossline or CDP numbers)."
+            )
         info: dict[str, Any] = {
-            "file": p.name, "bytes": size, "geometry": geometry,
-            "n_traces": int(f.tracecount), "n_samples": n_samples,
+            "file": p.name,
+            "bytes": size,
+            "geometry": geometry,
+            "n_traces": int(f.tracecount),
+            "n_samples": n_samples,
             "dt_ms": float(segyio.tools.dt(f, fallback_dt=0.0)) / 1000.0,
-            "t0_ms": float(f.samples[0]), "sample_format": str(f.format),
+            "t0_ms": float(f.samples[0]),
+            "sample_format": str(f.format),
         }
         if geometry.startswith("3D"):
-            info.update(inlines=[int(f.ilines[0]), int(f.ilines[-1])],
-                        crosslines=[int(f.xlines[0]), int(f.xlines[-1])],
-                        n_inlines=len(f.ilines), n_crosslines=len(f.xlines),
-                        sorting="inline" if f.sorting == segyio.TraceSortingFormat.INLINE_SORTING
-                        else "crossline")
+            info.update(
+                inlines=[int(f.ilines[0]), int(f.ilines[-1])],
+                crosslines=[int(f.xlines[0]), int(f.xlines[-1])],
+                n_inlines=len(f.ilines),
+                n_crosslines=len(f.xlines),
+                sorting="inline"
+                if f.sorting == segyio.TraceSortingFormat.INLINE_SORTING
+                else "crossline",
+            )
         offsets = f.attributes(segyio.TraceField.offset)[:]
         if np.ptp(offsets) > 0:
             info["offsets_m"] = [int(offsets.min()), int(offsets.max())]
         info.update(_coordinates(f))
         ns_trace = first[segyio.TraceField.TRACE_SAMPLE_COUNT]
         if ns_trace and ns_trace != n_samples:  # segyio trusts the binary header
-            info["warning"] = (f"trace headers say {ns_trace} samples, the binary header "
-                               f"{n_samples}; the binary header's count was used")
+            info["warning"] = (
+                f"trace headers say {ns_trace} samples, the binary header "
+                f"{n_samples}; the binary header's count was used"
+            )
     if info["dt_ms"] <= 0:
-        raise BadInputError(f"{p.name} declares a sample interval of {info['dt_ms']} ms; "
-                            "fix the binary header (bytes 3217-3218) before using it")
+        raise BadInputError(
+            f"{p.name} declares a sample interval of {info['dt_ms']} ms; "
+            "fix the binary header (bytes 3217-3218) before using it"
+        )
     return info
 
 
-def read_segy_array(path: str | os.PathLike, inline: int | None = None,
-                    crossline: int | None = None, time_ms: float | None = None
-                    ) -> tuple[np.ndarray, dict[str, Any]]:
+def read_segy_array(
+    path: str | os.PathLike,
+    inline: int | None = None,
+    crossline: int | None = None,
+    time_ms: float | None = None,
+) -> tuple[np.ndarray, dict[str, Any]]:
     """Read a line, slice, cube or all traces of a SEG-Y file.
 
     Args:
@@ -139,62 +165,98 @@ def read_segy_array(path: str | os.PathLike, inline: int | None = None,
     picks = [a is not None for a in (inline, crossline, time_ms)]
     if sum(picks) > 1:
         raise BadInputError("give at most one of inline, crossline, time_ms")
-    meta: dict[str, Any] = {"dt_ms": info["dt_ms"], "t0_ms": info["t0_ms"],
-                            "geometry": info["geometry"]}
+    meta: dict[str, Any] = {
+        "dt_ms": info["dt_ms"],
+        "t0_ms": info["t0_ms"],
+        "geometry": info["geometry"],
+    }
     f, _ = _open(Path(path))
     with f:
         is3d = info["geometry"].startswith("3D")
         if any(picks) and not is3d:
-            raise BadInputError(f"{info['file']} has no inline/crossline geometry (2D or "
-                                "unsorted); read it without inline, crossline or time_ms")
+            raise BadInputError(
+                f"{info['file']} has no inline/crossline geometry (2D or "
+                "unsorted); read it without inline, crossline or time_ms"
+            )
         if inline is not None:
             if inline not in f.ilines:
-                raise BadInputError(f"inline {inline} is not in {info['file']}; inlines run "
-                                    f"{info['inlines'][0]}-{info['inlines'][1]}")
+                raise BadInputError(
+                    f"inline {inline} is not in {info['file']}; inlines run "
+                    f"{info['inlines'][0]}-{info['inlines'][1]}"
+                )
             data = f.iline[inline]
             pos = int(np.flatnonzero(f.ilines == inline)[0])
             n_xl = len(f.xlines)
-            idx = (np.arange(n_xl) + pos * n_xl if f.sorting == 2
-                   else np.arange(n_xl) * len(f.ilines) + pos)
-            meta.update(axes=["crossline", "twt_ms"], inline=inline,
-                        crosslines=f.xlines.tolist(), trace_index=idx.tolist())
+            idx = (
+                np.arange(n_xl) + pos * n_xl
+                if f.sorting == 2
+                else np.arange(n_xl) * len(f.ilines) + pos
+            )
+            meta.update(
+                axes=["crossline", "twt_ms"],
+                inline=inline,
+                crosslines=f.xlines.tolist(),
+                trace_index=idx.tolist(),
+            )
         elif crossline is not None:
             if crossline not in f.xlines:
-                raise BadInputError(f"crossline {crossline} is not in {info['file']}; "
-                                    f"crosslines run {info['crosslines'][0]}-"
-                                    f"{info['crosslines'][1]}")
+                raise BadInputError(
+                    f"crossline {crossline} is not in {info['file']}; "
+                    f"crosslines run {info['crosslines'][0]}-"
+                    f"{info['crosslines'][1]}"
+                )
             data = f.xline[crossline]
             pos = int(np.flatnonzero(f.xlines == crossline)[0])
             n_il = len(f.ilines)
-            idx = (np.arange(n_il) * len(f.xlines) + pos if f.sorting == 2
-                   else np.arange(n_il) + pos * n_il)
-            meta.update(axes=["inline", "twt_ms"], crossline=crossline,
-                        inlines=f.ilines.tolist(), trace_index=idx.tolist())
+            idx = (
+                np.arange(n_il) * len(f.xlines) + pos
+                if f.sorting == 2
+                else np.arange(n_il) + pos * n_il
+            )
+            meta.update(
+                axes=["inline", "twt_ms"],
+                crossline=crossline,
+                inlines=f.ilines.tolist(),
+                trace_index=idx.tolist(),
+            )
         elif time_ms is not None:
             k = int(round((time_ms - info["t0_ms"]) / info["dt_ms"]))
             if not 0 <= k < info["n_samples"]:
-                raise BadInputError(f"time {time_ms} ms is outside the traces ("
-                                    f"{info['t0_ms']:g}-{f.samples[-1]:g} ms)")
+                raise BadInputError(
+                    f"time {time_ms} ms is outside the traces ("
+                    f"{info['t0_ms']:g}-{f.samples[-1]:g} ms)"
+                )
             data = f.depth_slice[k]
-            meta.update(axes=["inline", "crossline"], time_ms=float(f.samples[k]),
-                        inlines=f.ilines.tolist(), crosslines=f.xlines.tolist())
+            meta.update(
+                axes=["inline", "crossline"],
+                time_ms=float(f.samples[k]),
+                inlines=f.ilines.tolist(),
+                crosslines=f.xlines.tolist(),
+            )
             meta.pop("dt_ms")  # a slice has no time axis
         else:
             if info["n_traces"] * info["n_samples"] > _MAX_SAMPLES:
-                raise BadInputError(f"{info['file']} holds {info['n_traces']} traces; read "
-                                    "one inline, crossline or time slice at a time")
+                raise BadInputError(
+                    f"{info['file']} holds {info['n_traces']} traces; read "
+                    "one inline, crossline or time slice at a time"
+                )
             if is3d:
                 data = segyio.tools.cube(f)
                 if f.sorting != 2:  # crossline-sorted cubes come as (xl, il, t)
                     data = data.transpose(1, 0, 2)
-                meta.update(axes=["inline", "crossline", "twt_ms"], inlines=f.ilines.tolist(),
-                            crosslines=f.xlines.tolist())
+                meta.update(
+                    axes=["inline", "crossline", "twt_ms"],
+                    inlines=f.ilines.tolist(),
+                    crosslines=f.xlines.tolist(),
+                )
             else:
                 data = f.trace.raw[:]
                 meta.update(axes=["trace", "twt_ms"], trace_range=[0, f.tracecount, 1])
                 if "offsets_m" in info:
-                    meta.update(offsets_m=f.attributes(segyio.TraceField.offset)[:].tolist(),
-                                kind_of_data="pre-stack gather")
+                    meta.update(
+                        offsets_m=f.attributes(segyio.TraceField.offset)[:].tolist(),
+                        kind_of_data="pre-stack gather",
+                    )
     return np.asarray(data, dtype=np.float32), meta
 
 
@@ -206,9 +268,13 @@ def _trace_index(meta: dict[str, Any]) -> np.ndarray | None:
     return None
 
 
-def write_segy_array(path: str | os.PathLike, data: np.ndarray, dt_ms: float,
-                     template: str | os.PathLike | None = None,
-                     trace_index: np.ndarray | None = None) -> None:
+def write_segy_array(
+    path: str | os.PathLike,
+    data: np.ndarray,
+    dt_ms: float,
+    template: str | os.PathLike | None = None,
+    trace_index: np.ndarray | None = None,
+) -> None:
     """Write traces to SEG-Y as 4-byte IEEE floats.
 
     With ``template``, the textual and binary headers and the trace headers of
@@ -225,19 +291,26 @@ def write_segy_array(path: str | os.PathLike, data: np.ndarray, dt_ms: float,
     import segyio
 
     if template is None:
-        segyio.tools.from_array(str(path), np.asarray(data, dtype=np.float32),
-                                format=segyio.SegySampleFormat.IEEE_FLOAT_4_BYTE,
-                                dt=int(round(dt_ms * 1000)))
+        segyio.tools.from_array(
+            str(path),
+            np.asarray(data, dtype=np.float32),
+            format=segyio.SegySampleFormat.IEEE_FLOAT_4_BYTE,
+            dt=int(round(dt_ms * 1000)),
+        )
         return
     traces = np.asarray(data, dtype=np.float32).reshape(-1, data.shape[-1])
     with segyio.open(template, "r", ignore_geometry=True) as src:
         idx = np.arange(src.tracecount) if trace_index is None else trace_index
         if len(idx) != len(traces):
-            raise BadInputError(f"{len(traces)} traces to write but the template selection "
-                                f"has {len(idx)}; pass the template the data were read from")
+            raise BadInputError(
+                f"{len(traces)} traces to write but the template selection "
+                f"has {len(idx)}; pass the template the data were read from"
+            )
         if traces.shape[1] != len(src.samples):
-            raise BadInputError(f"traces have {traces.shape[1]} samples, the template "
-                                f"{len(src.samples)}; write without a template instead")
+            raise BadInputError(
+                f"traces have {traces.shape[1]} samples, the template "
+                f"{len(src.samples)}; write without a template instead"
+            )
         spec = segyio.tools.metadata(src)
         spec.tracecount = len(traces)
         spec.format = int(segyio.SegySampleFormat.IEEE_FLOAT_4_BYTE)
@@ -268,34 +341,49 @@ def segy_info(workspace: Workspace, file: WorkspaceId) -> ToolResult:
         file: workspace id of an attached SEG-Y file.
     """
     info = _checked(workspace, file)
-    parts = [f"{file} ({info['file']}): {info['geometry']}, {info['n_traces']} traces x "
-             f"{info['n_samples']} samples at {info['dt_ms']:g} ms, {info['sample_format']}"]
+    parts = [
+        f"{file} ({info['file']}): {info['geometry']}, {info['n_traces']} traces x "
+        f"{info['n_samples']} samples at {info['dt_ms']:g} ms, {info['sample_format']}"
+    ]
     if "inlines" in info:
-        parts.append(f"inlines {info['inlines'][0]}-{info['inlines'][1]}, crosslines "
-                     f"{info['crosslines'][0]}-{info['crosslines'][1]}")
+        parts.append(
+            f"inlines {info['inlines'][0]}-{info['inlines'][1]}, crosslines "
+            f"{info['crosslines'][0]}-{info['crosslines'][1]}"
+        )
     if "offsets_m" in info:
         parts.append(f"offsets {info['offsets_m'][0]}-{info['offsets_m'][1]} (pre-stack)")
     metrics = {k: float(info[k]) for k in ("n_traces", "n_samples", "dt_ms")}
-    return ToolResult("; ".join(parts), metrics=metrics, citations=(SEGYIO_CITATION,),
-                      details=_line_metrics(info))
+    return ToolResult(
+        "; ".join(parts), metrics=metrics, citations=(SEGYIO_CITATION,), details=_line_metrics(info)
+    )
 
 
 def _line_metrics(info: dict[str, Any]) -> dict[str, float]:
     """Inline/crossline counts and ranges of a 3D file, offset range (m) of a gather."""
     out: dict[str, float] = {}
     if "inlines" in info:
-        out.update(n_inlines=float(info["n_inlines"]), n_crosslines=float(info["n_crosslines"]),
-                   inline_first=float(info["inlines"][0]), inline_last=float(info["inlines"][1]),
-                   crossline_first=float(info["crosslines"][0]),
-                   crossline_last=float(info["crosslines"][1]))
+        out.update(
+            n_inlines=float(info["n_inlines"]),
+            n_crosslines=float(info["n_crosslines"]),
+            inline_first=float(info["inlines"][0]),
+            inline_last=float(info["inlines"][1]),
+            crossline_first=float(info["crosslines"][0]),
+            crossline_last=float(info["crosslines"][1]),
+        )
     if "offsets_m" in info:
-        out.update(offset_min_m=float(info["offsets_m"][0]),
-                   offset_max_m=float(info["offsets_m"][1]))
+        out.update(
+            offset_min_m=float(info["offsets_m"][0]), offset_max_m=float(info["offsets_m"][1])
+        )
     return out
 
 
-def read_segy(workspace: Workspace, file: WorkspaceId, inline: int | None = None,
-              crossline: int | None = None, time_ms: float | None = None) -> ToolResult:
+def read_segy(
+    workspace: Workspace,
+    file: WorkspaceId,
+    inline: int | None = None,
+    crossline: int | None = None,
+    time_ms: float | None = None,
+) -> ToolResult:
     """Read traces from an attached SEG-Y file into a workspace array.
 
     3D post-stack files give one inline, one crossline, one time slice, or the whole
@@ -329,17 +417,23 @@ def read_segy(workspace: Workspace, file: WorkspaceId, inline: int | None = None
     if data.ndim == 3 or time_ms is not None:
         details.update(n_inlines=float(data.shape[0]), n_crosslines=float(data.shape[1]))
     if "offsets_m" in geo:
-        details.update(offset_min_m=float(min(geo["offsets_m"])),
-                       offset_max_m=float(max(geo["offsets_m"])))
+        details.update(
+            offset_min_m=float(min(geo["offsets_m"])), offset_max_m=float(max(geo["offsets_m"]))
+        )
     details.update(amplitude_metrics(data))
-    return ToolResult(f"read {what} of {file} -> {art.id}: {shape_str(data)} ({axes}), "
-                      f"amplitudes {amp_range(data)}", (art,),
-                      {"n_traces": float(np.prod(data.shape[:-1]))}, (SEGYIO_CITATION,),
-                      details=details)
+    return ToolResult(
+        f"read {what} of {file} -> {art.id}: {shape_str(data)} ({axes}), "
+        f"amplitudes {amp_range(data)}",
+        (art,),
+        {"n_traces": float(np.prod(data.shape[:-1]))},
+        (SEGYIO_CITATION,),
+        details=details,
+    )
 
 
-def write_segy(workspace: Workspace, data: WorkspaceId,
-               headers: Literal["source", "minimal"] = "source") -> ToolResult:
+def write_segy(
+    workspace: Workspace, data: WorkspaceId, headers: Literal["source", "minimal"] = "source"
+) -> ToolResult:
     """Write a workspace array to a new SEG-Y file (4-byte IEEE float samples).
 
     Args:
@@ -350,21 +444,27 @@ def write_segy(workspace: Workspace, data: WorkspaceId,
     m = workspace.meta(data).get("metadata", {})
     arr = workspace.load_array(data)
     if arr.ndim not in (2, 3) or "dt_ms" not in m and headers == "source":
-        raise BadInputError(f"{data} is not a section or cube read from SEG-Y; use "
-                            "headers='minimal' or read the data with read_segy first")
+        raise BadInputError(
+            f"{data} is not a section or cube read from SEG-Y; use "
+            "headers='minimal' or read the data with read_segy first"
+        )
     template = index = None
     if headers == "source":
         src = m.get("segy_source")
         if src is None:
-            raise BadInputError(f"{data} has no SEG-Y source to copy headers from; use "
-                                "headers='minimal'")
+            raise BadInputError(
+                f"{data} has no SEG-Y source to copy headers from; use headers='minimal'"
+            )
         template = workspace.path(src)
         index = _trace_index(m)
     item_id, path = workspace.new_path(".sgy")
     write_segy_array(path, arr, float(m.get("dt_ms", 4.0)), template, index)
-    art = workspace.commit(item_id, path, "segy", f"SEG-Y of {data}",
-                           {"derived_from": data, "headers": headers})
-    return ToolResult(f"wrote {data} to SEG-Y {art.id}: {shape_str(arr)}, IEEE float, "
-                      f"headers {headers}", (art,), citations=(SEGYIO_CITATION,),
-                      details={"n_traces": float(np.prod(arr.shape[:-1])),
-                               "n_samples": float(arr.shape[-1])})
+    art = workspace.commit(
+        item_id, path, "segy", f"SEG-Y of {data}", {"derived_from": data, "headers": headers}
+    )
+    return ToolResult(
+        f"wrote {data} to SEG-Y {art.id}: {shape_str(arr)}, IEEE float, headers {headers}",
+        (art,),
+        citations=(SEGYIO_CITATION,),
+        details={"n_traces": float(np.prod(arr.shape[:-1])), "n_samples": float(arr.shape[-1])},
+    )

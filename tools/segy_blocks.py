@@ -78,13 +78,24 @@ def volume_info(path: str | os.PathLike) -> VolumeInfo:
             f"{name}: its {info['n_traces']} traces do not form a regular inline/crossline "
             "grid, which chunked processing needs. The file may be truncated (a cube cut at "
             "a trace boundary; compare its size with the original) or a 2D line or "
-            "unsorted gathers: process those in memory with `geofm tools run`.")
+            "unsorted gathers: process those in memory with `geofm tools run`."
+        )
     if "offsets_m" in info or info["n_inlines"] * info["n_crosslines"] != info["n_traces"]:
-        raise BadInputError(f"{name} is pre-stack (several offsets per inline/crossline); "
-                            "chunked processing takes post-stack cubes: stack it first")
-    return VolumeInfo(str(Path(path)), info["n_inlines"], info["n_crosslines"],
-                      info["n_samples"], info["dt_ms"], info["t0_ms"], info["sorting"],
-                      tuple(info["inlines"]), tuple(info["crosslines"]))
+        raise BadInputError(
+            f"{name} is pre-stack (several offsets per inline/crossline); "
+            "chunked processing takes post-stack cubes: stack it first"
+        )
+    return VolumeInfo(
+        str(Path(path)),
+        info["n_inlines"],
+        info["n_crosslines"],
+        info["n_samples"],
+        info["dt_ms"],
+        info["t0_ms"],
+        info["sorting"],
+        tuple(info["inlines"]),
+        tuple(info["crosslines"]),
+    )
 
 
 def trace_slices(info: VolumeInfo, start: int, stop: int) -> list[slice]:
@@ -108,13 +119,16 @@ def read_inlines(info: VolumeInfo, start: int, stop: int) -> np.ndarray:
     try:
         with segyio.open(info.path, "r", ignore_geometry=True) as f:
             if f.tracecount != info.n_traces or len(f.samples) != info.n_samples:
-                raise RuntimeError(f"it now holds {f.tracecount} traces of "
-                                   f"{len(f.samples)} samples")
+                raise RuntimeError(
+                    f"it now holds {f.tracecount} traces of {len(f.samples)} samples"
+                )
             parts = [f.trace.raw[s] for s in trace_slices(info, start, stop)]
     except (RuntimeError, OSError, ValueError) as e:
-        raise BadInputError(f"reading inlines {start}-{stop - 1} (positions) of "
-                            f"{Path(info.path).name} failed ({e}); the file was truncated or "
-                            "changed after it was checked. Re-copy it and run again.") from None
+        raise BadInputError(
+            f"reading inlines {start}-{stop - 1} (positions) of "
+            f"{Path(info.path).name} failed ({e}); the file was truncated or "
+            "changed after it was checked. Re-copy it and run again."
+        ) from None
     return np.concatenate(parts).reshape(shape).astype(np.float32, copy=False)
 
 
@@ -134,8 +148,10 @@ class CubeWriter:
             self.dst = segyio.create(str(path), spec)
         except (RuntimeError, OSError) as e:
             self.src.close()
-            raise BadInputError(f"cannot write SEG-Y in {path.parent} ({e}); check that the "
-                                "folder is writable and has space") from None
+            raise BadInputError(
+                f"cannot write SEG-Y in {path.parent} ({e}); check that the "
+                "folder is writable and has space"
+            ) from None
         self.open = True
         for i in range(1 + spec.ext_headers):
             self.dst.text[i] = self.src.text[i]

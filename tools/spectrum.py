@@ -17,8 +17,13 @@ from tools.result import ToolResult
 from tools.section import Section, load_section
 from tools.workspace import Workspace
 
-__all__ = ["amplitude_spectrum", "dominant_frequency", "statistical_wavelet",
-           "spectrum", "estimate_wavelet"]
+__all__ = [
+    "amplitude_spectrum",
+    "dominant_frequency",
+    "statistical_wavelet",
+    "spectrum",
+    "estimate_wavelet",
+]
 
 
 def amplitude_spectrum(data: np.ndarray, dt_ms: float) -> tuple[np.ndarray, np.ndarray]:
@@ -45,8 +50,7 @@ def dominant_frequency(f_hz: np.ndarray, amplitude: np.ndarray) -> float:
     return float(f_hz[int(np.argmax(smooth))])
 
 
-def statistical_wavelet(data: np.ndarray, dt_ms: float, length_ms: float = 128.0
-                        ) -> np.ndarray:
+def statistical_wavelet(data: np.ndarray, dt_ms: float, length_ms: float = 128.0) -> np.ndarray:
     """Zero-phase wavelet with the data's mean amplitude spectrum, (n,) odd, unit peak.
 
     Args:
@@ -58,12 +62,14 @@ def statistical_wavelet(data: np.ndarray, dt_ms: float, length_ms: float = 128.0
     nt = d.shape[1]
     half = int(length_ms / dt_ms) // 2
     if 2 * half + 1 > nt:
-        raise BadInputError(f"wavelet length {length_ms} ms exceeds the traces "
-                            f"({nt * dt_ms:g} ms); choose a shorter length_ms")
+        raise BadInputError(
+            f"wavelet length {length_ms} ms exceeds the traces "
+            f"({nt * dt_ms:g} ms); choose a shorter length_ms"
+        )
     # mean power spectrum via autocorrelations, stable for short traces
     power = (np.abs(np.fft.rfft(d - d.mean(1, keepdims=True), n=2 * nt, axis=1)) ** 2).mean(0)
     w = np.fft.irfft(np.sqrt(power))  # zero phase: symmetric around sample 0
-    w = np.concatenate([w[-half:], w[:half + 1]]) * np.hanning(2 * half + 3)[1:-1]
+    w = np.concatenate([w[-half:], w[: half + 1]]) * np.hanning(2 * half + 3)[1:-1]
     peak = np.max(np.abs(w))
     if peak == 0:
         raise BadInputError("the data are all zero; no wavelet can be estimated")
@@ -81,14 +87,22 @@ def spectrum(workspace: Workspace, data: WorkspaceId, figure: bool = True) -> To
     f, amp = amplitude_spectrum(sec.data, sec.dt_ms)
     f_dom = dominant_frequency(f, amp)
     above = f[amp >= amp.max() / 2]  # -6 dB band
-    art = workspace.save_array(np.stack([f, amp]), f"amplitude spectrum of {data} "
-                               "(row 0: Hz, row 1: amplitude)",
-                               {"axes": ["row", "frequency_hz"], "derived_from": data})
-    metrics = {"dominant_hz": f_dom, "band_low_hz": float(above.min()),
-               "band_high_hz": float(above.max()), "nyquist_hz": float(f[-1])}
-    text = (f"spectrum of {data} -> {art.id}: dominant {f_dom:.1f} Hz, -6 dB band "
-            f"{metrics['band_low_hz']:.1f}-{metrics['band_high_hz']:.1f} Hz, "
-            f"Nyquist {f[-1]:.0f} Hz")
+    art = workspace.save_array(
+        np.stack([f, amp]),
+        f"amplitude spectrum of {data} (row 0: Hz, row 1: amplitude)",
+        {"axes": ["row", "frequency_hz"], "derived_from": data},
+    )
+    metrics = {
+        "dominant_hz": f_dom,
+        "band_low_hz": float(above.min()),
+        "band_high_hz": float(above.max()),
+        "nyquist_hz": float(f[-1]),
+    }
+    text = (
+        f"spectrum of {data} -> {art.id}: dominant {f_dom:.1f} Hz, -6 dB band "
+        f"{metrics['band_low_hz']:.1f}-{metrics['band_high_hz']:.1f} Hz, "
+        f"Nyquist {f[-1]:.0f} Hz"
+    )
     artifacts = [art]
     if figure:
         fig = spectrum_figure(workspace, [(data, f, amp)], title=f"amplitude spectrum of {data}")
@@ -97,8 +111,9 @@ def spectrum(workspace: Workspace, data: WorkspaceId, figure: bool = True) -> To
     return ToolResult(text, tuple(artifacts), metrics)
 
 
-def estimate_wavelet(workspace: Workspace, data: WorkspaceId, length_ms: float = 128.0,
-                     traces: int = 0) -> ToolResult:
+def estimate_wavelet(
+    workspace: Workspace, data: WorkspaceId, length_ms: float = 128.0, traces: int = 0
+) -> ToolResult:
     """Statistical zero-phase wavelet from the mean amplitude spectrum of the data.
 
     Args:
@@ -110,14 +125,25 @@ def estimate_wavelet(workspace: Workspace, data: WorkspaceId, length_ms: float =
     d = sec.data.reshape(-1, sec.data.shape[-1])
     if traces > 0:
         mid = len(d) // 2
-        d = d[max(0, mid - traces // 2): mid + (traces + 1) // 2]
+        d = d[max(0, mid - traces // 2) : mid + (traces + 1) // 2]
     w = statistical_wavelet(d, sec.dt_ms, length_ms)
     f, amp = amplitude_spectrum(w, sec.dt_ms)
-    art = workspace.save_array(w, f"zero-phase statistical wavelet from {data}",
-                               {"dt_ms": sec.dt_ms, "axes": ["twt_ms"],
-                                "t0_ms": -(len(w) // 2) * sec.dt_ms, "derived_from": data})
+    art = workspace.save_array(
+        w,
+        f"zero-phase statistical wavelet from {data}",
+        {
+            "dt_ms": sec.dt_ms,
+            "axes": ["twt_ms"],
+            "t0_ms": -(len(w) // 2) * sec.dt_ms,
+            "derived_from": data,
+        },
+    )
     f_dom = dominant_frequency(f, amp)
-    return ToolResult(f"wavelet {art.id}: {len(w)} samples ({length_ms:g} ms) zero-phase, "
-                      f"dominant {f_dom:.1f} Hz, from {len(d)} traces of {data}", (art,),
-                      {"dominant_hz": f_dom}, (YILMAZ_CITATION,),
-                      details={"n_samples": float(len(w)), "n_traces_used": float(len(d))})
+    return ToolResult(
+        f"wavelet {art.id}: {len(w)} samples ({length_ms:g} ms) zero-phase, "
+        f"dominant {f_dom:.1f} Hz, from {len(d)} traces of {data}",
+        (art,),
+        {"dominant_hz": f_dom},
+        (YILMAZ_CITATION,),
+        details={"n_samples": float(len(w)), "n_traces_used": float(len(d))},
+    )

@@ -22,12 +22,23 @@ from common.errors import BadInputError
 from tools.result import ToolResult
 from tools.workspace import Workspace
 
-__all__ = ["SyntheticSection", "make_section", "make_wavelet", "reflectivity",
-           "convolve_traces", "shift_samples", "add_noise", "make_synthetic", "NOISE_KINDS"]
+__all__ = [
+    "SyntheticSection",
+    "make_section",
+    "make_wavelet",
+    "reflectivity",
+    "convolve_traces",
+    "shift_samples",
+    "add_noise",
+    "make_synthetic",
+    "NOISE_KINDS",
+]
 
 NOISE_KINDS = ("random", "linear", "spikes", "swell", "none")
-PYLOPS_CITATION = ("Ravasi, M., and Vasconcelos, I., 2020, PyLops — A linear-operator Python "
-                   "library for scalable algebra and optimization: SoftwareX, 11, 100361")
+PYLOPS_CITATION = (
+    "Ravasi, M., and Vasconcelos, I., 2020, PyLops — A linear-operator Python "
+    "library for scalable algebra and optimization: SoftwareX, 11, 100361"
+)
 
 
 @dataclass(frozen=True)
@@ -56,8 +67,13 @@ class SyntheticSection:
         return np.arange(self.clean.shape[-1]) * self.dt_ms
 
 
-def make_wavelet(kind: str = "ricker", peak_hz: float = 25.0, dt_ms: float = 4.0,
-                 length_ms: float = 128.0, phase_deg: float = 0.0) -> np.ndarray:
+def make_wavelet(
+    kind: str = "ricker",
+    peak_hz: float = 25.0,
+    dt_ms: float = 4.0,
+    length_ms: float = 128.0,
+    phase_deg: float = 0.0,
+) -> np.ndarray:
     """A centred wavelet with unit peak, (n,) with n odd.
 
     Args:
@@ -72,8 +88,10 @@ def make_wavelet(kind: str = "ricker", peak_hz: float = 25.0, dt_ms: float = 4.0
 
     nyquist = 500.0 / dt_ms
     if not 0 < peak_hz < nyquist:
-        raise BadInputError(f"peak frequency {peak_hz} Hz must lie in (0, {nyquist:g}) Hz, "
-                            f"the Nyquist range of dt={dt_ms} ms")
+        raise BadInputError(
+            f"peak frequency {peak_hz} Hz must lie in (0, {nyquist:g}) Hz, "
+            f"the Nyquist range of dt={dt_ms} ms"
+        )
     n_side = int(length_ms / dt_ms) // 2 + 1
     n_side += 1 - n_side % 2  # PyLops crops an even-length axis to odd with a warning
     t = np.arange(n_side) * dt_ms / 1000.0  # s, one side
@@ -107,7 +125,7 @@ def convolve_traces(r: np.ndarray, wavelet: np.ndarray) -> np.ndarray:
     w = np.asarray(wavelet, dtype=float)
     full = fftconvolve(r, w.reshape((1,) * (r.ndim - 1) + (-1,)), axes=-1)
     start = (len(w) - 1) // 2
-    return full[..., start:start + r.shape[-1]]
+    return full[..., start : start + r.shape[-1]]
 
 
 def shift_samples(x: np.ndarray, shift: float) -> np.ndarray:
@@ -127,19 +145,27 @@ def _band_limited(fine_r: np.ndarray, fine_w: np.ndarray, k: int) -> np.ndarray:
     n = nf // k
     c = (len(fine_w) - 1) // 2
     w = np.zeros(2 * nf)
-    w[:len(fine_w) - c], w[len(w) - c:] = fine_w[c:], fine_w[:c]  # centre at lag 0
+    w[: len(fine_w) - c], w[len(w) - c :] = fine_w[c:], fine_w[:c]  # centre at lag 0
     bins = np.arange(n + 1)
     delay = np.exp(-2j * np.pi * bins * 0.5 / (2 * nf))
-    spec = np.fft.rfft(fine_r, n=2 * nf, axis=-1)[..., :n + 1]
-    spec *= np.fft.rfft(w)[:n + 1] * delay
+    spec = np.fft.rfft(fine_r, n=2 * nf, axis=-1)[..., : n + 1]
+    spec *= np.fft.rfft(w)[: n + 1] * delay
     return np.fft.irfft(spec, n=2 * n, axis=-1)[..., :n] / k
 
 
-def make_section(n_traces: int = 128, n_samples: int = 256, dt_ms: float = 4.0,
-                 seed: int = 0, n_layers: int = 40, fold_ms: float = 24.0,
-                 n_faults: int = 2, max_throw_ms: float = 30.0,
-                 wavelet: str = "ricker", peak_hz: float = 25.0, oversample: int = 1
-                 ) -> SyntheticSection:
+def make_section(
+    n_traces: int = 128,
+    n_samples: int = 256,
+    dt_ms: float = 4.0,
+    seed: int = 0,
+    n_layers: int = 40,
+    fold_ms: float = 24.0,
+    n_faults: int = 2,
+    max_throw_ms: float = 30.0,
+    wavelet: str = "ricker",
+    peak_hz: float = 25.0,
+    oversample: int = 1,
+) -> SyntheticSection:
     """A layered, folded and faulted impedance section and its convolutional seismic.
 
     The model is built in relative geologic time u(x, t): layers are intervals of u,
@@ -167,8 +193,9 @@ def make_section(n_traces: int = 128, n_samples: int = 256, dt_ms: float = 4.0,
             their convolution. Same seed, same geology whatever the factor.
     """
     if n_traces < 2 or n_samples < 16:
-        raise BadInputError(f"a section needs at least 2 traces and 16 samples, "
-                            f"got {n_traces}x{n_samples}")
+        raise BadInputError(
+            f"a section needs at least 2 traces and 16 samples, got {n_traces}x{n_samples}"
+        )
     k = int(oversample)
     if k < 1:
         raise BadInputError(f"oversample must be an integer >= 1, got {oversample}")
@@ -182,8 +209,11 @@ def make_section(n_traces: int = 128, n_samples: int = 256, dt_ms: float = 4.0,
     for _ in range(3):
         wavelength = rng.uniform(0.5, 2.0) * n_traces
         amp = rng.uniform(0.3, 1.0) * fold_ms / 3
-        u -= amp * np.sin(2 * np.pi * x[:, None] / wavelength + rng.uniform(0, 2 * np.pi)) \
+        u -= (
+            amp
+            * np.sin(2 * np.pi * x[:, None] / wavelength + rng.uniform(0, 2 * np.pi))
             * (0.3 + depth_frac)
+        )
 
     fault_mask = np.zeros((n_traces, n_samples), dtype=np.uint8)
     for _ in range(n_faults):
@@ -199,8 +229,7 @@ def make_section(n_traces: int = 128, n_samples: int = 256, dt_ms: float = 4.0,
 
     # blocky impedance: layer boundaries in u, compaction trend plus random contrasts
     coarse = u[:, ::k]  # u on the output samples: the layer draws do not depend on k
-    edges = np.sort(rng.uniform(coarse.min() - fold_ms, coarse.max() + max_throw_ms,
-                                n_layers - 1))
+    edges = np.sort(rng.uniform(coarse.min() - fold_ms, coarse.max() + max_throw_ms, n_layers - 1))
     log_z = np.log(2.5e6) + np.linspace(0, 1.0, n_layers) + rng.normal(0, 0.12, n_layers)
     layer = np.searchsorted(edges, u)  # (nx, nt * k) layer index
     impedance = np.exp(log_z[layer[:, ::k]])  # (nx, nt)
@@ -210,14 +239,20 @@ def make_section(n_traces: int = 128, n_samples: int = 256, dt_ms: float = 4.0,
         # r[k] belongs to the interface between samples k and k+1, half a sample later
         clean = shift_samples(convolve_traces(r, w), 0.5)
     else:
-        clean = _band_limited(reflectivity(np.exp(log_z[layer])),
-                              make_wavelet(wavelet, peak_hz, dt_ms / k), k)
+        clean = _band_limited(
+            reflectivity(np.exp(log_z[layer])), make_wavelet(wavelet, peak_hz, dt_ms / k), k
+        )
     return SyntheticSection(impedance, r, clean, fault_mask, w, float(dt_ms))
 
 
-def add_noise(clean: np.ndarray, kind: str = "random", snr_db: float = 0.0, seed: int = 0,
-              dt_ms: float = 4.0, missing_fraction: float = 0.0
-              ) -> tuple[np.ndarray, np.ndarray]:
+def add_noise(
+    clean: np.ndarray,
+    kind: str = "random",
+    snr_db: float = 0.0,
+    seed: int = 0,
+    dt_ms: float = 4.0,
+    missing_fraction: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
     """Add one kind of noise to a (n_traces, n_samples) section at a given SNR.
 
     SNR is 10·log10(Σ clean² / Σ noise²) over the whole section.
@@ -251,7 +286,7 @@ def add_noise(clean: np.ndarray, kind: str = "random", snr_db: float = 0.0, seed
             t0 = rng.uniform(0, t[-1])
             f = rng.uniform(5, 12)  # Hz, ground-roll-like
             tau = t[None, :] - t0 - p * np.arange(nx)[:, None]
-            noise += np.cos(2 * np.pi * f * tau) * np.exp(-(tau / 0.15) ** 2)
+            noise += np.cos(2 * np.pi * f * tau) * np.exp(-((tau / 0.15) ** 2))
     elif kind == "spikes":
         noise = np.zeros((nx, nt))
         n = max(1, int(0.002 * nx * nt))
@@ -264,8 +299,8 @@ def add_noise(clean: np.ndarray, kind: str = "random", snr_db: float = 0.0, seed
     else:
         noise = np.zeros((nx, nt))
     if kind != "none":
-        p_signal = np.mean(clean ** 2)
-        noise *= np.sqrt(p_signal / (np.mean(noise ** 2) * 10 ** (snr_db / 10)))
+        p_signal = np.mean(clean**2)
+        noise *= np.sqrt(p_signal / (np.mean(noise**2) * 10 ** (snr_db / 10)))
     noisy = clean + noise
     dead = np.zeros(nx, dtype=bool)
     if missing_fraction > 0:
@@ -274,11 +309,18 @@ def add_noise(clean: np.ndarray, kind: str = "random", snr_db: float = 0.0, seed
     return noisy, dead
 
 
-def make_synthetic(workspace: Workspace, n_traces: int = 200, n_samples: int = 300,
-                   dt_ms: float = 4.0, peak_hz: float = 25.0,
-                   noise: Literal["random", "linear", "spikes", "swell", "none"] = "random",
-                   snr_db: float = 0.0, missing_fraction: float = 0.0,
-                   n_faults: int = 2, seed: int = 0) -> ToolResult:
+def make_synthetic(
+    workspace: Workspace,
+    n_traces: int = 200,
+    n_samples: int = 300,
+    dt_ms: float = 4.0,
+    peak_hz: float = 25.0,
+    noise: Literal["random", "linear", "spikes", "swell", "none"] = "random",
+    snr_db: float = 0.0,
+    missing_fraction: float = 0.0,
+    n_faults: int = 2,
+    seed: int = 0,
+) -> ToolResult:
     """Make a seeded synthetic 2D seismic line (folded, faulted layers) with noise and labels.
 
     Args:
@@ -293,21 +335,31 @@ def make_synthetic(workspace: Workspace, n_traces: int = 200, n_samples: int = 3
         seed: random seed; the same seed gives the same data.
     """
     if not (2 <= n_traces <= 5000 and 16 <= n_samples <= 10000):
-        raise BadInputError(f"size {n_traces}x{n_samples} out of range; use 2-5000 traces "
-                            "and 16-10000 samples")
+        raise BadInputError(
+            f"size {n_traces}x{n_samples} out of range; use 2-5000 traces and 16-10000 samples"
+        )
     if not 0 <= n_faults <= 10 or not 0 <= missing_fraction <= 0.9 or dt_ms <= 0:
         raise BadInputError("n_faults must be 0-10, missing_fraction 0-0.9 and dt_ms > 0")
     s = make_section(n_traces, n_samples, dt_ms, seed, n_faults=n_faults, peak_hz=peak_hz)
     noisy, dead = add_noise(s.clean, noise, snr_db, seed + 1, dt_ms, missing_fraction)
     geo = {"dt_ms": dt_ms, "t0_ms": 0.0, "axes": ["trace", "twt_ms"], "synthetic_seed": seed}
-    a_noisy = workspace.save_array(noisy.astype(np.float32), f"synthetic {noise} noise "
-                                   f"{snr_db:g} dB", dict(geo, dead_traces=np.flatnonzero(dead)))
+    a_noisy = workspace.save_array(
+        noisy.astype(np.float32),
+        f"synthetic {noise} noise {snr_db:g} dB",
+        dict(geo, dead_traces=np.flatnonzero(dead)),
+    )
     a_clean = workspace.save_array(s.clean.astype(np.float32), "synthetic clean section", geo)
-    a_imp = workspace.save_array(s.impedance.astype(np.float32), "synthetic impedance",
-                                 dict(geo, units="(m/s)*(kg/m3)"))
+    a_imp = workspace.save_array(
+        s.impedance.astype(np.float32), "synthetic impedance", dict(geo, units="(m/s)*(kg/m3)")
+    )
     a_fault = workspace.save_array(s.fault_mask, "synthetic fault mask (1 = fault)", geo)
-    summary = (f"synthetic {n_traces}x{n_samples} traces x samples at {dt_ms:g} ms: noisy "
-               f"{a_noisy.id} ({noise}, {snr_db:g} dB), clean {a_clean.id}, impedance "
-               f"{a_imp.id}, fault mask {a_fault.id}")
-    return ToolResult(summary, (a_noisy, a_clean, a_imp, a_fault),
-                      {"snr_db": float(snr_db), "dead_traces": float(dead.sum())})
+    summary = (
+        f"synthetic {n_traces}x{n_samples} traces x samples at {dt_ms:g} ms: noisy "
+        f"{a_noisy.id} ({noise}, {snr_db:g} dB), clean {a_clean.id}, impedance "
+        f"{a_imp.id}, fault mask {a_fault.id}"
+    )
+    return ToolResult(
+        summary,
+        (a_noisy, a_clean, a_imp, a_fault),
+        {"snr_db": float(snr_db), "dead_traces": float(dead.sum())},
+    )

@@ -40,10 +40,24 @@ from tools.segy_blocks import CubeWriter, VolumeInfo, read_inlines, volume_info
 if TYPE_CHECKING:  # loaded on first use at run time
     from distributed import Client, Future
 
-__all__ = ["VolumeInfo", "VolumeOp", "Block", "VolumeReport", "volume_info", "plan_blocks",
-           "read_inlines", "block_inlines_for", "parse_budget", "dask_client", "worker_count",
-           "run_block", "check_output", "process_volume", "WORKER_BASE_BYTES",
-           "CLIENT_BASE_BYTES"]
+__all__ = [
+    "VolumeInfo",
+    "VolumeOp",
+    "Block",
+    "VolumeReport",
+    "volume_info",
+    "plan_blocks",
+    "read_inlines",
+    "block_inlines_for",
+    "parse_budget",
+    "dask_client",
+    "worker_count",
+    "run_block",
+    "check_output",
+    "process_volume",
+    "WORKER_BASE_BYTES",
+    "CLIENT_BASE_BYTES",
+]
 
 # RSS of a Dask worker process with numpy/scipy/segyio loaded (measured ~130 MB) and of
 # this process with the scheduler, pydantic and the writer (measured ~140 MB); block
@@ -131,9 +145,15 @@ def plan_blocks(n_inlines: int, block_inlines: int, halo: int = 0) -> list[Block
         raise BadInputError(f"block_inlines must be >= 1, got {block_inlines}")
     if halo < 0:
         raise BadInputError(f"halo must be >= 0, got {halo}")
-    return [Block(s, min(s + block_inlines, n_inlines), max(s - halo, 0),
-                  min(s + block_inlines + halo, n_inlines))
-            for s in range(0, n_inlines, block_inlines)]
+    return [
+        Block(
+            s,
+            min(s + block_inlines, n_inlines),
+            max(s - halo, 0),
+            min(s + block_inlines + halo, n_inlines),
+        )
+        for s in range(0, n_inlines, block_inlines)
+    ]
 
 
 def run_block(op: VolumeOp, info: VolumeInfo, block: Block) -> np.ndarray:
@@ -142,10 +162,12 @@ def run_block(op: VolumeOp, info: VolumeInfo, block: Block) -> np.ndarray:
     blocks = [read_inlines(v, block.read_start, block.read_stop) for v in (info, *op.aux)]
     out = np.asarray(op.fn(*blocks), dtype=np.float32)
     if out.shape != blocks[0].shape:
-        raise ToolError(f"{op.name} returned shape {out.shape} for a block of "
-                        f"{blocks[0].shape}; a chunked op must keep the shape")
+        raise ToolError(
+            f"{op.name} returned shape {out.shape} for a block of "
+            f"{blocks[0].shape}; a chunked op must keep the shape"
+        )
     lo = block.start - block.read_start
-    return np.ascontiguousarray(out[lo:lo + block.stop - block.start])
+    return np.ascontiguousarray(out[lo : lo + block.stop - block.start])
 
 
 def parse_budget(budget: str | int | float) -> int:
@@ -155,15 +177,17 @@ def parse_budget(budget: str | int | float) -> int:
     try:
         n = int(parse_bytes(budget)) if isinstance(budget, str) else int(budget)
     except (ValueError, TypeError):
-        raise BadInputError(f"memory budget {budget!r} is not a size; write e.g. '2GB' or "
-                            "'512MiB'") from None
+        raise BadInputError(
+            f"memory budget {budget!r} is not a size; write e.g. '2GB' or '512MiB'"
+        ) from None
     if n <= 0:
         raise BadInputError(f"memory budget must be positive, got {budget!r}")
     return n
 
 
-def block_inlines_for(info: VolumeInfo, op: VolumeOp, memory_budget: str | int,
-                      n_workers: int) -> int:
+def block_inlines_for(
+    info: VolumeInfo, op: VolumeOp, memory_budget: str | int, n_workers: int
+) -> int:
     """The most inlines per block that keep a run within ``memory_budget``: every worker
     below 0.7 of its share (its Dask limit), and the workers plus this process (which
     holds about two blocks while writing) below 0.9 of the whole; capped so every worker
@@ -177,28 +201,36 @@ def block_inlines_for(info: VolumeInfo, op: VolumeOp, memory_budget: str | int,
     """
     budget = parse_budget(memory_budget)
     ib = info.inline_bytes
-    fixed = WORKER_BASE_BYTES + op.overhead_bytes + (op.scratch_inlines
-                                                     + 2 * op.halo * op.memory_factor) * ib
+    fixed = (
+        WORKER_BASE_BYTES
+        + op.overhead_bytes
+        + (op.scratch_inlines + 2 * op.halo * op.memory_factor) * ib
+    )
     per_worker = (_WORKER_FRACTION * budget / n_workers - fixed) / (op.memory_factor * ib)
-    total = ((_TOTAL_FRACTION * budget - n_workers * fixed - CLIENT_BASE_BYTES)
-             / ((n_workers * op.memory_factor + 2) * ib))
+    total = (_TOTAL_FRACTION * budget - n_workers * fixed - CLIENT_BASE_BYTES) / (
+        (n_workers * op.memory_factor + 2) * ib
+    )
     n = int(min(per_worker, total))
     if n < 1:
-        need = max((fixed + op.memory_factor * ib) * n_workers / _WORKER_FRACTION,
-                   (n_workers * (fixed + op.memory_factor * ib) + CLIENT_BASE_BYTES + 2 * ib)
-                   / _TOTAL_FRACTION)
+        need = max(
+            (fixed + op.memory_factor * ib) * n_workers / _WORKER_FRACTION,
+            (n_workers * (fixed + op.memory_factor * ib) + CLIENT_BASE_BYTES + 2 * ib)
+            / _TOTAL_FRACTION,
+        )
         raise BadInputError(
             f"memory budget {memory_budget} is too small for {op.name} on {n_workers} "
             f"worker(s): one inline of {info.n_crosslines}x{info.n_samples} samples with "
             f"its halo of {op.halo} needs a budget of about {need / 1024**2:.0f} MiB; "
-            "raise the budget or use fewer workers")
+            "raise the budget or use fewer workers"
+        )
     # at least 4 blocks per worker, so reading, computing and writing overlap
     return max(1, min(n, math.ceil(info.n_inlines / (4 * n_workers))))
 
 
 @contextlib.contextmanager
-def dask_client(scheduler: str = "local", n_workers: int = 2,
-                memory_budget: str | int = "2GB") -> Iterator[Client | None]:
+def dask_client(
+    scheduler: str = "local", n_workers: int = 2, memory_budget: str | int = "2GB"
+) -> Iterator[Client | None]:
     """A ``distributed.Client`` for ``scheduler``, closed on exit.
 
     Args:
@@ -220,16 +252,22 @@ def dask_client(scheduler: str = "local", n_workers: int = 2,
     try:
         from distributed import Client, LocalCluster
     except ImportError:
-        raise BadInputError("Dask's distributed scheduler is not installed: pip install "
-                            "distributed (or use --scheduler sync)") from None
+        raise BadInputError(
+            "Dask's distributed scheduler is not installed: pip install "
+            "distributed (or use --scheduler sync)"
+        ) from None
     if scheduler in ("local", "threads"):
         processes = scheduler == "local"
         # threads share one process, whose RSS a per-worker limit would misjudge
-        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1,
-                               processes=processes, dashboard_address=":0",
-                               scheduler_kwargs={"dashboard": False},
-                               memory_limit=budget // n_workers if processes else 0,
-                               silence_logs=40)
+        cluster = LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=processes,
+            dashboard_address=":0",
+            scheduler_kwargs={"dashboard": False},
+            memory_limit=budget // n_workers if processes else 0,
+            silence_logs=40,
+        )
         client = Client(cluster)
         try:
             yield client
@@ -238,20 +276,26 @@ def dask_client(scheduler: str = "local", n_workers: int = 2,
             cluster.close()
         return
     if "://" not in scheduler and ":" not in scheduler:
-        raise BadInputError(f"--scheduler {scheduler!r}: use local, threads, sync or a "
-                            "scheduler address such as tcp://10.0.0.5:8786")
+        raise BadInputError(
+            f"--scheduler {scheduler!r}: use local, threads, sync or a "
+            "scheduler address such as tcp://10.0.0.5:8786"
+        )
     try:
         client = Client(scheduler, timeout="10s")
     except (OSError, TimeoutError) as e:
-        raise BadInputError(f"no Dask scheduler answered at {scheduler} ({e}); start one "
-                            "(`dask scheduler` and `dask worker ADDRESS`) or leave "
-                            "--scheduler out for a local cluster") from None
+        raise BadInputError(
+            f"no Dask scheduler answered at {scheduler} ({e}); start one "
+            "(`dask scheduler` and `dask worker ADDRESS`) or leave "
+            "--scheduler out for a local cluster"
+        ) from None
     try:
         try:
             client.wait_for_workers(1, timeout=30)
         except TimeoutError:
-            raise BadInputError(f"the Dask scheduler at {scheduler} has no workers after "
-                                "30 s; start some with `dask worker ADDRESS`") from None
+            raise BadInputError(
+                f"the Dask scheduler at {scheduler} has no workers after "
+                "30 s; start some with `dask worker ADDRESS`"
+            ) from None
         yield client
     finally:
         client.close()
@@ -277,10 +321,16 @@ def check_output(info: VolumeInfo, output: str | os.PathLike, overwrite: bool = 
     return out
 
 
-def process_volume(info: VolumeInfo, output: str | os.PathLike, op: VolumeOp,
-                   client: Client | None = None, block_inlines: int = 16,
-                   in_flight: int | None = None, progress: Progress = None,
-                   overwrite: bool = False) -> VolumeReport:
+def process_volume(
+    info: VolumeInfo,
+    output: str | os.PathLike,
+    op: VolumeOp,
+    client: Client | None = None,
+    block_inlines: int = 16,
+    in_flight: int | None = None,
+    progress: Progress = None,
+    overwrite: bool = False,
+) -> VolumeReport:
     """Apply ``op`` to the cube of ``info`` block by block and write the result as SEG-Y.
 
     Args:
@@ -317,13 +367,23 @@ def process_volume(info: VolumeInfo, output: str | os.PathLike, op: VolumeOp,
     finally:
         writer.close()
         tmp.unlink(missing_ok=True)
-    return VolumeReport(str(out), op.name, info.shape_str(), info.n_traces, len(blocks),
-                        block_inlines, op.halo, n_workers, time.perf_counter() - t0,
-                        dict(op.params))
+    return VolumeReport(
+        str(out),
+        op.name,
+        info.shape_str(),
+        info.n_traces,
+        len(blocks),
+        block_inlines,
+        op.halo,
+        n_workers,
+        time.perf_counter() - t0,
+        dict(op.params),
+    )
 
 
-def _results(op: VolumeOp, info: VolumeInfo, blocks: list[Block], client: Client | None,
-             in_flight: int) -> Generator[tuple[Block, np.ndarray], None, None]:
+def _results(
+    op: VolumeOp, info: VolumeInfo, blocks: list[Block], client: Client | None, in_flight: int
+) -> Generator[tuple[Block, np.ndarray], None, None]:
     """(block, output) pairs as blocks finish, with at most ``in_flight`` outstanding."""
     if client is None:
         for b in blocks:
@@ -351,10 +411,11 @@ def _results(op: VolumeOp, info: VolumeInfo, blocks: list[Block], client: Client
             except GeoFMError:
                 raise
             except Exception as e:  # e.g. KilledWorker: a worker died on this block
-                raise ToolError(f"{op.name} lost inlines {b.start}-{b.stop - 1} (positions): "
-                                f"{type(e).__name__}: {e}. A worker over its memory limit "
-                                "is killed: lower --block-inlines or raise --memory-budget"
-                                ) from None
+                raise ToolError(
+                    f"{op.name} lost inlines {b.start}-{b.stop - 1} (positions): "
+                    f"{type(e).__name__}: {e}. A worker over its memory limit "
+                    "is killed: lower --block-inlines or raise --memory-budget"
+                ) from None
             fut.release()
             nxt = submit()
             if nxt is not None:
@@ -372,6 +433,7 @@ def _checked_run(op: VolumeOp, info: VolumeInfo, block: Block) -> np.ndarray:
     except GeoFMError:
         raise
     except Exception as e:
-        raise ToolError(f"{op.name} failed on inlines {block.start}-{block.stop - 1} "
-                        f"(positions) of {Path(info.path).name}: {type(e).__name__}: {e}"
-                        ) from None
+        raise ToolError(
+            f"{op.name} failed on inlines {block.start}-{block.stop - 1} "
+            f"(positions) of {Path(info.path).name}: {type(e).__name__}: {e}"
+        ) from None

@@ -16,15 +16,26 @@ from tools.registry import WorkspaceId
 from tools.result import ToolResult
 from tools.workspace import Workspace
 
-__all__ = ["read_las_curve", "read_checkshot", "depth_to_twt", "log_to_time",
-           "survey_transform", "locate_well_xy", "read_well_log", "locate_well",
-           "LASIO_CITATION"]
+__all__ = [
+    "read_las_curve",
+    "read_checkshot",
+    "depth_to_twt",
+    "log_to_time",
+    "survey_transform",
+    "locate_well_xy",
+    "read_well_log",
+    "locate_well",
+    "LASIO_CITATION",
+]
 
-LASIO_CITATION = "lasio: Log ASCII Standard (LAS) file reader, https://github.com/kinverarity1/lasio"
+LASIO_CITATION = (
+    "lasio: Log ASCII Standard (LAS) file reader, https://github.com/kinverarity1/lasio"
+)
 
 
-def read_las_curve(path: str | os.PathLike, curve: str = "AI"
-                   ) -> tuple[np.ndarray, np.ndarray, dict]:
+def read_las_curve(
+    path: str | os.PathLike, curve: str = "AI"
+) -> tuple[np.ndarray, np.ndarray, dict]:
     """One curve of a LAS file without null samples.
 
     ``curve="AI"`` falls back to RHOB·1e6/DT when the file has RHOB (kg/m3) and DT
@@ -48,13 +59,17 @@ def read_las_curve(path: str | os.PathLike, curve: str = "AI"
         values = np.asarray(las["RHOB"], float) * 1e6 / np.asarray(las["DT"], float)
         unit = "(m/s)*(kg/m3) from RHOB/DT"
     else:
-        raise BadInputError(f"curve {curve!r} is not in {os.path.basename(path)}; it has "
-                            f"{', '.join(names)}")
+        raise BadInputError(
+            f"curve {curve!r} is not in {os.path.basename(path)}; it has {', '.join(names)}"
+        )
     ok = np.isfinite(values) & np.isfinite(depth)
     if ok.sum() < 2:
         raise BadInputError(f"curve {curve} of {os.path.basename(path)} has no valid samples")
-    info = {"well": str(las.well["WELL"].value) if "WELL" in las.well else "",
-            "curve": curve, "unit": unit}
+    info = {
+        "well": str(las.well["WELL"].value) if "WELL" in las.well else "",
+        "curve": curve,
+        "unit": unit,
+    }
     loc = str(las.well["LOC"].value) if "LOC" in las.well else ""
     m = re.search(r"X\s*=\s*([-\d.]+).*Y\s*=\s*([-\d.]+)", loc)
     if m:
@@ -67,21 +82,23 @@ def read_checkshot(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     try:
         table = np.loadtxt(path, ndmin=2)
     except ValueError as e:
-        raise BadInputError(f"{os.path.basename(path)}: not a two-column depth/time table "
-                            f"({e})") from None
+        raise BadInputError(
+            f"{os.path.basename(path)}: not a two-column depth/time table ({e})"
+        ) from None
     if table.shape[1] < 2 or len(table) < 2:
         raise BadInputError(f"{os.path.basename(path)}: need >= 2 rows of 'depth twt'")
     depth, twt = table[:, 0], table[:, 1]
     if twt.max() < 20:  # seconds; no checkshot reaches 20 ms TWT at its deepest level
         twt = twt * 1000.0
     if np.any(np.diff(depth) <= 0) or np.any(np.diff(twt) < 0):
-        raise BadInputError(f"{os.path.basename(path)}: depth must increase and time must "
-                            "not decrease down the table")
+        raise BadInputError(
+            f"{os.path.basename(path)}: depth must increase and time must "
+            "not decrease down the table"
+        )
     return depth, twt
 
 
-def depth_to_twt(depth_m: np.ndarray, cs_depth_m: np.ndarray, cs_twt_ms: np.ndarray
-                 ) -> np.ndarray:
+def depth_to_twt(depth_m: np.ndarray, cs_depth_m: np.ndarray, cs_twt_ms: np.ndarray) -> np.ndarray:
     """Two-way time of each depth by linear interpolation of a checkshot, ms.
 
     Beyond the checkshot the end interval velocities are extended linearly.
@@ -93,8 +110,13 @@ def depth_to_twt(depth_m: np.ndarray, cs_depth_m: np.ndarray, cs_twt_ms: np.ndar
     return t
 
 
-def log_to_time(depth_m: np.ndarray, values: np.ndarray, cs_depth_m: np.ndarray,
-                cs_twt_ms: np.ndarray, dt_ms: float) -> tuple[np.ndarray, np.ndarray]:
+def log_to_time(
+    depth_m: np.ndarray,
+    values: np.ndarray,
+    cs_depth_m: np.ndarray,
+    cs_twt_ms: np.ndarray,
+    dt_ms: float,
+) -> tuple[np.ndarray, np.ndarray]:
     """Resample a depth log onto a regular TWT grid by averaging the samples in each bin.
 
     Returns:
@@ -122,14 +144,17 @@ def survey_transform(segy_path: str | os.PathLike) -> tuple[np.ndarray, np.ndarr
         il = f.attributes(segyio.su.iline)[:].astype(float)
         xl = f.attributes(segyio.su.xline)[:].astype(float)
         scal = f.attributes(segyio.su.scalco)[:].astype(float)
-        scale = np.where(scal < 0, 1 / np.abs(np.where(scal == 0, 1, scal)),
-                         np.where(scal == 0, 1, scal))
+        scale = np.where(
+            scal < 0, 1 / np.abs(np.where(scal == 0, 1, scal)), np.where(scal == 0, 1, scal)
+        )
         x = f.attributes(segyio.su.cdpx)[:] * scale
         y = f.attributes(segyio.su.cdpy)[:] * scale
     a = np.c_[il, xl, np.ones_like(il)]
     if np.linalg.matrix_rank(a) < 3 or not np.any(x):
-        raise BadInputError("the SEG-Y needs varying inline/crossline numbers and CDP X/Y "
-                            "coordinates to relate line numbers to map positions")
+        raise BadInputError(
+            "the SEG-Y needs varying inline/crossline numbers and CDP X/Y "
+            "coordinates to relate line numbers to map positions"
+        )
     return np.linalg.lstsq(a, x, rcond=None)[0], np.linalg.lstsq(a, y, rcond=None)[0]
 
 
@@ -140,8 +165,13 @@ def locate_well_xy(x: float, y: float, cx: np.ndarray, cy: np.ndarray) -> tuple[
     return float(il), float(xl)
 
 
-def read_well_log(workspace: Workspace, file: WorkspaceId, checkshot: WorkspaceId | None = None,
-                  curve: str = "AI", dt_ms: float = 4.0) -> ToolResult:
+def read_well_log(
+    workspace: Workspace,
+    file: WorkspaceId,
+    checkshot: WorkspaceId | None = None,
+    curve: str = "AI",
+    dt_ms: float = 4.0,
+) -> ToolResult:
     """Load a LAS well-log curve (lasio) and, with a checkshot, convert it to two-way time.
 
     Args:
@@ -153,25 +183,40 @@ def read_well_log(workspace: Workspace, file: WorkspaceId, checkshot: WorkspaceI
         dt_ms: sample interval of the time-converted log, in milliseconds.
     """
     depth, values, info = read_las_curve(workspace.path(file), curve)
-    arts = [workspace.save_array(np.stack([depth, values]), f"{curve} log of {info['well']} "
-                                 "in depth (row 0: depth m, row 1: values)",
-                                 dict(info, axes=["row", "depth_m"]))]
-    text = (f"{info['well']} {curve} ({info['unit']}): {len(depth)} samples, "
-            f"{depth[0]:.0f}-{depth[-1]:.0f} m, {values.min():.4g}-{values.max():.4g}; "
-            f"depth log {arts[0].id}")
+    arts = [
+        workspace.save_array(
+            np.stack([depth, values]),
+            f"{curve} log of {info['well']} in depth (row 0: depth m, row 1: values)",
+            dict(info, axes=["row", "depth_m"]),
+        )
+    ]
+    text = (
+        f"{info['well']} {curve} ({info['unit']}): {len(depth)} samples, "
+        f"{depth[0]:.0f}-{depth[-1]:.0f} m, {values.min():.4g}-{values.max():.4g}; "
+        f"depth log {arts[0].id}"
+    )
     metrics = {"depth_top_m": float(depth[0]), "depth_base_m": float(depth[-1])}
-    details = {"n_samples": float(len(depth)), "value_min": float(values.min()),
-               "value_max": float(values.max())}
+    details = {
+        "n_samples": float(len(depth)),
+        "value_min": float(values.min()),
+        "value_max": float(values.max()),
+    }
     if checkshot is not None:
         if dt_ms <= 0:
             raise BadInputError(f"dt_ms must be > 0, got {dt_ms}")
         cs_d, cs_t = read_checkshot(workspace.path(checkshot))
         twt, v_t = log_to_time(depth, values, cs_d, cs_t, dt_ms)
-        arts.append(workspace.save_array(v_t, f"{curve} log of {info['well']} in time",
-                                         dict(info, dt_ms=dt_ms, t0_ms=float(twt[0]),
-                                              axes=["twt_ms"], checkshot=checkshot)))
-        text += (f"; in time {arts[1].id}: {len(v_t)} samples at {dt_ms:g} ms from "
-                 f"{twt[0]:.0f} to {twt[-1]:.0f} ms")
+        arts.append(
+            workspace.save_array(
+                v_t,
+                f"{curve} log of {info['well']} in time",
+                dict(info, dt_ms=dt_ms, t0_ms=float(twt[0]), axes=["twt_ms"], checkshot=checkshot),
+            )
+        )
+        text += (
+            f"; in time {arts[1].id}: {len(v_t)} samples at {dt_ms:g} ms from "
+            f"{twt[0]:.0f} to {twt[-1]:.0f} ms"
+        )
         metrics.update(twt_top_ms=float(twt[0]), twt_base_ms=float(twt[-1]))
         details.update(n_time_samples=float(len(v_t)), dt_ms=float(dt_ms))
     if "x" in info:
@@ -192,8 +237,10 @@ def locate_well(workspace: Workspace, survey: WorkspaceId, x: float, y: float) -
     il, xl = locate_well_xy(x, y, cx, cy)
     bin_il = float(np.hypot(cx[0], cy[0]))
     bin_xl = float(np.hypot(cx[1], cy[1]))
-    return ToolResult(f"({x:.0f}, {y:.0f}) lies at inline {il:.2f}, crossline {xl:.2f} of "
-                      f"{survey} (bins {bin_il:.1f} m x {bin_xl:.1f} m); nearest trace "
-                      f"inline {round(il)}, crossline {round(xl)}", (),
-                      {"inline": il, "crossline": xl, "bin_inline_m": bin_il,
-                       "bin_crossline_m": bin_xl})
+    return ToolResult(
+        f"({x:.0f}, {y:.0f}) lies at inline {il:.2f}, crossline {xl:.2f} of "
+        f"{survey} (bins {bin_il:.1f} m x {bin_xl:.1f} m); nearest trace "
+        f"inline {round(il)}, crossline {round(xl)}",
+        (),
+        {"inline": il, "crossline": xl, "bin_inline_m": bin_il, "bin_crossline_m": bin_xl},
+    )

@@ -24,9 +24,17 @@ __all__ = ["Workspace", "MAX_UPLOAD_BYTES", "SUPPORTED_SUFFIXES"]
 
 MAX_UPLOAD_BYTES = 2 * 1024**3  # 2 GiB; bigger volumes belong to the chunked (Dask) path
 SUPPORTED_SUFFIXES = {
-    ".sgy": "segy", ".segy": "segy", ".npy": "array", ".png": "figure",
-    ".las": "file", ".txt": "file", ".ascii": "file", ".pdf": "file", ".md": "file",
-    ".json": "file", ".csv": "file",
+    ".sgy": "segy",
+    ".segy": "segy",
+    ".npy": "array",
+    ".png": "figure",
+    ".las": "file",
+    ".txt": "file",
+    ".ascii": "file",
+    ".pdf": "file",
+    ".md": "file",
+    ".json": "file",
+    ".csv": "file",
 }
 _ID = re.compile(r"^ws-(\d+)$")
 
@@ -79,10 +87,16 @@ class Workspace:
         return Artifact(item_id, m["kind"], str(self.root / m["file"]), m.get("description", ""))
 
     # ---- writing ---------------------------------------------------------------------
-    def _register(self, item_id: str, file: str, kind: str, description: str,
-                  metadata: dict[str, Any] | None) -> Artifact:
-        sidecar = {"id": item_id, "file": file, "kind": kind, "description": description,
-                   "metadata": metadata or {}}
+    def _register(
+        self, item_id: str, file: str, kind: str, description: str, metadata: dict[str, Any] | None
+    ) -> Artifact:
+        sidecar = {
+            "id": item_id,
+            "file": file,
+            "kind": kind,
+            "description": description,
+            "metadata": metadata or {},
+        }
         tmp = self.root / f".{item_id}.json.tmp"
         tmp.write_text(json.dumps(sidecar, indent=1, default=_jsonable))
         tmp.replace(self.root / f"{item_id}.json")
@@ -93,15 +107,22 @@ class Workspace:
         item_id = self._new_id()
         return item_id, self.root / f"{item_id}{suffix}"
 
-    def commit(self, item_id: str, path: Path, kind: str, description: str = "",
-               metadata: dict[str, Any] | None = None) -> Artifact:
+    def commit(
+        self,
+        item_id: str,
+        path: Path,
+        kind: str,
+        description: str = "",
+        metadata: dict[str, Any] | None = None,
+    ) -> Artifact:
         """Register a file a tool wrote at a path from :meth:`new_path`."""
         if not path.exists():
             raise BadInputError(f"nothing was written at {path}; cannot register {item_id}")
         return self._register(item_id, path.name, kind, description, metadata)
 
-    def save_array(self, array: np.ndarray, description: str = "",
-                   metadata: dict[str, Any] | None = None) -> Artifact:
+    def save_array(
+        self, array: np.ndarray, description: str = "", metadata: dict[str, Any] | None = None
+    ) -> Artifact:
         """Store an array as ``.npy``; ``metadata`` keeps e.g. ``dt_ms`` and axis labels."""
         item_id, path = self.new_path(".npy")
         np.save(path, np.asarray(array))
@@ -118,8 +139,12 @@ class Workspace:
             )
         return np.load(self.root / m["file"], allow_pickle=False)
 
-    def add_file(self, source: str | os.PathLike, description: str = "",
-                 metadata: dict[str, Any] | None = None) -> Artifact:
+    def add_file(
+        self,
+        source: str | os.PathLike,
+        description: str = "",
+        metadata: dict[str, Any] | None = None,
+    ) -> Artifact:
         """Copy a user's file into the workspace and give it an id.
 
         Raises:
@@ -146,13 +171,16 @@ class Workspace:
         kind = SUPPORTED_SUFFIXES.get(src.suffix.lower())
         if kind is None:
             known = " ".join(sorted(SUPPORTED_SUFFIXES))
-            raise BadInputError(f"unsupported file type {src.suffix or '(none)'!r} for {src.name}; "
-                                f"geofm reads: {known}")
+            raise BadInputError(
+                f"unsupported file type {src.suffix or '(none)'!r} for {src.name}; "
+                f"geofm reads: {known}"
+            )
         size = src.stat().st_size
         if size > MAX_UPLOAD_BYTES:
             raise BadInputError(
                 f"{src.name} is {size / 1024**3:.1f} GiB, over the {MAX_UPLOAD_BYTES / 1024**3:.0f} "
-                "GiB limit for a workspace copy; process it in chunks instead.")
+                "GiB limit for a workspace copy; process it in chunks instead."
+            )
         return kind
 
     def resolve(self, ref: str) -> Path:
@@ -161,8 +189,10 @@ class Workspace:
             return self.path(ref)
         p = (self.root / ref).resolve()
         if not p.is_relative_to(self.root):
-            raise BadInputError(f"path {ref!r} is outside the workspace; "
-                                "attach the file to the session first and use its ws- id.")
+            raise BadInputError(
+                f"path {ref!r} is outside the workspace; "
+                "attach the file to the session first and use its ws- id."
+            )
         if not p.exists():
             raise BadInputError(f"no such file in the workspace: {ref!r}")
         return p

@@ -16,14 +16,25 @@ __all__ = ["add_parser", "format_result"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("ask", help="ask the agent a question, optionally about files",
-                       description="Ask geofm a question. Files are copied into the session "
-                                   "workspace and their ids given to the model.")
+    p = sub.add_parser(
+        "ask",
+        help="ask the agent a question, optionally about files",
+        description="Ask geofm a question. Files are copied into the session "
+        "workspace and their ids given to the model.",
+    )
     p.add_argument("question", help="the question, in quotes")
-    p.add_argument("--file", action="append", default=[], metavar="F",
-                   help="attach a file (SEG-Y, .npy, LAS, ...); repeat for several")
-    p.add_argument("--json", action="store_true",
-                   help="print the AgentResult (answer, citations, steps, artifacts) as JSON")
+    p.add_argument(
+        "--file",
+        action="append",
+        default=[],
+        metavar="F",
+        help="attach a file (SEG-Y, .npy, LAS, ...); repeat for several",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the AgentResult (answer, citations, steps, artifacts) as JSON",
+    )
     p.add_argument("--no-retrieval", action="store_true", help="do not search the literature")
     p.add_argument("--k", type=int, default=4, help="passages to retrieve")
     p.add_argument("--max-steps", type=int, default=4, help="most tool calls before answering")
@@ -35,8 +46,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from agent.loop import GeoAgent
 
-    config = AgentConfig(max_steps=args.max_steps, retrieval=not args.no_retrieval, k=args.k,
-                         workspace=args.workspace)
+    config = AgentConfig(
+        max_steps=args.max_steps,
+        retrieval=not args.no_retrieval,
+        k=args.k,
+        workspace=args.workspace,
+    )
     GeoAgent.check_files(args.file)  # a typo should cost a second, not a model load
     agent = GeoAgent.from_defaults(model_config_from(args), config)
     result = agent.ask(args.question, files=args.file)

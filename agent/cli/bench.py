@@ -29,20 +29,29 @@ __all__ = ["add_parser"]
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="scripted question-answer benchmarks")
     bsub = p.add_subparsers(dest="bench_command", metavar="ACTION", required=True)
-    r = bsub.add_parser("run", help="run suites and print accuracy with 95%% CIs",
-                        description="Suites are JSONL (benchmarks/README.md) or "
-                                    "FormationEval-style JSON.")
+    r = bsub.add_parser(
+        "run",
+        help="run suites and print accuracy with 95%% CIs",
+        description="Suites are JSONL (benchmarks/README.md) or FormationEval-style JSON.",
+    )
     r.add_argument("suites", nargs="+", help="suite files")
-    r.add_argument("--mode", choices=["auto", "loglik", "generate", "agent"], default="auto",
-                   help="auto (default): multiple choice by log-likelihood, short answers by "
-                        "generation, cases with a tool, check or files through the agent")
-    r.add_argument("--mc-format", choices=["harness", "rag", "chat", "evidence"],
-                   default="harness",
-                   help="how multiple choice is scored: harness (default; lm-evaluation-"
-                        "harness zero-shot, 'Question: ...\\nAnswer:' and ' ' + each choice, "
-                        "no retrieval), rag (the same after the retrieved passages), chat "
-                        "(chat template, retrieved passages, lettered choices) or evidence "
-                        "(no language model: the choice the literature supports best)")
+    r.add_argument(
+        "--mode",
+        choices=["auto", "loglik", "generate", "agent"],
+        default="auto",
+        help="auto (default): multiple choice by log-likelihood, short answers by "
+        "generation, cases with a tool, check or files through the agent",
+    )
+    r.add_argument(
+        "--mc-format",
+        choices=["harness", "rag", "chat", "evidence"],
+        default="harness",
+        help="how multiple choice is scored: harness (default; lm-evaluation-"
+        "harness zero-shot, 'Question: ...\\nAnswer:' and ' ' + each choice, "
+        "no retrieval), rag (the same after the retrieved passages), chat "
+        "(chat template, retrieved passages, lettered choices) or evidence "
+        "(no language model: the choice the literature supports best)",
+    )
     r.add_argument("--no-retrieval", action="store_true", help="answer without the literature")
     r.add_argument("--k", type=int, default=4, help="passages retrieved per question")
     r.add_argument("--limit", type=int, default=None, help="first N cases of each suite")
@@ -75,20 +84,40 @@ def run(args: argparse.Namespace) -> int:
     if args.mode in ("loglik", "auto") and args.mc_format == "harness" and only_choice:
         args.no_retrieval = True  # the harness framing has no passages: skip the index
     chat_model, index, agent = _load(args, only_choice)
-    results = run_cases(cases, args.mode, chat_model=chat_model, index=index, k=args.k,
-                        agent=agent, mc_format=args.mc_format)
+    results = run_cases(
+        cases,
+        args.mode,
+        chat_model=chat_model,
+        index=index,
+        k=args.k,
+        agent=agent,
+        mc_format=args.mc_format,
+    )
     summary = summarize(results)
     mc = f" ({args.mc_format})" if any(case_mode(c) == "loglik" for c in cases) else ""
-    label = args.label or f"{args.model}{' + ' + args.adapter if args.adapter != 'none' else ''} " \
-                          f"{args.mode}{mc}{'' if args.no_retrieval else ' +RAG'}"
+    label = (
+        args.label
+        or f"{args.model}{' + ' + args.adapter if args.adapter != 'none' else ''} "
+        f"{args.mode}{mc}{'' if args.no_retrieval else ' +RAG'}"
+    )
     if chat_model is None:
         label = args.label or "literature evidence (no language model)"
         args.model = args.adapter = None
-    run_record = {**provenance(), "command": "geofm " + shlex.join(args.argv),
-                  "label": label, "mode": args.mode, "mc_format": args.mc_format,
-                  "suites": args.suites, "model": args.model, "adapter": args.adapter,
-                  "retrieval": not args.no_retrieval, "k": args.k, "skipped": problems,
-                  "summary": summary, "cases": [r.to_dict() for r in results]}
+    run_record = {
+        **provenance(),
+        "command": "geofm " + shlex.join(args.argv),
+        "label": label,
+        "mode": args.mode,
+        "mc_format": args.mc_format,
+        "suites": args.suites,
+        "model": args.model,
+        "adapter": args.adapter,
+        "retrieval": not args.no_retrieval,
+        "k": args.k,
+        "skipped": problems,
+        "summary": summary,
+        "cases": [r.to_dict() for r in results],
+    }
     paths = write_outputs(Path(args.out), run_record)
     print(table(summary, label))
     print("wrote " + ", ".join(map(str, paths)))
@@ -99,8 +128,9 @@ def qa(args: argparse.Namespace) -> int:
     return run_args(args)
 
 
-def _load(args: argparse.Namespace, only_choice: bool
-          ) -> tuple[BaseChatModel | None, Index | None, GeoAgent | None]:
+def _load(
+    args: argparse.Namespace, only_choice: bool
+) -> tuple[BaseChatModel | None, Index | None, GeoAgent | None]:
     from agent.chat_model import make_chat_model
     from agent.loop import GeoAgent
 
@@ -111,8 +141,9 @@ def _load(args: argparse.Namespace, only_choice: bool
     index = None if args.no_retrieval else default_index()
     agent = None
     if args.mode in ("agent", "auto") and chat_model is not None:
-        agent = GeoAgent(chat_model, index=index,
-                         config=AgentConfig(retrieval=not args.no_retrieval, k=args.k))
+        agent = GeoAgent(
+            chat_model, index=index, config=AgentConfig(retrieval=not args.no_retrieval, k=args.k)
+        )
     return chat_model, index, agent
 
 

@@ -12,11 +12,19 @@ __all__ = ["add_parser"]
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("finetune", help="instruction tuning (LoRA)")
     fsub = p.add_subparsers(dest="finetune_command", metavar="ACTION", required=True)
-    lora = fsub.add_parser("lora", help="train (or resume) a LoRA adapter from a JSON config",
-                           description="Same as `python -m finetune.lora`.")
+    lora = fsub.add_parser(
+        "lora",
+        help="train (or resume) a LoRA adapter from a JSON config",
+        description="Same as `python -m finetune.lora`.",
+    )
     lora.add_argument("--config", required=True, help="JSON file of LoraTrainConfig fields")
-    lora.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
-                      help="override settings, e.g. epochs=1 lr=1e-4")
+    lora.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override settings, e.g. epochs=1 lr=1e-4",
+    )
     lora.set_defaults(func=run_lora)
 
 

@@ -16,7 +16,10 @@ __all__ = ["add_parser"]
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("index", help="build and search literature indexes")
     isub = p.add_subparsers(dest="index_command", metavar="ACTION", required=True)
-    b = isub.add_parser("build", help="index files/folders (md, rst, tex, txt, html, pdf, BibTeX .bib, arXiv-style .json/.jsonl)")
+    b = isub.add_parser(
+        "build",
+        help="index files/folders (md, rst, tex, txt, html, pdf, BibTeX .bib, arXiv-style .json/.jsonl)",
+    )
     b.add_argument("sources", nargs="+", help="files or folders")
     b.add_argument("--out", required=True, help="index directory to write")
     b.set_defaults(func=build)
@@ -28,9 +31,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("dir", help="index directory")
     s.add_argument("query", help="the query, in quotes")
     s.add_argument("--k", type=int, default=5, help="hits to return")
-    s.add_argument("--mode", choices=["rerank", "hybrid", "dense", "bm25"], default="rerank",
-                   help="rerank (default): hybrid candidates reranked by their best "
-                        "sentence; hybrid: dense and BM25 fused; or either alone")
+    s.add_argument(
+        "--mode",
+        choices=["rerank", "hybrid", "dense", "bm25"],
+        default="rerank",
+        help="rerank (default): hybrid candidates reranked by their best "
+        "sentence; hybrid: dense and BM25 fused; or either alone",
+    )
     s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(func=search)
     i = isub.add_parser("info", help="what an index holds")
@@ -41,8 +48,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def build(args: argparse.Namespace) -> int:
     index = Index.build(args.sources, args.out)
     m = index.manifest
-    print(f"indexed {m['n_documents']} documents, {m['n_chunks']} chunks into {args.out} "
-          f"({m['embed_seconds']} s embedding)")
+    print(
+        f"indexed {m['n_documents']} documents, {m['n_chunks']} chunks into {args.out} "
+        f"({m['embed_seconds']} s embedding)"
+    )
     return 0
 
 

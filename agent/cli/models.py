@@ -16,13 +16,19 @@ __all__ = ["add_parser"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("models", help="show (or prepare) the language model, embedder and index",
-                       description="Without an action: show where each model comes from and "
-                                   "whether it is prepared. `prepare` converts the embedded "
-                                   "LLM once and builds the default literature index.")
+    p = sub.add_parser(
+        "models",
+        help="show (or prepare) the language model, embedder and index",
+        description="Without an action: show where each model comes from and "
+        "whether it is prepared. `prepare` converts the embedded "
+        "LLM once and builds the default literature index.",
+    )
     p.add_argument("action", nargs="?", choices=["show", "prepare"], default="show")
-    p.add_argument("--model", default="embedded",
-                   help="'embedded', a transformers model directory or a .gguf file")
+    p.add_argument(
+        "--model",
+        default="embedded",
+        help="'embedded', a transformers model directory or a .gguf file",
+    )
     p.add_argument("--no-index", action="store_true", help="prepare: skip the literature index")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=run)
@@ -35,8 +41,12 @@ def run(args: argparse.Namespace) -> int:
         if not args.no_index:
             default_index()
     llm = describe(config)
-    report = {"home": str(geofm_home()), "llm": llm.__dict__, "llamacpp": _llamacpp(),
-              **_corpus_report()}
+    report = {
+        "home": str(geofm_home()),
+        "llm": llm.__dict__,
+        "llamacpp": _llamacpp(),
+        **_corpus_report(),
+    }
     if args.json:
         json.dump(report, sys.stdout, indent=2)
         print()

@@ -37,8 +37,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def _list(args: argparse.Namespace) -> int:
     if args.json:
-        print(json.dumps([dict(t.schema(), citations=list(t.citations)) for t in REGISTRY],
-                         indent=1))
+        print(
+            json.dumps([dict(t.schema(), citations=list(t.citations)) for t in REGISTRY], indent=1)
+        )
         return 0
     width = max(len(n) for n in REGISTRY.names())
     for t in REGISTRY:
@@ -52,10 +53,11 @@ def _run(args: argparse.Namespace) -> int:
     try:
         tool_args = json.loads(args.args)
     except json.JSONDecodeError as e:
-        raise BadInputError(f"--args is not valid JSON ({e}); e.g. --args '{{\"data\": \"ws-1\"}}'"
-                            ) from None
+        raise BadInputError(
+            f'--args is not valid JSON ({e}); e.g. --args \'{{"data": "ws-1"}}\''
+        ) from None
     if not isinstance(tool_args, dict):
-        raise BadInputError("--args must be a JSON object, e.g. '{\"data\": \"ws-1\"}'")
+        raise BadInputError('--args must be a JSON object, e.g. \'{"data": "ws-1"}\'')
     REGISTRY.get(args.name)  # unknown names fail before files are copied
     ws = Workspace(args.workspace)
     attached = [(f, ws.add_file(f).id) for f in args.file]

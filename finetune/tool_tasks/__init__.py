@@ -26,4 +26,8 @@ from finetune.tool_tasks.base import SETUPS, Task
 
 __all__ = ["Task", "TASKS", "SETUPS"]
 
-TASKS: list[Task] = [t for area in (reading, denoising, filtering, analysis, synthetic, files, geofm_literature_chat) for t in area.TASKS]
+TASKS: list[Task] = [
+    t
+    for area in (reading, denoising, filtering, analysis, synthetic, files, geofm_literature_chat)
+    for t in area.TASKS
+]

@@ -13,8 +13,11 @@ SETUPS: dict[str, tuple[str, ...]] = {
     "npra": ("segy/npra_31_81.sgy",),
     "f3": ("segy/f3_crop.sgy",),
     "shot": ("segy/land_shot_gather.sgy",),
-    "inv": ("f3_inline362/export_inline362.ascii", "f3_inline362/F02-1_logs.las",
-            "f3_inline362/F02-1_checkshot_TD.txt"),
+    "inv": (
+        "f3_inline362/export_inline362.ascii",
+        "f3_inline362/F02-1_logs.las",
+        "f3_inline362/F02-1_checkshot_TD.txt",
+    ),
     "npy": ("section.npy",),
     "npy_holes": ("holed_section.npy",),
 }
@@ -30,8 +33,13 @@ class Task:
 
 
 def _t(id, setup, calls, phrasings, **slots) -> Task:
-    return Task(id, setup, tuple((n, a) for n, a in calls), tuple(phrasings),
-                {k: tuple(v) for k, v in slots.items()})
+    return Task(
+        id,
+        setup,
+        tuple((n, a) for n, a in calls),
+        tuple(phrasings),
+        {k: tuple(v) for k, v in slots.items()},
+    )
 
 
 READ = ("read_segy", {"file": "@f1"})

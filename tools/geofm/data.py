@@ -24,11 +24,18 @@ import numpy as np
 
 from tools.synthetic import add_noise, make_section
 
-__all__ = ["TASKS", "TileBatch", "make_batch", "random_tile", "tile_scale", "linear_fill",
-           "HELDOUT_SEED"]
+__all__ = [
+    "TASKS",
+    "TileBatch",
+    "make_batch",
+    "random_tile",
+    "tile_scale",
+    "linear_fill",
+    "HELDOUT_SEED",
+]
 
 TASKS = ("pretrain", "denoise", "interpolate", "faults")
-HELDOUT_SEED = 2 ** 31  # section seeds >= this never occur in training
+HELDOUT_SEED = 2**31  # section seeds >= this never occur in training
 _OTHER_NOISE = ("linear", "spikes", "swell")
 
 
@@ -75,8 +82,9 @@ def linear_fill(section: np.ndarray, dead: np.ndarray) -> np.ndarray:
     return (1 - w) * section[left] + w * section[right]
 
 
-def random_tile(rng: np.random.Generator, tile: int, min_faults: int = 0,
-                oversample: int = 1) -> tuple[np.ndarray, np.ndarray, float]:
+def random_tile(
+    rng: np.random.Generator, tile: int, min_faults: int = 0, oversample: int = 1
+) -> tuple[np.ndarray, np.ndarray, float]:
     """One random clean tile, its fault labels and its sample interval; ``oversample``
     is :func:`tools.synthetic.make_section`'s (1: beds snapped to samples, as the
     shipped denoise and fault heads were trained; 8: band-limited).
@@ -90,12 +98,18 @@ def random_tile(rng: np.random.Generator, tile: int, min_faults: int = 0,
     nt = int(tile * rng.uniform(1.0, 2.0))
     t_len_ms = nt * dt_ms
     s = make_section(
-        nx, nt, dt_ms, seed=int(rng.integers(HELDOUT_SEED)),
+        nx,
+        nt,
+        dt_ms,
+        seed=int(rng.integers(HELDOUT_SEED)),
         n_layers=max(4, int(t_len_ms / 100 * rng.uniform(2.0, 10.0))),  # 10-50 ms beds
-        fold_ms=rng.uniform(0.0, 40.0), n_faults=int(rng.integers(min_faults, 4)),
+        fold_ms=rng.uniform(0.0, 40.0),
+        n_faults=int(rng.integers(min_faults, 4)),
         max_throw_ms=rng.uniform(8.0, 50.0),
         wavelet=str(rng.choice(["ricker", "ormsby"], p=[0.7, 0.3])),
-        peak_hz=rng.uniform(15.0, 45.0), oversample=oversample)
+        peak_hz=rng.uniform(15.0, 45.0),
+        oversample=oversample,
+    )
     i0 = int(rng.integers(0, nx - tile + 1))
     j0 = int(rng.integers(0, nt - tile + 1))
     window = (slice(i0, i0 + tile), slice(j0, j0 + tile))
@@ -103,11 +117,12 @@ def random_tile(rng: np.random.Generator, tile: int, min_faults: int = 0,
     return s.clean[window] * gain, s.fault_mask[window], dt_ms
 
 
-def _noisy(clean: np.ndarray, rng: np.random.Generator, dt_ms: float, kind: str,
-           snr_db: float) -> np.ndarray:
+def _noisy(
+    clean: np.ndarray, rng: np.random.Generator, dt_ms: float, kind: str, snr_db: float
+) -> np.ndarray:
     if not np.any(clean):
         return clean.copy()
-    return add_noise(clean, kind, snr_db, seed=int(rng.integers(2 ** 31)), dt_ms=dt_ms)[0]
+    return add_noise(clean, kind, snr_db, seed=int(rng.integers(2**31)), dt_ms=dt_ms)[0]
 
 
 def _dead_traces(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -117,12 +132,13 @@ def _dead_traces(rng: np.random.Generator, n: int) -> np.ndarray:
     if rng.random() < 0.3:
         width = int(rng.integers(2, 7))
         start = int(rng.integers(0, n - width + 1))
-        dead[start:start + width] = True
+        dead[start : start + width] = True
     return dead
 
 
-def make_batch(task: str, batch_size: int, tile: int, rng: np.random.Generator,
-               oversample: int = 1) -> TileBatch:
+def make_batch(
+    task: str, batch_size: int, tile: int, rng: np.random.Generator, oversample: int = 1
+) -> TileBatch:
     """A batch of standardised (input, target) tiles for one task.
 
     Args:

@@ -18,24 +18,34 @@ __all__ = ["HELDOUT_OVERSAMPLE", "held_out_section", "fault_inputs", "f1_scores"
 HELDOUT_OVERSAMPLE = 8
 
 
-def held_out_section(seed: int, k: int, size: tuple[int, int],
-                     oversample: int = HELDOUT_OVERSAMPLE) -> SyntheticSection:
+def held_out_section(
+    seed: int, k: int, size: tuple[int, int], oversample: int = HELDOUT_OVERSAMPLE
+) -> SyntheticSection:
     """The ``k``-th evaluation section (4 ms) with section seed ``seed``: peak frequency
     20/30/40 Hz and 2 or 3 faults in turn (``tools.synthetic.make_section``), modelled
     ``oversample`` times finer in time (8: band-limited like recorded data; 1: the
     sample-snapped beds of the figures before 2026-12-02)."""
-    return make_section(*size, 4.0, seed=seed, peak_hz=(20.0, 30.0, 40.0)[k % 3],
-                        n_faults=2 + k % 2, oversample=oversample)
+    return make_section(
+        *size,
+        4.0,
+        seed=seed,
+        peak_hz=(20.0, 30.0, 40.0)[k % 3],
+        n_faults=2 + k % 2,
+        oversample=oversample,
+    )
 
 
 def fault_inputs(section: SyntheticSection, seed: int) -> tuple[tuple[str, np.ndarray], ...]:
     """The inputs faults are scored on: the clean section, and with 10 dB random noise."""
-    return (("clean", section.clean),
-            ("10 dB", add_noise(section.clean, "random", 10.0, seed=seed + 1)[0]))
+    return (
+        ("clean", section.clean),
+        ("10 dB", add_noise(section.clean, "random", 10.0, seed=seed + 1)[0]),
+    )
 
 
-def f1_scores(prob: np.ndarray, labels: np.ndarray, threshold: float = 0.5,
-              tolerance: int = 2) -> tuple[float, float]:
+def f1_scores(
+    prob: np.ndarray, labels: np.ndarray, threshold: float = 0.5, tolerance: int = 2
+) -> tuple[float, float]:
     """(pixel F1, F1 where a hit within ``tolerance`` traces counts) of fault masks."""
     pred, true = prob > threshold, labels > 0
     tp = np.sum(pred & true)

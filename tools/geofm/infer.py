@@ -32,8 +32,7 @@ if TYPE_CHECKING:  # loaded on first use at run time
 
     from tools.geofm.refine import RefineNet
 
-__all__ = ["dead_traces", "run_head", "denoise_section", "interpolate_section",
-           "fault_probability"]
+__all__ = ["dead_traces", "run_head", "denoise_section", "interpolate_section", "fault_probability"]
 
 Progress = Callable[[int, int], None] | None
 
@@ -48,9 +47,15 @@ def _tile_size(model: ViTMAEForPreTraining) -> int:
     return int(size[0] if isinstance(size, (list, tuple)) else size)
 
 
-def run_head(model: ViTMAEForPreTraining, section: np.ndarray, kind: str = "amplitude",
-             batch_size: int = 32, overlap: int | None = None, progress: Progress = None,
-             refine: RefineNet | None = None) -> np.ndarray:
+def run_head(
+    model: ViTMAEForPreTraining,
+    section: np.ndarray,
+    kind: str = "amplitude",
+    batch_size: int = 32,
+    overlap: int | None = None,
+    progress: Progress = None,
+    refine: RefineNet | None = None,
+) -> np.ndarray:
     """Apply a task head over a (n_traces, n_samples) section by blended overlapping tiles.
 
     Args:
@@ -85,19 +90,33 @@ def run_head(model: ViTMAEForPreTraining, section: np.ndarray, kind: str = "ampl
             return 1.0 / (1.0 + np.exp(-np.clip(out, -30, 30)))
         return out * scale
 
-    return apply_tiled(section, fn, tile=tile, overlap=tile // 4 if overlap is None else overlap,
-                       batch_size=batch_size, progress=progress)
+    return apply_tiled(
+        section,
+        fn,
+        tile=tile,
+        overlap=tile // 4 if overlap is None else overlap,
+        batch_size=batch_size,
+        progress=progress,
+    )
 
 
-def denoise_section(model: ViTMAEForPreTraining, section: np.ndarray, batch_size: int = 32,
-                    progress: Progress = None) -> np.ndarray:
+def denoise_section(
+    model: ViTMAEForPreTraining,
+    section: np.ndarray,
+    batch_size: int = 32,
+    progress: Progress = None,
+) -> np.ndarray:
     """Random-noise attenuation of a (n_traces, n_samples) section, same shape out."""
     return run_head(model, section, "amplitude", batch_size, progress=progress)
 
 
-def interpolate_section(model: ViTMAEForPreTraining, section: np.ndarray, batch_size: int = 32,
-                        progress: Progress = None, refine: RefineNet | None = None
-                        ) -> tuple[np.ndarray, np.ndarray]:
+def interpolate_section(
+    model: ViTMAEForPreTraining,
+    section: np.ndarray,
+    batch_size: int = 32,
+    progress: Progress = None,
+    refine: RefineNet | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Fill the dead (all-zero) traces of a (n_traces, n_samples) section; live traces
     are returned unchanged. ``refine``: the head's refine network, if it has one
     (:func:`tools.geofm.refine.load_refine`). Returns (filled section, (n_traces,) dead
@@ -110,7 +129,11 @@ def interpolate_section(model: ViTMAEForPreTraining, section: np.ndarray, batch_
     return out, dead
 
 
-def fault_probability(model: ViTMAEForPreTraining, section: np.ndarray, batch_size: int = 32,
-                      progress: Progress = None) -> np.ndarray:
+def fault_probability(
+    model: ViTMAEForPreTraining,
+    section: np.ndarray,
+    batch_size: int = 32,
+    progress: Progress = None,
+) -> np.ndarray:
     """Fault probability (0-1) at every sample of a (n_traces, n_samples) section."""
     return run_head(model, section, "probability", batch_size, progress=progress)

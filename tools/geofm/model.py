@@ -27,16 +27,31 @@ if TYPE_CHECKING:  # loaded on first use at run time
     import torch
     from transformers import ViTMAEConfig, ViTMAEForPreTraining
 
-__all__ = ["GeoFMConfig", "build_model", "load_model", "save_model", "config_of",
-           "trace_mask_noise", "ordered_noise", "sincos_position_embedding", "image_to_image", "predict_tiles",
-           "MAE_CITATION", "VIT_CITATION"]
+__all__ = [
+    "GeoFMConfig",
+    "build_model",
+    "load_model",
+    "save_model",
+    "config_of",
+    "trace_mask_noise",
+    "ordered_noise",
+    "sincos_position_embedding",
+    "image_to_image",
+    "predict_tiles",
+    "MAE_CITATION",
+    "VIT_CITATION",
+]
 
-MAE_CITATION = ("He, K., Chen, X., Xie, S., Li, Y., Dollár, P., & Girshick, R. (2022). "
-                "Masked Autoencoders Are Scalable Vision Learners. CVPR.")
-VIT_CITATION = ("Dosovitskiy, A., Beyer, L., Kolesnikov, A., Weissenborn, D., Zhai, X., "
-                "Unterthiner, T., Dehghani, M., Minderer, M., Heigold, G., Gelly, S., "
-                "Uszkoreit, J., & Houlsby, N. (2021). An Image is Worth 16x16 Words: "
-                "Transformers for Image Recognition at Scale. ICLR.")
+MAE_CITATION = (
+    "He, K., Chen, X., Xie, S., Li, Y., Dollár, P., & Girshick, R. (2022). "
+    "Masked Autoencoders Are Scalable Vision Learners. CVPR."
+)
+VIT_CITATION = (
+    "Dosovitskiy, A., Beyer, L., Kolesnikov, A., Weissenborn, D., Zhai, X., "
+    "Unterthiner, T., Dehghani, M., Minderer, M., Heigold, G., Gelly, S., "
+    "Uszkoreit, J., & Houlsby, N. (2021). An Image is Worth 16x16 Words: "
+    "Transformers for Image Recognition at Scale. ICLR."
+)
 
 
 @dataclass
@@ -50,8 +65,12 @@ class GeoFMConfig:
     heads: int = field(default=4, metadata={"help": "encoder attention heads"})
     decoder_hidden: int = field(default=96, metadata={"help": "decoder width"})
     decoder_layers: int = field(default=2, metadata={"help": "decoder blocks"})
-    mask_ratio: float = field(default=0.0, metadata={
-        "help": "patches hidden from the encoder (0.75 in pretraining, 0 for task heads)"})
+    mask_ratio: float = field(
+        default=0.0,
+        metadata={
+            "help": "patches hidden from the encoder (0.75 in pretraining, 0 for task heads)"
+        },
+    )
 
     def __post_init__(self) -> None:
         if self.tile % self.patch:
@@ -63,14 +82,20 @@ class GeoFMConfig:
         from transformers import ViTMAEConfig
 
         return ViTMAEConfig(
-            image_size=self.tile, patch_size=self.patch, num_channels=1,
-            hidden_size=self.hidden, num_hidden_layers=self.layers,
-            num_attention_heads=self.heads, intermediate_size=4 * self.hidden,
+            image_size=self.tile,
+            patch_size=self.patch,
+            num_channels=1,
+            hidden_size=self.hidden,
+            num_hidden_layers=self.layers,
+            num_attention_heads=self.heads,
+            intermediate_size=4 * self.hidden,
             decoder_hidden_size=self.decoder_hidden,
             decoder_num_hidden_layers=self.decoder_layers,
             decoder_num_attention_heads=max(1, self.decoder_hidden // 32),
-            decoder_intermediate_size=4 * self.decoder_hidden, mask_ratio=self.mask_ratio,
-            norm_pix_loss=False)
+            decoder_intermediate_size=4 * self.decoder_hidden,
+            mask_ratio=self.mask_ratio,
+            norm_pix_loss=False,
+        )
 
 
 def build_model(config: GeoFMConfig | None = None, seed: int = 0) -> ViTMAEForPreTraining:
@@ -130,8 +155,10 @@ def load_model(path: str | Path, mask_ratio: float = 0.0) -> ViTMAEForPreTrainin
 
     p = Path(path)
     if not (p / "config.json").exists():
-        raise ModelError(f"{p} has no config.json; a GeoFM checkpoint is a Hugging Face "
-                         "ViTMAE directory (config.json + model.safetensors)")
+        raise ModelError(
+            f"{p} has no config.json; a GeoFM checkpoint is a Hugging Face "
+            "ViTMAE directory (config.json + model.safetensors)"
+        )
     try:
         config = ViTMAEConfig.from_pretrained(p)
     except (OSError, ValueError, TypeError) as e:
@@ -139,8 +166,10 @@ def load_model(path: str | Path, mask_ratio: float = 0.0) -> ViTMAEForPreTrainin
     if getattr(config, "model_type", "") != "vit_mae":
         raise ModelError(f"{p} holds a {config.model_type!r} model; GeoFM needs 'vit_mae'")
     if config.num_channels != 1:
-        raise ModelError(f"{p} expects {config.num_channels}-channel images; seismic tiles "
-                         "have 1 channel. Fine-tune it on 1-channel data first.")
+        raise ModelError(
+            f"{p} expects {config.num_channels}-channel images; seismic tiles "
+            "have 1 channel. Fine-tune it on 1-channel data first."
+        )
     size = config.image_size
     if isinstance(size, (list, tuple)):
         if len(set(size)) != 1:
@@ -159,13 +188,20 @@ def load_model(path: str | Path, mask_ratio: float = 0.0) -> ViTMAEForPreTrainin
 def config_of(model: ViTMAEForPreTraining) -> dict[str, Any]:
     """The GeoFMConfig size fields of a loaded model (mask ratio left out)."""
     c = model.config
-    return {"tile": c.image_size, "patch": c.patch_size, "hidden": c.hidden_size,
-            "layers": c.num_hidden_layers, "heads": c.num_attention_heads,
-            "decoder_hidden": c.decoder_hidden_size, "decoder_layers": c.decoder_num_hidden_layers}
+    return {
+        "tile": c.image_size,
+        "patch": c.patch_size,
+        "hidden": c.hidden_size,
+        "layers": c.num_hidden_layers,
+        "heads": c.num_attention_heads,
+        "decoder_hidden": c.decoder_hidden_size,
+        "decoder_layers": c.decoder_num_hidden_layers,
+    }
 
 
-def trace_mask_noise(batch: int, tile: int, patch: int, trace_fraction: float,
-                     rng: np.random.Generator) -> torch.Tensor:
+def trace_mask_noise(
+    batch: int, tile: int, patch: int, trace_fraction: float, rng: np.random.Generator
+) -> torch.Tensor:
     """MAE ``noise`` (B, L) hiding whole patch rows (= groups of traces) first.
 
     ViTMAE keeps the patches with the lowest noise; giving chosen trace groups noise
@@ -181,8 +217,9 @@ def trace_mask_noise(batch: int, tile: int, patch: int, trace_fraction: float,
     return torch.from_numpy(noise.reshape(batch, n * n)).float()
 
 
-def ordered_noise(batch: int, n_patches: int, device: torch.device | str | None = None
-                  ) -> torch.Tensor:
+def ordered_noise(
+    batch: int, n_patches: int, device: torch.device | str | None = None
+) -> torch.Tensor:
     """MAE ``noise`` (B, L) that keeps the patches in order: with no masking the model is
     then deterministic (random shuffles change float summation order) and a bit faster."""
     import torch
@@ -211,8 +248,12 @@ def predict_tiles(model: ViTMAEForPreTraining, tiles: np.ndarray) -> np.ndarray:
     return img[:, 0].float().cpu().numpy()
 
 
-def save_model(model: ViTMAEForPreTraining, out: str | Path, card: dict[str, Any] | None = None,
-               extra: Callable[[Path], None] | None = None) -> None:
+def save_model(
+    model: ViTMAEForPreTraining,
+    out: str | Path,
+    card: dict[str, Any] | None = None,
+    extra: Callable[[Path], None] | None = None,
+) -> None:
     """Write config.json + model.safetensors (+ a JSON card of provenance); ``extra``
     writes more files into the same folder before it is moved into place."""
 
@@ -224,4 +265,3 @@ def save_model(model: ViTMAEForPreTraining, out: str | Path, card: dict[str, Any
             extra(tmp)
 
     write_dir_atomically(Path(out), write)
-

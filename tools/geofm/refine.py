@@ -42,14 +42,26 @@ if TYPE_CHECKING:  # loaded on first use at run time
 
         config: RefineConfig
 
-__all__ = ["RefineConfig", "build_refine", "vit_feature", "refine_tiles", "save_refine",
-           "load_refine", "VIT_FEATURES", "REFINE_WEIGHTS", "REFINE_CONFIG", "DILATED_CONV_CITATION"]
+
+__all__ = [
+    "RefineConfig",
+    "build_refine",
+    "vit_feature",
+    "refine_tiles",
+    "save_refine",
+    "load_refine",
+    "VIT_FEATURES",
+    "REFINE_WEIGHTS",
+    "REFINE_CONFIG",
+    "DILATED_CONV_CITATION",
+]
 
 VIT_FEATURES = ("faults", "correction", "none")
 REFINE_WEIGHTS = "refine.safetensors"
 REFINE_CONFIG = "refine.json"
-DILATED_CONV_CITATION = ("Yu, F., & Koltun, V. (2016). Multi-Scale Context Aggregation by "
-                         "Dilated Convolutions. ICLR.")
+DILATED_CONV_CITATION = (
+    "Yu, F., & Koltun, V. (2016). Multi-Scale Context Aggregation by Dilated Convolutions. ICLR."
+)
 
 
 @dataclass
@@ -58,20 +70,29 @@ class RefineConfig:
     (77 k parameters, 0.65 s per step of 32 tiles on one CPU thread)."""
 
     channels: int = field(default=32, metadata={"help": "feature channels of every layer"})
-    dilations: list[int] = field(default_factory=lambda: [1, 2, 4, 8, 16, 1, 2, 4], metadata={
-        "help": "dilation of each residual 3x3 block (same along traces and samples); "
-                "the receptive field is 5 + 2 * sum(dilations) samples"})
-    vit: str = field(default="faults", metadata={
-        "help": "what the head folder's ViT adds as an input channel: 'faults' (it is a "
-                "fault head; its fault probability on the linear fill), 'correction' (an "
-                "interpolation ViT; its correction on the holed tile) or 'none' (no ViT "
-                "feature: the ablation)"})
+    dilations: list[int] = field(
+        default_factory=lambda: [1, 2, 4, 8, 16, 1, 2, 4],
+        metadata={
+            "help": "dilation of each residual 3x3 block (same along traces and samples); "
+            "the receptive field is 5 + 2 * sum(dilations) samples"
+        },
+    )
+    vit: str = field(
+        default="faults",
+        metadata={
+            "help": "what the head folder's ViT adds as an input channel: 'faults' (it is a "
+            "fault head; its fault probability on the linear fill), 'correction' (an "
+            "interpolation ViT; its correction on the holed tile) or 'none' (no ViT "
+            "feature: the ablation)"
+        },
+    )
 
     def __post_init__(self) -> None:
         self.dilations = [int(d) for d in self.dilations]
         if self.channels < 1 or not self.dilations or min(self.dilations) < 1:
-            raise ValueError("channels must be >= 1 and dilations a non-empty list of "
-                             "integers >= 1")
+            raise ValueError(
+                "channels must be >= 1 and dilations a non-empty list of integers >= 1"
+            )
         if self.vit not in VIT_FEATURES:
             raise ValueError(f"vit must be one of {VIT_FEATURES}, got {self.vit!r}")
 
@@ -113,8 +134,13 @@ def build_refine(config: RefineConfig | None = None, seed: int = 0) -> RefineNet
             self.blocks = nn.Sequential(*[Block(c.channels, d) for d in c.dilations])
             self.out = nn.Conv2d(c.channels, 4, 3, padding=1)  # 3 candidate logits, residual
 
-        def forward(self, holed: torch.Tensor, fill: torch.Tensor, dead: torch.Tensor,
-                    vit: torch.Tensor | None = None) -> torch.Tensor:
+        def forward(
+            self,
+            holed: torch.Tensor,
+            fill: torch.Tensor,
+            dead: torch.Tensor,
+            vit: torch.Tensor | None = None,
+        ) -> torch.Tensor:
             """(B, 1, T, T) tensors each (``dead`` 0/1 per sample) -> (B, 1, T, T)."""
             left, right, frac = _neighbours(holed, dead)
             parts = [holed, fill, dead, left, right, frac]
@@ -126,8 +152,9 @@ def build_refine(config: RefineConfig | None = None, seed: int = 0) -> RefineNet
             pick = mix[:, :1] * fill + mix[:, 1:2] * left + mix[:, 2:3] * right
             return fill + dead * (pick - fill + o[:, 3:])
 
-    def _neighbours(holed: torch.Tensor, dead: torch.Tensor
-                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _neighbours(
+        holed: torch.Tensor, dead: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Copies of the nearest live trace left and right of every trace, (B, 1, T, S)
         each, and the position between them (0 at the left one, 1 at the right one)."""
         B, _, T, S = holed.shape
@@ -154,8 +181,9 @@ def build_refine(config: RefineConfig | None = None, seed: int = 0) -> RefineNet
     return cast("RefineNet", model)
 
 
-def vit_feature(kind: str, vit: ViTMAEForPreTraining, holed: torch.Tensor, fill: torch.Tensor
-                ) -> torch.Tensor | None:
+def vit_feature(
+    kind: str, vit: ViTMAEForPreTraining, holed: torch.Tensor, fill: torch.Tensor
+) -> torch.Tensor | None:
     """The ViT input channel of the refine, (B, 1, T, T) torch, from (B, 1, T, T) holed
     and filled tiles: the fault probability on the fill, the ViT's correction of the
     holed tile, or None for ``kind`` 'none'."""
@@ -168,8 +196,13 @@ def vit_feature(kind: str, vit: ViTMAEForPreTraining, holed: torch.Tensor, fill:
     return None
 
 
-def refine_tiles(refine: RefineNet, vit: ViTMAEForPreTraining, holed: np.ndarray,
-                 fill: np.ndarray, dead: np.ndarray) -> np.ndarray:
+def refine_tiles(
+    refine: RefineNet,
+    vit: ViTMAEForPreTraining,
+    holed: np.ndarray,
+    fill: np.ndarray,
+    dead: np.ndarray,
+) -> np.ndarray:
     """Run ``refine`` (with the head's ViT ``vit`` for its input channel; unused when the
     refine's ``vit`` is 'none') on standardised (B, T, T) tiles; ``dead`` is (B, T) bool.
 
@@ -215,8 +248,10 @@ def load_refine(path: str | Path) -> RefineNet | None:
     if not (p / REFINE_WEIGHTS).exists():
         return None
     if not (p / REFINE_CONFIG).exists():
-        raise ModelError(f"{p} has {REFINE_WEIGHTS} but no {REFINE_CONFIG}; retrain the head "
-                         f"or remove {REFINE_WEIGHTS} to use the ViT head alone")
+        raise ModelError(
+            f"{p} has {REFINE_WEIGHTS} but no {REFINE_CONFIG}; retrain the head "
+            f"or remove {REFINE_WEIGHTS} to use the ViT head alone"
+        )
     try:
         raw = json.loads((p / REFINE_CONFIG).read_text())
         known = {f.name for f in fields(RefineConfig)}
@@ -230,6 +265,7 @@ def load_refine(path: str | Path) -> RefineNet | None:
         state = load_file(str(p / REFINE_WEIGHTS))
         refine.load_state_dict(state, strict=True)
     except (SafetensorError, OSError, RuntimeError) as e:
-        raise ModelError(f"{p / REFINE_WEIGHTS} does not fit {p / REFINE_CONFIG}: "
-                         f"{str(e).splitlines()[0]}") from None
+        raise ModelError(
+            f"{p / REFINE_WEIGHTS} does not fit {p / REFINE_CONFIG}: {str(e).splitlines()[0]}"
+        ) from None
     return refine.eval()

@@ -38,9 +38,14 @@ def taper(tile: int, overlap: int) -> np.ndarray:
     return w
 
 
-def apply_tiled(section: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], tile: int = 64,
-                overlap: int = 16, batch_size: int = 32,
-                progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+def apply_tiled(
+    section: np.ndarray,
+    fn: Callable[[np.ndarray], np.ndarray],
+    tile: int = 64,
+    overlap: int = 16,
+    batch_size: int = 32,
+    progress: Callable[[int, int], None] | None = None,
+) -> np.ndarray:
     """``fn`` applied to overlapping ``tile``×``tile`` windows of ``section`` (traces, samples),
     blended back to the section's shape.
 
@@ -55,9 +60,11 @@ def apply_tiled(section: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], til
     if section.ndim != 2:
         raise ValueError(f"expected a 2D section (traces, samples), got shape {section.shape}")
     n_tr, n_s = section.shape
-    padded = np.pad(section.astype(np.float32),
-                    ((0, max(0, tile - n_tr)), (0, max(0, tile - n_s))), mode="reflect"
-                    if min(n_tr, n_s) > 1 else "edge")
+    padded = np.pad(
+        section.astype(np.float32),
+        ((0, max(0, tile - n_tr)), (0, max(0, tile - n_s))),
+        mode="reflect" if min(n_tr, n_s) > 1 else "edge",
+    )
     P, Q = padded.shape
     rows, cols = tile_starts(P, tile, overlap), tile_starts(Q, tile, overlap)
     corners = [(r, c) for r in rows for c in cols]
@@ -65,14 +72,14 @@ def apply_tiled(section: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], til
     out = np.zeros((P, Q), np.float32)
     weight = np.zeros((P, Q), np.float32)
     for b in range(0, len(corners), batch_size):
-        chunk = corners[b:b + batch_size]
-        tiles = np.stack([padded[r:r + tile, c:c + tile] for r, c in chunk])  # (B, tile, tile)
+        chunk = corners[b : b + batch_size]
+        tiles = np.stack([padded[r : r + tile, c : c + tile] for r, c in chunk])  # (B, tile, tile)
         pred = np.asarray(fn(tiles), dtype=np.float32)
         if pred.shape != tiles.shape:
             raise ValueError(f"tile model returned {pred.shape}, expected {tiles.shape}")
         for (r, c), p in zip(chunk, pred):
-            out[r:r + tile, c:c + tile] += p * w2
-            weight[r:r + tile, c:c + tile] += w2
+            out[r : r + tile, c : c + tile] += p * w2
+            weight[r : r + tile, c : c + tile] += w2
         if progress:
             progress(min(b + batch_size, len(corners)), len(corners))
     return (out / weight)[:n_tr, :n_s]

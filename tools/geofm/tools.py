@@ -34,16 +34,32 @@ if TYPE_CHECKING:  # loaded on first use at run time
 
     from tools.geofm.refine import RefineNet
 
-__all__ = ["WEIGHTS_DIR", "TRAIN_COMMANDS", "weights_dir", "checked_weights", "load_head",
-           "head", "load_refine_head", "refine_head", "fault_threshold", "geofm_denoise",
-           "geofm_interpolate", "geofm_faults"]
+__all__ = [
+    "WEIGHTS_DIR",
+    "TRAIN_COMMANDS",
+    "weights_dir",
+    "checked_weights",
+    "load_head",
+    "head",
+    "load_refine_head",
+    "refine_head",
+    "fault_threshold",
+    "geofm_denoise",
+    "geofm_interpolate",
+    "geofm_faults",
+]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 _TRAIN = "python -m finetune.geofm_train --config finetune/configs/geofm_{}.json"
 # the interpolation head's refine stage takes its features from the fault head
-TRAIN_COMMANDS = {task: " && ".join(_TRAIN.format(t) for t in chain) for task, chain in
-                  (("denoise", ("pretrain", "denoise")), ("faults", ("pretrain", "faults")),
-                   ("interpolate", ("pretrain", "faults", "interpolate")))}
+TRAIN_COMMANDS = {
+    task: " && ".join(_TRAIN.format(t) for t in chain)
+    for task, chain in (
+        ("denoise", ("pretrain", "denoise")),
+        ("faults", ("pretrain", "faults")),
+        ("interpolate", ("pretrain", "faults", "interpolate")),
+    )
+}
 _LOADED: dict[tuple[str, float], ViTMAEForPreTraining] = {}
 _REFINES: dict[tuple[str | float | None, ...], RefineNet] = {}
 
@@ -65,15 +81,19 @@ def checked_weights(task: str) -> Path:
     """
     path = weights_dir(task)
     if not (path / "model.safetensors").exists():
-        raise ModelError(f"no GeoFM {task} weights in {path}. Train them (from the project "
-                         f"root) with: {TRAIN_COMMANDS[task]} — or set GEOFM_VISION_WEIGHTS "
-                         f"to a folder holding {task}/config.json + model.safetensors")
+        raise ModelError(
+            f"no GeoFM {task} weights in {path}. Train them (from the project "
+            f"root) with: {TRAIN_COMMANDS[task]} — or set GEOFM_VISION_WEIGHTS "
+            f"to a folder holding {task}/config.json + model.safetensors"
+        )
     card_file = path / "card.json"
     if card_file.exists():
         trained_for = json.loads(card_file.read_text()).get("task", task)
         if trained_for != task:
-            raise ModelError(f"{path} holds GeoFM weights trained for {trained_for!r}, not "
-                             f"{task!r}; train the head with: {TRAIN_COMMANDS[task]}")
+            raise ModelError(
+                f"{path} holds GeoFM weights trained for {trained_for!r}, not "
+                f"{task!r}; train the head with: {TRAIN_COMMANDS[task]}"
+            )
     return path
 
 
@@ -117,8 +137,9 @@ def load_refine_head(path: str | Path) -> RefineNet | None:
     weights = path / REFINE_WEIGHTS
     if not weights.exists():
         return None
-    key = (str(path),) + tuple(f.stat().st_mtime if f.exists() else None
-                               for f in (weights, path / REFINE_CONFIG))
+    key = (str(path),) + tuple(
+        f.stat().st_mtime if f.exists() else None for f in (weights, path / REFINE_CONFIG)
+    )
     if key not in _REFINES:
         import torch
 
@@ -163,12 +184,18 @@ def geofm_denoise(workspace: Workspace, data: WorkspaceId, figure: bool = True) 
     sec = load_section(workspace, data)
     model = head("denoise")
     out = apply_2d(lambda d: denoise_section(model, d), sec.data)
-    return processing_result(workspace, sec, out, "GeoFM denoise", _provenance("denoise"),
-                             figure, (MAE_CITATION, VIT_CITATION))
+    return processing_result(
+        workspace,
+        sec,
+        out,
+        "GeoFM denoise",
+        _provenance("denoise"),
+        figure,
+        (MAE_CITATION, VIT_CITATION),
+    )
 
 
-def geofm_interpolate(workspace: Workspace, data: WorkspaceId, figure: bool = True
-                      ) -> ToolResult:
+def geofm_interpolate(workspace: Workspace, data: WorkspaceId, figure: bool = True) -> ToolResult:
     """Fill dead or missing (all-zero) traces with the GeoFM vision foundation model; live traces are kept unchanged.
 
     Args:
@@ -179,25 +206,37 @@ def geofm_interpolate(workspace: Workspace, data: WorkspaceId, figure: bool = Tr
     sec = load_section(workspace, data)
     n_dead = int(dead_traces(sec.data).sum())
     if n_dead == 0:
-        raise BadInputError(f"{data} has no dead (all-zero) traces, so there is nothing to "
-                            "fill; zero the bad traces first, or use geofm_denoise")
+        raise BadInputError(
+            f"{data} has no dead (all-zero) traces, so there is nothing to "
+            "fill; zero the bad traces first, or use geofm_denoise"
+        )
     if n_dead == int(np.prod(sec.data.shape[:-1])):
-        raise BadInputError(f"every trace of {data} is zero; there is nothing to "
-                            "interpolate from")
+        raise BadInputError(f"every trace of {data} is zero; there is nothing to interpolate from")
     model, refine = head("interpolate"), refine_head("interpolate")
     out = apply_2d(lambda d: interpolate_section(model, d, refine=refine)[0], sec.data)
     citations = (MAE_CITATION, VIT_CITATION) + ((DILATED_CONV_CITATION,) if refine else ())
-    result = processing_result(workspace, sec, out, "GeoFM interpolation",
-                               {**_provenance("interpolate"), "refine": refine is not None},
-                               figure, citations)
+    result = processing_result(
+        workspace,
+        sec,
+        out,
+        "GeoFM interpolation",
+        {**_provenance("interpolate"), "refine": refine is not None},
+        figure,
+        citations,
+    )
     n = int(np.prod(sec.data.shape[:-1]))
-    return ToolResult(f"{result.summary}; filled {n_dead} of {n} traces", result.artifacts,
-                      {**result.metrics, "traces_filled": float(n_dead)}, result.citations,
-                      details={**result.details, "n_traces": float(n)})
+    return ToolResult(
+        f"{result.summary}; filled {n_dead} of {n} traces",
+        result.artifacts,
+        {**result.metrics, "traces_filled": float(n_dead)},
+        result.citations,
+        details={**result.details, "n_traces": float(n)},
+    )
 
 
-def geofm_faults(workspace: Workspace, data: WorkspaceId, threshold: float | None = None,
-                 figure: bool = True) -> ToolResult:
+def geofm_faults(
+    workspace: Workspace, data: WorkspaceId, threshold: float | None = None, figure: bool = True
+) -> ToolResult:
     """Segment faults with the GeoFM vision foundation model: a fault-probability section and an overlay figure.
 
     Args:
@@ -215,14 +254,25 @@ def geofm_faults(workspace: Workspace, data: WorkspaceId, threshold: float | Non
     sec = load_section(workspace, data)
     model = head("faults")
     prob = apply_2d(lambda d: fault_probability(model, d), sec.data)
-    art = save_section(workspace, prob, f"GeoFM fault probability of {sec.id}", like=sec,
-                       process="GeoFM faults", params=_provenance("faults"),
-                       units="probability 0-1")
+    art = save_section(
+        workspace,
+        prob,
+        f"GeoFM fault probability of {sec.id}",
+        like=sec,
+        process="GeoFM faults",
+        params=_provenance("faults"),
+        units="probability 0-1",
+    )
     fraction = float(np.mean(prob > threshold))
-    metrics = {"fault_fraction": fraction, "max_probability": float(prob.max()),
-               "threshold": float(threshold)}
-    text = (f"GeoFM faults {sec.id} -> {art.id}: probability {shape_str(prob)}, "
-            f"{100 * fraction:.1f}% of samples above {threshold:g}")
+    metrics = {
+        "fault_fraction": fraction,
+        "max_probability": float(prob.max()),
+        "threshold": float(threshold),
+    }
+    text = (
+        f"GeoFM faults {sec.id} -> {art.id}: probability {shape_str(prob)}, "
+        f"{100 * fraction:.1f}% of samples above {threshold:g}"
+    )
     artifacts = [art]
     if figure:
         fig = _overlay_figure(workspace, sec, prob, threshold)
@@ -231,8 +281,9 @@ def geofm_faults(workspace: Workspace, data: WorkspaceId, threshold: float | Non
     return ToolResult(text, tuple(artifacts), metrics, (MAE_CITATION, VIT_CITATION))
 
 
-def _overlay_figure(workspace: Workspace, sec: Section, prob: np.ndarray, threshold: float
-                    ) -> Artifact:
+def _overlay_figure(
+    workspace: Workspace, sec: Section, prob: np.ndarray, threshold: float
+) -> Artifact:
     """Seismic in grey with fault probability above ``threshold`` in red; a cube shows
     its middle inline."""
     d, p = sec.data, prob
@@ -244,7 +295,15 @@ def _overlay_figure(workspace: Workspace, sec: Section, prob: np.ndarray, thresh
     im = draw_section(axes[1], d, sec.meta, f"faults (probability > {threshold:g})")
     x0, x1, t1, t0 = im.get_extent()
     shown = np.ma.masked_less_equal(p, threshold)
-    axes[1].imshow(shown.T, extent=[x0, x1, t1, t0], cmap="autumn_r", vmin=threshold, vmax=1,
-                   alpha=0.7, aspect="auto", interpolation="nearest")
+    axes[1].imshow(
+        shown.T,
+        extent=[x0, x1, t1, t0],
+        cmap="autumn_r",
+        vmin=threshold,
+        vmax=1,
+        alpha=0.7,
+        aspect="auto",
+        interpolation="nearest",
+    )
     fig.suptitle(f"GeoFM fault segmentation of {sec.id}")
     return save_figure(workspace, fig, f"figure: GeoFM faults of {sec.id}", derived_from=sec.id)
