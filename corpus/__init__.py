@@ -14,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from common.atomic import recover_dir
 from common.errors import ModelError
 from common.paths import geofm_home
 from corpus.bibtex import parse_bibtex
@@ -60,7 +61,7 @@ def default_index(embedder: Embedder | None = None) -> Index:
 
 def ensure_default_index(out_dir: str | Path, embedder: Embedder | None = None) -> Index:
     """The index of the shipped corpus: loaded, or (re)built when missing or stale."""
-    out = Path(out_dir)
+    out = recover_dir(Path(out_dir))  # a build killed mid-swap left the old one aside
     manifest = out / "manifest.json"
     if manifest.exists() and json.loads(manifest.read_text()).get("corpus_hash") == _default_hash():
         try:

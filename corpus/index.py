@@ -2,7 +2,9 @@
 
 On disk: ``index.faiss`` (faiss.write_index), ``chunks.jsonl``, ``manifest.json``
 (embedder, dim, chunking, corpus hash, counts). Never pickle; BM25 is rebuilt from the
-chunks at load. Writes are atomic: a crash mid-build leaves the previous index intact.
+chunks at load. Writes are crash-safe (common.atomic): a kill at any instant of a build
+leaves the previous or the new complete index, and ``Index.load`` first puts back a
+previous index that a killed build had moved aside.
 
 Above ``HNSW_ABOVE`` chunks the dense side is approximate (FAISS HNSW); each build then
 measures its recall@10 against exact search on a sample of the stored vectors and records
@@ -23,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from common.atomic import write_dir_atomically
+from common.atomic import recover_dir, write_dir_atomically
 from common.errors import BadInputError
 from corpus.chunking import CHUNKING, Chunk, chunk_document
 from corpus.documents import Document, find_documents, read_documents
@@ -228,7 +230,7 @@ class Index:
         """Open a saved index; refuses one built with another embedder or format."""
         import faiss
 
-        p = Path(path)
+        p = recover_dir(Path(path))  # a build killed mid-swap left it aside
         if not (p / "manifest.json").exists():
             raise BadInputError(
                 f"{p} is not a geofm index (no manifest.json); build one "

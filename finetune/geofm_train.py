@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from common.atomic import write_dir_atomically
+from common.atomic import recover_dir, write_dir_atomically
 from common.errors import BadInputError, ModelError
 from finetune.training_io import adam_state, read_config, restore_adam_state
 from tools.geofm.data import TASKS, make_batch
@@ -394,7 +394,7 @@ def train(config: GeoFMTrainConfig, log=print, config_file: str | None = None) -
     ckpt = Path(config.checkpoint_dir)
     step = 0
     losses: list[float] = []
-    if (ckpt / "trainer_state.json").exists():
+    if (recover_dir(ckpt) / "trainer_state.json").exists():
         step, losses = _load_checkpoint(model, optimizer, params, config, ckpt, refine)
         log(f"resuming from step {step} of {config.steps} ({ckpt})")
         if step >= config.steps:

@@ -23,7 +23,7 @@ from typing import Any
 
 from agent.config import ModelConfig
 from agent.models import EMBEDDED_HF_ID, load_causal_lm
-from common.atomic import write_dir_atomically
+from common.atomic import recover_dir, write_dir_atomically
 from common.errors import BadInputError
 from finetune.chat_data import IGNORE, encode_example, read_jsonl
 from finetune.training_io import adam_state, read_config, restore_adam_state
@@ -302,7 +302,7 @@ def train(config: LoraTrainConfig, model=None, tokenizer=None, log=print) -> dic
     out = Path(config.output_dir)
     ckpt = out / "checkpoint"
     step = 0
-    if (ckpt / "trainer_state.json").exists():
+    if (recover_dir(ckpt) / "trainer_state.json").exists():
         step = _load_checkpoint(model, optimizer, ckpt)
         for _ in range(step):
             schedule.step()

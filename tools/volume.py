@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from common.atomic import remove_stale_temps
 from common.errors import BadInputError, GeoFMError, ToolError
 from tools.segy_blocks import CubeWriter, VolumeInfo, read_inlines, volume_info
 
@@ -351,6 +352,7 @@ def process_volume(
     blocks = plan_blocks(info.n_inlines, block_inlines, op.halo)
     n_workers = worker_count(client)
     in_flight = n_workers + 1 if in_flight is None else max(1, in_flight)
+    remove_stale_temps(out, "partial")  # left by runs that were killed
     tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
     t0 = time.perf_counter()
     writer = CubeWriter(info, tmp)
@@ -363,7 +365,9 @@ def process_volume(
                 if progress:
                     progress(done, info.n_traces)
         writer.close()
-        os.replace(tmp, out)
+        with open(tmp, "rb+") as f:  # on disk before the rename publishes it
+            os.fsync(f.fileno())
+        os.replace(tmp, out)  # atomic: a kill leaves the old or the new output
     finally:
         writer.close()
         tmp.unlink(missing_ok=True)

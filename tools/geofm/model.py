@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from common.atomic import write_dir_atomically
+from common.atomic import recover_dir, write_dir_atomically
 from common.errors import ModelError
 
 if TYPE_CHECKING:  # loaded on first use at run time
@@ -153,7 +153,7 @@ def load_model(path: str | Path, mask_ratio: float = 0.0) -> ViTMAEForPreTrainin
     import torch
     from transformers import ViTMAEConfig, ViTMAEForPreTraining
 
-    p = Path(path)
+    p = recover_dir(Path(path))  # a save_model killed mid-swap left it aside
     if not (p / "config.json").exists():
         raise ModelError(
             f"{p} has no config.json; a GeoFM checkpoint is a Hugging Face "
@@ -255,7 +255,8 @@ def save_model(
     extra: Callable[[Path], None] | None = None,
 ) -> None:
     """Write config.json + model.safetensors (+ a JSON card of provenance); ``extra``
-    writes more files into the same folder before it is moved into place."""
+    writes more files into the same folder before it is swapped into place
+    (crash-safe: ``common.atomic.write_dir_atomically``)."""
 
     def write(tmp: Path) -> None:
         model.save_pretrained(tmp, safe_serialization=True)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from common.atomic import recover_dir
 from common.errors import BadInputError, ModelError
 from tools.geofm.infer import dead_traces, denoise_section, fault_probability, interpolate_section
 from tools.geofm.model import MAE_CITATION, VIT_CITATION, load_model
@@ -79,7 +80,7 @@ def checked_weights(task: str) -> Path:
         ModelError: no weights there (the message gives the command that trains them),
             or weights of another task.
     """
-    path = weights_dir(task)
+    path = recover_dir(weights_dir(task))  # a training run killed mid-swap
     if not (path / "model.safetensors").exists():
         raise ModelError(
             f"no GeoFM {task} weights in {path}. Train them (from the project "
