@@ -4,11 +4,12 @@ that the previous output still loads and the next run completes (slow).
 Kills per command (each an actual SIGKILL of a still-running process group; runs that end
 before their kill instant are not counted): ``geofm index build`` 20, ``geofm models
 prepare`` 8 (each run converts the model for ~25 s on a 2-core CPU), ``geofm volume run``
-25: 53 in all. Each kill instant is drawn uniformly from [0.3, 1.0] x the duration of the
-fastest uninterrupted run of the same command so far (one measured first, then any that
-finished before its kill), so kills land from the imports to the output's write and swap,
-and some runs finish. The swap itself (microseconds) is covered at every instant by
-tests/test_atomic.py.
+25: 53 in all. Half the kill instants are drawn uniformly from [0.3, 1.0] x the duration
+of the fastest uninterrupted run of the same command so far (one measured first, then any
+that finished before its kill): they mostly land in the imports and the work. The other
+half aim at the write: a uniform [0, W] after the run's temporary output appears (W = 0.05
+s for the index, 3 s for the model, 0.2 s for the volume). The swap itself (microseconds)
+is covered at every instant by tests/test_atomic.py.
 """
 
 from __future__ import annotations
@@ -70,38 +71,56 @@ def _timed_run(args: list[str], env: dict[str, str]) -> float:
 def _kill_loop(
     args: list[str],
     env: dict[str, str],
+    out: Path,
     kills: int,
     full_s: float,
+    write_s: float,
     check: Callable[[], None],
     seed: int,
-) -> tuple[int, int]:
-    """Run ``args`` and SIGKILL it at random instants until ``kills`` kills landed,
-    calling ``check`` after each run; returns (kills, runs that finished first)."""
+) -> tuple[int, int, int]:
+    """Run ``args`` (which replaces ``out``) and SIGKILL it until ``kills`` kills landed,
+    calling ``check`` after each run. Even kills come at a random instant of the run,
+    odd ones a random [0, ``write_s``] after the run's temporary output appears (the
+    write and swap). Returns (kills, runs that finished first, kills that left the
+    run's temporary output or the old output aside)."""
     rng = random.Random(seed)
-    killed = finished = 0
+    killed = finished = mid_write = 0
     while killed < kills:
         assert killed + finished < 4 * kills, "the runs keep finishing before their kill"
         t0 = time.perf_counter()
         p = _geofm(args, env)
+        mine = f"-{p.pid}"  # the run's own temporaries (earlier runs' may lie there too)
+        if killed % 2:
+            while p.poll() is None and not any(n.endswith(mine) for n in _siblings(out)):
+                time.sleep(0.001)
+            delay = rng.uniform(0, write_s)
+        else:
+            delay = rng.uniform(0.3, 1.0) * full_s
         try:
-            p.wait(rng.uniform(0.3, 1.0) * full_s)
+            p.wait(delay)
             assert p.returncode == 0
             finished += 1
-            full_s = min(full_s, time.perf_counter() - t0)  # aim inside the fastest run
+            if not killed % 2:
+                full_s = min(full_s, time.perf_counter() - t0)  # aim inside the fastest run
         except subprocess.TimeoutExpired:
             os.killpg(p.pid, signal.SIGKILL)
             p.wait()
             killed += 1
+            mid_write += any(n.endswith(mine) for n in _siblings(out))
         check()
-    return killed, finished
+    return killed, finished, mid_write
 
 
 def _siblings(out: Path) -> list[str]:
     return sorted(n for n in os.listdir(out.parent) if n.startswith(f".{out.name}."))
 
 
-def _report(name: str, killed: int, finished: int, seconds: float) -> None:
-    print(f"\n{name}: {killed} kills, {finished} runs finished first, {seconds:.0f} s")
+def _report(name: str, counts: tuple[int, int, int], seconds: float) -> None:
+    killed, finished, mid_write = counts
+    print(
+        f"\n{name}: {killed} kills ({mid_write} while writing the output), "
+        f"{finished} runs finished first, {seconds:.0f} s"
+    )
 
 
 def test_kill_index_build(tmp_path):
@@ -131,18 +150,20 @@ def test_kill_index_build(tmp_path):
         seen.add(n)
         assert _siblings(out) == []
 
-    killed, finished = _kill_loop(
+    counts = _kill_loop(
         ["index", "build", str(new_src), "--out", str(out)],
         env,
+        out,
         KILLS["index build"],
         full_s,
+        0.05,
         check,
         seed=1,
     )
     _timed_run(["index", "build", str(new_src), "--out", str(out)], env)
     assert Index.load(out, embedder).manifest["n_documents"] == 5
-    _report("geofm index build", killed, finished, time.perf_counter() - t0)
-    assert killed == KILLS["index build"]
+    _report("geofm index build", counts, time.perf_counter() - t0)
+    assert counts[0] == KILLS["index build"]
 
 
 def test_kill_models_prepare(tmp_path, monkeypatch):
@@ -180,14 +201,14 @@ def test_kill_models_prepare(tmp_path, monkeypatch):
         if ready:  # a run finished: set the previous state up again
             make_old()
 
-    killed, finished = _kill_loop(args, env, KILLS["models prepare"], full_s, check, seed=2)
+    counts = _kill_loop(args, env, out, KILLS["models prepare"], full_s, 3.0, check, seed=2)
     _timed_run(args, env)
     assert describe(ModelConfig()).ready and sorted(os.listdir(out)) == new_files
     from transformers import AutoModelForCausalLM
 
     assert AutoModelForCausalLM.from_pretrained(out).num_parameters() > 0
-    _report("geofm models prepare", killed, finished, time.perf_counter() - t0)
-    assert killed == KILLS["models prepare"]
+    _report("geofm models prepare", counts, time.perf_counter() - t0)
+    assert counts[0] == KILLS["models prepare"]
 
 
 def test_kill_volume_run(tmp_path, shared_data):
@@ -234,11 +255,11 @@ def test_kill_volume_run(tmp_path, shared_data):
         if digest(out) == new:  # a run finished: set the previous output up again
             out.write_bytes(old_bytes)
 
-    killed, finished = _kill_loop(
-        run_args(out, 40), env, KILLS["volume run"], full_s, check, seed=3
+    counts = _kill_loop(
+        run_args(out, 40), env, out, KILLS["volume run"], full_s, 0.2, check, seed=3
     )
     _timed_run(run_args(out, 40), env)
     assert digest(out) == new
     assert _siblings(out) == []  # the killed runs' partial files were cleaned
-    _report("geofm volume run", killed, finished, time.perf_counter() - t0)
-    assert killed == KILLS["volume run"]
+    _report("geofm volume run", counts, time.perf_counter() - t0)
+    assert counts[0] == KILLS["volume run"]
