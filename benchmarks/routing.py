@@ -271,9 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         command = " ".join(
             ["python -m benchmarks.routing"] + list(sys.argv[1:] if argv is None else argv)
         )
-        Path(args.out).write_text(
-            json.dumps({**started, "command": command, **report}, indent=1)
-        )
+        Path(args.out).write_text(json.dumps({**started, "command": command, **report}, indent=1))
     brief = {k: v for k, v in report.items() if k != "rows"}
     print(json.dumps(brief, indent=1))
     wrong = [
