@@ -84,10 +84,13 @@ def test_fuzz_all_surfaces(tmp_path):
 @pytest.mark.slow
 def test_fuzz_cli_subprocess(tmp_path):
     """The `geofm tools run` command as a user runs it: exit 0 or 1, a one-line
-    `geofm: error:` or an `Error:` result, never a traceback."""
+    `geofm: error:` or an `Error:` result, never a traceback. search_literature is left
+    out: a valid query makes the first search build the literature index."""
     cases = make_cases(tmp_path / "files", seed=5, n_files=24, n_args=24)
     ran = 0
     for case in cases[::2]:
+        if case.tool == "search_literature":  # its first search builds the index (minutes)
+            continue
         try:
             args = json.dumps(case.args)
         except (TypeError, ValueError):
