@@ -103,15 +103,17 @@ def _classify_summary(summary: str, ok: bool) -> tuple[str, str]:
 
 
 def _api(case: Case, root: Path) -> tuple[str, str]:
+    from agent.loop import GeoAgent
     from common.errors import GeoFMError
     from tools import REGISTRY, Workspace
 
-    ws = Workspace(root)
-    try:
-        for f in case.files:
-            ws.add_file(f)
-    except GeoFMError as e:  # the agent refuses the file before any tool runs
-        return "error", f"attach: {e}"
+    try:  # what GeoAgent.attach checks first: a GeoFMError is the one-line refusal
+        GeoAgent.check_files(list(case.files))
+    except GeoFMError:
+        pass
+    ws = Workspace(root)  # the registry (`geofm tools run`, REGISTRY.call) meets them all
+    for f in case.files:
+        ws.add_file(f)
     result = REGISTRY.call(case.tool, case.args, ws)
     return _classify_summary(result.summary, result.ok)
 

@@ -388,3 +388,25 @@ def test_mcp_function_with_missing_or_unknown_arguments(tmp_path):
     assert fns["bandpass"]().startswith("Error: bad arguments for bandpass")
     assert fns["bandpass"](data="ws-1", workspace="/").startswith("Error: bad arguments")
     assert fns["segy_info"](file="ws-1", bogus=1).startswith("Error: bad arguments")
+
+
+def test_negative_seed(ws):
+    assert "seed" in _error(REGISTRY.call("make_synthetic", {"seed": -1}, ws))
+
+
+@pytest.mark.parametrize("low_hz", [5e-324, 1e-300])
+def test_bandpass_with_a_vanishing_low_corner(ws, tmp_path, low_hz):
+    i = _attach_npy(ws, tmp_path, np.random.default_rng(0).standard_normal((8, 64)))
+    assert "too close to 0" in _error(REGISTRY.call("bandpass", {"data": i, "low_hz": low_hz}, ws))
+
+
+@pytest.mark.parametrize("tool", ["plot_section", "plot_comparison"])
+def test_megabyte_plot_title(ws, tmp_path, tool):
+    i = _attach_npy(ws, tmp_path, np.random.default_rng(0).standard_normal((8, 64)))
+    args = {"data": i} if tool == "plot_section" else {"before": i, "after": i}
+    assert "at most 200" in _error(REGISTRY.call(tool, dict(args, title="a" * 1_000_000), ws))
+
+
+@pytest.mark.parametrize("snr_db", [1e308, -1e308])
+def test_make_synthetic_with_an_absurd_snr(ws, snr_db):
+    assert "snr_db" in _error(REGISTRY.call("make_synthetic", {"snr_db": snr_db}, ws))
