@@ -410,3 +410,20 @@ def test_megabyte_plot_title(ws, tmp_path, tool):
 @pytest.mark.parametrize("snr_db", [1e308, -1e308])
 def test_make_synthetic_with_an_absurd_snr(ws, snr_db):
     assert "snr_db" in _error(REGISTRY.call("make_synthetic", {"snr_db": snr_db}, ws))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("surface", ["api", "mcp"])
+def test_fuzz_real_files(tmp_path, shared_data, surface):
+    """Mutated copies of the shared real SEG-Y, LAS and ASCII files (and the two broken
+    SEG-Y files as shipped), in this process under the same per-case time limit."""
+    import resource
+
+    from tests.fuzz_real import real_cases
+
+    cases = real_cases(shared_data, tmp_path / "files", seed=1, n=150)
+    outcomes = run_cases(cases, surface)
+    failures = [f"{o.id} {o.tool} ({o.extra['note']}): {o.message}" for o in outcomes]
+    failures = [f for f, o in zip(failures, outcomes) if o.status == "fail"]
+    assert not failures, "\n".join(failures)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 < MAX_RSS_MB
