@@ -207,6 +207,7 @@ def run_args(args: argparse.Namespace) -> int:
     from agent.loop import GeoAgent  # langchain: not at `geofm --help`
 
     questions = load_questions(args.data)[: args.limit]
+    started = provenance()  # the revision that runs, even if the tree changes meanwhile
     agent = GeoAgent.from_defaults(model_config_from(args), AgentConfig(k=args.k))
     agent.ask("What is a seismic trace?")  # warm-up: first-call set-up is not latency
     rows = run(agent, questions)
@@ -219,7 +220,7 @@ def run_args(args: argparse.Namespace) -> int:
     print(report_table(summary, label))
     record = {
         "label": label,
-        **provenance(),
+        **started,
         "command": " ".join(["geofm"] + sys.argv[1:])
         if sys.argv[0].endswith("geofm")
         else " ".join(["python -m benchmarks.qa"] + sys.argv[1:]),

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def provenance() -> dict[str, str]:
     """Date (UTC), machine and git revision for a report file ("+dirty" when the working
-    tree has uncommitted changes to tracked files)."""
+    tree has uncommitted changes to tracked files). Benchmarks take it when they start,
+    so that the revision is the one that ran."""
 
     def git(*a: str) -> str:
         return subprocess.run(

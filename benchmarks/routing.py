@@ -260,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(agreement(a, b), indent=1))
         return 0
     items = load_requests(args.data)[: args.limit]
+    started = provenance()  # the revision that runs, even if the tree changes meanwhile
     chat = _model(args.adapter, args.threads, args.dtype, not args.free_arguments, args.backend)
     report = run(chat, items, e2e=args.e2e, answer_tokens=args.answer_tokens)
     report["model"] = (
@@ -270,9 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         command = " ".join(
             ["python -m benchmarks.routing"] + list(sys.argv[1:] if argv is None else argv)
         )
-        Path(args.out).write_text(
-            json.dumps({**provenance(), "command": command, **report}, indent=1)
-        )
+        Path(args.out).write_text(json.dumps({**started, "command": command, **report}, indent=1))
     brief = {k: v for k, v in report.items() if k != "rows"}
     print(json.dumps(brief, indent=1))
     wrong = [

@@ -60,10 +60,21 @@ def bandpass_traces(
             f"high_hz={high_hz} Hz is at or above Nyquist ({nyq:g} Hz for "
             f"dt={dt_ms} ms); choose a lower high corner"
         )
-    if low_hz > 0:
-        sos = butter(order, [low_hz, high_hz], btype="bandpass", fs=2 * nyq, output="sos")
-    else:
-        sos = butter(order, high_hz, btype="lowpass", fs=2 * nyq, output="sos")
+    if 0 < low_hz < 1e-3 * nyq:  # a vanishing corner makes the filter singular
+        raise BadInputError(
+            f"low_hz={low_hz:g} Hz is too close to 0 for a stable band-pass (at least "
+            f"{1e-3 * nyq:g} Hz at dt={dt_ms} ms); use low_hz=0 for a low-pass"
+        )
+    try:
+        if low_hz > 0:
+            sos = butter(order, [low_hz, high_hz], btype="bandpass", fs=2 * nyq, output="sos")
+        else:
+            sos = butter(order, high_hz, btype="lowpass", fs=2 * nyq, output="sos")
+    except ValueError as e:  # corners that vanish against Nyquist, e.g. low_hz = 1e-300
+        raise BadInputError(
+            f"no Butterworth filter for {low_hz:g}-{high_hz:g} Hz at dt={dt_ms} ms ({e}); "
+            "give corners well inside 0 and Nyquist, or low_hz=0 for a low-pass"
+        ) from None
     padlen = min(data.shape[-1] - 1, 3 * (2 * len(sos) + 1))
     return sosfiltfilt(sos, data, axis=-1, padlen=padlen)
 

@@ -34,13 +34,7 @@ def read_trace_ascii(
         (data, numbers): data (n_traces, n_samples) float; numbers (n_traces,
         n_header_columns) int.
     """
-    try:
-        table = np.loadtxt(path, ndmin=2)
-    except ValueError as e:
-        raise BadInputError(
-            f"{os.path.basename(path)} is not a numeric ASCII trace table "
-            f"({e}); expected rows of 'inline crossline samples...'"
-        ) from None
+    table = _numeric_table(path)
     if table.shape[1] <= n_header_columns + 8:
         raise BadInputError(
             f"{os.path.basename(path)} has {table.shape[1]} columns; expected "
@@ -53,6 +47,27 @@ def read_trace_ascii(
             "n_header_columns to how many leading columns are numbers"
         )
     return table[:, n_header_columns:], numbers.astype(int)
+
+
+def _numeric_table(path: str | os.PathLike) -> np.ndarray:
+    """The file's rows of numbers (2D, finite, not empty), or BadInputError saying why not."""
+    import warnings
+
+    name = os.path.basename(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "input contained no data": checked below
+            table = np.loadtxt(path, ndmin=2)
+    except ValueError as e:  # UnicodeDecodeError included
+        raise BadInputError(
+            f"{name} is not a numeric ASCII trace table ({e}); expected rows of "
+            "whitespace-separated numbers, 'inline crossline samples...', UTF-8 or ASCII"
+        ) from None
+    if table.size == 0:
+        raise BadInputError(f"{name} holds no numbers; expected one trace per row")
+    if not np.all(np.isfinite(table)):
+        raise BadInputError(f"{name} contains NaN or infinite values; fill or remove them")
+    return table
 
 
 def read_ascii_section(
@@ -78,7 +93,11 @@ def read_ascii_section(
     if n_header_columns:
         data, numbers = read_trace_ascii(workspace.path(file), n_header_columns)
     else:
-        data, numbers = np.loadtxt(workspace.path(file), ndmin=2), np.zeros((0, 0), int)
+        data, numbers = _numeric_table(workspace.path(file)), np.zeros((0, 0), int)
+        if data.shape[1] < 8:
+            raise BadInputError(
+                f"{file} has {data.shape[1]} columns; expected one trace of samples per row"
+            )
     meta: dict[str, Any] = {
         "dt_ms": dt_ms,
         "t0_ms": t0_ms,
@@ -129,8 +148,13 @@ def import_array(
         layout: axis order of a 2D file; "samples_by_traces" is transposed to put time last.
     """
     arr = workspace.load_array(file)
-    if arr.ndim not in (1, 2, 3) or not np.issubdtype(arr.dtype, np.number):
-        raise BadInputError(f"{file} is a {arr.ndim}D {arr.dtype} array; need a 1-3D numeric one")
+    if arr.ndim not in (1, 2, 3) or not np.issubdtype(arr.dtype, np.number) or arr.size == 0:
+        raise BadInputError(
+            f"{file} is a {arr.ndim}D {arr.dtype} array of shape {arr.shape}; "
+            "need a non-empty 1-3D array of real numbers"
+        )
+    if np.iscomplexobj(arr):
+        raise BadInputError(f"{file} holds complex numbers; save its real part (or abs) instead")
     if dt_ms <= 0:
         raise BadInputError(f"dt_ms must be > 0, got {dt_ms}")
     if layout == "samples_by_traces" and arr.ndim == 2:

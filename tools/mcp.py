@@ -142,7 +142,12 @@ def mcp_function(
 
     def call(*args: Any, **kwargs: Any) -> str:
         # Gradio passes arguments by position, in signature order
-        bound = signature.bind(*args, **kwargs)
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as e:  # a missing required argument, an unknown one
+            return (
+                f"Error: bad arguments for {tool.name}: {e}; it takes {sorted(fields)} and session"
+            )
         bound.apply_defaults()
         kwargs = dict(bound.arguments)
         try:

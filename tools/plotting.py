@@ -188,6 +188,7 @@ def plot_section(
     """
     if not 50 <= clip_percentile <= 100:
         raise BadInputError(f"clip_percentile must be 50-100, got {clip_percentile}")
+    _check_title(title)
     sec = load_section(workspace, data, ndim=(2, 3))
     d, meta = sec.data, dict(sec.meta)
     if d.ndim == 3:
@@ -214,9 +215,18 @@ def plot_comparison(
         after: workspace id of the processed section of the same shape.
         title: figure title.
     """
+    _check_title(title)
     b = load_section(workspace, before)
     a = load_section(workspace, after)
     if a.data.shape != b.data.shape:
         raise BadInputError(f"{before} is {b.data.shape} but {after} is {a.data.shape}")
     art = comparison_figure(workspace, b, a.data, title or f"{before} vs {after}")
     return ToolResult(f"figure {art.id}: {before} / {after} / difference", (art,))
+
+
+MAX_TITLE_CHARS = 200  # matplotlib lays out a megabyte title for minutes
+
+
+def _check_title(title: str) -> None:
+    if len(title) > MAX_TITLE_CHARS:
+        raise BadInputError(f"the title is {len(title)} characters; give at most {MAX_TITLE_CHARS}")

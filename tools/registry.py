@@ -81,7 +81,7 @@ class Tool:
     def from_function(
         cls, fn: Callable[..., ToolResult], citations: tuple[str, ...] = ()
     ) -> "Tool":
-        from pydantic import create_model
+        from pydantic import ConfigDict, create_model
 
         description, arg_help = parse_docstring(fn.__doc__ or "")
         if not description:
@@ -98,7 +98,10 @@ class Tool:
                 raise TypeError(f"tool {fn.__name__}: parameter {p.name} is not in Args:")
             default = ... if p.default is inspect.Parameter.empty else p.default
             fields[p.name] = (hints[p.name], Field(default, description=arg_help[p.name]))
-        model = create_model(f"{fn.__name__}_args", **fields)
+        # NaN and infinity are no valid value of any argument (JSON has neither)
+        model = create_model(
+            f"{fn.__name__}_args", __config__=ConfigDict(allow_inf_nan=False), **fields
+        )
         return cls(fn.__name__, fn, description, model, tuple(citations))
 
     @property
@@ -132,9 +135,19 @@ class Tool:
                 f"{self.name} has no argument(s) {sorted(extra)}; "
                 f"it takes {sorted(self.args_model.model_fields)}"
             )
-        return model.model_dump()
+        values = model.model_dump()
+        for key, value in values.items():
+            try:
+                if isinstance(value, str):
+                    value.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate, e.g. JSON "\ud800"
+                raise BadInputError(
+                    f"bad arguments for {self.name}: {key} is not valid Unicode text"
+                ) from None
+        return values
 
-    def __call__(self, workspace: Workspace, **args: Any) -> ToolResult:
+    def __call__(self, workspace: Workspace, /, **args: Any) -> ToolResult:
+        # positional-only: an argument named "workspace" is refused by validate
         return self.fn(workspace, **self.validate(args))
 
     def as_langchain(self, workspace: Workspace) -> StructuredTool:

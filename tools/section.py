@@ -87,8 +87,10 @@ def load_section(
             f"{item_id} is {data.ndim}D with shape {data.shape}; this tool "
             f"takes a {want} array (time on the last axis)"
         )
-    if not np.issubdtype(data.dtype, np.number):
-        raise BadInputError(f"{item_id} holds {data.dtype} values, not numbers")
+    if not np.issubdtype(data.dtype, np.number) or np.iscomplexobj(data):
+        raise BadInputError(f"{item_id} holds {data.dtype} values, not real numbers")
+    if data.size == 0:
+        raise BadInputError(f"{item_id} is empty (shape {data.shape}); give an array with samples")
     data = data.astype(np.float64)
     if not np.all(np.isfinite(data)):
         raise BadInputError(f"{item_id} contains NaN or inf samples; fill or mute them first")

@@ -42,11 +42,11 @@ def _open(path: Path) -> tuple[Any, str]:
 
     try:
         return segyio.open(path, "r", ignore_geometry=False), "3D post-stack"
-    except (RuntimeError, ValueError):
+    except (RuntimeError, ValueError, OSError, IndexError, KeyError):
         pass
     try:
         return segyio.open(path, "r", ignore_geometry=True), "2D/unsorted"
-    except (RuntimeError, ValueError, OSError) as e:
+    except (RuntimeError, ValueError, OSError, IndexError, KeyError) as e:
         raise BadInputError(
             f"{path.name} cannot be read as SEG-Y ({e}). The file may be truncated or not "
             "SEG-Y at all; re-export or re-copy it, and compare its size with the "
@@ -94,6 +94,12 @@ def check_segy(path: str | os.PathLike) -> dict[str, Any]:
     f, geometry = _open(p)
     with f:
         n_samples = len(f.samples)
+        if n_samples == 0 or f.tracecount == 0:
+            raise BadInputError(
+                f"{p.name}: the headers declare {n_samples} samples per trace and "
+                f"{f.tracecount} traces; fix the binary header's sample count (bytes "
+                "3221-3222) or re-export the file"
+            )
         first = f.header[0]
         if not any(first.values()):
             raise BadInputError(
@@ -443,6 +449,11 @@ def write_segy(
     """
     m = workspace.meta(data).get("metadata", {})
     arr = workspace.load_array(data)
+    if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr) or arr.size == 0:
+        raise BadInputError(  # also refuses text arrays, which float32 cannot hold
+            f"{data} is a {arr.dtype} array of shape {arr.shape}; SEG-Y holds non-empty "
+            "real-valued traces"
+        )
     if arr.ndim not in (2, 3) or "dt_ms" not in m and headers == "source":
         raise BadInputError(
             f"{data} is not a section or cube read from SEG-Y; use "

@@ -60,6 +60,8 @@ def statistical_wavelet(data: np.ndarray, dt_ms: float, length_ms: float = 128.0
     """
     d = np.asarray(data, dtype=float).reshape(-1, np.shape(data)[-1])
     nt = d.shape[1]
+    if not length_ms > 0:
+        raise BadInputError(f"length_ms must be > 0, got {length_ms}")
     half = int(length_ms / dt_ms) // 2
     if 2 * half + 1 > nt:
         raise BadInputError(

@@ -338,8 +338,15 @@ def make_synthetic(
         raise BadInputError(
             f"size {n_traces}x{n_samples} out of range; use 2-5000 traces and 16-10000 samples"
         )
-    if not 0 <= n_faults <= 10 or not 0 <= missing_fraction <= 0.9 or dt_ms <= 0:
-        raise BadInputError("n_faults must be 0-10, missing_fraction 0-0.9 and dt_ms > 0")
+    if not 0 <= n_faults <= 10 or not 0 <= missing_fraction <= 0.9 or not 0.01 <= dt_ms <= 100:
+        raise BadInputError(
+            "n_faults must be 0-10, missing_fraction 0-0.9 and dt_ms 0.01-100 ms, got "
+            f"{n_faults}, {missing_fraction} and {dt_ms}"
+        )
+    if seed < 0:
+        raise BadInputError(f"seed must be a whole number >= 0, got {seed}")
+    if not -100 <= snr_db <= 100:  # 10**(snr/10) overflows far beyond any real data
+        raise BadInputError(f"snr_db must be between -100 and 100 dB, got {snr_db:g}")
     s = make_section(n_traces, n_samples, dt_ms, seed, n_faults=n_faults, peak_hz=peak_hz)
     noisy, dead = add_noise(s.clean, noise, snr_db, seed + 1, dt_ms, missing_fraction)
     geo = {"dt_ms": dt_ms, "t0_ms": 0.0, "axes": ["trace", "twt_ms"], "synthetic_seed": seed}

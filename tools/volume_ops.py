@@ -61,6 +61,7 @@ from tools.registry import parse_docstring, strip_titles
 from tools.spectrum import statistical_wavelet
 from tools.synthetic import PYLOPS_CITATION
 from tools.volume import VolumeInfo, VolumeOp, read_inlines, volume_info
+from tools.workspace import read_npy
 
 __all__ = [
     "OPS",
@@ -331,7 +332,7 @@ def _npy(path: str, what: str) -> np.ndarray:
     p = Path(path).expanduser()
     if p.suffix != ".npy" or not p.is_file():
         raise BadInputError(f"{what} must be an existing .npy file, got {path}")
-    a = np.load(p, allow_pickle=False)
+    a = read_npy(p, what)
     if a.ndim != 1 or not np.all(np.isfinite(a)):
         raise BadInputError(f"{what} {p.name} must be a finite 1D array, got shape {a.shape}")
     return a.astype(np.float64)

@@ -14,6 +14,7 @@ import numpy as np
 from common.errors import BadInputError
 from tools.registry import WorkspaceId
 from tools.result import ToolResult
+from tools.segy import check_segy
 from tools.workspace import Workspace
 
 __all__ = [
@@ -51,16 +52,33 @@ def read_las_curve(
     except Exception as e:  # lasio raises many types for malformed files
         raise BadInputError(f"{os.path.basename(path)} is not a readable LAS file ({e})") from None
     names = [c.mnemonic for c in las.curves]
-    depth = np.asarray(las.index, dtype=float)
-    if curve in names:
-        values = np.asarray(las[curve], dtype=float)
-        unit = las.curves[curve].unit
-    elif curve == "AI" and {"RHOB", "DT"} <= set(names):
-        values = np.asarray(las["RHOB"], float) * 1e6 / np.asarray(las["DT"], float)
-        unit = "(m/s)*(kg/m3) from RHOB/DT"
-    else:
+    if not names:
         raise BadInputError(
-            f"curve {curve!r} is not in {os.path.basename(path)}; it has {', '.join(names)}"
+            f"{os.path.basename(path)} has no curves (no ~C section or no ~A data); "
+            "export the log again as LAS 2.0"
+        )
+    try:
+        depth = np.asarray(las.index, dtype=float)
+        if curve in names:
+            values = np.asarray(las[curve], dtype=float)
+            unit = las.curves[curve].unit
+        elif curve == "AI" and {"RHOB", "DT"} <= set(names):
+            with np.errstate(divide="ignore", invalid="ignore"):  # DT = 0: dropped below
+                values = np.asarray(las["RHOB"], float) * 1e6 / np.asarray(las["DT"], float)
+            unit = "(m/s)*(kg/m3) from RHOB/DT"
+        else:
+            raise BadInputError(
+                f"curve {curve!r} is not in {os.path.basename(path)}; it has {', '.join(names)}"
+            )
+    except (ValueError, TypeError) as e:  # lasio leaves unparsable values as text
+        raise BadInputError(
+            f"{os.path.basename(path)}: the ~A data of {curve!r} or the depth are not all "
+            f"numbers ({e}); fix the file's data section (null values as the NULL number)"
+        ) from None
+    if depth.shape != values.shape:
+        raise BadInputError(
+            f"{os.path.basename(path)}: curve {curve!r} has {values.size} values for "
+            f"{depth.size} depths; fix the file's ~A section"
         )
     ok = np.isfinite(values) & np.isfinite(depth)
     if ok.sum() < 2:
@@ -88,6 +106,8 @@ def read_checkshot(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     if table.shape[1] < 2 or len(table) < 2:
         raise BadInputError(f"{os.path.basename(path)}: need >= 2 rows of 'depth twt'")
     depth, twt = table[:, 0], table[:, 1]
+    if not (np.all(np.isfinite(depth)) and np.all(np.isfinite(twt))):
+        raise BadInputError(f"{os.path.basename(path)}: NaN or infinite depths or times")
     if twt.max() < 20:  # seconds; no checkshot reaches 20 ms TWT at its deepest level
         twt = twt * 1000.0
     if np.any(np.diff(depth) <= 0) or np.any(np.diff(twt) < 0):
@@ -140,6 +160,7 @@ def survey_transform(segy_path: str | os.PathLike) -> tuple[np.ndarray, np.ndarr
     """
     import segyio
 
+    check_segy(segy_path)  # a clear error for a file segyio cannot open
     with segyio.open(segy_path, "r", ignore_geometry=True) as f:
         il = f.attributes(segyio.su.iline)[:].astype(float)
         xl = f.attributes(segyio.su.xline)[:].astype(float)
@@ -161,7 +182,13 @@ def survey_transform(segy_path: str | os.PathLike) -> tuple[np.ndarray, np.ndarr
 def locate_well_xy(x: float, y: float, cx: np.ndarray, cy: np.ndarray) -> tuple[float, float]:
     """(inline, crossline), fractional, of map point (x, y) under the affine survey map."""
     m = np.array([cx[:2], cy[:2]])
-    il, xl = np.linalg.solve(m, np.array([x - cx[2], y - cy[2]]))
+    try:
+        il, xl = np.linalg.solve(m, np.array([x - cx[2], y - cy[2]]))
+    except np.linalg.LinAlgError:
+        raise BadInputError(
+            "the survey's CDP X/Y coordinates do not span a map area (they lie on a line "
+            "or repeat), so map positions cannot be related to inlines and crosslines"
+        ) from None
     return float(il), float(xl)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from common.errors import BadInputError
 from tools.result import Artifact
 
-__all__ = ["Workspace", "MAX_UPLOAD_BYTES", "SUPPORTED_SUFFIXES"]
+__all__ = ["Workspace", "MAX_UPLOAD_BYTES", "SUPPORTED_SUFFIXES", "read_npy"]
 
 MAX_UPLOAD_BYTES = 2 * 1024**3  # 2 GiB; bigger volumes belong to the chunked (Dask) path
 SUPPORTED_SUFFIXES = {
@@ -137,7 +137,7 @@ class Workspace:
                 f"{item_id} is a {m['kind']}, not an array; load it with a reading tool first "
                 "(e.g. read_segy) and pass the array id it returns."
             )
-        return np.load(self.root / m["file"], allow_pickle=False)
+        return read_npy(self.root / m["file"], item_id)
 
     def add_file(
         self,
@@ -196,6 +196,48 @@ class Workspace:
         if not p.exists():
             raise BadInputError(f"no such file in the workspace: {ref!r}")
         return p
+
+
+def read_npy(path: Path, name: str = "") -> np.ndarray:
+    """A numeric ``.npy`` array, read without pickle after its header is checked.
+
+    Object arrays are refused (loading them would unpickle, i.e. run code); so are files
+    whose header declares more data than they hold (a hostile header could ask for
+    terabytes) and files that are not ``.npy`` at all (``.npz``, text, pickles).
+
+    Raises:
+        BadInputError: the message names the problem and how to save a readable array.
+    """
+    name = name or path.name
+    fix = "save a numeric array with numpy.save(path, array) and attach it again"
+    try:
+        with open(path, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                raise ValueError(f"unsupported .npy version {version}")
+            offset = f.tell()
+    except (ValueError, EOFError, OSError, SyntaxError) as e:
+        raise BadInputError(f"{name} is not a readable .npy array ({e}); {fix}") from None
+    if dtype.hasobject:
+        raise BadInputError(
+            f"{name} holds Python objects ({dtype}); geofm never loads pickled data. "
+            f"Convert it to numbers first, then {fix}"
+        )
+    count = int(np.prod(shape, dtype=object))  # Python ints: no overflow
+    if any(n < 0 for n in shape) or count * dtype.itemsize > path.stat().st_size - offset:
+        raise BadInputError(
+            f"{name}: the .npy header declares shape {shape} of {dtype} "
+            f"({count * dtype.itemsize} bytes) but the file holds "
+            f"{path.stat().st_size - offset} bytes of data (truncated or corrupt); {fix}"
+        )
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, EOFError, OSError) as e:
+        raise BadInputError(f"{name} is not a readable .npy array ({e}); {fix}") from None
 
 
 def _jsonable(x: Any) -> Any:

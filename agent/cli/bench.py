@@ -83,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
     only_choice = all(case_mode(c) == "loglik" for c in cases)
     if args.mode in ("loglik", "auto") and args.mc_format == "harness" and only_choice:
         args.no_retrieval = True  # the harness framing has no passages: skip the index
+    started = provenance()  # the revision that runs, even if the tree changes meanwhile
     chat_model, index, agent = _load(args, only_choice)
     results = run_cases(
         cases,
@@ -104,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         label = args.label or "literature evidence (no language model)"
         args.model = args.adapter = None
     run_record = {
-        **provenance(),
+        **started,
         "command": "geofm " + shlex.join(args.argv),
         "label": label,
         "mode": args.mode,
