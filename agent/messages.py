@@ -58,16 +58,7 @@ def observation(result: ToolResult) -> str:
     artifact ids; no arrays."""
     parts = [result.summary]
     if result.metrics:
-        parts.append(
-            "metrics: "
-            + json.dumps(
-                {
-                    k: float(f"{v:.4g}") if isinstance(v, float) else v
-                    for k, v in result.metrics.items()
-                },
-                separators=(",", ":"),
-            )
-        )
+        parts.append("metrics: " + json.dumps(result.rounded_metrics(), separators=(",", ":")))
     if result.artifacts:
         parts.append("artifacts: " + ", ".join(f"{a.id} ({a.kind})" for a in result.artifacts))
     return "\n".join(parts)

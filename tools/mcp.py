@@ -58,16 +58,7 @@ def describe_result(result: ToolResult) -> str:
     description; no server paths), citations."""
     parts = [result.summary]
     if result.metrics:
-        parts.append(
-            "metrics: "
-            + json.dumps(
-                {
-                    k: float(f"{v:.4g}") if isinstance(v, float) else v
-                    for k, v in result.metrics.items()
-                },
-                default=str,
-            )
-        )
+        parts.append("metrics: " + json.dumps(result.rounded_metrics(), default=str))
     for a in result.artifacts:
         parts.append(f"artifact {a.id} ({a.kind}): {a.description}")
     if result.citations:

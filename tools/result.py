@@ -55,6 +55,12 @@ class ToolResult:
         """A failed call as a value the agent shows the model."""
         return cls(summary=f"Error: {message}", ok=False)
 
+    def rounded_metrics(self) -> dict[str, Any]:
+        """The metrics with floats to 4 significant digits, as the model and MCP see them."""
+        return {
+            k: float(f"{v:.4g}") if isinstance(v, float) else v for k, v in self.metrics.items()
+        }
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "summary": self.summary,
