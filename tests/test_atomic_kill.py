@@ -10,7 +10,8 @@ from [0.3, 1.0] x the duration of the fastest uninterrupted run of the same comm
 imports and the work. The other half aim at the write: a uniform [0, W] after the run's
 temporary output appears (W = 0.05 s for the index, 1 s for the model, 0.03 s for the
 volume); the test prints how many kills left the run's temporary behind. The swap itself
-(microseconds) is covered at every instant by tests/test_atomic.py.
+(microseconds) is covered at every instant by tests/test_atomic.py. ``GEOFM_KILLS=N``
+sets every command's count to N (N = 50: about 25 minutes, mostly ``models prepare``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 KILLS = {"index build": 20, "models prepare": 6, "volume run": 27}
+if os.environ.get("GEOFM_KILLS"):  # e.g. GEOFM_KILLS=50: that many kills of every command
+    KILLS = dict.fromkeys(KILLS, int(os.environ["GEOFM_KILLS"]))
 
 
 def _env(home: Path) -> dict[str, str]:
