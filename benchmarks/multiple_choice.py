@@ -94,12 +94,10 @@ def harness_logliks(
     runs once and each choice continues from its cache (:func:`continuation_logliks`)."""
     import torch
 
-    if passages:
-        context = rag_context(passages, question)
-        pairs = [_encode_pair(tokenizer, context, TARGET_DELIMITER + c) for c in choices]
-        return continuation_logliks(model, torch.tensor([pairs[0][0]]), [cont for _, cont in pairs])
-    context = harness_context(question)
+    context = rag_context(passages, question) if passages else harness_context(question)
     pairs = [_encode_pair(tokenizer, context, TARGET_DELIMITER + c) for c in choices]
+    if passages:  # every pair has the same context tokens
+        return continuation_logliks(model, torch.tensor([pairs[0][0]]), [cont for _, cont in pairs])
     max_len = getattr(model.config, "max_position_embeddings", None) or 2048
     # the harness feeds (context + continuation)[-(max_len + 1):][:-1]
     inputs = [(ctx + cont)[-(max_len + 1) :][:-1] for ctx, cont in pairs]
