@@ -1,39 +1,49 @@
-"""Literature answers composed from evidence: the sentences that answer, each cited.
+"""Literature answers composed from evidence: the paragraphs that answer, each sentence cited.
 
 No language model writes these answers. The retrieved passages are split into sentences
 and list items (corpus.sentences); each is scored against the question (corpus.evidence:
-embedding similarity plus the share of the question's key terms it holds). The page with
-the strongest evidence is quoted: its best paragraph or list, then the next best, up to
-``MAX_SENTENCES`` sentences, each followed by its passage number [n]; a two-part question
-("What is X, and how is it measured?") gets the best block for each part. A rare
-question term that the corpus uses (an acronym such as MASW) is always quoted where a
-retrieved sentence holds it. When the best sentence scores under ``COVER_THRESHOLD``, or
-the best page holds under ``COVER_TERMS`` of the question's key terms, the answer says
-the indexed literature does not cover the question and lists the closest sources.
+embedding similarity plus the share of the question's key terms it holds), and the page
+with the strongest evidence is chosen. Every chunk of that page is then read, not only
+the retrieved ones, and its paragraphs and lists (blocks) are ranked by the evidence
+score of the whole block: the block's embedding, with the page title, against the
+question's, plus its key-term share. The best ``BLOCKS`` blocks are quoted, best first (a
+two-part question, "What is X, and how is it measured?", gets the best block of each part
+first), each trimmed to a window around its best sentence, until the answer holds
+``MAX_SENTENCES`` cited sentences (the items of one list are joined into one sentence).
+A rare question term that the corpus uses (an acronym such as MASW) is always quoted
+where a sentence of the page holds it. When the best sentence scores under
+``COVER_THRESHOLD``, or the best page holds under ``COVER_TERMS`` of the question's key
+terms, the answer says the indexed literature does not cover the question and lists the
+closest sources.
 
-The thresholds were calibrated on ``benchmarks/data/qa_literature_dev.jsonl`` (see
+The thresholds and sizes were chosen on ``benchmarks/data/qa_literature_dev.jsonl`` (see
 ``benchmarks/README.md``); the frozen QA set judges them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from agent.steps import Passage
+from agent.steps import Passage, to_passages
 from corpus.evidence import TermWeights, terms
 from corpus.sentences import Sentence, split_sentences
 
-__all__ = ["Composed", "compose_answer", "not_covered", "COVER_THRESHOLD", "MAX_SENTENCES"]
+__all__ = [
+    "Composed",
+    "compose_answer",
+    "not_covered",
+    "COVER_THRESHOLD",
+    "MAX_SENTENCES",
+    "MAX_WORDS",
+]
 
 COVER_THRESHOLD = 0.55  # best sentence score under which the literature does not cover it
 COVER_TERMS = 0.4  # share of the question's key terms (by weight) the page must hold
-MAX_SENTENCES = 5
-BLOCKS = 2  # paragraphs or lists quoted at most (more for a many-part question)
-BLOCK_SENTENCES = 3  # the first block's share, so that a second one fits
-SAME_PAGE_MARGIN = 0.3  # a further block must come this close to the best sentence
+MAX_SENTENCES = 5  # cited sentences in an answer (one list's items count as one)
+MAX_WORDS = 170  # words quoted at most
+BLOCKS = 3  # paragraphs or lists quoted at most (more for a many-part question)
 LEXICAL_COVER = 0.5  # without sentence vectors: the key-term share that covers it
 RARE_IDF = 4.0  # a question term this rare (and in the corpus) must be quoted
 _LIST_Q = re.compile(r"^\s*(which|list|name|what (are|kinds|types)|give)\b", re.I)
@@ -82,14 +92,13 @@ def compose_answer(question: str, passages: tuple[Passage, ...], index: Any = No
     )
     if weights.coverage(key, page_text) < COVER_TERMS:
         return not_covered(passages, candidates[0].score)
-    parts = _parts(question)
-    firsts = (
-        [_scored_best(part, passages, index, best.passage.source) for part in parts]
-        if len(parts) > 1
-        else []
-    )
-    chosen = _select_blocks(candidates, best, [u for u in firsts if u is not None])
+    if hasattr(index, "page_chunk_ids"):
+        passages, candidates = _whole_page(question, passages, index, best, candidates)
+    page = [u for u in candidates if u.passage.source == best.passage.source]
+    chosen = _select_blocks(question, page, index)
     ordered = _with_rare_terms(rare, chosen, candidates)
+    while len(ordered) > 1 and _cited_count(question, ordered) > MAX_SENTENCES:
+        ordered = ordered[:-1]
     return Composed(_render(question, ordered), _cited(ordered), True, candidates[0].score)
 
 
@@ -148,53 +157,77 @@ def _parts(question: str) -> list[str]:
     return [p.strip() for p in _PARTS.split(question) if p and p.strip()]
 
 
-def _scored_best(part: str, passages: tuple[Passage, ...], index: Any, source: str) -> _Unit | None:
-    """The best quotable unit of page ``source`` for one part of a question."""
-    units, _ = _scored(part, passages, index)
-    page = [u for u in units if u.passage.source == source and u.sentence.quotable]
-    return max(page, key=lambda u: u.score, default=None)
+def _whole_page(
+    question: str, passages: tuple[Passage, ...], index: Any, best: _Unit, candidates: list[_Unit]
+) -> tuple[tuple[Passage, ...], list[_Unit]]:
+    """The chosen page's chunks that were not retrieved, added as further passages
+    (numbered after the retrieved ones), with their scored units among the candidates."""
+    have = {p.chunk_id for p in passages}
+    ids = [c for c in index.page_chunk_ids(best.passage.source) if c not in have]
+    if not ids:
+        return passages, candidates
+    hits = index.chunks_by_id(ids)
+    extra = tuple(replace(p, n=len(passages) + i) for i, p in enumerate(to_passages(hits), 1))
+    scored = index.sentence_scores(question, ids)
+    units = [_Unit(s, p, sc) for p, row in zip(extra, scored) for s, sc in row]
+    merged = _dedupe(candidates + [u for u in units if u.sentence.quotable])
+    merged.sort(key=lambda u: -u.score)
+    return passages + extra, merged
 
 
-def _select_blocks(
-    candidates: list[_Unit], best: _Unit, firsts: Sequence[_Unit] = ()
-) -> list[_Unit]:
-    """Quote whole paragraphs or list items of the best page, best first (the best block
-    of each part of a two-part question before the rest), while they fit in
-    ``MAX_SENTENCES``; a block too long for that gives its best sentence and the ones
-    after it."""
-    page = [u for u in candidates if u.passage.source == best.passage.source]
+def _blocks(page: list[_Unit]) -> list[list[_Unit]]:
+    """The page's units grouped by paragraph or list, each in reading order."""
     blocks: dict[tuple[int, int], list[_Unit]] = {}
-    for u in page:
+    for u in sorted(page, key=lambda u: (u.passage.n, u.sentence.pos)):
         blocks.setdefault((u.passage.n, u.sentence.block), []).append(u)
-    ranked = sorted(blocks.values(), key=lambda b: -max(u.score for u in b))
-    first_keys = list(dict.fromkeys((u.passage.n, u.sentence.block) for u in firsts))
-    if first_keys:
-        ranked = [blocks[k] for k in first_keys if k in blocks] + [
-            b for b in ranked if (b[0].passage.n, b[0].sentence.block) not in first_keys
-        ]
+    return list(blocks.values())
+
+
+def _block_scores(question: str, blocks: list[list[_Unit]], index: Any) -> list[float]:
+    """Each block's evidence as a whole (its text with the page title); without an
+    index that embeds, its best unit's score."""
+    if not hasattr(index, "passage_scores"):
+        return [max(u.score for u in b) for b in blocks]
+    title = blocks[0][0].passage.title
+    texts = [f"{title}. " + " ".join(u.sentence.text for u in b) for b in blocks]
+    return [float(x) for x in index.passage_scores(question, texts)]
+
+
+def _select_blocks(question: str, page: list[_Unit], index: Any) -> list[_Unit]:
+    """The best blocks of the page, best first (the best block of each part of a
+    two-part question before the rest), each trimmed to a window from just before its
+    best sentence, within ``MAX_WORDS``."""
+    blocks = _blocks(page)
+    scores = _block_scores(question, blocks, index)
+    order = sorted(range(len(blocks)), key=lambda j: -scores[j])
+    parts = _parts(question)
+    if len(parts) > 1:
+        firsts: list[int] = []
+        for part in parts:
+            part_scores = _block_scores(part, blocks, index)
+            j = max(range(len(blocks)), key=lambda j: part_scores[j])
+            if j not in firsts:
+                firsts.append(j)
+        order = firsts + [j for j in order if j not in firsts]
     chosen: list[_Unit] = []
-    for block in ranked[: max(BLOCKS, len(first_keys))]:
-        if (
-            max(u.score for u in block) < best.score - SAME_PAGE_MARGIN
-            and chosen
-            and not first_keys
-        ):
-            break
-        block = sorted(block, key=lambda u: u.sentence.pos)
-        room = min(
-            MAX_SENTENCES - len(chosen), BLOCK_SENTENCES if len(chosen) == 0 else MAX_SENTENCES
-        )
-        if room <= 0:
-            break
-        if len(block) > room:  # a window from just before the block's best sentence
-            top = max(range(len(block)), key=lambda i: block[i].score)
-            start = min(max(0, top - 1), len(block) - room)
-            block = block[start : start + room]
+    words = 0
+    for j in order[: max(BLOCKS, len(parts))]:
+        block = blocks[j]
+        top = max(range(len(block)), key=lambda i: block[i].score)
+        start = max(0, top - 1)
+        take: list[_Unit] = []
+        for u in block[start:] + block[:start][::-1]:
+            if take and words + u.sentence.words > MAX_WORDS:
+                break
+            take.append(u)
+            words += u.sentence.words
         chosen += [
             u
-            for u in block
+            for u in sorted(take, key=lambda u: u.sentence.pos)
             if not any(_overlap(u.sentence.text, c.sentence.text) > 0.6 for c in chosen)
         ]
+        if words >= MAX_WORDS:
+            break
     return chosen
 
 
@@ -259,6 +292,11 @@ def _cited_sentence(text: str, n: int) -> str:
     end = text[-1] if text[-1] in ".!?" else "."
     text = text.rstrip(".!?")
     return f"{text[0].upper()}{text[1:]} [{n}]{end}"
+
+
+def _cited_count(question: str, units: list[_Unit]) -> int:
+    """The number of cited sentences ``units`` render to."""
+    return len(re.findall(r"\[\d+\]", _render(question, units)))
 
 
 def _cited(units: list[_Unit]) -> tuple[Passage, ...]:

@@ -30,7 +30,7 @@ from common.errors import BadInputError
 from corpus.chunking import CHUNKING, Chunk, chunk_document
 from corpus.documents import Document, find_documents, read_documents
 from corpus.embed import Embedder, HashEmbedder, default_embedder
-from corpus.evidence import TermWeights, cue, unit_scores
+from corpus.evidence import W_LEX, TermWeights, cue, unit_scores
 from corpus.sentences import Sentence, split_sentences
 
 __all__ = [
@@ -310,6 +310,25 @@ class Index:
         vec = self.embedder.embed([query])[0]
         self._last_query = (query, vec)
         return vec
+
+    def page_chunk_ids(self, source: str) -> list[str]:
+        """The ids of every chunk of the document ``source``, in reading order."""
+        return [c.id for c in self.chunks if c.source == source]
+
+    def chunks_by_id(self, chunk_ids: list[str]) -> list[Hit]:
+        """The named chunks as hits (score 0), in the order given; unknown ids skipped."""
+        if self._rows is None:
+            self._rows = {c.id: i for i, c in enumerate(self.chunks)}
+        return [self._hit(self._rows[c], 0.0) for c in chunk_ids if c in self._rows]
+
+    def passage_scores(self, query: str, texts: list[str]) -> np.ndarray:
+        """Evidence scores of free ``texts`` (paragraphs, lists) for ``query``: cosine of
+        their embeddings + ``W_LEX`` x the share of the query's key terms they hold."""
+        if not texts:
+            return np.zeros(0, np.float32)
+        key = self.term_weights().key_terms(query)
+        lexical = np.array([self.term_weights().coverage(key, t) for t in texts], np.float32)
+        return self.embedder.embed(texts) @ self.query_vector(query) + W_LEX * lexical
 
     def sentence_scores(
         self, query: str, chunk_ids: list[str]

@@ -89,7 +89,7 @@ def split_sentences(text: str, title: str = "", section: str = "") -> list[Sente
             label = _plain(m.group(1)).rstrip(".:").strip()
             line = line[m.end() :]
         pieces = _sentences(_plain(line))
-        block = lead_block if bullet and lead and not label else line_no
+        block = lead_block if bullet and lead else line_no
         if not bullet:
             lead_block = line_no
             # a paragraph whose last piece ends with ':' opens a list

@@ -149,3 +149,26 @@ def test_question_in_another_language_is_told_to_ask_in_english(scripted_model, 
     agent = GeoAgent(scripted_model, index=index, registry=Registry([]))
     result = agent.ask("Welche Firma hat im letzten Jahr die meisten Aktien verkauft?")
     assert "ask in English" in result.answer and "does not cover" in result.answer
+
+
+def test_quotes_the_chosen_page_beyond_the_retrieved_chunk(index):
+    # only the FWI page's opening chunk was retrieved; the answer lies in another chunk
+    q = "Why does full-waveform inversion of seismograms get trapped in a wrong local minimum of the velocity model?"
+    ids = index.page_chunk_ids("/corpus/fwi.md")
+    opening = to_passages(index.chunks_by_id(ids[:1]))
+    assert len(ids) > 1 and "half a period" not in opening[0].text
+    c = compose_answer(q, opening, index)
+    assert c.covered and "half a period" in c.text
+    marker = int(c.text.split("half a period")[1].split("[")[1].split("]")[0])
+    holder = {p.n: p for p in c.cited}[marker]
+    assert marker > 1 and "half a period" in holder.text  # cited to the chunk holding it
+
+
+def test_labelled_items_under_a_lead_form_one_block():
+    text = (
+        "# Hazard\n\nHazard analysis combines three ingredients:\n"
+        "- **Sources.** Faults and zones with their geometry.\n"
+        "- **Recurrence.** How often each magnitude occurs.\n"
+    )
+    units = split_sentences(text.split("\n", 2)[2])
+    assert len({u.block for u in units}) == 1
