@@ -10,8 +10,10 @@ registered tools are also served over MCP at ``/gradio_api/mcp/`` (``--no-mcp`` 
 """
 
 import argparse
+import atexit
 import json
 import logging
+import os
 import shutil
 import tempfile
 import threading
@@ -24,7 +26,10 @@ from agent.steps import Answer, Error, Retrieved, ToolCall, ToolOutput
 from common.errors import GeoFMError
 from corpus import default_index
 from tools import REGISTRY
-from tools.mcp import SESSION_HELP, attach_file, describe_workspace, mcp_functions, session_name
+from tools.limits import LimitedRegistry, ServerLimits, add_limit_options, limits_from
+from tools.mcp import session_name
+from tools.mcp_server import add_mcp_endpoints, launch_options
+from tools.mcp_sessions import McpSessions
 from tools.workspace import MAX_UPLOAD_BYTES, Workspace
 
 __all__ = [
@@ -198,17 +203,33 @@ class Sessions:
         chat_model: an already built LangChain chat model (tests pass a scripted one).
         index: a ``corpus.Index``, None for no retrieval, or "default" for the default
             index under $GEOFM_HOME (loaded on first use).
+        limits: array size, disk, time and session limits of every tool call, chat and
+            MCP alike (``tools.limits.ServerLimits``; its defaults when None).
+        clock: seconds, monotonic, for MCP session expiry (tests pass a fake).
     """
 
-    def __init__(self, model_config=None, agent_config=None, chat_model=None, index="default"):
+    def __init__(
+        self,
+        model_config=None,
+        agent_config=None,
+        chat_model=None,
+        index="default",
+        limits=None,
+        clock=time.monotonic,
+    ):
         self.model_config = model_config or ModelConfig()
         self.agent_config = agent_config or AgentConfig()
+        self.limits = limits or ServerLimits()
+        self.registry = LimitedRegistry(REGISTRY, self.limits)
         self._chat, self._index = chat_model, index
         self._lock = threading.Lock()
         self._agents: dict[str, object] = {}
         self.root = Path(tempfile.mkdtemp(prefix="geofm-app-"))
         self.chat_root, self.mcp_root = self.root / "chat", self.root / "mcp"
         self.chat_root.mkdir()
+        self.mcp = McpSessions(
+            self.mcp_root, self.limits.session_ttl_s, self.limits.max_sessions, clock
+        )
 
     @property
     def loaded(self) -> bool:
@@ -244,7 +265,9 @@ class Sessions:
         with self._lock:
             if session not in self._agents:
                 ws = Workspace(self.chat_root / session_name(session))
-                self._agents[session] = GeoAgent(chat, index=index, workspace=ws)
+                self._agents[session] = GeoAgent(
+                    chat, index=index, workspace=ws, registry=self.registry
+                )
             agent = self._agents[session]
             agent.config = AgentConfig(
                 retrieval=bool(retrieval) and index is not None,
@@ -254,9 +277,9 @@ class Sessions:
             )
             return agent
 
-    def workspace(self, name: str):
-        """The MCP workspace called ``name`` (kept apart from the chat sessions')."""
-        return Workspace(self.mcp_root / session_name(name))
+    def workspace(self, token: str):
+        """The workspace of the MCP session ``token`` (kept apart from the chat sessions')."""
+        return self.mcp.workspace(token)
 
     def close(self, session: str) -> None:
         """Forget a chat session and delete its workspace (the browser tab closed)."""
@@ -264,6 +287,11 @@ class Sessions:
             agent = self._agents.pop(session, None)
         if agent is not None:
             shutil.rmtree(agent.workspace.root, ignore_errors=True)
+
+    def shutdown(self) -> None:
+        """Delete every workspace, chat and MCP (the server is stopping)."""
+        self.mcp.close_all()
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def make_example_segy(folder: Path) -> Path:
@@ -335,9 +363,15 @@ def make_respond(sessions: Sessions):
 
 
 def build_app(
-    sessions: Sessions, mcp: bool = True, max_upload_mb: int = 2048, concurrency: int = 2
+    sessions: Sessions,
+    mcp: bool = True,
+    max_upload_mb: int = 2048,
+    concurrency: int = 2,
+    mcp_token: str | None = None,
 ):
-    """The Gradio Blocks: settings sidebar, help, chat; MCP endpoints when ``mcp``."""
+    """The Gradio Blocks: settings sidebar, help, chat; MCP endpoints when ``mcp``, which
+    refuse requests without ``Authorization: Bearer <mcp_token>`` when it is given (launch
+    with ``tools.mcp_server.launch_options(mcp_token)`` to guard the MCP transport too)."""
     import gradio as gr
 
     respond = make_respond(sessions)
@@ -398,72 +432,15 @@ def build_app(
             api_visibility="undocumented",
         )
         if mcp:
-            add_mcp_endpoints(sessions, concurrency)
+            add_mcp_endpoints(
+                sessions.mcp, sessions.registry, sessions.limits, concurrency, mcp_token
+            )
 
         def close_session(request: gr.Request):
             sessions.close(request.session_hash or "local")
 
         demo.unload(close_session)
     return demo
-
-
-def add_mcp_endpoints(sessions: Sessions, concurrency: int = 2) -> None:
-    """Every registered tool as an MCP tool (``gr.api``), plus attach/list/fetch helpers."""
-    import gradio as gr
-
-    limits = {"concurrency_limit": concurrency, "concurrency_id": "geofm-tools"}
-    for fn in mcp_functions(REGISTRY, sessions.workspace):
-        gr.api(fn, api_name=fn.__name__, **limits)
-
-    def geofm_workspace(session: str = "default") -> str:
-        """List the items of an MCP workspace: id, kind (array, figure, segy, file), description.
-
-        Args:
-            session: {SESSION_HELP}
-        """
-        try:
-            return describe_workspace(sessions.workspace(session))
-        except GeoFMError as e:
-            return f"Error: {e}"
-
-    def geofm_attach_file(file: str, file_name: str = "", session: str = "default") -> str:
-        """Copy a file (SEG-Y, .npy, LAS, ...) into an MCP workspace and return its id (ws-N), which the tools take as `file`.
-
-        Args:
-            file: the file to attach.
-            file_name: its name with the suffix (e.g. line.sgy), needed when the file is sent as a data: URL, which loses the name.
-            session: {SESSION_HELP}
-        """
-        try:
-            return attach_file(sessions.workspace(session), file, file_name)
-        except GeoFMError as e:
-            return f"Error: {e}"
-
-    def geofm_get_file(item_id: str, session: str = "default") -> str | None:
-        """Fetch a workspace item as a file: figures come back as images, arrays (.npy) and SEG-Y as download links.
-
-        Args:
-            item_id: the workspace id, e.g. ws-3.
-            session: {SESSION_HELP}
-        """
-        try:
-            return str(sessions.workspace(session).path(item_id))
-        except GeoFMError as e:
-            raise gr.Error(str(e)) from None
-
-    for f in (geofm_workspace, geofm_attach_file, geofm_get_file):
-        f.__doc__ = f.__doc__.replace("{SESSION_HELP}", SESSION_HELP)
-    gr.api(geofm_workspace, api_name="geofm_workspace", **limits)
-    # files travel as Gradio FileData (an http(s) URL or data: URL from an MCP client)
-    with gr.Row(visible=False):
-        f_in, name_in, s_in = gr.File(), gr.Textbox(value=""), gr.Textbox(value="default")
-        out = gr.Textbox()
-        item, f_out = gr.Textbox(), gr.File()
-        attach, fetch = gr.Button(), gr.Button()
-    attach.click(
-        geofm_attach_file, [f_in, name_in, s_in], out, api_name="geofm_attach_file", **limits
-    )
-    fetch.click(geofm_get_file, [item, s_in], f_out, api_name="geofm_get_file", **limits)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -494,12 +471,19 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument(
         "--max-upload-mb", type=int, default=MAX_UPLOAD_BYTES // 2**20, help="largest upload, in MB"
     )
+    add_limit_options(p)
     add_model_options(p)
     args = p.parse_args(argv)
+    limits = limits_from(args)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     for name in ("geofm", "agent", "tools", "corpus"):  # ours at INFO: loads, tool timings
         logging.getLogger(name).setLevel(logging.INFO)
-    sessions = Sessions(model_config_from(args), AgentConfig(retrieval=not args.no_retrieval))
+    sessions = Sessions(
+        model_config_from(args), AgentConfig(retrieval=not args.no_retrieval), limits=limits
+    )
+    atexit.register(sessions.shutdown)
+    # a secret: from the environment, as a command-line option would show in `ps`
+    mcp_token = os.environ.get("GEOFM_MCP_TOKEN") or None
     # load in the background: the page is up at once, the first question waits less
     threading.Thread(target=_warm_up, args=(sessions,), daemon=True).start()
     app = build_app(
@@ -507,15 +491,20 @@ def main(argv: list[str] | None = None) -> None:
         mcp=not args.no_mcp,
         max_upload_mb=args.max_upload_mb,
         concurrency=args.concurrency,
+        mcp_token=mcp_token,
     )
-    app.queue(default_concurrency_limit=args.concurrency, max_size=args.max_queue).launch(
-        server_name=args.host,
-        server_port=args.port,
-        share=args.share,
-        max_file_size=f"{args.max_upload_mb}mb",
-        mcp_server=not args.no_mcp,
-        allowed_paths=[str(sessions.chat_root)],
-    )
+    try:
+        app.queue(default_concurrency_limit=args.concurrency, max_size=args.max_queue).launch(
+            server_name=args.host,
+            server_port=args.port,
+            share=args.share,
+            max_file_size=f"{args.max_upload_mb}mb",
+            mcp_server=not args.no_mcp,
+            allowed_paths=[str(sessions.chat_root)],
+            **launch_options(mcp_token),
+        )
+    finally:
+        sessions.shutdown()
 
 
 def _warm_up(sessions: Sessions) -> None:

@@ -129,7 +129,7 @@ def _mcp(case: Case, root: Path) -> tuple[str, str]:
         return spaces.setdefault(name, Workspace(root / name))
 
     for f in case.files:
-        try:  # app.py's geofm_attach_file: a GeoFMError becomes "Error: ..."
+        try:  # geofm_attach_file (tools.mcp_server): a GeoFMError becomes "Error: ..."
             attach_file(workspace_for("fuzz"), f)
         except GeoFMError as e:
             return "error", f"Error: {e}"

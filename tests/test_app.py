@@ -14,6 +14,7 @@ from agent.steps import Answer, Error, Passage, Retrieved, ToolCall, ToolOutput
 from tests.fixtures_seismic import tiny_cube_segy
 from tools import REGISTRY, Artifact, ToolResult, Workspace
 from tools.mcp import attach_file, describe_result, mcp_function, mcp_functions, session_name
+from tools.mcp_sessions import McpSessions
 
 P1 = Passage(1, "NMO removes the offset-dependent moveout.", "NMO", "Dunkin & Levin 1973", page=3)
 P2 = Passage(2, "CMP stacking sums traces.", "CMP", "Mayne 1962")
@@ -188,30 +189,27 @@ def test_mcp_function_has_the_tool_signature_docs_and_session():
     assert fn.__name__ == "fx_decon"
     assert list(sig.parameters)[0] == "data" and list(sig.parameters)[-1] == "session"
     assert sig.parameters["data"].default is inspect.Parameter.empty
-    assert (
-        sig.parameters["fmin_hz"].default == 1.0 and sig.parameters["session"].default == "default"
-    )
+    assert sig.parameters["fmin_hz"].default == 1.0 and sig.parameters["session"].default == ""
     assert "lowest frequency filtered, in Hz." in fn.__doc__ and "Canales" in fn.__doc__
-    assert "    session: name of the workspace" in fn.__doc__
+    assert "    session: the session token that geofm_new_session returned" in fn.__doc__
     assert [f.__name__ for f in mcp_functions(REGISTRY, lambda n: None)] == REGISTRY.names()
 
 
-def test_mcp_functions_chain_through_a_named_workspace(tmp_path):
-    spaces: dict[str, Workspace] = {}
-
-    def workspace_for(name):
-        return spaces.setdefault(name, Workspace(tmp_path / name))
-
-    fns = {f.__name__: f for f in mcp_functions(REGISTRY, workspace_for)}
-    out = fns["make_synthetic"](n_traces=40, n_samples=120, seed=3, session="s")
+def test_mcp_functions_chain_through_a_session_workspace(tmp_path):
+    sessions = McpSessions(tmp_path)
+    s, other = sessions.new(), sessions.new()
+    fns = {f.__name__: f for f in mcp_functions(REGISTRY, sessions.workspace)}
+    out = fns["make_synthetic"](n_traces=40, n_samples=120, seed=3, session=s)
     assert out.startswith("synthetic 40x120") and "artifact ws-1 (array)" in out
-    out = fns["fx_decon"]("ws-1", None, None, session="s")  # positional, nulls → defaults
+    out = fns["fx_decon"]("ws-1", None, None, session=s)  # positional, nulls → defaults
     assert "-> ws-5" in out and "artifact ws-6 (figure)" in out and "snr_est_gain_db" in out
     assert str(tmp_path) not in out  # no server paths
-    assert np.load(spaces["s"].path("ws-5")).shape == (40, 120)
-    assert fns["fx_decon"](data="ws-1", session="other").startswith("Error: unknown workspace id")
-    assert fns["fx_decon"](data="ws-1", session="../up").startswith("Error: bad session name")
-    assert fns["fx_decon"](data="ws-1", filter_length="x", session="s").startswith(
+    assert np.load(sessions.workspace(s).path("ws-5")).shape == (40, 120)
+    assert fns["fx_decon"](data="ws-1", session=other).startswith("Error: unknown workspace id")
+    assert fns["fx_decon"](data="ws-1", session="../up").startswith(
+        "Error: unknown session token; call geofm_new_session"
+    )
+    assert fns["fx_decon"](data="ws-1", filter_length="x", session=s).startswith(
         "Error: bad arguments for fx_decon"
     )
 
@@ -234,7 +232,8 @@ def test_app_exposes_every_tool_and_hides_the_chat_endpoint(scripted_model):
     demo = app.build_app(sessions, mcp=True)
     names = [n.lstrip("/") for n in demo.get_api_info()["named_endpoints"]]
     assert names[: len(REGISTRY)] == REGISTRY.names()
-    assert {"geofm_workspace", "geofm_attach_file", "geofm_get_file"} <= set(names)
+    helpers = {"geofm_new_session", "geofm_workspace", "geofm_attach_file", "geofm_get_file"}
+    assert helpers <= set(names)
     assert not any("chat" in n or "respond" in n for n in names)
     demo = app.build_app(sessions, mcp=False)
     assert demo.get_api_info()["named_endpoints"] == {}
@@ -251,6 +250,11 @@ def test_help_lists_launch_options(capsys):
         "--no-mcp",
         "--max-upload-mb",
         "--concurrency",
+        "--max-array-mb",
+        "--session-quota-mb",
+        "--request-timeout-s",
+        "--session-ttl-s",
+        "--max-sessions",
         "--model",
         "--adapter",
     ):

@@ -310,17 +310,18 @@ def test_tools_over_mcp(server):
         ):
             await s.initialize()
             tools = {t.name: t for t in (await s.list_tools()).tools}
+            mine = (await s.call_tool("geofm_new_session", {})).content[0].text
+            other = (await s.call_tool("geofm_new_session", {})).content[0].text
             calls = {}
             for name, args in [
                 ("make_synthetic", {"n_traces": 48, "n_samples": 100}),
                 ("fx_decon", {"data": "ws-1", "fmax_hz": None}),
                 ("geofm_get_file", {"item_id": "ws-6"}),
-                ("read_segy", {"file": "ws-1", "session": "other"}),
+                ("read_segy", {"file": "ws-1", "session": other}),
+                ("segy_info", {"file": "ws-1", "session": "e2e"}),
             ]:
-                calls[name] = await s.call_tool(
-                    name, {**args, "session": args.get("session", "e2e")}
-                )
-            return {"tools": tools, "calls": calls}
+                calls[name] = await s.call_tool(name, {"session": mine, **args})
+            return {"tools": tools, "calls": calls, "token": mine}
 
     out: dict = {}
     # its own thread: the Playwright fixtures own an event loop in this one
@@ -337,6 +338,8 @@ def test_tools_over_mcp(server):
     assert "artifact ws-6 (figure)" in calls["fx_decon"].content[0].text
     assert calls["geofm_get_file"].content[0].type == "image"
     assert calls["read_segy"].content[0].text.startswith("Error: unknown workspace id 'ws-1'")
+    assert calls["segy_info"].content[0].text.startswith("Error: unknown session token")
+    assert len(out["token"]) >= 43  # 256 random bits, URL-safe base64
 
 
 @contextlib.contextmanager

@@ -1,14 +1,17 @@
 """The registered tools as plain typed functions, for an MCP server (Gradio's ``mcp_server``).
 
-    fns = mcp_functions(REGISTRY, workspace_for)   # one function per tool
-    fns[0](file="ws-1", session="default")         # -> "ws-1 (ws-1.sgy): 3D post-stack, ..."
+    sessions = McpSessions(root)
+    fns = mcp_functions(REGISTRY, sessions.workspace)   # one function per tool
+    token = sessions.new()
+    fns[0](file="ws-1", session=token)   # -> "ws-1 (ws-1.sgy): 3D post-stack, ..."
 
 Each function is named after its tool and has the tool's arguments (types, defaults, the
-docstring's ``Args:`` with units) plus ``session``: the name of the workspace the call
-works in, so that calls chain (``read_segy`` returns ws-2, ``fx_decon`` takes it). It
-returns text: the summary the agent's model would see, the metrics, the artifacts. A
-failed call returns ``Error: ...`` (as the agent's observations do) instead of raising.
-Nothing here imports gradio; ``app.py`` registers the functions with ``gr.api``.
+docstring's ``Args:`` with units) plus ``session``: the token of the session whose
+workspace the call works in (``tools.mcp_sessions``), so that calls chain (``read_segy``
+returns ws-2, ``fx_decon`` takes it). It returns text: the summary the agent's model would
+see, the metrics, the artifacts. A failed call returns ``Error: ...`` (as the agent's
+observations do) instead of raising. Nothing here imports gradio; ``tools.mcp_server``
+registers the functions with ``gr.api``.
 """
 
 from __future__ import annotations
@@ -39,8 +42,8 @@ __all__ = [
 ]
 
 SESSION_HELP = (
-    "name of the workspace this call works in (letters, digits, - and _); calls "
-    "with the same name share workspace ids such as ws-1. Default: 'default'."
+    "the session token that geofm_new_session returned (required); calls with the "
+    "same token share one workspace and its ids such as ws-1."
 )
 _SESSION = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -104,7 +107,8 @@ def mcp_function(
     tool: Tool, workspace_for: Callable[[str], Workspace], registry: Registry | None = None
 ) -> Callable[..., str]:
     """``tool`` as a function of its own arguments plus ``session`` (see the module doc);
-    it runs through ``registry.call``, which turns every failure into ``Error: ...``."""
+    it runs through ``registry.call``, which turns every failure into ``Error: ...``.
+    ``workspace_for`` maps a session token to its workspace, or raises BadInputError."""
     registry = registry if registry is not None else Registry([tool])
     fields = tool.args_model.model_fields
     params, annotations, helps = [], {}, []
@@ -122,7 +126,7 @@ def mcp_function(
         helps.append(f"    {name}: {_one_line(f.description or '')}")
     params.append(
         inspect.Parameter(
-            "session", inspect.Parameter.POSITIONAL_OR_KEYWORD, default="default", annotation=str
+            "session", inspect.Parameter.POSITIONAL_OR_KEYWORD, default="", annotation=str
         )
     )
     annotations["session"] = str
@@ -142,7 +146,7 @@ def mcp_function(
         bound.apply_defaults()
         kwargs = dict(bound.arguments)
         try:
-            ws = workspace_for(session_name(kwargs.pop("session")))
+            ws = workspace_for(kwargs.pop("session"))
         except BadInputError as e:
             return f"Error: {e}"
         # a client may send null for an optional argument it leaves out: the default applies
