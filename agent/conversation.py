@@ -259,8 +259,10 @@ class Conversation:
             add(m.group(0), self._nth_file(m.group(1), attached))
         for pattern, tools in _FAMILIES:
             for m in pattern.finditer(text):
-                if not any(m.group(0) in p for p, _ in phrases):
-                    add(m.group(0), self._latest(tools, kind="array"))
+                found = self._latest(tools, kind="array")
+                # "estimate the wavelet" names what to make, not an earlier result
+                if found and not any(m.group(0) in p for p, _ in phrases):
+                    add(m.group(0), found)
         for m in _ORIGINAL.finditer(text):
             add(m.group(0), self._latest(_LOADERS, kind="array") or self._latest(("file",)))
         for m in _FIGURE.finditer(text):

@@ -83,6 +83,8 @@ def test_resolver_rules(agent, scripted_model, line_npy, tmp_path):
     assert conv.resolve("show the last result").ids == ("ws-4",)
     assert conv.resolve("plot ws-3").explicit == ("ws-3",)
     assert conv.resolve("What does f-x deconvolution assume?").ids == ()
+    # a tool family that has made nothing yet names what to make, not an earlier result
+    assert conv.resolve("estimate the wavelet from the f-x result").unresolved == ()
 
 
 def test_history_is_capped_older_turns_one_line(agent, scripted_model, line_npy):
