@@ -124,9 +124,11 @@ def _replay(
     workspace: Workspace, record: Conversation, turn: dict[str, Any], files: list[str]
 ) -> str | None:
     """Run a turn's gold calls for real and record them; the first failure, or None."""
-    from agent.loop import GeoAgent  # langchain: on use
+    from agent.fake import ScriptedChatModel  # langchain: on use
+    from agent.loop import GeoAgent
 
-    attached = GeoAgent(None, index=None, workspace=workspace).attach(files)
+    # attached as the agent attaches them (with its descriptions, which later prompts show)
+    attached = GeoAgent(ScriptedChatModel(), index=None, workspace=workspace).attach(files)
     steps: list[Step] = []
     results, calls = [], []
     for j, (name, args) in enumerate(turn["calls"]):
