@@ -231,6 +231,11 @@ def _rates(turns: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _pct(xs: list[float], q: float) -> float | None:
+    xs = sorted(xs)
+    return round(xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))], 3) if xs else None
+
+
 def summarize(rows: list[dict[str, Any]], latency: list[float]) -> dict[str, Any]:
     turns = [t for r in rows for t in r["turns"]]
     s = sorted(latency)
@@ -244,8 +249,11 @@ def summarize(rows: list[dict[str, Any]], latency: list[float]) -> dict[str, Any
             for topic in sorted({r["topic"] for r in rows})
         },
         "turn_latency_s": {
-            "p50": round(s[len(s) // 2], 3) if s else None,
-            "p95": round(s[min(len(s) - 1, int(0.95 * len(s)))], 3) if s else None,
+            "p50": _pct(s, 0.5),
+            "p95": _pct(s, 0.95),
+            # a first turn is a single request; a follow-up also carries the record
+            "first_turn_p50": _pct([t["seconds"] for t in turns if t["turn"] == 1], 0.5),
+            "follow_up_p50": _pct([t["seconds"] for t in turns if t["turn"] > 1], 0.5),
         },
         "gold_failures": [
             [r["id"], t["turn"], t["gold_failed"]]
@@ -325,7 +333,11 @@ def brief(report: dict[str, Any]) -> str:
             )
     c = report["conversation_right"]
     lines.append(f"conversations right: {c['k']}/{c['n']} [{c['ci95'][0]:.3f}, {c['ci95'][1]:.3f}]")
-    lines.append(f"turn latency p50 {report['turn_latency_s']['p50']} s")
+    lat = report["turn_latency_s"]
+    lines.append(
+        f"turn latency p50 {lat['p50']} s (first turns {lat['first_turn_p50']} s, "
+        f"follow-ups {lat['follow_up_p50']} s)"
+    )
     return "\n".join(lines)
 
 
