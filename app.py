@@ -2,8 +2,9 @@
 
     python app.py [--host 127.0.0.1] [--port 7860] [--share] [--no-mcp] [--model embedded]
 
-Each browser session gets its own workspace; the model and the literature index are
-loaded once and shared. Every agent step becomes a chat message: retrieval as a
+Each browser tab keeps one conversation (``GeoAgent.chat``: its workspace and the record
+of earlier turns, server-side, deleted when the tab closes); the model and the literature
+index are loaded once and shared. Every agent step becomes a chat message: retrieval as a
 collapsible list of sources, each tool call as a collapsible step (arguments, duration,
 status, result, download links), figures inline, the answer with its references. The
 registered tools are also served over MCP at ``/gradio_api/mcp/`` (``--no-mcp`` turns it off).
@@ -23,7 +24,7 @@ from urllib.parse import quote
 
 from agent.config import AgentConfig, ModelConfig, add_model_options, model_config_from
 from agent.steps import Answer, Error, Retrieved, ToolCall, ToolOutput
-from common.errors import GeoFMError
+from common.errors import BadInputError, GeoFMError
 from corpus import default_index
 from tools import REGISTRY
 from tools.limits import LimitedRegistry, ServerLimits, add_limit_options, limits_from
@@ -63,8 +64,13 @@ list; open *Sources* to see everything that was retrieved.
 deconvolution, rank reduction, median, GeoFM), measure SNR or spectra, invert for
 impedance, or plot. No file at hand? Try the example on a synthetic line. Each tool call
 is a step you can open (arguments, duration, result, download links for arrays, SEG-Y and
-figures); figures appear inline. Each message is answered on its own (the model does not see
-earlier turns), so attach the file again with a follow-up request.
+figures); figures appear inline.
+
+**A conversation.** Follow-ups use the files and results of earlier messages: "now plot
+it", "same but 10-40 Hz", "compare it with the f-x result", "save that as SEG-Y", "what
+was the SNR gain?" (answered from the record, no tool run). A step that used an earlier
+result says which (its workspace id and turn). Clearing the chat starts a new conversation;
+closing the tab deletes its files.
 
 **Good to know.** The embedded model is small (SmolLM2-135M with geofm's LoRA adapter)
 and only decides which tool to call. On requests worded apart from its training data (the
@@ -143,8 +149,8 @@ class Transcript:
                 }
             )
         elif isinstance(step, ToolCall):
-            m = self.pending(f"🛠 {step.name}")
-            m["content"] = _args_block(step.args)
+            m = self.pending(f"🛠 {step.name}{_uses_title(step.uses)}")
+            m["content"] = _args_block(step.args) + _uses_block(step.uses)
             self._calls[step.call_id or step.name] = m
         elif isinstance(step, ToolOutput):
             self._tool_output(step)
@@ -171,14 +177,24 @@ class Transcript:
         if r.artifacts:
             lines.append("files: " + ", ".join(f"{a.id} {file_link(a.path)}" for a in r.artifacts))
         m["content"] = "\n\n".join(x for x in lines if x)
+        uses = m["metadata"]["title"].partition(" ← ")[2]
         m["metadata"].update(
-            title=f"🛠 {step.name} {'✅' if r.ok else '⚠️ failed'}",
+            title=f"🛠 {step.name} {'✅' if r.ok else '⚠️ failed'}" + (f" ← {uses}" if uses else ""),
             status="done",
             duration=_duration(step.seconds),
         )
         for a in r.artifacts:
             if a.kind == "figure":
                 self.messages.append({"role": "assistant", "content": {"path": a.path}})
+
+
+def _uses_title(uses) -> str:
+    return " ← " + ", ".join(f"{u.id} (turn {u.turn})" for u in uses) if uses else ""
+
+
+def _uses_block(uses) -> str:
+    lines = [f"- {u.id} from turn {u.turn}: {u.description}" for u in uses]
+    return "\n\n**uses earlier results**\n" + "\n".join(lines) if uses else ""
 
 
 def _args_block(args: dict) -> str:
@@ -277,6 +293,18 @@ class Sessions:
             )
             return agent
 
+    def check_uploads(self, session: str, files: list[str]) -> None:
+        """Refuse a file that lies in another conversation's (or MCP) workspace: a tab
+        never reads another's items."""
+        own = (self.chat_root / session_name(session)).resolve()
+        for f in files:
+            p = Path(f).resolve()
+            if p.is_relative_to(self.root.resolve()) and not p.is_relative_to(own):
+                raise BadInputError(
+                    f"{p.name} belongs to another conversation; download it there and "
+                    "attach it here, or ask in that tab"
+                )
+
     def workspace(self, token: str):
         """The workspace of the MCP session ``token`` (kept apart from the chat sessions')."""
         return self.mcp.workspace(token)
@@ -342,11 +370,13 @@ def make_respond(sessions: Sessions):
                 t0 = time.perf_counter()
                 sessions.load()
                 m["metadata"].update(status="done", duration=_duration(time.perf_counter() - t0))
-            agent = sessions.agent(
-                getattr(request, "session_hash", None) or "local", retrieval, k, max_steps
-            )
+            session = getattr(request, "session_hash", None) or "local"
+            sessions.check_uploads(session, files)
+            agent = sessions.agent(session, retrieval, k, max_steps)
+            if not history and agent.conversation.turns:
+                agent.reset()  # the chat was cleared: a new conversation
             yield t.messages
-            for step in agent.stream(text, files=files):
+            for step in agent.chat_stream(text, files=files):
                 yield t.add(step)
         except GeoFMError as e:
             t.note(f"⚠️ {e}")

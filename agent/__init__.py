@@ -1,7 +1,9 @@
 """The geofm agent: chat models, the loop, typed steps, prompts, public API, CLI.
 
-Catalog: ``GeoAgent`` (ask/stream), ``AgentResult`` and the steps (``Retrieved``,
-``ToolCall``, ``ToolOutput``, ``Answer``, ``Error``), ``ModelConfig`` / ``AgentConfig``.
+Catalog: ``GeoAgent`` (ask/stream; chat/chat_stream/reset/save_state/load_state for a
+conversation), ``AgentResult`` and the steps (``Retrieved``, ``ToolCall``, ``ToolOutput``,
+``Answer``, ``Error``; ``EarlierResult`` in ``ToolCall.uses``), ``ModelConfig`` /
+``AgentConfig``.
 Chat models load on first use: importing this package pulls no torch or transformers.
 """
 
@@ -10,7 +12,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from agent.config import AgentConfig, ModelConfig
-from agent.steps import AgentResult, Answer, Error, Passage, Retrieved, ToolCall, ToolOutput
+from agent.steps import (
+    AgentResult,
+    Answer,
+    EarlierResult,
+    Error,
+    Passage,
+    Retrieved,
+    ToolCall,
+    ToolOutput,
+)
 
 if TYPE_CHECKING:
     from agent.loop import GeoAgent
@@ -19,6 +30,7 @@ __all__ = [
     "GeoAgent",
     "AgentResult",
     "Answer",
+    "EarlierResult",
     "Error",
     "Passage",
     "Retrieved",

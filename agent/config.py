@@ -173,12 +173,21 @@ class AgentConfig:
         default=None,
         metadata={"help": "workspace directory for this session; None makes a temporary one"},
     )
+    history_chars: int = field(
+        default=480,
+        metadata={
+            "help": "in a conversation (GeoAgent.chat), the most characters of earlier turns "
+            "the routing prompt shows: the last turn in full, older ones in a line each"
+        },
+    )
 
     def __post_init__(self) -> None:
         if self.max_steps < 0:
             raise BadInputError(f"max_steps must be >= 0, got {self.max_steps}")
         if self.k < 1:
             raise BadInputError(f"k must be >= 1, got {self.k}")
+        if self.history_chars < 0:
+            raise BadInputError(f"history_chars must be >= 0, got {self.history_chars}")
 
     @staticmethod
     def help() -> dict[str, str]:

@@ -1,6 +1,8 @@
 """GeoAgent: retrieve → decide (call a tool or answer) → run the tool → observe → answer.
 
-The loop is a generator of typed steps (agent.steps); ``ask`` collects it. Bad tool
+The loop is a generator of typed steps (agent.steps); ``ask`` collects it, and ``chat``
+collects one turn of a conversation that keeps its workspace and a compact record of
+earlier turns (agent.conversation) between calls. Bad tool
 arguments and tool failures go back to the model as observations; the loop is capped at
 ``max_steps`` tool calls, after which the model must answer. Model-written code is never
 executed: the model can only name a registered tool and give it JSON arguments.
@@ -12,18 +14,21 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, ToolMessage
 
 from agent.compose import compose_answer
 from agent.config import AgentConfig, ModelConfig
+from agent.conversation import Conversation, Resolution, ids_in, load_state, save_state
 from agent.messages import first_messages, observation
 from agent.report import tool_report
 from agent.steps import (
     AgentResult,
     Answer,
+    EarlierResult,
     Error,
     Passage,
     Retrieved,
@@ -91,6 +96,7 @@ class GeoAgent:
         self.registry = REGISTRY if registry is None else registry
         self.config = config or AgentConfig()
         self.workspace = workspace or Workspace(self.config.workspace)
+        self.conversation = Conversation()
 
     @classmethod
     def from_defaults(
@@ -145,7 +151,119 @@ class GeoAgent:
         """Yield the steps of answering ``question`` as they happen."""
         yield from self._run(question, self.attach(files))
 
-    def _run(self, question: str, attached: list[Artifact]) -> Iterator[Step]:
+    # ---- a conversation --------------------------------------------------------------
+    def chat(self, message: str, files: list[str] | None = None) -> AgentResult:
+        """One turn of the conversation this agent keeps: ``message`` may refer to earlier
+        files and results ("plot it", "same but 10-40 Hz", "what was the SNR gain?").
+        The collected :meth:`chat_stream`; :meth:`reset` starts over."""
+        attached = self.attach(files)
+        steps = list(self._turn(message, attached))
+        return AgentResult.from_steps(steps, attached)
+
+    def chat_stream(self, message: str, files: list[str] | None = None) -> Iterator[Step]:
+        """Yield the steps of one conversation turn as they happen (see :meth:`chat`)."""
+        yield from self._turn(message, self.attach(files))
+
+    def reset(self) -> None:
+        """Start the conversation over: forget its record and delete the workspace items
+        it attached or made (other items of the workspace folder stay)."""
+        for item_id in self.conversation.items:
+            self.workspace.remove(item_id)
+        self.conversation = Conversation()
+
+    def save_state(self, path: str | Path) -> Path:
+        """Write the conversation and the workspace index to ``path`` as JSON."""
+        return save_state(self.conversation, self.workspace, path)
+
+    def load_state(self, path: str | Path) -> None:
+        """Continue the conversation saved at ``path``, in its own workspace folder."""
+        self.conversation, self.workspace = load_state(path)
+        self.config.workspace = str(self.workspace.root)
+
+    def _turn(self, message: str, attached: list[Artifact]) -> Iterator[Step]:
+        conv = self.conversation
+        ref = conv.resolve(message or "", attached)
+        problem = self._reference_problem(message or "", ref, attached)
+        if problem:  # not recorded: the conversation goes on as if it was not sent
+            yield Error(problem, where="reference")
+            return
+        steps: list[Step] = []
+        from_record = conv.answer_from_record(message) if message and not attached else None
+        if from_record:
+            steps.append(Answer(from_record))
+        else:
+            focus = list(dict.fromkeys([*ref.ids, *(a.id for a in attached)]))
+            if not focus and conv.items:
+                last = conv.resolve("the last result").ids
+                focus = [i for i in last if i in self.workspace]
+            said = {i: p for p, i in reversed(ref.phrases)}
+            shown = [self._shown(i, said.get(i)) for i in focus if i in self.workspace]
+            history = conv.history(self.config.history_chars)
+            for step in self._run(message, attached, history, shown, conv.earlier):
+                steps.append(step)
+                yield step
+            conv.record(message, attached, steps)
+            return
+        conv.record(message, attached, steps)
+        yield from steps
+
+    def _shown(self, item_id: str, phrase: str | None) -> Artifact:
+        a = self.workspace.artifact(item_id)
+        return Artifact(a.id, a.kind, a.path, a.description + (f' ("{phrase}")' if phrase else ""))
+
+    def _reference_problem(
+        self, message: str, ref: Resolution, attached: list[Artifact]
+    ) -> str | None:
+        """Why ``message`` cannot be done here (it names a deleted item, an id this
+        conversation does not have, or an earlier result when there is none), or None."""
+        conv = self.conversation
+        for item_id in ref.ids:
+            if item_id in self.workspace:
+                continue
+            item = conv.items.get(item_id)
+            if item is not None:
+                return (
+                    f"{item_id} ({item.description or item.kind}, from turn {item.turn}) is no "
+                    f"longer in the workspace: it was deleted. Run turn {item.turn} again or "
+                    "attach the file again."
+                )
+            return (
+                f"There is no {item_id} in this conversation ({self._inventory()}). Items of "
+                "another conversation or browser tab cannot be used here: attach the file "
+                "to this conversation instead."
+            )
+        if ref.unresolved and not attached and not _is_question(message):
+            phrase = ref.unresolved[0]
+            if not conv.items:
+                return (
+                    f'"{phrase}" refers to an earlier file or result, but this conversation '
+                    "has none yet. Attach a file (SEG-Y, .npy, LAS) with the request, or ask "
+                    "for synthetic data first."
+                )
+            return (
+                f'Nothing in this conversation is "{phrase}" ({self._inventory()}). Name '
+                'one of these ids (e.g. "plot ws-2") or run that step first.'
+            )
+        return None
+
+    def _inventory(self, most: int = 6) -> str:
+        ids = [i for i in self.conversation.items if i in self.workspace]
+        if not ids:
+            return "it holds nothing yet"
+        shown = ", ".join(
+            f"{i} ({self.conversation.items[i].description or self.conversation.items[i].kind})"
+            for i in ids[-most:]
+        )
+        return f"it holds {shown}" + (f" and {len(ids) - most} more" if len(ids) > most else "")
+
+    def _run(
+        self,
+        question: str,
+        attached: list[Artifact],
+        history: str = "",
+        shown: list[Artifact] | None = None,
+        earlier: Callable[[str], EarlierResult | None] | None = None,
+    ) -> Iterator[Step]:
         if not question or not question.strip():
             if attached:  # only a file: say what it is and what can be asked of it
                 yield Answer(_files_only(attached))
@@ -176,7 +294,7 @@ class GeoAgent:
             passages = to_passages(hits)
             yield Retrieved(question, passages, time.perf_counter() - t0)
 
-        messages = first_messages(question, passages, attached)
+        messages = first_messages(question, passages, attached if shown is None else shown, history)
         calls: list[tuple[str, dict]] = []
         results: list[ToolResult] = []
         observed: list[str] = []  # what the model was shown of each result
@@ -217,7 +335,9 @@ class GeoAgent:
             messages.append(reply)
             for call in reply.tool_calls:
                 name, args, call_id = call["name"], call.get("args") or {}, call.get("id") or ""
-                yield ToolCall(name, args, call_id)
+                found = [earlier(i) for i in dict.fromkeys(ids_in(args))] if earlier else []
+                uses = tuple(u for u in found if u is not None)
+                yield ToolCall(name, args, call_id, uses)
                 t1 = time.perf_counter()
                 result = self.registry.call(name, args, self.workspace)
                 calls.append((name, args))
@@ -295,6 +415,11 @@ def unsupported_numbers(text: str, sources: list[str]) -> list[str]:
     haystack = " ".join(sources)
     found = set(_NUMBER.findall(haystack))
     return [n for n in _NUMBER.findall(_CITE.sub(" ", text)) if n not in found]
+
+
+def _is_question(message: str) -> bool:
+    """A question (about the literature, say) rather than a request to act on data."""
+    return bool(re.match(r"\s*(what|why|how|which|when|who|where|does|do|is|are)\b", message, re.I))
 
 
 def _files_only(attached: list[Artifact]) -> str:

@@ -1,5 +1,6 @@
 """The conversation the model reads: the system prompt, the retrieved passages (tagged),
-the request with its files, and what it sees of each tool result.
+the request with its files (after the record of earlier turns, in a multi-turn chat),
+and what it sees of each tool result.
 
 The agent loop, the chat models, fine-tuning data and benchmarks all build their
 messages here, so training and use show the model the same text.
@@ -23,15 +24,17 @@ PASSAGES_TAG = "geofm_passages"
 
 
 def first_messages(
-    question: str, passages: tuple[Passage, ...], files: list[Artifact]
+    question: str, passages: tuple[Passage, ...], files: list[Artifact], history: str = ""
 ) -> list[BaseMessage]:
-    """The conversation's start: system prompt, the passages (tagged), then the request."""
+    """The turn's start: system prompt, the passages (tagged), then the request, after
+    ``history`` (the record of earlier turns, ``Conversation.history``) when given."""
     messages: list[BaseMessage] = [SystemMessage(prompts.load("system").strip())]
     if passages:
         messages.append(
             HumanMessage(passages_prompt(passages), additional_kwargs={PASSAGES_TAG: True})
         )
-    messages.append(HumanMessage(user_prompt(question, (), files)))
+    earlier = prompts.render("history", turns=history) if history else ""
+    messages.append(HumanMessage(earlier + user_prompt(question, (), files)))
     return messages
 
 

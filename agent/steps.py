@@ -1,7 +1,9 @@
 """The typed steps the agent yields; UI, CLI, logs, benchmarks and traces share them.
 
 Every step is a frozen dataclass with ``to_dict()`` (JSON-ready, with a ``"type"`` key).
-``AgentResult`` is the collected stream of one question.
+``AgentResult`` is the collected stream of one question. In a conversation
+(``GeoAgent.chat``) a ``ToolCall`` names the earlier results its arguments use
+(``uses``: :class:`EarlierResult`, the workspace id and the turn that made it).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ __all__ = [
     "Passage",
     "to_passages",
     "Retrieved",
+    "EarlierResult",
     "ToolCall",
     "ToolOutput",
     "Answer",
@@ -90,15 +93,35 @@ class Retrieved:
 
 
 @dataclass(frozen=True)
+class EarlierResult:
+    """A workspace item an earlier turn of the conversation made or attached."""
+
+    id: str
+    turn: int
+    description: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "turn": self.turn, "description": self.description}
+
+
+@dataclass(frozen=True)
 class ToolCall:
-    """The model asked for ``name(args)``."""
+    """The model asked for ``name(args)``; ``uses`` are the earlier turns' results that
+    the arguments name (empty for a single question)."""
 
     name: str
     args: dict[str, Any]
     call_id: str = ""
+    uses: tuple[EarlierResult, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": "tool_call", "name": self.name, "args": self.args, "call_id": self.call_id}
+        return {
+            "type": "tool_call",
+            "name": self.name,
+            "args": self.args,
+            "call_id": self.call_id,
+            "uses": [u.to_dict() for u in self.uses],
+        }
 
 
 @dataclass(frozen=True)
@@ -164,6 +187,16 @@ class AgentResult:
     def ok(self) -> bool:
         return not any(isinstance(s, Error) for s in self.steps)
 
+    @property
+    def uses(self) -> tuple[EarlierResult, ...]:
+        """The earlier turns' results the tool calls used, each once, in order."""
+        seen: dict[str, EarlierResult] = {}
+        for s in self.steps:
+            if isinstance(s, ToolCall):
+                for u in s.uses:
+                    seen.setdefault(u.id, u)
+        return tuple(seen.values())
+
     @classmethod
     def from_steps(cls, steps: list[Step], attached: Iterable[Artifact] = ()) -> "AgentResult":
         answer = next((s for s in reversed(steps) if isinstance(s, Answer)), None)
@@ -182,4 +215,5 @@ class AgentResult:
             "citations": [c.to_dict() for c in self.citations],
             "steps": [s.to_dict() for s in self.steps],
             "artifacts": [a.to_dict() for a in self.artifacts],
+            "uses": [u.to_dict() for u in self.uses],
         }

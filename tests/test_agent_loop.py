@@ -183,7 +183,7 @@ def test_result_json_roundtrip(scripted_model):
     scripted_model.enqueue("x [1]")
     result = GeoAgent(scripted_model, index=FakeIndex(HITS), registry=Registry([])).ask("q")
     d = json.loads(json.dumps(result.to_dict()))
-    assert set(d) == {"answer", "ok", "citations", "steps", "artifacts"}
+    assert set(d) == {"answer", "ok", "citations", "steps", "artifacts", "uses"}
     assert d["citations"][0]["citation"] == "NMO doc (2026)"
     assert isinstance(result, AgentResult)
 

@@ -259,3 +259,37 @@ def test_help_lists_launch_options(capsys):
         "--adapter",
     ):
         assert option in out
+
+
+def test_a_tab_keeps_one_conversation(tmp_path, scripted_model):
+    line = tmp_path / "line.npy"
+    np.save(line, np.random.default_rng(0).normal(size=(20, 80)).astype(np.float32))
+    sessions = app.Sessions(chat_model=scripted_model, index=None)
+    respond = app.make_respond(sessions)
+    scripted_model.enqueue_tool_call("bandpass", {"data": "ws-1", "figure": False}).enqueue("")
+    first = last(respond({"text": "bandpass it", "files": [str(line)]}, [], False, 2, 4, request()))
+    history = [{"role": "user", "content": "bandpass it"}, *first]
+    scripted_model.enqueue_tool_call("plot_section", {"data": "ws-2"}).enqueue("")
+    msgs = last(respond("now plot it", history, False, 2, 4, request()))
+    step = next(m for m in msgs if "metadata" in m)
+    assert step["metadata"]["title"] == "🛠 plot_section ✅ ← ws-2 (turn 1)"
+    assert "**uses earlier results**" in step["content"] and "ws-2 from turn 1" in step["content"]
+    assert "Earlier in this conversation" in str(scripted_model.seen[-2][-1].content)
+    # another tab: neither its ids nor its files reach this conversation
+    msgs = last(respond("plot ws-2", [], False, 2, 4, request("other")))
+    assert "There is no ws-2 in this conversation" in msgs[-1]["content"]
+    own = sessions.agent("s1").workspace.path("ws-2")
+    msgs = last(
+        respond({"text": "plot this", "files": [str(own)]}, [], False, 2, 4, request("other"))
+    )
+    assert "belongs to another conversation" in msgs[-1]["content"]
+    assert sessions.agent("other").workspace.ids() == []
+    # a cleared chat (no history) starts a new conversation in the same tab
+    msgs = last(respond("plot it", [], False, 2, 4, request()))
+    assert "has none yet" in msgs[-1]["content"]
+    assert sessions.agent("s1").conversation.turns == []
+
+
+def test_help_says_the_chat_is_a_conversation():
+    assert "answered on its own" not in app.HELP
+    assert "now plot" in app.HELP and "new conversation" in app.HELP

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from common.atomic import write_file_atomically
 from common.errors import BadInputError
 from tools.result import Artifact
 
@@ -97,9 +98,8 @@ class Workspace:
             "description": description,
             "metadata": metadata or {},
         }
-        tmp = self.root / f".{item_id}.json.tmp"
-        tmp.write_text(json.dumps(sidecar, indent=1, default=_jsonable))
-        tmp.replace(self.root / f"{item_id}.json")
+        text = json.dumps(sidecar, indent=1, default=_jsonable)
+        write_file_atomically(self.root / f"{item_id}.json", lambda tmp: tmp.write_text(text))
         return Artifact(item_id, kind, str(self.root / file), description)
 
     def new_path(self, suffix: str) -> tuple[str, Path]:
@@ -125,10 +125,28 @@ class Workspace:
     ) -> Artifact:
         """Store an array as ``.npy``; ``metadata`` keeps e.g. ``dt_ms`` and axis labels."""
         item_id, path = self.new_path(".npy")
-        np.save(path, np.asarray(array))
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as f:  # a handle: np.save would add ".npy" to a name
+                np.save(f, np.asarray(array))
+
+        write_file_atomically(path, write)
         meta = {"shape": list(np.shape(array)), "dtype": str(np.asarray(array).dtype)}
         meta.update(metadata or {})
         return self._register(item_id, path.name, "array", description, meta)
+
+    def remove(self, item_id: str) -> None:
+        """Delete an item (its file, then its sidecar); a missing one is no error."""
+        if not _ID.match(str(item_id)):
+            raise BadInputError(f"not a workspace id: {item_id!r}")
+        sidecar = self.root / f"{item_id}.json"
+        try:
+            name = json.loads(sidecar.read_text())["file"]
+        except (OSError, ValueError, KeyError):
+            name = None
+        if name and "/" not in name and "\\" not in name and name not in (".", ".."):
+            (self.root / name).unlink(missing_ok=True)
+        sidecar.unlink(missing_ok=True)
 
     def load_array(self, item_id: str) -> np.ndarray:
         m = self.meta(item_id)

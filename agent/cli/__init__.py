@@ -1,6 +1,7 @@
 """The ``geofm`` command line: one module per command group.
 
     geofm ask "QUESTION" [--file F]... [--json]     ask the agent
+    geofm chat [--file F]... [--load PATH]           a conversation, one line per message
     geofm models                                     what is loaded from where
     geofm tools list|run                             run tools without the LLM
     geofm volume list|run                            SEG-Y cubes bigger than memory, on Dask
@@ -20,7 +21,7 @@ import argparse
 import logging
 import sys
 
-from agent.cli import ask, bench, finetune, index, models, tools, volume
+from agent.cli import ask, bench, chat, finetune, index, models, tools, volume
 from common.errors import GeoFMError
 
 __all__ = ["main", "build_parser"]
@@ -32,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for group in (ask, models, tools, volume, index, bench, finetune):
+    for group in (ask, chat, models, tools, volume, index, bench, finetune):
         group.add_parser(sub)
     return parser
 
