@@ -221,6 +221,8 @@ class Sessions:
             index under $GEOFM_HOME (loaded on first use).
         limits: array size, disk, time and session limits of every tool call, chat and
             MCP alike (``tools.limits.ServerLimits``; its defaults when None).
+        workers: tool worker processes kept warm when calls have a time cap (the
+            server's ``--concurrency``; ``tools.limits.WorkerPool``).
         clock: seconds, monotonic, for MCP session expiry (tests pass a fake).
     """
 
@@ -232,11 +234,12 @@ class Sessions:
         index="default",
         limits=None,
         clock=time.monotonic,
+        workers=2,
     ):
         self.model_config = model_config or ModelConfig()
         self.agent_config = agent_config or AgentConfig()
         self.limits = limits or ServerLimits()
-        self.registry = LimitedRegistry(REGISTRY, self.limits)
+        self.registry = LimitedRegistry(REGISTRY, self.limits, workers=workers)
         self._chat, self._index = chat_model, index
         self._lock = threading.Lock()
         self._agents: dict[str, object] = {}
@@ -317,7 +320,9 @@ class Sessions:
             shutil.rmtree(agent.workspace.root, ignore_errors=True)
 
     def shutdown(self) -> None:
-        """Delete every workspace, chat and MCP (the server is stopping)."""
+        """Stop the tool workers and delete every workspace, chat and MCP (the server is
+        stopping)."""
+        self.registry.close()
         self.mcp.close_all()
         shutil.rmtree(self.root, ignore_errors=True)
 
@@ -509,7 +514,10 @@ def main(argv: list[str] | None = None) -> None:
     for name in ("geofm", "agent", "tools", "corpus"):  # ours at INFO: loads, tool timings
         logging.getLogger(name).setLevel(logging.INFO)
     sessions = Sessions(
-        model_config_from(args), AgentConfig(retrieval=not args.no_retrieval), limits=limits
+        model_config_from(args),
+        AgentConfig(retrieval=not args.no_retrieval),
+        limits=limits,
+        workers=args.concurrency,
     )
     atexit.register(sessions.shutdown)
     # a secret: from the environment, as a command-line option would show in `ps`

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -47,7 +48,25 @@ def crash(workspace: Workspace, code: int = 3) -> ToolResult:
     os._exit(code)
 
 
-TEST_TOOLS = Registry([Tool.from_function(f) for f in (blow_up, sleepy, crash)])
+CALLS = 0  # calls this process has run: a worker's count grows, a fresh process's is 1
+
+
+def whoami(workspace: Workspace, seconds: float = 0.0) -> ToolResult:
+    """Say which process ran the call, how many calls it has run and what the workspace
+    holds, after sleeping.
+
+    Args:
+        seconds: how long to sleep first, in s.
+    """
+    global CALLS
+    CALLS += 1
+    time.sleep(seconds)
+    return ToolResult(
+        f"pid {os.getpid()}", metrics={"pid": os.getpid(), "calls": CALLS, "ids": workspace.ids()}
+    )
+
+
+TEST_TOOLS = Registry([Tool.from_function(f) for f in (blow_up, sleepy, crash, whoami)])
 
 
 def limited(**kw) -> LimitedRegistry:
@@ -126,13 +145,83 @@ def test_a_call_whose_process_dies_is_an_error_not_a_dead_server(workspace):
     registry = LimitedRegistry(TEST_TOOLS, ServerLimits(request_timeout_s=30))
     r = registry.call("crash", {"code": 3}, workspace)
     assert not r.ok and "crash stopped unexpectedly (exit code 3" in r.summary
+    assert registry.call("sleepy", {"seconds": 0}, workspace).summary == "woke up"  # a new worker
+    registry.close()
 
 
-def test_tools_in_a_child_process_give_the_same_results(workspace, tmp_path):
+def test_a_worker_is_reused_with_what_it_loaded(workspace):
+    registry = LimitedRegistry(TEST_TOOLS, ServerLimits(request_timeout_s=30), workers=1)
+    t0 = time.perf_counter()
+    first = registry.call("whoami", {}, workspace)
+    t1 = time.perf_counter()
+    second = registry.call("whoami", {}, workspace)
+    t2 = time.perf_counter()
+    assert first.ok and second.ok and first.metrics["pid"] != os.getpid()
+    assert second.metrics["pid"] == first.metrics["pid"]
+    assert second.metrics["calls"] == first.metrics["calls"] + 1  # the module was not re-imported
+    assert t2 - t1 < max(0.5, t1 - t0)  # no process start, no import
+    registry.close()
+    assert registry.pool.idle_pids() == [] and not _alive(first.metrics["pid"])
+
+
+def test_a_timed_out_call_kills_only_its_worker(workspace):
+    registry = LimitedRegistry(TEST_TOOLS, ServerLimits(request_timeout_s=3), workers=2)
+    with ThreadPoolExecutor(2) as run:  # two workers, both kept warm
+        calls = [run.submit(registry.call, "whoami", {"seconds": 0.5}, workspace) for _ in "ab"]
+        pids = {c.result().metrics["pid"] for c in calls}
+    assert len(pids) == 2 and set(registry.pool.idle_pids()) == pids
+    r = registry.call("sleepy", {"seconds": 60}, workspace)
+    assert not r.ok and "ran past the 3 s" in r.summary and workspace.ids() == []
+    alive = {pid for pid in pids if _alive(pid)}
+    assert len(alive) == 1 and registry.pool.idle_pids() == list(alive)
+    again = registry.call("whoami", {}, workspace)
+    assert again.ok and again.metrics["pid"] in alive
+    after = registry.call("sleepy", {"seconds": 0}, workspace)  # a fresh worker replaces it
+    assert after.summary == "woke up"
+    registry.close()
+
+
+def test_concurrent_calls_get_their_own_workers(tmp_path):
+    registry = LimitedRegistry(TEST_TOOLS, ServerLimits(request_timeout_s=30), workers=2)
+    spaces = [Workspace(tmp_path / name) for name in "ab"]
+    registry.call("whoami", {}, spaces[0])  # one warm worker; the second call starts one
+    with ThreadPoolExecutor(2) as run:
+        calls = [run.submit(registry.call, "whoami", {"seconds": 1}, ws) for ws in spaces]
+        results = [c.result(timeout=30) for c in calls]
+    assert all(r.ok for r in results)
+    assert results[0].metrics["pid"] != results[1].metrics["pid"]
+    assert sorted(registry.pool.idle_pids()) == sorted(r.metrics["pid"] for r in results)
+    registry.close()
+
+
+def test_no_state_passes_from_one_call_to_the_next(tmp_path):
+    registry = LimitedRegistry(TEST_TOOLS, ServerLimits(request_timeout_s=30), workers=1)
+    a, b = Workspace(tmp_path / "a"), Workspace(tmp_path / "b")
+    assert registry.call("blow_up", {"n": 4}, a).summary == "zeros ws-1"
+    seen = registry.call("whoami", {}, b)  # the same worker, another session's workspace
+    assert seen.metrics["ids"] == [] and seen.metrics["calls"] >= 1
+    assert registry.call("blow_up", {"n": 4}, b).summary == "zeros ws-1"  # b's own ids
+    assert registry.call("blow_up", {"n": 4}, a).summary == "zeros ws-2"
+    assert a.ids() == ["ws-1", "ws-2"] and b.ids() == ["ws-1"]
+    assert len({registry.call("whoami", {}, ws).metrics["pid"] for ws in (a, b)}) == 1
+    registry.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_tools_in_a_worker_process_give_the_same_results(workspace, tmp_path):
     args = {"n_traces": 30, "n_samples": 64, "seed": 1}
     here = REGISTRY.call("make_synthetic", args, Workspace(tmp_path / "here"))
-    child = LimitedRegistry(REGISTRY, ServerLimits()).call("make_synthetic", args, workspace)
-    assert child.summary == here.summary and child.metrics == here.metrics
+    registry = LimitedRegistry(REGISTRY, ServerLimits())
+    worker = registry.call("make_synthetic", args, workspace)
+    registry.close()
+    assert worker.summary == here.summary and worker.metrics == here.metrics
     assert np.array_equal(
         np.load(workspace.path("ws-1")), np.load(Workspace(tmp_path / "here").path("ws-1"))
     )
@@ -160,9 +249,18 @@ def test_mcp_sessions_take_their_limits_from_the_app(tmp_path):
     import app
 
     s = app.Sessions(
-        chat_model=object(), index=None, limits=ServerLimits(session_ttl_s=5, max_sessions=1)
+        chat_model=object(),
+        index=None,
+        limits=ServerLimits(session_ttl_s=5, max_sessions=1),
+        workers=3,
     )
     assert isinstance(s.mcp, McpSessions) and s.mcp.ttl_s == 5 and s.mcp.max_sessions == 1
     assert isinstance(s.registry, LimitedRegistry) and s.registry.names() == REGISTRY.names()
+    assert s.registry.pool.size == 3
+    r = s.registry.call(
+        "make_synthetic", {"n_traces": 8, "n_samples": 32}, s.mcp.workspace(s.mcp.new())
+    )
+    (pid,) = s.registry.pool.idle_pids()
+    assert r.ok and _alive(pid)
     s.shutdown()
-    assert not s.root.exists()
+    assert not s.root.exists() and not _alive(pid) and s.registry.pool.idle_pids() == []

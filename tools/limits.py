@@ -2,15 +2,21 @@
 per tool call, and how many MCP sessions may live at once.
 
     limits = ServerLimits(max_array_mb=256, request_timeout_s=60)
-    registry = LimitedRegistry(REGISTRY, limits)    # same tools, calls checked
+    registry = LimitedRegistry(REGISTRY, limits, workers=2)  # same tools, calls checked
     registry.call("fx_decon", {"data": "ws-1"}, ws)  # ToolResult.error(...) when refused
+    registry.close()                                 # stops the worker processes
 
 A refused call comes back as ``ToolResult.error`` (``Error: ...`` over MCP) naming the
 limit, the value that hit it and the option that raises it. With ``request_timeout_s``
-each call runs in a child process (forked from a server process that has imported the
-tools), so a call that runs past the cap is stopped, not merely abandoned; what it had
-written is deleted. ``app.py`` builds these from its command-line options
-(:func:`add_limit_options`).
+each call runs in a worker process of a :class:`WorkerPool`: long-lived processes started
+from a server process that has imported the tools (never forked from the threaded app),
+each running one call at a time and kept warm between calls, so what a tool loads once
+(matplotlib, torch, the GeoFM weights) stays loaded. A call that runs past the cap is
+stopped, not merely abandoned: its worker is killed, what the call had written is deleted
+and a fresh worker takes its place at the next call. The workspace is passed with each
+call and built anew in the worker, so nothing of one call's session reaches the next.
+``registry.close()`` (and interpreter exit) stops the workers. ``app.py`` builds these
+from its command-line options (:func:`add_limit_options`).
 """
 
 from __future__ import annotations
@@ -20,7 +26,10 @@ import logging
 import multiprocessing
 import re
 import shutil
+import signal
 import sys
+import threading
+import weakref
 from dataclasses import dataclass, field, fields
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -36,6 +45,7 @@ from tools.workspace import Workspace
 __all__ = [
     "ServerLimits",
     "LimitedRegistry",
+    "WorkerPool",
     "add_limit_options",
     "limits_from",
     "limit_message",
@@ -72,7 +82,7 @@ class ServerLimits:
         default=600,
         metadata={
             "help": "longest one tool call may run, in seconds, before it is stopped (0: no "
-            "cap; calls then run in the server process)",
+            "cap; calls then run in the server process, not in worker processes)",
             "flag": "--request-timeout-s",
         },
     )
@@ -166,11 +176,21 @@ def check_room(ws: Workspace, extra_bytes: int, limits: ServerLimits) -> None:
 
 
 class LimitedRegistry(Registry):
-    """``base``'s tools, each call checked against ``limits`` (see the module doc)."""
+    """``base``'s tools, each call checked against ``limits`` (see the module doc).
 
-    def __init__(self, base: Registry, limits: ServerLimits):
+    With ``limits.request_timeout_s`` the calls run in a :class:`WorkerPool` that keeps
+    ``workers`` processes warm (the server's tool concurrency: ``app.py --concurrency``);
+    :meth:`close` stops them."""
+
+    def __init__(self, base: Registry, limits: ServerLimits, workers: int = 2):
         super().__init__(list(base))
         self.limits = limits
+        self.pool = WorkerPool(workers)
+        weakref.finalize(self, self.pool.close)  # at interpreter exit, or when dropped
+
+    def close(self) -> None:
+        """Stop the worker processes (calls made later start fresh ones)."""
+        self.pool.close()
 
     def call(self, name: str, args: dict[str, Any], workspace: Workspace) -> ToolResult:
         try:
@@ -179,7 +199,7 @@ class LimitedRegistry(Registry):
         except BadInputError as e:
             return ToolResult.error(str(e))
         if self.limits.request_timeout_s:
-            result = self._call_in_child(tool, args, workspace)
+            result = self._call_in_worker(tool, args, workspace)
         else:
             result = super().call(name, args, workspace)
         try:
@@ -236,70 +256,184 @@ class LimitedRegistry(Registry):
         if result.ok:
             check_room(ws, 0, self.limits)
 
-    def _call_in_child(self, tool: Tool, args: dict[str, Any], ws: Workspace) -> ToolResult:
+    def _call_in_worker(self, tool: Tool, args: dict[str, Any], ws: Workspace) -> ToolResult:
         before = {p.name for p in ws.root.iterdir()}
-        ctx = _context()
-        receive, send = ctx.Pipe(duplex=False)
-        child = ctx.Process(
-            target=_run_tool,
-            args=(send, tool.fn, tool.citations, args, str(ws.root)),
-            daemon=True,
-        )
-        child.start()
-        send.close()
         timeout = self.limits.request_timeout_s
+        worker = self.pool.acquire()
         try:
-            if receive.poll(timeout):
-                try:
-                    return receive.recv()
-                except EOFError:
-                    child.join()
-                    log.warning("tool %s died with exit code %s", tool.name, child.exitcode)
-                    _delete_new(ws, before)
-                    return ToolResult.error(
-                        f"{tool.name} stopped unexpectedly (exit code {child.exitcode}; out "
-                        "of memory?). Try a smaller input or other arguments."
-                    )
-            child.kill()
-            child.join()
+            worker.conn.send((tool.fn, tool.citations, args, str(ws.root)))
+            if worker.conn.poll(timeout):
+                result = worker.conn.recv()
+                self.pool.release(worker)
+                return result
+        except (EOFError, OSError):  # the worker died: out of memory, a crash
+            exitcode = worker.stop()
+            self.pool.release(worker)
+            log.warning("tool %s died with exit code %s", tool.name, exitcode)
             _delete_new(ws, before)
             return ToolResult.error(
-                limit_message(
-                    "request_timeout_s",
-                    f"{tool.name} ran past the {timeout:g} s one tool call may take and was "
-                    "stopped; what it had written was deleted",
-                )
+                f"{tool.name} stopped unexpectedly (exit code {exitcode}; out "
+                "of memory?). Try a smaller input or other arguments."
             )
-        finally:
-            receive.close()
-            child.join(timeout=5)
+        except BaseException:
+            worker.stop()  # where the call stands is unknown: the worker is not reused
+            self.pool.release(worker)
+            raise
+        worker.stop()
+        self.pool.release(worker)
+        _delete_new(ws, before)
+        return ToolResult.error(
+            limit_message(
+                "request_timeout_s",
+                f"{tool.name} ran past the {timeout:g} s one tool call may take and was "
+                "stopped; what it had written was deleted",
+            )
+        )
+
+
+class WorkerPool:
+    """Worker processes that run tool calls, one call at a time each, kept between calls.
+
+    ``acquire`` hands a thread an idle worker, or starts one when none is idle (so a call
+    never waits behind another); ``release`` takes it back, keeping at most ``size`` idle
+    and stopping the rest. A worker that was stopped (a call past the time cap) or died is
+    dropped and replaced at the next ``acquire``. Workers are started from
+    :func:`_context` (a forkserver that has imported the tools, or spawn) and run
+    :func:`_serve`."""
+
+    def __init__(self, size: int = 2):
+        if size < 1:
+            raise BadInputError(f"a worker pool needs at least 1 worker, got {size}")
+        self.size = size
+        self._idle: list[_Worker] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def acquire(self) -> _Worker:
+        with self._lock:
+            while self._idle:
+                worker = self._idle.pop()  # the most recently used: the warmest
+                if worker.process.is_alive():
+                    return worker
+                worker.stop()  # died while idle
+        return _Worker(_context())
+
+    def release(self, worker: _Worker) -> None:
+        with self._lock:
+            if worker.process.is_alive() and not self._closed and len(self._idle) < self.size:
+                self._idle.append(worker)
+                return
+        worker.stop()
+
+    def idle_pids(self) -> list[int | None]:
+        with self._lock:
+            return [w.process.pid for w in self._idle]
+
+    def close(self) -> None:
+        """Stop the idle workers; a worker busy with a call is stopped when it ends."""
+        with self._lock:
+            self._closed, idle, self._idle = True, self._idle, []
+        for worker in idle:
+            worker.stop(ask=True)
+
+
+TERMINATE_GRACE_S = 1.0
+
+
+class _Worker:
+    """One worker process and the parent's end of its pipe."""
+
+    def __init__(self, ctx: Any):
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_serve, args=(child,), daemon=True, name="geofm-tools")
+        self.process.start()
+        child.close()
+
+    def stop(self, ask: bool = False) -> int | None:
+        """End the process (asked to exit when ``ask``, then SIGTERM, then SIGKILL after
+        ``TERMINATE_GRACE_S`` each); its exit code."""
+        p = self.process
+        if ask and p.is_alive():
+            try:
+                self.conn.send(None)
+                p.join(TERMINATE_GRACE_S)
+            except OSError:
+                pass
+        if p.is_alive():
+            p.terminate()
+            p.join(TERMINATE_GRACE_S)
+        if p.is_alive():
+            p.kill()
+        p.join()
+        self.conn.close()
+        return p.exitcode
 
 
 _CONTEXT: Any = None
+_CONTEXT_LOCK = threading.Lock()
 
 
 def _context() -> Any:
-    """A forkserver whose server process has imported the tools: each call forks a
-    ready child (milliseconds), never a copy of the threaded app."""
+    """A forkserver whose server process has imported the tools: each worker forks from it
+    ready (milliseconds), never a copy of the threaded app."""
     global _CONTEXT
-    if _CONTEXT is None:
-        methods = multiprocessing.get_all_start_methods()
-        _CONTEXT = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        if "forkserver" in methods:
-            # each child prepares itself by importing the parent's main script unless the
-            # server has done it once (app.py is light to import: gradio loads inside)
-            main = getattr(sys.modules["__main__"], "__file__", None)
-            preload = ["__main__"] if main and Path(main).is_file() else []
-            _CONTEXT.set_forkserver_preload([*preload, "tools"])
+    with _CONTEXT_LOCK:
+        if _CONTEXT is None:
+            _CONTEXT = _new_context()
     return _CONTEXT
 
 
-def _run_tool(
-    send: Connection, fn: Any, citations: tuple[str, ...], args: dict[str, Any], root: str
-) -> None:
-    tool = Tool.from_function(fn, citations=citations)
-    send.send(Registry([tool]).call(tool.name, args, Workspace(root)))
-    send.close()
+def _new_context() -> Any:
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" in methods:
+        # each worker prepares itself by importing the parent's main script unless the
+        # server has done it once (app.py is light to import: gradio loads inside)
+        main = getattr(sys.modules["__main__"], "__file__", None)
+        preload = ["__main__"] if main and Path(main).is_file() else []
+        ctx.set_forkserver_preload([*preload, "tools"])
+    return ctx
+
+
+def _serve(conn: Connection) -> None:
+    """A worker's loop: receive (tool function, citations, args, workspace root), run it
+    with :func:`_run`, send the ``ToolResult`` back; until ``None`` or the pipe closes.
+    Ctrl-C in the server's terminal reaches the worker too: the server stops it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while _serve_one(conn):
+        pass
+
+
+def _serve_one(conn: Connection) -> bool:
+    """One request answered (its locals, the call's arguments among them, end with it);
+    False when the worker is to exit."""
+    try:
+        request = conn.recv()
+    except (EOFError, OSError):
+        return False  # the server has gone
+    except Exception as e:  # a function this process cannot import
+        result = ToolResult.error(f"the tool could not be loaded ({type(e).__name__}: {e})")
+    else:
+        if request is None:
+            return False
+        result = _run(*request)
+    try:
+        conn.send(result)
+    except (EOFError, OSError):
+        return False
+    except Exception as e:  # a result that cannot be pickled
+        conn.send(ToolResult.error(f"the tool's result could not be sent back ({e})"))
+    return True
+
+
+def _run(fn: Any, citations: tuple[str, ...], args: dict[str, Any], root: str) -> ToolResult:
+    """One call, with its own ``Tool`` and ``Workspace``: only what modules keep (loaded
+    models) stays in the worker for the next call."""
+    try:
+        tool = Tool.from_function(fn, citations=citations)
+    except Exception as e:
+        return ToolResult.error(f"the tool could not be loaded ({type(e).__name__}: {e})")
+    return Registry([tool]).call(tool.name, args, Workspace(root))
 
 
 def _delete_items(ws: Workspace, ids: list[str]) -> None:
