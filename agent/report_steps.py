@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
+from agent.report_inversion import invert_step
+from agent.report_text import StepText, arg, name_of, value
 from tools.result import ToolResult
 
 __all__ = ["StepText", "describe", "TOOL_NAMES", "ESTIMATE_NOTE", "arg", "value"]
@@ -48,42 +49,6 @@ TOOL_NAMES = {
 ESTIMATE_NOTE = "an estimate from the similarity of neighbouring traces, with no clean reference"
 
 
-@dataclass(frozen=True)
-class StepText:
-    """A tool call in words.
-
-    Attributes:
-        text: one sentence, without workspace ids.
-        products: (id, what it is) of the results a follow-up would use.
-        figures: (id, what it shows) of the figures made.
-        labels: id -> how later steps name that item ("the f-x deconvolved section").
-        estimate: the sentence reports the trace-similarity SNR estimate.
-    """
-
-    text: str
-    products: tuple[tuple[str, str], ...] = ()
-    figures: tuple[tuple[str, str], ...] = ()
-    labels: dict[str, str] = field(default_factory=dict)
-    estimate: bool = False
-
-
-def arg(x: Any) -> str:
-    """An argument as written: integers without a decimal point, others exactly."""
-    if isinstance(x, float) and x.is_integer():
-        return str(int(x))
-    return repr(x) if isinstance(x, float) else str(x)
-
-
-def value(x: float, digits: int = 3) -> str:
-    """A measured value to ``digits`` significant digits; scientific when large or tiny."""
-    if x == 0 or not math.isfinite(x):
-        return f"{x:g}"
-    mag = math.floor(math.log10(abs(x)))
-    if -3 <= mag < 5:
-        return f"{x:.{max(0, digits - 1 - mag)}f}"
-    return f"{x:.{digits - 1}e}"
-
-
 def _count(n: float, noun: str) -> str:
     return f"{int(n)} {noun}{'' if int(n) == 1 else 's'}"
 
@@ -95,10 +60,6 @@ def _src_file(result: ToolResult) -> str:
         else None
     )
     return m.group(1) if m else "the SEG-Y file"
-
-
-def _name(labels: dict[str, str], item: Any) -> str:
-    return labels.get(str(item), str(item))
 
 
 # ---- reading and writing -----------------------------------------------------------
@@ -170,7 +131,7 @@ def _write_segy(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
     )
     out = r.artifacts[0].id
     return StepText(
-        f"Saved {_name(labels, a.get('data'))} as SEG-Y ({size}IEEE float, {how}).",
+        f"Saved {name_of(labels, a.get('data'))} as SEG-Y ({size}IEEE float, {how}).",
         ((out, "SEG-Y file"),),
         labels={out: "the SEG-Y file"},
     )
@@ -374,7 +335,7 @@ _PROCESS: dict[str, tuple[Callable[[dict], str], str]] = {
 def _processing(name: str, a: dict, m: dict, r: ToolResult, labels: dict, caveat: bool) -> StepText:
     op, product = _PROCESS[name]
     gain = m["snr_est_gain_db"]
-    text = f"{op(a)} of {_name(labels, a.get('data'))}"
+    text = f"{op(a)} of {name_of(labels, a.get('data'))}"
     if "traces_filled" in m:
         text += f": filled {arg(m['traces_filled'])} of {arg(m['n_traces'])} traces;"
     else:
@@ -392,7 +353,7 @@ def _processing(name: str, a: dict, m: dict, r: ToolResult, labels: dict, caveat
 
 
 def _spectrum(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
-    what = _name(labels, a.get("data"))
+    what = name_of(labels, a.get("data"))
     figures = tuple(
         (x.id, f"amplitude spectrum of {what}") for x in r.artifacts if x.kind == "figure"
     )
@@ -412,7 +373,7 @@ def _estimate_wavelet(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText
     )
     out = r.artifacts[0].id
     return StepText(
-        f"Statistical wavelet from {used} of {_name(labels, a.get('data'))}: "
+        f"Statistical wavelet from {used} of {name_of(labels, a.get('data'))}: "
         f"{arg(a['length_ms'])} ms, dominant frequency {m['dominant_hz']:.1f} Hz "
         "(an estimate assuming white reflectivity; its phase is set to zero, "
         "not measured).",
@@ -422,10 +383,10 @@ def _estimate_wavelet(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText
 
 
 def _measure_snr(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
-    what = _name(labels, a.get("data"))
+    what = name_of(labels, a.get("data"))
     if "snr_db" in m:
         return StepText(
-            f"SNR of {what} against {_name(labels, a.get('reference'))}: "
+            f"SNR of {what} against {name_of(labels, a.get('reference'))}: "
             f"{m['snr_db']:.1f} dB (correlation {m['correlation']:.3f}); the "
             f"trace-similarity estimate gives {m['snr_est_db']:.1f} dB."
         )
@@ -436,47 +397,11 @@ def _measure_snr(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
     )
 
 
-def _invert(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
-    reg = "trace by trace" if a.get("regularization") == "trace" else "spatially regularised"
-    source = "the well log" if a.get("well_log") else "the impedance model"
-    wavelet = (
-        _name(labels, a["wavelet"]) if a.get("wavelet") else "a statistical wavelet from the data"
-    )
-    text = (
-        f"Model-based impedance inversion of {_name(labels, a.get('data'))} ({reg}, "
-        f"background below {arg(a['background_hz'])} Hz from {source}, {wavelet}): "
-        f"impedance {value(m['impedance_min'])} to {value(m['impedance_max'])} "
-        f"(m/s)·(kg/m3); the modelled data match the input with correlation "
-        f"{m['data_fit_correlation']:.2f}"
-    )
-    if "well_correlation" in m:
-        tie = m["well_tie_correlation"]
-        poor = (
-            "; poor tie, so the wavelet was scaled by RMS, not fitted"
-            if "poor tie" in r.summary
-            else ""
-        )
-        text += (
-            f". Well tie correlation {tie:.2f}{poor}; at the well (position "
-            f"{a['well_position']}) the inverted trace matches the log band-limited to "
-            f"{m['well_band_hz']:.0f} Hz with correlation {m['well_correlation']:.2f} "
-            f"({m['well_relative_correlation']:.2f} with the background removed)"
-        )
-    out = r.artifacts[0].id
-    shown = "impedance section" + (
-        " with the well log comparison" if "well_correlation" in m else ""
-    )
-    figures = tuple((x.id, shown) for x in r.artifacts[1:] if x.kind == "figure")
-    return StepText(
-        text + ".", ((out, "impedance section"),), figures, {out: "the impedance section"}
-    )
-
-
 # ---- figures, literature, GeoFM faults -----------------------------------------------------
 
 
 def _plot_section(a: dict, m: dict, r: ToolResult, labels: dict, given: dict) -> StepText:
-    what = _name(labels, a.get("data"))
+    what = name_of(labels, a.get("data"))
     details = []
     if "cmap" in given:
         details.append(f"colour map {a['cmap']}")
@@ -493,7 +418,7 @@ def _plot_section(a: dict, m: dict, r: ToolResult, labels: dict, given: dict) ->
 
 
 def _plot_comparison(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
-    before, after = _name(labels, a.get("before")), _name(labels, a.get("after"))
+    before, after = name_of(labels, a.get("before")), name_of(labels, a.get("after"))
     return StepText(
         f"Plotted {before} and {after} side by side with their difference.",
         figures=tuple(
@@ -515,7 +440,7 @@ def _search(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
 def _faults(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
     thr = f"{m['threshold']:g}"
     text = (
-        f"GeoFM fault segmentation of {_name(labels, a.get('data'))}: "
+        f"GeoFM fault segmentation of {name_of(labels, a.get('data'))}: "
         f"{100 * m['fault_fraction']:.1f} % of samples above probability {thr} (highest "
         f"probability {m['max_probability']:.2f})"
     )
@@ -542,7 +467,7 @@ _SIMPLE = {
     "spectrum": _spectrum,
     "estimate_wavelet": _estimate_wavelet,
     "measure_snr": _measure_snr,
-    "invert_impedance": _invert,
+    "invert_impedance": invert_step,
     "plot_comparison": _plot_comparison,
     "search_literature": _search,
     "geofm_faults": _faults,

@@ -314,3 +314,18 @@ def test_a_corrected_first_try_and_an_unknown_tool(workspace):
     text = tool_report("scale it by 4", calls[:1], results[:1])
     assert text.startswith("Scale failed: bad arguments for scale: factor: not a number.\n")
     assert "schema" not in text
+
+
+def test_relative_inversion_report_names_wavelet_and_background(workspace):
+    from tools.synthetic import make_section
+
+    d = workspace.save_array(make_section(20, 100, seed=1).clean, "d", {"dt_ms": 4.0}).id
+    args = {"data": d, "wavelet": "ricker", "wavelet_hz": 25, "regularization": "trace"}
+    calls = [("invert_impedance", args), ("invert_impedance", {"data": d, "method": "coloured"})]
+    results = [REGISTRY.call(n, a, workspace) for n, a in calls]
+    question = "run a post-stack inversion using a 25 Hz Ricker, then a coloured inversion"
+    text = tool_report(question, calls, results)
+    assert "Relative (band-limited) impedance" in text
+    assert "zero background, a 25 Hz Ricker wavelet" in text
+    assert "coloured inversion" in text and "trend below 4 Hz" in text
+    _grounded(text, question, calls, results)

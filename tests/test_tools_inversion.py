@@ -8,6 +8,7 @@ from pylops.utils import dottest
 
 from tests.fixtures_seismic import real_data
 from tools import REGISTRY
+from tools.coloured import remove_trend
 from tools.filters import bandpass_traces
 from tools.inversion import (
     background_from_model,
@@ -45,11 +46,41 @@ def test_inversion_recovers_clean_synthetic(mode):
     assert correlation(np.exp(m0), s.impedance) < correlation(ai, s.impedance) - 0.05
 
 
-def test_invert_tool_needs_a_background(workspace):
+def _true_relative(impedance: np.ndarray, band_hz: float) -> np.ndarray:
+    # the benchmarks' definition: ln(AI) with its trend below 4 Hz removed, cut at band_hz
+    return bandpass_traces(remove_trend(np.log(impedance), 4.0, 4.0), 4.0, 0.0, band_hz)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {},
+        {"method": "coloured"},
+        {"wavelet": "ricker", "wavelet_hz": 25, "regularization": "trace", "figure": False},
+    ],
+    ids=["model-statistical", "coloured", "model-ricker"],
+)
+def test_relative_impedance_without_a_well(workspace, args):
+    s = make_section(40, 150, 4.0, seed=4, oversample=8)
+    d = workspace.save_array(s.clean, "d", {"dt_ms": 4.0}).id
+    r = REGISTRY.call("invert_impedance", {"data": d, **args}, workspace)
+    assert r.ok, r.summary
+    rel, *figs = r.artifacts
+    assert r.summary.startswith("relative (band-limited) impedance")
+    assert all("relative (band-limited)" in f.description for f in figs)
+    assert len(figs) == args.get("figure", True)
+    assert {"band_low_hz", "band_high_hz"} <= set(r.metrics)
+    cited = "Lancaster" if args.get("method") == "coloured" else "PyLops"
+    assert any(cited in c for c in r.citations)
+    if "wavelet" in args:
+        assert "25 Hz Ricker" in r.summary
+    truth = _true_relative(s.impedance, r.metrics["band_high_hz"])
+    assert correlation(workspace.load_array(rel.id), truth) >= 0.7
+
+
+def test_absolute_inversion_with_a_background_model(workspace):
     s = make_section(20, 100, seed=1)
     d = workspace.save_array(s.clean, "d", {"dt_ms": 4.0}).id
-    r = REGISTRY.call("invert_impedance", {"data": d}, workspace)
-    assert not r.ok and "background" in r.summary
     imp = workspace.save_array(s.impedance, "imp", {"dt_ms": 4.0}).id
     w = workspace.save_array(s.wavelet, "w", {"dt_ms": 4.0}).id
     r = REGISTRY.call(
@@ -65,7 +96,27 @@ def test_invert_tool_needs_a_background(workspace):
         workspace,
     )
     assert r.ok, r.summary
+    assert r.summary.startswith("impedance ")
     assert correlation(workspace.load_array(r.artifacts[0].id), s.impedance) > 0.95
+
+
+def test_relative_impedance_bad_input_is_one_line_and_writes_nothing(workspace):
+    s = make_section(10, 40, seed=2)
+    d = workspace.save_array(s.clean, "d", {"dt_ms": 4.0}).id
+    long_w = workspace.save_array(np.hanning(61), "w", {"dt_ms": 4.0}).id
+    nan = s.clean.copy()
+    nan[3, 7] = np.nan
+    bad = workspace.save_array(nan, "nan", {"dt_ms": 4.0}).id
+    before = set(workspace.ids())
+    for args, said in [
+        ({"data": d, "wavelet": long_w}, "longer than the traces"),
+        ({"data": d, "wavelet": "gabor"}, "wavelet"),
+        ({"data": bad}, "NaN"),
+        ({"data": d, "method": "coloured", "wavelet": "ricker"}, "no wavelet"),
+    ]:
+        r = REGISTRY.call("invert_impedance", args, workspace)
+        assert not r.ok and said in r.summary and "\n" not in r.summary, r.summary
+    assert set(workspace.ids()) == before
 
 
 def test_real_f3_inline_inversion_runs(workspace):

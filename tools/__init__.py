@@ -16,6 +16,7 @@ from tools.workspace import Workspace
 __all__ = ["REGISTRY", "Registry", "Tool", "Workspace", "ToolResult", "Artifact"]
 
 from tools import (
+    coloured,
     denoise,
     filters,
     inversion,
@@ -51,7 +52,10 @@ REGISTRY = Registry(
         Tool.from_function(spectrum.spectrum),
         Tool.from_function(spectrum.estimate_wavelet, citations=(filters.YILMAZ_CITATION,)),
         Tool.from_function(metrics.measure_snr),
-        Tool.from_function(inversion.invert_impedance, citations=(synthetic.PYLOPS_CITATION,)),
+        Tool.from_function(
+            inversion.invert_impedance,
+            citations=(synthetic.PYLOPS_CITATION, coloured.COLOURED_CITATION),
+        ),
         Tool.from_function(plotting.plot_section),
         Tool.from_function(plotting.plot_comparison),
         Tool.from_function(literature.search_literature),

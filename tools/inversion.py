@@ -1,4 +1,4 @@
-"""Post-stack model-based acoustic impedance inversion with PyLops.
+"""Post-stack acoustic impedance inversion: model-based (PyLops) or coloured.
 
 PyLops models post-stack data as d = ½·W·D·m with m = ln(AI): D a time derivative,
 W the wavelet convolution (``pylops.avo.poststack.PoststackLinearModelling``).
@@ -6,6 +6,11 @@ W the wavelet convolution (``pylops.avo.poststack.PoststackLinearModelling``).
 (damped explicit least squares) or for the whole line at once with a Laplacian
 regularisation (spatially coupled). Arrays are (n_traces, n_samples) here and are
 transposed to PyLops' (n_samples, n_traces).
+
+Without a well log or an impedance model there is no low-frequency background, and the
+tool returns relative (band-limited) impedance: the model-based result against a zero
+background, or coloured inversion (``tools.coloured``), with the trend below
+``background_hz`` removed and frequencies above the seismic band cut.
 """
 
 from __future__ import annotations
@@ -15,14 +20,22 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from common.errors import BadInputError
+from tools.coloured import (
+    COLOURED_CITATION,
+    DEFAULT_ALPHA,
+    coloured_inversion,
+    impedance_alpha,
+    remove_trend,
+    seismic_band,
+)
 from tools.filters import bandpass_traces
 from tools.metrics import correlation
 from tools.plotting import impedance_figure
 from tools.registry import WorkspaceId
 from tools.result import ToolResult
-from tools.section import amp_range, load_section, save_section, shape_str
-from tools.spectrum import statistical_wavelet
-from tools.synthetic import PYLOPS_CITATION
+from tools.section import Section, amp_range, load_section, save_section, shape_str
+from tools.spectrum import amplitude_spectrum, statistical_wavelet
+from tools.synthetic import PYLOPS_CITATION, make_wavelet
 from tools.workspace import Workspace
 
 if TYPE_CHECKING:  # loaded on first use at run time
@@ -36,6 +49,7 @@ __all__ = [
     "log_on_grid",
     "wavelet_scale_at_well",
     "wavelet_band_hz",
+    "relative_impedance",
     "invert_impedance",
 ]
 
@@ -182,6 +196,73 @@ def wavelet_band_hz(wavelet: np.ndarray, dt_ms: float, level: float = 0.1) -> fl
     return float(f[np.flatnonzero(amp >= level * amp.max())[-1]])
 
 
+def relative_impedance(
+    data: np.ndarray,
+    dt_ms: float,
+    method: Literal["model", "coloured"] = "model",
+    wavelet: np.ndarray | None = None,
+    alpha: float = DEFAULT_ALPHA,
+    trend_hz: float = 4.0,
+    mode: Literal["trace", "spatial"] = "spatial",
+    damping: float = 1e-2,
+    eps_r: float = 0.1,
+) -> tuple[np.ndarray, tuple[float, float]]:
+    """Relative (band-limited) ln-impedance, (n_traces, n_samples) -> same shape.
+
+    "model": model-based inversion against a zero background with ``wavelet``;
+    "coloured": coloured inversion with a target spectrum f^-alpha. Either result has
+    its trend below ``trend_hz`` removed and is low-passed at the top of the seismic band
+    (where the data's noise-corrected mean spectrum exceeds a tenth of its peak), so it
+    compares with the true ln(AI) treated the same way. The scale is arbitrary unless
+    the wavelet is calibrated to the data.
+
+    Returns:
+        (relative ln-impedance, (low, high) seismic band in Hz).
+    """
+    f, amp = amplitude_spectrum(data, dt_ms)
+    band = seismic_band(f, amp)
+    top = min(band[1], 0.9 * 500.0 / dt_ms)
+    if not 0 < trend_hz < top:
+        raise BadInputError(
+            f"background_hz={trend_hz:g} must lie between 0 and the top of the seismic "
+            f"band ({top:.0f} Hz)"
+        )
+    if method == "coloured":
+        rel = coloured_inversion(data, dt_ms, alpha, band)[0]
+    else:
+        if wavelet is None:
+            raise BadInputError("model-based relative impedance needs a wavelet")
+        rel = np.log(invert_poststack(data, wavelet, np.zeros_like(data), mode, damping, eps_r))
+    return bandpass_traces(remove_trend(rel, dt_ms, trend_hz), dt_ms, 0.0, top), (band[0], top)
+
+
+def _wavelet(
+    workspace: Workspace, sec: Section, wavelet: str | None, wavelet_hz: float
+) -> tuple[np.ndarray, str]:
+    """(wavelet, how it reads in a report) for the ``wavelet`` argument."""
+    nt = sec.data.shape[-1]
+    if wavelet is None:
+        w, label = statistical_wavelet(sec.data, sec.dt_ms, 128.0), "statistical wavelet"
+    elif wavelet in ("ricker", "ormsby"):
+        w = make_wavelet(wavelet, wavelet_hz, sec.dt_ms)
+        label = f"{wavelet_hz:g} Hz {wavelet.capitalize()} wavelet"
+    elif isinstance(wavelet, str) and wavelet.startswith("ws-"):
+        wsec = load_section(workspace, wavelet, ndim=(1,))
+        if abs(wsec.dt_ms - sec.dt_ms) > 1e-6 or len(wsec.data) % 2 == 0:
+            raise BadInputError(f"wavelet {wavelet} must be odd-length at {sec.dt_ms} ms")
+        w, label = wsec.data, f"wavelet {wavelet}"
+    else:
+        raise BadInputError(
+            f"unknown wavelet {wavelet!r}; give a workspace id, 'ricker' or 'ormsby'"
+        )
+    if len(w) > nt:
+        raise BadInputError(
+            f"the wavelet ({len(w)} samples) is longer than the traces ({nt} samples); "
+            "use a shorter wavelet"
+        )
+    return w, label
+
+
 def _position(meta: dict, n_traces: int, well_position: int) -> int:
     xls = meta.get("crosslines")
     if xls is not None and len(xls) == n_traces:
@@ -198,7 +279,9 @@ def _position(meta: dict, n_traces: int, well_position: int) -> int:
 def invert_impedance(
     workspace: Workspace,
     data: WorkspaceId,
-    wavelet: WorkspaceId | None = None,
+    method: Literal["model", "coloured"] = "model",
+    wavelet: WorkspaceId | Literal["ricker", "ormsby"] | None = None,
+    wavelet_hz: float = 25.0,
     well_log: WorkspaceId | None = None,
     well_position: int | None = None,
     background_model: WorkspaceId | None = None,
@@ -208,23 +291,28 @@ def invert_impedance(
     eps_r: float = 0.1,
     figure: bool = True,
 ) -> ToolResult:
-    """Acoustic impedance from a post-stack 2D section by model-based inversion (PyLops).
+    """Acoustic impedance from a post-stack 2D section (PyLops model-based or coloured).
 
     The low-frequency background comes from a well log in time (laterally constant) or
     from an impedance model; with a well, the wavelet is scaled to the data at the well
-    and the inverted trace there is compared with the band-limited log.
+    and the inverted trace there is compared with the band-limited log. Without either,
+    or with method "coloured", the result is relative (band-limited) impedance.
 
     Args:
         data: workspace id of the post-stack section (traces x samples, time last).
-        wavelet: workspace id of the wavelet (same sample interval); default: a statistical
-            zero-phase wavelet estimated from the data.
+        method: "model" (model-based, PyLops) or "coloured" (coloured inversion:
+            spectral shaping, relative only, no wavelet).
+        wavelet: workspace id of a wavelet (same sample interval), or "ricker" /
+            "ormsby" at wavelet_hz; default: a statistical wavelet from the data.
+        wavelet_hz: peak frequency of a "ricker" or "ormsby" wavelet, in Hz.
         well_log: workspace id of an impedance log in time ((m/s)*(kg/m3), from
             read_well_log with a checkshot).
         well_position: crossline number of the well on this line (or trace index when
             the section has no crossline numbers).
         background_model: workspace id of an impedance model of the data's shape, used
             for the background instead of a well log.
-        background_hz: high cut of the low-frequency background, in Hz.
+        background_hz: high cut of the low-frequency background (removed as the trend
+            from relative impedance), in Hz.
         regularization: "trace" inverts traces independently; "spatial" adds a
             Laplacian regulariser coupling neighbouring traces.
         damping: trace-by-trace damping relative to the operator's diagonal
@@ -234,13 +322,16 @@ def invert_impedance(
     """
     sec = load_section(workspace, data, ndim=(2,))
     nx, nt = sec.data.shape
-    if wavelet is None:
-        wav = statistical_wavelet(sec.data, sec.dt_ms, 128.0)
-    else:
-        wsec = load_section(workspace, wavelet, ndim=(1,))
-        if abs(wsec.dt_ms - sec.dt_ms) > 1e-6 or len(wsec.data) % 2 == 0:
-            raise BadInputError(f"wavelet {wavelet} must be odd-length at {sec.dt_ms} ms")
-        wav = wsec.data
+    if damping < 0 or eps_r < 0:
+        raise BadInputError("damping and eps_r must be >= 0")
+    if method == "coloured" and wavelet is not None:
+        raise BadInputError(
+            "coloured inversion designs its operator from the data spectrum and takes no "
+            "wavelet; drop wavelet or use method='model'"
+        )
+    wav, wavelet_label = (
+        _wavelet(workspace, sec, wavelet, wavelet_hz) if method == "model" else (None, "")
+    )
     log_grid = inside = None
     if well_log is not None:
         lsec = load_section(workspace, well_log, ndim=(1,))
@@ -258,6 +349,24 @@ def invert_impedance(
         )
         if inside.sum() < 10:
             raise BadInputError(f"{well_log} overlaps {data} by fewer than 10 samples")
+    ix = None if well_position is None else _position(sec.meta, nx, well_position)
+    if method == "coloured" or (log_grid is None and background_model is None):
+        return _relative(
+            workspace,
+            sec,
+            method,
+            wav,
+            wavelet_label,
+            log_grid,
+            inside,
+            ix,
+            background_hz,
+            regularization,
+            damping,
+            eps_r,
+            figure,
+        )
+    assert wav is not None
     if background_model is not None:
         bsec = load_section(workspace, background_model, ndim=(2,))
         if bsec.data.shape != sec.data.shape:
@@ -265,24 +374,17 @@ def invert_impedance(
                 f"{background_model} is {bsec.data.shape}, {data} {sec.data.shape}; they must match"
             )
         m0 = background_from_model(bsec.data, sec.dt_ms, background_hz)
-    elif log_grid is not None:
-        m0 = background_from_log(log_grid, nx, sec.dt_ms, background_hz)
     else:
-        raise BadInputError(
-            "a low-frequency background is needed: pass well_log (an "
-            "impedance log in time) or background_model (an impedance array)"
-        )
+        assert log_grid is not None
+        m0 = background_from_log(log_grid, nx, sec.dt_ms, background_hz)
     d = sec.data
     metrics: dict[str, float] = {}
     well: tuple[int, np.ndarray, np.ndarray] | None = None  # (trace, log, where it is)
-    if log_grid is not None and inside is not None and well_position is not None:
-        ix = _position(sec.meta, nx, well_position)
+    if log_grid is not None and inside is not None and ix is not None:
         well = (ix, log_grid, inside)
         scale, tie = wavelet_scale_at_well(d[ix], log_grid, inside, wav)
         wav = wav * scale
         metrics.update(wavelet_scale=scale, well_tie_correlation=tie)
-    if damping < 0 or eps_r < 0:
-        raise BadInputError("damping and eps_r must be >= 0")
     ai = invert_poststack(d, wav, m0, regularization, damping=damping, eps_r=eps_r)
     synth = (modelling_operator(wav, nt, nx) @ np.log(ai).T).T
     metrics["data_fit_correlation"] = correlation(synth, d)
@@ -314,7 +416,7 @@ def invert_impedance(
     arts = [art]
     summary = (
         f"impedance {art.id}: {shape_str(ai)}, {amp_range(ai)} (m/s)*(kg/m3), "
-        f"{regularization} inversion, data fit correlation "
+        f"{regularization} inversion with a {wavelet_label}, data fit correlation "
         f"{metrics['data_fit_correlation']:.2f}{text}"
     )
     if figure:
@@ -327,4 +429,87 @@ def invert_impedance(
         metrics,
         (PYLOPS_CITATION,),
         details={"impedance_min": float(ai.min()), "impedance_max": float(ai.max())},
+    )
+
+
+def _relative(
+    workspace: Workspace,
+    sec: Section,
+    method: Literal["model", "coloured"],
+    wav: np.ndarray | None,
+    wavelet_label: str,
+    log_grid: np.ndarray | None,
+    inside: np.ndarray | None,
+    ix: int | None,
+    trend_hz: float,
+    regularization: Literal["trace", "spatial"],
+    damping: float,
+    eps_r: float,
+    figure: bool,
+) -> ToolResult:
+    """invert_impedance without a background: relative (band-limited) impedance."""
+    metrics: dict[str, float] = {}
+    alpha = DEFAULT_ALPHA
+    if method == "coloured":
+        if log_grid is not None and inside is not None:
+            f, amp = amplitude_spectrum(sec.data, sec.dt_ms)
+            alpha = impedance_alpha(log_grid[inside], sec.dt_ms, seismic_band(f, amp))
+        metrics.update(alpha=alpha, phase_rotation_deg=-90.0)
+    rel, band = relative_impedance(
+        sec.data, sec.dt_ms, method, wav, alpha, trend_hz, regularization, damping, eps_r
+    )
+    metrics.update(band_low_hz=band[0], band_high_hz=band[1])
+    if method == "model" and wav is not None:
+        synth = (modelling_operator(wav, sec.data.shape[1], sec.data.shape[0]) @ rel.T).T
+        metrics["data_fit_correlation"] = correlation(synth, sec.data)
+    well = None
+    text = ""
+    if log_grid is not None and inside is not None and ix is not None:
+        log_rel = bandpass_traces(
+            remove_trend(np.log(log_grid), sec.dt_ms, trend_hz), sec.dt_ms, 0.0, band[1]
+        )
+        metrics["well_relative_correlation"] = correlation(rel[ix][inside], log_rel[inside])
+        well = (ix, log_rel, inside)
+        text = (
+            f"; at the well (trace {ix}) correlation with the relative AI log "
+            f"{metrics['well_relative_correlation']:.2f}"
+        )
+    how = (
+        f"coloured inversion (spectrum f^-{alpha:.2f})"
+        if method == "coloured"
+        else f"model-based {regularization} inversion, zero background, {wavelet_label}"
+    )
+    art = save_section(
+        workspace,
+        rel,
+        f"relative (band-limited) impedance from {sec.id}",
+        like=sec,
+        units="relative ln(AI), arbitrary scale",
+        method=method,
+    )
+    arts = [art]
+    summary = (
+        f"relative (band-limited) impedance {art.id}: {shape_str(rel)}, {how}, trend below "
+        f"{trend_hz:g} Hz removed, band {band[0]:.0f}-{band[1]:.0f} Hz, arbitrary scale{text}"
+    )
+    if "data_fit_correlation" in metrics:
+        summary += f"; data fit correlation {metrics['data_fit_correlation']:.2f}"
+    if figure:
+        fig = impedance_figure(
+            workspace,
+            sec,
+            rel,
+            well,
+            title=f"relative (band-limited) impedance from {sec.id}",
+            label="relative ln(AI)",
+        )
+        arts.append(fig)
+        summary += f"; figure {fig.id}"
+    cites = (COLOURED_CITATION,) if method == "coloured" else (PYLOPS_CITATION,)
+    return ToolResult(
+        summary,
+        tuple(arts),
+        metrics,
+        cites,
+        details={"relative_min": float(rel.min()), "relative_max": float(rel.max())},
     )

@@ -138,6 +138,7 @@ def impedance_figure(
     ai: np.ndarray,
     well: tuple[int, np.ndarray, np.ndarray] | None = None,
     title: str = "",
+    label: str = "AI (m/s)·(kg/m3)",
 ) -> Artifact:
     """Impedance section; with ``well`` = (trace index, AI log on the grid, inside mask),
     the well position is marked and a side panel compares the log with the inverted trace."""
@@ -151,7 +152,7 @@ def impedance_figure(
         gridspec_kw={"width_ratios": [3, 1][:ncols]},
     )
     ax = axes[0, 0]
-    draw_section(ax, ai, sec.meta, title, cmap="viridis", label="AI (m/s)·(kg/m3)")
+    draw_section(ax, ai, sec.meta, title, cmap="viridis", label=label)
     if well is not None:
         ix, log_grid, inside = well
         _, xv = _x_axis(sec.meta, ai.shape[0])
@@ -159,10 +160,10 @@ def impedance_figure(
         ax.plot([xv[ix], xv[ix]], [t[inside][0], t[inside][-1]], "w-", lw=3)
         ax.plot([xv[ix], xv[ix]], [t[inside][0], t[inside][-1]], "k--", lw=1)
         ax2 = axes[0, 1]
-        ax2.plot(log_grid[inside], t[inside], "k", lw=0.8, label="AI log")
+        ax2.plot(log_grid[inside], t[inside], "k", lw=0.8, label="log")
         ax2.plot(ai[ix][inside], t[inside], "r", lw=1.2, label="inverted")
         ax2.invert_yaxis()
-        ax2.set_xlabel("AI (m/s)·(kg/m3)")
+        ax2.set_xlabel(label)
         ax2.set_ylabel("two-way time (ms)")
         ax2.legend(fontsize=8)
         ax2.set_title(f"at the well (trace {ix})", fontsize=10)
