@@ -481,8 +481,16 @@ def ascii_files(folder: Path, seed: int, n: int) -> Iterator[tuple[Path, str]]:
 
 
 # ---- valid fixtures and arguments ----------------------------------------------------
-# Fixtures every args case attaches, in this order (ws-1 ... ws-6).
-VALID_FILES = ("section.npy", "cube.sgy", "well.las", "checkshot.txt", "inline.txt", "log.npy")
+# Fixtures every args case attaches, in this order (ws-1 ... ws-7).
+VALID_FILES = (
+    "section.npy",
+    "cube.sgy",
+    "well.las",
+    "checkshot.txt",
+    "inline.txt",
+    "log.npy",
+    "event.mseed",
+)
 
 
 def write_valid_files(folder: Path, seed: int = 0) -> list[Path]:
@@ -509,6 +517,10 @@ def write_valid_files(folder: Path, seed: int = 0) -> list[Path]:
         + "\n"
     )
     np.save(folder / "log.npy", rng.standard_normal(64))
+    import obspy
+
+    event = obspy.read()  # ObsPy's packaged 3-component example, 30 s at 100 Hz
+    event.write(str(folder / "event.mseed"), format="MSEED")
     return [folder / name for name in VALID_FILES]
 
 

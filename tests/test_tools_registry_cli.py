@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from agent.cli import main
-from tools import REGISTRY
+from tools import ALL, REGISTRY
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,7 +41,7 @@ def test_bad_arguments_come_back_as_errors(workspace):
 def test_cli_list_json(capsys):
     assert main(["tools", "list", "--json"]) == 0
     tools = json.loads(capsys.readouterr().out)
-    assert {t["name"] for t in tools} == set(REGISTRY.names())
+    assert {t["name"] for t in tools} == set(ALL.names())  # the chat's tools and SEISMOLOGY
 
 
 def test_cli_run_with_file(tmp_path, capsys):

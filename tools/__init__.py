@@ -1,6 +1,9 @@
 """Domain tools: typed functions the agent plans calls to.
 
-Catalog: ``REGISTRY`` (every tool, explicitly listed below), ``Workspace`` (per-session
+Catalog: ``REGISTRY`` (the tools the chat agent routes to, explicitly listed below),
+``SEISMOLOGY`` (earthquake-seismology tools on ObsPy, reached through ``ALL``: `geofm
+tools`, MCP; the chat router is trained on ``REGISTRY`` alone and routes to them after its
+next adapter round), ``ALL`` (every tool), ``Workspace`` (per-session
 files by id), ``ToolResult`` / ``Artifact`` (what a tool returns). The errors tools raise
 are in ``common.errors``.
 Tool modules import numpy/scipy/segyio only; matplotlib and torch load inside the tools
@@ -13,7 +16,16 @@ from tools.registry import Registry, Tool
 from tools.result import Artifact, ToolResult
 from tools.workspace import Workspace
 
-__all__ = ["REGISTRY", "Registry", "Tool", "Workspace", "ToolResult", "Artifact"]
+__all__ = [
+    "REGISTRY",
+    "SEISMOLOGY",
+    "ALL",
+    "Registry",
+    "Tool",
+    "Workspace",
+    "ToolResult",
+    "Artifact",
+]
 
 from tools import (
     coloured,
@@ -23,10 +35,14 @@ from tools import (
     literature,
     loaders,
     metrics,
+    picking,
     plotting,
     segy,
+    seismograms,
     spectrum,
     synthetic,  # noqa: E402  (tool modules import numpy/scipy/segyio only)
+    traveltimes,
+    waveforms,
     wells,
 )
 from tools.geofm import tools as geofm_tools  # noqa: E402
@@ -64,3 +80,34 @@ REGISTRY = Registry(
         Tool.from_function(geofm_tools.geofm_faults, citations=(MAE_CITATION, VIT_CITATION)),
     ]
 )
+
+_OBSPY = waveforms.OBSPY_CITATIONS
+# Earthquake seismology on ObsPy. Kept out of REGISTRY: the chat router (a 135M model) is
+# trained on REGISTRY's schemas, and tools it has not seen in training would hurt routing.
+SEISMOLOGY = Registry(
+    [
+        Tool.from_function(waveforms.read_waveforms, citations=_OBSPY),
+        Tool.from_function(waveforms.preprocess_waveforms, citations=_OBSPY),
+        Tool.from_function(
+            picking.sta_lta_trigger, citations=(_OBSPY[0], *picking.STA_LTA_CITATIONS)
+        ),
+        Tool.from_function(
+            picking.pick_onsets,
+            citations=(_OBSPY[0], picking.BAER_CITATION, picking.AR_PICK_CITATION),
+        ),
+        Tool.from_function(
+            traveltimes.predict_arrivals,
+            citations=(
+                traveltimes.TAUP_CITATION,
+                traveltimes.IASP91_CITATION,
+                traveltimes.AK135_CITATION,
+                _OBSPY[0],
+            ),
+        ),
+        Tool.from_function(seismograms.plot_waveforms, citations=(_OBSPY[0],)),
+        Tool.from_function(seismograms.plot_spectrogram, citations=(_OBSPY[0],)),
+    ]
+)
+
+# Every tool: what `geofm tools list/run` and the MCP server offer.
+ALL = Registry([*REGISTRY, *SEISMOLOGY])

@@ -3,7 +3,7 @@
     add_mcp_endpoints(sessions, registry, limits, token=os.environ.get("GEOFM_MCP_TOKEN"))
     demo.launch(mcp_server=True, **launch_options(token))   # inside `with gr.Blocks()`
 
-Endpoints: one per tool (``tools.mcp``), ``geofm_new_session`` (a token, which every other
+Endpoints: one per tool (``tools.mcp``; the chat's tools, then ``tools.SEISMOLOGY``), ``geofm_new_session`` (a token, which every other
 endpoint requires as ``session``), ``geofm_workspace``, ``geofm_attach_file`` and
 ``geofm_get_file``. With ``token``, two checks refuse a request that lacks
 ``Authorization: Bearer <token>``: an ASGI middleware in front of the MCP transport
@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import GeoFMError
-from tools.limits import ServerLimits, check_room
+from tools.limits import LimitedRegistry, ServerLimits, check_room
 from tools.mcp import SESSION_HELP, attach_file, describe_workspace, mcp_functions
 from tools.mcp_sessions import McpSessions
 from tools.registry import Registry
 
 __all__ = [
     "add_mcp_endpoints",
+    "extra_registry",
     "launch_options",
     "BearerAuth",
     "bearer_ok",
@@ -85,8 +86,10 @@ def add_mcp_endpoints(
     limits: ServerLimits | None = None,
     concurrency: int = 2,
     token: str | None = None,
+    extra: Registry | None = None,
 ) -> None:
-    """Every tool of ``registry`` as an MCP endpoint (``gr.api``) plus the session,
+    """Every tool of ``registry`` and of ``extra`` (default ``tools.SEISMOLOGY``: tools the
+    chat router is not trained on yet) as an MCP endpoint (``gr.api``) plus the session,
     attach, list and fetch helpers; call inside ``gr.Blocks``."""
     import gradio as gr
 
@@ -96,7 +99,9 @@ def add_mcp_endpoints(
     def guard(fn: Callable) -> Callable:
         return _with_bearer_check(fn, token) if token else fn
 
-    for fn in mcp_functions(registry, sessions.workspace):
+    fns = mcp_functions(registry, sessions.workspace)
+    fns += mcp_functions(extra_registry(extra, registry), sessions.workspace)
+    for fn in fns:
         gr.api(guard(fn), api_name=fn.__name__, **opts)
 
     def geofm_new_session() -> str:
@@ -162,6 +167,21 @@ def add_mcp_endpoints(
         guard(geofm_attach_file), [f_in, name_in, s_in], out, api_name="geofm_attach_file", **opts
     )
     fetch.click(guard(geofm_get_file), [item, s_in], f_out, api_name="geofm_get_file", **opts)
+
+
+def extra_registry(extra: Registry | None, registry: Registry) -> Registry:
+    """The tools of ``extra`` not in ``registry``, under ``registry``'s limits and worker
+    pool when it is a :class:`LimitedRegistry`."""
+    if extra is None:
+        from tools import SEISMOLOGY
+
+        extra = SEISMOLOGY
+    tools = Registry([t for t in extra if t.name not in registry])
+    if isinstance(registry, LimitedRegistry):
+        limited = LimitedRegistry(tools, registry.limits, workers=registry.pool.size)
+        limited.pool = registry.pool  # one pool: the app's close() stops these workers too
+        return limited
+    return tools
 
 
 def _size(path: str) -> int:

@@ -14,7 +14,8 @@ class Artifact:
 
     Attributes:
         id: workspace id, e.g. ``"ws-3"``; the model passes it to later tools.
-        kind: ``"array"``, ``"figure"``, ``"segy"``, ``"file"`` or ``"text"``.
+        kind: ``"array"``, ``"figure"``, ``"segy"``, ``"stream"`` (MiniSEED/SAC
+            waveforms), ``"file"`` or ``"text"``.
         path: absolute path of the file inside the workspace.
         description: a short human line ("denoised section 534x1501").
     """

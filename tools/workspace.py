@@ -36,6 +36,9 @@ SUPPORTED_SUFFIXES = {
     ".md": "file",
     ".json": "file",
     ".csv": "file",
+    ".mseed": "stream",
+    ".miniseed": "stream",
+    ".sac": "stream",
 }
 _ID = re.compile(r"^ws-(\d+)$")
 

@@ -1,0 +1,154 @@
+"""Seismology tools (ObsPy): ObsPy's packaged example stream, seeded synthetic events,
+TauP against ObsPy's own TauP test values, and bad input (one-line errors, nothing written)."""
+
+from __future__ import annotations
+
+import numpy as np
+import obspy
+import pytest
+
+from agent.report import report_numbers_supported, tool_report
+from tools import ALL, REGISTRY, SEISMOLOGY, Workspace
+from tools.picking import baer_onset
+
+
+@pytest.fixture
+def ws(tmp_path):
+    return Workspace(tmp_path / "ws")
+
+
+def _attach(ws: Workspace, tmp_path, st: obspy.Stream, name: str = "ev.mseed") -> str:
+    path = tmp_path / name
+    st.write(str(path), format="SAC" if name.endswith(".sac") else "MSEED")
+    return ws.add_file(path).id
+
+
+def _event(onset_s: float = 12.34, df: float = 100.0, seed: int = 0) -> np.ndarray:
+    """30 s of white noise with a 6 Hz damped P wavelet starting at ``onset_s``."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(30 * df)) / df
+    x = 0.1 * rng.standard_normal(t.size)
+    tau = np.clip(t - onset_s, 0, None)
+    return x + (t >= onset_s) * np.sin(2 * np.pi * 6 * tau) * np.exp(-tau / 0.8)
+
+
+def test_new_tools_stay_out_of_the_chat_registry():
+    assert not set(SEISMOLOGY.names()) & set(REGISTRY.names())
+    assert ALL.names() == REGISTRY.names() + SEISMOLOGY.names()
+    for t in SEISMOLOGY:
+        assert t.citations, t.name
+        for name, p in t.parameters["properties"].items():
+            assert len(p.get("description", "")) > 8, f"{t.name}.{name}"
+
+
+def test_read_preprocess_trigger_pick_plot_on_obspy_example(ws, tmp_path):
+    raw = _attach(ws, tmp_path, obspy.read())
+    r = ALL.call("read_waveforms", {"file": raw}, ws)
+    assert r.ok and r.metrics["n_traces"] == 3 and r.metrics["sampling_rate_hz"] == 100
+    stream = r.artifacts[0].id
+    assert (
+        ws.path(stream).suffix == ".mseed"
+        and obspy.read(str(ws.path(stream)))[0].stats.npts == 3000
+    )
+    pre = ALL.call("preprocess_waveforms", {"stream": stream, "resample_hz": 50.0}, ws)
+    assert pre.ok and pre.metrics["sampling_rate_hz"] == 50
+    trig = ALL.call(
+        "sta_lta_trigger", {"stream": stream, "sta_s": 0.2, "lta_s": 2.0, "threshold_on": 3.0}, ws
+    )
+    assert trig.ok and trig.metrics["n_triggers"] >= 1
+    # the example event's P is near 4.6-4.7 s after the start (ObsPy's tutorial picks)
+    assert 4.0 < trig.metrics["first_trigger_s"] < 5.5
+    baer = ALL.call("pick_onsets", {"stream": stream, "figure": False}, ws)
+    ar = ALL.call("pick_onsets", {"stream": stream, "method": "ar"}, ws)
+    assert abs(baer.metrics["p_onset_s"] - 4.7) < 0.1 and abs(ar.metrics["p_onset_s"] - 4.7) < 0.1
+    assert ar.metrics["s_onset_s"] > ar.metrics["p_onset_s"]
+    plot = ALL.call("plot_waveforms", {"stream": stream}, ws)
+    spec = ALL.call("plot_spectrogram", {"stream": stream, "trace_index": 0}, ws)
+    assert plot.ok and spec.ok and 0 < spec.metrics["peak_frequency_hz"] < 50
+    calls = [("read_waveforms", {"file": raw}), ("pick_onsets", {"stream": stream, "method": "ar"})]
+    text = tool_report("pick P and S", calls, [r, ar])
+    assert "AR-AIC" in text and not report_numbers_supported(text, "pick P and S", calls, [r, ar])
+
+
+def test_baer_picks_a_synthetic_onset_within_50_ms():
+    for seed in range(3):
+        assert abs(baer_onset(_event(seed=seed), 100.0) - 12.34) <= 0.05
+
+
+# ObsPy's own TauP tests (obspy/taup/tests/test_tau.py and data/TauP_test_data/
+# taup_time_-h_10_-ph_ttall_-deg_35[_-mod_ak135]): depth 10 km, 35 degrees
+@pytest.mark.parametrize(
+    "model, phase, expected",
+    [
+        ("iasp91", "P", 412.43),
+        ("iasp91", "S", 745.29),
+        ("iasp91", "pP", 415.51),
+        ("iasp91", "PcP", 564.28),
+        ("ak135", "P", 412.51),
+        ("ak135", "pP", 415.59),
+    ],
+)
+def test_taup_matches_obspy_tests(ws, model, phase, expected):
+    r = ALL.call(
+        "predict_arrivals",
+        {"source_depth_km": 10.0, "distance_deg": 35.0, "model": model, "phases": phase},
+        ws,
+    )
+    assert r.ok and abs(r.metrics[f"{phase}_time_s"] - expected) < 2e-2
+
+
+def test_taup_from_sac_headers_and_missing_headers(ws, tmp_path):
+    st = obspy.Stream([obspy.Trace(_event())])
+    st[0].stats.sac = obspy.core.AttribDict(evdp=10.0, gcarc=35.0)
+    with_headers = _attach(ws, tmp_path, st, "ev.sac")
+    r = ALL.call("predict_arrivals", {"stream": with_headers}, ws)
+    assert r.ok and abs(r.metrics["P_time_s"] - 412.43) < 2e-2
+    bare = _attach(ws, tmp_path, obspy.Stream([obspy.Trace(_event())]), "bare.sac")
+    r = ALL.call("predict_arrivals", {"stream": bare}, ws)
+    assert not r.ok and "evdp" in r.summary and "source_depth_km" in r.summary
+    r = ALL.call("predict_arrivals", {"stream": bare, "source_depth_km": 10.0}, ws)
+    assert not r.ok and "gcarc" in r.summary and "distance_deg" in r.summary
+    assert "\n" not in r.summary
+
+
+def _bad(ws, call: tuple[str, dict], words: str) -> None:
+    before = set(ws.ids())
+    r = ALL.call(*call, ws)
+    assert not r.ok and words in r.summary and "\n" not in r.summary, r.summary
+    assert set(ws.ids()) == before  # nothing written
+
+
+def test_gaps_overlaps_nans_and_component_count(ws, tmp_path):
+    st = obspy.read()
+    z = st.select(component="Z")
+    gappy = z.copy() + z.copy().trim(z[0].stats.starttime + 10)
+    gappy[0].trim(endtime=gappy[0].stats.starttime + 5)
+    gap_id = _attach(ws, tmp_path, gappy, "gap.mseed")
+    _bad(ws, ("read_waveforms", {"file": gap_id}), 'merge="fill_zero"')
+    _bad(ws, ("pick_onsets", {"stream": gap_id}), "gap")
+    merged = ALL.call("read_waveforms", {"file": gap_id, "merge": "fill_zero"}, ws)
+    assert merged.ok and merged.metrics["n_traces"] == 1
+    overlap = z.copy() + z.copy().trim(z[0].stats.starttime + 2)
+    _bad(ws, ("read_waveforms", {"file": _attach(ws, tmp_path, overlap, "ov.mseed")}), "overlap")
+    nan = obspy.Stream([obspy.Trace(_event())])
+    nan[0].data[100] = np.nan
+    _bad(ws, ("read_waveforms", {"file": _attach(ws, tmp_path, nan, "nan.mseed")}), "NaN")
+    one = _attach(ws, tmp_path, z, "z.mseed")
+    _bad(ws, ("pick_onsets", {"stream": one, "method": "ar"}), "exactly 3 components")
+    (tmp_path / "junk.mseed").write_bytes(b"not miniseed at all" * 10)
+    _bad(ws, ("read_waveforms", {"file": ws.add_file(tmp_path / "junk.mseed").id}), "MSEED")
+    _bad(ws, ("preprocess_waveforms", {"stream": one, "freqmax_hz": 80.0}), "Nyquist")
+    _bad(ws, ("sta_lta_trigger", {"stream": one, "sta_s": 5.0, "lta_s": 2.0}), "sta_s")
+    _bad(ws, ("predict_arrivals", {"distance_deg": 35.0}), "source_depth_km")
+    _bad(
+        ws,
+        ("predict_arrivals", {"source_depth_km": 1.0, "distance_deg": 3.0, "phases": "P;rm"}),
+        "phases",
+    )
+
+
+def test_mcp_offers_the_seismology_tools(tmp_path):
+    from tools.mcp_server import extra_registry
+
+    extra = extra_registry(None, REGISTRY)
+    assert extra.names() == SEISMOLOGY.names()
