@@ -25,6 +25,7 @@ from urllib.parse import quote
 from agent.config import AgentConfig, ModelConfig, add_model_options, model_config_from
 from agent.steps import Answer, Error, Retrieved, ToolCall, ToolOutput
 from common.errors import BadInputError, GeoFMError
+from common.gate import Gate
 from corpus import default_index
 from tools import REGISTRY
 from tools.limits import LimitedRegistry, ServerLimits, add_limit_options, limits_from
@@ -39,6 +40,7 @@ __all__ = [
     "Sessions",
     "Transcript",
     "split_message",
+    "BUSY",
     "main",
     "HELP",
     "EXAMPLES",
@@ -93,6 +95,12 @@ EXAMPLES = [
     "What is the difference between post-stack and pre-stack inversion?",
 ]
 FILE_EXAMPLES = ["Plot this section"]
+# The reply to a chat request beyond the line (common.gate), instead of Gradio's
+# queue-full error, which drops the question.
+BUSY = (
+    "⏳ The server is busy: {waiting} questions are already waiting for the {running} "
+    "that run at once. Yours was not run; please send it again in a minute."
+)
 EXAMPLE_SEGY = "noisy_synthetic_line.sgy"
 
 
@@ -355,13 +363,35 @@ def split_message(message) -> tuple[str, list[str], list[str]]:
     return text, kept, notes
 
 
-def make_respond(sessions: Sessions):
+def make_respond(sessions: Sessions, gate: Gate | None = None):
     """The chat handler: a generator of the growing list of this answer's messages. Every
-    failure becomes a message; the chat never goes dead."""
+    failure becomes a message; the chat never goes dead. With ``gate``, a request beyond
+    its line gets the busy reply."""
     import gradio as gr
 
     def respond(message, history, retrieval=True, k=4, max_steps=4, request: gr.Request = None):
         t = Transcript()
+        if gate is not None and not gate.try_enter():
+            ahead = gate.line_up()
+            if ahead is None:
+                t.note(BUSY.format(waiting=gate.waiting, running=gate.running))
+                yield t.messages
+                return
+            try:  # a tab closed while waiting leaves the line
+                m = t.pending(f"⏳ Waiting for a free slot ({ahead} ahead)")
+                yield t.messages
+                t0 = time.perf_counter()
+                gate.wait()
+            finally:
+                gate.out_of_line()
+            m["metadata"].update(status="done", duration=_duration(time.perf_counter() - t0))
+        try:
+            yield from _answer(t, message, history, retrieval, k, max_steps, request)
+        finally:
+            if gate is not None:
+                gate.leave()
+
+    def _answer(t, message, history, retrieval, k, max_steps, request):
         try:
             text, files, notes = split_message(message)
             for n in notes:
@@ -403,13 +433,17 @@ def build_app(
     max_upload_mb: int = 2048,
     concurrency: int = 2,
     mcp_token: str | None = None,
+    max_queue: int = 16,
 ):
     """The Gradio Blocks: settings sidebar, help, chat; MCP endpoints when ``mcp``, which
     refuse requests without ``Authorization: Bearer <mcp_token>`` when it is given (launch
-    with ``tools.mcp_server.launch_options(mcp_token)`` to guard the MCP transport too)."""
+    with ``tools.mcp_server.launch_options(mcp_token)`` to guard the MCP transport too).
+    ``concurrency`` chat answers run at once and ``max_queue`` more wait (one
+    ``common.gate.Gate`` for the chat box and the HTTP API alike); beyond that, :data:`BUSY`."""
     import gradio as gr
 
-    respond = make_respond(sessions)
+    gate = Gate(concurrency, max_queue)
+    respond = make_respond(sessions, gate)
     help_md = HELP.format(max_mb=max_upload_mb, tools=", ".join(f"`{n}`" for n in REGISTRY.names()))
     with gr.Blocks(title="geofm", fill_height=True) as demo:
         with gr.Sidebar(open=True):
@@ -463,7 +497,9 @@ def build_app(
                 placeholder=f"Ask, or attach SEG-Y / .npy / LAS (up to {max_upload_mb} MB)",
             ),
             additional_inputs=[retrieval, k, max_steps],
-            concurrency_limit=concurrency,
+            # the gate holds the line; a few more slots give busy replies (a moment each)
+            # before Gradio's own queue, and its queue-full error, come into play
+            concurrency_limit=concurrency + max_queue + 4,
             api_visibility="undocumented",
         )
         if mcp:
@@ -501,7 +537,8 @@ def main(argv: list[str] | None = None) -> None:
         "--max-queue",
         type=int,
         default=16,
-        help="requests allowed to wait; beyond that the user is asked to retry",
+        help="questions (and, in Gradio's queue, MCP tool calls) allowed to wait; beyond "
+        "that the user is asked to retry",
     )
     p.add_argument(
         "--max-upload-mb", type=int, default=MAX_UPLOAD_BYTES // 2**20, help="largest upload, in MB"
@@ -530,6 +567,7 @@ def main(argv: list[str] | None = None) -> None:
         max_upload_mb=args.max_upload_mb,
         concurrency=args.concurrency,
         mcp_token=mcp_token,
+        max_queue=args.max_queue,
     )
     try:
         app.queue(default_concurrency_limit=args.concurrency, max_size=args.max_queue).launch(

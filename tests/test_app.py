@@ -159,6 +159,51 @@ def test_failures_become_chat_messages(scripted_model, tmp_path):
     assert "Something went wrong (OSError: disk full)" in msgs[-1]["content"]
 
 
+def test_gate_holds_a_line_and_refuses_beyond_it():
+    from common.gate import Gate
+
+    g = Gate(running=1, waiting=1)
+    assert g.try_enter() and not g.try_enter()
+    assert g.line_up() == 0 and g.line_up() is None  # one in line, the next refused
+    g.out_of_line()
+    g.leave()
+    assert g.try_enter()
+    with pytest.raises(ValueError):
+        Gate(0, 1)
+
+
+def test_busy_reply_and_waiting_step_when_the_gate_is_full(scripted_model):
+    from common.gate import Gate
+
+    sessions = app.Sessions(chat_model=scripted_model, index=None)
+    gate = Gate(running=1, waiting=1)
+    respond = app.make_respond(sessions, gate)
+    assert gate.try_enter()  # another answer runs
+    waiting = respond("What is NMO?", [], True, 4, 4, request("a"))
+    first = next(waiting)
+    assert first[0]["metadata"] == {
+        "title": "⏳ Waiting for a free slot (0 ahead)",
+        "status": "pending",
+    }
+    # the line is full: a clear busy reply, at once, and no agent run
+    busy = last(respond("What is AVO?", [], True, 4, 4, request("b")))
+    assert busy == [{"role": "assistant", "content": app.BUSY.format(waiting=1, running=1)}]
+    assert "send it again" in busy[0]["content"]
+    gate.leave()  # the other answer ends: the waiting one runs
+    scripted_model.enqueue("NMO flattens reflections.")
+    msgs = last(waiting)
+    assert msgs[0]["metadata"]["status"] == "done"
+    assert msgs[-1]["content"] == "NMO flattens reflections."
+    assert gate.in_line == 0 and gate.try_enter()  # its slot was given back
+    gate.leave()
+    # a tab closed while waiting leaves the line
+    assert gate.try_enter()
+    closed = respond("What is NMO?", [], True, 4, 4, request("c"))
+    next(closed)
+    closed.close()
+    assert gate.in_line == 0
+
+
 def test_pdf_only_message_gets_the_note_and_no_agent(scripted_model, tmp_path):
     pdf = tmp_path / "paper.pdf"
     pdf.write_bytes(b"%PDF-1.4\n")
