@@ -18,9 +18,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from agent.report_pf import PF_NAMES, describe_pf
 from agent.report_steps import TOOL_NAMES, StepText, arg, describe
 from common.errors import GeoFMError
-from tools import REGISTRY
+from tools import ALL
 from tools.registry import Registry
 from tools.result import ToolResult
 
@@ -53,7 +54,7 @@ _ALTERNATIVE = {
 def effective_args(name: str, args: Any, registry: Registry | None = None) -> dict[str, Any]:
     """The arguments a tool ran with: the given ones plus its defaults (the given ones
     alone when they do not validate, e.g. for a call that failed on them)."""
-    registry = REGISTRY if registry is None else registry
+    registry = ALL if registry is None else registry
     given = dict(args) if isinstance(args, dict) else {}
     try:
         return registry.get(name).validate(given)
@@ -84,7 +85,7 @@ def tool_report(
         question: the user's request.
         calls: (tool name, arguments the model gave), in the order run.
         results: the ``ToolResult`` of each call.
-        registry: the tools (for their defaults); default ``tools.REGISTRY``.
+        registry: the tools (for their defaults); default ``tools.ALL``.
 
     Returns:
         One line per call (bulleted when there are several), then ``Result:`` (final
@@ -108,13 +109,17 @@ def tool_report(
             message = re.sub(r"^Error:\s*", "", result.summary).strip()
             message = message.split(" Expected schema:")[0]  # the schema is for the model
             message += "" if message.endswith((".", "!", "?")) else "."
-            what = TOOL_NAMES.get(name, name)
+            what = TOOL_NAMES.get(name) or PF_NAMES.get(name, name)
             done.append(
                 _Done(name, args, result, None, f"{what[0].upper()}{what[1:]} failed: {message}")
             )
             continue
-        step = describe(
-            name, args, given if isinstance(given, dict) else {}, result, labels, caveat
+        step = (
+            describe_pf(name, args, result)
+            if name in PF_NAMES
+            else describe(
+                name, args, given if isinstance(given, dict) else {}, result, labels, caveat
+            )
         )
         caveat &= not step.estimate
         labels.update(step.labels)
@@ -330,7 +335,7 @@ def report_numbers_supported(
         question: the user's request.
         calls: (tool name, arguments the model gave).
         results: the ``ToolResult`` of each call.
-        registry: the tools (for their defaults); default ``tools.REGISTRY``.
+        registry: the tools (for their defaults); default ``tools.ALL``.
     """
     sources = _sources(question, calls, results, registry)
     bad = []

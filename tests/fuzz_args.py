@@ -82,6 +82,7 @@ _FILE_FOR = {
     "read_ascii_section": "ws-5",
     "import_array": "ws-6",
     "read_well_log": "ws-3",
+    "read_potential_field": "ws-7",
 }
 
 
@@ -122,10 +123,10 @@ def _bad_values(prop: dict[str, Any], r: random.Random) -> list[Any]:
 def arg_dicts(seed: int, n: int) -> list[tuple[str, Any, str]]:
     """``n`` malformed argument dicts, spread over the tools, from their JSON schemas:
     (tool name, arguments, what is wrong with them)."""
-    from tools import REGISTRY
+    from tools import ALL
 
     r = random.Random(f"args-{seed}")
-    schemas = REGISTRY.schemas()
+    schemas = ALL.schemas()
     cases: list[tuple[str, Any, str]] = []
     whole = [None, [], "ws-1", 42, [{"data": "ws-1"}], {"": None}]
     k = 0

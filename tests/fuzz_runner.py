@@ -105,22 +105,22 @@ def _classify_summary(summary: str, ok: bool) -> tuple[str, str]:
 def _api(case: Case, root: Path) -> tuple[str, str]:
     from agent.loop import GeoAgent
     from common.errors import GeoFMError
-    from tools import REGISTRY, Workspace
+    from tools import ALL, Workspace
 
     try:  # what GeoAgent.attach checks first: a GeoFMError is the one-line refusal
         GeoAgent.check_files(list(case.files))
     except GeoFMError:
         pass
-    ws = Workspace(root)  # the registry (`geofm tools run`, REGISTRY.call) meets them all
+    ws = Workspace(root)  # the registry (`geofm tools run`, ALL.call) meets them all
     for f in case.files:
         ws.add_file(f)
-    result = REGISTRY.call(case.tool, case.args, ws)
+    result = ALL.call(case.tool, case.args, ws)
     return _classify_summary(result.summary, result.ok)
 
 
 def _mcp(case: Case, root: Path) -> tuple[str, str]:
     from common.errors import GeoFMError
-    from tools import REGISTRY, Workspace
+    from tools import ALL, Workspace
     from tools.mcp import attach_file, mcp_functions
 
     spaces: dict[str, Workspace] = {}
@@ -133,7 +133,7 @@ def _mcp(case: Case, root: Path) -> tuple[str, str]:
             attach_file(workspace_for("fuzz"), f)
         except GeoFMError as e:
             return "error", f"Error: {e}"
-    fn = {f.__name__: f for f in mcp_functions(REGISTRY, workspace_for)}[case.tool]
+    fn = {f.__name__: f for f in mcp_functions(ALL, workspace_for)}[case.tool]
     args = case.args if isinstance(case.args, dict) else {"args": case.args}
     text = fn(**args, session="fuzz")
     return _classify_summary(text, not text.startswith("Error: "))
@@ -180,10 +180,10 @@ def warm_up(models: bool = True) -> float:
     """Run the slow-to-start tools once on valid data (matplotlib; with ``models``, torch
     and the GeoFM heads), so that the per-case time limit measures the input, not a
     first load. Returns the seconds it took."""
-    from tools import REGISTRY, Workspace
+    from tools import ALL, Workspace
 
     t0 = time.perf_counter()
-    names = ["plot_section"]
+    names = ["plot_section", "plot_grid"]
     if models:
         names += ["geofm_denoise", "geofm_interpolate", "geofm_faults"]
     with tempfile.TemporaryDirectory(prefix="geofm-fuzz-warm-") as tmp:
@@ -191,7 +191,10 @@ def warm_up(models: bool = True) -> float:
         ws = Workspace(Path(tmp) / "ws")
         ws.add_file(files[0])
         for name in names:
-            REGISTRY.call(name, {"data": "ws-1"}, ws)
+            ALL.call(name, {"data": "ws-1"}, ws)
+        for quantity in ("gravity", "magnetic"):  # numba compiles Harmonica's kernels
+            grid = ALL.call("model_prisms", {"quantity": quantity, "n_nodes": 8}, ws)
+            ALL.call("upward_continue", {"data": grid.artifacts[0].id, "height_m": 100.0}, ws)
     return time.perf_counter() - t0
 
 

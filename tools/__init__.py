@@ -1,6 +1,8 @@
 """Domain tools: typed functions the agent plans calls to.
 
-Catalog: ``REGISTRY`` (every tool, explicitly listed below), ``Workspace`` (per-session
+Catalog: ``REGISTRY`` (the tools the chat agent routes to, explicitly listed below),
+``POTENTIAL_FIELDS`` (gravity and magnetic tools, not yet in the router's prompt), ``ALL``
+(every tool: ``geofm tools`` and MCP), ``Workspace`` (per-session
 files by id), ``ToolResult`` / ``Artifact`` (what a tool returns). The errors tools raise
 are in ``common.errors``.
 Tool modules import numpy/scipy/segyio only; matplotlib and torch load inside the tools
@@ -13,7 +15,16 @@ from tools.registry import Registry, Tool
 from tools.result import Artifact, ToolResult
 from tools.workspace import Workspace
 
-__all__ = ["REGISTRY", "Registry", "Tool", "Workspace", "ToolResult", "Artifact"]
+__all__ = [
+    "REGISTRY",
+    "POTENTIAL_FIELDS",
+    "ALL",
+    "Registry",
+    "Tool",
+    "Workspace",
+    "ToolResult",
+    "Artifact",
+]
 
 from tools import (
     denoise,
@@ -22,12 +33,14 @@ from tools import (
     literature,
     loaders,
     metrics,
+    pf_tools,
     plotting,
     segy,
     spectrum,
     synthetic,  # noqa: E402  (tool modules import numpy/scipy/segyio only)
     wells,
 )
+from tools import potential_fields as pf  # noqa: E402
 from tools.geofm import tools as geofm_tools  # noqa: E402
 from tools.geofm.model import MAE_CITATION, VIT_CITATION  # noqa: E402
 
@@ -60,3 +73,27 @@ REGISTRY = Registry(
         Tool.from_function(geofm_tools.geofm_faults, citations=(MAE_CITATION, VIT_CITATION)),
     ]
 )
+
+# Gravity and magnetic tools (Harmonica, Verde, Boule). The chat router (a small model
+# trained on REGISTRY's schemas) reaches them after its next adapter round; until then
+# they are served by `geofm tools` and MCP through ALL.
+POTENTIAL_FIELDS = Registry(
+    [
+        Tool.from_function(pf_tools.read_potential_field),
+        Tool.from_function(pf_tools.grid_scattered, citations=(pf.VERDE_CITATION,)),
+        Tool.from_function(
+            pf_tools.gravity_corrections, citations=(pf.BOULE_CITATION, pf.HARMONICA_CITATION)
+        ),
+        Tool.from_function(pf_tools.upward_continue, citations=pf.FFT_CITATIONS),
+        Tool.from_function(pf_tools.reduce_to_pole, citations=pf.FFT_CITATIONS),
+        Tool.from_function(pf_tools.field_derivative, citations=pf.FFT_CITATIONS),
+        Tool.from_function(
+            pf_tools.euler_deconvolution, citations=(pf.HARMONICA_CITATION, pf.REID_CITATION)
+        ),
+        Tool.from_function(pf_tools.model_prisms, citations=(pf.HARMONICA_CITATION,)),
+        Tool.from_function(pf_tools.plot_grid),
+    ]
+)
+
+# Every tool: the chat router's plus the domain registries above.
+ALL = Registry([*REGISTRY, *POTENTIAL_FIELDS])

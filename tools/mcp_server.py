@@ -86,9 +86,14 @@ def add_mcp_endpoints(
     concurrency: int = 2,
     token: str | None = None,
 ) -> None:
-    """Every tool of ``registry`` as an MCP endpoint (``gr.api``) plus the session,
-    attach, list and fetch helpers; call inside ``gr.Blocks``."""
+    """Every tool of ``registry`` and of ``tools.ALL`` (the domain tools the chat router
+    does not route to yet) as an MCP endpoint (``gr.api``), plus the session, attach, list
+    and fetch helpers; call inside ``gr.Blocks``."""
     import gradio as gr
+
+    from tools import ALL
+
+    registry = registry.extended(ALL)
 
     limits = limits or ServerLimits()
     opts: dict[str, Any] = {"concurrency_limit": concurrency, "concurrency_id": "geofm-tools"}

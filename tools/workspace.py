@@ -36,6 +36,7 @@ SUPPORTED_SUFFIXES = {
     ".md": "file",
     ".json": "file",
     ".csv": "file",
+    ".nc": "file",  # netCDF grids (gravity, magnetics)
 }
 _ID = re.compile(r"^ws-(\d+)$")
 

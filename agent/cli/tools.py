@@ -13,7 +13,7 @@ import argparse
 import json
 
 from common.errors import BadInputError
-from tools import REGISTRY, Workspace
+from tools import ALL, Workspace
 
 __all__ = ["add_parser"]
 
@@ -37,12 +37,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def _list(args: argparse.Namespace) -> int:
     if args.json:
-        print(
-            json.dumps([dict(t.schema(), citations=list(t.citations)) for t in REGISTRY], indent=1)
-        )
+        print(json.dumps([dict(t.schema(), citations=list(t.citations)) for t in ALL], indent=1))
         return 0
-    width = max(len(n) for n in REGISTRY.names())
-    for t in REGISTRY:
+    width = max(len(n) for n in ALL.names())
+    for t in ALL:
         params = ", ".join(t.parameters.get("properties", {}))
         print(f"{t.name:<{width}}  {t.description.splitlines()[0]}")
         print(f"{'':<{width}}  args: {params}")
@@ -58,10 +56,10 @@ def _run(args: argparse.Namespace) -> int:
         ) from None
     if not isinstance(tool_args, dict):
         raise BadInputError('--args must be a JSON object, e.g. \'{"data": "ws-1"}\'')
-    REGISTRY.get(args.name)  # unknown names fail before files are copied
+    ALL.get(args.name)  # unknown names fail before files are copied
     ws = Workspace(args.workspace)
     attached = [(f, ws.add_file(f).id) for f in args.file]
-    result = REGISTRY.call(args.name, tool_args, ws)
+    result = ALL.call(args.name, tool_args, ws)
     if args.json:
         out = result.to_dict()
         out.update(workspace=str(ws.root), attached={f: i for f, i in attached})
