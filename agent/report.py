@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from agent.report_pf import PF_NAMES, describe_pf
 from agent.report_seismology import SEISMOLOGY_NAMES, SEISMOLOGY_STEPS
 from agent.report_steps import TOOL_NAMES, StepText, arg, describe
 from common.errors import GeoFMError
@@ -109,7 +110,7 @@ def tool_report(
             message = re.sub(r"^Error:\s*", "", result.summary).strip()
             message = message.split(" Expected schema:")[0]  # the schema is for the model
             message += "" if message.endswith((".", "!", "?")) else "."
-            what = TOOL_NAMES.get(name) or SEISMOLOGY_NAMES.get(name, name)
+            what = TOOL_NAMES.get(name) or SEISMOLOGY_NAMES.get(name) or PF_NAMES.get(name, name)
             done.append(
                 _Done(name, args, result, None, f"{what[0].upper()}{what[1:]} failed: {message}")
             )
@@ -117,6 +118,8 @@ def tool_report(
         if name in SEISMOLOGY_STEPS:
             m = {**result.details, **result.metrics}
             step = SEISMOLOGY_STEPS[name](args, m, result, labels)
+        elif name in PF_NAMES:
+            step = describe_pf(name, args, result)
         else:
             step = describe(
                 name, args, given if isinstance(given, dict) else {}, result, labels, caveat

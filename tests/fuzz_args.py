@@ -83,6 +83,7 @@ _FILE_FOR = {
     "read_ascii_section": "ws-5",
     "import_array": "ws-6",
     "read_well_log": "ws-3",
+    "read_potential_field": "ws-8",
 }
 
 

@@ -2,7 +2,7 @@
 
 Malformed files (SEG-Y, LAS, .npy, ASCII sections) are written into a directory and
 paired with the tool that reads them; malformed JSON arguments come from the tool
-schemas (``tools.REGISTRY.schemas()``, see ``tests.fuzz_args``). Deterministic by seed.
+schemas (``tools.ALL.schemas()``, see ``tests.fuzz_args``). Deterministic by seed.
 
     cases = make_cases(Path("fuzz"), seed=0, n_files=200, n_args=200)
 
@@ -481,7 +481,7 @@ def ascii_files(folder: Path, seed: int, n: int) -> Iterator[tuple[Path, str]]:
 
 
 # ---- valid fixtures and arguments ----------------------------------------------------
-# Fixtures every args case attaches, in this order (ws-1 ... ws-7).
+# Fixtures every args case attaches, in this order (ws-1 ... ws-8).
 VALID_FILES = (
     "section.npy",
     "cube.sgy",
@@ -490,6 +490,7 @@ VALID_FILES = (
     "inline.txt",
     "log.npy",
     "event.mseed",
+    "gravity.csv",
 )
 
 
@@ -521,6 +522,9 @@ def write_valid_files(folder: Path, seed: int = 0) -> list[Path]:
 
     event = obspy.read()  # ObsPy's packaged 3-component example, 30 s at 100 Hz
     event.write(str(folder / "event.mseed"), format="MSEED")
+    xy = np.stack(np.meshgrid(np.arange(6) * 50.0, np.arange(5) * 50.0), -1).reshape(-1, 2)
+    rows = [f"{x:g},{y:g},{v:.3f}" for (x, y), v in zip(xy, rng.standard_normal(len(xy)))]
+    (folder / "gravity.csv").write_text("x,y,gravity\n" + "\n".join(rows) + "\n")
     return [folder / name for name in VALID_FILES]
 
 

@@ -111,7 +111,7 @@ def _api(case: Case, root: Path) -> tuple[str, str]:
         GeoAgent.check_files(list(case.files))
     except GeoFMError:
         pass
-    ws = Workspace(root)  # the registry (`geofm tools run`, REGISTRY.call) meets them all
+    ws = Workspace(root)  # the registry (`geofm tools run`, ALL.call) meets them all
     for f in case.files:
         ws.add_file(f)
     result = ALL.call(case.tool, case.args, ws)
@@ -183,7 +183,7 @@ def warm_up(models: bool = True) -> float:
     from tools import ALL, Workspace
 
     t0 = time.perf_counter()
-    names = ["plot_section"]
+    names = ["plot_section", "plot_grid"]
     if models:
         names += ["geofm_denoise", "geofm_interpolate", "geofm_faults"]
     with tempfile.TemporaryDirectory(prefix="geofm-fuzz-warm-") as tmp:
@@ -192,6 +192,9 @@ def warm_up(models: bool = True) -> float:
         ws.add_file(files[0])
         for name in names:
             ALL.call(name, {"data": "ws-1"}, ws)
+        for quantity in ("gravity", "magnetic"):  # numba compiles Harmonica's kernels
+            grid = ALL.call("model_prisms", {"quantity": quantity, "n_nodes": 8}, ws)
+            ALL.call("upward_continue", {"data": grid.artifacts[0].id, "height_m": 100.0}, ws)
     return time.perf_counter() - t0
 
 

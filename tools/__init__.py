@@ -1,9 +1,10 @@
 """Domain tools: typed functions the agent plans calls to.
 
 Catalog: ``REGISTRY`` (the tools the chat agent routes to, explicitly listed below),
-``SEISMOLOGY`` (earthquake-seismology tools on ObsPy, reached through ``ALL``: `geofm
-tools`, MCP; the chat router is trained on ``REGISTRY`` alone and routes to them after its
-next adapter round), ``ALL`` (every tool), ``Workspace`` (per-session
+``SEISMOLOGY`` (earthquake-seismology tools on ObsPy) and ``POTENTIAL_FIELDS`` (gravity
+and magnetic tools on Harmonica, Verde and Boule), both reached through ``ALL`` (every
+tool: `geofm tools`, MCP; the chat router is trained on ``REGISTRY`` alone and routes to
+them after its next adapter round), ``Workspace`` (per-session
 files by id), ``ToolResult`` / ``Artifact`` (what a tool returns). The errors tools raise
 are in ``common.errors``.
 Tool modules import numpy/scipy/segyio only; matplotlib and torch load inside the tools
@@ -19,6 +20,7 @@ from tools.workspace import Workspace
 __all__ = [
     "REGISTRY",
     "SEISMOLOGY",
+    "POTENTIAL_FIELDS",
     "ALL",
     "Registry",
     "Tool",
@@ -35,6 +37,7 @@ from tools import (
     literature,
     loaders,
     metrics,
+    pf_tools,
     picking,
     plotting,
     segy,
@@ -45,6 +48,7 @@ from tools import (
     waveforms,
     wells,
 )
+from tools import potential_fields as pf  # noqa: E402
 from tools.geofm import tools as geofm_tools  # noqa: E402
 from tools.geofm.model import MAE_CITATION, VIT_CITATION  # noqa: E402
 
@@ -109,5 +113,27 @@ SEISMOLOGY = Registry(
     ]
 )
 
+# Gravity and magnetic tools (Harmonica, Verde, Boule). The chat router (a small model
+# trained on REGISTRY's schemas) reaches them after its next adapter round; until then
+# they are served by `geofm tools` and MCP through ALL.
+POTENTIAL_FIELDS = Registry(
+    [
+        Tool.from_function(pf_tools.read_potential_field),
+        Tool.from_function(pf_tools.grid_scattered, citations=(pf.VERDE_CITATION,)),
+        Tool.from_function(
+            pf_tools.gravity_corrections, citations=(pf.BOULE_CITATION, pf.HARMONICA_CITATION)
+        ),
+        Tool.from_function(pf_tools.upward_continue, citations=pf.FFT_CITATIONS),
+        Tool.from_function(pf_tools.reduce_to_pole, citations=pf.FFT_CITATIONS),
+        Tool.from_function(pf_tools.field_derivative, citations=pf.FFT_CITATIONS),
+        Tool.from_function(
+            pf_tools.euler_deconvolution, citations=(pf.HARMONICA_CITATION, pf.REID_CITATION)
+        ),
+        Tool.from_function(pf_tools.model_prisms, citations=(pf.HARMONICA_CITATION,)),
+        Tool.from_function(pf_tools.plot_grid),
+    ]
+)
+
+
 # Every tool: what `geofm tools list/run` and the MCP server offer.
-ALL = Registry([*REGISTRY, *SEISMOLOGY])
+ALL = Registry([*REGISTRY, *SEISMOLOGY, *POTENTIAL_FIELDS])

@@ -20,14 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import GeoFMError
-from tools.limits import LimitedRegistry, ServerLimits, check_room
+from tools.limits import ServerLimits, check_room
 from tools.mcp import SESSION_HELP, attach_file, describe_workspace, mcp_functions
 from tools.mcp_sessions import McpSessions
 from tools.registry import Registry
 
 __all__ = [
     "add_mcp_endpoints",
-    "extra_registry",
     "launch_options",
     "BearerAuth",
     "bearer_ok",
@@ -86,12 +85,15 @@ def add_mcp_endpoints(
     limits: ServerLimits | None = None,
     concurrency: int = 2,
     token: str | None = None,
-    extra: Registry | None = None,
 ) -> None:
-    """Every tool of ``registry`` and of ``extra`` (default ``tools.SEISMOLOGY``: tools the
-    chat router is not trained on yet) as an MCP endpoint (``gr.api``) plus the session,
-    attach, list and fetch helpers; call inside ``gr.Blocks``."""
+    """Every tool of ``registry`` and of ``tools.ALL`` (the domain tools the chat router
+    does not route to yet) as an MCP endpoint (``gr.api``), plus the session, attach, list
+    and fetch helpers; call inside ``gr.Blocks``."""
     import gradio as gr
+
+    from tools import ALL
+
+    registry = registry.extended(ALL)
 
     limits = limits or ServerLimits()
     opts: dict[str, Any] = {"concurrency_limit": concurrency, "concurrency_id": "geofm-tools"}
@@ -100,7 +102,6 @@ def add_mcp_endpoints(
         return _with_bearer_check(fn, token) if token else fn
 
     fns = mcp_functions(registry, sessions.workspace)
-    fns += mcp_functions(extra_registry(extra, registry), sessions.workspace)
     for fn in fns:
         gr.api(guard(fn), api_name=fn.__name__, **opts)
 
@@ -167,21 +168,6 @@ def add_mcp_endpoints(
         guard(geofm_attach_file), [f_in, name_in, s_in], out, api_name="geofm_attach_file", **opts
     )
     fetch.click(guard(geofm_get_file), [item, s_in], f_out, api_name="geofm_get_file", **opts)
-
-
-def extra_registry(extra: Registry | None, registry: Registry) -> Registry:
-    """The tools of ``extra`` not in ``registry``, under ``registry``'s limits and worker
-    pool when it is a :class:`LimitedRegistry`."""
-    if extra is None:
-        from tools import SEISMOLOGY
-
-        extra = SEISMOLOGY
-    tools = Registry([t for t in extra if t.name not in registry])
-    if isinstance(registry, LimitedRegistry):
-        limited = LimitedRegistry(tools, registry.limits, workers=registry.pool.size)
-        limited.pool = registry.pool  # one pool: the app's close() stops these workers too
-        return limited
-    return tools
 
 
 def _size(path: str) -> int:

@@ -12,7 +12,7 @@ import inspect
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
 
@@ -187,6 +187,18 @@ class Registry:
 
     def names(self) -> list[str]:
         return list(self._tools)
+
+    def extended(self, extra: Iterable[Tool]) -> "Registry":
+        """A shallow copy (same class and settings, e.g. a LimitedRegistry's limits and
+        workers) that also holds the tools of ``extra`` it lacks."""
+        import copy
+
+        new = copy.copy(self)
+        new._tools = dict(self._tools)
+        for t in extra:
+            if t.name not in new._tools:
+                new.add(t)
+        return new
 
     def get(self, name: str) -> Tool:
         if name not in self._tools:

@@ -39,6 +39,7 @@ SUPPORTED_SUFFIXES = {
     ".mseed": "stream",
     ".miniseed": "stream",
     ".sac": "stream",
+    ".nc": "file",  # netCDF grids (gravity, magnetics)
 }
 _ID = re.compile(r"^ws-(\d+)$")
 
