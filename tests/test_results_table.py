@@ -43,7 +43,7 @@ def test_a_changed_number_in_a_report_is_detected(tmp_path, capsys):
     assert main(["--check", "--root", str(tmp_path)]) == 0
     report = tmp_path / RESULTS / "qa_default.json"
     data = json.loads(report.read_text())
-    data["summary"]["rubric_accuracy"].update(k=71, rate=0.5420)
+    data["summary"]["rubric_accuracy"].update(k=71, rate=0.5420, ci95=[0.4502, 0.6199])
     report.write_text(json.dumps(data))
 
     assert main(["--check", "--root", str(tmp_path)]) == 1
