@@ -227,6 +227,13 @@ def table(report: dict[str, Any]) -> str:
             f"half, {m['second_half_max_mb']} MB in the second; slope over the second half "
             f"{m['second_half_slope_mb_per_min']} MB/min; flat: {m['flat']}",
         ]
+    p = report.get("pss") or {}
+    if p.get("flat") is not None:
+        rows.append(
+            f"app PSS (shared pages counted once): peak {p['peak_mb']} MB; max "
+            f"{p['first_half_max_mb']} / {p['second_half_max_mb']} MB in the first / second "
+            f"half; slope {p['second_half_slope_mb_per_min']} MB/min; flat: {p['flat']}"
+        )
     rows.append("targets: " + ", ".join(f"{k} {v}" for k, v in report["targets"].items()))
     return "\n".join(rows)
 
@@ -271,14 +278,18 @@ def stop_app(proc: Any) -> None:
 
 
 class RssSampler(threading.Thread):
-    """The resident memory of a process and its children, summed, every ``every`` s."""
+    """The resident memory of a process and its children, summed, every ``every`` s: RSS
+    (a page shared by several processes, such as the libraries the tool workers inherit
+    from their forkserver, counts once in each) and PSS (each shared page divided among
+    the processes that share it: what the tree holds in all)."""
 
     def __init__(self, pid: int, every: float = 1.0):
         super().__init__(daemon=True)
         import psutil
 
         self.proc, self.every = psutil.Process(pid), every
-        self.samples: list[tuple[float, float]] = []  # (monotonic s, MB)
+        self.samples: list[tuple[float, float]] = []  # (monotonic s, RSS MB)
+        self.pss: list[tuple[float, float]] = []  # (monotonic s, PSS MB)
         self.done = threading.Event()
 
     def run(self) -> None:
@@ -287,13 +298,17 @@ class RssSampler(threading.Thread):
         while not self.done.is_set():
             try:
                 procs = [self.proc, *self.proc.children(recursive=True)]
-                total = 0
+                total = pss = 0
                 for p in procs:
                     try:
                         total += p.memory_info().rss
-                    except psutil.NoSuchProcess:
+                        pss += getattr(p.memory_full_info(), "pss", 0)
+                    except (psutil.NoSuchProcess, psutil.AccessDenied):
                         pass
-                self.samples.append((time.monotonic(), total / 2**20))
+                now = time.monotonic()
+                self.samples.append((now, total / 2**20))
+                if pss:
+                    self.pss.append((now, pss / 2**20))
             except psutil.NoSuchProcess:
                 return
             self.done.wait(self.every)
@@ -490,6 +505,10 @@ def run(cfg: argparse.Namespace) -> dict[str, Any]:
     during = [(t - t_start, mb) for t, mb in sampler.samples if t_start <= t <= t_end]
     rss = plateau(during)
     rss["peak_mb_with_warmup"] = round(max((mb for _, mb in sampler.samples), default=0), 1)
+    pss_during = [(t - t_start, mb) for t, mb in sampler.pss if t_start <= t <= t_end]
+    pss = plateau(pss_during) if pss_during else {}
+    if pss:
+        pss["peak_mb_with_warmup"] = round(max(mb for _, mb in sampler.pss), 1)
     summary = summarize(rows)
     report = {
         "users": cfg.users,
@@ -502,6 +521,7 @@ def run(cfg: argparse.Namespace) -> dict[str, Any]:
         "wall_s": round(t_end - t_start, 1),
         "summary": summary,
         "rss": rss,
+        "pss": pss,
         "targets": targets(summary, rss, cfg.max_rss_mb),
         "browser": "skipped: " + browser["skipped"] if "skipped" in browser else "ran",
         "leak_examples": [r["leaks"] for r in rows if r["leaks"]][:10],
