@@ -78,7 +78,7 @@ closing the tab deletes its files.
 and only decides which tool to call. On requests worded apart from its training data (the
 held-out routing set) it picks the right tool at 160 of 167 steps but carries out only
 31 of 60 requests exactly; on the main routing set, whose errors its training data was
-written from, 294 of 298 steps and 91 of 116 requests (llama.cpp backend). It does not
+written from, 294 of 298 steps and 94 of 116 requests (llama.cpp backend). It does not
 write the answers: a literature answer quotes the indexed pages' sentences, cited [n],
 or says the literature does not cover the question; after tools you read a report of the
 tools' own figures. PDFs are accepted but not read yet.

@@ -8,7 +8,7 @@ import obspy
 import pytest
 
 from agent.report import report_numbers_supported, tool_report
-from tools import ALL, REGISTRY, SEISMOLOGY, Workspace
+from tools import ALL, POTENTIAL_FIELDS, REGISTRY, SEISMOLOGY, Workspace
 from tools.picking import baer_onset
 
 
@@ -34,7 +34,7 @@ def _event(onset_s: float = 12.34, df: float = 100.0, seed: int = 0) -> np.ndarr
 
 def test_new_tools_stay_out_of_the_chat_registry():
     assert not set(SEISMOLOGY.names()) & set(REGISTRY.names())
-    assert ALL.names() == REGISTRY.names() + SEISMOLOGY.names()
+    assert ALL.names() == REGISTRY.names() + SEISMOLOGY.names() + POTENTIAL_FIELDS.names()
     for t in SEISMOLOGY:
         assert t.citations, t.name
         for name, p in t.parameters["properties"].items():
@@ -148,7 +148,9 @@ def test_gaps_overlaps_nans_and_component_count(ws, tmp_path):
 
 
 def test_mcp_offers_the_seismology_tools(tmp_path):
-    from tools.mcp_server import extra_registry
+    from tools.limits import LimitedRegistry, ServerLimits
 
-    extra = extra_registry(None, REGISTRY)
-    assert extra.names() == SEISMOLOGY.names()
+    limited = LimitedRegistry(REGISTRY, ServerLimits(request_timeout_s=0))
+    served = limited.extended(ALL)  # what the MCP server registers
+    assert set(SEISMOLOGY.names()) <= set(served.names())
+    assert isinstance(served, LimitedRegistry) and served.limits is limited.limits
