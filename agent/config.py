@@ -15,6 +15,8 @@ __all__ = [
     "AgentConfig",
     "DTYPES",
     "BACKENDS",
+    "add_agent_options",
+    "agent_config_from",
     "add_model_options",
     "model_config_from",
 ]
@@ -192,6 +194,25 @@ class AgentConfig:
     @staticmethod
     def help() -> dict[str, str]:
         return {f.name: f.metadata.get("help", "") for f in fields(AgentConfig)}
+
+
+def add_agent_options(p: argparse.ArgumentParser, steps_help: str) -> None:
+    """The ``AgentConfig`` settings a command line sets (``geofm ask``, ``geofm chat``);
+    :func:`agent_config_from` reads them back."""
+    p.add_argument("--no-retrieval", action="store_true", help="do not search the literature")
+    p.add_argument("--k", type=int, default=4, help="passages to retrieve")
+    p.add_argument("--max-steps", type=int, default=4, help=steps_help)
+    p.add_argument("--workspace", default=None, help="workspace directory (default: temporary)")
+
+
+def agent_config_from(args: argparse.Namespace) -> AgentConfig:
+    """The ``AgentConfig`` of options added by :func:`add_agent_options`."""
+    return AgentConfig(
+        max_steps=args.max_steps,
+        retrieval=not args.no_retrieval,
+        k=args.k,
+        workspace=args.workspace,
+    )
 
 
 def add_model_options(p: argparse.ArgumentParser) -> None:

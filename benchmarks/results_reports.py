@@ -493,6 +493,58 @@ REPORTS += [
     ),
 ]
 
+
+def _kind(kind: str) -> Figure:
+    return Figure(
+        f"{kind}: answers / requests, errors, leaks, p50 / p95",
+        tuple(f"summary.{kind}.{k}" for k in ("answers", "requests", "errors", "leaks"))
+        + (f"summary.{kind}.p50_s", f"summary.{kind}.p95_s"),
+        "{0}/{1}, {2} errors, {3} leaks, {4:.1f} / {5:.1f} s",
+    )
+
+
+REPORTS += [
+    Report(
+        "load.json",
+        "Load: simulated users of the chat app",
+        "Load, 8 users",
+        "The real app (embedded model, default index, app defaults: 2 answers at once, 16 "
+        "waiting) and simulated users, each in its own session, through the HTTP API a "
+        "browser uses, for a fixed time: half attach a SEG-Y and ask for processing, half "
+        "ask literature questions, one browser tab asks through the chat box. Latency "
+        "includes the wait for a free slot. Memory is the app's process tree (the app and "
+        "its tool workers). How to run it: [benchmarks/README.md](../benchmarks/README.md).",
+        (
+            Figure("users, minutes", ("users", "minutes"), "{0}, {1}"),
+            _kind("processing"),
+            _kind("literature"),
+            Figure(
+                "busy replies (processing, literature)",
+                ("summary.processing.busy", "summary.literature.busy"),
+                "{0}, {1}",
+            ),
+            Figure("peak RSS of the process tree", ("rss.peak_mb",), "{0:.0f} MB", "4096 MB"),
+            Figure(
+                "RSS slope over the second half, flat",
+                ("rss.second_half_slope_mb_per_min", "rss.flat"),
+                "{0:.0f} MB/min, {1}",
+                "flat",
+            ),
+            Figure(
+                "peak PSS (shared pages counted once), flat",
+                ("pss.peak_mb", "pss.flat"),
+                "{0:.0f} MB, {1}",
+            ),
+            Figure(
+                "targets: no errors, no leaks",
+                ("targets.no_errors", "targets.no_leaks"),
+                "{0}, {1}",
+                "True, True",
+            ),
+        ),
+    ),
+]
+
 UNREPORTED = """\
 ## Figures without a committed report
 

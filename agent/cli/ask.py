@@ -7,7 +7,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from agent.config import AgentConfig, add_model_options, model_config_from
+from agent.config import add_agent_options, add_model_options, agent_config_from, model_config_from
 
 if TYPE_CHECKING:
     from agent.steps import AgentResult
@@ -35,10 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="print the AgentResult (answer, citations, steps, artifacts) as JSON",
     )
-    p.add_argument("--no-retrieval", action="store_true", help="do not search the literature")
-    p.add_argument("--k", type=int, default=4, help="passages to retrieve")
-    p.add_argument("--max-steps", type=int, default=4, help="most tool calls before answering")
-    p.add_argument("--workspace", default=None, help="workspace directory (default: temporary)")
+    add_agent_options(p, steps_help="most tool calls before answering")
     add_model_options(p)
     p.set_defaults(func=run)
 
@@ -46,12 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from agent.loop import GeoAgent
 
-    config = AgentConfig(
-        max_steps=args.max_steps,
-        retrieval=not args.no_retrieval,
-        k=args.k,
-        workspace=args.workspace,
-    )
+    config = agent_config_from(args)
     GeoAgent.check_files(args.file)  # a typo should cost a second, not a model load
     agent = GeoAgent.from_defaults(model_config_from(args), config)
     result = agent.ask(args.question, files=args.file)

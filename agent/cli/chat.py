@@ -13,7 +13,7 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from agent.cli.ask import format_result
-from agent.config import AgentConfig, add_model_options, model_config_from
+from agent.config import add_agent_options, add_model_options, agent_config_from, model_config_from
 from common.errors import GeoFMError
 
 if TYPE_CHECKING:
@@ -47,10 +47,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="attach a file before the first message; repeat for several",
     )
     p.add_argument("--load", default=None, metavar="PATH", help="continue a saved conversation")
-    p.add_argument("--no-retrieval", action="store_true", help="do not search the literature")
-    p.add_argument("--k", type=int, default=4, help="passages to retrieve")
-    p.add_argument("--max-steps", type=int, default=4, help="most tool calls per answer")
-    p.add_argument("--workspace", default=None, help="workspace directory (default: temporary)")
+    add_agent_options(p, steps_help="most tool calls per answer")
     add_model_options(p)
     p.set_defaults(func=run)
 
@@ -58,12 +55,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from agent.loop import GeoAgent
 
-    config = AgentConfig(
-        max_steps=args.max_steps,
-        retrieval=not args.no_retrieval,
-        k=args.k,
-        workspace=args.workspace,
-    )
+    config = agent_config_from(args)
     GeoAgent.check_files(args.file)  # a typo should cost a second, not a model load
     agent = GeoAgent.from_defaults(model_config_from(args), config)
     if args.load:
