@@ -183,14 +183,14 @@ def _blocks(page: list[_Unit]) -> list[list[_Unit]]:
     return list(blocks.values())
 
 
-def _block_scores(question: str, blocks: list[list[_Unit]], index: Any) -> list[float]:
-    """Each block's evidence as a whole (its text with the page title); without an
-    index that embeds, its best unit's score."""
+def _block_scores(queries: list[str], blocks: list[list[_Unit]], index: Any) -> list[list[float]]:
+    """Each block's evidence as a whole (its text with the page title) for each query,
+    the blocks embedded once; without an index that embeds, its best unit's score."""
     if not hasattr(index, "passage_scores"):
-        return [max(u.score for u in b) for b in blocks]
+        return [[max(u.score for u in b) for b in blocks] for _ in queries]
     title = blocks[0][0].passage.title
     texts = [f"{title}. " + " ".join(u.sentence.text for u in b) for b in blocks]
-    return [float(x) for x in index.passage_scores(question, texts)]
+    return index.passage_scores(queries, texts).tolist()
 
 
 def _select_blocks(question: str, page: list[_Unit], index: Any) -> list[_Unit]:
@@ -198,14 +198,15 @@ def _select_blocks(question: str, page: list[_Unit], index: Any) -> list[_Unit]:
     two-part question before the rest), each trimmed to a window from just before its
     best sentence, within ``MAX_WORDS``."""
     blocks = _blocks(page)
-    scores = _block_scores(question, blocks, index)
-    order = sorted(range(len(blocks)), key=lambda j: -scores[j])
     parts = _parts(question)
-    if len(parts) > 1:
+    scores, *part_scores = _block_scores(
+        [question, *parts] if len(parts) > 1 else [question], blocks, index
+    )
+    order = sorted(range(len(blocks)), key=lambda j: -scores[j])
+    if part_scores:
         firsts: list[int] = []
-        for part in parts:
-            part_scores = _block_scores(part, blocks, index)
-            j = max(range(len(blocks)), key=lambda j: part_scores[j])
+        for ps in part_scores:
+            j = max(range(len(blocks)), key=lambda j: ps[j])
             if j not in firsts:
                 firsts.append(j)
         order = firsts + [j for j in order if j not in firsts]

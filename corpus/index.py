@@ -315,20 +315,31 @@ class Index:
         """The ids of every chunk of the document ``source``, in reading order."""
         return [c.id for c in self.chunks if c.source == source]
 
-    def chunks_by_id(self, chunk_ids: list[str]) -> list[Hit]:
-        """The named chunks as hits (score 0), in the order given; unknown ids skipped."""
+    def _row_of(self) -> dict[str, int]:
+        """Chunk id -> row (built once)."""
         if self._rows is None:
             self._rows = {c.id: i for i, c in enumerate(self.chunks)}
-        return [self._hit(self._rows[c], 0.0) for c in chunk_ids if c in self._rows]
+        return self._rows
 
-    def passage_scores(self, query: str, texts: list[str]) -> np.ndarray:
-        """Evidence scores of free ``texts`` (paragraphs, lists) for ``query``: cosine of
-        their embeddings + ``W_LEX`` x the share of the query's key terms they hold."""
+    def chunks_by_id(self, chunk_ids: list[str]) -> list[Hit]:
+        """The named chunks as hits (score 0), in the order given; unknown ids skipped."""
+        rows = self._row_of()
+        return [self._hit(rows[c], 0.0) for c in chunk_ids if c in rows]
+
+    def passage_scores(self, queries: list[str], texts: list[str]) -> np.ndarray:
+        """Evidence scores of free ``texts`` (paragraphs, lists) for each of ``queries``,
+        (len(queries), len(texts)): cosine of their embeddings (computed once) + ``W_LEX``
+        x the share of the query's key terms they hold."""
         if not texts:
-            return np.zeros(0, np.float32)
-        key = self.term_weights().key_terms(query)
-        lexical = np.array([self.term_weights().coverage(key, t) for t in texts], np.float32)
-        return self.embedder.embed(texts) @ self.query_vector(query) + W_LEX * lexical
+            return np.zeros((len(queries), 0), np.float32)
+        vecs = self.embedder.embed(texts)
+        weights = self.term_weights()
+        rows = []
+        for query in queries:
+            key = weights.key_terms(query)
+            lexical = np.array([weights.coverage(key, t) for t in texts], np.float32)
+            rows.append(vecs @ self.query_vector(query) + W_LEX * lexical)
+        return np.stack(rows)
 
     def sentence_scores(
         self, query: str, chunk_ids: list[str]
@@ -336,12 +347,11 @@ class Index:
         """Each unit of the named chunks with its evidence score for ``query``
         (corpus.evidence: cosine + key-term share + chunk context); [] for an unknown id."""
         q_vec = self.query_vector(query)
-        if self._rows is None:
-            self._rows = {c.id: i for i, c in enumerate(self.chunks)}
+        rows = self._row_of()
         key = self.term_weights().key_terms(query)
         out: list[list[tuple[Sentence, float]]] = []
         for cid in chunk_ids:
-            i = self._rows.get(cid)
+            i = rows.get(cid)
             if i is None:
                 out.append([])
                 continue
