@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from agent.report_pf import PF_NAMES, describe_pf
+from agent.report_pf import PF_NAMES, PF_STEPS
 from agent.report_seismology import SEISMOLOGY_NAMES, SEISMOLOGY_STEPS
 from agent.report_steps import TOOL_NAMES, StepText, arg, describe
 from common.errors import GeoFMError
@@ -42,6 +42,10 @@ _TRANSFORMS = {
     "invert_impedance",
     "write_segy",
 }
+# The domain tools' report steps (earthquake seismology, potential fields): each takes
+# the arguments, the metrics and details, the result and the labels of earlier items.
+_DOMAIN_NAMES = {**SEISMOLOGY_NAMES, **PF_NAMES}
+_DOMAIN_STEPS = {**SEISMOLOGY_STEPS, **PF_STEPS}
 _LOADERS = {"read_segy", "read_ascii_section", "import_array", "read_well_log", "make_synthetic"}
 # another denoiser to compare with, as (request, tool)
 _ALTERNATIVE = {
@@ -110,16 +114,14 @@ def tool_report(
             message = re.sub(r"^Error:\s*", "", result.summary).strip()
             message = message.split(" Expected schema:")[0]  # the schema is for the model
             message += "" if message.endswith((".", "!", "?")) else "."
-            what = TOOL_NAMES.get(name) or SEISMOLOGY_NAMES.get(name) or PF_NAMES.get(name, name)
+            what = TOOL_NAMES.get(name) or _DOMAIN_NAMES.get(name, name)
             done.append(
                 _Done(name, args, result, None, f"{what[0].upper()}{what[1:]} failed: {message}")
             )
             continue
-        if name in SEISMOLOGY_STEPS:
+        if name in _DOMAIN_STEPS:
             m = {**result.details, **result.metrics}
-            step = SEISMOLOGY_STEPS[name](args, m, result, labels)
-        elif name in PF_NAMES:
-            step = describe_pf(name, args, result)
+            step = _DOMAIN_STEPS[name](args, m, result, labels)
         else:
             step = describe(
                 name, args, given if isinstance(given, dict) else {}, result, labels, caveat

@@ -7,12 +7,11 @@ Same contract as :mod:`agent.report_steps`: every number comes from the call's a
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from agent.report_steps import StepText, arg, value
 from tools.result import ToolResult
 
-__all__ = ["PF_NAMES", "describe_pf"]
+__all__ = ["PF_NAMES", "PF_STEPS"]
 
 PF_NAMES = {
     "read_potential_field": "reading the gravity or magnetic data",
@@ -47,7 +46,7 @@ def _step(text: str, r: ToolResult, what: str) -> StepText:
     return StepText(text, products=((i, what),), labels={i: f"the {what}"})
 
 
-def _read(a: dict, m: dict, r: ToolResult) -> StepText:
+def _read(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
     q = a.get("quantity", "gravity")
     if "n_points" in m:
         what = f"{q} points"
@@ -58,7 +57,7 @@ def _read(a: dict, m: dict, r: ToolResult) -> StepText:
     return _step(text, r, what)
 
 
-def _gridded(a: dict, m: dict, r: ToolResult) -> StepText:
+def _gridded(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
     how = "a biharmonic spline" if a.get("method", "spline") == "spline" else "nearest neighbours"
     return _step(
         f"Gridded the points with {how} after a block median ({arg(m['n_blocks'])} blocks): "
@@ -68,7 +67,7 @@ def _gridded(a: dict, m: dict, r: ToolResult) -> StepText:
     )
 
 
-def _corrections(a: dict, m: dict, r: ToolResult) -> StepText:
+def _corrections(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
     return _step(
         f"Removed WGS84 normal gravity (mean {value(m['normal_gravity_mean_mgal'], 7)} mGal at "
         f"latitude {arg(a['latitude_deg'])}°) and the Bouguer plate (density "
@@ -79,7 +78,7 @@ def _corrections(a: dict, m: dict, r: ToolResult) -> StepText:
     )
 
 
-def _upward(a: dict, m: dict, r: ToolResult) -> StepText:
+def _upward(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
     return _step(
         f"Upward-continued the field by {arg(m['height_m'])} m (FFT, padded grid): "
         f"values {_rng(m)}.",
@@ -88,7 +87,7 @@ def _upward(a: dict, m: dict, r: ToolResult) -> StepText:
     )
 
 
-def _rtp(a: dict, m: dict, r: ToolResult) -> StepText:
+def _rtp(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
     return _step(
         f"Reduced the magnetic anomaly to the pole for an inducing field of inclination "
         f"{arg(m['inclination_deg'])}° and declination {arg(m['declination_deg'])}° (induced "
@@ -98,7 +97,7 @@ def _rtp(a: dict, m: dict, r: ToolResult) -> StepText:
     )
 
 
-def _derivative(a: dict, m: dict, r: ToolResult) -> StepText:
+def _derivative(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
     d = a.get("direction", "upward")
     what = "vertical" if d == "upward" else d.replace("_", " ")
     return _step(
@@ -108,7 +107,7 @@ def _derivative(a: dict, m: dict, r: ToolResult) -> StepText:
     )
 
 
-def _euler(a: dict, m: dict, r: ToolResult) -> StepText:
+def _euler(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
     window = (
         f"a {arg(a['window_m'])} m window" if a.get("window_m") else "the whole grid as one window"
     )
@@ -120,7 +119,7 @@ def _euler(a: dict, m: dict, r: ToolResult) -> StepText:
     )
 
 
-def _model(a: dict, m: dict, r: ToolResult) -> StepText:
+def _model(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
     q = a.get("quantity", "gravity")
     return _step(
         f"Modelled the {q} field of a {arg(m['size_m'])} m cube centred at "
@@ -130,12 +129,14 @@ def _model(a: dict, m: dict, r: ToolResult) -> StepText:
     )
 
 
-def _plot(a: dict, m: dict, r: ToolResult) -> StepText:
+def _plot(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
     figures = tuple((x.id, "map of the grid") for x in r.artifacts if x.kind == "figure")
     return StepText("Drew a map of the grid.", figures=figures)
 
 
-_STEPS: dict[str, Callable[[dict, dict, ToolResult], StepText]] = {
+# each step: (arguments, metrics and details, result, labels of earlier items), as
+# agent.report_seismology's
+PF_STEPS: dict[str, Callable[[dict, dict, ToolResult, dict], StepText]] = {
     "read_potential_field": _read,
     "grid_scattered": _gridded,
     "gravity_corrections": _corrections,
@@ -146,8 +147,3 @@ _STEPS: dict[str, Callable[[dict, dict, ToolResult], StepText]] = {
     "model_prisms": _model,
     "plot_grid": _plot,
 }
-
-
-def describe_pf(name: str, args: dict[str, Any], result: ToolResult) -> StepText:
-    """A successful potential-field call in words (``name`` in :data:`PF_NAMES`)."""
-    return _STEPS[name](args, {**result.details, **result.metrics}, result)
