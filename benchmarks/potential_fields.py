@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -36,7 +35,8 @@ from typing import Any
 import numpy as np
 
 from benchmarks.report import provenance
-from tools import ALL, POTENTIAL_FIELDS, REGISTRY, Workspace
+from common.paths import geofm_home
+from tools import ALL, POTENTIAL_FIELDS, REGISTRY, Registry, Workspace
 
 GRID = {"n_nodes": 101, "spacing_m": 200.0}
 
@@ -150,7 +150,8 @@ def euler(ws: Workspace) -> list[dict[str, Any]]:
 def prompt_size() -> dict[str, Any]:
     from agent.constrained import tools_prompt
 
-    base, full = tools_prompt(REGISTRY.schemas()), tools_prompt(ALL.schemas())
+    with_pf = Registry([*REGISTRY, *POTENTIAL_FIELDS])  # the router's tools and these nine
+    base, full = tools_prompt(REGISTRY.schemas()), tools_prompt(with_pf.schemas())
     out: dict[str, Any] = {
         "routing_prompt_chars_now": len(base),
         "routing_prompt_chars_with_pf": len(full),
@@ -158,8 +159,7 @@ def prompt_size() -> dict[str, Any]:
         "json_schema_chars_now": len(json.dumps(REGISTRY.schemas())),
         "json_schema_chars_added": len(json.dumps(POTENTIAL_FIELDS.schemas())),
     }
-    home = Path(os.environ.get("GEOFM_HOME", "~/.cache/geofm")).expanduser()
-    found = sorted(home.glob("models/SmolLM2-135M-Instruct*/tokenizer.json"))
+    found = sorted(geofm_home().glob("models/SmolLM2-135M-Instruct*/tokenizer.json"))
     if found:
         from tokenizers import Tokenizer
 
