@@ -26,6 +26,7 @@ from agent.config import AgentConfig, ModelConfig, add_model_options, model_conf
 from agent.steps import Answer, Error, Retrieved, ToolCall, ToolOutput
 from common.errors import BadInputError, GeoFMError
 from common.gate import Gate
+from common.memory import trim_heap, tune_heap
 from corpus import default_index
 from tools import REGISTRY
 from tools.limits import LimitedRegistry, ServerLimits, add_limit_options, limits_from
@@ -390,6 +391,7 @@ def make_respond(sessions: Sessions, gate: Gate | None = None):
         finally:
             if gate is not None:
                 gate.leave()
+            trim_heap()  # the request's freed pages back to the system: memory stays flat
 
     def _answer(t, message, history, retrieval, k, max_steps, request):
         try:
@@ -546,6 +548,7 @@ def main(argv: list[str] | None = None) -> None:
     add_limit_options(p)
     add_model_options(p)
     args = p.parse_args(argv)
+    tune_heap()  # before the model, the index and the server's threads allocate
     limits = limits_from(args)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     for name in ("geofm", "agent", "tools", "corpus"):  # ours at INFO: loads, tool timings

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from common.errors import BadInputError
+from common.memory import trim_heap, tune_heap
 from tools.registry import WORKSPACE_ID_PATTERN, Registry, Tool
 from tools.result import ToolResult
 from tools.workspace import Workspace
@@ -400,8 +401,9 @@ def _serve(conn: Connection) -> None:
     with :func:`_run`, send the ``ToolResult`` back; until ``None`` or the pipe closes.
     Ctrl-C in the server's terminal reaches the worker too: the server stops it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    tune_heap()
     while _serve_one(conn):
-        pass
+        trim_heap()  # what the call freed goes back to the system between calls
 
 
 def _serve_one(conn: Connection) -> bool:

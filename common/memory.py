@@ -1,0 +1,66 @@
+"""Keeping a long-running server's memory flat: glibc heap settings and trimming.
+
+A server that answers many requests from several threads grows in resident memory even
+when what it holds does not: glibc's allocator gives each thread its own heap arena (up
+to 8 per core), raises its threshold for serving large blocks with ``mmap`` each time
+one is freed, and keeps freed pages instead of returning them. With the app's model,
+index and tool workers that growth reached hundreds of MB per minute under load.
+
+:func:`tune_heap` caps the arenas and fixes the ``mmap`` threshold (large tensors and
+arrays then go back to the system when freed); :func:`trim_heap` hands the free pages of
+every arena back (``malloc_trim``), a few milliseconds, after each request. Both do
+nothing, and return False, where the C library is not glibc (macOS, musl, Windows).
+
+The same settings can be given to any process through glibc's environment variables
+(``MALLOC_ARENA_MAX``, ``MALLOC_MMAP_THRESHOLD_``); these functions apply them from
+inside, to the app and its tool workers.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import platform
+import sys
+
+__all__ = ["tune_heap", "trim_heap", "ARENAS", "MMAP_THRESHOLD"]
+
+ARENAS = 2  # heap arenas: enough for the app's two request threads
+MMAP_THRESHOLD = 128 * 1024  # blocks this large or larger are mmapped: freed to the system
+
+_M_MMAP_THRESHOLD = -3  # mallopt parameters (malloc.h)
+_M_ARENA_MAX = -8
+
+_LIBC: ctypes.CDLL | None | bool = False  # False: not looked up yet
+
+
+def _glibc() -> ctypes.CDLL | None:
+    global _LIBC
+    if _LIBC is False:
+        _LIBC = None
+        if sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc":
+            try:
+                libc = ctypes.CDLL("libc.so.6")
+                if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim"):
+                    _LIBC = libc
+            except OSError:
+                pass
+    return _LIBC or None
+
+
+def tune_heap(arenas: int = ARENAS, mmap_threshold: int = MMAP_THRESHOLD) -> bool:
+    """Cap glibc's heap arenas at ``arenas`` and serve blocks of ``mmap_threshold`` bytes
+    or more with ``mmap``. Call it early, before the threads that allocate start. True
+    when applied."""
+    libc = _glibc()
+    if libc is None:
+        return False
+    ok_arenas = libc.mallopt(_M_ARENA_MAX, int(arenas)) == 1
+    ok_mmap = libc.mallopt(_M_MMAP_THRESHOLD, int(mmap_threshold)) == 1
+    return ok_arenas and ok_mmap
+
+
+def trim_heap() -> bool:
+    """Return the free pages of every heap arena to the system. True when glibc released
+    some memory, False when there was none to release or the C library is not glibc."""
+    libc = _glibc()
+    return bool(libc.malloc_trim(0)) if libc is not None else False
