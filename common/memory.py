@@ -30,13 +30,14 @@ MMAP_THRESHOLD = 128 * 1024  # blocks this large or larger are mmapped: freed to
 _M_MMAP_THRESHOLD = -3  # mallopt parameters (malloc.h)
 _M_ARENA_MAX = -8
 
-_LIBC: ctypes.CDLL | None | bool = False  # False: not looked up yet
+_LIBC: ctypes.CDLL | None = None
+_LOOKED_UP = False
 
 
 def _glibc() -> ctypes.CDLL | None:
-    global _LIBC
-    if _LIBC is False:
-        _LIBC = None
+    global _LIBC, _LOOKED_UP
+    if not _LOOKED_UP:
+        _LOOKED_UP = True
         if sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc":
             try:
                 libc = ctypes.CDLL("libc.so.6")
@@ -44,7 +45,7 @@ def _glibc() -> ctypes.CDLL | None:
                     _LIBC = libc
             except OSError:
                 pass
-    return _LIBC or None
+    return _LIBC
 
 
 def tune_heap(arenas: int = ARENAS, mmap_threshold: int = MMAP_THRESHOLD) -> bool:

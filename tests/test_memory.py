@@ -38,5 +38,6 @@ def test_trim_returns_freed_heap_pages_to_the_system():
 
 def test_without_glibc_both_do_nothing(monkeypatch):
     monkeypatch.setattr(memory, "_LIBC", None)
+    monkeypatch.setattr(memory, "_LOOKED_UP", True)
     assert memory.tune_heap() is False
     assert memory.trim_heap() is False
