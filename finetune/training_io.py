@@ -11,7 +11,7 @@ from typing import Any
 
 from common.errors import BadInputError
 
-__all__ = ["read_config", "adam_state", "restore_adam_state"]
+__all__ = ["read_config", "config_data", "adam_state", "restore_adam_state"]
 
 
 def read_config(cls, path: str | Path, overrides: Sequence[str] = (), drop_comments: bool = False):
@@ -19,6 +19,14 @@ def read_config(cls, path: str | Path, overrides: Sequence[str] = (), drop_comme
     strings); unknown keys are refused. ``drop_comments`` ignores keys starting with _.
     ``"extends": "other.json"`` (relative to the file) starts from that config; the
     file's own keys replace the base's."""
+    return cls(**config_data(cls, path, overrides, drop_comments))
+
+
+def config_data(
+    cls, path: str | Path, overrides: Sequence[str] = (), drop_comments: bool = False
+) -> dict[str, Any]:
+    """The settings :func:`read_config` would pass to ``cls``, checked for unknown keys
+    but not yet given to it (``cls`` may check that files exist)."""
     data = _read_json(Path(path))
     if drop_comments:
         data = {k: v for k, v in data.items() if not k.startswith("_")}
@@ -34,7 +42,7 @@ def read_config(cls, path: str | Path, overrides: Sequence[str] = (), drop_comme
     unknown = set(data) - known
     if unknown:
         raise BadInputError(f"unknown settings {sorted(unknown)} in {path}")
-    return cls(**data)
+    return data
 
 
 def _read_json(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
