@@ -185,12 +185,17 @@ def _blocks(page: list[_Unit]) -> list[list[_Unit]]:
 
 def _block_scores(queries: list[str], blocks: list[list[_Unit]], index: Any) -> list[list[float]]:
     """Each block's evidence as a whole (its text with the page title) for each query,
-    the blocks embedded once; without an index that embeds, its best unit's score."""
-    if not hasattr(index, "passage_scores"):
-        return [[max(u.score for u in b) for b in blocks] for _ in queries]
+    the blocks embedded once; without an index that embeds, the share of each query's key
+    terms the block holds (the whole question's: its best unit's score)."""
     title = blocks[0][0].passage.title
     texts = [f"{title}. " + " ".join(u.sentence.text for u in b) for b in blocks]
-    return index.passage_scores(queries, texts).tolist()
+    if hasattr(index, "passage_scores"):
+        return index.passage_scores(queries, texts).tolist()
+    weights = TermWeights(texts)
+    whole = [max(u.score for u in b) for b in blocks]
+    return [whole] + [
+        [weights.coverage(weights.key_terms(q), t) for t in texts] for q in queries[1:]
+    ]
 
 
 def _select_blocks(question: str, page: list[_Unit], index: Any) -> list[_Unit]:

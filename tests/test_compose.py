@@ -172,3 +172,35 @@ def test_labelled_items_under_a_lead_form_one_block():
     )
     units = split_sentences(text.split("\n", 2)[2])
     assert len({u.block for u in units}) == 1
+
+
+MARINE = """# Marine acquisition
+
+Marine surveys tow streamers of hydrophones behind a vessel at a few knots.
+
+Air-gun arrays fire every few seconds and make the source signature of the survey.
+
+Ghost reflections from the sea surface notch the spectrum at frequencies set by the tow depth.
+
+Feathering is the sideways drift of a streamer in a current, measured by compasses along it.
+
+Swell noise is low-frequency energy from waves moving the streamer, removed by a low-cut filter.
+"""
+
+
+def test_two_part_question_scores_each_part_without_stored_vectors():
+    from agent.compose import _block_scores, _blocks, _scored
+
+    idx = Index.build([_doc(MARINE, "marine")], embedder=HashEmbedder(), progress=False)
+    plain = tuple(
+        p.__class__(**{**p.__dict__, "chunk_id": ""}) for p in _passages(idx, "marine streamer")
+    )
+    q = "What is feathering, and why do ghost reflections notch the spectrum?"
+    units, _ = _scored(q, plain, None)
+    blocks = _blocks(units)
+    whole, first, second = _block_scores([q, *q.split(", and ")], blocks, None)
+    text = [" ".join(u.sentence.text for u in b) for b in blocks]
+    assert "sideways drift" in text[max(range(len(blocks)), key=lambda j: first[j])]
+    assert "tow depth" in text[max(range(len(blocks)), key=lambda j: second[j])]
+    c = compose_answer(q, plain)
+    assert c.covered and "sideways drift" in c.text and "tow depth" in c.text
