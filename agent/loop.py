@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 __all__ = [
     "GeoAgent",
     "cite",
+    "is_question",
     "routing_context",
     "shown_item",
     "usable_answer",
@@ -257,7 +258,7 @@ class GeoAgent:
                 "another conversation or browser tab cannot be used here: attach the file "
                 "to this conversation instead."
             )
-        if ref.unresolved and not attached and not _is_question(message):
+        if ref.unresolved and not attached and not is_question(message):
             phrase = ref.unresolved[0]
             if not conv.items:
                 return (
@@ -442,7 +443,7 @@ def unsupported_numbers(text: str, sources: list[str]) -> list[str]:
     return [n for n in _NUMBER.findall(_CITE.sub(" ", text)) if n not in found]
 
 
-def _is_question(message: str) -> bool:
+def is_question(message: str) -> bool:
     """A question (about the literature, say) rather than a request to act on data."""
     return bool(re.match(r"\s*(what|why|how|which|when|who|where|does|do|is|are)\b", message, re.I))
 

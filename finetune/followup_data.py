@@ -46,7 +46,7 @@ from agent.config import AgentConfig
 from agent.constrained import ANSWER
 from agent.conversation import Conversation, ids_in
 from agent.fake import ScriptedChatModel
-from agent.loop import GeoAgent, _is_question, routing_context
+from agent.loop import GeoAgent, is_question, routing_context
 from agent.messages import PASSAGES_TAG, first_messages
 from agent.steps import ToolOutput
 from common.errors import BadInputError
@@ -200,7 +200,7 @@ def check_turn(
     if not r.attached and conv.answer_from_record(message):
         raise BadInputError(f"{where}: answered from the record, not by the model")
     ref = conv.resolve(message, r.attached)
-    if ref.unresolved and not r.attached and not _is_question(message):
+    if ref.unresolved and not r.attached and not is_question(message):
         raise BadInputError(f"{where}: {ref.unresolved} name nothing in the conversation")
     shown, history = routing_context(conv, ws, ref, r.attached, history_chars)
     visible = {a.id for a in shown} | set(ids_in(history))
@@ -234,11 +234,11 @@ def followup_examples(
     out: dict[str, Any] = {s: [] for s in ("train", "val", "test")}
     skipped: dict[str, str] = {}
     counts = {
-        "phrasings": 0,
-        "variants": 0,
+        "examples": 0,  # of written phrasings
+        "variant_examples": 0,  # of rewordings
         "variants_not_routed": 0,  # a rewording the record would answer, or the agent refuse
         "dropped_near_eval": 0,
-        "record_turns": 0,
+        "record_turns_run": 0,
     }
     t0 = time.perf_counter()
     for ci, conv_t in enumerate(convs):
@@ -268,7 +268,7 @@ def followup_examples(
                     if k == 0:
                         continue
                     if turn.record:
-                        counts["record_turns"] += 1
+                        counts["record_turns_run"] += 1
                         for p in turn.phrasings:
                             if not r.before.answer_from_record(p.format(**slots)):
                                 raise BadInputError(
@@ -319,7 +319,7 @@ def followup_examples(
                                     "gold": gold,
                                 }
                             )
-                            counts["variants" if vi else "phrasings"] += 1
+                            counts["variant_examples" if vi else "examples"] += 1
             finally:
                 shutil.rmtree(root, ignore_errors=True)
         if progress:

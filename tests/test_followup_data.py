@@ -219,7 +219,7 @@ def test_followup_examples_read_the_history_and_their_own_ids(followup_run):
     # a file attached in turn 2 is shown, and the calls start from it
     new = [r for r in rows if r["task"] == "followup/synth_then_array_snr"]
     assert new and all(r["gold"][0]["name"] == "import_array" for r in new)
-    assert followup_run["counts"]["record_turns"] >= 1
+    assert followup_run["counts"]["record_turns_run"] >= 1
 
 
 def test_followup_splits_keep_held_out_phrasings_out_of_training(followup_run):
