@@ -47,7 +47,15 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel, LanguageModelInput
     from langchain_core.runnables import Runnable
 
-__all__ = ["GeoAgent", "cite", "usable_answer", "unsupported_numbers"]
+__all__ = [
+    "GeoAgent",
+    "cite",
+    "is_question",
+    "routing_context",
+    "shown_item",
+    "usable_answer",
+    "unsupported_numbers",
+]
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +77,32 @@ def cite(text: str, passages: tuple[Passage, ...]) -> tuple[str, tuple[Passage, 
     cleaned = _CITE.sub(keep, text)
     cleaned = re.sub(r"[ \t]+([.,;:])", r"\1", cleaned).strip()
     return cleaned, tuple(sorted(cited.values(), key=lambda p: p.n))
+
+
+def routing_context(
+    conv: Conversation,
+    workspace: Workspace,
+    ref: Resolution,
+    attached: list[Artifact],
+    history_chars: int,
+) -> tuple[list[Artifact], str]:
+    """What a conversation turn's routing prompt shows besides the request: the files
+    (the items the message refers to, each with the phrase that named it, then the
+    files attached with it; else the last result) and the record of earlier turns.
+    ``GeoAgent.chat`` and the fine-tuning data of follow-up turns both build it here."""
+    focus = list(dict.fromkeys([*ref.ids, *(a.id for a in attached)]))
+    if not focus and conv.items:
+        last = conv.resolve("the last result").ids
+        focus = [i for i in last if i in workspace]
+    said = {i: p for p, i in reversed(ref.phrases)}
+    shown = [shown_item(workspace, i, said.get(i)) for i in focus if i in workspace]
+    return shown, conv.history(history_chars)
+
+
+def shown_item(workspace: Workspace, item_id: str, phrase: str | None) -> Artifact:
+    """A workspace item as the prompt lists it, with the phrase that named it."""
+    a = workspace.artifact(item_id)
+    return Artifact(a.id, a.kind, a.path, a.description + (f' ("{phrase}")' if phrase else ""))
 
 
 class GeoAgent:
@@ -192,13 +226,9 @@ class GeoAgent:
         if from_record:
             steps.append(Answer(from_record))
         else:
-            focus = list(dict.fromkeys([*ref.ids, *(a.id for a in attached)]))
-            if not focus and conv.items:
-                last = conv.resolve("the last result").ids
-                focus = [i for i in last if i in self.workspace]
-            said = {i: p for p, i in reversed(ref.phrases)}
-            shown = [self._shown(i, said.get(i)) for i in focus if i in self.workspace]
-            history = conv.history(self.config.history_chars)
+            shown, history = routing_context(
+                conv, self.workspace, ref, attached, self.config.history_chars
+            )
             for step in self._run(message, attached, history, shown, conv.earlier):
                 steps.append(step)
                 yield step
@@ -206,10 +236,6 @@ class GeoAgent:
             return
         conv.record(message, attached, steps)
         yield from steps
-
-    def _shown(self, item_id: str, phrase: str | None) -> Artifact:
-        a = self.workspace.artifact(item_id)
-        return Artifact(a.id, a.kind, a.path, a.description + (f' ("{phrase}")' if phrase else ""))
 
     def _reference_problem(
         self, message: str, ref: Resolution, attached: list[Artifact]
@@ -232,7 +258,7 @@ class GeoAgent:
                 "another conversation or browser tab cannot be used here: attach the file "
                 "to this conversation instead."
             )
-        if ref.unresolved and not attached and not _is_question(message):
+        if ref.unresolved and not attached and not is_question(message):
             phrase = ref.unresolved[0]
             if not conv.items:
                 return (
@@ -417,7 +443,7 @@ def unsupported_numbers(text: str, sources: list[str]) -> list[str]:
     return [n for n in _NUMBER.findall(_CITE.sub(" ", text)) if n not in found]
 
 
-def _is_question(message: str) -> bool:
+def is_question(message: str) -> bool:
     """A question (about the literature, say) rather than a request to act on data."""
     return bool(re.match(r"\s*(what|why|how|which|when|who|where|does|do|is|are)\b", message, re.I))
 

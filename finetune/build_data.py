@@ -7,7 +7,11 @@ form the agent shows the model) and ``card.json`` (sizes and sources). Three kin
 
 - ``route``: the routing prompt (tool list in the system message) of a request, with the
   gold plan run for real on the files in ../shared/data; every assistant turn is a
-  compact JSON decision (a tool call, or ``answer`` after the last observation).
+  compact JSON decision (a tool call, or ``answer`` after the last observation). Besides
+  the single requests (and seeded rewordings of their training phrasings,
+  :mod:`finetune.paraphrase`), the later turns of multi-turn conversations, run through
+  ``GeoAgent.chat`` (:mod:`finetune.followup_data`): their prompts carry the record of
+  earlier turns and the files the message refers to.
 - ``answer``: the answering prompt after the tools ran, with a short reply that reports
   the tools' own summaries (workspace ids, SNR, figure ids) and nothing invented.
 - ``qa``: a literature question with passages retrieved from the default index and a
@@ -15,13 +19,16 @@ form the agent shows the model) and ``card.json`` (sizes and sources). Three kin
   when no retrieved passage comes from that document, the reply says the passages do
   not answer it.
 
-Splits are by template (a phrasing of a tool request, a question pattern) and, for
-``qa``, also by document, so nothing in ``test`` was seen in ``train``.
+Splits are by template (a phrasing of a tool request or of a follow-up turn, a question
+pattern) and, for ``qa``, also by document, so nothing in ``test`` was seen in ``train``.
+No training phrasing comes within 0.8 of a text of an evaluation set under
+benchmarks/data (:mod:`finetune.leakage`; the card gives the counts dropped).
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import hashlib
 import itertools
 import json
@@ -39,10 +46,12 @@ from agent.messages import first_messages
 from agent.steps import to_passages
 from corpus import default_index
 from corpus.chunking import chunk_prefix
-from finetune.tool_tasks import SETUPS, TASKS
-from finetune.traces import decision_json, run_plan, setup_files
+from finetune.followup_data import followup_examples
+from finetune.leakage import LIMIT, LeakageGuard, norm
+from finetune.paraphrase import variants
+from finetune.tool_tasks import FOLLOWUPS, SETUPS, TASKS
+from finetune.traces import decision_json, missing_weights, run_plan, setup_files
 from tools import REGISTRY
-from tools.geofm.tools import weights_dir
 
 __all__ = ["build", "main", "split_of"]
 
@@ -108,12 +117,7 @@ def answer_text(trace) -> str:
 
 def _missing_weights(task) -> str | None:
     """Why a task cannot run yet (a GeoFM tool whose weights are not trained), or None."""
-    for name, _ in task.calls:
-        if name.startswith("geofm_"):
-            d = weights_dir(name.removeprefix("geofm_"))
-            if not (d / "model.safetensors").exists():
-                return f"{name}: no trained GeoFM weights (tools/geofm/weights)"
-    return None
+    return missing_weights(task.calls)
 
 
 NO_FILE_REPLY = (
@@ -132,6 +136,12 @@ CHAT_REPLY = (
 FIXED_REPLIES = {"no_file": NO_FILE_REPLY, "chat": CHAT_REPLY}
 
 
+def _filled(phrasing: str, combos: list[dict[str, Any]], most: int = 4) -> list[str]:
+    """``phrasing`` filled with up to ``most`` slot combinations spread over all of them."""
+    step = max(1, len(combos) // most)
+    return [phrasing.format(**c) for c in combos[::step][:most]]
+
+
 def tool_examples(
     tasks,
     schemas,
@@ -140,10 +150,24 @@ def tool_examples(
     combos: int = 1,
     answer_share: float = 0.15,
     progress: bool = True,
+    guard: LeakageGuard | None = None,
+    variants_per_phrasing: int = 0,
 ) -> dict[str, list[dict[str, Any]]]:
+    """Route (and some answer) examples of every phrasing of ``tasks``. With ``guard``, a
+    training phrasing near an evaluation text is left out; with
+    ``variants_per_phrasing``, each training phrasing also gets that many seeded
+    rewordings (:mod:`finetune.paraphrase`) on the same run, except those near a
+    validation or test phrasing or an evaluation text."""
     out: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
     cache: dict[str, Any] = {}
     skipped: dict[str, str] = {}
+    counts = {"dropped_near_eval": 0, "variants": 0, "variants_dropped": 0}
+    held_out = [
+        norm(p)
+        for t in tasks
+        for i, p in enumerate(t.phrasings)
+        if _phrasing_split(i, len(t.phrasings)) != "train"
+    ]
     t0 = time.perf_counter()
     for ti, task in enumerate(tasks):
         missing = _missing_weights(task)
@@ -157,6 +181,18 @@ def tool_examples(
         ] or [{}]
         for pi, phrasing in enumerate(task.phrasings):
             split = _phrasing_split(pi, len(task.phrasings))
+            near = guard is not None and any(guard.near(f) for f in _filled(phrasing, all_combos))
+            if split == "train" and near:
+                counts["dropped_near_eval"] += 1
+                continue
+            extra: list[str] = []
+            for v in variants(phrasing, variants_per_phrasing) if split == "train" else []:
+                if any(_close(norm(v), h) for h in held_out) or (
+                    guard is not None and any(guard.near(f) for f in _filled(v, all_combos))
+                ):
+                    counts["variants_dropped"] += 1
+                else:
+                    extra.append(v)
             # slot tasks: distinct values; others: the same request with other ids
             chosen = rng.sample(all_combos, min(combos, len(all_combos))) if keys else [{}] * combos
             for ci, slots in enumerate(chosen):
@@ -176,6 +212,19 @@ def tool_examples(
                         "gold": trace.decisions,
                     }
                 )
+                # rewordings of a training phrasing: the same run, other words
+                for vi, v in enumerate(extra if ci == 0 else [], 1):
+                    worded = base.asked(v.format(**slots))
+                    out[split].append(
+                        {
+                            "kind": "route",
+                            **meta,
+                            "template": f"{task.id}/{pi}~{vi}",
+                            "messages": route_example(worded, schemas),
+                            "gold": worded.decisions,
+                        }
+                    )
+                    counts["variants"] += 1
                 # a concept question (no tool, a file attached) gets its reply from the
                 # literature at run time: only its routing decision is trained here
                 reply = answer_text(trace) or FIXED_REPLIES.get(task.id)
@@ -198,7 +247,13 @@ def tool_examples(
     for tid, why in skipped.items():
         print(f"  skipped task {tid}: {why}", file=sys.stderr)
     out["skipped"] = skipped  # type: ignore[assignment]
+    out["counts"] = counts  # type: ignore[assignment]
     return out
+
+
+def _close(a: str, b: str, limit: float = LIMIT) -> bool:
+    m = difflib.SequenceMatcher(None, a, b)
+    return m.real_quick_ratio() >= limit and m.quick_ratio() >= limit and m.ratio() >= limit
 
 
 # a full stop that ends an abbreviation, not a sentence
@@ -302,31 +357,86 @@ def _route_only(msgs: list[BaseMessage], schemas) -> list[dict[str, str]]:
     return _chat(routing_messages(msgs + [AIMessage('{"name":"answer","arguments":{}}')], schemas))
 
 
+EVAL_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "data"
+
+
 def build(
-    out_dir: str | Path, seed: int = 0, combos: int = 1, progress: bool = True
+    out_dir: str | Path,
+    seed: int = 0,
+    combos: int = 1,
+    progress: bool = True,
+    variants_per_phrasing: int = 1,
+    followup_instances: int = 2,
+    eval_dir: str | Path = EVAL_DIR,
 ) -> dict[str, Any]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     schemas = REGISTRY.schemas()
-    with tempfile.TemporaryDirectory() as scratch:
-        data = tool_examples(TASKS, schemas, Path(scratch), rng, combos, progress=progress)
+    t0 = time.perf_counter()
+    guard = LeakageGuard.from_dir(eval_dir)
     index = default_index()
+    with tempfile.TemporaryDirectory() as scratch:
+        data: dict[str, Any] = tool_examples(
+            TASKS,
+            schemas,
+            Path(scratch),
+            rng,
+            combos,
+            progress=progress,
+            guard=guard,
+            variants_per_phrasing=variants_per_phrasing,
+        )
+        fu: dict[str, Any] = followup_examples(
+            FOLLOWUPS,
+            schemas,
+            Path(scratch),
+            random.Random(seed + 1),
+            index=index,
+            guard=guard,
+            instances=followup_instances,
+            variants_per_phrasing=variants_per_phrasing,
+            progress=progress,
+        )
     qa = qa_examples(index, schemas, rng, progress=progress)
+    task_counts = data.pop("counts")
     card: dict[str, Any] = {
         "seed": seed,
         "combos": combos,
-        "skipped_tasks": data.pop("skipped"),
+        "skipped_tasks": {**data.pop("skipped"), **fu.pop("skipped")},
         "splits": {},
+        "tasks": len(TASKS),
+        "task_phrasings": sum(len(t.phrasings) for t in TASKS),
+        "variants_per_phrasing": variants_per_phrasing,
+        "task_variants": task_counts["variants"],
+        "followups": {
+            "templates": len(FOLLOWUPS),
+            "model_turns": sum(1 for c in FOLLOWUPS for t in c.turns[1:] if not t.record),
+            "record_turns": sum(1 for c in FOLLOWUPS for t in c.turns[1:] if t.record),
+            "phrasings": sum(len(t.phrasings) for c in FOLLOWUPS for t in c.turns),
+            "instances": followup_instances,
+            **fu.pop("counts"),
+        },
+        "leakage_guard": {
+            "eval_texts": len(guard.texts),
+            "limit": guard.limit,
+            "measure": "difflib ratio or character 4-gram Jaccard, lower-case letters and digits",
+            "task_phrasings_dropped": task_counts["dropped_near_eval"],
+            "task_variants_dropped": task_counts["variants_dropped"],
+        },
         "sources": {
-            "tool requests": "finetune/tool_tasks/ (phrasings written by the project); "
-            "observations from running the real tools on ../shared/data",
+            "tool requests": "finetune/tool_tasks/ (phrasings written by the project, and "
+            "seeded rewordings of them); observations from running the real tools on "
+            "../shared/data",
+            "follow-up turns": "finetune/tool_tasks/followups*.py (written by the project), "
+            "run turn by turn through GeoAgent.chat on ../shared/data",
             "literature": "corpus/default (written by the project, CC-BY-4.0), retrieved "
             "with the default index",
         },
     }
+    card["leakage_guard"]["followup_phrasings_dropped"] = card["followups"].pop("dropped_near_eval")
     for s in SPLITS:
-        rows = data[s] + qa[s]
+        rows = data[s] + fu[s] + qa[s]
         rng.shuffle(rows)
         with open(out_dir / f"{s}.jsonl", "w", encoding="utf-8") as f:
             for r in rows:
@@ -339,6 +449,7 @@ def build(
             **kinds,
             "templates": len({r["template"] for r in rows}),
         }
+    card["build_seconds"] = round(time.perf_counter() - t0)
     (out_dir / "card.json").write_text(json.dumps(card, indent=2) + "\n")
     return card
 
@@ -356,11 +467,29 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=1,
         help="instances per phrasing of a tool request: slot values, or other "
-        "workspace ids (1: 773 phrasings are enough variety, and an epoch "
-        "stays under an hour on 2 CPU cores)",
+        "workspace ids (1: the phrasings and their rewordings give the variety)",
+    )
+    ap.add_argument(
+        "--variants",
+        type=int,
+        default=1,
+        help="seeded rewordings per training phrasing (tool requests and follow-up turns)",
+    )
+    ap.add_argument(
+        "--followup-instances",
+        type=int,
+        default=2,
+        help="runs per follow-up conversation (other slot values and workspace ids); "
+        "each phrasing of a later turn is used in one of them",
     )
     args = ap.parse_args(argv)
-    card = build(args.out, args.seed, args.combos)
+    card = build(
+        args.out,
+        args.seed,
+        args.combos,
+        variants_per_phrasing=args.variants,
+        followup_instances=args.followup_instances,
+    )
     print(json.dumps(card["splits"], indent=2))
     return 0
 

@@ -35,6 +35,7 @@ __all__ = [
     "setup_files",
     "arguments_match",
     "score_decision",
+    "missing_weights",
 ]
 
 _REF = re.compile(r"^@(f?)(\d+)(?:\.(\d+))?$")
@@ -164,6 +165,18 @@ def run_plan(
         return trace
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def missing_weights(calls) -> str | None:
+    """Why a plan cannot run yet (a GeoFM tool whose weights are not trained), or None."""
+    from tools.geofm.tools import weights_dir
+
+    for name, _ in calls:
+        if name.startswith("geofm_"):
+            d = weights_dir(name.removeprefix("geofm_"))
+            if not (d / "model.safetensors").exists():
+                return f"{name}: no trained GeoFM weights (tools/geofm/weights)"
+    return None
 
 
 def decision_json(decision: dict[str, Any]) -> str:

@@ -18,16 +18,34 @@ from finetune.tool_tasks import (
     denoising,
     files,
     filtering,
+    followups,
+    followups_chain,
+    followups_files,
     geofm_literature_chat,
     reading,
+    relative,
     synthetic,
 )
-from finetune.tool_tasks.base import SETUPS, Task
+from finetune.tool_tasks.base import SETUPS, FollowUp, Task, Turn
 
-__all__ = ["Task", "TASKS", "SETUPS"]
+__all__ = ["Task", "TASKS", "SETUPS", "FollowUp", "Turn", "FOLLOWUPS"]
 
 TASKS: list[Task] = [
     t
-    for area in (reading, denoising, filtering, analysis, synthetic, files, geofm_literature_chat)
+    for area in (
+        reading,
+        denoising,
+        filtering,
+        analysis,
+        synthetic,
+        files,
+        relative,
+        geofm_literature_chat,
+    )
     for t in area.TASKS
+]
+
+# Multi-turn conversations (finetune/followup_data.py), in a fixed order as well.
+FOLLOWUPS: list[FollowUp] = [
+    c for area in (followups, followups_chain, followups_files) for c in area.FOLLOWUPS
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Task", "SETUPS"]
+__all__ = ["Task", "SETUPS", "Turn", "FollowUp", "T", "followup"]
 
 # Which files a request comes with, relative to $GEOFM_DATA/data (the .npy are generated).
 SETUPS: dict[str, tuple[str, ...]] = {
@@ -40,6 +40,35 @@ def _t(id, setup, calls, phrasings, **slots) -> Task:
         tuple(phrasings),
         {k: tuple(v) for k, v in slots.items()},
     )
+
+
+# ---- follow-up conversations (finetune/followup_data.py) ------------------------------
+@dataclass(frozen=True)
+class Turn:
+    """One turn: its phrasings, gold calls, the files attached with it (a SETUPS name)
+    and whether the record answers it (no model, no example)."""
+
+    phrasings: tuple[str, ...]
+    calls: tuple[tuple[str, dict[str, Any]], ...] = ()
+    attach: str = ""
+    record: bool = False
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    id: str
+    setup: str
+    turns: tuple[Turn, ...]
+    slots: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+
+
+def T(calls=(), *phrasings: str, attach: str = "", record: bool = False) -> Turn:
+    """A turn: ``T([calls], "phrasing", ...)``."""
+    return Turn(tuple(phrasings), tuple((n, a) for n, a in calls), attach, record)
+
+
+def followup(id: str, setup: str, *turns: Turn, **slots) -> FollowUp:
+    return FollowUp(id, setup, tuple(turns), {k: tuple(v) for k, v in slots.items()})
 
 
 READ = ("read_segy", {"file": "@f1"})
