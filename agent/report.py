@@ -21,6 +21,7 @@ from typing import Any
 from agent.report_pf import PF_NAMES, PF_STEPS
 from agent.report_seismology import SEISMOLOGY_NAMES, SEISMOLOGY_STEPS
 from agent.report_steps import TOOL_NAMES, StepText, arg, describe
+from agent.report_welltie import WELLTIE_NAMES, WELLTIE_STEPS
 from common.errors import GeoFMError
 from tools import ALL
 from tools.registry import Registry
@@ -42,10 +43,10 @@ _TRANSFORMS = {
     "invert_impedance",
     "write_segy",
 }
-# The domain tools' report steps (earthquake seismology, potential fields): each takes
+# The domain tools' report steps (earthquake seismology, potential fields, well tie): each takes
 # the arguments, the metrics and details, the result and the labels of earlier items.
-_DOMAIN_NAMES = {**SEISMOLOGY_NAMES, **PF_NAMES}
-_DOMAIN_STEPS = {**SEISMOLOGY_STEPS, **PF_STEPS}
+_DOMAIN_NAMES = {**SEISMOLOGY_NAMES, **PF_NAMES, **WELLTIE_NAMES}
+_DOMAIN_STEPS = {**SEISMOLOGY_STEPS, **PF_STEPS, **WELLTIE_STEPS}
 _LOADERS = {"read_segy", "read_ascii_section", "import_array", "read_well_log", "make_synthetic"}
 # another denoiser to compare with, as (request, tool)
 _ALTERNATIVE = {
@@ -220,6 +221,11 @@ def _ideas(d: _Done) -> list[tuple[str, str | None]]:
             ("plot the impedance with the viridis colour map", "plot_section"),
             (compare, None),
             ("save it as SEG-Y", "write_segy"),
+        ]
+    if d.name == "tie_well":
+        return [
+            ("invert the line with the tied AI log and the tie wavelet", "invert_impedance"),
+            ("tie again with the well wavelet", None),
         ]
     if d.name == "write_segy":
         return [

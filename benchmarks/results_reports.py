@@ -437,6 +437,49 @@ REPORTS += [
         ),
     ),
     Report(
+        "well_tie.json",
+        "Well tie at F3 inline 362, well F02-1",
+        "Well tie, F3 F02-1",
+        "`tie_well` on F3 inline 362 with well F02-1 at crossline 336 (sonic and density "
+        "through the checkshot; density below 1650 kg/m3 replaced by Gardner's relation): "
+        "synthetic-seismic correlation over the log before the tie, after the bulk shift and "
+        "after a linear stretch of at most 3 %. Then `invert_impedance` with the tied AI log "
+        "as background and the tie wavelet, compared at the same well: not blind.",
+        (
+            Figure(
+                "tie correlation before / after shift / after stretch (statistical wavelet)",
+                (
+                    "rows.0.correlation_before",
+                    "rows.0.correlation_shift",
+                    "rows.0.correlation_after",
+                ),
+                "{0:.2f} / {1:.2f} / {2:.2f}",
+                "0.6",
+            ),
+            Figure(
+                "shift, stretch, phase (statistical wavelet)",
+                ("rows.0.shift_ms", "rows.0.stretch_pct", "rows.0.wavelet_phase_deg"),
+                "{0:+.0f} ms, {1:+.1f} %, {2:.0f} deg",
+            ),
+            Figure(
+                "least-squares well wavelet: tie correlation after stretch, phase",
+                ("rows.2.correlation_after", "rows.2.wavelet_phase_deg"),
+                "{0:.2f}, {1:.0f} deg",
+                "0.6",
+            ),
+            Figure(
+                "impedance at the well vs log in the wavelet band (not blind); relative",
+                (
+                    "inversion.0.well_correlation",
+                    "inversion.0.well_band_hz",
+                    "inversion.0.well_relative_correlation",
+                ),
+                "{0:.2f} (0-{1:.0f} Hz); {2:.2f}",
+                "0.7",
+            ),
+        ),
+    ),
+    Report(
         "seismology_picks.json",
         "Earthquake P onsets on synthetic events",
         "P onsets, synthetic events",

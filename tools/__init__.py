@@ -1,8 +1,9 @@
 """Domain tools: typed functions the agent plans calls to.
 
 Catalog: ``REGISTRY`` (the tools the chat agent routes to, explicitly listed below),
-``SEISMOLOGY`` (earthquake-seismology tools on ObsPy) and ``POTENTIAL_FIELDS`` (gravity
-and magnetic tools on Harmonica, Verde and Boule), both reached through ``ALL`` (every
+``SEISMOLOGY`` (earthquake-seismology tools on ObsPy), ``POTENTIAL_FIELDS`` (gravity
+and magnetic tools on Harmonica, Verde and Boule) and ``WELL_TIE`` (the well-to-seismic
+tie), all reached through ``ALL`` (every
 tool: `geofm tools`, MCP; the chat router is trained on ``REGISTRY`` alone and routes to
 them after its next adapter round), ``Workspace`` (per-session
 files by id), ``ToolResult`` / ``Artifact`` (what a tool returns). The errors tools raise
@@ -21,6 +22,7 @@ __all__ = [
     "REGISTRY",
     "SEISMOLOGY",
     "POTENTIAL_FIELDS",
+    "WELL_TIE",
     "ALL",
     "Registry",
     "Tool",
@@ -47,6 +49,7 @@ from tools import (
     traveltimes,
     waveforms,
     wells,
+    welltie_tool,
 )
 from tools import potential_fields as pf  # noqa: E402
 from tools.geofm import tools as geofm_tools  # noqa: E402
@@ -135,5 +138,22 @@ POTENTIAL_FIELDS = Registry(
 )
 
 
+# The well-to-seismic tie. Kept out of REGISTRY for the same reason: the shipped adapter
+# was trained on REGISTRY's schemas, and a new tool in the system prompt would change
+# what it routes; served by `geofm tools` and MCP through ALL until the next round.
+WELL_TIE = Registry(
+    [
+        Tool.from_function(
+            welltie_tool.tie_well,
+            citations=(
+                welltie_tool.WHITE_SIMM_CITATION,
+                welltie_tool.WHITE_1980_CITATION,
+                welltie_tool.GARDNER_CITATION,
+                wells.LASIO_CITATION,
+            ),
+        ),
+    ]
+)
+
 # Every tool: what `geofm tools list/run` and the MCP server offer.
-ALL = Registry([*REGISTRY, *SEISMOLOGY, *POTENTIAL_FIELDS])
+ALL = Registry([*REGISTRY, *SEISMOLOGY, *POTENTIAL_FIELDS, *WELL_TIE])

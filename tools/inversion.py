@@ -50,6 +50,7 @@ __all__ = [
     "wavelet_scale_at_well",
     "wavelet_band_hz",
     "relative_impedance",
+    "well_trace",
     "invert_impedance",
 ]
 
@@ -263,7 +264,8 @@ def _wavelet(
     return w, label
 
 
-def _position(meta: dict, n_traces: int, well_position: int) -> int:
+def well_trace(meta: dict, n_traces: int, well_position: int) -> int:
+    """Trace index of a well given as a crossline number (or a trace index without them)."""
     xls = meta.get("crosslines")
     if xls is not None and len(xls) == n_traces:
         if well_position not in xls:
@@ -349,7 +351,7 @@ def invert_impedance(
         )
         if inside.sum() < 10:
             raise BadInputError(f"{well_log} overlaps {data} by fewer than 10 samples")
-    ix = None if well_position is None else _position(sec.meta, nx, well_position)
+    ix = None if well_position is None else well_trace(sec.meta, nx, well_position)
     if method == "coloured" or (log_grid is None and background_model is None):
         return _relative(
             workspace,

@@ -96,9 +96,17 @@ def read_las_curve(
 
 
 def read_checkshot(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
-    """Checkshot table: (depth_m, twt_ms); a TWT column in seconds is converted to ms."""
+    """Checkshot table: (depth_m, twt_ms); a TWT column in seconds is converted to ms.
+
+    A text file of two columns, or a ``.npy`` array of two rows (depth, TWT), as
+    ``tie_well`` saves its time-depth relation after a tie.
+    """
     try:
-        table = np.loadtxt(path, ndmin=2)
+        if str(path).endswith(".npy"):
+            rows = np.load(path, allow_pickle=False)
+            table = rows.T if rows.ndim == 2 and rows.shape[0] == 2 else np.atleast_2d(rows)
+        else:
+            table = np.loadtxt(path, ndmin=2)
     except ValueError as e:
         raise BadInputError(
             f"{os.path.basename(path)}: not a two-column depth/time table ({e})"

@@ -1,0 +1,153 @@
+"""Well tie at F3 inline 362, well F02-1, and the absolute impedance it leads to.
+
+Usage::
+
+    .venv/bin/python -m benchmarks.well_tie                 # prints, writes the report
+    .venv/bin/python -m benchmarks.well_tie --out r.json
+
+``tie_well`` (sonic and density of F02-1 through its checkshot, well at crossline 336
+as ``locate_well`` finds it on the F3 crop) with each wavelet ("statistical", "well")
+on the nearest trace and on the mean of 5 traces. Defaults were fixed before the tool
+first ran on these data; every setting tried is in the report. Target (issue 26): tie
+correlation >= 0.6 after a bulk shift and a stretch of at most 3 %.
+
+Then ``invert_impedance`` with the tied AI log as the low-frequency model and the tie's
+wavelet, compared at the well with the log band-limited to the wavelet's band (target
+>= 0.7). The same well builds the background and judges the result: this is not a
+blind test (F3 inline 362 has no second well).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import platform
+import subprocess
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from common.paths import geofm_data
+from tools import ALL, REGISTRY, Workspace
+
+DATA = geofm_data() / "data" / "f3_inline362"
+CROSSLINE = 336
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", default="docs/results/well_tie.json")
+    args = p.parse_args(argv)
+    warnings.simplefilter("ignore", FutureWarning)  # PyLops' convmtx notice
+    if not DATA.is_dir():
+        print(f"{DATA} is absent; set GEOFM_DATA")
+        return 1
+    ws = Workspace(tempfile.mkdtemp(prefix="geofm-welltie-"))
+    ids = [
+        ws.add_file(DATA / n).id
+        for n in ("export_inline362.ascii", "F02-1_logs.las", "F02-1_checkshot_TD.txt")
+    ]
+    sec = REGISTRY.call("read_ascii_section", {"file": ids[0]}, ws).artifacts[0].id
+    base = {"data": sec, "file": ids[1], "checkshot": ids[2], "well_position": CROSSLINE}
+    rows: list[dict[str, Any]] = []
+    results = {}
+    print(
+        f"{'wavelet':<13}{'traces':>7}{'before':>8}{'shift':>8}{'after':>8}"
+        f"{'shift ms':>10}{'stretch %':>11}{'phase':>7}{'time s':>8}"
+    )
+    for wavelet in ("statistical", "well"):
+        for around in (0, 2):
+            t0 = time.perf_counter()
+            r = ALL.call("tie_well", dict(base, wavelet=wavelet, traces_around=around), ws)
+            dt = time.perf_counter() - t0
+            if not r.ok:
+                raise SystemExit(f"tie_well failed: {r.summary}")
+            m = r.metrics
+            print(
+                f"{wavelet:<13}{2 * around + 1:>7}{m['correlation_before']:>8.3f}"
+                f"{m['correlation_shift']:>8.3f}{m['correlation_after']:>8.3f}"
+                f"{m['shift_ms']:>10.1f}{m['stretch_pct']:>11.2f}"
+                f"{m['wavelet_phase_deg']:>7.0f}{dt:>8.2f}"
+            )
+            rows.append(
+                dict(
+                    wavelet=wavelet,
+                    traces=2 * around + 1,
+                    **{k: round(v, 4) for k, v in m.items()},
+                    window_ms=[r.details["window_top_ms"], r.details["window_base_ms"]],
+                    density_samples_replaced=int(r.details["density_samples_replaced"]),
+                    time_s=round(dt, 2),
+                )
+            )
+            results[(wavelet, around)] = r
+    default = rows[0]
+    inversions: list[dict[str, Any]] = []
+    for wavelet in ("statistical", "well"):
+        tie = results[(wavelet, 0)]
+        t0 = time.perf_counter()
+        inv = REGISTRY.call(
+            "invert_impedance",
+            {
+                "data": sec,
+                "well_log": tie.artifacts[3].id,
+                "wavelet": tie.artifacts[1].id,
+                "well_position": CROSSLINE,
+            },
+            ws,
+        )
+        dt = time.perf_counter() - t0
+        if not inv.ok:
+            raise SystemExit(f"invert_impedance failed: {inv.summary}")
+        m = inv.metrics
+        print(
+            f"\ninversion with the {wavelet} tie (tied AI log as background, tie wavelet): "
+            f"well correlation {m['well_correlation']:.3f} (0-{m['well_band_hz']:.0f} Hz), "
+            f"relative {m['well_relative_correlation']:.3f}, data fit "
+            f"{m['data_fit_correlation']:.3f}, {dt:.1f} s"
+        )
+        inversions.append(
+            dict(
+                tie_wavelet=wavelet,
+                well_correlation=round(m["well_correlation"], 4),
+                well_relative_correlation=round(m["well_relative_correlation"], 4),
+                well_band_hz=round(m["well_band_hz"], 1),
+                data_fit_correlation=round(m["data_fit_correlation"], 4),
+                time_s=round(dt, 2),
+            )
+        )
+    rev = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    best = max(float(r["correlation_after"]) for r in rows)
+    tie_default = float(rows[0]["correlation_after"])
+    well_corr = float(inversions[0]["well_correlation"])
+    report = {
+        "date": datetime.date.today().isoformat(),
+        "machine": f"{platform.machine()}, {platform.processor() or platform.system()}",
+        "command": "python -m benchmarks.well_tie",
+        "revision": rev,
+        "data": "F3 inline 362 (crosslines 300-1250, 4 ms), well F02-1 at crossline 336",
+        "default": default,
+        "rows": rows,
+        "inversion": inversions,
+        "targets": {
+            "tie_correlation": 0.6,
+            "tie_met_default": tie_default >= 0.6,
+            "tie_met_any_setting": best >= 0.6,
+            "well_correlation": 0.7,
+            "well_met": well_corr >= 0.7,
+        },
+        "blind": False,
+        "note": "the inversion is judged at the well whose log built its background",
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
+    print(f"\nreport: {args.out}\nworkspace: {ws.root}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
