@@ -102,6 +102,14 @@ _REDO = re.compile(
 _QUESTION = re.compile(
     r"^\s*(?:what|how|which|was|were|did|does|is|are|can you tell|tell me)\b|\?\s*$"
 )
+# a request phrased as a question ("could you redo it with 0.5?") or a question of
+# understanding ("why ...?") is not a question about an earlier number
+_NOT_FROM_RECORD = re.compile(
+    r"^\s*(?:why|explain|please)\b|^\s*(?:could|can|would|will)\s+(?:you|we|i)\s+"
+    r"(?!tell|remind|say)|\bplease\b"
+)
+# words of metric names that say when or how, not what was measured
+_METRIC_FILLER = {"db", "hz", "ms", "m", "s", "after", "before", "in", "out", "of", "to", "per"}
 _METRIC_WORDS = {
     "improve": "gain",
     "improved": "gain",
@@ -269,7 +277,11 @@ class Conversation:
             add(m.group(0), self._latest(None, kind="figure"))
         redo = _REDO.search(text)
         if redo and not attached:
-            add(redo.group(0), self._last_input())
+            last = self._last_input()
+            # "again with 300 traces" after a call that read nothing (make_synthetic)
+            # redoes that call: nothing to resolve, the record shows it
+            if last or not any(t.calls for t in self.turns):
+                add(redo.group(0), last)
         pronoun = _PRONOUN.search(text) or _PRONOUN_OF.search(text) or _ITS.search(text)
         for said in (pronoun, _LAST.search(text)):
             if said is not None and not (redo and phrases):
@@ -350,7 +362,7 @@ class Conversation:
         """A question about an earlier result ("what was the SNR gain?") answered from
         the record's metrics, or None when it is not one or the record has no such number."""
         text = message.lower()
-        if not _QUESTION.search(text) or not self.turns:
+        if not _QUESTION.search(text) or _NOT_FROM_RECORD.search(text) or not self.turns:
             return None
         words = set(re.findall(r"[a-z0-9]+", text))
         words |= {_METRIC_WORDS[w] for w in words if w in _METRIC_WORDS}
@@ -358,7 +370,7 @@ class Conversation:
         for turn in self.turns:
             for call in turn.calls:
                 for key in call.metrics:
-                    parts = set(key.lower().split("_")) - {"db", "hz", "ms", "m", "s"}
+                    parts = set(key.lower().split("_")) - _METRIC_FILLER
                     hit = len(parts & words)
                     if hit and (best is None or (hit, turn.n) >= (best[0], best[1])):
                         best = (hit, turn.n, turn, call, key)

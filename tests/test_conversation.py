@@ -260,3 +260,28 @@ def test_routing_prompt_of_turn_5_stays_within_1_3x_of_turn_1(
     print("routing prompt tokens, turns 1-5:", tokens)
     assert tokens[4] <= 1.3 * tokens[0], tokens
     assert all(t <= 1.3 * tokens[0] for t in tokens), tokens
+
+
+def test_requests_and_why_questions_are_not_answered_from_the_record(
+    agent, scripted_model, line_npy
+):
+    denoise_then_plot(agent, scripted_model, line_npy)
+    conv = agent.conversation
+    assert conv.answer_from_record("What was the SNR gain?")  # a question about a number
+    for request in (
+        "Could you redo the f-x using a wider window to raise the SNR gain?",
+        "Can you measure the signal-to-noise ratio of the denoised one?",
+        "Why does the SNR gain depend on the window length?",
+        "Please report the SNR gain again, but on the original?",
+        "Is the section smeared after filtering?",  # "after" alone names no metric
+    ):
+        assert conv.answer_from_record(request) is None, request
+
+
+def test_again_after_a_call_that_read_no_data_goes_to_the_model(agent, scripted_model):
+    scripted_model.enqueue_tool_call("make_synthetic", {"n_traces": 80}).enqueue("")
+    assert agent.chat("make a synthetic section with 80 traces").ok
+    scripted_model.enqueue_tool_call("make_synthetic", {"n_traces": 300}).enqueue("")
+    result = agent.chat("again with 300 traces")
+    assert result.ok and not any(isinstance(s, Error) for s in result.steps)
+    assert [c.name for c in result.steps if isinstance(c, ToolCall)] == ["make_synthetic"]
