@@ -78,6 +78,22 @@ def test_relative_impedance_without_a_well(workspace, args):
     assert correlation(workspace.load_array(rel.id), truth) >= 0.7
 
 
+@pytest.mark.parametrize("units", [1e-3, 1.0, 2e4])
+def test_model_based_relative_impedance_does_not_depend_on_amplitude_units(workspace, units):
+    """A field line's amplitudes (thousands) give the same relative impedance as the
+    physically scaled section: no overflow, the same correlation with the truth."""
+    s = make_section(30, 150, 4.0, seed=5, oversample=8)
+    d = workspace.save_array(s.clean * units, "d", {"dt_ms": 4.0}).id
+    args = {"data": d, "wavelet": "ricker", "wavelet_hz": 25, "figure": False}
+    r = REGISTRY.call("invert_impedance", args, workspace)
+    assert r.ok, r.summary
+    rel = workspace.load_array(r.artifacts[0].id)
+    assert np.isfinite(rel).all()
+    assert r.metrics["data_fit_correlation"] > 0.9
+    truth = _true_relative(s.impedance, r.metrics["band_high_hz"])
+    assert correlation(rel, truth) >= 0.7
+
+
 def test_absolute_inversion_with_a_background_model(workspace):
     s = make_section(20, 100, seed=1)
     d = workspace.save_array(s.clean, "d", {"dt_ms": 4.0}).id

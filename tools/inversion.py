@@ -15,7 +15,7 @@ background, or coloured inversion (``tools.coloured``), with the trend below
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -41,9 +41,12 @@ from tools.workspace import Workspace
 if TYPE_CHECKING:  # loaded on first use at run time
     from pylops import LinearOperator
 
+RELATIVE_RMS = 0.05  # data RMS a relative (model-based) inversion works at
+
 __all__ = [
     "modelling_operator",
     "invert_poststack",
+    "invert_poststack_log",
     "background_from_log",
     "background_from_model",
     "log_on_grid",
@@ -130,6 +133,15 @@ def invert_poststack(
     else:
         m = m_tr
     return np.exp(m.T)
+
+
+def invert_poststack_log(data: np.ndarray, wavelet: np.ndarray, **kwargs: Any) -> np.ndarray:
+    """Relative ln-impedance of ``data`` against a zero background, at an arbitrary scale:
+    the data are first scaled to an RMS of ``RELATIVE_RMS`` (a reflection series'), so
+    amplitudes in any units (a field line's thousands) neither overflow nor underflow."""
+    rms = float(np.sqrt(np.mean(np.square(data, dtype=np.float64)))) or 1.0
+    scaled = np.asarray(data, np.float64) * (RELATIVE_RMS / rms)
+    return np.log(invert_poststack(scaled, wavelet, np.zeros_like(scaled), **kwargs))
 
 
 def log_on_grid(
@@ -233,7 +245,7 @@ def relative_impedance(
     else:
         if wavelet is None:
             raise BadInputError("model-based relative impedance needs a wavelet")
-        rel = np.log(invert_poststack(data, wavelet, np.zeros_like(data), mode, damping, eps_r))
+        rel = invert_poststack_log(data, wavelet, mode=mode, damping=damping, eps_r=eps_r)
     return bandpass_traces(remove_trend(rel, dt_ms, trend_hz), dt_ms, 0.0, top), (band[0], top)
 
 
