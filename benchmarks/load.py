@@ -458,6 +458,7 @@ def run(cfg: argparse.Namespace) -> dict[str, Any]:
     if cfg.max_queue is not None:
         app_args += ["--max-queue", str(cfg.max_queue)]
     scratch = Path(tempfile.mkdtemp(prefix="geofm-load-"))
+    load_before = os.getloadavg()[0]
     proc, url = start_app(app_args, scratch / "app.log")
     sampler = RssSampler(proc.pid)
     sampler.start()
@@ -519,6 +520,10 @@ def run(cfg: argparse.Namespace) -> dict[str, Any]:
         "segy": segy.name,
         "warmup_s": round(warmup_s, 1),
         "wall_s": round(t_end - t_start, 1),
+        # other work on the machine slows every answer: latency is comparable only
+        # between runs on an otherwise quiet machine (1-minute load average, 2 cores)
+        "load_average_before": round(load_before, 2),
+        "load_average_after": round(os.getloadavg()[0], 2),
         "summary": summary,
         "rss": rss,
         "pss": pss,
