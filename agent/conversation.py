@@ -81,6 +81,11 @@ _NTH_FILE = re.compile(
     r"(?:file|line|upload|segy|seg-y|survey|gather)\b"
 )
 _FIGURE = re.compile(r"\bthe (?:last |previous )?(?:figure|plot|image|picture)\b")
+# how a figure looks: "again, but in seismic colours" redoes the plot, not the processing
+_LOOKS = re.compile(
+    r"\b(?:colou?rs?|colou?rmap|cmap|palette|clip\w*|grey\w*|gray\w*|title|aspect|"
+    r"plot\w*|figure|display\w*|show\w*)\b"
+)
 _VERBS = (
     "plot|show|display|draw|view|denoise|filter|bandpass|clean|smooth|apply|run|use|save|"
     "write|export|store|keep|compare|invert|measure|estimate|check|process|redo|repeat|"
@@ -277,7 +282,7 @@ class Conversation:
             add(m.group(0), self._latest(None, kind="figure"))
         redo = _REDO.search(text)
         if redo and not attached:
-            last = self._last_input()
+            last = self._last_input(plot=bool(_LOOKS.search(text)))
             # "again with 300 traces" after a call that read nothing (make_synthetic)
             # redoes that call: nothing to resolve, the record shows it
             if last or not any(t.calls for t in self.turns):
@@ -307,17 +312,28 @@ class Conversation:
         return files[-1]
 
     def _latest(self, tools: tuple[str, ...] | None, kind: str | None = None) -> str | None:
+        """The main output (its first of ``kind``) of the latest call by one of ``tools``
+        (any tool when None): make_synthetic's noisy section, not its fault mask; else
+        the latest such item (an attached file)."""
+        for turn in reversed(self.turns):
+            for call in reversed(turn.calls):
+                if tools is None or call.name in tools:
+                    for i in call.outputs:
+                        if i in self.items and (kind is None or self._kind(i) == kind):
+                            return i
         for item in reversed(list(self.items.values())):
             if (tools is None or item.made_by in tools) and (kind is None or item.kind == kind):
                 return item.id
         return None
 
-    def _last_input(self) -> str | None:
+    def _last_input(self, plot: bool = False) -> str | None:
         """What the last processing call read (a plot or a measurement after it is not
-        what "same but 10-40 Hz" redoes), else what the last call read."""
+        what "same but 10-40 Hz" redoes), else what the last call read; with ``plot``
+        (the message is about how a figure looks), what the last plot showed."""
         calls = [c for t in self.turns for c in t.calls]
         made_array = [c for c in calls if any(self._kind(i) == "array" for i in c.outputs)]
-        for group in (made_array, calls):
+        made_figure = [c for c in calls if any(self._kind(i) == "figure" for i in c.outputs)]
+        for group in ([*made_figure[-1:]] if plot else [], made_array, calls):
             for call in reversed(group):
                 used = [i for i in ids_in(call.args) if i in self.items]
                 if used:
@@ -333,7 +349,12 @@ class Conversation:
         read (a plot's section), else its file, else its last output (a figure)."""
         for turn in reversed(self.turns):
             made = [i for c in turn.calls if c.ok for i in c.outputs]
-            arrays = [i for i in made if self._kind(i) == "array"]
+            # each call's main array (its first): a synthetic's section, not its mask
+            arrays = [
+                next(i for i in c.outputs if self._kind(i) == "array")
+                for c in turn.calls
+                if c.ok and any(self._kind(i) == "array" for i in c.outputs)
+            ]
             used = [i for c in turn.calls for i in ids_in(c.args) if i in self.items]
             for candidates in (arrays, used, turn.files, made):
                 for i in reversed(candidates):

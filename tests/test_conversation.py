@@ -285,3 +285,21 @@ def test_again_after_a_call_that_read_no_data_goes_to_the_model(agent, scripted_
     result = agent.chat("again with 300 traces")
     assert result.ok and not any(isinstance(s, Error) for s in result.steps)
     assert [c.name for c in result.steps if isinstance(c, ToolCall)] == ["make_synthetic"]
+
+
+def test_references_after_a_synthetic_name_its_section_not_its_mask(agent, scripted_model):
+    scripted_model.enqueue_tool_call("make_synthetic", {"n_traces": 60}).enqueue("")
+    made = agent.chat("make a synthetic section with 60 traces")
+    outputs = [a for s in made.steps if hasattr(s, "result") for a in s.result.artifacts]
+    arrays = [a.id for a in outputs if a.kind == "array"]
+    assert len(arrays) > 1  # the section first, then what else the generator returns
+    conv = agent.conversation
+    for message in ("plot it", "compare the original with the filtered one", "bandpass that"):
+        assert conv.resolve(message).ids[:1] == (arrays[0],), message
+
+
+def test_again_about_how_a_figure_looks_redoes_the_plot(agent, scripted_model, line_npy):
+    denoise_then_plot(agent, scripted_model, line_npy)  # fx_decon ws-1 -> ws-2, plot ws-2
+    conv = agent.conversation
+    assert conv.resolve("same again but in grey colours").ids == ("ws-2",)
+    assert conv.resolve("same but 10-40 Hz").ids == ("ws-1",)  # redoes the processing
