@@ -1,4 +1,4 @@
-"""The blind routing sets (benchmarks/data/routing_heldout.jsonl, routing_blind_1.jsonl):
+"""The blind routing sets (benchmarks/data/routing_heldout.jsonl, routing_blind_*.jsonl):
 hand-written requests, each set used once to measure a fine-tuned model. No model runs
 here.
 
@@ -24,9 +24,10 @@ from tools import REGISTRY
 DATA = Path(__file__).resolve().parents[1] / "benchmarks" / "data"
 HELDOUT = DATA / "routing_heldout.jsonl"
 BLIND_1 = DATA / "routing_blind_1.jsonl"
+BLIND_2 = DATA / "routing_blind_2.jsonl"
 MAIN = DATA / "routing_requests.jsonl"
 # each blind set and the fewest requests it must hold
-BLIND_SETS = {HELDOUT: 60, BLIND_1: 80}
+BLIND_SETS = {HELDOUT: 60, BLIND_1: 80, BLIND_2: 80}
 _blind = pytest.mark.parametrize("path", list(BLIND_SETS), ids=lambda p: p.stem)
 _REF = re.compile(r"^@(f?)(\d+)(?:\.(\d+))?$")
 _SCHEMAS = {s["name"]: s["parameters"] for s in REGISTRY.schemas()}
