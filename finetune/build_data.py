@@ -50,6 +50,7 @@ from finetune.followup_data import followup_examples
 from finetune.leakage import LIMIT, LeakageGuard, norm
 from finetune.paraphrase import variants
 from finetune.tool_tasks import FOLLOWUPS, SETUPS, TASKS
+from finetune.tool_tasks.base import phrasing_split
 from finetune.traces import decision_json, missing_weights, run_plan, setup_files
 from tools import REGISTRY
 
@@ -76,17 +77,6 @@ def split_of(key: str, n: int = 10) -> str:
     """A stable split for a template or document key: 80 % train, 10 % val, 10 % test."""
     h = int(hashlib.sha1(key.encode()).hexdigest(), 16) % n
     return "test" if h == 0 else "val" if h == 1 else "train"
-
-
-def _phrasing_split(i: int, n: int) -> str:
-    """Per task: the last phrasing is test and the one before val, when there are enough."""
-    if n >= 5 and i == n - 1:
-        return "test"
-    if n >= 5 and i == n - 2:
-        return "val"
-    if n == 4 and i == 3:
-        return "test"
-    return "train"
 
 
 def _chat(messages: list[BaseMessage]) -> list[dict[str, str]]:
@@ -166,7 +156,7 @@ def tool_examples(
         norm(p)
         for t in tasks
         for i, p in enumerate(t.phrasings)
-        if _phrasing_split(i, len(t.phrasings)) != "train"
+        if phrasing_split(i, len(t.phrasings)) != "train"
     ]
     t0 = time.perf_counter()
     for ti, task in enumerate(tasks):
@@ -180,7 +170,7 @@ def tool_examples(
             dict(zip(keys, vals)) for vals in itertools.product(*(task.slots[k] for k in keys))
         ] or [{}]
         for pi, phrasing in enumerate(task.phrasings):
-            split = _phrasing_split(pi, len(task.phrasings))
+            split = phrasing_split(pi, len(task.phrasings))
             near = guard is not None and any(guard.near(f) for f in _filled(phrasing, all_combos))
             if split == "train" and near:
                 counts["dropped_near_eval"] += 1

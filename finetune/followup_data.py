@@ -51,7 +51,7 @@ from agent.messages import PASSAGES_TAG, first_messages
 from agent.steps import ToolOutput
 from common.errors import BadInputError
 from finetune.paraphrase import variants
-from finetune.tool_tasks.base import SETUPS, FollowUp
+from finetune.tool_tasks.base import SETUPS, FollowUp, phrasing_split
 from finetune.traces import decision_json, missing_weights, resolve, setup_files
 from tools import REGISTRY, Workspace
 from tools.result import ToolResult
@@ -64,13 +64,7 @@ def turn_split(turn_index: int, i: int, n: int) -> str:
     (train); later turns as a task's phrasings (the last test, the one before val)."""
     if turn_index == 0:
         return "train"
-    if n >= 5 and i == n - 1:
-        return "test"
-    if n >= 5 and i == n - 2:
-        return "val"
-    if n == 4 and i == 3:
-        return "test"
-    return "train"
+    return phrasing_split(i, n)
 
 
 class _GoldModel(ScriptedChatModel):

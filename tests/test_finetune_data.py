@@ -73,10 +73,11 @@ def test_route_example_is_the_routing_prompt_with_json_decisions():
 
 
 def test_splits_share_no_template():
-    from finetune.build_data import _phrasing_split, split_of
+    from finetune.build_data import split_of
+    from finetune.tool_tasks.base import phrasing_split
 
-    assert {_phrasing_split(i, 7) for i in range(7)} == {"train", "val", "test"}
-    assert [_phrasing_split(i, 3) for i in range(3)] == ["train"] * 3
+    assert {phrasing_split(i, 7) for i in range(7)} == {"train", "val", "test"}
+    assert [phrasing_split(i, 3) for i in range(3)] == ["train"] * 3
     assert split_of("doc:a.md") == split_of("doc:a.md")
 
 

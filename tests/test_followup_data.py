@@ -11,11 +11,11 @@ import re
 
 import pytest
 
-from finetune.build_data import _phrasing_split
 from finetune.followup_data import turn_split
 from finetune.leakage import LeakageGuard, norm
 from finetune.paraphrase import number_units, slots_of, variants
 from finetune.tool_tasks import FOLLOWUPS, SETUPS, TASKS
+from finetune.tool_tasks.base import phrasing_split
 from finetune.traces import resolve
 from tools import REGISTRY, Artifact, ToolResult
 
@@ -67,7 +67,7 @@ def _train_texts() -> set[str]:
         norm(p)
         for t in TASKS
         for i, p in enumerate(t.phrasings)
-        if _phrasing_split(i, len(t.phrasings)) == "train"
+        if phrasing_split(i, len(t.phrasings)) == "train"
     }
     for c in FOLLOWUPS:
         for k, turn in enumerate(c.turns):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Task", "SETUPS", "Turn", "FollowUp", "T", "followup"]
+__all__ = ["Task", "SETUPS", "Turn", "FollowUp", "T", "followup", "phrasing_split"]
 
 # Which files a request comes with, relative to $GEOFM_DATA/data (the .npy are generated).
 SETUPS: dict[str, tuple[str, ...]] = {
@@ -76,3 +76,15 @@ ASCII = ("read_ascii_section", {"file": "@f1"})
 NPY = ("import_array", {"file": "@f1"})
 SYNTH: tuple[str, dict[str, Any]] = ("make_synthetic", {})
 WELL_TIME = ("read_well_log", {"file": "@f2", "checkshot": "@f3"})
+
+
+def phrasing_split(i: int, n: int) -> str:
+    """The split of phrasing ``i`` of ``n`` of a task (or of a conversation's turn): the
+    last is test and the one before it validation, when there are enough."""
+    if n >= 5 and i == n - 1:
+        return "test"
+    if n >= 5 and i == n - 2:
+        return "val"
+    if n == 4 and i == 3:
+        return "test"
+    return "train"
