@@ -21,10 +21,7 @@ over the whole section. Target: >= 0.85 on both generators (noise-free, default 
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import platform
-import subprocess
 import time
 import warnings
 from pathlib import Path
@@ -32,6 +29,7 @@ from typing import Literal
 
 import numpy as np
 
+from benchmarks.report import provenance
 from tools.coloured import remove_trend
 from tools.filters import bandpass_traces
 from tools.inversion import modelling_operator, relative_impedance
@@ -69,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="docs/results/relative_impedance.json")
     args = p.parse_args(argv)
+    started = provenance()  # the revision that runs
     warnings.simplefilter("ignore", FutureWarning)  # PyLops' convmtx notice
 
     s = make_section(200, 300, DT_MS, seed=args.seed, oversample=8)
@@ -120,14 +119,9 @@ def main(argv: list[str] | None = None) -> int:
                         time_s=round(dt, 3),
                     )
                 )
-    rev = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-    ).stdout.strip()
     report = {
-        "date": datetime.date.today().isoformat(),
-        "machine": f"{platform.machine()}, {platform.processor() or platform.system()}",
+        **started,
         "command": "python -m benchmarks.relative_impedance",
-        "revision": rev,
         "truth": "ln(AI) minus its < 4 Hz trend, low-passed at the band top",
         "rows": rows,
     }

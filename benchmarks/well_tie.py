@@ -20,16 +20,14 @@ blind test (F3 inline 362 has no second well).
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import platform
-import subprocess
 import tempfile
 import time
 import warnings
 from pathlib import Path
 from typing import Any
 
+from benchmarks.report import provenance
 from common.paths import geofm_data
 from tools import ALL, REGISTRY, Workspace
 
@@ -41,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default="docs/results/well_tie.json")
     args = p.parse_args(argv)
+    started = provenance()  # the revision that runs
     warnings.simplefilter("ignore", FutureWarning)  # PyLops' convmtx notice
     if not DATA.is_dir():
         print(f"{DATA} is absent; set GEOFM_DATA")
@@ -118,17 +117,12 @@ def main(argv: list[str] | None = None) -> int:
                 time_s=round(dt, 2),
             )
         )
-    rev = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-    ).stdout.strip()
     best = max(float(r["correlation_after"]) for r in rows)
     tie_default = float(rows[0]["correlation_after"])
     well_corr = float(inversions[0]["well_correlation"])
     report = {
-        "date": datetime.date.today().isoformat(),
-        "machine": f"{platform.machine()}, {platform.processor() or platform.system()}",
+        **started,
         "command": "python -m benchmarks.well_tie",
-        "revision": rev,
         "data": "F3 inline 362 (crosslines 300-1250, 4 ms), well F02-1 at crossline 336",
         "default": default,
         "rows": rows,
