@@ -318,9 +318,9 @@ class Conversation:
         for turn in reversed(self.turns):
             for call in reversed(turn.calls):
                 if tools is None or call.name in tools:
-                    for i in call.outputs:
-                        if i in self.items and (kind is None or self._kind(i) == kind):
-                            return i
+                    found = self._main_output(call, kind)
+                    if found:
+                        return found
         for item in reversed(list(self.items.values())):
             if (tools is None or item.made_by in tools) and (kind is None or item.kind == kind):
                 return item.id
@@ -331,14 +331,22 @@ class Conversation:
         what "same but 10-40 Hz" redoes), else what the last call read; with ``plot``
         (the message is about how a figure looks), what the last plot showed."""
         calls = [c for t in self.turns for c in t.calls]
-        made_array = [c for c in calls if any(self._kind(i) == "array" for i in c.outputs)]
-        made_figure = [c for c in calls if any(self._kind(i) == "figure" for i in c.outputs)]
+        made_array = [c for c in calls if self._main_output(c, "array")]
+        made_figure = [c for c in calls if self._main_output(c, "figure")]
         for group in ([*made_figure[-1:]] if plot else [], made_array, calls):
             for call in reversed(group):
                 used = [i for i in ids_in(call.args) if i in self.items]
                 if used:
                     return used[0]
         return None
+
+    def _main_output(self, call: CallRecord, kind: str | None = None) -> str | None:
+        """A call's first output of ``kind`` (any kind when None) that the record holds:
+        its main one (make_synthetic's noisy section, not its fault mask)."""
+        return next(
+            (i for i in call.outputs if i in self.items and kind in (None, self._kind(i))),
+            None,
+        )
 
     def _kind(self, item_id: str) -> str:
         item = self.items.get(item_id)
@@ -350,11 +358,7 @@ class Conversation:
         for turn in reversed(self.turns):
             made = [i for c in turn.calls if c.ok for i in c.outputs]
             # each call's main array (its first): a synthetic's section, not its mask
-            arrays = [
-                next(i for i in c.outputs if self._kind(i) == "array")
-                for c in turn.calls
-                if c.ok and any(self._kind(i) == "array" for i in c.outputs)
-            ]
+            arrays = [a for c in turn.calls if c.ok and (a := self._main_output(c, "array"))]
             used = [i for c in turn.calls for i in ids_in(c.args) if i in self.items]
             for candidates in (arrays, used, turn.files, made):
                 for i in reversed(candidates):
