@@ -234,6 +234,14 @@ def table(report: dict[str, Any]) -> str:
             f"{p['first_half_max_mb']} / {p['second_half_max_mb']} MB in the first / second "
             f"half; slope {p['second_half_slope_mb_per_min']} MB/min; flat: {p['flat']}"
         )
+    for key, name in (("rss_app_process", "the app process"), ("rss_workers", "tool workers")):
+        q = report.get(key) or {}
+        if q.get("flat") is not None:
+            rows.append(
+                f"RSS of {name}: peak {q['peak_mb']} MB; max {q['first_half_max_mb']} / "
+                f"{q['second_half_max_mb']} MB in the first / second half; slope "
+                f"{q['second_half_slope_mb_per_min']} MB/min"
+            )
     rows.append("targets: " + ", ".join(f"{k} {v}" for k, v in report["targets"].items()))
     return "\n".join(rows)
 
@@ -290,6 +298,7 @@ class RssSampler(threading.Thread):
         self.proc, self.every = psutil.Process(pid), every
         self.samples: list[tuple[float, float]] = []  # (monotonic s, RSS MB)
         self.pss: list[tuple[float, float]] = []  # (monotonic s, PSS MB)
+        self.main: list[tuple[float, float]] = []  # (monotonic s, the app process's RSS MB)
         self.done = threading.Event()
 
     def run(self) -> None:
@@ -298,15 +307,18 @@ class RssSampler(threading.Thread):
         while not self.done.is_set():
             try:
                 procs = [self.proc, *self.proc.children(recursive=True)]
-                total = pss = 0
+                total = pss = main = 0
                 for p in procs:
                     try:
-                        total += p.memory_info().rss
+                        rss = p.memory_info().rss
+                        total += rss
+                        main = rss if p is self.proc else main
                         pss += getattr(p.memory_full_info(), "pss", 0)
                     except (psutil.NoSuchProcess, psutil.AccessDenied):
                         pass
                 now = time.monotonic()
                 self.samples.append((now, total / 2**20))
+                self.main.append((now, main / 2**20))
                 if pss:
                     self.pss.append((now, pss / 2**20))
             except psutil.NoSuchProcess:
@@ -510,6 +522,7 @@ def run(cfg: argparse.Namespace) -> dict[str, Any]:
     pss = plateau(pss_during) if pss_during else {}
     if pss:
         pss["peak_mb_with_warmup"] = round(max(mb for _, mb in sampler.pss), 1)
+    main_during = [(t - t_start, mb) for t, mb in sampler.main if t_start <= t <= t_end]
     summary = summarize(rows)
     report = {
         "users": cfg.users,
@@ -527,6 +540,9 @@ def run(cfg: argparse.Namespace) -> dict[str, Any]:
         "summary": summary,
         "rss": rss,
         "pss": pss,
+        # which process grows: the app itself, or its tool workers (RSS minus the app's)
+        "rss_app_process": plateau(main_during),
+        "rss_workers": plateau([(t, total - m) for (t, total), (_, m) in zip(during, main_during)]),
         "targets": targets(summary, rss, cfg.max_rss_mb),
         "browser": "skipped: " + browser["skipped"] if "skipped" in browser else "ran",
         "leak_examples": [r["leaks"] for r in rows if r["leaks"]][:10],
