@@ -1,9 +1,10 @@
-"""Train the vision GeoFM on synthetic seismic tiles: MAE pretraining, then task heads.
+"""Train the vision GeoFM on seismic tiles: MAE pretraining, then task heads.
 
     python -m finetune.geofm_train --config finetune/configs/geofm_pretrain.json
     python -m finetune.geofm_train --config finetune/configs/geofm_denoise.json
     python -m finetune.geofm_train --config finetune/configs/geofm_faults.json
     python -m finetune.geofm_train --config finetune/configs/geofm_interpolate.json
+    python -m finetune.geofm_train --config finetune/configs/geofm_faults_general.json
     python -m finetune.geofm_train --config cfg.json --set steps=20 output_dir=/tmp/x
 
 Tasks: ``pretrain`` (masked autoencoder; random patches plus whole trace groups hidden),
@@ -14,8 +15,11 @@ refinement stage (``refine``, :mod:`tools.geofm.refine`) fed by a ViT feature (s
 the probability of a fault head, kept fixed), trained on the dead traces and stored
 beside the ViT as refine.safetensors + refine.json. Data: an endless seeded stream of
 tiles from ``tools.geofm.data`` (step k's batch depends only on (seed, k), so a resumed
-run sees the same data). Writes the model with ``tools.geofm.model.save_model`` (config.json +
-model.safetensors + card.json) and ``train_report.json`` to ``output_dir``; a resumable
+run sees the same data); ``sources`` mixes ``tools.synthetic`` tiles with
+``tools.geofm.geology`` ones and, for interpolation, self-supervised tiles of the real
+lines' training part (``finetune/configs/geofm_*_general.json``). Writes the model with
+``tools.geofm.model.save_model`` (config.json + model.safetensors + card.json) and
+``train_report.json`` to ``output_dir``; a resumable
 checkpoint (weights, AdamW state as safetensors, step as JSON; never pickle) goes to
 ``checkpoint_dir``. Uses a GPU when one exists.
 """
@@ -36,7 +40,7 @@ from typing import Any
 from common.atomic import recover_dir, write_dir_atomically
 from common.errors import BadInputError, ModelError
 from finetune.training_io import adam_state, read_config, restore_adam_state
-from tools.geofm.data import TASKS, make_batch
+from tools.geofm.data import TASKS, describe_stream, make_batch, tile_sources
 from tools.geofm.model import (
     GeoFMConfig,
     build_model,
@@ -99,6 +103,22 @@ class GeoFMTrainConfig:
             "pretrain, denoise and fault heads), 8 is band-limited like recorded data"
         },
     )
+    sources: dict[str, float] | None = field(
+        default=None,
+        metadata={
+            "help": "tile source -> weight: 'synthetic' (tools.synthetic), 'geology' "
+            "(tools.geofm.geology) and, for interpolate only, 'real' (self-supervised tiles "
+            "of the real lines' training part, tools.geofm.real_tiles; needs GEOFM_DATA); "
+            "None: synthetic only, the stream the shipped heads were trained on"
+        },
+    )
+    decimation: float = field(
+        default=0.0,
+        metadata={
+            "help": "interpolate only: probability that a tile's hidden traces are a "
+            "regular decimation (every 2nd or 3rd trace) instead of random traces and runs"
+        },
+    )
     refine: dict[str, Any] | None = field(
         default=None,
         metadata={
@@ -148,6 +168,7 @@ class GeoFMTrainConfig:
             raise BadInputError("refine_lr must be > 0")
         if not isinstance(self.oversample, int) or self.oversample < 1:
             raise BadInputError(f"oversample must be an integer >= 1, got {self.oversample!r}")
+        tile_sources(self.task, self.sources, self.decimation)  # BadInputError names the fix
         if self.init_refine is not None and self.refine is None:
             raise BadInputError("init_refine needs refine (the network it continues)")
         if self.checkpoint_dir is None:
@@ -267,6 +288,9 @@ def _fingerprint(config: GeoFMTrainConfig) -> dict[str, Any]:
         "oversample",
     )
     out = {k: getattr(config, k) for k in keep}
+    for k, default in (("sources", None), ("decimation", 0.0)):  # older checkpoints lack them
+        if getattr(config, k) != default:
+            out[k] = getattr(config, k)
     if config.init_from:  # a head checkpoint is stale once the pretrained weights change
         weights = Path(config.init_from) / "model.safetensors"
         out["init_sha256"] = (
@@ -406,13 +430,23 @@ def train(config: GeoFMTrainConfig, log=print, config_file: str | None = None) -
         tile,
         np.random.default_rng([config.seed, 0, _VAL_KEY]),
         config.oversample,
+        config.sources,
+        config.decimation,
     )
     t0 = time.perf_counter()
     start = step
     bar = tqdm(total=total, initial=step, desc=f"GeoFM {config.task}", unit="step")
     while step < total:
         rng = np.random.default_rng([config.seed, step])
-        batch = make_batch(config.task, config.batch_size, tile, rng, config.oversample)
+        batch = make_batch(
+            config.task,
+            config.batch_size,
+            tile,
+            rng,
+            config.oversample,
+            config.sources,
+            config.decimation,
+        )
         for g in optimizer.param_groups:
             g["lr"] = g["base_lr"] * _lr_at(config, step) / config.lr
         loss = task_loss(model, config.task, batch, rng, config.trace_mask_fraction, refine)
@@ -452,13 +486,7 @@ def train(config: GeoFMTrainConfig, log=print, config_file: str | None = None) -
         "task": config.task,
         "report": report,
         "train_config": asdict(config),
-        "data": "synthetic tiles from tools.geofm.data (tools.synthetic sections: folds, "
-        "faults, Ricker/Ormsby 15-45 Hz, 2/4 ms, noise), section seeds < 2**31"
-        + (
-            f", modelled {config.oversample}x finer in time (band-limited)"
-            if config.oversample > 1
-            else ", beds snapped to samples"
-        ),
+        "data": describe_stream(config.task, config.oversample, config.sources, config.decimation),
         "normalisation": "each tile divided by its RMS over live traces (tile_scale)",
         "output": {
             "pretrain": "MAE pixels",

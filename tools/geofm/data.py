@@ -1,13 +1,21 @@
-"""Seeded synthetic training tiles for the vision GeoFM, one batch per training step.
+"""Seeded training tiles for the vision GeoFM, one batch per training step.
 
-Every tile comes from its own small section of ``tools.synthetic`` with random folds,
-faults, wavelet (Ricker or Ormsby, 15-45 Hz peak), sample interval (2 or 4 ms), layer
-thickness, polarity and amplitude, cropped to ``tile``×``tile``::
+By default every tile comes from its own small section of ``tools.synthetic`` with
+random folds, faults, wavelet (Ricker or Ormsby, 15-45 Hz peak), sample interval (2 or
+4 ms), layer thickness, polarity and amplitude, cropped to ``tile``×``tile``::
 
     rng = np.random.default_rng([seed, step])        # step k is the same on every run
     b = make_batch("denoise", 32, 64, rng)
     b.inputs, b.targets                               # (B, tile, tile) float32
     b.dead, b.base                                    # (B, tile) bool; (B, tile, tile)
+
+``sources`` mixes in other tiles, each drawn with its weight: ``"geology"`` sections of
+:mod:`tools.geofm.geology` (another generator: reverse and vertical faults, unconformities,
+other wavelets, band-limited) and, for interpolation only, ``"real"`` tiles of the real
+lines' training part (:mod:`tools.geofm.real_tiles`; the tile itself is the target)::
+
+    b = make_batch("interpolate", 32, 64, rng, sources={"synthetic": 0.4, "geology": 0.4,
+                   "real": 0.2}, decimation=0.2)
 
 Inputs are standardised per tile by :func:`tile_scale` (RMS over live traces), and
 amplitude targets by the same factor, exactly as the tools do at inference. The
@@ -18,23 +26,32 @@ benchmarks hold out seeds from 2**31 up.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
+from common.errors import BadInputError
+from tools.geofm.geology import make_geology
+from tools.geofm.real_tiles import real_tile
 from tools.synthetic import add_noise, make_section
 
 __all__ = [
     "TASKS",
+    "SOURCES",
     "TileBatch",
     "make_batch",
     "random_tile",
+    "tile_sources",
+    "describe_stream",
+    "hidden_traces",
     "tile_scale",
     "linear_fill",
     "HELDOUT_SEED",
 ]
 
 TASKS = ("pretrain", "denoise", "interpolate", "faults")
+SOURCES = ("synthetic", "geology", "real")  # "real" has no clean or fault target: interpolate only
 HELDOUT_SEED = 2**31  # section seeds >= this never occur in training
 _OTHER_NOISE = ("linear", "spikes", "swell")
 
@@ -82,17 +99,112 @@ def linear_fill(section: np.ndarray, dead: np.ndarray) -> np.ndarray:
     return (1 - w) * section[left] + w * section[right]
 
 
+def tile_sources(
+    task: str, sources: Mapping[str, float] | None, decimation: float = 0.0
+) -> tuple[tuple[str, ...], np.ndarray] | None:
+    """Checked (names, probabilities) of a source mixture for ``task``; None for None.
+
+    Raises:
+        BadInputError: unknown source, a weight that is not a number >= 0, no weight
+            above 0, "real" for a task other than interpolate, or a ``decimation``
+            (:func:`make_batch`) that is not a probability or not for interpolate.
+    """
+    if isinstance(decimation, bool) or not isinstance(decimation, int | float):
+        raise BadInputError(f"decimation must be a number in [0, 1], got {decimation!r}")
+    if not 0 <= decimation <= 1 or (decimation and task != "interpolate"):
+        raise BadInputError(
+            f"decimation is a probability in [0, 1] for the interpolate task only, "
+            f"got {decimation!r} for {task}"
+        )
+    if sources is None:
+        return None
+    if not isinstance(sources, Mapping) or not sources:
+        raise BadInputError(
+            f"sources must map tile sources from {SOURCES} to weights, got {sources!r}"
+        )
+    unknown = set(sources) - set(SOURCES)
+    if unknown:
+        raise BadInputError(f"unknown tile sources {sorted(unknown)}; choose from {SOURCES}")
+    bad = {
+        k: v for k, v in sources.items() if isinstance(v, bool) or not isinstance(v, int | float)
+    }
+    if bad or any(not np.isfinite(v) or v < 0 for v in sources.values()):
+        raise BadInputError(f"source weights must be numbers >= 0, got {dict(sources)}")
+    if task != "interpolate" and sources.get("real", 0) > 0:
+        raise BadInputError(
+            f"'real' tiles have no {'fault labels' if task == 'faults' else 'clean target'} "
+            f"for the {task} task; use them for interpolate only (drop 'real')"
+        )
+    names = tuple(k for k in SOURCES if sources.get(k, 0) > 0)
+    if not names:
+        raise BadInputError(f"at least one source weight must be > 0, got {dict(sources)}")
+    w = np.array([float(sources[k]) for k in names])
+    return names, w / w.sum()
+
+
+def describe_stream(
+    task: str,
+    oversample: int = 1,
+    sources: Mapping[str, float] | None = None,
+    decimation: float = 0.0,
+) -> str:
+    """One sentence on the tiles :func:`make_batch` draws with these settings (for a
+    model card)."""
+    synthetic = (
+        "synthetic tiles from tools.geofm.data (tools.synthetic sections: folds, "
+        "faults, Ricker/Ormsby 15-45 Hz, 2/4 ms, noise), section seeds < 2**31"
+        + (
+            f", modelled {oversample}x finer in time (band-limited)"
+            if oversample > 1
+            else ", beds snapped to samples"
+        )
+    )
+    mix = tile_sources(task, sources, decimation) or (("synthetic",), np.ones(1))
+    text = {
+        "synthetic": synthetic,
+        "geology": "tools.geofm.geology sections (normal, reverse and vertical faults, "
+        "unconformities, pinch-outs, Ricker/Ormsby/minimum-phase/band-pass 10-50 Hz, "
+        "band-limited), section seeds < 2**31",
+        "real": "self-supervised tiles of the real lines outside "
+        "tools.geofm.real_tiles.REAL_HELDOUT and its margin",
+    }
+    parts = [text[name] if w == 1 else f"{w:.0%} {text[name]}" for name, w in zip(*mix)]
+    if decimation:
+        parts.append(f"{decimation:.0%} of hidden-trace masks a regular decimation")
+    return "; ".join(parts)
+
+
 def random_tile(
-    rng: np.random.Generator, tile: int, min_faults: int = 0, oversample: int = 1
+    rng: np.random.Generator,
+    tile: int,
+    min_faults: int = 0,
+    oversample: int = 1,
+    source: str = "synthetic",
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """One random clean tile, its fault labels and its sample interval; ``oversample``
     is :func:`tools.synthetic.make_section`'s (1: beds snapped to samples, as the
     shipped denoise and fault heads were trained; 8: band-limited).
 
+    ``source`` "geology" draws a tile-sized :func:`tools.geofm.geology.make_geology`
+    section instead (always band-limited; ``oversample`` unused); "real" crops a tile of
+    a real line's training part (:func:`tools.geofm.real_tiles.real_tile`), whose fault
+    labels are unknown and returned as zeros.
+
     Returns:
         (clean, fault_mask, dt_ms): (tile, tile) float64 amplitudes, (tile, tile) uint8
         labels (1 within a trace of a fault plane), dt in ms.
     """
+    if source == "geology":
+        dt_ms = float(rng.choice([2.0, 4.0]))
+        g = make_geology(
+            tile, tile, dt_ms, seed=int(rng.integers(HELDOUT_SEED)), min_faults=min_faults
+        )
+        return g.seismic * 10 ** rng.uniform(-2, 2), g.fault_mask, dt_ms
+    if source == "real":
+        x, dt_ms = real_tile(rng, tile)
+        return x * 10 ** rng.uniform(-2, 2), np.zeros((tile, tile), np.uint8), dt_ms
+    if source != "synthetic":
+        raise BadInputError(f"unknown tile source {source!r}; choose one of {SOURCES}")
     dt_ms = float(rng.choice([2.0, 4.0]))
     nx = int(tile * rng.uniform(1.0, 2.0))
     nt = int(tile * rng.uniform(1.0, 2.0))
@@ -136,8 +248,26 @@ def _dead_traces(rng: np.random.Generator, n: int) -> np.ndarray:
     return dead
 
 
+def hidden_traces(rng: np.random.Generator, n: int, decimation: float = 0.0) -> np.ndarray:
+    """(n,) bool traces to hide: with probability ``decimation`` a regular decimation
+    (every 2nd trace, or every 3rd trace kept or every 3rd dropped, at a random phase),
+    else as the default stream (10-50 % at random, sometimes plus a run of 2-6). With
+    ``decimation`` 0 the draws are exactly the default's."""
+    if decimation <= 0 or rng.random() >= decimation:
+        return _dead_traces(rng, n)
+    step = int(rng.choice([2, 3]))
+    on_step = (np.arange(n) + int(rng.integers(step))) % step == 0
+    return ~on_step if step == 2 or rng.random() < 0.5 else on_step
+
+
 def make_batch(
-    task: str, batch_size: int, tile: int, rng: np.random.Generator, oversample: int = 1
+    task: str,
+    batch_size: int,
+    tile: int,
+    rng: np.random.Generator,
+    oversample: int = 1,
+    sources: Mapping[str, float] | None = None,
+    decimation: float = 0.0,
 ) -> TileBatch:
     """A batch of standardised (input, target) tiles for one task.
 
@@ -150,9 +280,15 @@ def make_batch(
         rng: the generator; one per step keeps a run reproducible and resumable.
         oversample: how finely the sections are modelled in time
             (:func:`random_tile`); the random draws are the same for any value.
+        sources: tile source -> weight (:func:`tile_sources`); each tile's source is
+            drawn with these weights. None, or a single source "synthetic", gives the
+            default stream exactly.
+        decimation: interpolate only: probability that a tile's hidden traces are a
+            regular decimation (:func:`hidden_traces`); 0 keeps the default draws.
     """
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; choose one of {TASKS}")
+    mix = tile_sources(task, sources, decimation)
     inputs = np.zeros((batch_size, tile, tile), np.float32)
     targets = np.zeros_like(inputs)
     dead = np.zeros((batch_size, tile), bool)
@@ -160,7 +296,12 @@ def make_batch(
     for b in range(batch_size):
         # the linear fill fails mostly at faults, so interpolation tiles always have some
         faulted = task in ("faults", "interpolate")
-        clean, faults, dt_ms = random_tile(rng, tile, 1 if faulted else 0, oversample)
+        source = "synthetic"
+        if mix is not None and len(mix[0]) > 1:
+            source = str(rng.choice(mix[0], p=mix[1]))
+        elif mix is not None:
+            source = mix[0][0]
+        clean, faults, dt_ms = random_tile(rng, tile, 1 if faulted else 0, oversample, source)
         x, y = clean, clean
         if task == "pretrain":
             if rng.random() < 0.5:
@@ -172,7 +313,7 @@ def make_batch(
         elif task == "interpolate":
             if rng.random() < 0.3:
                 x = _noisy(clean, rng, dt_ms, "random", rng.uniform(10.0, 30.0))
-            dead[b] = _dead_traces(rng, tile)
+            dead[b] = hidden_traces(rng, tile, decimation)
             x = np.where(dead[b][:, None], 0.0, x)
             base[b] = linear_fill(x, dead[b])
         else:  # faults
