@@ -15,7 +15,8 @@ from common.errors import BadInputError
 from finetune.geofm_train import GeoFMTrainConfig
 from tools.geofm.data import hidden_traces, make_batch, tile_sources
 from tools.geofm.geology import Fault, band_limited, make_geology, rgt_from_horizons
-from tools.geofm.real_tiles import HELDOUT_MARGIN, REAL_HELDOUT, real_lines, real_tile
+from tools.geofm.heldout import REAL_HELDOUT
+from tools.geofm.real_tiles import real_lines, real_tile
 from tools.synthetic import make_section
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -204,21 +205,19 @@ def test_real_tiles_without_the_shared_data_say_what_to_do(tmp_path, monkeypatch
 
 def _held_out(line_name: str, n_traces: int) -> np.ndarray:
     """(n,) True on traces a training window must not touch, from REAL_HELDOUT alone."""
-    m = HELDOUT_MARGIN
     if not line_name.startswith("f3_crop"):
-        lo, hi = REAL_HELDOUT[line_name]["traces"]
+        spec = REAL_HELDOUT[line_name]
+        lo, hi = spec["heldout_traces"]  # [lo, hi)
         i = np.arange(n_traces)
-        return (i >= lo - m) & (i <= hi + m)
-    held = REAL_HELDOUT["f3_crop"]
+        return (i >= lo - spec["margin"]) & (i < hi + spec["margin"])
+    spec = REAL_HELDOUT["f3_crop"]
+    m = spec["margin"]
     _, axis, number = line_name.split()
     own, other = ("inlines", "crosslines") if axis == "inline" else ("crosslines", "inlines")
-    lo, hi = held[own]
-    if lo - m <= int(number) <= hi + m:
+    if any(abs(int(number) - h) <= m for h in spec[f"heldout_{own}"]):
         return np.ones(n_traces, bool)
-    first = {"inlines": 111, "crosslines": 875}[other]  # the crop's first line numbers
-    i = first + np.arange(n_traces)
-    lo, hi = held[other]
-    return (i >= lo - m) & (i <= hi + m)
+    i = spec[other][0] + np.arange(n_traces)  # the crop's line numbers along this line
+    return np.any(np.abs(i[:, None] - np.array(spec[f"heldout_{other}"])) <= m, axis=1)
 
 
 @pytest.mark.parametrize("tile", [64, 8])

@@ -166,7 +166,7 @@ def describe_stream(
         "unconformities, pinch-outs, Ricker/Ormsby/minimum-phase/band-pass 10-50 Hz, "
         "band-limited), section seeds < 2**31",
         "real": "self-supervised tiles of the real lines outside "
-        "tools.geofm.real_tiles.REAL_HELDOUT and its margin",
+        "tools.geofm.heldout.REAL_HELDOUT and its margin",
     }
     parts = [text[name] if w == 1 else f"{w:.0%} {text[name]}" for name, w in zip(*mix)]
     if decimation:

@@ -2,8 +2,9 @@
 
 The interpolation head can learn from recorded data without labels: a tile of a real
 line is the target, and the same tile with some live traces hidden is the input
-(``tools.geofm.data.make_batch``). Only traces outside ``REAL_HELDOUT`` and its margin
-are ever cropped::
+(``tools.geofm.data.make_batch``). Only the traces
+:func:`tools.geofm.heldout.real_training_mask` allows (outside ``REAL_HELDOUT`` and its
+margin) are ever cropped::
 
     tile, dt_ms = real_tile(np.random.default_rng(0), 64)   # (64, 64), 4.0
 
@@ -24,18 +25,10 @@ import numpy as np
 
 from common.errors import BadInputError
 from common.paths import geofm_data
+from tools.geofm.heldout import real_training_mask
 from tools.loaders import read_trace_ascii
 
-__all__ = ["REAL_HELDOUT", "HELDOUT_MARGIN", "RealLine", "real_lines", "real_tile"]
-
-# Held out from training, inclusive ranges: trace indices in file order for the 2D
-# lines, inline and crossline numbers for the F3 crop (whole inlines and whole crosslines).
-REAL_HELDOUT: dict[str, dict[str, tuple[int, int]]] = {
-    "npra_31_81": {"traces": (356, 533)},
-    "f3_inline362": {"traces": (634, 950)},
-    "f3_crop": {"inlines": (129, 133), "crosslines": (889, 892)},
-}
-HELDOUT_MARGIN = 4  # traces next to a held-out range that no training window touches
+__all__ = ["RealLine", "real_lines", "real_tile"]
 
 
 @dataclass(frozen=True)
@@ -55,14 +48,6 @@ class RealLine:
     dt_ms: float
     trace_ranges: tuple[tuple[int, int], ...]
     rms: float
-
-
-def _allowed(numbers: np.ndarray, held: tuple[int, int] | None) -> np.ndarray:
-    """(n,) True where a trace number lies more than HELDOUT_MARGIN from the held range."""
-    if held is None:
-        return np.ones(len(numbers), bool)
-    lo, hi = held
-    return (numbers < lo - HELDOUT_MARGIN) | (numbers > hi + HELDOUT_MARGIN)
 
 
 def _ranges(allowed: np.ndarray) -> tuple[tuple[int, int], ...]:
@@ -86,20 +71,15 @@ def _load(root: str) -> tuple[RealLine, ...]:
     with segyio.open(folder / "segy" / "npra_31_81.sgy", "r", ignore_geometry=True) as f:
         npra = segyio.tools.collect(f.trace[:])
         dt = segyio.tools.dt(f) / 1000.0
-    idx = np.arange(len(npra))
-    lines.append(_line("npra_31_81", npra, dt, _allowed(idx, REAL_HELDOUT["npra_31_81"]["traces"])))
+    lines.append(_line("npra_31_81", npra, dt, real_training_mask("npra_31_81")))
     f3, _ = read_trace_ascii(folder / "f3_inline362" / "export_inline362.ascii")
-    idx = np.arange(len(f3))
-    lines.append(
-        _line("f3_inline362", f3, 4.0, _allowed(idx, REAL_HELDOUT["f3_inline362"]["traces"]))
-    )
+    lines.append(_line("f3_inline362", f3, 4.0, real_training_mask("f3_inline362")))
     with segyio.open(folder / "segy" / "f3_crop.sgy", "r") as f:
         cube = segyio.tools.cube(f).astype(np.float32)  # (n_il, n_xl, n_samples)
         ilines, xlines = np.asarray(f.ilines), np.asarray(f.xlines)
         dt = segyio.tools.dt(f) / 1000.0
-    held = REAL_HELDOUT["f3_crop"]
-    il_ok = _allowed(ilines, held["inlines"])
-    xl_ok = _allowed(xlines, held["crosslines"])
+    allowed = real_training_mask("f3_crop")  # (n_inlines, n_crosslines)
+    il_ok, xl_ok = allowed.any(axis=1), allowed.any(axis=0)
     for i in np.flatnonzero(il_ok):  # an inline: its training crosslines
         lines.append(_line(f"f3_crop inline {ilines[i]}", cube[i], dt, xl_ok))
     for j in np.flatnonzero(xl_ok):  # a crossline: its training inlines
