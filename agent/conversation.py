@@ -54,7 +54,12 @@ _FAMILIES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (re.compile(r"\bthe (?:f-?k|fk|dip[- ]filtered)\b"), ("fk_filter",)),
     (re.compile(r"\bthe (?:band-?pass(?:ed)?|band-?limited)\b"), ("bandpass",)),
     (re.compile(r"\bthe (?:agc|gained)\b"), ("agc",)),
-    (re.compile(r"\bthe (?:interpolated|reconstructed)\b"), ("geofm_interpolate",)),
+    (
+        re.compile(r"\bthe (?:interpolated|reconstructed)\b"),
+        ("geofm_interpolate", "interpolate_traces"),
+    ),
+    (re.compile(r"\bthe (?:pocs|mssa)\b"), ("interpolate_traces",)),
+    (re.compile(r"\bthe (?:coherence|discontinuity|semblance)\b"), ("coherence_faults",)),
     (re.compile(r"\bthe geofm\b"), ("geofm_denoise", "geofm_interpolate", "geofm_faults")),
     (re.compile(r"\bthe (?:impedance|inverted|inversion)\b"), ("invert_impedance",)),
     (re.compile(r"\bthe wavelet\b"), ("estimate_wavelet",)),

@@ -40,6 +40,7 @@ _TRANSFORMS = {
     "median_filter",
     "geofm_denoise",
     "geofm_interpolate",
+    "interpolate_traces",
     "invert_impedance",
     "write_segy",
 }
@@ -54,6 +55,7 @@ _ALTERNATIVE = {
     "rank_reduction": ("compare with f-x deconvolution", "fx_decon"),
     "median_filter": ("compare with f-x deconvolution", "fx_decon"),
     "geofm_denoise": ("compare with f-x deconvolution", "fx_decon"),
+    "interpolate_traces": ("compare with the GeoFM interpolation", "geofm_interpolate"),
 }
 
 
@@ -236,6 +238,11 @@ def _ideas(d: _Done) -> list[tuple[str, str | None]]:
         return [("explain the method of the first passage", None), ("apply it to my data", None)]
     if d.name == "geofm_faults":
         return [("try a lower threshold", None), ("plot the fault probability", "plot_section")]
+    if d.name == "coherence_faults":
+        return [
+            ("try a lower threshold", None),
+            ("compare with the GeoFM fault segmentation", "geofm_faults"),
+        ]
     return []
 
 

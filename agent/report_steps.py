@@ -45,6 +45,8 @@ TOOL_NAMES = {
     "geofm_denoise": "GeoFM denoising",
     "geofm_interpolate": "GeoFM interpolation",
     "geofm_faults": "GeoFM fault segmentation",
+    "interpolate_traces": "trace interpolation",
+    "coherence_faults": "semblance coherence",
 }
 ESTIMATE_NOTE = "an estimate from the similarity of neighbouring traces, with no clean reference"
 
@@ -285,6 +287,12 @@ def _windows(a: dict) -> str:
     return f"windows of {arg(a['win_traces'])} traces x {arg(a['win_ms'])} ms"
 
 
+# interpolate_traces' methods in words
+_INTERPOLATION: dict[str, str] = {
+    "pocs": "POCS interpolation of dead traces (f-k thresholding)",
+    "mssa": "MSSA interpolation of dead traces (f-x rank reduction)",
+    "linear": "Linear interpolation of dead traces across traces",
+}
 # tool -> (operation in words from the arguments, what the output is)
 _PROCESS: dict[str, tuple[Callable[[dict], str], str]] = {
     "bandpass": (
@@ -329,18 +337,25 @@ _PROCESS: dict[str, tuple[Callable[[dict], str], str]] = {
         "GeoFM-denoised section",
     ),
     "geofm_interpolate": (lambda a: "GeoFM interpolation of dead traces", "interpolated section"),
+    "interpolate_traces": (
+        lambda a: _INTERPOLATION.get(a.get("method", ""), "Interpolation of dead traces"),
+        "interpolated section",
+    ),
 }
 
 
 def _processing(name: str, a: dict, m: dict, r: ToolResult, labels: dict, caveat: bool) -> StepText:
     op, product = _PROCESS[name]
-    gain = m["snr_est_gain_db"]
     text = f"{op(a)} of {name_of(labels, a.get('data'))}"
     if "traces_filled" in m:
         text += f": filled {arg(m['traces_filled'])} of {arg(m['n_traces'])} traces;"
     else:
         text += ":"
-    text += f" estimated SNR {'gain' if gain > 0 else 'change'} {gain:+.1f} dB"
+    if "snr_est_gain_db" in m:
+        gain = m["snr_est_gain_db"]
+        text += f" estimated SNR {'gain' if gain > 0 else 'change'} {gain:+.1f} dB"
+    else:  # the input had no two neighbouring live traces to estimate from
+        text += f" estimated SNR {m['snr_est_after_db']:.1f} dB after, none before"
     text += f" ({ESTIMATE_NOTE})." if caveat else "."
     out = r.artifacts[0].id
     short = TOOL_NAMES[name].replace("bandpass filter", "bandpass")
@@ -438,23 +453,24 @@ def _search(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
 
 
 def _faults(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
+    geofm = "max_probability" in m
+    what = "probability" if geofm else "discontinuity"
     thr = f"{m['threshold']:g}"
     text = (
-        f"GeoFM fault segmentation of {name_of(labels, a.get('data'))}: "
-        f"{100 * m['fault_fraction']:.1f} % of samples above probability {thr} (highest "
-        f"probability {m['max_probability']:.2f})"
+        f"{'GeoFM fault segmentation' if geofm else 'Semblance coherence (Marfurt)'} of "
+        f"{name_of(labels, a.get('data'))}: {100 * m['fault_fraction']:.1f} % of samples "
+        f"above {what} {thr} (highest {what} {m[f'max_{what}']:.2f})"
     )
     if m["fault_fraction"] == 0:
         text += "; no faults at this threshold, a lower one may show weaker faults"
     out = r.artifacts[0].id
     figures = tuple(
-        (x.id, f"faults above probability {thr} over the section")
+        (x.id, f"faults above {what} {thr} over the section")
         for x in r.artifacts[1:]
         if x.kind == "figure"
     )
-    return StepText(
-        text + ".", ((out, "fault-probability section"),), figures, {out: "the fault probability"}
-    )
+    product = "fault-probability section" if geofm else "discontinuity section"
+    return StepText(text + ".", ((out, product),), figures, {out: f"the fault {what}"})
 
 
 _SIMPLE = {
@@ -471,6 +487,7 @@ _SIMPLE = {
     "plot_comparison": _plot_comparison,
     "search_literature": _search,
     "geofm_faults": _faults,
+    "coherence_faults": _faults,
 }
 _WITH_GIVEN = {
     "read_ascii_section": _read_ascii,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tools import ALL, POTENTIAL_FIELDS, REGISTRY, SEISMOLOGY, WELL_TIE, Workspace
+from tools import ALL, CLASSICAL, POTENTIAL_FIELDS, REGISTRY, SEISMOLOGY, WELL_TIE, Workspace
 from tools.pf_grid import load_grid
 
 GRID = {"n_nodes": 41, "spacing_m": 200.0, "size_m": 1000.0, "depth_m": 1500.0}
@@ -46,7 +46,11 @@ def _model(ws: Workspace, **kw) -> tuple[str, np.ndarray]:
 def test_registries_keep_the_router_prompt_unchanged():
     assert not set(POTENTIAL_FIELDS.names()) & set(REGISTRY.names())
     assert ALL.names() == (
-        REGISTRY.names() + SEISMOLOGY.names() + POTENTIAL_FIELDS.names() + WELL_TIE.names()
+        REGISTRY.names()
+        + SEISMOLOGY.names()
+        + POTENTIAL_FIELDS.names()
+        + WELL_TIE.names()
+        + CLASSICAL.names()
     )
 
 

@@ -8,7 +8,7 @@ import obspy
 import pytest
 
 from agent.report import report_numbers_supported, tool_report
-from tools import ALL, POTENTIAL_FIELDS, REGISTRY, SEISMOLOGY, WELL_TIE, Workspace
+from tools import ALL, CLASSICAL, POTENTIAL_FIELDS, REGISTRY, SEISMOLOGY, WELL_TIE, Workspace
 from tools.picking import baer_onset
 
 
@@ -35,7 +35,11 @@ def _event(onset_s: float = 12.34, df: float = 100.0, seed: int = 0) -> np.ndarr
 def test_new_tools_stay_out_of_the_chat_registry():
     assert not set(SEISMOLOGY.names()) & set(REGISTRY.names())
     assert ALL.names() == (
-        REGISTRY.names() + SEISMOLOGY.names() + POTENTIAL_FIELDS.names() + WELL_TIE.names()
+        REGISTRY.names()
+        + SEISMOLOGY.names()
+        + POTENTIAL_FIELDS.names()
+        + WELL_TIE.names()
+        + CLASSICAL.names()
     )
     for t in SEISMOLOGY:
         assert t.citations, t.name

@@ -2,8 +2,9 @@
 
 Catalog: ``REGISTRY`` (the tools the chat agent routes to, explicitly listed below),
 ``SEISMOLOGY`` (earthquake-seismology tools on ObsPy), ``POTENTIAL_FIELDS`` (gravity
-and magnetic tools on Harmonica, Verde and Boule) and ``WELL_TIE`` (the well-to-seismic
-tie), all reached through ``ALL`` (every
+and magnetic tools on Harmonica, Verde and Boule), ``WELL_TIE`` (the well-to-seismic
+tie) and ``CLASSICAL`` (classical trace interpolation and semblance coherence, the
+references for the GeoFM heads), all reached through ``ALL`` (every
 tool: `geofm tools`, MCP; the chat router is trained on ``REGISTRY`` alone and routes to
 them after its next adapter round), ``Workspace`` (per-session
 files by id), ``ToolResult`` / ``Artifact`` (what a tool returns). The errors tools raise
@@ -23,6 +24,7 @@ __all__ = [
     "SEISMOLOGY",
     "POTENTIAL_FIELDS",
     "WELL_TIE",
+    "CLASSICAL",
     "ALL",
     "Registry",
     "Tool",
@@ -34,7 +36,9 @@ __all__ = [
 from tools import (
     coloured,
     denoise,
+    discontinuity,
     filters,
+    interpolation,
     inversion,
     literature,
     loaders,
@@ -155,5 +159,21 @@ WELL_TIE = Registry(
     ]
 )
 
+# Classical references to the GeoFM heads: f-k POCS and f-x MSSA trace interpolation,
+# semblance coherence for faults. Kept out of REGISTRY because the chat router is trained
+# on REGISTRY's schemas; served by `geofm tools` and MCP through ALL until the next
+# adapter round.
+CLASSICAL = Registry(
+    [
+        Tool.from_function(
+            interpolation.interpolate_traces,
+            citations=(interpolation.POCS_CITATION, interpolation.MSSA_CITATION),
+        ),
+        Tool.from_function(
+            discontinuity.coherence_faults, citations=(discontinuity.SEMBLANCE_CITATION,)
+        ),
+    ]
+)
+
 # Every tool: what `geofm tools list/run` and the MCP server offer.
-ALL = Registry([*REGISTRY, *SEISMOLOGY, *POTENTIAL_FIELDS, *WELL_TIE])
+ALL = Registry([*REGISTRY, *SEISMOLOGY, *POTENTIAL_FIELDS, *WELL_TIE, *CLASSICAL])

@@ -27,7 +27,12 @@ from tools.section import apply_2d, load_section
 from tools.workspace import Workspace
 
 __all__ = [
+    "window_starts",
+    "window_taper",
     "windowed",
+    "hankel",
+    "antidiagonal_mean",
+    "cadzow",
     "fx_deconvolution",
     "fx_rank_reduction",
     "local_dip",
@@ -59,6 +64,19 @@ SOF_CITATION = (
 )
 
 
+def window_starts(n: int, w: int) -> list[int]:
+    """First indices of windows of length ``w`` (at most ``n``) overlapping by half and
+    covering 0..n-1, the last one flush with the end."""
+    w = min(w, n)
+    s = list(range(0, n - w + 1, max(w // 2, 1)))
+    return s if s[-1] == n - w else s + [n - w]
+
+
+def window_taper(win_traces: int, win_samples: int) -> np.ndarray:
+    """(win_traces, win_samples) Hann taper that vanishes nowhere inside the window."""
+    return np.outer(np.hanning(win_traces + 2)[1:-1], np.hanning(win_samples + 2)[1:-1])
+
+
 def windowed(
     fn: Callable[[np.ndarray], np.ndarray], data: np.ndarray, win_traces: int, win_samples: int
 ) -> np.ndarray:
@@ -69,16 +87,11 @@ def windowed(
     """
     nx, nt = data.shape
     wx, wt = min(win_traces, nx), min(win_samples, nt)
-
-    def starts(n: int, w: int) -> list[int]:
-        s = list(range(0, max(n - w, 0) + 1, max(w // 2, 1)))
-        return s if s[-1] == n - w else s + [n - w]
-
-    taper = np.outer(np.hanning(wx + 2)[1:-1], np.hanning(wt + 2)[1:-1])  # (wx, wt)
+    taper = window_taper(wx, wt)
     out = np.zeros_like(data, dtype=float)
     weight = np.zeros_like(data, dtype=float)
-    for ix in starts(nx, wx):
-        for it in starts(nt, wt):
+    for ix in window_starts(nx, wx):
+        for it in window_starts(nt, wt):
             patch = data[ix : ix + wx, it : it + wt]
             out[ix : ix + wx, it : it + wt] += taper * fn(patch)
             weight[ix : ix + wx, it : it + wt] += taper
@@ -151,21 +164,35 @@ def fx_deconvolution(
     )
 
 
-def _cadzow(spec: np.ndarray, rank: int) -> np.ndarray:
-    """Rank-``rank`` Hankel approximation of each row of (nf, nx) complex series."""
-    nf, nx = spec.shape
-    rows = nx // 2 + 1
-    cols = nx - rows + 1
-    idx = np.arange(rows)[:, None] + np.arange(cols)[None, :]  # (rows, cols) -> trace
-    h = spec[:, idx]  # (nf, rows, cols)
-    u, s, vh = np.linalg.svd(h, full_matrices=False)
-    k = min(rank, s.shape[1])
-    low = (u[:, :, :k] * s[:, None, :k]) @ vh[:, :k, :]
-    out = np.zeros_like(spec)
-    for r in range(rows):  # anti-diagonal averaging back to the series
-        out[:, r : r + cols] += low[:, r, :]
-    counts = np.bincount(idx.ravel(), minlength=nx)
+def hankel(series: np.ndarray) -> np.ndarray:
+    """(..., rows, cols) Hankel matrices of (..., n) series, rows = n // 2 + 1 and
+    entry [r, c] = series[r + c]."""
+    n = series.shape[-1]
+    rows = n // 2 + 1
+    idx = np.arange(rows)[:, None] + np.arange(n - rows + 1)[None, :]  # (rows, cols) -> index
+    return series[..., idx]
+
+
+def antidiagonal_mean(h: np.ndarray) -> np.ndarray:
+    """(..., rows + cols - 1) series from (..., rows, cols) matrices by averaging each
+    anti-diagonal: the inverse of :func:`hankel` for a Hankel matrix."""
+    rows, cols = h.shape[-2:]
+    n = rows + cols - 1
+    out = np.zeros(h.shape[:-2] + (n,), dtype=h.dtype)
+    for r in range(rows):
+        out[..., r : r + cols] += h[..., r, :]
+    counts = np.minimum.reduce(
+        [np.arange(1, n + 1), np.arange(n, 0, -1), np.full(n, min(rows, cols))]
+    )
     return out / counts
+
+
+def cadzow(spec: np.ndarray, rank: int) -> np.ndarray:
+    """Rank-``rank`` Hankel approximation of each row of (nf, nx) complex series: the
+    Hankel matrix of each row truncated by SVD, then averaged along its anti-diagonals."""
+    u, s, vh = np.linalg.svd(hankel(spec), full_matrices=False)  # h: (nf, rows, cols)
+    k = min(rank, s.shape[1])
+    return antidiagonal_mean((u[:, :, :k] * s[:, None, :k]) @ vh[:, :k, :])
 
 
 def fx_rank_reduction(
@@ -196,7 +223,7 @@ def fx_rank_reduction(
         fmax_hz,
         win_traces,
         win_ms,
-        lambda band: _cadzow(band, rank) if band.shape[1] >= 4 else band,
+        lambda band: cadzow(band, rank) if band.shape[1] >= 4 else band,
     )
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "save_figure",
     "draw_section",
     "comparison_figure",
+    "overlay_figure",
     "spectrum_figure",
     "impedance_figure",
     "plot_section",
@@ -112,6 +113,46 @@ def comparison_figure(
         draw_section(ax, d, before.meta, name, clip=clip)
     fig.suptitle(title)
     return save_figure(workspace, fig, f"figure: {title}", derived_from=before.id)
+
+
+def overlay_figure(
+    workspace: Workspace,
+    section: Section,
+    values: np.ndarray,
+    threshold: float,
+    title: str,
+    label: str,
+) -> Artifact:
+    """The section in grey beside itself with ``values`` above ``threshold`` in red (fault
+    probability, discontinuity); a cube shows its middle inline.
+
+    Args:
+        section: the seismic the values were computed from.
+        values: array of the section's shape, 0 to 1.
+        threshold: values at or below it are not drawn.
+        title: what made the values ("GeoFM fault segmentation"), for the figure title.
+        label: what the values are ("probability"), for the panel title.
+    """
+    d, v = section.data, values
+    if d.ndim == 3:
+        d, v = d[d.shape[0] // 2], v[v.shape[0] // 2]
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(14, 5), sharey=True)
+    draw_section(axes[0], d, section.meta, f"{section.id}")
+    im = draw_section(axes[1], d, section.meta, f"faults ({label} > {threshold:g})")
+    x0, x1, t1, t0 = im.get_extent()
+    axes[1].imshow(
+        np.ma.masked_less_equal(v, threshold).T,
+        extent=(x0, x1, t1, t0),
+        cmap="autumn_r",
+        vmin=threshold,
+        vmax=1,
+        alpha=0.7,
+        aspect="auto",
+        interpolation="nearest",
+    )
+    fig.suptitle(f"{title} of {section.id}")
+    return save_figure(workspace, fig, f"figure: {title} of {section.id}", derived_from=section.id)
 
 
 def spectrum_figure(

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from common.errors import BadInputError
 from tools.metrics import estimate_snr_db
 from tools.plotting import comparison_figure
 from tools.result import ToolResult
@@ -29,21 +30,31 @@ def processing_result(
 
     ``what`` names the process ("bandpass 5-60 Hz"); the SNR change is the
     neighbouring-trace *estimate*, labelled so, since no clean reference is known here.
+    An input without two neighbouring live traces (every second trace dead) has no
+    estimate: the output's alone is reported.
     """
     art = save_section(
         workspace, out, f"{what} of {section.id}", like=section, process=what, params=params
     )
-    before, after = estimate_snr_db(section.data), estimate_snr_db(out)
-    metrics = {
-        "snr_est_before_db": before,
-        "snr_est_after_db": after,
-        "snr_est_gain_db": after - before,
-    }
+    after = estimate_snr_db(out)
+    try:
+        before: float | None = estimate_snr_db(section.data)
+    except BadInputError:  # no two neighbouring live traces, e.g. every second one dead
+        before = None
+    if before is None:
+        metrics = {"snr_est_after_db": after}
+        snr = f"SNR est. {after:.1f} dB after (none before: no two neighbouring live traces)"
+    else:
+        metrics = {
+            "snr_est_before_db": before,
+            "snr_est_after_db": after,
+            "snr_est_gain_db": after - before,
+        }
+        snr = f"SNR est. {after - before:+.1f} dB"
     artifacts = [art]
     text = (
         f"{what} {section.id} -> {art.id}: {shape_str(out)} "
-        f"{'/'.join(section.meta.get('axes', ['traces', 'samples']))}, "
-        f"SNR est. {after - before:+.1f} dB"
+        f"{'/'.join(section.meta.get('axes', ['traces', 'samples']))}, {snr}"
     )
     if figure:
         fig = comparison_figure(workspace, section, out, title=f"{what} of {section.id}")

@@ -19,8 +19,9 @@ lines' training part (:mod:`tools.geofm.real_tiles`; the tile itself is the targ
 
 Inputs are standardised per tile by :func:`tile_scale` (RMS over live traces), and
 amplitude targets by the same factor, exactly as the tools do at inference. The
-interpolation head predicts a correction to :func:`linear_fill` of its input (``base``),
-so it starts from the classical answer. Section seeds are drawn below 2**31, so
+interpolation head predicts a correction to :func:`linear_fill` of its input (``base``;
+defined in :mod:`tools.interpolation`, re-exported here), so it starts from the
+classical answer. Section seeds are drawn below 2**31, so
 benchmarks hold out seeds from 2**31 up.
 """
 
@@ -34,6 +35,7 @@ import numpy as np
 from common.errors import BadInputError
 from tools.geofm.geology import make_geology
 from tools.geofm.real_tiles import real_tile
+from tools.interpolation import linear_fill
 from tools.synthetic import add_noise, make_section
 
 __all__ = [
@@ -82,21 +84,6 @@ def tile_scale(tiles: np.ndarray) -> np.ndarray:
     n = live.sum(axis=1)
     rms = np.sqrt(power.sum(axis=1) / np.maximum(n, 1))
     return np.where((n > 0) & (rms > 0), rms, 1.0).astype(np.float32)
-
-
-def linear_fill(section: np.ndarray, dead: np.ndarray) -> np.ndarray:
-    """Dead traces of a (n_traces, n_samples) section interpolated linearly across traces
-    from the nearest live ones (held constant beyond the outermost live traces); live
-    traces unchanged. With no live trace the section is returned as is."""
-    live = np.flatnonzero(~dead)
-    if len(live) == 0:
-        return np.array(section, dtype=np.float64)
-    idx = np.arange(len(dead))
-    j = np.searchsorted(live, idx)  # (n_traces,) first live trace at or after each trace
-    left = live[np.clip(j - 1, 0, len(live) - 1)]
-    right = live[np.clip(j, 0, len(live) - 1)]
-    w = np.where(right == left, 0.0, (idx - left) / np.maximum(right - left, 1))[:, None]
-    return (1 - w) * section[left] + w * section[right]
 
 
 def tile_sources(

@@ -11,7 +11,7 @@ Pure numpy in and out (torch inside the model call); no workspace, no LLM::
 Each tile is divided by its RMS over live traces (:func:`tools.geofm.data.tile_scale`,
 as in training) and the output multiplied back, so any amplitude scale works. The
 interpolation head's output is a correction added to the tile's linear fill across
-traces (:func:`tools.geofm.data.linear_fill`), as in training; with a refine network
+traces (:func:`tools.interpolation.linear_fill`), as in training; with a refine network
 (:mod:`tools.geofm.refine`) the sum is then refined on the dead traces.
 """
 
@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tools.geofm.data import linear_fill, tile_scale
+from tools.geofm.data import tile_scale
 from tools.geofm.model import predict_tiles
 from tools.geofm.refine import refine_tiles
 from tools.geofm.tiling import apply_tiled
+from tools.interpolation import dead_traces, linear_fill
 
 if TYPE_CHECKING:  # loaded on first use at run time
     from transformers import ViTMAEForPreTraining
@@ -35,11 +36,6 @@ if TYPE_CHECKING:  # loaded on first use at run time
 __all__ = ["dead_traces", "run_head", "denoise_section", "interpolate_section", "fault_probability"]
 
 Progress = Callable[[int, int], None] | None
-
-
-def dead_traces(section: np.ndarray) -> np.ndarray:
-    """(n_traces,) True where a (n_traces, n_samples) section's trace is all zero."""
-    return ~np.any(section != 0, axis=-1)
 
 
 def _tile_size(model: ViTMAEForPreTraining) -> int:

@@ -23,11 +23,11 @@ from common.errors import BadInputError, ModelError
 from tools.geofm.infer import dead_traces, denoise_section, fault_probability, interpolate_section
 from tools.geofm.model import MAE_CITATION, VIT_CITATION, load_model
 from tools.geofm.refine import DILATED_CONV_CITATION, REFINE_CONFIG, REFINE_WEIGHTS, load_refine
-from tools.plotting import draw_section, pyplot, save_figure
+from tools.plotting import overlay_figure
 from tools.processing import processing_result
 from tools.registry import WorkspaceId
-from tools.result import Artifact, ToolResult
-from tools.section import Section, apply_2d, load_section, save_section, shape_str
+from tools.result import ToolResult
+from tools.section import apply_2d, load_section, save_section, shape_str
 from tools.workspace import Workspace
 
 if TYPE_CHECKING:  # loaded on first use at run time
@@ -276,35 +276,9 @@ def geofm_faults(
     )
     artifacts = [art]
     if figure:
-        fig = _overlay_figure(workspace, sec, prob, threshold)
+        fig = overlay_figure(
+            workspace, sec, prob, threshold, "GeoFM fault segmentation", "probability"
+        )
         artifacts.append(fig)
         text += f"; overlay figure {fig.id}"
     return ToolResult(text, tuple(artifacts), metrics, (MAE_CITATION, VIT_CITATION))
-
-
-def _overlay_figure(
-    workspace: Workspace, sec: Section, prob: np.ndarray, threshold: float
-) -> Artifact:
-    """Seismic in grey with fault probability above ``threshold`` in red; a cube shows
-    its middle inline."""
-    d, p = sec.data, prob
-    if d.ndim == 3:
-        d, p = d[d.shape[0] // 2], p[p.shape[0] // 2]
-    plt = pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(14, 5), sharey=True)
-    draw_section(axes[0], d, sec.meta, f"{sec.id}")
-    im = draw_section(axes[1], d, sec.meta, f"faults (probability > {threshold:g})")
-    x0, x1, t1, t0 = im.get_extent()
-    shown = np.ma.masked_less_equal(p, threshold)
-    axes[1].imshow(
-        shown.T,
-        extent=[x0, x1, t1, t0],
-        cmap="autumn_r",
-        vmin=threshold,
-        vmax=1,
-        alpha=0.7,
-        aspect="auto",
-        interpolation="nearest",
-    )
-    fig.suptitle(f"GeoFM fault segmentation of {sec.id}")
-    return save_figure(workspace, fig, f"figure: GeoFM faults of {sec.id}", derived_from=sec.id)
