@@ -128,8 +128,10 @@ def convolve_traces(r: np.ndarray, wavelet: np.ndarray) -> np.ndarray:
     return full[..., start : start + r.shape[-1]]
 
 
-def shift_samples(x: np.ndarray, shift: float) -> np.ndarray:
-    """Delay traces (last axis) by a fractional number of samples (Fourier phase shift)."""
+def shift_samples(x: np.ndarray, shift: float | np.ndarray) -> np.ndarray:
+    """Delay traces (last axis) by a fractional number of samples (Fourier phase shift);
+    ``shift`` is one delay or an array of delays per trace with a trailing axis of 1
+    (e.g. (n_traces, 1): ``dip * np.arange(n_traces)[:, None]`` shears a section)."""
     n = x.shape[-1]
     spec = np.fft.rfft(x, n=2 * n, axis=-1)  # zero-padded against wrap-around
     k = np.fft.rfftfreq(2 * n)  # cycles per sample
