@@ -212,13 +212,15 @@ def pocs_fill(
 
     def one(patches: np.ndarray, d: np.ndarray) -> np.ndarray:
         b, wx, wt = patches.shape
+        if not len(levels):
+            return patches
         shape = (_fast_size(int(np.ceil(pad * wx))), _fast_size(int(np.ceil(pad * wt))))
         live = np.flatnonzero(~d)
         observed = patches[:, live].astype(np.float32)
         spec = fft.rfft2(patches.astype(np.float32), s=shape)  # (B, P, F)
         weight = dip_scan_weight(spec, shape[1], max_dip)
         peak = np.max(np.abs(spec) * weight, axis=(1, 2), keepdims=True)  # (B, 1, 1)
-        x = np.zeros((b,) + shape, dtype=np.float32)
+        x = np.empty(0, dtype=np.float32)
         for level in levels:
             spec[np.abs(spec) * weight < level * peak] = 0
             x = fft.irfft2(spec, s=shape)  # (B, P, padded samples)
@@ -247,7 +249,7 @@ def _adjoint(a: np.ndarray) -> np.ndarray:
 def mssa_fill(
     section: np.ndarray,
     dead: np.ndarray,
-    dt_ms: float = 4.0,
+    dt_ms: float,
     rank: int = 3,
     n_iter: int = 15,
     alpha: float = 1.0,
