@@ -79,7 +79,7 @@ def _load(root: str) -> tuple[RealLine, ...]:
         ilines, xlines = np.asarray(f.ilines), np.asarray(f.xlines)
         dt = segyio.tools.dt(f) / 1000.0
     allowed = real_training_mask("f3_crop")  # (n_inlines, n_crosslines)
-    il_ok, xl_ok = allowed.any(axis=1), allowed.any(axis=0)
+    il_ok, xl_ok = np.asarray(allowed.any(axis=1)), np.asarray(allowed.any(axis=0))
     for i in np.flatnonzero(il_ok):  # an inline: its training crosslines
         lines.append(_line(f"f3_crop inline {ilines[i]}", cube[i], dt, xl_ok))
     for j in np.flatnonzero(xl_ok):  # a crossline: its training inlines
