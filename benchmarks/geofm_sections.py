@@ -209,7 +209,10 @@ def check_set(root: Path = ROOT, names: list[str] | None = None) -> list[str]:
         for file, entry in fresh["files"].items():
             if entry["parameters"] != manifest["files"][file]["parameters"]:
                 problems.append(f"{file}: parameters differ")
-            with np.load(root / file) as old, np.load(Path(tmp) / file) as new:
+            with (
+                np.load(root / file, allow_pickle=False) as old,
+                np.load(Path(tmp) / file, allow_pickle=False) as new,
+            ):
                 for key in old.files:
                     a, b = old[key], new[key]
                     if key == "clean":
@@ -237,7 +240,7 @@ def load_independent(root: str | Path | None = None) -> list[IndependentSection]
         )
     out = []
     for file, entry in manifest["files"].items():
-        with np.load(root / file) as z:
+        with np.load(root / file, allow_pickle=False) as z:
             masks = {k[5:]: z[k] for k in z.files if k.startswith("mask_")}
             out.append(
                 IndependentSection(
