@@ -239,6 +239,7 @@ def _refine_weights(root: Path, pick: int = 1) -> Path:
 def test_interpolate_uses_the_refine_stage_of_the_head(workspace, tmp_path, monkeypatch):
     monkeypatch.delenv("GEOFM_VISION_WEIGHTS", raising=False)
     monkeypatch.setattr(geofm_tools, "WEIGHTS_DIR", _refine_weights(tmp_path / "w"))
+    monkeypatch.setattr(geofm_tools, "FILLS", {})  # the head is the only candidate
     # one 32x32 tile, so every dead trace's left neighbour lies in its tile
     data = _synthetic(workspace, n_traces=30, n_samples=32, missing_fraction=0.3, noise="none")
     r = REGISTRY.call("geofm_interpolate", {"data": data, "figure": False}, workspace)
@@ -253,6 +254,27 @@ def test_interpolate_uses_the_refine_stage_of_the_head(workspace, tmp_path, monk
         np.testing.assert_allclose(
             after[i], before[left], rtol=1e-4, atol=1e-4 * np.abs(before).max()
         )
+
+
+def test_interpolate_checks_itself_and_keeps_the_better_fill(workspace, tmp_path, monkeypatch):
+    """A head that copies the left neighbour loses the self-check to a classical fill on
+    dipping beds; the summary names the winner and the scores."""
+    monkeypatch.delenv("GEOFM_VISION_WEIGHTS", raising=False)
+    monkeypatch.setattr(geofm_tools, "WEIGHTS_DIR", _refine_weights(tmp_path / "w"))
+    t = np.arange(64)[None, :] - 1.2 * np.arange(40)[:, None]
+    section = np.sin(2 * np.pi * t / 17.0)
+    section[[5, 12, 13, 20, 27, 28, 33]] = 0.0
+    np.save(tmp_path / "dip.npy", section)
+    data = workspace.add_file(tmp_path / "dip.npy").id
+    data = REGISTRY.call("import_array", {"file": data}, workspace).artifacts[0].id
+    r = REGISTRY.call("geofm_interpolate", {"data": data, "figure": False}, workspace)
+    assert r.ok, r.summary
+    assert "with GeoFM," not in r.summary and "hidden as a check" in r.summary
+    assert r.metrics["check_geofm_db"] < max(r.metrics[f"check_{m}_db"] for m in ("pocs", "mssa"))
+    after = workspace.load_array(r.artifacts[0].id)
+    dead = [5, 12, 13, 20, 27, 28, 33]
+    copy_left = section[[4, 11, 11, 19, 26, 26, 32]]
+    assert np.sum((after[dead] - copy_left) ** 2) > 0.1 * np.sum(copy_left**2)
 
 
 def test_a_refine_file_that_does_not_fit_is_reported(workspace, tmp_path, monkeypatch):

@@ -54,6 +54,8 @@ __all__ = [
     "pocs_fill",
     "mssa_fill",
     "FILLS",
+    "FILL_NAMES",
+    "FILL_CITATIONS",
     "interpolate_traces",
     "POCS_CITATION",
     "MSSA_CITATION",
@@ -342,8 +344,12 @@ FILLS: dict[str, Callable[[np.ndarray, np.ndarray, float], np.ndarray]] = {
     "pocs": _pocs,
     "mssa": _mssa,
 }
-_NAMES = {"linear": "linear", "pocs": "POCS", "mssa": "MSSA"}
-_CITATIONS = {"linear": (), "pocs": (POCS_CITATION,), "mssa": (MSSA_CITATION,)}
+FILL_NAMES = {"linear": "linear", "pocs": "POCS", "mssa": "MSSA"}
+FILL_CITATIONS: dict[str, tuple[str, ...]] = {
+    "linear": (),
+    "pocs": (POCS_CITATION,),
+    "mssa": (MSSA_CITATION,),
+}
 
 
 def _check_dead(data: np.ndarray, item: str) -> int:
@@ -394,10 +400,10 @@ def interpolate_traces(
         workspace,
         sec,
         out,
-        f"{_NAMES[method]} interpolation",
+        f"{FILL_NAMES[method]} interpolation",
         {"method": method},
         figure,
-        _CITATIONS[method],
+        FILL_CITATIONS[method],
     )
     n = int(np.prod(sec.data.shape[:-1]))
     return ToolResult(

@@ -20,9 +20,11 @@ import numpy as np
 
 from common.atomic import recover_dir
 from common.errors import BadInputError, ModelError
+from tools.fill_check import FillCheck, check_fills
 from tools.geofm.infer import dead_traces, denoise_section, fault_probability, interpolate_section
 from tools.geofm.model import MAE_CITATION, VIT_CITATION, load_model
 from tools.geofm.refine import DILATED_CONV_CITATION, REFINE_CONFIG, REFINE_WEIGHTS, load_refine
+from tools.interpolation import FILL_CITATIONS, FILL_NAMES, FILLS
 from tools.plotting import overlay_figure
 from tools.processing import processing_result
 from tools.registry import WorkspaceId
@@ -199,6 +201,11 @@ def geofm_denoise(workspace: Workspace, data: WorkspaceId, figure: bool = True) 
 def geofm_interpolate(workspace: Workspace, data: WorkspaceId, figure: bool = True) -> ToolResult:
     """Fill dead or missing (all-zero) traces with the GeoFM vision foundation model; live traces are kept unchanged.
 
+    The tool checks itself on each line: it hides some live traces in gaps shaped like
+    the dead ones, restores them with the GeoFM head and with the linear, POCS and MSSA
+    fills (``tools.interpolation``), and fills the dead traces with whichever restored
+    the hidden ones best (``tools.fill_check``); the summary says which and by how much.
+
     Args:
         data: workspace id of the section (traces x samples) or cube (time on the last
             axis) whose missing traces are zero; amplitudes in any unit.
@@ -214,24 +221,61 @@ def geofm_interpolate(workspace: Workspace, data: WorkspaceId, figure: bool = Tr
     if n_dead == int(np.prod(sec.data.shape[:-1])):
         raise BadInputError(f"every trace of {data} is zero; there is nothing to interpolate from")
     model, refine = head("interpolate"), refine_head("interpolate")
-    out = apply_2d(lambda d: interpolate_section(model, d, refine=refine)[0], sec.data)
+
+    def geofm(section: np.ndarray, dead: np.ndarray, dt_ms: float) -> np.ndarray:
+        return interpolate_section(model, np.where(dead[:, None], 0.0, section), refine=refine)[0]
+
+    fills = {"geofm": geofm, **FILLS}
+    checks: list[FillCheck] = []
+
+    def fill_line(d: np.ndarray) -> np.ndarray:
+        dead = dead_traces(d)
+        if not dead.any():
+            return d
+        check = check_fills(d, dead, fills, sec.dt_ms, seed=len(checks))
+        checks.append(check)
+        return fills[check.best](d, dead, sec.dt_ms)
+
+    out = apply_2d(fill_line, sec.data)
+    chosen = sorted({c.best for c in checks}, key=list(fills).index)
     citations = (MAE_CITATION, VIT_CITATION) + ((DILATED_CONV_CITATION,) if refine else ())
+    citations += tuple(c for m in chosen if m != "geofm" for c in FILL_CITATIONS[m])
+    scores = {m: float(np.nanmean([c.scores_db[m] for c in checks])) for m in fills}
     result = processing_result(
         workspace,
         sec,
         out,
-        "GeoFM interpolation",
-        {**_provenance("interpolate"), "refine": refine is not None},
+        "GeoFM interpolation" if chosen == ["geofm"] else "interpolation (self-checked)",
+        {
+            **_provenance("interpolate"),
+            "refine": refine is not None,
+            "self_check": {"chosen": chosen, "hidden_traces": sum(c.hidden for c in checks)},
+        },
         figure,
         citations,
     )
     n = int(np.prod(sec.data.shape[:-1]))
+    named = {"geofm": "GeoFM", **FILL_NAMES}
+    wins = ", ".join(
+        f"{named[m]} on {sum(c.best == m for c in checks)} of {len(checks)} lines" for m in chosen
+    )
+    used = named[chosen[0]] if len(chosen) == 1 else wins
+    text = (
+        f"{result.summary}; filled {n_dead} of {n} traces with {used}, the best at restoring "
+        f"{sum(c.hidden for c in checks)} live traces hidden as a check ("
+        + ", ".join(f"{named[m]} {v:.1f} dB" for m, v in scores.items() if np.isfinite(v))
+        + ")"
+    )
     return ToolResult(
-        f"{result.summary}; filled {n_dead} of {n} traces",
+        text,
         result.artifacts,
-        {**result.metrics, "traces_filled": float(n_dead)},
+        {
+            **result.metrics,
+            "traces_filled": float(n_dead),
+            **{f"check_{m}_db": v for m, v in scores.items() if np.isfinite(v)},
+        },
         result.citations,
-        details={**result.details, "n_traces": float(n)},
+        details={**result.details, "n_traces": float(n), "method": ", ".join(chosen)},
     )
 
 
