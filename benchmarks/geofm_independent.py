@@ -126,6 +126,7 @@ def compare(rows: list[dict[str, Any]], methods: tuple[str, ...] = ("geofm", "ch
         out[m] = dict(zip(("mean", "low", "high"), ci95([r[m] for r in rows])))
     best = max(CLASSICAL, key=lambda m: out[m]["mean"])
     out["best_classical"] = best
+    out["best_classical_mean"] = out[best]["mean"]
     for m in methods:
         gain = [r[m] - r[best] for r in rows]
         oracle = [r[m] - max(r[c] for c in CLASSICAL) for r in rows]

@@ -186,11 +186,15 @@ def test_mixture_settings_are_checked(tmp_path):
         GeoFMTrainConfig(**base, decimation=0.5)
 
 
-def test_general_configs_parse_and_write_elsewhere():
+def test_general_configs_parse():
+    outputs = {
+        "faults": "tools/geofm/weights/faults",
+        "interpolate": "tools/geofm/weights/interpolate",
+    }
     for task in ("faults", "interpolate"):
         c = GeoFMTrainConfig.from_json(ROOT / "finetune" / "configs" / f"geofm_{task}_general.json")
         assert c.task == task and c.sources and "geology" in c.sources
-        assert Path(c.output_dir).parts[0] == "build" and "general" in str(c.checkpoint_dir)
+        assert str(c.output_dir).startswith(outputs[task]) and "general" in str(c.checkpoint_dir)
         assert c.init_from == "tools/geofm/weights/faults"
     assert "real" in c.sources and c.decimation > 0 and c.init_refine
 

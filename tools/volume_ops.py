@@ -300,7 +300,7 @@ def geofm_denoise(info: VolumeInfo) -> VolumeOp:
 
 
 def geofm_interpolate(info: VolumeInfo) -> VolumeOp:
-    """Fill dead (all-zero) traces with the GeoFM vision foundation model, inline by inline; live traces are kept."""
+    """Fill dead (all-zero) traces with the GeoFM vision foundation model, inline by inline; live traces are kept. The head alone: the in-memory tool's self-check against the classical fills is not run here."""
     return _geofm("interpolate")
 
 
