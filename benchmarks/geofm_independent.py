@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -284,7 +285,7 @@ def _fault_figure(models: dict, path: Path) -> str:
     axes[0].set_ylabel("two-way time (ms)")
     fig.suptitle("F3 inline 362: fault picks (no labels on real data: a picture, not a score)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80, bbox_inches="tight")
+    fig.savefig(path, dpi=60, bbox_inches="tight")
     plt.close(fig)
     return str(path)
 
@@ -352,7 +353,9 @@ def main(argv: list[str] | None = None) -> int:
     sections = load_independent()[: args.limit]
     report: dict[str, Any] = {
         **meta,
-        "command": "python -m benchmarks.geofm_independent " + " ".join(argv or []),
+        "command": " ".join(
+            ["python -m benchmarks.geofm_independent", *(sys.argv[1:] if argv is None else argv)]
+        ),
         "weights": {t: str(weights_dir(t)) for t in ("interpolate", "faults")},
         "threads": args.threads,
     }

@@ -209,7 +209,7 @@ TOOL_REPORTS += [
                 "{0}, {1:.2f} dB",
             ),
             Figure(
-                "GeoFM head alone minus best classical; worst section",
+                "GeoFM head alone minus best classical; worst case",
                 (
                     f"{_ALL}.geofm_gain.mean",
                     f"{_ALL}.geofm_gain.low",
@@ -217,10 +217,10 @@ TOOL_REPORTS += [
                     f"{_ALL}.geofm_gain.worst",
                 ),
                 "{0:+.2f} [{1:+.2f}, {2:+.2f}] dB; {3:+.2f}",
-                "+1.5 dB; no section below -0.5",
+                "+1.5 dB; none below -0.5",
             ),
             Figure(
-                "self-checked minus best classical; worst section",
+                "self-checked minus best classical; worst case",
                 (
                     f"{_ALL}.checked_gain.mean",
                     f"{_ALL}.checked_gain.low",
@@ -228,7 +228,7 @@ TOOL_REPORTS += [
                     f"{_ALL}.checked_gain.worst",
                 ),
                 "{0:+.2f} [{1:+.2f}, {2:+.2f}] dB; {3:+.2f}",
-                "+1.5 dB; no section below -0.5",
+                "+1.5 dB; none below -0.5",
             ),
             Figure(
                 "held-out real lines: self-checked minus best classical",
