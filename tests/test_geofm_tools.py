@@ -61,6 +61,26 @@ def test_interpolate_fills_dead_traces_and_keeps_live_ones(workspace, heads):
     assert not r.ok and "no dead" in r.summary
 
 
+def test_interpolate_refuses_sections_it_cannot_fill(workspace, heads, tmp_path):
+    """All dead, one live trace, NaN: a one-line refusal and nothing written."""
+    x = np.random.default_rng(0).normal(size=(30, 40))
+    one, nan, dead = np.zeros_like(x), x.copy(), np.zeros_like(x)
+    one[4] = x[4]
+    nan[3, 5], nan[10] = np.nan, 0.0
+    for name, array, says in (
+        ("one", one, "fewer than 2 live"),
+        ("nan", nan, "NaN"),
+        ("dead", dead, "every trace"),
+    ):
+        np.save(tmp_path / f"{name}.npy", array)
+        item = workspace.add_file(tmp_path / f"{name}.npy").id
+        item = REGISTRY.call("import_array", {"file": item}, workspace).artifacts[0].id
+        before = set(workspace.root.rglob("*"))
+        r = REGISTRY.call("geofm_interpolate", {"data": item}, workspace)
+        assert not r.ok and says in r.summary and "\n" not in r.summary, (name, r.summary)
+        assert set(workspace.root.rglob("*")) == before
+
+
 def test_faults_give_probabilities_and_overlay(workspace, heads):
     data = _synthetic(workspace)
     r = REGISTRY.call("geofm_faults", {"data": data, "threshold": 0.4}, workspace)

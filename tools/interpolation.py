@@ -54,6 +54,7 @@ __all__ = [
     "pocs_fill",
     "mssa_fill",
     "FILLS",
+    "check_dead",
     "FILL_NAMES",
     "FILL_CITATIONS",
     "interpolate_traces",
@@ -352,7 +353,7 @@ FILL_CITATIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _check_dead(data: np.ndarray, item: str) -> int:
+def check_dead(data: np.ndarray, item: str) -> int:
     """The number of dead traces of a section or cube; BadInputError unless each line
     with dead traces keeps at least two live ones to interpolate from."""
     dead = dead_traces(data)  # (n_traces,) or (n_inlines, n_crosslines)
@@ -393,7 +394,7 @@ def interpolate_traces(
     if method not in FILLS:
         raise BadInputError(f"unknown method {method!r}; choose one of {', '.join(FILLS)}")
     sec = load_section(workspace, data)
-    n_dead = _check_dead(sec.data, data)
+    n_dead = check_dead(sec.data, data)
     fill = FILLS[method]
     out = apply_2d(lambda d: fill(d, dead_traces(d), sec.dt_ms), sec.data)
     result = processing_result(

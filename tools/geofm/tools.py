@@ -24,7 +24,7 @@ from tools.fill_check import FillCheck, check_fills
 from tools.geofm.infer import dead_traces, denoise_section, fault_probability, interpolate_section
 from tools.geofm.model import MAE_CITATION, VIT_CITATION, load_model
 from tools.geofm.refine import DILATED_CONV_CITATION, REFINE_CONFIG, REFINE_WEIGHTS, load_refine
-from tools.interpolation import FILL_CITATIONS, FILL_NAMES, FILLS
+from tools.interpolation import FILL_CITATIONS, FILL_NAMES, FILLS, check_dead
 from tools.plotting import overlay_figure
 from tools.processing import processing_result
 from tools.registry import WorkspaceId
@@ -212,14 +212,7 @@ def geofm_interpolate(workspace: Workspace, data: WorkspaceId, figure: bool = Tr
         figure: also save a before/after/difference PNG.
     """
     sec = load_section(workspace, data)
-    n_dead = int(dead_traces(sec.data).sum())
-    if n_dead == 0:
-        raise BadInputError(
-            f"{data} has no dead (all-zero) traces, so there is nothing to "
-            "fill; zero the bad traces first, or use geofm_denoise"
-        )
-    if n_dead == int(np.prod(sec.data.shape[:-1])):
-        raise BadInputError(f"every trace of {data} is zero; there is nothing to interpolate from")
+    n_dead = check_dead(sec.data, data)  # none, all, or one live trace: refused
     model, refine = head("interpolate"), refine_head("interpolate")
 
     def geofm(section: np.ndarray, dead: np.ndarray, dt_ms: float) -> np.ndarray:
@@ -240,7 +233,10 @@ def geofm_interpolate(workspace: Workspace, data: WorkspaceId, figure: bool = Tr
     chosen = sorted({c.best for c in checks}, key=list(fills).index)
     citations = (MAE_CITATION, VIT_CITATION) + ((DILATED_CONV_CITATION,) if refine else ())
     citations += tuple(c for m in chosen if m != "geofm" for c in FILL_CITATIONS[m])
-    scores = {m: float(np.nanmean([c.scores_db[m] for c in checks])) for m in fills}
+    scores = {
+        m: float(np.mean(v)) if (v := [c.scores_db[m] for c in checks if c.hidden]) else np.nan
+        for m in fills
+    }
     result = processing_result(
         workspace,
         sec,
