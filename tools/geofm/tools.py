@@ -271,7 +271,7 @@ def geofm_interpolate(workspace: Workspace, data: WorkspaceId, figure: bool = Tr
             **{f"check_{m}_db": v for m, v in scores.items() if np.isfinite(v)},
         },
         result.citations,
-        details={**result.details, "n_traces": float(n), "method": ", ".join(chosen)},
+        details={**result.details, "n_traces": float(n)},
     )
 
 
