@@ -336,7 +336,12 @@ _PROCESS: dict[str, tuple[Callable[[dict], str], str]] = {
         lambda a: "GeoFM denoising (vision transformer fine-tuned on synthetic seismic)",
         "GeoFM-denoised section",
     ),
-    "geofm_interpolate": (lambda a: "GeoFM interpolation of dead traces", "interpolated section"),
+    "geofm_interpolate": (
+        lambda a: (
+            "Interpolation of dead traces (the GeoFM head, checked against linear, POCS and MSSA)"
+        ),
+        "interpolated section",
+    ),
     "interpolate_traces": (
         lambda a: _INTERPOLATION.get(a.get("method", ""), "Interpolation of dead traces"),
         "interpolated section",
@@ -357,6 +362,17 @@ def _processing(name: str, a: dict, m: dict, r: ToolResult, labels: dict, caveat
     else:  # the input had no two neighbouring live traces to estimate from
         text += f" estimated SNR {m['snr_est_after_db']:.1f} dB after, none before"
     text += f" ({ESTIMATE_NOTE})." if caveat else "."
+    checks = {k[6:-3]: v for k, v in m.items() if k.startswith("check_") and k.endswith("_db")}
+    if checks:  # geofm_interpolate's self-check on live traces it hid
+        names = {"geofm": "GeoFM", "linear": "linear", "pocs": "POCS", "mssa": "MSSA"}
+        ranked = sorted(checks, key=lambda k: -checks[k])
+        text += (
+            f" On live traces hidden as a check, {names.get(ranked[0], ranked[0])} restored "
+            "them best ("
+            + ", ".join(f"{names.get(k, k)} {checks[k]:.1f} dB" for k in ranked)
+            + "); each line's dead traces were filled by the method that restored its "
+            "hidden ones best."
+        )
     out = r.artifacts[0].id
     short = TOOL_NAMES[name].replace("bandpass filter", "bandpass")
     figures = tuple(

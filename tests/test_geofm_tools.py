@@ -295,6 +295,12 @@ def test_interpolate_checks_itself_and_keeps_the_better_fill(workspace, tmp_path
     dead = [5, 12, 13, 20, 27, 28, 33]
     copy_left = section[[4, 11, 11, 19, 26, 26, 32]]
     assert np.sum((after[dead] - copy_left) ** 2) > 0.1 * np.sum(copy_left**2)
+    from agent.report import report_numbers_supported, tool_report
+
+    calls = [("geofm_interpolate", {"data": data, "figure": False})]
+    text = tool_report("fill the gaps", calls, [r])
+    assert "restored them best" in text and "GeoFM" in text and "POCS" in text
+    assert report_numbers_supported(text, "fill the gaps", calls, [r]) == []
 
 
 def test_a_refine_file_that_does_not_fit_is_reported(workspace, tmp_path, monkeypatch):
