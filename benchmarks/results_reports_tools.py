@@ -178,6 +178,14 @@ TOOL_REPORTS += [
                 "{0:.0f} MB, {1}",
             ),
             Figure(
+                "RSS slope over the second half: the app process, its tool workers",
+                (
+                    "rss_app_process.second_half_slope_mb_per_min",
+                    "rss_workers.second_half_slope_mb_per_min",
+                ),
+                "{0:.0f}, {1:.0f} MB/min",
+            ),
+            Figure(
                 "targets: no errors, no leaks",
                 ("targets.no_errors", "targets.no_leaks"),
                 "{0}, {1}",
