@@ -146,7 +146,9 @@ def build_refine(config: RefineConfig | None = None, seed: int = 0) -> RefineNet
             parts = [holed, fill, dead, left, right, frac]
             if self.config.vit != "none":
                 parts.append(vit if vit is not None else torch.zeros_like(holed))
-            h = torch.relu(self.inp(torch.cat(parts, dim=1)))  # (B, ch, T, T)
+            # channels-last: about twice as fast for these convolutions on CPU, same sums
+            x = torch.cat(parts, dim=1).contiguous(memory_format=torch.channels_last)
+            h = torch.relu(self.inp(x))  # (B, ch, T, T)
             o = self.out(self.blocks(h))  # (B, 4, T, T)
             mix = torch.softmax(o[:, :3], dim=1)
             pick = mix[:, :1] * fill + mix[:, 1:2] * left + mix[:, 2:3] * right
@@ -241,6 +243,7 @@ def load_refine(path: str | Path) -> RefineNet | None:
         ModelError: ``refine.json`` is missing or not a RefineConfig, or the weights do
             not fit it — the message says which.
     """
+    import torch
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
@@ -268,4 +271,4 @@ def load_refine(path: str | Path) -> RefineNet | None:
         raise ModelError(
             f"{p / REFINE_WEIGHTS} does not fit {p / REFINE_CONFIG}: {str(e).splitlines()[0]}"
         ) from None
-    return refine.eval()
+    return refine.to(memory_format=torch.channels_last).eval()  # type: ignore[call-overload]
