@@ -299,6 +299,9 @@ class RssSampler(threading.Thread):
         self.samples: list[tuple[float, float]] = []  # (monotonic s, RSS MB)
         self.pss: list[tuple[float, float]] = []  # (monotonic s, PSS MB)
         self.main: list[tuple[float, float]] = []  # (monotonic s, the app process's RSS MB)
+        self.threads: list[tuple[float, int]] = []  # (monotonic s, the app process's threads)
+        # (monotonic s, MB of the app process's RSS that maps files: weights, indexes, libraries)
+        self.main_files: list[tuple[float, float]] = []
         self.done = threading.Event()
 
     def run(self) -> None:
@@ -307,18 +310,24 @@ class RssSampler(threading.Thread):
         while not self.done.is_set():
             try:
                 procs = [self.proc, *self.proc.children(recursive=True)]
-                total = pss = main = 0
+                total = pss = main = main_files = 0
                 for p in procs:
                     try:
-                        rss = p.memory_info().rss
-                        total += rss
-                        main = rss if p is self.proc else main
+                        info = p.memory_info()
+                        total += info.rss
+                        if p is self.proc:
+                            main, main_files = info.rss, getattr(info, "shared", 0)
                         pss += getattr(p.memory_full_info(), "pss", 0)
                     except (psutil.NoSuchProcess, psutil.AccessDenied):
                         pass
                 now = time.monotonic()
                 self.samples.append((now, total / 2**20))
                 self.main.append((now, main / 2**20))
+                self.main_files.append((now, main_files / 2**20))
+                try:
+                    self.threads.append((now, self.proc.num_threads()))
+                except psutil.NoSuchProcess:
+                    pass
                 if pss:
                     self.pss.append((now, pss / 2**20))
             except psutil.NoSuchProcess:
@@ -542,6 +551,16 @@ def run(cfg: argparse.Namespace) -> dict[str, Any]:
         "pss": pss,
         # which process grows: the app itself, or its tool workers (RSS minus the app's)
         "rss_app_process": plateau(main_during),
+        # threads of the app process at the start, the end and most (a pool that grows
+        # with requests holds stacks and per-thread caches)
+        "app_threads": {
+            "first": next((n for t, n in sampler.threads if t >= t_start), None),
+            "last": next((n for t, n in reversed(sampler.threads) if t <= t_end), None),
+            "max": max((n for _, n in sampler.threads), default=None),
+        },
+        "rss_app_process_file_backed": plateau(
+            [(t - t_start, mb) for t, mb in sampler.main_files if t_start <= t <= t_end]
+        ),
         "rss_workers": plateau([(t, total - m) for (t, total), (_, m) in zip(during, main_during)]),
         "targets": targets(summary, rss, cfg.max_rss_mb),
         "browser": "skipped: " + browser["skipped"] if "skipped" in browser else "ran",
