@@ -178,6 +178,16 @@ TOOL_REPORTS += [
                 "{0:.0f} MB, {1}",
             ),
             Figure(
+                "the app process: file-backed RSS peak, threads first / last / most",
+                (
+                    "rss_app_process_file_backed.peak_mb",
+                    "app_threads.first",
+                    "app_threads.last",
+                    "app_threads.max",
+                ),
+                "{0:.0f} MB; {1} / {2} / {3}",
+            ),
+            Figure(
                 "RSS slope over the second half: the app process, its tool workers",
                 (
                     "rss_app_process.second_half_slope_mb_per_min",
