@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.load_memory import RssSampler, memory_report
 from benchmarks.report import ROOT, provenance
 from common.paths import geofm_data
 
@@ -52,7 +53,6 @@ __all__ = [
     "find_leaks",
     "classify",
     "failure",
-    "plateau",
     "summarize",
     "table",
     "run",
@@ -148,28 +148,6 @@ def failure(messages: Any) -> str:
 
 def _pct(xs: list[float], q: float) -> float | None:
     return round(float(np.percentile(xs, q)), 2) if xs else None
-
-
-def plateau(samples: list[tuple[float, float]], tolerance: float = 0.05) -> dict[str, Any]:
-    """Whether memory levels off: ``samples`` are (seconds, MB) over the run. Flat when the
-    second half's maximum exceeds the first half's by at most ``tolerance`` of it (or
-    50 MB, the larger); the slope is a least-squares fit over the second half, MB/min."""
-    if len(samples) < 4:
-        return {"samples": len(samples), "flat": None}
-    t = np.array([s[0] for s in samples])
-    mb = np.array([s[1] for s in samples])
-    mid = (t[0] + t[-1]) / 2
-    first, second = mb[t < mid], mb[t >= mid]
-    slope = np.polyfit(t[t >= mid] / 60, second, 1)[0] if len(second) > 1 else 0.0
-    allowed = max(50.0, tolerance * first.max())
-    return {
-        "samples": len(samples),
-        "peak_mb": round(float(mb.max()), 1),
-        "first_half_max_mb": round(float(first.max()), 1),
-        "second_half_max_mb": round(float(second.max()), 1),
-        "second_half_slope_mb_per_min": round(float(slope), 1),
-        "flat": bool(second.max() <= first.max() + allowed),
-    }
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -283,56 +261,6 @@ def stop_app(proc: Any) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-
-
-class RssSampler(threading.Thread):
-    """The resident memory of a process and its children, summed, every ``every`` s: RSS
-    (a page shared by several processes, such as the libraries the tool workers inherit
-    from their forkserver, counts once in each) and PSS (each shared page divided among
-    the processes that share it: what the tree holds in all)."""
-
-    def __init__(self, pid: int, every: float = 1.0):
-        super().__init__(daemon=True)
-        import psutil
-
-        self.proc, self.every = psutil.Process(pid), every
-        self.samples: list[tuple[float, float]] = []  # (monotonic s, RSS MB)
-        self.pss: list[tuple[float, float]] = []  # (monotonic s, PSS MB)
-        self.main: list[tuple[float, float]] = []  # (monotonic s, the app process's RSS MB)
-        self.threads: list[tuple[float, int]] = []  # (monotonic s, the app process's threads)
-        # (monotonic s, MB of the app process's RSS that maps files: weights, indexes, libraries)
-        self.main_files: list[tuple[float, float]] = []
-        self.done = threading.Event()
-
-    def run(self) -> None:
-        import psutil
-
-        while not self.done.is_set():
-            try:
-                procs = [self.proc, *self.proc.children(recursive=True)]
-                total = pss = main = main_files = 0
-                for p in procs:
-                    try:
-                        info = p.memory_info()
-                        total += info.rss
-                        if p is self.proc:
-                            main, main_files = info.rss, getattr(info, "shared", 0)
-                        pss += getattr(p.memory_full_info(), "pss", 0)
-                    except (psutil.NoSuchProcess, psutil.AccessDenied):
-                        pass
-                now = time.monotonic()
-                self.samples.append((now, total / 2**20))
-                self.main.append((now, main / 2**20))
-                self.main_files.append((now, main_files / 2**20))
-                try:
-                    self.threads.append((now, self.proc.num_threads()))
-                except psutil.NoSuchProcess:
-                    pass
-                if pss:
-                    self.pss.append((now, pss / 2**20))
-            except psutil.NoSuchProcess:
-                return
-            self.done.wait(self.every)
 
 
 def ask(client: Any, text: str, files: list[str], timeout_s: float) -> tuple[str, str, Any]:
@@ -524,14 +452,7 @@ def run(cfg: argparse.Namespace) -> dict[str, Any]:
         sampler.join(timeout=5)
         log_tail = (scratch / "app.log").read_text(errors="replace")[-2000:]
         shutil.rmtree(scratch, ignore_errors=True)
-    during = [(t - t_start, mb) for t, mb in sampler.samples if t_start <= t <= t_end]
-    rss = plateau(during)
-    rss["peak_mb_with_warmup"] = round(max((mb for _, mb in sampler.samples), default=0), 1)
-    pss_during = [(t - t_start, mb) for t, mb in sampler.pss if t_start <= t <= t_end]
-    pss = plateau(pss_during) if pss_during else {}
-    if pss:
-        pss["peak_mb_with_warmup"] = round(max(mb for _, mb in sampler.pss), 1)
-    main_during = [(t - t_start, mb) for t, mb in sampler.main if t_start <= t <= t_end]
+    memory = memory_report(sampler, t_start, t_end)
     summary = summarize(rows)
     report = {
         "users": cfg.users,
@@ -547,26 +468,11 @@ def run(cfg: argparse.Namespace) -> dict[str, Any]:
         "load_average_before": round(load_before, 2),
         "load_average_after": round(os.getloadavg()[0], 2),
         "summary": summary,
-        "rss": rss,
-        "pss": pss,
-        # which process grows: the app itself, or its tool workers (RSS minus the app's)
-        "rss_app_process": plateau(main_during),
-        # threads of the app process at the start, the end and most (a pool that grows
-        # with requests holds stacks and per-thread caches)
-        "app_threads": {
-            "first": next((n for t, n in sampler.threads if t >= t_start), None),
-            "last": next((n for t, n in reversed(sampler.threads) if t <= t_end), None),
-            "max": max((n for _, n in sampler.threads), default=None),
-        },
-        "rss_app_process_file_backed": plateau(
-            [(t - t_start, mb) for t, mb in sampler.main_files if t_start <= t <= t_end]
-        ),
-        "rss_workers": plateau([(t, total - m) for (t, total), (_, m) in zip(during, main_during)]),
-        "targets": targets(summary, rss, cfg.max_rss_mb),
+        **memory,
+        "targets": targets(summary, memory["rss"], cfg.max_rss_mb),
         "browser": "skipped: " + browser["skipped"] if "skipped" in browser else "ran",
         "leak_examples": [r["leaks"] for r in rows if r["leaks"]][:10],
         "error_examples": [r["detail"] for r in rows if r["outcome"] == "error"][:10],
-        "rss_samples_mb": [[round(t, 1), round(mb, 1)] for t, mb in during],
         "rows": sorted(rows, key=lambda r: r["t_s"]),
     }
     if report["error_examples"]:

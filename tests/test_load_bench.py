@@ -9,7 +9,7 @@ import json
 import pytest
 
 import app
-from benchmarks import load
+from benchmarks import load, load_memory
 from tests.conftest import REAL_GEOFM_HOME, SHARED
 
 MINE, OTHER = "load-u0-0123abcd", "load-u1-89abcdef"
@@ -58,14 +58,14 @@ def test_failure_names_the_failed_step():
 
 def test_plateau_flat_and_growing():
     flat = [(t, 1000 + (50 if t > 5 else 0) + (t % 3)) for t in range(60)]
-    p = load.plateau(flat)
+    p = load_memory.plateau(flat)
     assert p["flat"] and p["peak_mb"] == 1052 and p["first_half_max_mb"] == 1052
     assert abs(p["second_half_slope_mb_per_min"]) < 10
     growing = [(t, 1000 + 10 * t) for t in range(61)]  # 600 MB/min
-    g = load.plateau(growing)
+    g = load_memory.plateau(growing)
     assert not g["flat"] and g["second_half_slope_mb_per_min"] == pytest.approx(600, rel=1e-6)
     assert (g["first_half_max_mb"], g["second_half_max_mb"]) == (1290, 1600)
-    assert load.plateau([(0, 1.0)]) == {"samples": 1, "flat": None}
+    assert load_memory.plateau([(0, 1.0)]) == {"samples": 1, "flat": None}
 
 
 def test_summary_targets_and_table():
