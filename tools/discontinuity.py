@@ -30,10 +30,10 @@ from __future__ import annotations
 import numpy as np
 
 from common.errors import BadInputError
-from tools.plotting import overlay_figure
+from tools.processing import fault_result
 from tools.registry import WorkspaceId
 from tools.result import ToolResult
-from tools.section import apply_2d, load_section, save_section, shape_str
+from tools.section import apply_2d, load_section
 from tools.workspace import Workspace
 
 __all__ = [
@@ -172,31 +172,16 @@ def coherence_faults(
     if not 0 < threshold < 1:
         raise BadInputError(f"threshold must be between 0 and 1, got {threshold}")
     sec = load_section(workspace, data)
-    disc = apply_2d(discontinuity, sec.data)
-    art = save_section(
+    return fault_result(
         workspace,
-        disc,
+        sec,
+        apply_2d(discontinuity, sec.data),
+        threshold,
+        "coherence faults",
+        "discontinuity",
         f"semblance discontinuity of {sec.id}",
-        like=sec,
-        process="coherence faults",
-        params={"win_traces": 3, "win_samples": 31, "max_dip": 3.0, "background_traces": 21},
-        units="discontinuity 0-1",
+        {"win_traces": 3, "win_samples": 31, "max_dip": 3.0, "background_traces": 21},
+        "semblance discontinuity",
+        figure,
+        (SEMBLANCE_CITATION,),
     )
-    fraction = float(np.mean(disc > threshold))
-    metrics = {
-        "fault_fraction": fraction,
-        "max_discontinuity": float(disc.max()),
-        "threshold": float(threshold),
-    }
-    text = (
-        f"coherence faults {sec.id} -> {art.id}: discontinuity {shape_str(disc)}, "
-        f"{100 * fraction:.1f}% of samples above {threshold:g}"
-    )
-    artifacts = [art]
-    if figure:
-        fig = overlay_figure(
-            workspace, sec, disc, threshold, "semblance discontinuity", "discontinuity"
-        )
-        artifacts.append(fig)
-        text += f"; overlay figure {fig.id}"
-    return ToolResult(text, tuple(artifacts), metrics, (SEMBLANCE_CITATION,))

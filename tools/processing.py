@@ -9,12 +9,12 @@ import numpy as np
 
 from common.errors import BadInputError
 from tools.metrics import estimate_snr_db
-from tools.plotting import comparison_figure
+from tools.plotting import comparison_figure, overlay_figure
 from tools.result import ToolResult
 from tools.section import Section, save_section, shape_str
 from tools.workspace import Workspace
 
-__all__ = ["processing_result"]
+__all__ = ["processing_result", "fault_result"]
 
 
 def processing_result(
@@ -60,4 +60,51 @@ def processing_result(
         fig = comparison_figure(workspace, section, out, title=f"{what} of {section.id}")
         artifacts.append(fig)
         text += f"; figure {fig.id}"
+    return ToolResult(text, tuple(artifacts), metrics, citations)
+
+
+def fault_result(
+    workspace: Workspace,
+    section: Section,
+    values: np.ndarray,
+    threshold: float,
+    name: str,
+    quantity: str,
+    description: str,
+    params: dict[str, Any],
+    figure_title: str,
+    figure: bool,
+    citations: tuple[str, ...],
+) -> ToolResult:
+    """Save a 0-1 fault attribute of ``section`` (+ an optional overlay PNG of the samples
+    above ``threshold``) as a ToolResult: the fraction above it, the maximum, a summary.
+
+    ``name`` is the process ("GeoFM faults"), ``quantity`` what the values are
+    ("probability", "discontinuity": the units are "<quantity> 0-1"), ``description``
+    the saved section's.
+    """
+    art = save_section(
+        workspace,
+        values,
+        description,
+        like=section,
+        process=name,
+        params=params,
+        units=f"{quantity} 0-1",
+    )
+    fraction = float(np.mean(values > threshold))
+    metrics = {
+        "fault_fraction": fraction,
+        f"max_{quantity}": float(values.max()),
+        "threshold": float(threshold),
+    }
+    text = (
+        f"{name} {section.id} -> {art.id}: {quantity} {shape_str(values)}, "
+        f"{100 * fraction:.1f}% of samples above {threshold:g}"
+    )
+    artifacts = [art]
+    if figure:
+        fig = overlay_figure(workspace, section, values, threshold, figure_title, quantity)
+        artifacts.append(fig)
+        text += f"; overlay figure {fig.id}"
     return ToolResult(text, tuple(artifacts), metrics, citations)

@@ -25,11 +25,10 @@ from tools.geofm.infer import dead_traces, denoise_section, fault_probability, i
 from tools.geofm.model import MAE_CITATION, VIT_CITATION, load_model
 from tools.geofm.refine import DILATED_CONV_CITATION, REFINE_CONFIG, REFINE_WEIGHTS, load_refine
 from tools.interpolation import FILL_CITATIONS, FILL_NAMES, FILLS, check_dead
-from tools.plotting import overlay_figure
-from tools.processing import processing_result
+from tools.processing import fault_result, processing_result
 from tools.registry import WorkspaceId
 from tools.result import ToolResult
-from tools.section import apply_2d, load_section, save_section, shape_str
+from tools.section import apply_2d, load_section
 from tools.workspace import Workspace
 
 if TYPE_CHECKING:  # loaded on first use at run time
@@ -294,31 +293,16 @@ def geofm_faults(
         raise BadInputError(f"threshold must be between 0 and 1, got {threshold}")
     sec = load_section(workspace, data)
     model = head("faults")
-    prob = apply_2d(lambda d: fault_probability(model, d), sec.data)
-    art = save_section(
+    return fault_result(
         workspace,
-        prob,
+        sec,
+        apply_2d(lambda d: fault_probability(model, d), sec.data),
+        threshold,
+        "GeoFM faults",
+        "probability",
         f"GeoFM fault probability of {sec.id}",
-        like=sec,
-        process="GeoFM faults",
-        params=_provenance("faults"),
-        units="probability 0-1",
+        _provenance("faults"),
+        "GeoFM fault segmentation",
+        figure,
+        (MAE_CITATION, VIT_CITATION),
     )
-    fraction = float(np.mean(prob > threshold))
-    metrics = {
-        "fault_fraction": fraction,
-        "max_probability": float(prob.max()),
-        "threshold": float(threshold),
-    }
-    text = (
-        f"GeoFM faults {sec.id} -> {art.id}: probability {shape_str(prob)}, "
-        f"{100 * fraction:.1f}% of samples above {threshold:g}"
-    )
-    artifacts = [art]
-    if figure:
-        fig = overlay_figure(
-            workspace, sec, prob, threshold, "GeoFM fault segmentation", "probability"
-        )
-        artifacts.append(fig)
-        text += f"; overlay figure {fig.id}"
-    return ToolResult(text, tuple(artifacts), metrics, (MAE_CITATION, VIT_CITATION))
