@@ -38,7 +38,6 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,15 +48,15 @@ from benchmarks.report import provenance
 from common.errors import ModelError
 from tools.denoise import fx_deconvolution
 from tools.discontinuity import FAULT_THRESHOLD, discontinuity
-from tools.fill_check import check_fills
+from tools.fill_check import Fill, check_fills, fill_checked
 from tools.geofm.heldout import f1_scores, real_heldout_windows
-from tools.geofm.infer import fault_probability, interpolate_section
-from tools.geofm.tools import fault_threshold, head, refine_head, weights_dir
+from tools.geofm.infer import fault_probability
+from tools.geofm.tools import fault_threshold, head, interpolation_fills, refine_head, weights_dir
 from tools.interpolation import FILLS
 from tools.metrics import snr_db
 from tools.synthetic import make_section
 
-CLASSICAL = ("linear", "pocs", "mssa")
+CLASSICAL = tuple(FILLS)  # linear, POCS, MSSA: the classical candidates
 THRESHOLDS = tuple(np.round(np.arange(0.05, 0.951, 0.025), 3))
 
 
@@ -73,14 +72,10 @@ def ci95(values: list[float]) -> tuple[float, float, float]:
     return m, m - half, m + half
 
 
-def geofm_fill(models: dict) -> Callable[[np.ndarray, np.ndarray, float], np.ndarray]:
-    """The GeoFM interpolation head as a fill ``(section, dead, dt_ms) -> filled``."""
-
-    def fill(section: np.ndarray, dead: np.ndarray, dt_ms: float) -> np.ndarray:
-        holed = np.where(dead[:, None], 0.0, section)
-        return interpolate_section(models["interpolate"], holed, refine=models.get("refine"))[0]
-
-    return fill
+def _fills(models: dict) -> dict[str, Fill]:
+    """The candidates of ``geofm_interpolate``'s self-check, in its order: the GeoFM
+    head, linear, POCS, MSSA."""
+    return interpolation_fills(models["interpolate"], models.get("refine"))
 
 
 def fill_case(
@@ -104,7 +99,7 @@ def fill_case(
 
 
 def _interpolation(models: dict, sections: list) -> list[dict[str, Any]]:
-    fills = {k: FILLS[k] for k in CLASSICAL} | {"geofm": geofm_fill(models)}
+    fills = _fills(models)
     rows = []
     for k, s in enumerate(sections):
         for mask_name, dead in s.masks.items():
@@ -175,7 +170,7 @@ def _summaries(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _real(models: dict) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    fills = {k: FILLS[k] for k in CLASSICAL} | {"geofm": geofm_fill(models)}
+    fills = _fills(models)
     rows = []
     for k, w in enumerate(real_heldout_windows()):
         assert w.data is not None
@@ -300,14 +295,13 @@ def _throughput(models: dict) -> dict[str, Any]:
     t0 = time.perf_counter()
     fx_deconvolution(data, 4.0)
     r["fx_decon_traces_per_s"] = 534 / (time.perf_counter() - t0)
-    fills = {k: FILLS[k] for k in CLASSICAL} | {"geofm": geofm_fill(models)}
+    fills = _fills(models)
     for name, fill in fills.items():
         t0 = time.perf_counter()
         fill(holed, dead, 4.0)
         r[f"{name}_traces_per_s"] = 534 / (time.perf_counter() - t0)
     t0 = time.perf_counter()
-    check = check_fills(holed, dead, fills, 4.0)
-    fills[check.best](holed, dead, 4.0)
+    fill_checked(holed, dead, fills, 4.0)
     r["checked_traces_per_s"] = 534 / (time.perf_counter() - t0)
     for k in ("geofm", "checked"):
         r[f"{k}_vs_fx"] = r[f"{k}_traces_per_s"] / r["fx_decon_traces_per_s"]

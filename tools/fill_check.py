@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Fill", "FillCheck", "dead_runs", "probe_mask", "check_fills"]
+__all__ = ["Fill", "FillCheck", "dead_runs", "probe_mask", "check_fills", "fill_checked"]
 
 Fill = Callable[[np.ndarray, np.ndarray, float], np.ndarray]
 
@@ -122,3 +122,12 @@ def check_fills(
         return FillCheck(names[0], dict.fromkeys(names, float("nan")), hidden)
     scores = {k: float(10 * np.log10(energy / max(e, 1e-30))) for k, e in err.items()}
     return FillCheck(max(names, key=lambda k: scores[k]), scores, hidden)
+
+
+def fill_checked(
+    section: np.ndarray, dead: np.ndarray, fills: Mapping[str, Fill], dt_ms: float, seed: int = 0
+) -> tuple[np.ndarray, FillCheck]:
+    """The dead traces of ``section`` filled by the candidate that :func:`check_fills`
+    finds best, and that check."""
+    check = check_fills(section, dead, fills, dt_ms, seed=seed)
+    return fills[check.best](section, dead, dt_ms), check

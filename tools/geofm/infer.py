@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tools.fill_check import Fill
 from tools.geofm.data import tile_scale
 from tools.geofm.model import predict_tiles
 from tools.geofm.refine import refine_tiles
@@ -33,7 +34,14 @@ if TYPE_CHECKING:  # loaded on first use at run time
 
     from tools.geofm.refine import RefineNet
 
-__all__ = ["dead_traces", "run_head", "denoise_section", "interpolate_section", "fault_probability"]
+__all__ = [
+    "dead_traces",
+    "run_head",
+    "denoise_section",
+    "interpolate_section",
+    "head_fill",
+    "fault_probability",
+]
 
 Progress = Callable[[int, int], None] | None
 
@@ -123,6 +131,18 @@ def interpolate_section(
         pred = run_head(model, section, "fill", batch_size, progress=progress, refine=refine)
         out[dead] = pred[dead]
     return out, dead
+
+
+def head_fill(model: ViTMAEForPreTraining, refine: RefineNet | None = None) -> Fill:
+    """The interpolation head as a fill ``(section, dead, dt_ms) -> filled`` (the
+    signature of ``tools.interpolation.FILLS``): the ``dead`` traces are zeroed and
+    filled; the sample interval is not used."""
+
+    def fill(section: np.ndarray, dead: np.ndarray, dt_ms: float) -> np.ndarray:
+        holed = np.where(dead[:, None], 0.0, section)
+        return interpolate_section(model, holed, refine=refine)[0]
+
+    return fill
 
 
 def fault_probability(

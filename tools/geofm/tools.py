@@ -20,8 +20,8 @@ import numpy as np
 
 from common.atomic import recover_dir
 from common.errors import BadInputError, ModelError
-from tools.fill_check import FillCheck, check_fills
-from tools.geofm.infer import dead_traces, denoise_section, fault_probability, interpolate_section
+from tools.fill_check import Fill, FillCheck, fill_checked
+from tools.geofm.infer import dead_traces, denoise_section, fault_probability, head_fill
 from tools.geofm.model import MAE_CITATION, VIT_CITATION, load_model
 from tools.geofm.refine import DILATED_CONV_CITATION, REFINE_CONFIG, REFINE_WEIGHTS, load_refine
 from tools.interpolation import FILL_CITATIONS, FILL_NAMES, FILLS, check_dead
@@ -47,6 +47,7 @@ __all__ = [
     "refine_head",
     "fault_threshold",
     "geofm_denoise",
+    "interpolation_fills",
     "geofm_interpolate",
     "geofm_faults",
 ]
@@ -197,6 +198,12 @@ def geofm_denoise(workspace: Workspace, data: WorkspaceId, figure: bool = True) 
     )
 
 
+def interpolation_fills(model: ViTMAEForPreTraining, refine: RefineNet | None) -> dict[str, Fill]:
+    """The candidates ``geofm_interpolate`` checks, in the order that breaks ties: the
+    interpolation head, then ``tools.interpolation.FILLS`` (linear, POCS, MSSA)."""
+    return {"geofm": head_fill(model, refine), **FILLS}
+
+
 def geofm_interpolate(workspace: Workspace, data: WorkspaceId, figure: bool = True) -> ToolResult:
     """Fill dead or missing (all-zero) traces with the GeoFM vision foundation model; live traces are kept unchanged.
 
@@ -212,21 +219,17 @@ def geofm_interpolate(workspace: Workspace, data: WorkspaceId, figure: bool = Tr
     """
     sec = load_section(workspace, data)
     n_dead = check_dead(sec.data, data)  # none, all, or one live trace: refused
-    model, refine = head("interpolate"), refine_head("interpolate")
-
-    def geofm(section: np.ndarray, dead: np.ndarray, dt_ms: float) -> np.ndarray:
-        return interpolate_section(model, np.where(dead[:, None], 0.0, section), refine=refine)[0]
-
-    fills = {"geofm": geofm, **FILLS}
+    refine = refine_head("interpolate")
+    fills = interpolation_fills(head("interpolate"), refine)
     checks: list[FillCheck] = []
 
     def fill_line(d: np.ndarray) -> np.ndarray:
         dead = dead_traces(d)
         if not dead.any():
             return d
-        check = check_fills(d, dead, fills, sec.dt_ms, seed=len(checks))
+        filled, check = fill_checked(d, dead, fills, sec.dt_ms, seed=len(checks))
         checks.append(check)
-        return fills[check.best](d, dead, sec.dt_ms)
+        return filled
 
     out = apply_2d(fill_line, sec.data)
     chosen = sorted({c.best for c in checks}, key=list(fills).index)
