@@ -15,6 +15,7 @@ from typing import Any
 
 from agent.report_inversion import invert_step
 from agent.report_text import StepText, arg, name_of, value
+from tools.geofm.tools import CANDIDATE_NAMES
 from tools.result import ToolResult
 
 __all__ = ["StepText", "describe", "TOOL_NAMES", "ESTIMATE_NOTE", "arg", "value"]
@@ -364,12 +365,11 @@ def _processing(name: str, a: dict, m: dict, r: ToolResult, labels: dict, caveat
     text += f" ({ESTIMATE_NOTE})." if caveat else "."
     checks = {k[6:-3]: v for k, v in m.items() if k.startswith("check_") and k.endswith("_db")}
     if checks:  # geofm_interpolate's self-check on live traces it hid
-        names = {"geofm": "GeoFM", "linear": "linear", "pocs": "POCS", "mssa": "MSSA"}
         ranked = sorted(checks, key=lambda k: -checks[k])
         text += (
-            f" On live traces hidden as a check, {names.get(ranked[0], ranked[0])} restored "
+            f" On live traces hidden as a check, {CANDIDATE_NAMES.get(ranked[0], ranked[0])} restored "
             "them best ("
-            + ", ".join(f"{names.get(k, k)} {checks[k]:.1f} dB" for k in ranked)
+            + ", ".join(f"{CANDIDATE_NAMES.get(k, k)} {checks[k]:.1f} dB" for k in ranked)
             + "); each line's dead traces were filled by the method that restored its "
             "hidden ones best."
         )

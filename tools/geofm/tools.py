@@ -47,6 +47,7 @@ __all__ = [
     "refine_head",
     "fault_threshold",
     "geofm_denoise",
+    "CANDIDATE_NAMES",
     "interpolation_fills",
     "geofm_interpolate",
     "geofm_faults",
@@ -198,6 +199,10 @@ def geofm_denoise(workspace: Workspace, data: WorkspaceId, figure: bool = True) 
     )
 
 
+# how a summary names each candidate of the self-check
+CANDIDATE_NAMES = {"geofm": "GeoFM", **FILL_NAMES}
+
+
 def interpolation_fills(model: ViTMAEForPreTraining, refine: RefineNet | None) -> dict[str, Fill]:
     """The candidates ``geofm_interpolate`` checks, in the order that breaks ties: the
     interpolation head, then ``tools.interpolation.FILLS`` (linear, POCS, MSSA)."""
@@ -253,15 +258,15 @@ def geofm_interpolate(workspace: Workspace, data: WorkspaceId, figure: bool = Tr
         citations,
     )
     n = int(np.prod(sec.data.shape[:-1]))
-    named = {"geofm": "GeoFM", **FILL_NAMES}
     wins = ", ".join(
-        f"{named[m]} on {sum(c.best == m for c in checks)} of {len(checks)} lines" for m in chosen
+        f"{CANDIDATE_NAMES[m]} on {sum(c.best == m for c in checks)} of {len(checks)} lines"
+        for m in chosen
     )
-    used = named[chosen[0]] if len(chosen) == 1 else wins
+    used = CANDIDATE_NAMES[chosen[0]] if len(chosen) == 1 else wins
     text = (
         f"{result.summary}; filled {n_dead} of {n} traces with {used}, the best at restoring "
         f"{sum(c.hidden for c in checks)} live traces hidden as a check ("
-        + ", ".join(f"{named[m]} {v:.1f} dB" for m, v in scores.items() if np.isfinite(v))
+        + ", ".join(f"{CANDIDATE_NAMES[m]} {v:.1f} dB" for m, v in scores.items() if np.isfinite(v))
         + ")"
     )
     return ToolResult(
