@@ -101,7 +101,8 @@ def memory_report(sampler: RssSampler, t_start: float, t_end: float) -> dict[str
     during = timed(sampler.samples)
     rss = plateau(during)
     rss["peak_mb_with_warmup"] = round(max((mb for _, mb in sampler.samples), default=0), 1)
-    pss = plateau(timed(sampler.pss)) if timed(sampler.pss) else {}
+    pss_during = timed(sampler.pss)
+    pss = plateau(pss_during) if pss_during else {}
     if pss:
         pss["peak_mb_with_warmup"] = round(max(mb for _, mb in sampler.pss), 1)
     main = timed(sampler.main)
