@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tools.fill_check import check_fills, dead_runs, probe_mask
+from tools.fill_check import check_fills, probe_mask, true_runs
 from tools.interpolation import FILLS
 
 
@@ -14,8 +14,8 @@ def _dipping(n_traces: int = 96, n_samples: int = 200, dip: float = 1.3) -> np.n
 
 def test_dead_runs():
     dead = np.array([0, 1, 1, 0, 0, 1, 0, 1, 1, 1], bool)
-    assert dead_runs(dead) == [(1, 2), (5, 1), (7, 3)]
-    assert dead_runs(np.zeros(5, bool)) == []
+    assert true_runs(dead) == [(1, 2), (5, 1), (7, 3)]
+    assert true_runs(np.zeros(5, bool)) == []
 
 
 def test_probe_hides_live_runs_shaped_like_the_gaps():
@@ -26,8 +26,8 @@ def test_probe_hides_live_runs_shaped_like_the_gaps():
     hide = probe_mask(dead, rng, 0.1)
     assert hide.any() and not (hide & dead).any()
     assert not hide[0] and not hide[-1]
-    assert {length for _, length in dead_runs(hide)} == {3}
-    for start, length in dead_runs(hide):  # each hidden run keeps live flanks
+    assert {length for _, length in true_runs(hide)} == {3}
+    for start, length in true_runs(hide):  # each hidden run keeps live flanks
         assert not dead[start - 1] and not dead[start + length]
 
 

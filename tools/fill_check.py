@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Fill", "FillCheck", "dead_runs", "probe_mask", "check_fills", "fill_checked"]
+__all__ = ["Fill", "FillCheck", "true_runs", "probe_mask", "check_fills", "fill_checked"]
 
 Fill = Callable[[np.ndarray, np.ndarray, float], np.ndarray]
 
@@ -42,9 +42,9 @@ class FillCheck:
     hidden: int
 
 
-def dead_runs(dead: np.ndarray) -> list[tuple[int, int]]:
-    """(start, length) of each run of dead traces in a (n_traces,) bool array."""
-    edges = np.diff(np.concatenate([[0], np.asarray(dead, np.int8), [0]]))
+def true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, length) of each run of True in a (n,) bool array, e.g. of dead traces."""
+    edges = np.diff(np.concatenate([[0], np.asarray(mask, np.int8), [0]]))
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     return [(int(s), int(e - s)) for s, e in zip(starts, ends)]
 
@@ -60,7 +60,7 @@ def probe_mask(dead: np.ndarray, rng: np.random.Generator, fraction: float = 0.1
     """
     dead = np.asarray(dead, bool)
     n = len(dead)
-    lengths = [length for _, length in dead_runs(dead)] or [1]
+    lengths = [length for _, length in true_runs(dead)] or [1]
     live = np.flatnonzero(~dead)
     want = max(1, int(round(fraction * len(live))))
     hide = np.zeros(n, bool)

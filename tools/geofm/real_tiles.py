@@ -25,6 +25,7 @@ import numpy as np
 
 from common.errors import BadInputError
 from common.paths import geofm_data
+from tools.fill_check import true_runs
 from tools.geofm.heldout import real_training_mask
 from tools.loaders import read_trace_ascii
 
@@ -52,8 +53,7 @@ class RealLine:
 
 def _ranges(allowed: np.ndarray) -> tuple[tuple[int, int], ...]:
     """Runs of True in a (n,) bool array as half-open ranges."""
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], allowed.astype(int), [0]])))
-    return tuple((int(a), int(b)) for a, b in zip(edges[::2], edges[1::2]))
+    return tuple((start, start + length) for start, length in true_runs(allowed))
 
 
 def _line(name: str, data: np.ndarray, dt_ms: float, allowed: np.ndarray) -> RealLine:
