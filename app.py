@@ -392,7 +392,7 @@ def make_respond(sessions: Sessions, gate: Gate | None = None):
             if gate is not None:
                 gate.leave()
             # the request's freed pages back to the system; no full collection here: it
-            # would hold the GIL for about 0.3 s while another request runs
+            # would hold the GIL for a fraction of a second while another request runs
             trim_heap(collect_cycles=False)
 
     def _answer(t, message, history, retrieval, k, max_steps, request):

@@ -66,8 +66,8 @@ def trim_heap(collect_cycles: bool = True) -> bool:
     unreachable reference cycles when ``collect_cycles``: a closed matplotlib figure, for
     one, sits in a cycle that keeps its native image buffer (megabytes) until the
     collector's oldest generation runs, which can take many calls. A full collection
-    holds the GIL for about 0.3 s in the app process (some 700,000 objects), so the app
-    trims without it; the tool workers, which draw the figures, collect. True when glibc
+    of the app process's hundreds of thousands of objects holds the GIL for a fraction of
+    a second while other requests wait, so the app trims without it; the tool workers, which draw the figures, collect. True when glibc
     released some memory, False when there was none or the C library is not glibc."""
     if collect_cycles:
         gc.collect()
