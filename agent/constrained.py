@@ -379,10 +379,13 @@ def _compiler(key: _TokenizerKey) -> xgr.GrammarCompiler:
     import xgrammar as xgr
 
     info = xgr.TokenizerInfo.from_huggingface(key.tokenizer, vocab_size=key.vocab_size)
-    return xgr.GrammarCompiler(info)
+    # xgrammar's own cache keeps every compiled grammar, unbounded by default, and each
+    # grounded call schema is new (its numbers and ids): native memory that a server would
+    # hold for the rest of its life, per routing turn. _compile's small cache is the one kept.
+    return xgr.GrammarCompiler(info, cache_enabled=False)
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=4)  # compiling is quick; a grounded grammar is rarely asked for twice
 def _compile(key: _TokenizerKey, schema_json: str) -> xgr.CompiledGrammar:
     return _compiler(key).compile_json_schema(
         schema_json, any_whitespace=False, separators=(",", ":")

@@ -270,3 +270,18 @@ def test_jump_forward_decoding_matches_generate_under_the_grammar(tiny_llama, ti
         )
         fast = chat.generate_text(routed, cache_slot="b", grammar=grammar.compiled)
         assert fast == slow and fast.startswith('{"name":"')
+
+
+def test_compiled_grammars_are_kept_only_in_the_bounded_cache(tiny_tokenizer):
+    """Every routing turn's grounded schema is new; xgrammar's own (unbounded) cache of
+    compiled grammars would keep them all for the life of the server."""
+    from agent.constrained import Grounding, ToolGrammar, _compile, _compiler, _TokenizerKey
+    from tools import Tool
+
+    schemas = [Tool.from_function(bandpass).schema()]
+    vocab = len(tiny_tokenizer)
+    for low in range(2, 2 + _compile.cache_info().maxsize + 4):
+        ToolGrammar(tiny_tokenizer, vocab, schemas, Grounding.from_texts([f"{low}-60 Hz"]))
+    compiler = _compiler(_TokenizerKey(tiny_tokenizer, vocab))
+    assert compiler.get_cache_size_bytes() == 0
+    assert _compile.cache_info().currsize <= _compile.cache_info().maxsize
