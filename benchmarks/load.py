@@ -5,8 +5,9 @@
     python -m benchmarks.load --concurrency 1 --max-queue 2 ...         # app options
 
 It starts `python app.py` (the embedded model, the default index under $GEOFM_HOME) in a
-subprocess on a free loopback port, sends one warm-up question (not counted: the model and
-index load), then runs the users, each in its own session as in its own browser tab,
+subprocess on a free loopback port, warms it up (not counted: one literature question
+while the model and index load, then each processing request on every tool worker; see
+:func:`warmup`), then runs the users, each in its own session as in its own browser tab,
 through the HTTP API a browser's chat uses (gradio_client: uploads to /gradio_api/upload,
 then the chat handler through Gradio's queue, streamed back). Half the users attach a
 SEG-Y from $GEOFM_DATA (copied under a name unique to the user) and ask for processing;
@@ -37,6 +38,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any
@@ -83,6 +85,7 @@ PROCESSING = [
 MARKER = re.compile(r"load-u\d+-[0-9a-f]{8}")
 # a chat workspace (app.Sessions: <root>/chat/<session hash>/)
 WORKSPACE = re.compile(r"/chat/([A-Za-z0-9_-]{1,64})/")
+APP_CONCURRENCY = 2  # app.py's --concurrency default
 BUSY_TEXTS = ("The server is busy", "currently busy", "Queue is full")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 CHROMIUM_ARGS += ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -286,6 +289,34 @@ def ask(client: Any, text: str, files: list[str], timeout_s: float) -> tuple[str
     return outcome, detail, reply
 
 
+def warmup(url: str, segy: Path, scratch: Path, cfg: argparse.Namespace) -> None:
+    """Bring the app to its working state before the timed part: one literature question
+    (the model and index load), then every processing request as many times at once as
+    the app runs requests (its --concurrency, 2 by default), so that each tool worker has
+    loaded what each kind of request needs. Memory taken then is a one-time cost, not
+    growth under load.
+
+    Raises:
+        RuntimeError: a warm-up request did not get an answer (the run stops).
+    """
+    from gradio_client import Client
+
+    warm = scratch / f"warmup{segy.suffix}"
+    shutil.copyfile(segy, warm)
+    jobs = [(LITERATURE[0], [])] + [(q, [str(warm)]) for q in PROCESSING]
+
+    def one(job: tuple[str, list[str]]) -> tuple[str, str, Any]:
+        return ask(Client(url, verbose=False), job[0], job[1], cfg.request_timeout)
+
+    at_once = cfg.concurrency or APP_CONCURRENCY
+    with ThreadPoolExecutor(max_workers=at_once) as pool:
+        for text, files in jobs:
+            out = list(pool.map(one, [(text, files)] * (at_once if files else 1)))
+            failed = [detail for outcome, detail, _ in out if outcome != "ok"]
+            if failed:
+                raise RuntimeError(f"the warm-up request {text!r} failed: {failed}")
+
+
 def user(
     i: int,
     kind: str,
@@ -396,8 +427,6 @@ def browser_request(url: str, cfg: argparse.Namespace, t_start: float) -> dict[s
 
 def run(cfg: argparse.Namespace) -> dict[str, Any]:
     """Start the app, warm it up, run the users (and the browser), stop it; the report."""
-    from gradio_client import Client
-
     segy = Path(cfg.segy)
     if not segy.exists():
         raise SystemExit(f"{segy} is absent: set GEOFM_DATA to the shared data (or --segy)")
@@ -414,10 +443,8 @@ def run(cfg: argparse.Namespace) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     try:
         t0 = time.monotonic()
-        warm = ask(Client(url, verbose=False), LITERATURE[0], [], cfg.request_timeout)
+        warmup(url, segy, scratch, cfg)
         warmup_s = time.monotonic() - t0
-        if warm[0] != "ok":
-            raise RuntimeError(f"the warm-up question failed: {warm[1]}")
         t_start = time.monotonic()
         deadline = t_start + cfg.minutes * 60
         budget: dict[str, Any] = {"left": cfg.max_requests, "lock": threading.Lock()}
