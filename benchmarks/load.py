@@ -303,7 +303,9 @@ def warmup(url: str, segy: Path, scratch: Path, cfg: argparse.Namespace) -> None
 
     warm = scratch / f"warmup{segy.suffix}"
     shutil.copyfile(segy, warm)
-    jobs = [(LITERATURE[0], [])] + [(q, [str(warm)]) for q in PROCESSING]
+    jobs: list[tuple[str, list[str]]] = [(LITERATURE[0], [])] + [
+        (q, [str(warm)]) for q in PROCESSING
+    ]
 
     def one(job: tuple[str, list[str]]) -> tuple[str, str, Any]:
         return ask(Client(url, verbose=False), job[0], job[1], cfg.request_timeout)
