@@ -48,6 +48,7 @@ from tools.denoise import fx_deconvolution
 from tools.geofm.data import HELDOUT_SEED, linear_fill
 from tools.geofm.heldout import HELDOUT_OVERSAMPLE, f1_scores, fault_inputs, held_out_section
 from tools.geofm.infer import denoise_section, fault_probability, interpolate_section
+from tools.geofm.precision import inference_dtype
 from tools.geofm.tools import fault_threshold, head, refine_head, weights_dir
 from tools.metrics import snr_db
 from tools.segy import read_segy_array
@@ -185,6 +186,7 @@ def _throughput(models, threads: int) -> dict:
     _, t_fx = _timed(fx_deconvolution, data, 4.0)
     r = {
         "threads": threads,
+        "precision": str(inference_dtype()).removeprefix("torch."),
         "tiles": tiles[-1],
         "seconds": t,
         "tiles_per_s": tiles[-1] / t,

@@ -51,6 +51,7 @@ from tools.discontinuity import FAULT_THRESHOLD, discontinuity
 from tools.fill_check import Fill, check_fills, fill_checked
 from tools.geofm.heldout import f1_scores, real_heldout_windows
 from tools.geofm.infer import fault_probability
+from tools.geofm.precision import inference_dtype
 from tools.geofm.tools import fault_threshold, head, interpolation_fills, refine_head, weights_dir
 from tools.interpolation import FILLS
 from tools.metrics import snr_db
@@ -352,6 +353,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "weights": {t: str(weights_dir(t)) for t in ("interpolate", "faults")},
         "threads": args.threads,
+        "precision": str(inference_dtype()).removeprefix("torch."),
     }
     print("## Interpolation, independent sections: SNR dB")
     print(

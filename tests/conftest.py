@@ -24,6 +24,9 @@ CHATML = (
 def _isolated_home(tmp_path, monkeypatch):
     # tests never touch the user's ~/.cache/geofm
     monkeypatch.setenv("GEOFM_HOME", str(tmp_path / "geofm-home"))
+    # the same numbers on every machine: GeoFM inference in float32 unless a test asks
+    # for bfloat16 (tools.geofm.precision picks it by the CPU otherwise)
+    monkeypatch.setenv("GEOFM_PRECISION", "float32")
 
 
 @pytest.fixture

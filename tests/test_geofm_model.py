@@ -129,3 +129,44 @@ def test_position_embeddings_tell_patches_apart(tmp_path):
             codes = param[0, 1:]  # (patches, dim) without the CLS row
             assert not param.requires_grad
             assert torch.cdist(codes, codes).add(torch.eye(len(codes))).min() > 0.1
+
+
+def test_precision_follows_the_cpu_and_the_environment(monkeypatch):
+    import torch
+
+    from common.errors import BadInputError
+    from tools.geofm import precision
+
+    monkeypatch.delenv("GEOFM_PRECISION", raising=False)
+    monkeypatch.setattr(precision, "native_bf16", lambda: True)
+    assert precision.inference_dtype("cpu") == torch.bfloat16
+    assert precision.inference_dtype("meta") == torch.float32  # not a CPU: float32
+    monkeypatch.setattr(precision, "native_bf16", lambda: False)
+    assert precision.inference_dtype("cpu") == torch.float32  # emulated bf16 is slower
+    monkeypatch.setenv("GEOFM_PRECISION", "bfloat16")
+    assert precision.inference_dtype("cpu") == torch.bfloat16
+    monkeypatch.setenv("GEOFM_PRECISION", "float32")
+    monkeypatch.setattr(precision, "native_bf16", lambda: True)
+    assert precision.inference_dtype("cpu") == torch.float32
+    monkeypatch.setenv("GEOFM_PRECISION", "half")
+    with pytest.raises(BadInputError, match="GEOFM_PRECISION must be one of"):
+        precision.inference_dtype("cpu")
+
+
+def test_bfloat16_inference_is_close_to_float32_and_keeps_live_traces(monkeypatch):
+    from tools.geofm.infer import denoise_section, interpolate_section
+
+    model = build_model(TINY).eval()
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((70, 45)).astype(np.float32)
+    x[[5, 6, 30]] = 0.0  # dead traces
+    out = {}
+    for p in ("float32", "bfloat16"):
+        monkeypatch.setenv("GEOFM_PRECISION", p)
+        out[p] = denoise_section(model, x), interpolate_section(model, x)[0]
+    for a, b in zip(out["float32"], out["bfloat16"]):
+        assert a.dtype == b.dtype == np.float32
+        assert np.abs(a - b).max() <= 0.05 * np.abs(a).max()  # bf16: 8 bits of mantissa
+        assert np.abs(a - b).max() > 0  # the setting took effect
+    live = np.abs(x).max(axis=1) > 0
+    assert np.array_equal(out["bfloat16"][1][live], x[live])

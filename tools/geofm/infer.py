@@ -12,7 +12,8 @@ Each tile is divided by its RMS over live traces (:func:`tools.geofm.data.tile_s
 as in training) and the output multiplied back, so any amplitude scale works. The
 interpolation head's output is a correction added to the tile's linear fill across
 traces (:func:`tools.interpolation.linear_fill`), as in training; with a refine network
-(:mod:`tools.geofm.refine`) the sum is then refined on the dead traces.
+(:mod:`tools.geofm.refine`) the sum is then refined on the dead traces. The forward
+passes run in bfloat16 where the CPU computes it natively (:mod:`tools.geofm.precision`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 from tools.fill_check import Fill
 from tools.geofm.data import tile_scale
 from tools.geofm.model import predict_tiles
+from tools.geofm.precision import inference_precision
 from tools.geofm.refine import refine_tiles
 from tools.geofm.tiling import apply_tiled
 from tools.interpolation import dead_traces, linear_fill
@@ -94,14 +96,15 @@ def run_head(
             return 1.0 / (1.0 + np.exp(-np.clip(out, -30, 30)))
         return out * scale
 
-    return apply_tiled(
-        section,
-        fn,
-        tile=tile,
-        overlap=tile // 4 if overlap is None else overlap,
-        batch_size=batch_size,
-        progress=progress,
-    )
+    with inference_precision(next(model.parameters()).device):
+        return apply_tiled(
+            section,
+            fn,
+            tile=tile,
+            overlap=tile // 4 if overlap is None else overlap,
+            batch_size=batch_size,
+            progress=progress,
+        )
 
 
 def denoise_section(
