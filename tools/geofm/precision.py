@@ -14,6 +14,7 @@ choice: ``auto`` (the default), ``float32`` or ``bfloat16``::
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -28,6 +29,7 @@ __all__ = ["PRECISIONS", "native_bf16", "inference_dtype", "inference_precision"
 PRECISIONS = ("auto", "float32", "bfloat16")
 
 
+@functools.cache
 def native_bf16() -> bool:
     """Whether this CPU has bfloat16 arithmetic instructions (AVX512-BF16 or AMX-BF16),
     as torch reports them; False when torch cannot tell."""
