@@ -65,12 +65,13 @@ def plot_spectrogram(
         raise BadInputError(f"trace_index must be 0-{len(st) - 1}, got {trace_index}")
     tr = st[trace_index]
     df = tr.stats.sampling_rate
-    nper = int(round(window_s * df))
-    if not 8 <= nper <= tr.stats.npts:
+    samples = window_s * df  # inf for an extreme window_s: checked before rounding
+    if not (np.isfinite(samples) and 8 <= round(samples) <= tr.stats.npts):
         raise BadInputError(
             f"window_s={window_s:g} s must hold 8 samples up to the trace length "
             f"({8 / df:g}-{tr.stats.npts / df:g} s)"
         )
+    nper = int(round(samples))
     f, t, power = spectrogram(tr.data, fs=df, nperseg=nper, noverlap=int(nper * 0.9))
     db = 10 * np.log10(np.maximum(power, 1e-30 * (power.max() or 1.0)))
     plt = pyplot()
