@@ -6,8 +6,11 @@ to 8 per core), raises its threshold for serving large blocks with ``mmap`` each
 one is freed, and keeps freed pages instead of returning them. With the app's model,
 index and tool workers that growth reached hundreds of MB per minute under load.
 
-:func:`tune_heap` caps the arenas and fixes the ``mmap`` threshold (large tensors and
-arrays then go back to the system when freed); :func:`trim_heap` hands the free pages of
+:func:`tune_heap` caps the arenas and fixes the ``mmap`` threshold at 32 MiB (the
+ceiling of glibc's own dynamic threshold: the largest arrays go back to the system when
+freed, while the many mid-sized temporaries of a model's forward pass reuse heap pages
+instead of being mapped and zero-filled afresh each time, which a low threshold makes
+them do); :func:`trim_heap` hands the free pages of
 every arena back (``malloc_trim``), a few milliseconds, after each request. Both do
 nothing, and return False, where the C library is not glibc (macOS, musl, Windows).
 
@@ -26,7 +29,7 @@ import sys
 __all__ = ["tune_heap", "trim_heap", "ARENAS", "MMAP_THRESHOLD"]
 
 ARENAS = 2  # heap arenas: enough for the app's two request threads
-MMAP_THRESHOLD = 128 * 1024  # blocks this large or larger are mmapped: freed to the system
+MMAP_THRESHOLD = 32 * 1024**2  # blocks this large or larger are mmapped: freed to the system
 
 _M_MMAP_THRESHOLD = -3  # mallopt parameters (malloc.h)
 _M_ARENA_MAX = -8
