@@ -6,13 +6,13 @@ to 8 per core), raises its threshold for serving large blocks with ``mmap`` each
 one is freed, and keeps freed pages instead of returning them. With the app's model,
 index and tool workers that growth reached hundreds of MB per minute under load.
 
-:func:`tune_heap` caps the arenas and fixes the ``mmap`` threshold at 32 MiB (the
+:func:`tune_heap` caps the arenas and fixes the ``mmap`` threshold at 32 MiB, the
 ceiling of glibc's own dynamic threshold: the largest arrays go back to the system when
 freed, while the many mid-sized temporaries of a model's forward pass reuse heap pages
-instead of being mapped and zero-filled afresh each time, which a low threshold makes
-them do); :func:`trim_heap` hands the free pages of
-every arena back (``malloc_trim``), a few milliseconds, after each request. Both do
-nothing, and return False, where the C library is not glibc (macOS, musl, Windows).
+instead of being mapped and zero-filled afresh each time, as a low threshold makes them.
+:func:`trim_heap` hands the free pages of every arena back (``malloc_trim``), a few
+milliseconds, after each request. Both do nothing, and return False, where the C
+library is not glibc (macOS, musl, Windows).
 
 The same settings can be given to any process through glibc's environment variables
 (``MALLOC_ARENA_MAX``, ``MALLOC_MMAP_THRESHOLD_``); these functions apply them from
@@ -70,8 +70,9 @@ def trim_heap(collect_cycles: bool = True) -> bool:
     one, sits in a cycle that keeps its native image buffer (megabytes) until the
     collector's oldest generation runs, which can take many calls. A full collection
     of the app process's hundreds of thousands of objects holds the GIL for a fraction of
-    a second while other requests wait, so the app trims without it; the tool workers, which draw the figures, collect. True when glibc
-    released some memory, False when there was none or the C library is not glibc."""
+    a second while other requests wait, so the app trims without it; the tool workers,
+    which draw the figures, collect. True when glibc released some memory, False when
+    there was none or the C library is not glibc."""
     if collect_cycles:
         gc.collect()
     libc = _glibc()

@@ -1,9 +1,9 @@
 """The number format GeoFM inference runs in: bfloat16 where the CPU computes it natively.
 
 The heads' convolutions and matrix products run under ``torch.autocast`` in bfloat16 on a
-CPU with native bfloat16 instructions (AVX512-BF16 or AMX-BF16), where they take about
-half the time of float32; elsewhere (no such instructions, where bfloat16 would be
-emulated and slower, or a GPU) they run in float32. Inputs, outputs, blending and every
+CPU with native bfloat16 instructions (AVX512-BF16 or AMX-BF16), where they are faster
+than in float32; elsewhere (no such instructions, where bfloat16 would be emulated and
+slower, or a GPU) they run in float32. Inputs, outputs, blending and every
 numpy step stay float32. The environment variable ``GEOFM_PRECISION`` overrides the
 choice: ``auto`` (the default), ``float32`` or ``bfloat16``::
 
