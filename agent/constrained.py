@@ -12,7 +12,10 @@ conversation gave: a number argument may only take a number the user wrote (or a
 reported), and a workspace-id argument only an id that was shown. An optional argument
 with nothing to take is left out (its default applies); a tool whose required argument
 has nothing to take is not offered. A small model can then neither invent a filter
-setting nor a ``ws-7`` that does not exist.
+setting nor a ``ws-7`` that does not exist. When the messages carry the workspace's item
+kinds (``KINDS_TAG``), an id argument takes only ids of the kinds its tool declares
+(``tools.registry.ArrayId`` and its siblings), and an argument only a 3D SEG-Y file takes
+(``NEEDS_KEY``) is left out while every SEG-Y file shown is a 2D line.
 """
 
 from __future__ import annotations
@@ -27,9 +30,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from agent import prompts
-from agent.messages import PASSAGES_TAG
+from agent.messages import KINDS_TAG, PASSAGES_TAG
 from common.errors import ModelError
-from tools.registry import WORKSPACE_ID_PATTERN
+from tools.registry import ID_KINDS_KEY, NEEDS_KEY, WORKSPACE_ID_PATTERN
 
 if TYPE_CHECKING:  # loaded on first use at run time
     import xgrammar as xgr
@@ -102,14 +105,17 @@ class Grounding:
     ``numbers``: every number in the user's words and the tools' reports, also as a
     fraction after "%" and in milliseconds after "s"; number words (zero to twelve,
     half); 0 after "no", "without", "none" ("no faults", "no low cut") and "first" (an
-    index). ``ids``: the workspace ids shown.
+    index). ``ids``: the workspace ids shown. ``kinds``: (id, kind) of the ids whose kind
+    is known (``Workspace.kinds``: "array", "segy:3d", "figure", ...); an id of unknown
+    kind fits any id argument.
     """
 
     numbers: tuple[float, ...]
     ids: tuple[str, ...]
+    kinds: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def from_texts(cls, texts: list[str]) -> "Grounding":
+    def from_texts(cls, texts: list[str], kinds: dict[str, str] | None = None) -> "Grounding":
         numbers: set[float] = set()
         ids: list[str] = []
         for text in texts:
@@ -129,22 +135,40 @@ class Grounding:
                 if w in _WORDS:
                     numbers.add(float(_WORDS[w]))
             ids += [i for i in _ID.findall(text) if i not in ids]
-        return cls(tuple(sorted(numbers)), tuple(ids))
+        known = tuple((i, kinds[i]) for i in ids if kinds and i in kinds)
+        return cls(tuple(sorted(numbers)), tuple(ids), known)
 
     @classmethod
     def from_messages(cls, messages: list) -> "Grounding":
         """From the user's turns and the tool results (not the system prompt, the
-        passages or the model's own earlier calls)."""
+        passages or the model's own earlier calls), with the item kinds they carry (the
+        latest message's wins)."""
+        kinds: dict[str, str] = {}
+        for m in messages:
+            kinds.update(m.additional_kwargs.get(KINDS_TAG) or {})
         return cls.from_texts(
             [
                 str(m.content)
                 for m in messages
                 if m.type in ("human", "tool") and not m.additional_kwargs.get(PASSAGES_TAG)
-            ]
+            ],
+            kinds,
         )
+
+    def takes(self, item_id: str, accepted: list[str] | None) -> bool:
+        """Whether an id argument that takes ``accepted`` kinds (None: any) takes ``item_id``."""
+        kind = dict(self.kinds).get(item_id)
+        return accepted is None or kind is None or kind.split(":")[0] in accepted
+
+    def maybe_3d(self) -> bool:
+        """Whether a shown id may be a 3D SEG-Y file (false when every one is known 2D)."""
+        known = dict(self.kinds)
+        return any(known.get(i) in (None, "segy", "segy:3d") for i in self.ids)
 
     def restrict(self, prop: dict[str, Any]) -> dict[str, Any] | None:
         """``prop``'s schema kept to grounded values, or None when nothing fits."""
+        if prop.get(NEEDS_KEY) == "3d" and not self.maybe_3d():
+            return None
         if "anyOf" in prop:
             kept = [b for b in (self._branch(b) for b in prop["anyOf"]) if b is not None]
             if not [b for b in kept if b.get("type") != "null"]:
@@ -155,7 +179,8 @@ class Grounding:
     def _branch(self, b: dict[str, Any]) -> dict[str, Any] | None:
         kind = b.get("type")
         if kind == "string" and b.get("pattern") == WORKSPACE_ID_PATTERN:
-            return {"type": "string", "enum": list(self.ids)} if self.ids else None
+            ids = [i for i in self.ids if self.takes(i, b.get(ID_KINDS_KEY))]
+            return {"type": "string", "enum": ids} if ids else None
         if kind in ("number", "integer") and "enum" not in b:
             vals = [
                 v for v in self.numbers if _within(v, b) and (kind == "number" or v.is_integer())
@@ -171,6 +196,15 @@ def _within(v: float, b: dict[str, Any]) -> bool:
         or ("exclusiveMinimum" in b and v <= b["exclusiveMinimum"])
         or ("exclusiveMaximum" in b and v >= b["exclusiveMaximum"])
     )
+
+
+def _plain(schema: Any) -> Any:
+    """``schema`` without geofm's extension keywords (the grammar compiler's input)."""
+    if isinstance(schema, dict):
+        return {k: _plain(v) for k, v in schema.items() if k not in (ID_KINDS_KEY, NEEDS_KEY)}
+    if isinstance(schema, list):
+        return [_plain(v) for v in schema]
+    return schema
 
 
 def _strict(schema: dict[str, Any]) -> dict[str, Any]:
@@ -198,7 +232,7 @@ def call_schema(tools: list[dict[str, Any]], grounding: Grounding | None = None)
                 "type": "object",
                 "additionalProperties": False,
                 "required": ["name", "arguments"],
-                "properties": {"name": {"const": t["name"]}, "arguments": args},
+                "properties": {"name": {"const": t["name"]}, "arguments": _plain(args)},
             }
         )
     options.append(

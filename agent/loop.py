@@ -23,7 +23,7 @@ from langchain_core.messages import AIMessage, ToolMessage
 from agent.compose import compose_answer
 from agent.config import AgentConfig, ModelConfig
 from agent.conversation import Conversation, Resolution, ids_in, load_state, save_state
-from agent.messages import first_messages, observation
+from agent.messages import KINDS_TAG, first_messages, observation
 from agent.report import tool_report
 from agent.steps import (
     AgentResult,
@@ -170,7 +170,11 @@ class GeoAgent:
     def attach(self, files: list[str] | None) -> list[Artifact]:
         """Copy the user's files into the workspace (checked first) and return their ids."""
         return [
-            self.workspace.add_file(f, description=_describe(f, info))
+            self.workspace.add_file(
+                f,
+                description=_describe(f, info),
+                metadata={"geometry": info["geometry"]} if "geometry" in info else None,
+            )
             for f, info in self.check_files(files).items()
         ]
 
@@ -321,6 +325,7 @@ class GeoAgent:
             yield Retrieved(question, passages, time.perf_counter() - t0)
 
         messages = first_messages(question, passages, attached if shown is None else shown, history)
+        messages[-1].additional_kwargs[KINDS_TAG] = self.workspace.kinds()
         calls: list[tuple[str, dict]] = []
         results: list[ToolResult] = []
         observed: list[str] = []  # what the model was shown of each result
@@ -370,7 +375,14 @@ class GeoAgent:
                 results.append(result)
                 yield ToolOutput(name, result, time.perf_counter() - t1, call_id)
                 observed.append(observation(result))
-                messages.append(ToolMessage(content=observed[-1], tool_call_id=call_id, name=name))
+                messages.append(
+                    ToolMessage(
+                        content=observed[-1],
+                        tool_call_id=call_id,
+                        name=name,
+                        additional_kwargs={KINDS_TAG: self.workspace.kinds()},
+                    )
+                )
 
     def _answer(
         self,

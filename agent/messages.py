@@ -16,11 +16,21 @@ from agent import prompts
 from agent.steps import Passage
 from tools.result import Artifact, ToolResult
 
-__all__ = ["PASSAGES_TAG", "first_messages", "passages_prompt", "user_prompt", "observation"]
+__all__ = [
+    "PASSAGES_TAG",
+    "KINDS_TAG",
+    "first_messages",
+    "passages_prompt",
+    "user_prompt",
+    "observation",
+]
 
 # Marks the message that carries retrieved passages: answering turns read it, routing
 # turns of the local model leave it out (the decision needs the request, not the text).
 PASSAGES_TAG = "geofm_passages"
+# Carries the workspace's item kinds ({id: kind}, ``Workspace.kinds``) on a request or a
+# tool result; not shown to the model, read by the grammar's grounding.
+KINDS_TAG = "geofm_kinds"
 
 
 def first_messages(

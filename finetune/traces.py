@@ -20,7 +20,7 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from agent.constrained import ANSWER, call_json
 from agent.fake import ScriptedChatModel
 from agent.loop import GeoAgent
-from agent.messages import first_messages, observation
+from agent.messages import KINDS_TAG, first_messages, observation
 from common.errors import BadInputError
 from common.paths import geofm_data
 from tools import REGISTRY, Artifact, Registry, ToolResult, Workspace
@@ -85,6 +85,7 @@ class Trace:
     def asked(self, question: str) -> "Trace":
         """The same run with the request in other words (only the request turn changes)."""
         first = first_messages(question, (), self.attached)
+        first[-1].additional_kwargs.update(self.history(0)[-1].additional_kwargs)  # kinds
         rest = self.messages[len(self.history(0)) :]
         return replace(self, question=question, messages=first + list(rest))
 
@@ -143,6 +144,7 @@ def run_plan(
         attached = agent.attach([str(p) for p in paths])
         files = [a.id for a in attached]
         messages = first_messages(question, (), attached)
+        messages[-1].additional_kwargs[KINDS_TAG] = ws.kinds()  # as the agent loop shows
         trace = Trace(question, messages, [], attached=attached)
         for n, (name, args) in enumerate(calls, 1):
             args = {k: resolve(v, files, trace.results, slots) for k, v in args.items()}
@@ -160,7 +162,12 @@ def run_plan(
                 )
             )
             messages.append(
-                ToolMessage(content=observation(result), tool_call_id=f"call-{n}", name=name)
+                ToolMessage(
+                    content=observation(result),
+                    tool_call_id=f"call-{n}",
+                    name=name,
+                    additional_kwargs={KINDS_TAG: ws.kinds()},
+                )
             )
         return trace
     finally:

@@ -21,7 +21,7 @@ import numpy as np
 
 from common.errors import BadInputError
 from tools.processing import processing_result
-from tools.registry import WorkspaceId
+from tools.registry import ArrayId
 from tools.result import ToolResult
 from tools.section import apply_2d, load_section
 from tools.workspace import Workspace
@@ -321,7 +321,7 @@ def check_window(win_traces: int, win_ms: float, dt_ms: float) -> None:
 
 def fx_decon(
     workspace: Workspace,
-    data: WorkspaceId,
+    data: ArrayId,
     fmin_hz: float = 1.0,
     fmax_hz: float | None = None,
     filter_length: int = 4,
@@ -364,7 +364,7 @@ def fx_decon(
 
 def rank_reduction(
     workspace: Workspace,
-    data: WorkspaceId,
+    data: ArrayId,
     rank: int = 2,
     fmin_hz: float = 1.0,
     fmax_hz: float | None = None,
@@ -398,7 +398,7 @@ def rank_reduction(
 
 def median_filter(
     workspace: Workspace,
-    data: WorkspaceId,
+    data: ArrayId,
     half_width: int = 2,
     half_length: int = 1,
     dip_steered: bool = True,

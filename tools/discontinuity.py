@@ -31,7 +31,7 @@ import numpy as np
 
 from common.errors import BadInputError
 from tools.processing import fault_result
-from tools.registry import WorkspaceId
+from tools.registry import ArrayId
 from tools.result import ToolResult
 from tools.section import apply_2d, load_section
 from tools.workspace import Workspace
@@ -154,7 +154,7 @@ def discontinuity(
 
 def coherence_faults(
     workspace: Workspace,
-    data: WorkspaceId,
+    data: ArrayId,
     threshold: float = FAULT_THRESHOLD,
     figure: bool = True,
 ) -> ToolResult:

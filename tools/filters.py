@@ -10,7 +10,7 @@ import numpy as np
 
 from common.errors import BadInputError
 from tools.processing import processing_result
-from tools.registry import WorkspaceId
+from tools.registry import ArrayId
 from tools.result import ToolResult
 from tools.section import apply_2d, load_section
 from tools.workspace import Workspace
@@ -136,7 +136,7 @@ def check_fk(max_dip_ms_per_trace: float, taper: float) -> None:
 
 def bandpass(
     workspace: Workspace,
-    data: WorkspaceId,
+    data: ArrayId,
     low_hz: float = 5.0,
     high_hz: float = 60.0,
     order: int = 4,
@@ -166,7 +166,7 @@ def bandpass(
 
 
 def agc(
-    workspace: Workspace, data: WorkspaceId, window_ms: float = 500.0, figure: bool = False
+    workspace: Workspace, data: ArrayId, window_ms: float = 500.0, figure: bool = False
 ) -> ToolResult:
     """Automatic gain control: scale each sample by the RMS amplitude of a sliding window.
 
@@ -196,7 +196,7 @@ def agc(
 
 def fk_filter(
     workspace: Workspace,
-    data: WorkspaceId,
+    data: ArrayId,
     max_dip_ms_per_trace: float = 2.0,
     taper: float = 0.2,
     figure: bool = True,

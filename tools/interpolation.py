@@ -42,7 +42,7 @@ import numpy as np
 from common.errors import BadInputError
 from tools.denoise import antidiagonal_mean, hankel, window_starts, window_taper
 from tools.processing import processing_result
-from tools.registry import WorkspaceId
+from tools.registry import ArrayId
 from tools.result import ToolResult
 from tools.section import apply_2d, load_section
 from tools.workspace import Workspace
@@ -378,7 +378,7 @@ def check_dead(data: np.ndarray, item: str) -> int:
 
 def interpolate_traces(
     workspace: Workspace,
-    data: WorkspaceId,
+    data: ArrayId,
     method: Literal["pocs", "mssa", "linear"] = "pocs",
     figure: bool = True,
 ) -> ToolResult:

@@ -31,7 +31,7 @@ from tools.coloured import (
 from tools.filters import bandpass_traces
 from tools.metrics import correlation
 from tools.plotting import impedance_figure
-from tools.registry import WorkspaceId
+from tools.registry import ArrayId
 from tools.result import ToolResult
 from tools.section import Section, amp_range, load_section, save_section, shape_str
 from tools.spectrum import amplitude_spectrum, statistical_wavelet
@@ -292,13 +292,13 @@ def well_trace(meta: dict, n_traces: int, well_position: int) -> int:
 
 def invert_impedance(
     workspace: Workspace,
-    data: WorkspaceId,
+    data: ArrayId,
     method: Literal["model", "coloured"] = "model",
-    wavelet: WorkspaceId | Literal["ricker", "ormsby"] | None = None,
+    wavelet: ArrayId | Literal["ricker", "ormsby"] | None = None,
     wavelet_hz: float = 25.0,
-    well_log: WorkspaceId | None = None,
+    well_log: ArrayId | None = None,
     well_position: int | None = None,
-    background_model: WorkspaceId | None = None,
+    background_model: ArrayId | None = None,
     background_hz: float = 4.0,
     regularization: Literal["trace", "spatial"] = "spatial",
     damping: float = 0.01,

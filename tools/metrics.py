@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from common.errors import BadInputError
-from tools.registry import WorkspaceId
+from tools.registry import ArrayId
 from tools.result import ToolResult
 from tools.section import load_section
 from tools.workspace import Workspace
@@ -77,7 +77,7 @@ def nrmse(reference: np.ndarray, estimate: np.ndarray) -> float:
 
 
 def measure_snr(
-    workspace: Workspace, data: WorkspaceId, reference: WorkspaceId | None = None
+    workspace: Workspace, data: ArrayId, reference: ArrayId | None = None
 ) -> ToolResult:
     """Signal-to-noise ratio of a section: exact against a clean reference, else estimated.
 

@@ -23,7 +23,7 @@ from tools.pf_grid import (
     save_grid,
     save_points,
 )
-from tools.registry import WorkspaceId
+from tools.registry import ArrayId, FileId
 from tools.result import ToolResult
 from tools.workspace import Workspace
 
@@ -79,7 +79,7 @@ def _grid_result(
 
 def read_potential_field(
     workspace: Workspace,
-    file: WorkspaceId,
+    file: FileId,
     quantity: Literal["gravity", "magnetic"] = "gravity",
     variable: str = "",
 ) -> ToolResult:
@@ -120,7 +120,7 @@ def read_potential_field(
 
 def grid_scattered(
     workspace: Workspace,
-    data: WorkspaceId,
+    data: ArrayId,
     spacing_m: float,
     method: Literal["spline", "knn"] = "spline",
     damping: float = 1e-8,
@@ -168,7 +168,7 @@ def grid_scattered(
 
 def gravity_corrections(
     workspace: Workspace,
-    data: WorkspaceId,
+    data: ArrayId,
     latitude_deg: float,
     density_kg_m3: float = 2670.0,
 ) -> ToolResult:
@@ -227,7 +227,7 @@ def gravity_corrections(
     return _grid_result(workspace, g.like(anomaly), "Bouguer anomaly", data, metrics, cites)
 
 
-def upward_continue(workspace: Workspace, data: WorkspaceId, height_m: float) -> ToolResult:
+def upward_continue(workspace: Workspace, data: ArrayId, height_m: float) -> ToolResult:
     """Upward-continue a gravity or magnetic grid to a greater height (Harmonica FFT filter, padded grid).
 
     Args:
@@ -247,7 +247,7 @@ def upward_continue(workspace: Workspace, data: WorkspaceId, height_m: float) ->
 
 def reduce_to_pole(
     workspace: Workspace,
-    data: WorkspaceId,
+    data: ArrayId,
     inclination_deg: float | None = None,
     declination_deg: float | None = None,
 ) -> ToolResult:
@@ -287,7 +287,7 @@ def reduce_to_pole(
 
 def field_derivative(
     workspace: Workspace,
-    data: WorkspaceId,
+    data: ArrayId,
     direction: Literal["upward", "easting", "northing", "total_horizontal"] = "upward",
     order: Literal[1, 2] = 1,
 ) -> ToolResult:
@@ -312,7 +312,7 @@ def field_derivative(
 
 def euler_deconvolution(
     workspace: Workspace,
-    data: WorkspaceId,
+    data: ArrayId,
     structural_index: Literal[1, 2, 3] = 2,
     window_m: float = 0.0,
 ) -> ToolResult:
@@ -420,7 +420,7 @@ def model_prisms(
     )
 
 
-def plot_grid(workspace: Workspace, data: WorkspaceId, title: str = "") -> ToolResult:
+def plot_grid(workspace: Workspace, data: ArrayId, title: str = "") -> ToolResult:
     """Map of a gravity or magnetic grid: colour image with easting and northing in km.
 
     Args:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from common.errors import BadInputError
-from tools.registry import WorkspaceId
+from tools.registry import StreamId
 from tools.result import Artifact, ToolResult
 from tools.waveforms import OBSPY_CITATION, load_stream
 from tools.workspace import Workspace
@@ -154,7 +154,7 @@ def _trace_figure(
 
 def sta_lta_trigger(
     workspace: Workspace,
-    stream: WorkspaceId,
+    stream: StreamId,
     method: Literal["classic", "recursive"] = "classic",
     sta_s: float = 0.5,
     lta_s: float = 10.0,
@@ -211,7 +211,7 @@ def sta_lta_trigger(
 
 def pick_onsets(
     workspace: Workspace,
-    stream: WorkspaceId,
+    stream: StreamId,
     method: Literal["baer", "ar"] = "baer",
     freqmin_hz: float = 1.0,
     freqmax_hz: float = 20.0,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from common.errors import BadInputError
-from tools.registry import WorkspaceId
+from tools.registry import ArrayId
 from tools.result import Artifact, ToolResult
 from tools.section import Section, load_section
 from tools.workspace import Workspace
@@ -213,7 +213,7 @@ def impedance_figure(
 
 def plot_section(
     workspace: Workspace,
-    data: WorkspaceId,
+    data: ArrayId,
     title: str = "",
     cmap: Literal["gray", "seismic", "viridis"] = "gray",
     clip_percentile: float = 99.0,
@@ -248,7 +248,7 @@ def plot_section(
 
 
 def plot_comparison(
-    workspace: Workspace, before: WorkspaceId, after: WorkspaceId, title: str = ""
+    workspace: Workspace, before: ArrayId, after: ArrayId, title: str = ""
 ) -> ToolResult:
     """Plot before and after side by side with their difference, at one amplitude scale (PNG).
 

@@ -29,7 +29,13 @@ __all__ = [
     "Tool",
     "Registry",
     "WorkspaceId",
+    "ArrayId",
+    "SegyId",
+    "FileId",
+    "StreamId",
     "WORKSPACE_ID_PATTERN",
+    "ID_KINDS_KEY",
+    "NEEDS_KEY",
     "parse_docstring",
     "strip_titles",
 ]
@@ -40,6 +46,27 @@ log = logging.getLogger(__name__)
 # decoding can only produce well-formed ids.
 WORKSPACE_ID_PATTERN = r"^ws-[0-9]+$"
 WorkspaceId = Annotated[str, Field(pattern=WORKSPACE_ID_PATTERN)]
+
+# The kinds of workspace item an id argument takes (Workspace kinds: "array", "segy",
+# "file", "stream", "figure"), as a schema extension keyword. The agent's grammar then
+# offers an argument only the ids of those kinds (agent.constrained.Grounding), so a
+# plot cannot be handed a figure or a filter an unread SEG-Y file.
+ID_KINDS_KEY = "x-geofm-kinds"
+ArrayId = Annotated[
+    str, Field(pattern=WORKSPACE_ID_PATTERN, json_schema_extra={ID_KINDS_KEY: ["array"]})
+]
+SegyId = Annotated[
+    str, Field(pattern=WORKSPACE_ID_PATTERN, json_schema_extra={ID_KINDS_KEY: ["segy"]})
+]
+FileId = Annotated[  # an attached text, LAS, CSV or netCDF file
+    str, Field(pattern=WORKSPACE_ID_PATTERN, json_schema_extra={ID_KINDS_KEY: ["file"]})
+]
+StreamId = Annotated[  # an attached or processed MiniSEED/SAC waveform stream
+    str, Field(pattern=WORKSPACE_ID_PATTERN, json_schema_extra={ID_KINDS_KEY: ["stream"]})
+]
+# An argument that applies only to 3D SEG-Y files (an inline number, a time slice): the
+# grammar leaves it out when every SEG-Y file shown is a 2D line or unsorted.
+NEEDS_KEY = "x-geofm-needs"
 
 
 def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from common.errors import BadInputError
-from tools.registry import WorkspaceId
+from tools.registry import NEEDS_KEY, ArrayId, SegyId
 from tools.result import ToolResult
 from tools.section import amp_range, amplitude_metrics, shape_str
 from tools.workspace import Workspace
@@ -329,6 +330,11 @@ def write_segy_array(
             dst.trace = traces
 
 
+# read_segy arguments only a 3D file takes (a schema note for the agent's grammar)
+Line3D = Annotated[int | None, Field(json_schema_extra={NEEDS_KEY: "3d"})]
+Time3D = Annotated[float | None, Field(json_schema_extra={NEEDS_KEY: "3d"})]
+
+
 def _checked(workspace: Workspace, file: str) -> dict[str, Any]:
     """check_segy on a workspace file, naming the user's file in any error."""
     meta = workspace.meta(file)
@@ -340,7 +346,7 @@ def _checked(workspace: Workspace, file: str) -> dict[str, Any]:
         raise BadInputError(f"{file} ({meta['description']}): {e}") from None
 
 
-def segy_info(workspace: Workspace, file: WorkspaceId) -> ToolResult:
+def segy_info(workspace: Workspace, file: SegyId) -> ToolResult:
     """Summarise a SEG-Y file's headers: geometry, sizes, sample interval, format, lines, coordinates.
 
     Args:
@@ -385,10 +391,10 @@ def _line_metrics(info: dict[str, Any]) -> dict[str, float]:
 
 def read_segy(
     workspace: Workspace,
-    file: WorkspaceId,
-    inline: int | None = None,
-    crossline: int | None = None,
-    time_ms: float | None = None,
+    file: SegyId,
+    inline: Line3D = None,
+    crossline: Line3D = None,
+    time_ms: Time3D = None,
 ) -> ToolResult:
     """Read traces from an attached SEG-Y file into a workspace array.
 
@@ -438,7 +444,7 @@ def read_segy(
 
 
 def write_segy(
-    workspace: Workspace, data: WorkspaceId, headers: Literal["source", "minimal"] = "source"
+    workspace: Workspace, data: ArrayId, headers: Literal["source", "minimal"] = "source"
 ) -> ToolResult:
     """Write a workspace array to a new SEG-Y file (4-byte IEEE float samples).
 

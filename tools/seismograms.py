@@ -6,7 +6,7 @@ import numpy as np
 
 from common.errors import BadInputError
 from tools.plotting import pyplot, save_figure
-from tools.registry import WorkspaceId
+from tools.registry import StreamId
 from tools.result import ToolResult
 from tools.waveforms import OBSPY_CITATION, load_stream
 from tools.workspace import Workspace
@@ -16,7 +16,7 @@ __all__ = ["plot_waveforms", "plot_spectrogram", "MAX_PLOTTED_TRACES"]
 MAX_PLOTTED_TRACES = 30
 
 
-def plot_waveforms(workspace: Workspace, stream: WorkspaceId, title: str = "") -> ToolResult:
+def plot_waveforms(workspace: Workspace, stream: StreamId, title: str = "") -> ToolResult:
     """Plot every trace of a waveform stream, one panel each, against time (PNG).
 
     Args:
@@ -49,7 +49,7 @@ def plot_waveforms(workspace: Workspace, stream: WorkspaceId, title: str = "") -
 
 
 def plot_spectrogram(
-    workspace: Workspace, stream: WorkspaceId, trace_index: int = 0, window_s: float = 2.0
+    workspace: Workspace, stream: StreamId, trace_index: int = 0, window_s: float = 2.0
 ) -> ToolResult:
     """Plot a spectrogram (frequency against time, power in dB) of one trace (PNG).
 

@@ -12,7 +12,7 @@ import numpy as np
 from common.errors import BadInputError
 from tools.filters import YILMAZ_CITATION
 from tools.plotting import spectrum_figure
-from tools.registry import WorkspaceId
+from tools.registry import ArrayId
 from tools.result import ToolResult
 from tools.section import Section, load_section
 from tools.workspace import Workspace
@@ -78,7 +78,7 @@ def statistical_wavelet(data: np.ndarray, dt_ms: float, length_ms: float = 128.0
     return w / peak
 
 
-def spectrum(workspace: Workspace, data: WorkspaceId, figure: bool = True) -> ToolResult:
+def spectrum(workspace: Workspace, data: ArrayId, figure: bool = True) -> ToolResult:
     """Mean amplitude spectrum of a section or trace, its dominant frequency and bandwidth.
 
     Args:
@@ -114,7 +114,7 @@ def spectrum(workspace: Workspace, data: WorkspaceId, figure: bool = True) -> To
 
 
 def estimate_wavelet(
-    workspace: Workspace, data: WorkspaceId, length_ms: float = 128.0, traces: int = 0
+    workspace: Workspace, data: ArrayId, length_ms: float = 128.0, traces: int = 0
 ) -> ToolResult:
     """Statistical zero-phase wavelet from the mean amplitude spectrum of the data.
 

@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from common.errors import BadInputError
-from tools.registry import WorkspaceId
+from tools.registry import StreamId
 from tools.result import ToolResult
 from tools.waveforms import OBSPY_CITATION, event_headers
 from tools.workspace import Workspace
@@ -103,7 +103,7 @@ def predict_arrivals(
     distance_deg: float | None = None,
     model: Literal["iasp91", "ak135"] = "iasp91",
     phases: str = "P,S",
-    stream: WorkspaceId | None = None,
+    stream: StreamId | None = None,
 ) -> ToolResult:
     """Predict seismic phase arrival times for an event and station with TauP.
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from common.atomic import write_file_atomically
 from common.errors import BadInputError
-from tools.registry import WorkspaceId
+from tools.registry import StreamId
 from tools.result import Artifact, ToolResult
 from tools.workspace import Workspace
 
@@ -167,7 +167,7 @@ def _stats(st: Stream) -> dict[str, float]:
 
 def read_waveforms(
     workspace: Workspace,
-    file: WorkspaceId,
+    file: StreamId,
     merge: Literal["refuse", "fill_zero", "interpolate"] = "refuse",
 ) -> ToolResult:
     """Read an earthquake waveform file (MiniSEED or SAC) into a waveform stream.
@@ -197,7 +197,7 @@ def read_waveforms(
 
 def preprocess_waveforms(
     workspace: Workspace,
-    stream: WorkspaceId,
+    stream: StreamId,
     detrend: Literal["linear", "demean", "none"] = "linear",
     taper_fraction: float = 0.05,
     freqmin_hz: float = 1.0,

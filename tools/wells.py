@@ -12,7 +12,7 @@ import re
 import numpy as np
 
 from common.errors import BadInputError
-from tools.registry import WorkspaceId
+from tools.registry import FileId, SegyId
 from tools.result import ToolResult
 from tools.segy import check_segy
 from tools.workspace import Workspace
@@ -202,8 +202,8 @@ def locate_well_xy(x: float, y: float, cx: np.ndarray, cy: np.ndarray) -> tuple[
 
 def read_well_log(
     workspace: Workspace,
-    file: WorkspaceId,
-    checkshot: WorkspaceId | None = None,
+    file: FileId,
+    checkshot: FileId | None = None,
     curve: str = "AI",
     dt_ms: float = 4.0,
 ) -> ToolResult:
@@ -259,7 +259,7 @@ def read_well_log(
     return ToolResult(text, tuple(arts), metrics, (LASIO_CITATION,), details=details)
 
 
-def locate_well(workspace: Workspace, survey: WorkspaceId, x: float, y: float) -> ToolResult:
+def locate_well(workspace: Workspace, survey: SegyId, x: float, y: float) -> ToolResult:
     """Find the inline and crossline of a map position (e.g. a well head) in a 3D SEG-Y survey.
 
     Args:

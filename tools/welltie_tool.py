@@ -15,7 +15,7 @@ import numpy as np
 from common.errors import BadInputError
 from tools.inversion import well_trace
 from tools.plotting import pyplot, save_figure
-from tools.registry import WorkspaceId
+from tools.registry import ArrayId, FileId
 from tools.result import Artifact, ToolResult
 from tools.section import Section, load_section
 from tools.spectrum import statistical_wavelet
@@ -110,9 +110,9 @@ def _edit_density(dt: np.ndarray, rho: np.ndarray, min_density: float) -> tuple[
 
 def tie_well(
     workspace: Workspace,
-    data: WorkspaceId,
-    file: WorkspaceId,
-    checkshot: WorkspaceId,
+    data: ArrayId,
+    file: FileId,
+    checkshot: FileId,
     well_position: int,
     wavelet: Literal["statistical", "well"] = "statistical",
     wavelet_ms: float = 128.0,

@@ -66,6 +66,22 @@ class Workspace:
         found = [p.stem for p in self.root.glob("ws-*.json")]
         return sorted(found, key=lambda s: int(s.split("-")[1]))
 
+    def kinds(self) -> dict[str, str]:
+        """Every item's kind; a SEG-Y file's as "segy:3d" or "segy:2d" when its geometry
+        was recorded at attach time (``metadata["geometry"]``)."""
+        out: dict[str, str] = {}
+        for item_id in self.ids():
+            try:
+                m = self.meta(item_id)
+            except (OSError, ValueError):  # removed or unreadable since it was listed
+                continue
+            kind = str(m.get("kind", ""))
+            geometry = str(m.get("metadata", {}).get("geometry", ""))
+            if kind == "segy" and geometry:
+                kind += ":3d" if geometry.startswith("3D") else ":2d"
+            out[item_id] = kind
+        return out
+
     def _new_id(self) -> str:
         numbers = [int(s.split("-")[1]) for s in self.ids()]
         return f"ws-{max(numbers, default=0) + 1}"

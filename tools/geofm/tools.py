@@ -26,7 +26,7 @@ from tools.geofm.model import MAE_CITATION, VIT_CITATION, load_model
 from tools.geofm.refine import DILATED_CONV_CITATION, REFINE_CONFIG, REFINE_WEIGHTS, load_refine
 from tools.interpolation import FILL_CITATIONS, FILL_NAMES, FILLS, check_dead
 from tools.processing import fault_result, processing_result
-from tools.registry import WorkspaceId
+from tools.registry import ArrayId
 from tools.result import ToolResult
 from tools.section import apply_2d, load_section
 from tools.workspace import Workspace
@@ -177,7 +177,7 @@ def _provenance(task: str) -> dict:
     return {"model": "GeoFM ViT-MAE", "task": task, "weights": str(weights_dir(task))}
 
 
-def geofm_denoise(workspace: Workspace, data: WorkspaceId, figure: bool = True) -> ToolResult:
+def geofm_denoise(workspace: Workspace, data: ArrayId, figure: bool = True) -> ToolResult:
     """Attenuate random noise with the GeoFM vision foundation model (a ViT masked autoencoder fine-tuned on synthetic seismic).
 
     Args:
@@ -209,7 +209,7 @@ def interpolation_fills(model: ViTMAEForPreTraining, refine: RefineNet | None) -
     return {"geofm": head_fill(model, refine), **FILLS}
 
 
-def geofm_interpolate(workspace: Workspace, data: WorkspaceId, figure: bool = True) -> ToolResult:
+def geofm_interpolate(workspace: Workspace, data: ArrayId, figure: bool = True) -> ToolResult:
     """Fill dead or missing (all-zero) traces with the GeoFM vision foundation model; live traces are kept unchanged.
 
     The tool checks itself on each line: it hides some live traces in gaps shaped like
@@ -283,7 +283,7 @@ def geofm_interpolate(workspace: Workspace, data: WorkspaceId, figure: bool = Tr
 
 
 def geofm_faults(
-    workspace: Workspace, data: WorkspaceId, threshold: float | None = None, figure: bool = True
+    workspace: Workspace, data: ArrayId, threshold: float | None = None, figure: bool = True
 ) -> ToolResult:
     """Segment faults with the GeoFM vision foundation model: a fault-probability section and an overlay figure.
 
