@@ -12,7 +12,6 @@ registered tools are also served over MCP at ``/gradio_api/mcp/`` (``--no-mcp`` 
 
 import argparse
 import atexit
-import json
 import logging
 import os
 import shutil
@@ -20,15 +19,15 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 from agent.config import AgentConfig, ModelConfig, add_model_options, model_config_from
-from agent.steps import Answer, Error, Retrieved, ToolCall, ToolOutput
+from agent.domains import DomainRouter
+from agent.transcript import Transcript, shown_seconds
 from common.errors import BadInputError, GeoFMError
 from common.gate import Gate
 from common.memory import trim_heap, tune_heap
 from corpus import default_index
-from tools import REGISTRY
+from tools import ALL
 from tools.limits import LimitedRegistry, ServerLimits, add_limit_options, limits_from
 from tools.mcp import session_name
 from tools.mcp_server import add_mcp_endpoints, launch_options
@@ -49,7 +48,8 @@ __all__ = [
 
 log = logging.getLogger("geofm.app")
 
-UPLOAD_TYPES = [".sgy", ".segy", ".npy", ".las", ".pdf"]
+# reflection seismic and wells, earthquake waveforms, gravity and magnetics, papers
+UPLOAD_TYPES = ".sgy .segy .npy .las .mseed .miniseed .sac .csv .nc .pdf".split()
 # Uploads the agent cannot use yet: kept out of the workspace, with a note saying why.
 UNREAD = {
     ".pdf": "PDFs are not read in the chat yet, so {name} was not attached. To ask "
@@ -68,6 +68,11 @@ deconvolution, rank reduction, median, GeoFM), measure SNR or spectra, invert fo
 impedance, or plot. No file at hand? Try the example on a synthetic line. Each tool call
 is a step you can open (arguments, duration, result, download links for arrays, SEG-Y and
 figures); figures appear inline.
+
+**Earthquakes, gravity and magnetics.** Attach MiniSEED or SAC to filter, trigger, pick
+P and S, plot, or predict arrivals (TauP); gravity or magnetic CSV `x,y,value` or netCDF
+to grid, upward-continue, reduce to the pole, take derivatives, run Euler deconvolution
+or map. The files (else the words) decide which domain's tools the model is offered.
 
 **A conversation.** Follow-ups use the files and results of earlier messages: "now plot
 it", "same but 10-40 Hz", "compare it with the f-x result", "save that as SEG-Y", "what
@@ -112,113 +117,6 @@ show up as steps you can open; figures appear inline, results can be downloaded.
 Open *What this can do* above for details, or try an example below."""
 
 
-def file_link(path: str) -> str:
-    """A Markdown link that downloads a workspace file (served through Gradio's file route;
-    the chat workspaces are in ``allowed_paths``)."""
-    return f"[{Path(path).name}](/gradio_api/file={quote(str(path))})"
-
-
-class Transcript:
-    """The chat messages ("messages" format) of one answer, updated as steps arrive.
-
-    A tool call opens a pending step; its output completes that same step (status, title,
-    duration, result, download links) and adds its figures inline after it.
-    """
-
-    def __init__(self):
-        self.messages: list[dict] = []
-        self._calls: dict[str, dict] = {}
-
-    def note(self, text: str) -> None:
-        self.messages.append({"role": "assistant", "content": text})
-
-    def pending(self, title: str) -> dict:
-        m = {"role": "assistant", "content": "", "metadata": {"title": title, "status": "pending"}}
-        self.messages.append(m)
-        return m
-
-    def add(self, step) -> list[dict]:
-        if isinstance(step, Retrieved):
-            body = (
-                "\n".join(
-                    f"[{p.n}] {p.citation}" + (f", p. {p.page}" if p.page else "")
-                    for p in step.passages
-                )
-                or "nothing found"
-            )
-            self.messages.append(
-                {
-                    "role": "assistant",
-                    "content": body,
-                    "metadata": {
-                        "title": f"📚 Sources ({len(step.passages)})",
-                        "status": "done",
-                        "duration": _duration(step.seconds),
-                    },
-                }
-            )
-        elif isinstance(step, ToolCall):
-            m = self.pending(f"🛠 {step.name}{_uses_title(step.uses)}")
-            m["content"] = _args_block(step.args) + _uses_block(step.uses)
-            self._calls[step.call_id or step.name] = m
-        elif isinstance(step, ToolOutput):
-            self._tool_output(step)
-        elif isinstance(step, Answer):
-            text = step.text or "(the model gave an empty answer)"
-            if step.citations:
-                text += "\n\n**References**\n\n" + "\n".join(
-                    f"[{c.n}] {c.citation}" for c in step.citations
-                )
-            self.note(text)
-        elif isinstance(step, Error):
-            self.note(f"⚠️ {step.message}")
-        return self.messages
-
-    def _tool_output(self, step) -> None:
-        r = step.result
-        m = self._calls.pop(step.call_id or step.name, None)
-        if m is None:
-            m = self.pending(f"🛠 {step.name}")
-            m["content"] = ""
-        lines = [m["content"], "**result**" if r.ok else "**failed**", r.summary]
-        if r.metrics:
-            lines.append("metrics: " + ", ".join(f"{k} = {_num(v)}" for k, v in r.metrics.items()))
-        if r.artifacts:
-            lines.append("files: " + ", ".join(f"{a.id} {file_link(a.path)}" for a in r.artifacts))
-        m["content"] = "\n\n".join(x for x in lines if x)
-        uses = m["metadata"]["title"].partition(" ← ")[2]
-        m["metadata"].update(
-            title=f"🛠 {step.name} {'✅' if r.ok else '⚠️ failed'}" + (f" ← {uses}" if uses else ""),
-            status="done",
-            duration=_duration(step.seconds),
-        )
-        for a in r.artifacts:
-            if a.kind == "figure":
-                self.messages.append({"role": "assistant", "content": {"path": a.path}})
-
-
-def _uses_title(uses) -> str:
-    return " ← " + ", ".join(f"{u.id} (turn {u.turn})" for u in uses) if uses else ""
-
-
-def _uses_block(uses) -> str:
-    lines = [f"- {u.id} from turn {u.turn}: {u.description}" for u in uses]
-    return "\n\n**uses earlier results**\n" + "\n".join(lines) if uses else ""
-
-
-def _args_block(args: dict) -> str:
-    return f"**arguments**\n```json\n{json.dumps(args, indent=1, default=str)}\n```"
-
-
-def _duration(seconds: float) -> float:
-    # Gradio hides a zero duration; show at least a millisecond
-    return max(round(seconds, 3), 0.001)
-
-
-def _num(v) -> str:
-    return f"{v:.4g}" if isinstance(v, float) else str(v)
-
-
 class Sessions:
     """Per-session workspaces over one chat model and one literature index.
 
@@ -248,7 +146,8 @@ class Sessions:
         self.model_config = model_config or ModelConfig()
         self.agent_config = agent_config or AgentConfig()
         self.limits = limits or ServerLimits()
-        self.registry = LimitedRegistry(REGISTRY, self.limits, workers=workers)
+        self.registry = LimitedRegistry(ALL, self.limits, workers=workers)
+        self.domains: DomainRouter | None = None  # made with the index (its embedder)
         self._chat, self._index = chat_model, index
         self._lock = threading.Lock()
         self._agents: dict[str, object] = {}
@@ -272,6 +171,8 @@ class Sessions:
                 from agent.chat_model import make_chat_model  # langchain: at first load
 
                 self._chat = make_chat_model(self.model_config)
+            if self.domains is None:
+                self.domains = DomainRouter(embedder=getattr(self._index, "embedder", None))
             return self._chat, self._index
 
     def model_description(self) -> str:
@@ -294,7 +195,7 @@ class Sessions:
             if session not in self._agents:
                 ws = Workspace(self.chat_root / session_name(session))
                 self._agents[session] = GeoAgent(
-                    chat, index=index, workspace=ws, registry=self.registry
+                    chat, index=index, workspace=ws, registry=self.registry, domains=self.domains
                 )
             agent = self._agents[session]
             agent.config = AgentConfig(
@@ -342,8 +243,8 @@ def make_example_segy(folder: Path) -> Path:
     out = folder / EXAMPLE_SEGY
     if not out.exists():
         ws = Workspace(folder / "ws")
-        REGISTRY.call("make_synthetic", {"n_traces": 80, "n_samples": 250, "seed": 7}, ws)
-        r = REGISTRY.call("write_segy", {"data": "ws-1", "headers": "minimal"}, ws)
+        ALL.call("make_synthetic", {"n_traces": 80, "n_samples": 250, "seed": 7}, ws)
+        r = ALL.call("write_segy", {"data": "ws-1", "headers": "minimal"}, ws)
         shutil.copyfile(r.artifacts[0].path, out)
         shutil.rmtree(ws.root, ignore_errors=True)
     return out
@@ -385,7 +286,7 @@ def make_respond(sessions: Sessions, gate: Gate | None = None):
                 gate.wait()
             finally:
                 gate.out_of_line()
-            m["metadata"].update(status="done", duration=_duration(time.perf_counter() - t0))
+            m["metadata"].update(status="done", duration=shown_seconds(time.perf_counter() - t0))
         try:
             yield from _answer(t, message, history, retrieval, k, max_steps, request)
         finally:
@@ -408,7 +309,9 @@ def make_respond(sessions: Sessions, gate: Gate | None = None):
                 yield t.messages
                 t0 = time.perf_counter()
                 sessions.load()
-                m["metadata"].update(status="done", duration=_duration(time.perf_counter() - t0))
+                m["metadata"].update(
+                    status="done", duration=shown_seconds(time.perf_counter() - t0)
+                )
             session = getattr(request, "session_hash", None) or "local"
             sessions.check_uploads(session, files)
             agent = sessions.agent(session, retrieval, k, max_steps)
@@ -448,7 +351,7 @@ def build_app(
 
     gate = Gate(concurrency, max_queue)
     respond = make_respond(sessions, gate)
-    help_md = HELP.format(max_mb=max_upload_mb, tools=", ".join(f"`{n}`" for n in REGISTRY.names()))
+    help_md = HELP.format(max_mb=max_upload_mb, tools=", ".join(f"`{n}`" for n in ALL.names()))
     with gr.Blocks(title="geofm", fill_height=True) as demo:
         with gr.Sidebar(open=True):
             gr.Markdown("### Settings")
@@ -498,7 +401,7 @@ def build_app(
                 file_types=UPLOAD_TYPES,
                 file_count="multiple",
                 elem_id="ask",
-                placeholder=f"Ask, or attach SEG-Y / .npy / LAS (up to {max_upload_mb} MB)",
+                placeholder=f"Ask, or attach seismic, waveform or gravity data (up to {max_upload_mb} MB)",
             ),
             additional_inputs=[retrieval, k, max_steps],
             # the gate holds the line; a few more slots give busy replies (a moment each)

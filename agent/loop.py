@@ -23,6 +23,7 @@ from langchain_core.messages import AIMessage, ToolMessage
 from agent.compose import compose_answer
 from agent.config import AgentConfig, ModelConfig
 from agent.conversation import Conversation, Resolution, ids_in, load_state, save_state
+from agent.domains import DomainRouter
 from agent.messages import KINDS_TAG, first_messages, observation
 from agent.report import tool_report
 from agent.steps import (
@@ -39,7 +40,7 @@ from agent.steps import (
 )
 from common.errors import BadInputError
 from corpus import default_index
-from tools import REGISTRY, Registry, Workspace
+from tools import ALL, Registry, Workspace
 from tools.result import Artifact, ToolResult
 from tools.segy import check_segy
 
@@ -113,8 +114,13 @@ class GeoAgent:
             when the model supports it.
         index: a ``corpus.Index`` (or anything with ``search(query, k)`` returning hits
             with text/title/citation/source/page/score), or None for no retrieval.
-        registry: the tools the model may call.
+        registry: the tools the model may call; by default every tool (``tools.ALL``),
+            offered a domain at a time (``domains``).
         config: loop settings (max_steps, retrieval, k, workspace).
+        domains: the two-stage router (:class:`agent.domains.DomainRouter`): each turn
+            offers only its domain's tools, called through ``registry``. The default
+            registry comes with the default router; an explicit registry is offered whole
+            unless a router is given too.
     """
 
     def __init__(
@@ -124,10 +130,15 @@ class GeoAgent:
         registry: Registry | None = None,
         config: AgentConfig | None = None,
         workspace: Workspace | None = None,
+        domains: DomainRouter | None = None,
     ):
         self.chat_model = chat_model
         self.index = index
-        self.registry = REGISTRY if registry is None else registry
+        if registry is None:
+            registry = ALL
+            domains = domains or DomainRouter(embedder=getattr(index, "embedder", None))
+        self.registry = registry
+        self.domains = domains
         self.config = config or AgentConfig()
         self.workspace = workspace or Workspace(self.config.workspace)
         self.conversation = Conversation()
@@ -324,12 +335,18 @@ class GeoAgent:
             passages = to_passages(hits)
             yield Retrieved(question, passages, time.perf_counter() - t0)
 
-        messages = first_messages(question, passages, attached if shown is None else shown, history)
+        listed = attached if shown is None else shown
+        messages = first_messages(question, passages, listed, history)
         messages[-1].additional_kwargs[KINDS_TAG] = self.workspace.kinds()
+        offered = self.registry
+        if self.domains is not None:
+            domain = self.domains.choose(question, listed, self.workspace)
+            offered = self.domains.registry(domain)
+            log.info("domain %s: %d tools offered", domain, len(offered))
         calls: list[tuple[str, dict]] = []
         results: list[ToolResult] = []
         observed: list[str] = []  # what the model was shown of each result
-        tooled = self._bind_tools()
+        tooled = self._bind_tools(offered)
         composes = bool(getattr(self.chat_model, "compose_answers", False))
         for n_calls in range(self.config.max_steps + 1):
             model = (
@@ -419,11 +436,11 @@ class GeoAgent:
             )
         return composed.text, composed.cited
 
-    def _bind_tools(self) -> Runnable[LanguageModelInput, AIMessage] | None:
-        if self.config.max_steps == 0 or len(self.registry) == 0:
+    def _bind_tools(self, offered: Registry) -> Runnable[LanguageModelInput, AIMessage] | None:
+        if self.config.max_steps == 0 or len(offered) == 0:
             return None
         try:
-            return self.chat_model.bind_tools(self.registry.schemas())
+            return self.chat_model.bind_tools(offered.schemas())
         except NotImplementedError:
             return None
 

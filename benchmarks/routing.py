@@ -39,7 +39,7 @@ from agent.config import AgentConfig, ModelConfig
 from agent.steps import Answer, Error, ToolCall
 from benchmarks.report import provenance
 from finetune.tool_tasks import SETUPS
-from tools import REGISTRY
+from tools import ALL
 
 __all__ = ["load_requests", "run", "agreement", "call_key", "main"]
 
@@ -64,18 +64,30 @@ def run(
     answer_tokens: int = 64,
     progress: bool = True,
 ) -> dict[str, Any]:
-    from finetune.traces import run_plan, score_decision, setup_files  # langchain: on use
+    from agent.domains import DomainRouter  # langchain: on use
+    from finetune.traces import run_plan, score_decision, setup_files
 
-    schemas = {s["name"]: s for s in REGISTRY.schemas()}
-    tools = list(schemas.values())
+    schemas = {s["name"]: s for s in ALL.schemas()}
+    router = DomainRouter()
     scratch = Path(tempfile.mkdtemp(prefix="geofm-routing-"))
     try:
         rows, decide_s, request_s = [], [], []
         n_dec = n_tool = n_args = n_args_den = n_plan = n_e2e = 0
         for i, item in enumerate(items):
             paths = setup_files(SETUPS[item["setup"]], scratch)
-            trace = run_plan(item["request"], paths, [tuple(c) for c in item["calls"]])
-            row: dict[str, Any] = {"id": item["id"], "request": item["request"], "decisions": []}
+            calls = [tuple(c) for c in item["calls"]]
+            trace = run_plan(item["request"], paths, calls, registry=ALL)
+            # the agent's first stage: the domain whose tools the model is offered
+            domain = router.choose(item["request"], trace.attached)
+            offered = router.registry(domain)
+            tools = offered.schemas()
+            row: dict[str, Any] = {
+                "id": item["id"],
+                "request": item["request"],
+                "domain": domain,
+                "domain_ok": all(c[0] in offered for c in calls) if calls else None,
+                "decisions": [],
+            }
             all_ok = True
             for k, gold in enumerate(trace.decisions):
                 t0 = time.perf_counter()
@@ -104,8 +116,10 @@ def run(
             print(file=sys.stderr)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    domain_rows = [r for r in rows if r["domain_ok"] is not None]
     report = {
         "requests": len(items),
+        "domain_accuracy": sum(r["domain_ok"] for r in domain_rows) / max(len(domain_rows), 1),
         "decisions": n_dec,
         "routing_accuracy": n_tool / max(n_dec, 1),
         "argument_accuracy": n_args / max(n_args_den, 1),

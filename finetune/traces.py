@@ -23,6 +23,7 @@ from agent.loop import GeoAgent
 from agent.messages import KINDS_TAG, first_messages, observation
 from common.errors import BadInputError
 from common.paths import geofm_data
+from finetune.made_files import MADE, made_file
 from tools import REGISTRY, Artifact, Registry, ToolResult, Workspace
 from tools.synthetic import make_section
 
@@ -55,7 +56,8 @@ def shared_data_dir() -> Path:
 
 def setup_files(names: tuple[str, ...], scratch: Path) -> list[Path]:
     """Paths of a setup's files; ``section.npy`` and ``holed_section.npy`` are made (a
-    seeded synthetic section; the same with 30 % of its traces zeroed)."""
+    seeded synthetic section; the same with 30 % of its traces zeroed), and so are the
+    waveform and potential-field files of :mod:`finetune.made_files`."""
     out = []
     for name in names:
         if name in ("section.npy", "holed_section.npy"):
@@ -67,6 +69,8 @@ def setup_files(names: tuple[str, ...], scratch: Path) -> list[Path]:
                     section[dead] = 0.0
                 np.save(p, section.astype(np.float32))
             out.append(p)
+        elif name.startswith("obspy:") or name in MADE:
+            out.append(made_file(name, scratch))
         else:
             out.append(shared_data_dir() / name)
     return out

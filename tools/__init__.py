@@ -1,13 +1,14 @@
 """Domain tools: typed functions the agent plans calls to.
 
-Catalog: ``REGISTRY`` (the tools the chat agent routes to, explicitly listed below),
-``SEISMOLOGY`` (earthquake-seismology tools on ObsPy), ``POTENTIAL_FIELDS`` (gravity
-and magnetic tools on Harmonica, Verde and Boule), ``WELL_TIE`` (the well-to-seismic
-tie) and ``CLASSICAL`` (classical trace interpolation and semblance coherence, the
-references for the GeoFM heads), all reached through ``ALL`` (every
-tool: `geofm tools`, MCP; the chat router is trained on ``REGISTRY`` alone and routes to
-them after its next adapter round), ``Workspace`` (per-session
-files by id), ``ToolResult`` / ``Artifact`` (what a tool returns). The errors tools raise
+Catalog: ``REGISTRY`` (reflection seismic and wells: the tools the chat router's
+adapter is trained on), ``SEISMOLOGY`` (earthquake-seismology tools on ObsPy) and
+``POTENTIAL_FIELDS`` (gravity and magnetic tools on Harmonica, Verde and Boule) — the
+chat offers these three a domain at a time (``agent.domains``) — then ``WELL_TIE`` (the
+well-to-seismic tie) and ``CLASSICAL`` (classical trace interpolation and semblance
+coherence, the references for the GeoFM heads), which the chat does not offer yet; all
+reached through ``ALL`` (every tool: the agent's calls, `geofm tools`, MCP),
+``Workspace`` (per-session files by id), ``ToolResult`` / ``Artifact`` (what a tool
+returns). The errors tools raise
 are in ``common.errors``.
 Tool modules import numpy/scipy/segyio only; matplotlib and torch load inside the tools
 that need them.
@@ -93,8 +94,9 @@ REGISTRY = Registry(
 )
 
 _OBSPY = waveforms.OBSPY_CITATIONS
-# Earthquake seismology on ObsPy. Kept out of REGISTRY: the chat router (a 135M model) is
-# trained on REGISTRY's schemas, and tools it has not seen in training would hurt routing.
+# Earthquake seismology on ObsPy. Kept apart from REGISTRY: the chat router (a 135M model)
+# is trained on REGISTRY's schemas, so the chat offers these only to a turn whose domain
+# is seismology (agent.domains), and REGISTRY's prompt stays as trained.
 SEISMOLOGY = Registry(
     [
         Tool.from_function(waveforms.read_waveforms, citations=_OBSPY),
@@ -120,9 +122,8 @@ SEISMOLOGY = Registry(
     ]
 )
 
-# Gravity and magnetic tools (Harmonica, Verde, Boule). The chat router (a small model
-# trained on REGISTRY's schemas) reaches them after its next adapter round; until then
-# they are served by `geofm tools` and MCP through ALL.
+# Gravity and magnetic tools (Harmonica, Verde, Boule), offered by the chat to a turn
+# whose domain is potential fields (agent.domains), as SEISMOLOGY is.
 POTENTIAL_FIELDS = Registry(
     [
         Tool.from_function(pf_tools.read_potential_field),

@@ -20,6 +20,13 @@ SETUPS: dict[str, tuple[str, ...]] = {
     ),
     "npy": ("section.npy",),
     "npy_holes": ("holed_section.npy",),
+    # earthquake seismology (ObsPy's packaged test data) and potential fields (modelled)
+    "sac_teleseism": ("obspy:realtime/tests/data/II.TLY.BHZ.SAC",),
+    "sac_local": ("obspy:signal/tests/data/CRLZ.HHZ.10.NZ.SAC",),
+    "mseed": ("obspy:clients/iris/tests/data/IU.ANMO.00.BHZ.mseed",),
+    "grav_points": ("gravity_points.csv",),
+    "grav_grid": ("gravity_grid.nc",),
+    "mag_grid": ("magnetic_grid.nc",),
 }
 
 
