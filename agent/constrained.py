@@ -14,8 +14,9 @@ with nothing to take is left out (its default applies); a tool whose required ar
 has nothing to take is not offered. A small model can then neither invent a filter
 setting nor a ``ws-7`` that does not exist. When the messages carry the workspace's item
 kinds (``KINDS_TAG``), an id argument takes only ids of the kinds its tool declares
-(``tools.registry.ArrayId`` and its siblings), and an argument only a 3D SEG-Y file takes
-(``NEEDS_KEY``) is left out while every SEG-Y file shown is a 2D line.
+(``tools.registry.ArrayId`` and its siblings) when one is shown (else any id, as without
+kinds), and an argument only a 3D SEG-Y file takes (``NEEDS_KEY``) is left out while
+every SEG-Y file shown is a 2D line.
 """
 
 from __future__ import annotations
@@ -179,7 +180,10 @@ class Grounding:
     def _branch(self, b: dict[str, Any]) -> dict[str, Any] | None:
         kind = b.get("type")
         if kind == "string" and b.get("pattern") == WORKSPACE_ID_PATTERN:
-            ids = [i for i in self.ids if self.takes(i, b.get(ID_KINDS_KEY))]
+            # ids of the argument's kinds; when none is shown, any id, so the tool stays
+            # offered and its refusal ("ws-3 is a figure, not an array; ...") tells the
+            # model what to do next
+            ids = [i for i in self.ids if self.takes(i, b.get(ID_KINDS_KEY))] or list(self.ids)
             return {"type": "string", "enum": ids} if ids else None
         if kind in ("number", "integer") and "enum" not in b:
             vals = [
