@@ -112,7 +112,15 @@ def _arrivals(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
     )
     model = a.get("model", "iasp91")
     body = ", ".join(times) if times else "no arrival of the requested phases"
-    return StepText(f"Predicted travel times ({model}, TauP) for {where}: {body}.")
+    after = [
+        f"{k.removesuffix('_after_start_s')} at {v:.2f} s"
+        for k, v in m.items()
+        if k.endswith("_after_start_s")
+    ]
+    clock = f" On the record's clock: {', '.join(after)} after its first sample." if after else ""
+    return StepText(
+        f"Predicted travel times ({model}, TauP) for {where}: {body} after the origin.{clock}"
+    )
 
 
 def _plot(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:

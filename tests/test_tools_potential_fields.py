@@ -228,3 +228,32 @@ def test_report_words_use_only_supported_numbers(ws):
     assert "Upward-continued the field by 300 m" in text and "structural index 2" in text
     assert "Result" in text
     assert report_numbers_supported(text, "", calls, results) == []
+
+
+def test_the_quantity_comes_from_the_file_labels_unless_given(ws, tmp_path):
+    """read_potential_field without a quantity: magnetic when the netCDF variable or the
+    CSV header says so (TMI, mag, nT), gravity otherwise; a given quantity wins."""
+    import xarray as xr
+
+    axis = np.arange(8) * 100.0
+    da = xr.DataArray(
+        np.ones((8, 8)), coords={"northing": axis, "easting": axis}, dims=("northing", "easting")
+    )
+    for name, attrs, expected in (
+        ("tmi", {}, "magnetic"),
+        ("anomaly", {"units": "nT"}, "magnetic"),
+        ("bouguer", {"units": "mGal"}, "gravity"),
+        ("z", {}, "gravity"),
+    ):
+        path = tmp_path / f"{name}.nc"
+        da.assign_attrs(attrs).to_dataset(name=name).to_netcdf(path, engine="scipy")
+        r = _ok(ws, "read_potential_field", {"file": ws.add_file(path).id})
+        assert load_grid(ws, r.artifacts[0].id).quantity == expected, name
+    csv = tmp_path / "mag.csv"
+    csv.write_text(
+        "x,y,mag_nT\n" + "\n".join(f"{i * 37 % 500},{i * 91 % 700},{i}" for i in range(30))
+    )
+    r = _ok(ws, "read_potential_field", {"file": ws.add_file(csv).id})
+    assert "magnetic points" in r.summary
+    r = _ok(ws, "read_potential_field", {"file": ws.add_file(csv).id, "quantity": "gravity"})
+    assert "gravity points" in r.summary

@@ -163,3 +163,49 @@ def test_mcp_offers_the_seismology_tools(tmp_path):
     served = limited.extended(ALL)  # what the MCP server registers
     assert set(SEISMOLOGY.names()) <= set(served.names())
     assert isinstance(served, LimitedRegistry) and served.limits is limited.limits
+
+
+def test_picks_after_preprocessing_skip_the_taper(ws, tmp_path):
+    """A taper's ramp looks like an onset to the Baer picker: after preprocess_waveforms
+    it searches past the tapered start, and still finds the event."""
+    tr = obspy.Trace(_event(onset_s=12.34, seed=4), header={"sampling_rate": 100.0})
+    raw = _attach(ws, tmp_path, obspy.Stream([tr]))
+    stream = ALL.call("read_waveforms", {"file": raw}, ws).artifacts[0].id
+    pre = ALL.call("preprocess_waveforms", {"stream": stream, "taper_fraction": 0.2}, ws)
+    assert pre.ok and ws.meta(pre.artifacts[0].id)["metadata"]["tapered_s"] == pytest.approx(6.0)
+    pick = ALL.call("pick_onsets", {"stream": pre.artifacts[0].id, "figure": False}, ws)
+    assert abs(pick.metrics["p_onset_s"] - 12.34) <= 0.1, pick.summary
+
+
+def test_preprocessing_defaults_fit_the_sampling_rate(ws, tmp_path):
+    """The default high corner (20 Hz) drops to 0.4 of the sampling rate on 20 Hz
+    broadband data and below the new Nyquist when resampling; an explicit one above
+    Nyquist is still refused."""
+    tr = obspy.Trace(_event(df=20.0, seed=1), header={"sampling_rate": 20.0})
+    stream = ALL.call("read_waveforms", {"file": _attach(ws, tmp_path, obspy.Stream([tr]))}, ws)
+    sid = stream.artifacts[0].id
+    plain = ALL.call("preprocess_waveforms", {"stream": sid}, ws)
+    assert plain.ok and "1-8 Hz filter" in plain.summary
+    down = ALL.call("preprocess_waveforms", {"stream": sid, "resample_hz": 5.0}, ws)
+    assert down.ok and "1-2 Hz filter" in down.summary and down.metrics["sampling_rate_hz"] == 5
+    bad = ALL.call("preprocess_waveforms", {"stream": sid, "freqmax_hz": 15.0}, ws)
+    assert not bad.ok and "below Nyquist (10 Hz" in bad.summary
+
+
+def test_predicted_arrivals_on_the_records_clock(ws):
+    """With a SAC stream that gives the origin (o, b headers), predicted arrivals are also
+    given after the trace start, the clock picks use: the 2011 Tohoku event at II.TLY
+    (ObsPy's test file), whose P the file's own pick header (a) puts at 301.5 s."""
+    from pathlib import Path
+
+    path = Path(obspy.__file__).parent / "realtime" / "tests" / "data" / "II.TLY.BHZ.SAC"
+    st = obspy.read(str(path))
+    sid = ws.add_file(path).id
+    r = ALL.call("predict_arrivals", {"stream": sid}, ws)
+    assert r.ok and "before the trace start" in r.summary
+    assert abs(r.metrics["P_after_start_s"] - float(st[0].stats.sac.a)) < 1.0
+    assert r.metrics["P_after_start_s"] == pytest.approx(
+        r.metrics["P_time_s"] + float(st[0].stats.sac.o) - float(st[0].stats.sac.b)
+    )
+    pick = ALL.call("pick_onsets", {"stream": sid, "figure": False}, ws)
+    assert abs(pick.metrics["p_onset_s"] - r.metrics["P_after_start_s"]) < 2.0

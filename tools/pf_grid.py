@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -181,6 +182,29 @@ def _pick(header: list[str], names: tuple[str, ...]) -> int | None:
         if h in names:
             return i
     return None
+
+
+def quantity_of(path: str | os.PathLike, variable: str = "") -> str:
+    """ "magnetic" when the data's own labels say so (a netCDF variable's name, units or
+    long_name; a CSV's header: mag, TMI, nT, RTP, total field), else "gravity"."""
+    labels = ""
+    try:
+        if str(path).lower().endswith(".nc"):
+            import xarray as xr
+
+            with xr.open_dataset(path, engine="scipy") as ds:
+                names = [variable] if variable in ds.data_vars else list(ds.data_vars)
+                for v in names:
+                    labels += (
+                        f" {v} {ds[v].attrs.get('units', '')} {ds[v].attrs.get('long_name', '')}"
+                    )
+        else:
+            with open(path, encoding="utf-8") as f:
+                labels = f.readline()
+    except Exception:  # unreadable: the reader itself says why
+        return "gravity"
+    magnetic = re.search(r"mag|tmi|\bnt\b|rtp|total.?field", labels, re.I)
+    return "magnetic" if magnetic else "gravity"
 
 
 def read_csv_table(path: str | os.PathLike) -> np.ndarray:

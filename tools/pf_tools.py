@@ -18,6 +18,7 @@ from tools.pf_grid import (
     lattice_grid,
     load_grid,
     load_points,
+    quantity_of,
     read_csv_table,
     read_netcdf_grid,
     save_grid,
@@ -80,7 +81,7 @@ def _grid_result(
 def read_potential_field(
     workspace: Workspace,
     file: FileId,
-    quantity: Literal["gravity", "magnetic"] = "gravity",
+    quantity: Literal["gravity", "magnetic"] | None = None,
     variable: str = "",
 ) -> ToolResult:
     """Read gravity (mGal) or magnetic (nT) data from a CSV (x,y,value[,height]) or netCDF grid.
@@ -90,10 +91,13 @@ def read_potential_field(
 
     Args:
         file: workspace id of the attached .csv or .nc file.
-        quantity: gravity (values in mGal) or magnetic (total-field anomaly in nT).
+        quantity: gravity (values in mGal) or magnetic (total-field anomaly in nT);
+            default: magnetic when the file's labels say so (mag, TMI, nT), else gravity.
         variable: name of the netCDF data variable; empty takes the only 2D one.
     """
     path = workspace.path(file)
+    if quantity is None:
+        quantity = quantity_of(path, variable)
     suffix = path.suffix.lower()
     if suffix == ".nc":
         g = read_netcdf_grid(path, quantity, variable)

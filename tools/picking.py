@@ -233,9 +233,15 @@ def pick_onsets(
         cites = (OBSPY_CITATION, AR_PICK_CITATION)
     else:
         tr = vertical(st)
-        if tr.stats.npts < 200:
-            raise BadInputError(f"{stream}: {tr.id} has {tr.stats.npts} samples; need >= 200")
-        p, s = baer_onset(tr.data, tr.stats.sampling_rate), float("nan")
+        df = tr.stats.sampling_rate
+        # after a taper (preprocess_waveforms), search past its ramp, which looks like an onset
+        skip = int(float(workspace.meta(stream).get("metadata", {}).get("tapered_s", 0.0)) * df)
+        if tr.stats.npts - 2 * skip < 200:
+            raise BadInputError(
+                f"{stream}: {tr.id} has {tr.stats.npts - 2 * skip} untapered samples; need >= 200"
+            )
+        p = baer_onset(tr.data[skip:], df) + skip / df
+        s = float("nan")
         cites = (OBSPY_CITATION, BAER_CITATION)
     metrics: dict[str, float] = {}
     parts = []

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from common.errors import BadInputError
 from tools.registry import StreamId
 from tools.result import ToolResult
-from tools.waveforms import OBSPY_CITATION, event_headers
+from tools.waveforms import OBSPY_CITATION, event_headers, load_stream
 from tools.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -156,4 +156,29 @@ def predict_arrivals(
     if not arrivals:
         return ToolResult(f"no arrivals of {', '.join(names)} at {where}", (), metrics, cites)
     listed = ", ".join(f"{a['phase']} {a['time_s']:.2f} s" for a in arrivals[:12])
-    return ToolResult(f"{where}: {listed}", (), metrics, cites)
+    summary = f"{where}: {listed} after the origin"
+    start = _origin_after_start(workspace, stream) if stream is not None else None
+    if start is not None:  # on the trace's own clock, comparable with picks and triggers
+        origin_s, t0 = start
+        firsts: dict[str, float] = {}
+        for a in arrivals:
+            firsts.setdefault(a["phase"], a["time_s"])
+        for ph, t in firsts.items():
+            metrics[f"{ph}_after_start_s"] = origin_s + t
+        when = f"{abs(origin_s):.2f} s {'after' if origin_s >= 0 else 'before'}"
+        summary += (
+            f"; origin {when} the trace start ({t0}), so "
+            + ", ".join(f"{ph} at {origin_s + t:.2f} s" for ph, t in list(firsts.items())[:6])
+            + " after the start"
+        )
+    return ToolResult(summary, (), metrics, cites)
+
+
+def _origin_after_start(workspace: Workspace, stream: str) -> tuple[float, str] | None:
+    """(event origin in seconds after the trace start, the start time) from the SAC o
+    and b headers, or None when the stream does not give the origin."""
+    h = event_headers(workspace, stream)
+    if "o" not in h:
+        return None
+    start = load_stream(workspace, stream)[0].stats.starttime
+    return h["o"] - h.get("b", 0.0), str(start)

@@ -47,7 +47,7 @@ OBSPY_2015_CITATION = (
 OBSPY_CITATIONS = (OBSPY_CITATION, OBSPY_2015_CITATION)
 # SAC headers kept beside a stream: event (evla, evlo, evdp in km), station (stla, stlo),
 # epicentral distance (gcarc in degrees, dist in km), origin time offset o (s)
-SAC_HEADERS = ("evla", "evlo", "evdp", "stla", "stlo", "gcarc", "dist", "o")
+SAC_HEADERS = ("evla", "evlo", "evdp", "stla", "stlo", "gcarc", "dist", "o", "b")
 _FORMATS = {".mseed": "MSEED", ".miniseed": "MSEED", ".sac": "SAC"}
 MAX_SAMPLES = 50_000_000  # all traces together; a day of 3 components at 200 Hz is 52 M
 
@@ -201,7 +201,7 @@ def preprocess_waveforms(
     detrend: Literal["linear", "demean", "none"] = "linear",
     taper_fraction: float = 0.05,
     freqmin_hz: float = 1.0,
-    freqmax_hz: float = 20.0,
+    freqmax_hz: float | None = None,
     resample_hz: float = 0.0,
 ) -> ToolResult:
     """Preprocess earthquake waveforms: detrend, taper, Butterworth bandpass, resample.
@@ -211,20 +211,23 @@ def preprocess_waveforms(
         detrend: remove a "linear" trend, the mean ("demean"), or nothing ("none").
         taper_fraction: Hann taper length at each end, as a fraction of the trace, 0 to 0.5.
         freqmin_hz: low corner of the zero-phase 4-pole bandpass in Hz; 0 makes a low-pass.
-        freqmax_hz: high corner in Hz, below Nyquist; 0 makes a high-pass (0 and 0: no filter).
+        freqmax_hz: high corner in Hz, below Nyquist; 0 makes a high-pass (0 and 0: no
+            filter); default 20 Hz, or 0.4 of the (new) sampling rate when that is lower.
         resample_hz: new sampling rate in Hz after filtering; 0 keeps the rate.
     """
     if not 0 <= taper_fraction <= 0.5:
         raise BadInputError(f"taper_fraction must be 0-0.5, got {taper_fraction}")
+    st = load_stream(workspace, stream)
+    rate = min(tr.stats.sampling_rate for tr in st)
+    nyquist = rate / 2
+    if freqmax_hz is None:  # 20 Hz, kept below the (new) Nyquist as an anti-alias cut
+        freqmax_hz = min(20.0, 0.4 * rate, 0.4 * resample_hz if resample_hz > 0 else 20.0)
     if freqmin_hz < 0 or freqmax_hz < 0 or resample_hz < 0:
         raise BadInputError("freqmin_hz, freqmax_hz and resample_hz must be >= 0")
     if freqmax_hz and freqmin_hz >= freqmax_hz:
         raise BadInputError(
             f"need freqmin_hz < freqmax_hz, got {freqmin_hz:g} and {freqmax_hz:g} Hz"
         )
-    st = load_stream(workspace, stream)
-    rate = min(tr.stats.sampling_rate for tr in st)
-    nyquist = rate / 2
     if freqmax_hz >= nyquist or freqmin_hz >= nyquist:
         raise BadInputError(
             f"corners must lie below Nyquist ({nyquist:g} Hz at {rate:g} Hz); choose lower corners"
@@ -270,12 +273,16 @@ def preprocess_waveforms(
     if resample_hz:
         steps.append(f"resampled to {resample_hz:g} Hz")
     what = ", ".join(str(s) for s in steps) or "unchanged"
+    # the tapered ends, in seconds: pickers skip them (a taper's ramp looks like an onset)
+    before = float(workspace.meta(stream).get("metadata", {}).get("tapered_s", 0.0))
+    duration = max(tr.stats.npts / tr.stats.sampling_rate for tr in st)
     art = save_stream(
         workspace,
         st,
         f"{stream} preprocessed: {what}",
         event_headers(workspace, stream),
         derived_from=stream,
+        tapered_s=max(before, taper_fraction * duration),
     )
     stats = _stats(st)
     return ToolResult(
