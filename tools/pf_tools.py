@@ -96,26 +96,25 @@ def read_potential_field(
         variable: name of the netCDF data variable; empty takes the only 2D one.
     """
     path = workspace.path(file)
-    if quantity is None:
-        quantity = quantity_of(path, variable)
+    measured = quantity or measuredof(path, variable)
     suffix = path.suffix.lower()
     if suffix == ".nc":
-        g = read_netcdf_grid(path, quantity, variable)
-        return _grid_result(workspace, g, f"{quantity} grid", file, {}, ())
+        g = read_netcdf_grid(path, measured, variable)
+        return _grid_result(workspace, g, f"{measured} grid", file, {}, ())
     if suffix not in (".csv", ".txt"):
         raise BadInputError(f"{file} is a {suffix} file; read_potential_field reads .csv or .nc")
     pts = read_csv_table(path)
-    lattice = lattice_grid(pts, quantity)
+    lattice = lattice_grid(pts, measured)
     if lattice is not None:
-        return _grid_result(workspace, lattice, f"{quantity} grid", file, {}, ())
+        return _grid_result(workspace, lattice, f"{measured} grid", file, {}, ())
     art = save_points(
-        workspace, pts, quantity, f"{quantity} points ({len(pts)})", derived_from=file
+        workspace, pts, measured, f"{measured} points ({len(pts)})", derived_from=file
     )
-    units = "mGal" if quantity == "gravity" else "nT"
+    units = "mGal" if measured == "gravity" else "nT"
     heights = ", with heights" if pts.shape[1] == 4 else ""
     metrics = {"n_points": float(len(pts)), **_range_metrics(pts[:, 2])}
     return ToolResult(
-        f"{quantity} points {art.id}: {len(pts)} scattered stations{heights}, "
+        f"{measured} points {art.id}: {len(pts)} scattered stations{heights}, "
         f"{pts[:, 2].min():.4g} to {pts[:, 2].max():.4g} {units}; grid them with grid_scattered",
         (art,),
         metrics,
