@@ -96,7 +96,7 @@ def read_potential_field(
         variable: name of the netCDF data variable; empty takes the only 2D one.
     """
     path = workspace.path(file)
-    measured = quantity or measuredof(path, variable)
+    measured = quantity or quantity_of(path, variable)
     suffix = path.suffix.lower()
     if suffix == ".nc":
         g = read_netcdf_grid(path, measured, variable)
