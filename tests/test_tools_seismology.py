@@ -32,7 +32,7 @@ def _event(onset_s: float = 12.34, df: float = 100.0, seed: int = 0) -> np.ndarr
     return x + (t >= onset_s) * np.sin(2 * np.pi * 6 * tau) * np.exp(-tau / 0.8)
 
 
-def test_new_tools_stay_out_of_the_chat_registry():
+def test_new_tools_stay_out_of_the_trained_registry():
     assert not set(SEISMOLOGY.names()) & set(REGISTRY.names())
     assert ALL.names() == (
         REGISTRY.names()
