@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -188,8 +189,15 @@ class DomainRouter:
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         if self.embedder is None:
-            from corpus.embed import default_embedder  # the embedded MiniLM, on first use
-
-            self.embedder = default_embedder()
+            self.embedder = _shared_embedder()
         v = np.asarray(self.embedder.embed(texts), np.float32)
         return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+
+
+@lru_cache(maxsize=1)
+def _shared_embedder() -> Embedder:
+    """The embedded MiniLM, loaded once per process on first use (every router without an
+    embedder of its own shares it)."""
+    from corpus.embed import default_embedder
+
+    return default_embedder()
