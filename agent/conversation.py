@@ -396,17 +396,21 @@ class Conversation:
             return None
         words = set(re.findall(r"[a-z0-9]+", text))
         words |= {_METRIC_WORDS[w] for w in words if w in _METRIC_WORDS}
-        best: tuple[int, int, TurnRecord, CallRecord, str] | None = None
+        best: tuple[tuple[int, int, int], TurnRecord, CallRecord, str] | None = None
         for turn in self.turns:
             for call in turn.calls:
                 for key in call.metrics:
-                    parts = set(key.lower().split("_")) - _METRIC_FILLER
-                    hit = len(parts & words)
-                    if hit and (best is None or (hit, turn.n) >= (best[0], best[1])):
-                        best = (hit, turn.n, turn, call, key)
+                    parts = set(key.lower().split("_"))
+                    hit = len((parts - _METRIC_FILLER) & words)
+                    # "before"/"after" alone never match, but they choose between
+                    # snr_est_before_db and snr_est_after_db
+                    when = len(parts & words & {"before", "after"})
+                    rank = (hit, when, turn.n)
+                    if hit and (best is None or rank >= best[0]):
+                        best = (rank, turn, call, key)
         if best is None:
             return None
-        _, _, turn, call, key = best
+        _, turn, call, key = best
         used = [i for i in ids_in(call.args) if i in self.items]
         on = f" on {', '.join(used)}" if used else ""
         made = f" -> {', '.join(call.outputs)}" if call.outputs else ""

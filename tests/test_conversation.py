@@ -116,6 +116,19 @@ def test_question_about_an_earlier_result_is_answered_from_the_record(
     assert f"{key} = {gain[key]}" in result.answer and "turn 1" in result.answer
 
 
+def test_before_and_after_choose_between_the_snr_estimates(agent, scripted_model, line_npy):
+    """ "after"/"before" alone match no metric, but pick snr_est_after_db or
+    snr_est_before_db over the gain when the question names one."""
+    denoise_then_plot(agent, scripted_model, line_npy)
+    metrics = agent.conversation.turns[0].calls[0].metrics
+    assert {"snr_est_before_db", "snr_est_after_db", "snr_est_gain_db"} <= set(metrics)
+    after = agent.chat("What was the estimated SNR after filtering?").answer
+    assert f"snr_est_after_db = {metrics['snr_est_after_db']}" in after
+    before = agent.chat("and what was the SNR before?").answer
+    assert f"snr_est_before_db = {metrics['snr_est_before_db']}" in before
+    assert "snr_est_gain_db" in agent.chat("What was the SNR gain?").answer
+
+
 def test_plot_it_as_first_message_says_what_is_missing(agent, scripted_model, line_npy):
     result = agent.chat("plot it")
     assert not result.ok and scripted_model.seen == []
