@@ -8,9 +8,10 @@ inline/crossline numbers) across and two-way time in ms down.
 from __future__ import annotations
 
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from common.errors import BadInputError
 from tools.registry import ArrayId
@@ -216,7 +217,7 @@ def plot_section(
     data: ArrayId,
     title: str = "",
     cmap: Literal["gray", "seismic", "viridis"] = "gray",
-    clip_percentile: float = 99.0,
+    clip_percentile: Annotated[float, Field(ge=50, le=100)] = 99.0,
     inline_index: int = -1,
 ) -> ToolResult:
     """Plot a section, gather, time slice or one inline of a cube as a PNG.
