@@ -161,6 +161,11 @@ TOOL_REPORTS += [
             _kind("processing"),
             _kind("literature"),
             Figure(
+                "failed tool steps in the processing answers",
+                ("summary.processing.tool_failures", "summary.processing.answers"),
+                "{0} in {1} answers",
+            ),
+            Figure(
                 "busy replies (processing, literature)",
                 ("summary.processing.busy", "summary.literature.busy"),
                 "{0}, {1}",
