@@ -12,7 +12,7 @@ import pytest
 import app
 from agent.steps import Answer, Error, Passage, Retrieved, ToolCall, ToolOutput
 from tests.fixtures_seismic import tiny_cube_segy
-from tools import REGISTRY, Artifact, ToolResult, Workspace
+from tools import ALL, REGISTRY, Artifact, ToolResult, Workspace
 from tools.mcp import attach_file, describe_result, mcp_function, mcp_functions, session_name
 from tools.mcp_sessions import McpSessions
 
@@ -276,7 +276,7 @@ def test_app_exposes_every_tool_and_hides_the_chat_endpoint(scripted_model):
     sessions = app.Sessions(chat_model=scripted_model, index=None)
     demo = app.build_app(sessions, mcp=True)
     names = [n.lstrip("/") for n in demo.get_api_info()["named_endpoints"]]
-    assert names[: len(REGISTRY)] == REGISTRY.names()
+    assert names[: len(ALL)] == ALL.names()  # every tool, the chat's and the others
     helpers = {"geofm_new_session", "geofm_workspace", "geofm_attach_file", "geofm_get_file"}
     assert helpers <= set(names)
     assert not any("chat" in n or "respond" in n for n in names)

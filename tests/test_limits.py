@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from common.errors import BadInputError
-from tools import REGISTRY, Registry, Tool, ToolResult, Workspace
+from tools import ALL, REGISTRY, Registry, Tool, ToolResult, Workspace
 from tools.limits import LimitedRegistry, ServerLimits, add_limit_options, limits_from
 from tools.mcp_sessions import McpSessions
 
@@ -255,7 +255,7 @@ def test_mcp_sessions_take_their_limits_from_the_app(tmp_path):
         workers=3,
     )
     assert isinstance(s.mcp, McpSessions) and s.mcp.ttl_s == 5 and s.mcp.max_sessions == 1
-    assert isinstance(s.registry, LimitedRegistry) and s.registry.names() == REGISTRY.names()
+    assert isinstance(s.registry, LimitedRegistry) and s.registry.names() == ALL.names()
     assert s.registry.pool.size == 3
     r = s.registry.call(
         "make_synthetic", {"n_traces": 8, "n_samples": 32}, s.mcp.workspace(s.mcp.new())

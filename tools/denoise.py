@@ -16,8 +16,10 @@ methods work on overlapping, tapered windows in which events are close to linear
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
 import numpy as np
+from pydantic import Field
 
 from common.errors import BadInputError
 from tools.processing import processing_result
@@ -324,7 +326,7 @@ def fx_decon(
     data: ArrayId,
     fmin_hz: float = 1.0,
     fmax_hz: float | None = None,
-    filter_length: int = 4,
+    filter_length: Annotated[int, Field(ge=1, le=20)] = 4,
     damping: float = 0.01,
     win_traces: int = 40,
     win_ms: float = 400.0,
@@ -365,7 +367,7 @@ def fx_decon(
 def rank_reduction(
     workspace: Workspace,
     data: ArrayId,
-    rank: int = 2,
+    rank: Annotated[int, Field(ge=1, le=20)] = 2,
     fmin_hz: float = 1.0,
     fmax_hz: float | None = None,
     win_traces: int = 40,
@@ -399,8 +401,8 @@ def rank_reduction(
 def median_filter(
     workspace: Workspace,
     data: ArrayId,
-    half_width: int = 2,
-    half_length: int = 1,
+    half_width: Annotated[int, Field(ge=1, le=10)] = 2,
+    half_length: Annotated[int, Field(ge=0, le=10)] = 1,
     dip_steered: bool = True,
     figure: bool = True,
 ) -> ToolResult:

@@ -6,7 +6,10 @@ tools apply them to 2D lines or to each inline of a cube.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
+from pydantic import Field
 
 from common.errors import BadInputError
 from tools.processing import processing_result
@@ -139,7 +142,7 @@ def bandpass(
     data: ArrayId,
     low_hz: float = 5.0,
     high_hz: float = 60.0,
-    order: int = 4,
+    order: Annotated[int, Field(ge=1, le=10)] = 4,
     figure: bool = True,
 ) -> ToolResult:
     """Zero-phase Butterworth bandpass filter of every trace (scipy.signal, forward-backward).

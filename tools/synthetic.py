@@ -14,9 +14,10 @@ The tool at the bottom, ``make_synthetic``, saves them into a workspace.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
+from pydantic import Field
 
 from common.errors import BadInputError
 from tools.result import ToolResult
@@ -315,13 +316,13 @@ def make_synthetic(
     workspace: Workspace,
     n_traces: int = 200,
     n_samples: int = 300,
-    dt_ms: float = 4.0,
+    dt_ms: Annotated[float, Field(ge=0.01, le=100)] = 4.0,
     peak_hz: float = 25.0,
     noise: Literal["random", "linear", "spikes", "swell", "none"] = "random",
-    snr_db: float = 0.0,
-    missing_fraction: float = 0.0,
-    n_faults: int = 2,
-    seed: int = 0,
+    snr_db: Annotated[float, Field(ge=-100, le=100)] = 0.0,
+    missing_fraction: Annotated[float, Field(ge=0, le=0.9)] = 0.0,
+    n_faults: Annotated[int, Field(ge=0, le=10)] = 2,
+    seed: Annotated[int, Field(ge=0)] = 0,
 ) -> ToolResult:
     """Make a seeded synthetic 2D seismic line (folded, faulted layers) with noise and labels.
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
+from pydantic import Field
 
 from common.atomic import recover_dir
 from common.errors import BadInputError, ModelError
@@ -283,7 +284,10 @@ def geofm_interpolate(workspace: Workspace, data: ArrayId, figure: bool = True) 
 
 
 def geofm_faults(
-    workspace: Workspace, data: ArrayId, threshold: float | None = None, figure: bool = True
+    workspace: Workspace,
+    data: ArrayId,
+    threshold: Annotated[float | None, Field(gt=0, lt=1)] = None,
+    figure: bool = True,
 ) -> ToolResult:
     """Segment faults with the GeoFM vision foundation model: a fault-probability section and an overlay figure.
 
