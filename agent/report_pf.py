@@ -47,7 +47,8 @@ def _step(text: str, r: ToolResult, what: str) -> StepText:
 
 
 def _read(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
-    q = a.get("quantity", "gravity")
+    # without a quantity the tool reads it from the file's labels; its summary says which
+    q = a.get("quantity") or ("magnetic" if r.summary.startswith("magnetic") else "gravity")
     if "n_points" in m:
         what = f"{q} points"
         text = f"Read {arg(m['n_points'])} scattered {q} stations, values {_rng(m)}."

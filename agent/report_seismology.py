@@ -48,6 +48,7 @@ def _read(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
 
 
 def _preprocess(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
+    a = {**a, **r.details}  # the settings the tool used, its defaults included
     steps = []
     if a.get("detrend", "linear") != "none":
         steps.append(f"{a.get('detrend', 'linear')} detrend")

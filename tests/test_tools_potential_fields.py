@@ -257,3 +257,13 @@ def test_the_quantity_comes_from_the_file_labels_unless_given(ws, tmp_path):
     assert "magnetic points" in r.summary
     r = _ok(ws, "read_potential_field", {"file": ws.add_file(csv).id, "quantity": "gravity"})
     assert "gravity points" in r.summary
+    # the chat's report names what was read, also when the call left quantity null
+    from agent.report import tool_report
+
+    tmi = tmp_path / "tmi.nc"
+    da.to_dataset(name="tmi").to_netcdf(tmi, engine="scipy")
+    args = {"file": ws.add_file(tmi).id, "quantity": None}
+    text = tool_report(
+        "read it", [("read_potential_field", args)], [_ok(ws, "read_potential_field", args)]
+    )
+    assert "Read a magnetic grid" in text and "None" not in text

@@ -209,3 +209,16 @@ def test_predicted_arrivals_on_the_records_clock(ws):
     )
     pick = ALL.call("pick_onsets", {"stream": sid, "figure": False}, ws)
     assert abs(pick.metrics["p_onset_s"] - r.metrics["P_after_start_s"]) < 2.0
+
+
+def test_the_preprocessing_report_names_the_defaults_it_applied(ws, tmp_path):
+    """A call that leaves the settings to their defaults is reported with them (taper,
+    band), not as "no change"."""
+    from agent.report import tool_report
+
+    tr = obspy.Trace(_event(seed=2), header={"sampling_rate": 100.0})
+    stream = ALL.call("read_waveforms", {"file": _attach(ws, tmp_path, obspy.Stream([tr]))}, ws)
+    args = {"stream": stream.artifacts[0].id}
+    pre = ALL.call("preprocess_waveforms", args, ws)
+    text = tool_report("preprocess it", [("preprocess_waveforms", args)], [pre])
+    assert "1–20 Hz bandpass" in text and "Hann taper of 0.05" in text, text

@@ -285,9 +285,16 @@ def preprocess_waveforms(
         tapered_s=max(before, taper_fraction * duration),
     )
     stats = _stats(st)
+    applied = {  # the settings used, defaults included (the chat's report reads them)
+        "taper_fraction": float(taper_fraction),
+        "freqmin_hz": float(freqmin_hz),
+        "freqmax_hz": float(freqmax_hz),
+        "resample_hz": float(resample_hz),
+    }
     return ToolResult(
         f"stream {art.id}: {stream} {what} ({len(st)} trace(s), {stats['sampling_rate_hz']:g} Hz)",
         (art,),
         stats,
         OBSPY_CITATIONS,
+        details=applied,
     )
