@@ -162,7 +162,9 @@ class DomainRouter:
                 found.append(REFLECTION)
         if not found:
             return None
-        return max(set(found), key=found.count) if len(set(found)) > 1 else found[0]
+        # the domain most items mark; on a tie, the first one shown (a set's order would
+        # change from run to run)
+        return max(dict.fromkeys(found), key=found.count)
 
     def by_words(self, request: str) -> str:
         """The domain whose examples the request is most like (reflection unless another

@@ -40,6 +40,11 @@ def test_files_decide_the_domain(workspace, tmp_path):
     assert router.by_files([art("segy", "l.sgy")], None) == REFLECTION
     assert router.by_files([art("file", "w.las")], None) == REFLECTION
     assert router.by_files([], None) is None
+    # the most items decide; on a tie, the first shown, run after run
+    two = [art("stream", "a.sac"), art("segy", "l.sgy"), art("stream", "b.sac")]
+    assert router.by_files(two, None) == "seismology"
+    assert router.by_files([art("segy", "l.sgy"), art("stream", "a.sac")], None) == REFLECTION
+    assert router.by_files([art("stream", "a.sac"), art("segy", "l.sgy")], None) == "seismology"
     # a result made from gravity data is a potential-field item, whatever its file
     grid = workspace.save_array(np.zeros((8, 8), np.float32), "grid", {"pf": {"kind": "grid"}})
     section = workspace.save_array(np.zeros((8, 8), np.float32), "section", {"dt_ms": 4.0})
