@@ -18,13 +18,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.messages import AIMessage
 
 from agent.compose import compose_answer
 from agent.config import AgentConfig, ModelConfig
 from agent.conversation import Conversation, Resolution, ids_in, load_state, save_state
 from agent.domains import DomainRouter
-from agent.messages import KINDS_TAG, first_messages, observation
+from agent.messages import KINDS_TAG, first_messages, tool_message
 from agent.report import tool_report
 from agent.steps import (
     AgentResult,
@@ -391,15 +391,8 @@ class GeoAgent:
                 calls.append((name, args))
                 results.append(result)
                 yield ToolOutput(name, result, time.perf_counter() - t1, call_id)
-                observed.append(observation(result))
-                messages.append(
-                    ToolMessage(
-                        content=observed[-1],
-                        tool_call_id=call_id,
-                        name=name,
-                        additional_kwargs={KINDS_TAG: self.workspace.kinds()},
-                    )
-                )
+                messages.append(tool_message(result, call_id, name))
+                observed.append(str(messages[-1].content))
 
     def _answer(
         self,

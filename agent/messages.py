@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
 from agent import prompts
 from agent.steps import Passage
@@ -23,6 +23,7 @@ __all__ = [
     "passages_prompt",
     "user_prompt",
     "observation",
+    "tool_message",
 ]
 
 # Marks the message that carries retrieved passages: answering turns read it, routing
@@ -75,3 +76,14 @@ def observation(result: ToolResult) -> str:
     if result.artifacts:
         parts.append("artifacts: " + ", ".join(f"{a.id} ({a.kind})" for a in result.artifacts))
     return "\n".join(parts)
+
+
+def tool_message(result: ToolResult, call_id: str, name: str) -> ToolMessage:
+    """A tool result as the model reads it (:func:`observation`), carrying the kinds of
+    the items it made for the grounding (the request carries the workspace's others)."""
+    return ToolMessage(
+        content=observation(result),
+        tool_call_id=call_id,
+        name=name,
+        additional_kwargs={KINDS_TAG: {a.id: a.kind for a in result.artifacts}},
+    )

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage
 
 from agent.constrained import ANSWER, call_json
 from agent.fake import ScriptedChatModel
 from agent.loop import GeoAgent
-from agent.messages import KINDS_TAG, first_messages, observation
+from agent.messages import KINDS_TAG, first_messages, tool_message
 from common.errors import BadInputError
 from common.paths import geofm_data
 from finetune.made_files import MADE, made_file
@@ -165,14 +165,7 @@ def run_plan(
                     ],
                 )
             )
-            messages.append(
-                ToolMessage(
-                    content=observation(result),
-                    tool_call_id=f"call-{n}",
-                    name=name,
-                    additional_kwargs={KINDS_TAG: ws.kinds()},
-                )
-            )
+            messages.append(tool_message(result, f"call-{n}", name))
         return trace
     finally:
         shutil.rmtree(root, ignore_errors=True)
