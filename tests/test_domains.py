@@ -144,34 +144,14 @@ def test_every_domain_gold_plan_runs_with_grounded_arguments(tmp_path):
     """Each gold plan of the domain set runs for real (as benchmarks.routing does), and
     every argument is one the grammar would offer: a number the conversation gave, an
     id that was shown, of a kind the argument takes."""
-    from agent.constrained import Grounding
     from benchmarks.routing import load_requests
     from finetune.tool_tasks import SETUPS
     from finetune.traces import run_plan, setup_files
-    from tools.registry import ID_KINDS_KEY
+    from tests.gold_plans import assert_grounded
 
     for it in load_requests(DOMAIN_SET):
         if not it["calls"]:
             continue
         paths = setup_files(SETUPS[it["setup"]], tmp_path)
-        trace = run_plan(it["request"], paths, [tuple(c) for c in it["calls"]], registry=tools.ALL)
-        for k, (name, args) in enumerate(trace.calls):
-            grounding = Grounding.from_messages(trace.history(k))
-            props = tools.ALL.get(name).parameters["properties"]
-            for key, value in args.items():
-                if isinstance(value, bool):
-                    continue
-                if isinstance(value, (int, float)):
-                    assert float(value) in grounding.numbers, (it["id"], name, key, value)
-                elif isinstance(value, str) and value.startswith("ws-"):
-                    kinds = next(
-                        b[ID_KINDS_KEY]
-                        for b in props[key].get("anyOf", [props[key]])
-                        if ID_KINDS_KEY in b
-                    )
-                    assert value in grounding.ids and grounding.takes(value, kinds), (
-                        it["id"],
-                        name,
-                        key,
-                        value,
-                    )
+        calls = [tuple(c) for c in it["calls"]]
+        assert_grounded(it["id"], run_plan(it["request"], paths, calls, registry=tools.ALL))

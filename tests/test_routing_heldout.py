@@ -124,10 +124,10 @@ def test_every_heldout_gold_plan_runs_with_grounded_arguments(
 ):
     """Each gold plan runs for real (as benchmarks.routing does) and every argument it
     passes is one the conversation supports (a number the user or a tool gave, an id
-    that was shown)."""
-    from agent.constrained import Grounding
+    that was shown, of a kind its argument takes)."""
     from finetune.traces import run_plan, setup_files
     from tests.conftest import REAL_GEOFM_HOME
+    from tests.gold_plans import assert_grounded
 
     items = _items(path)
     if (REAL_GEOFM_HOME / "index" / "default" / "manifest.json").exists():
@@ -136,13 +136,4 @@ def test_every_heldout_gold_plan_runs_with_grounded_arguments(
         items = [it for it in items if all(name != "search_literature" for name, _ in it["calls"])]
     for it in items:
         paths = setup_files(SETUPS[it["setup"]], tmp_path)
-        trace = run_plan(it["request"], paths, [tuple(c) for c in it["calls"]])
-        for k, (name, args) in enumerate(trace.calls):
-            grounding = Grounding.from_messages(trace.history(k))
-            for key, value in args.items():
-                if isinstance(value, bool):
-                    continue
-                if isinstance(value, (int, float)):
-                    assert float(value) in grounding.numbers, (it["id"], name, key, value)
-                elif isinstance(value, str) and value.startswith("ws-"):
-                    assert value in grounding.ids, (it["id"], name, key, value)
+        assert_grounded(it["id"], run_plan(it["request"], paths, [tuple(c) for c in it["calls"]]))
