@@ -72,9 +72,9 @@ def travel_times(
 
 
 def _from_headers(
-    workspace: Workspace, stream: str, depth: float | None, dist: float | None
+    h: dict[str, float], stream: str, depth: float | None, dist: float | None
 ) -> tuple[float, float]:
-    h = event_headers(workspace, stream)
+    """Depth (km) and distance (deg): those given, else from the SAC headers ``h``."""
     if depth is None:
         if "evdp" not in h:
             raise BadInputError(
@@ -116,9 +116,10 @@ def predict_arrivals(
             for the common set.
         stream: workspace id of a SAC stream whose headers give depth and distance.
     """
+    headers = event_headers(workspace, stream) if stream is not None else {}
     if stream is not None:
         source_depth_km, distance_deg = _from_headers(
-            workspace, stream, source_depth_km, distance_deg
+            headers, stream, source_depth_km, distance_deg
         )
     if source_depth_km is None or distance_deg is None:
         missing = [
@@ -143,10 +144,11 @@ def predict_arrivals(
         arrivals = travel_times(source_depth_km, distance_deg, names, model)
     except Exception as e:  # TauP's parser raises on an unknown phase name
         raise BadInputError(f"TauP cannot compute phases {names} ({e}); check the names") from None
-    metrics: dict[str, float] = {"n_arrivals": len(arrivals)}
+    firsts: dict[str, float] = {}  # the first arrival of each phase
     for a in arrivals:
-        key = f"{a['phase']}_time_s"
-        metrics.setdefault(key, a["time_s"])  # the first arrival of each phase
+        firsts.setdefault(a["phase"], a["time_s"])
+    metrics: dict[str, float] = {"n_arrivals": len(arrivals)}
+    metrics.update({f"{ph}_time_s": t for ph, t in firsts.items()})
     cites = (
         TAUP_CITATION,
         IASP91_CITATION if model == "iasp91" else AK135_CITATION,
@@ -157,12 +159,9 @@ def predict_arrivals(
         return ToolResult(f"no arrivals of {', '.join(names)} at {where}", (), metrics, cites)
     listed = ", ".join(f"{a['phase']} {a['time_s']:.2f} s" for a in arrivals[:12])
     summary = f"{where}: {listed} after the origin"
-    start = _origin_after_start(workspace, stream) if stream is not None else None
+    start = _origin_after_start(workspace, stream, headers) if stream is not None else None
     if start is not None:  # on the trace's own clock, comparable with picks and triggers
         origin_s, t0 = start
-        firsts: dict[str, float] = {}
-        for a in arrivals:
-            firsts.setdefault(a["phase"], a["time_s"])
         for ph, t in firsts.items():
             metrics[f"{ph}_after_start_s"] = origin_s + t
         when = f"{abs(origin_s):.2f} s {'after' if origin_s >= 0 else 'before'}"
@@ -174,10 +173,11 @@ def predict_arrivals(
     return ToolResult(summary, (), metrics, cites)
 
 
-def _origin_after_start(workspace: Workspace, stream: str) -> tuple[float, str] | None:
+def _origin_after_start(
+    workspace: Workspace, stream: str, h: dict[str, float]
+) -> tuple[float, str] | None:
     """(event origin in seconds after the trace start, the start time) from the SAC o
-    and b headers, or None when the stream does not give the origin."""
-    h = event_headers(workspace, stream)
+    and b headers ``h``, or None when the stream does not give the origin."""
     if "o" not in h:
         return None
     start = load_stream(workspace, stream)[0].stats.starttime
