@@ -33,7 +33,7 @@ import numpy as np
 from agent import prompts
 from agent.messages import KINDS_TAG, PASSAGES_TAG
 from common.errors import ModelError
-from tools.registry import ID_KINDS_KEY, NEEDS_KEY, WORKSPACE_ID_PATTERN
+from tools.registry import ID_KINDS_KEY, NEEDS_KEY, WORKSPACE_ID_PATTERN, plain_schema
 
 if TYPE_CHECKING:  # loaded on first use at run time
     import xgrammar as xgr
@@ -202,15 +202,6 @@ def _within(v: float, b: dict[str, Any]) -> bool:
     )
 
 
-def _plain(schema: Any) -> Any:
-    """``schema`` without geofm's extension keywords (the grammar compiler's input)."""
-    if isinstance(schema, dict):
-        return {k: _plain(v) for k, v in schema.items() if k not in (ID_KINDS_KEY, NEEDS_KEY)}
-    if isinstance(schema, list):
-        return [_plain(v) for v in schema]
-    return schema
-
-
 def _strict(schema: dict[str, Any]) -> dict[str, Any]:
     """An argument schema that admits no unknown keys (the model must not invent args)."""
     s = dict(schema)
@@ -236,7 +227,7 @@ def call_schema(tools: list[dict[str, Any]], grounding: Grounding | None = None)
                 "type": "object",
                 "additionalProperties": False,
                 "required": ["name", "arguments"],
-                "properties": {"name": {"const": t["name"]}, "arguments": _plain(args)},
+                "properties": {"name": {"const": t["name"]}, "arguments": plain_schema(args)},
             }
         )
     options.append(

@@ -10,6 +10,7 @@ import tools
 from agent.constrained import ANSWER, Grounding, call_schema
 from agent.loop import GeoAgent
 from agent.messages import KINDS_TAG
+from common.errors import BadInputError
 from tools import Tool
 from tools.plotting import plot_section
 from tools.registry import ID_KINDS_KEY, NEEDS_KEY, WORKSPACE_ID_PATTERN
@@ -35,6 +36,15 @@ def test_every_id_argument_declares_the_kinds_it_takes():
     for tool, name, branch in seen:
         kinds = branch.get(ID_KINDS_KEY)
         assert kinds and set(kinds) <= set(KINDS), f"{tool.name}.{name}: {kinds}"
+
+
+def test_a_validation_error_shows_the_schema_without_geofm_keywords():
+    with pytest.raises(BadInputError) as e:
+        tools.ALL.get("read_segy").validate({"file": "ws-1", "inline": "four"})
+    message = str(e.value)
+    assert "inline" in message and "Expected schema:" in message
+    assert ID_KINDS_KEY not in message and NEEDS_KEY not in message
+    assert WORKSPACE_ID_PATTERN in message  # the id's pattern is still there
 
 
 def _filler(prop: dict):

@@ -106,6 +106,16 @@ def test_taup_matches_obspy_tests(ws, model, phase, expected):
     assert r.ok and abs(r.metrics[f"{phase}_time_s"] - expected) < 2e-2
 
 
+def test_arrivals_name_each_phase_once_with_its_later_branches(ws):
+    """At 20 degrees P and S arrive by several ray paths (the upper-mantle triplication):
+    the summary gives each phase's first arrival and counts the later ones."""
+    r = ALL.call("predict_arrivals", {"source_depth_km": 10.0, "distance_deg": 20.0}, ws)
+    assert r.ok and r.metrics["n_arrivals"] > 2
+    listed = r.summary.split(": ", 1)[1]
+    assert listed.count("P ") == 1 and listed.count("S ") == 1, r.summary
+    assert f"P {r.metrics['P_time_s']:.2f} s (+" in r.summary
+
+
 def test_taup_from_sac_headers_and_missing_headers(ws, tmp_path):
     st = obspy.Stream([obspy.Trace(_event())])
     st[0].stats.sac = obspy.core.AttribDict(evdp=10.0, gcarc=35.0)
@@ -174,6 +184,24 @@ def test_picks_after_preprocessing_skip_the_taper(ws, tmp_path):
     pre = ALL.call("preprocess_waveforms", {"stream": stream, "taper_fraction": 0.2}, ws)
     assert pre.ok and ws.meta(pre.artifacts[0].id)["metadata"]["tapered_s"] == pytest.approx(6.0)
     pick = ALL.call("pick_onsets", {"stream": pre.artifacts[0].id, "figure": False}, ws)
+    assert abs(pick.metrics["p_onset_s"] - 12.34) <= 0.1, pick.summary
+
+
+def test_the_ar_picker_also_skips_the_taper(ws, tmp_path):
+    """The AR-AIC picker on three tapered components searches past the ramp as well."""
+    traces = [
+        obspy.Trace(
+            _event(onset_s=12.34, seed=i), header={"sampling_rate": 100.0, "channel": f"HH{c}"}
+        )
+        for i, c in enumerate("ZNE")
+    ]
+    raw = _attach(ws, tmp_path, obspy.Stream(traces))
+    stream = ALL.call("read_waveforms", {"file": raw}, ws).artifacts[0].id
+    pre = ALL.call("preprocess_waveforms", {"stream": stream, "taper_fraction": 0.2}, ws)
+    assert pre.ok, pre.summary
+    pick = ALL.call(
+        "pick_onsets", {"stream": pre.artifacts[0].id, "method": "ar", "figure": False}, ws
+    )
     assert abs(pick.metrics["p_onset_s"] - 12.34) <= 0.1, pick.summary
 
 

@@ -228,14 +228,15 @@ def pick_onsets(
         figure: also save a PNG of the trace with the picks.
     """
     st = load_stream(workspace, stream)
+    # after a taper (preprocess_waveforms), search past its ramp, which looks like an onset
+    tapered_s = float(workspace.meta(stream).get("metadata", {}).get("tapered_s", 0.0))
     if method == "ar":
-        tr, p, s = _ar(st, stream, freqmin_hz, freqmax_hz)
+        tr, p, s = _ar(st, stream, freqmin_hz, freqmax_hz, tapered_s)
         cites = (OBSPY_CITATION, AR_PICK_CITATION)
     else:
         tr = vertical(st)
         df = tr.stats.sampling_rate
-        # after a taper (preprocess_waveforms), search past its ramp, which looks like an onset
-        skip = int(float(workspace.meta(stream).get("metadata", {}).get("tapered_s", 0.0)) * df)
+        skip = int(tapered_s * df)
         if tr.stats.npts - 2 * skip < 200:
             raise BadInputError(
                 f"{stream}: {tr.id} has {tr.stats.npts - 2 * skip} untapered samples; need >= 200"
@@ -260,7 +261,9 @@ def pick_onsets(
     return ToolResult(summary, arts, metrics, cites)
 
 
-def _ar(st: Stream, stream: str, f1: float, f2: float) -> tuple[Trace, float, float]:
+def _ar(
+    st: Stream, stream: str, f1: float, f2: float, tapered_s: float = 0.0
+) -> tuple[Trace, float, float]:
     ids = ", ".join(tr.id for tr in st[:6])
     if len(st) != 3:
         raise BadInputError(
@@ -280,7 +283,11 @@ def _ar(st: Stream, stream: str, f1: float, f2: float) -> tuple[Trace, float, fl
         raise BadInputError(
             f"need 0 < freqmin_hz < freqmax_hz < Nyquist ({df / 2:g} Hz), got {f1:g}, {f2:g}"
         )
-    if z.stats.npts < 4 * df + 200:
-        raise BadInputError(f"{stream}: {z.stats.npts / df:g} s is too short; need >= 6 s")
-    p, s = ar_onsets(z.data, others[0].data, others[1].data, df, f1, f2)
-    return z, p, s
+    skip = int(tapered_s * df)
+    if z.stats.npts - skip < 4 * df + 200:
+        raise BadInputError(
+            f"{stream}: {(z.stats.npts - skip) / df:g} s after the taper is too short; need >= 6 s"
+        )
+    z_, n_, e_ = (c.data[skip:] for c in (z, others[0], others[1]))
+    p, s = ar_onsets(z_, n_, e_, df, f1, f2)
+    return z, p + skip / df, s + skip / df

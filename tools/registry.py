@@ -38,6 +38,7 @@ __all__ = [
     "NEEDS_KEY",
     "parse_docstring",
     "strip_titles",
+    "plain_schema",
 ]
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,16 @@ StreamId = Annotated[  # an attached or processed MiniSEED/SAC waveform stream
 # An argument that applies only to 3D SEG-Y files (an inline number, a time slice): the
 # grammar leaves it out when every SEG-Y file shown is a 2D line or unsorted.
 NEEDS_KEY = "x-geofm-needs"
+
+
+def plain_schema(schema: Any) -> Any:
+    """``schema`` without geofm's extension keywords (:data:`ID_KINDS_KEY`,
+    :data:`NEEDS_KEY`): what a grammar compiler or a reader of an error message takes."""
+    if isinstance(schema, dict):
+        return {k: plain_schema(v) for k, v in schema.items() if k not in (ID_KINDS_KEY, NEEDS_KEY)}
+    if isinstance(schema, list):
+        return [plain_schema(v) for v in schema]
+    return schema
 
 
 def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
@@ -154,7 +165,8 @@ class Tool:
                 for err in e.errors()
             )
             raise BadInputError(
-                f"bad arguments for {self.name}: {problems}. Expected schema: {self.parameters}"
+                f"bad arguments for {self.name}: {problems}. "
+                f"Expected schema: {plain_schema(self.parameters)}"
             ) from None
         extra = set(args) - set(self.args_model.model_fields)
         if extra:

@@ -6,6 +6,7 @@ iasp91 and ak135 ship with ObsPy; a model is built on first use and cached per p
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -157,7 +158,13 @@ def predict_arrivals(
     where = f"depth {source_depth_km:g} km, distance {distance_deg:g} deg, {model}"
     if not arrivals:
         return ToolResult(f"no arrivals of {', '.join(names)} at {where}", (), metrics, cites)
-    listed = ", ".join(f"{a['phase']} {a['time_s']:.2f} s" for a in arrivals[:12])
+    # a phase may arrive by several ray paths (a triplication): its first arrival, then
+    # how many later branches there are
+    branches = Counter(a["phase"] for a in arrivals)
+    listed = ", ".join(
+        f"{ph} {t:.2f} s" + (f" (+{branches[ph] - 1} later)" if branches[ph] > 1 else "")
+        for ph, t in list(firsts.items())[:12]
+    )
     summary = f"{where}: {listed} after the origin"
     start = _origin_after_start(workspace, stream, headers) if stream is not None else None
     if start is not None:  # on the trace's own clock, comparable with picks and triggers
