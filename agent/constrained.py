@@ -98,6 +98,58 @@ _WORDS = {
 }
 _ID = re.compile(r"\bws-\d+\b")
 
+# What the word right after a number says it measures ("120 traces", "25 Hz", "500 m").
+_UNIT_AFTER = re.compile(r"\s*(°|%|[A-Za-z]+)")
+_TAGS = {
+    **dict.fromkeys(("hz", "hertz"), "hz"),
+    **dict.fromkeys(
+        ("ms", "msec", "millisecond", "milliseconds", "s", "sec", "secs", "second", "seconds"),
+        "time",
+    ),
+    **dict.fromkeys(
+        (
+            "m",
+            "metre",
+            "metres",
+            "meter",
+            "meters",
+            "km",
+            "kilometre",
+            "kilometres",
+            "kilometer",
+            "kilometers",
+        ),
+        "length",
+    ),
+    **dict.fromkeys(("°", "deg", "degree", "degrees"), "deg"),
+    **dict.fromkeys(("db", "decibel", "decibels"), "db"),
+    **dict.fromkeys(("%", "percent"), "pct"),
+    **dict.fromkeys(("trace", "traces"), "traces"),
+    **dict.fromkeys(("sample", "samples"), "samples"),
+    **dict.fromkeys(("fault", "faults"), "faults"),
+}
+# The same measures, read off an argument's name (the tools name their units).
+_ARG_TAGS = (
+    (re.compile(r"_hz$"), "hz"),
+    (re.compile(r"(_ms|_s)$|_ms_"), "time"),
+    (re.compile(r"(_m|_km)$|^[xy]$"), "length"),
+    (re.compile(r"_deg$"), "deg"),
+    (re.compile(r"_db$"), "db"),
+    (re.compile(r"fraction|percentile|taper|stretch"), "pct"),
+    (
+        re.compile(r"^(n_traces|win_traces|traces_around|traces|half_width|filter_length)$"),
+        "traces",
+    ),
+    (re.compile(r"^(n_samples|half_length)$"), "samples"),
+    (re.compile(r"^n_faults$"), "faults"),
+)
+
+
+def argument_tag(name: str) -> str:
+    """What a number argument measures, from its name ("low_hz" -> "hz", "n_traces" ->
+    "traces"); "" for one without a unit in its name (a seed, a rank, an index)."""
+    return next((tag for pattern, tag in _ARG_TAGS if pattern.search(name)), "")
+
 
 @dataclass(frozen=True)
 class Grounding:
@@ -108,16 +160,22 @@ class Grounding:
     half); 0 after "no", "without", "none" ("no faults", "no low cut") and "first" (an
     index). ``ids``: the workspace ids shown. ``kinds``: (id, kind) of the ids whose kind
     is known (``Workspace.kinds``: "array", "segy:3d", "figure", ...); an id of unknown
-    kind fits any id argument.
+    kind fits any id argument. ``tags``: (number, what the word after it says it
+    measures: "hz", "time", "length", "deg", "db", "pct", "traces", "samples", "faults",
+    or "" for none), one per occurrence; a number written only with a unit goes only to
+    arguments that measure it ("120 traces" to ``n_traces``, never to ``seed``), a bare
+    number to any. A number with no entry counts as bare.
     """
 
     numbers: tuple[float, ...]
     ids: tuple[str, ...]
     kinds: tuple[tuple[str, str], ...] = ()
+    tags: tuple[tuple[float, str], ...] = ()
 
     @classmethod
     def from_texts(cls, texts: list[str], kinds: dict[str, str] | None = None) -> "Grounding":
         numbers: set[float] = set()
+        tags: set[tuple[float, str]] = set()
         ids: list[str] = []
         for text in texts:
             text = text.replace("\u2212", "-")
@@ -126,18 +184,23 @@ class Grounding:
                 v = float(m.group(1))
                 if not math.isfinite(v):
                     continue
-                numbers.add(v)
+                after = _UNIT_AFTER.match(text, m.end(1))
+                tag = _TAGS.get(after.group(1).lower(), "") if after else ""
+                found = [v]
                 unit = (m.group(2) or "").strip().lower()
                 if unit in ("%", "percent"):
-                    numbers.add(round(v / 100, 12))
+                    found.append(round(v / 100, 12))
                 elif unit:
-                    numbers.add(round(v * 1000, 9))
+                    found.append(round(v * 1000, 9))
+                numbers.update(found)
+                tags.update((f, tag) for f in found)
             for w in re.findall(r"[a-z]+", text.lower()):
                 if w in _WORDS:
                     numbers.add(float(_WORDS[w]))
+                    tags.add((float(_WORDS[w]), ""))
             ids += [i for i in _ID.findall(text) if i not in ids]
         known = tuple((i, kinds[i]) for i in ids if kinds and i in kinds)
-        return cls(tuple(sorted(numbers)), tuple(ids), known)
+        return cls(tuple(sorted(numbers)), tuple(ids), known, tuple(sorted(tags)))
 
     @classmethod
     def from_messages(cls, messages: list) -> "Grounding":
@@ -166,18 +229,29 @@ class Grounding:
         known = dict(self.kinds)
         return any(known.get(i) in (None, "segy", "segy:3d") for i in self.ids)
 
-    def restrict(self, prop: dict[str, Any]) -> dict[str, Any] | None:
-        """``prop``'s schema kept to grounded values, or None when nothing fits."""
+    def restrict(self, prop: dict[str, Any], name: str | None = None) -> dict[str, Any] | None:
+        """``prop``'s schema kept to grounded values, or None when nothing fits; with the
+        argument's ``name``, numbers written with a unit go only to arguments that
+        measure it (:func:`argument_tag`)."""
         if prop.get(NEEDS_KEY) == "3d" and not self.maybe_3d():
             return None
+        tag = None if name is None else argument_tag(name)
         if "anyOf" in prop:
-            kept = [b for b in (self._branch(b) for b in prop["anyOf"]) if b is not None]
+            kept = [b for b in (self._branch(b, tag) for b in prop["anyOf"]) if b is not None]
             if not [b for b in kept if b.get("type") != "null"]:
                 return None
             return {"anyOf": kept}
-        return self._branch(prop)
+        return self._branch(prop, tag)
 
-    def _branch(self, b: dict[str, Any]) -> dict[str, Any] | None:
+    def fits(self, value: float, tag: str | None) -> bool:
+        """Whether ``value`` may go to an argument that measures ``tag`` (None: any):
+        it was written bare somewhere, or with that unit."""
+        if tag is None:
+            return True
+        seen = {t for v, t in self.tags if v == value}
+        return not seen or "" in seen or tag in seen
+
+    def _branch(self, b: dict[str, Any], tag: str | None = None) -> dict[str, Any] | None:
         kind = b.get("type")
         if kind == "string" and b.get("pattern") == WORKSPACE_ID_PATTERN:
             # ids of the argument's kinds; when none is shown, any id, so the tool stays
@@ -187,7 +261,9 @@ class Grounding:
             return {"type": "string", "enum": ids} if ids else None
         if kind in ("number", "integer") and "enum" not in b:
             vals = [
-                v for v in self.numbers if _within(v, b) and (kind == "number" or v.is_integer())
+                v
+                for v in self.numbers
+                if _within(v, b) and (kind == "number" or v.is_integer()) and self.fits(v, tag)
             ]
             return {"enum": [_compact(v) for v in vals]} if vals else None
         return b
@@ -248,7 +324,7 @@ def _grounded(args: dict[str, Any], grounding: Grounding) -> dict[str, Any] | No
     required = set(args.get("required", []))
     props = {}
     for k, prop in args["properties"].items():
-        kept = grounding.restrict(prop)
+        kept = grounding.restrict(prop, k)
         if kept is None:
             if k in required:
                 return None  # the tool cannot be called with what the conversation gave

@@ -145,6 +145,33 @@ def test_grounding_reads_numbers_units_words_and_ids():
     assert nothing.restrict({"anyOf": [{"type": "integer"}, {"type": "null"}]}) is None
 
 
+def test_numbers_written_with_a_unit_go_only_to_arguments_that_measure_it():
+    from agent.constrained import Grounding, argument_tag
+
+    assert [argument_tag(n) for n in ("low_hz", "dt_ms", "lta_s", "height_m", "n_traces")] == [
+        "hz",
+        "time",
+        "time",
+        "length",
+        "traces",
+    ]
+    assert argument_tag("seed") == argument_tag("rank") == ""
+    g = Grounding.from_texts(["Generate a synthetic seismic line with 3 faults and 120 traces."])
+    integer = {"type": "integer"}
+    assert g.restrict(integer, "n_traces") == {"enum": [120]}
+    assert g.restrict(integer, "n_faults") == {"enum": [3]}
+    assert g.restrict(integer, "seed") is None  # "120 traces" is no seed
+    assert g.restrict(integer) == {"enum": [3, 120]}  # no name: no unit check
+    g = Grounding.from_texts(["Ricker 25 Hz, 4 ms sampling, seed 25; continue up 500 m"])
+    assert g.restrict(integer, "seed") == {"enum": [25]}  # also written bare
+    assert g.restrict({"type": "number"}, "dt_ms") == {"enum": [4, 25]}  # not 500 m
+    assert g.restrict({"type": "number"}, "height_m") == {"enum": [25, 500]}  # not 4 ms
+    assert g.restrict({"type": "number"}, "peak_hz") == {"enum": [25]}
+    # a percentage reaches a fraction argument as a fraction
+    g = Grounding.from_texts(["hide 30 % of the traces"])
+    assert g.restrict({"type": "number", "maximum": 1}, "missing_fraction") == {"enum": [0.3]}
+
+
 def test_a_tool_whose_required_argument_cannot_be_grounded_is_not_offered():
     from agent.constrained import ANSWER, Grounding, call_schema
     from tools import Tool
