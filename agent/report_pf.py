@@ -27,7 +27,10 @@ PF_NAMES = {
 
 
 def _rng(m: dict) -> str:
-    return f"{value(m['min'])} to {value(m['max'])}"
+    lo, hi = m["min"], m["max"]
+    if max(abs(lo), abs(hi)) >= 1e4:  # absolute gravity: 980712.3 to 980794.1, not 9.81e+05
+        return f"{lo:.1f} to {hi:.1f}"
+    return f"{value(lo)} to {value(hi)}"
 
 
 def _grid(m: dict) -> str:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tools.fill_check import check_fills, probe_mask, true_runs
+from tools.fill_check import check_fills, check_windows, probe_mask, true_runs
 from tools.interpolation import FILLS
 
 
@@ -69,3 +69,23 @@ def test_check_with_nothing_to_hide_keeps_the_first_candidate():
     check = check_fills(section, dead, {"a": FILLS["linear"], "b": FILLS["pocs"]}, 4.0)
     assert check.best == "a" and check.hidden == 0
     assert all(np.isnan(v) for v in check.scores_db.values())
+
+
+def test_a_long_record_is_checked_on_time_windows_spread_down_it():
+    assert check_windows(200, 2) == [slice(0, 200)] * 2  # short: the whole record
+    wins = check_windows(1500, 2, 256)
+    assert [w.stop - w.start for w in wins] == [256, 256]
+    assert wins[0].start < 750 < wins[1].start and wins[1].stop <= 1500
+    clean = _dipping(n_samples=1500)
+    dead = np.zeros(96, bool)
+    dead[2::3] = True
+    holed = np.where(dead[:, None], 0.0, clean)
+    seen: list[int] = []
+
+    def pocs(s, d, dt):
+        seen.append(s.shape[1])
+        return FILLS["pocs"](s, d, dt)
+
+    check = check_fills(holed, dead, {"linear": FILLS["linear"], "pocs": pocs}, 4.0, seed=3)
+    assert seen == [256, 256]  # each candidate fills only the windows
+    assert check.best == "pocs" and check.hidden > 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from agent.report import tool_report
 from tools import ALL, CLASSICAL, POTENTIAL_FIELDS, REGISTRY, SEISMOLOGY, WELL_TIE, Workspace
 from tools.pf_grid import load_grid
 
@@ -79,6 +80,7 @@ def test_vertical_derivative_matches_a_finite_difference_of_models(ws):
     _, above = _model(ws, height_m=10.0)
     _, below = _model(ws, height_m=-10.0)
     r = _ok(ws, "field_derivative", {"data": ground, "direction": "upward"})
+    assert r.summary.startswith("vertical derivative")
     dz = ws.load_array(r.artifacts[0].id)
     fd = (above - below) / 20.0
     assert _rms(dz - fd) / _rms(fd) < 0.1
@@ -143,9 +145,13 @@ def test_gravity_corrections_leave_the_anomaly(ws, tmp_path):
         + "\n".join(f"{a},{b},{c},{d}" for a, b, c, d in zip(x, y, observed, h))
     )
     pts = _ok(ws, "read_potential_field", {"file": ws.add_file(f).id})
+    # absolute gravity reads as a range, not 9.793e+05 to 9.794e+05
+    assert f"{observed.min():.1f} to {observed.max():.1f} mGal" in pts.summary
     r = _ok(ws, "gravity_corrections", {"data": pts.artifacts[0].id, "latitude_deg": 30.0})
     anomaly = ws.load_array(r.artifacts[0].id)[:, 2]
     np.testing.assert_allclose(anomaly, 7.5, atol=1e-6)
+    calls = [("read_potential_field", {"file": "ws-1"})]
+    assert f"{observed.min():.1f} to {observed.max():.1f}" in tool_report("read it", calls, [pts])
 
 
 def test_plot_grid(ws):

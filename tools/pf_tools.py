@@ -51,6 +51,22 @@ def _shape(g: Grid) -> str:
     return f"{nx}x{ny} nodes at {de:g}x{dn:g} m, height {g.height_m:g} m"
 
 
+_DERIVATIVE_NAMES = {
+    "upward": "vertical derivative",
+    "easting": "easting derivative",
+    "northing": "northing derivative",
+    "total_horizontal": "total horizontal derivative",
+}
+
+
+def _span(lo: float, hi: float) -> str:
+    """A value range to read: 4 significant figures, or fixed to 0.1 for large values
+    (absolute gravity reads 980712.3 to 980794.1 mGal, not 9.807e+05 to 9.808e+05)."""
+    if max(abs(lo), abs(hi)) >= 1e4:
+        return f"{lo:.1f} to {hi:.1f}"
+    return f"{lo:.4g} to {hi:.4g}"
+
+
 def _range_metrics(values: np.ndarray, prefix: str = "") -> dict[str, float]:
     return {f"{prefix}min": float(values.min()), f"{prefix}max": float(values.max())}
 
@@ -68,8 +84,7 @@ def _grid_result(
         workspace, g, f"{what} {g.values.shape[1]}x{g.values.shape[0]}", derived_from=source
     )
     summary = (
-        f"{what} {art.id}: {_shape(g)}, {g.values.min():.4g} to {g.values.max():.4g} "
-        f"{units or g.units}"
+        f"{what} {art.id}: {_shape(g)}, {_span(g.values.min(), g.values.max())} {units or g.units}"
     )
     ny, nx = g.values.shape
     details = {"n_easting": float(nx), "n_northing": float(ny), "spacing_m": g.spacing[0]}
@@ -115,7 +130,7 @@ def read_potential_field(
     metrics = {"n_points": float(len(pts)), **_range_metrics(pts[:, 2])}
     return ToolResult(
         f"{measured} points {art.id}: {len(pts)} scattered stations{heights}, "
-        f"{pts[:, 2].min():.4g} to {pts[:, 2].max():.4g} {units}; grid them with grid_scattered",
+        f"{_span(pts[:, 2].min(), pts[:, 2].max())} {units}; grid them with grid_scattered",
         (art,),
         metrics,
     )
@@ -202,7 +217,7 @@ def gravity_corrections(
         raise BadInputError(f"{data} holds magnetic data; gravity corrections need gravity")
     if np.any(np.abs(observed - 980000.0) > 10000.0):
         raise BadInputError(
-            f"{data} holds values of {observed.min():.4g} to {observed.max():.4g} mGal; normal "
+            f"{data} holds values of {_span(observed.min(), observed.max())} mGal; normal "
             "gravity is removed from observed absolute gravity (about 978000-983300 mGal). "
             "Anomalies need no correction"
         )
@@ -221,8 +236,8 @@ def gravity_corrections(
             workspace, out, "gravity", f"Bouguer anomaly points ({len(out)})", derived_from=data
         )
         return ToolResult(
-            f"Bouguer anomaly {art.id}: {len(out)} stations, {anomaly.min():.4g} to "
-            f"{anomaly.max():.4g} mGal (density {density_kg_m3:g} kg/m3)",
+            f"Bouguer anomaly {art.id}: {len(out)} stations, "
+            f"{_span(anomaly.min(), anomaly.max())} mGal (density {density_kg_m3:g} kg/m3)",
             (art,),
             metrics,
             cites,
@@ -309,7 +324,7 @@ def field_derivative(
     cites = pf.FFT_CITATIONS
     metrics = {"order": float(order)}
     return _grid_result(
-        workspace, g.like(d, units=units), f"{direction} derivative", data, metrics, cites, units
+        workspace, g.like(d, units=units), _DERIVATIVE_NAMES[direction], data, metrics, cites, units
     )
 
 
