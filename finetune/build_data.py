@@ -6,7 +6,9 @@ Writes ``train.jsonl``, ``val.jsonl``, ``test.jsonl`` (one chat example per line
 form the agent shows the model) and ``card.json`` (sizes and sources). Three kinds:
 
 - ``route``: the routing prompt (tool list in the system message) of a request, with the
-  gold plan run for real on the files in ../shared/data; every assistant turn is a
+  gold plan run for real on the files in ../shared/data (a task of another routing
+  domain, seismology or potential fields, runs with that domain's tools and lists them,
+  as the agent's second stage does: :mod:`agent.domains`); every assistant turn is a
   compact JSON decision (a tool call, or ``answer`` after the last observation). Besides
   the single requests (and seeded rewordings of their training phrasings,
   :mod:`finetune.paraphrase`), the later turns of multi-turn conversations, run through
@@ -42,6 +44,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage
 
+from agent.domains import DOMAINS, REFLECTION
 from agent.messages import first_messages
 from agent.steps import to_passages
 from corpus import default_index
@@ -52,9 +55,9 @@ from finetune.paraphrase import variants
 from finetune.tool_tasks import FOLLOWUPS, SETUPS, TASKS
 from finetune.tool_tasks.base import phrasing_split
 from finetune.traces import decision_json, missing_weights, run_plan, setup_files
-from tools import REGISTRY
+from tools import REGISTRY, Registry
 
-__all__ = ["build", "main", "split_of"]
+__all__ = ["build", "main", "split_of", "domain_examples", "interleave"]
 
 SPLITS = ("train", "val", "test")
 
@@ -142,10 +145,12 @@ def tool_examples(
     progress: bool = True,
     guard: LeakageGuard | None = None,
     variants_per_phrasing: int = 0,
+    registry: Registry | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Route (and some answer) examples of every phrasing of ``tasks``. With ``guard``, a
-    training phrasing near an evaluation text is left out; with
-    ``variants_per_phrasing``, each training phrasing also gets that many seeded
+    """Route (and some answer) examples of every phrasing of ``tasks``, their plans run
+    with ``registry`` (default: the reflection tools) and their prompts listing
+    ``schemas``. With ``guard``, a training phrasing near an evaluation text is left
+    out; with ``variants_per_phrasing``, each training phrasing also gets that many seeded
     rewordings (:mod:`finetune.paraphrase`) on the same run, except those near a
     validation or test phrasing or an evaluation text."""
     out: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
@@ -190,10 +195,14 @@ def tool_examples(
                 offset = rng.choice((0, 0, 1, 2, 3)) if keys or ci == 0 else ci + 1
                 key = json.dumps([task.id, sorted(slots.items()), offset])
                 if key not in cache:
-                    cache[key] = run_plan("", paths, list(task.calls), slots, offset)
+                    cache[key] = run_plan(
+                        "", paths, list(task.calls), slots, offset, registry=registry
+                    )
                 base = cache[key]
                 trace = base.asked(question)
                 meta = {"task": task.id, "template": f"{task.id}/{pi}", "setup": task.setup}
+                if task.domain != REFLECTION:  # the reflection rows stay as they were
+                    meta["domain"] = task.domain
                 out[split].append(
                     {
                         "kind": "route",
@@ -350,6 +359,54 @@ def _route_only(msgs: list[BaseMessage], schemas) -> list[dict[str, str]]:
 EVAL_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "data"
 
 
+def domain_examples(
+    scratch: Path,
+    rng: random.Random,
+    combos: int = 1,
+    progress: bool = True,
+    guard: LeakageGuard | None = None,
+    variants_per_phrasing: int = 0,
+) -> dict[str, dict[str, Any]]:
+    """:func:`tool_examples` of the tasks of each routing domain other than reflection
+    (in :data:`agent.domains.DOMAINS` order), each run with its domain's tools and
+    prompted with their list: the prompt the agent shows once it chose that domain."""
+    out: dict[str, dict[str, Any]] = {}
+    for d in DOMAINS:
+        tasks = [t for t in TASKS if t.domain == d.name]
+        if d.name == REFLECTION or not tasks:
+            continue
+        out[d.name] = tool_examples(
+            tasks,
+            d.registry.schemas(),
+            scratch,
+            rng,
+            combos,
+            progress=progress,
+            guard=guard,
+            variants_per_phrasing=variants_per_phrasing,
+            registry=d.registry,
+        )
+    return out
+
+
+def interleave(
+    rows: list[dict[str, Any]], extra: list[dict[str, Any]], rng: random.Random
+) -> list[dict[str, Any]]:
+    """``extra`` shuffled into ``rows`` at random places; ``rows`` keep their order."""
+    extra = list(extra)
+    rng.shuffle(extra)
+    cuts = sorted(rng.randrange(len(rows) + 1) for _ in extra)
+    out: list[dict[str, Any]] = []
+    j = 0
+    for i, row in enumerate(rows):
+        while j < len(cuts) and cuts[j] == i:
+            out.append(extra[j])
+            j += 1
+        out.append(row)
+    out.extend(extra[j:])
+    return out
+
+
 def build(
     out_dir: str | Path,
     seed: int = 0,
@@ -359,6 +416,14 @@ def build(
     followup_instances: int = 2,
     eval_dir: str | Path = EVAL_DIR,
 ) -> dict[str, Any]:
+    """Write the three splits and ``card.json`` to ``out_dir``.
+
+    The reflection tasks and the literature questions draw from one seeded generator
+    (``seed``), the follow-ups from another (``seed + 1``) and the other domains' tasks
+    from a third (``seed + 2``), whose rows are then shuffled in at random places: adding
+    or changing a seismology or potential-field task leaves every other row as it was,
+    in the same order.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
@@ -366,9 +431,11 @@ def build(
     t0 = time.perf_counter()
     guard = LeakageGuard.from_dir(eval_dir)
     index = default_index()
+    reflection = [t for t in TASKS if t.domain == REFLECTION]
+    domain_rng = random.Random(seed + 2)
     with tempfile.TemporaryDirectory() as scratch:
         data: dict[str, Any] = tool_examples(
-            TASKS,
+            reflection,
             schemas,
             Path(scratch),
             rng,
@@ -388,17 +455,46 @@ def build(
             variants_per_phrasing=variants_per_phrasing,
             progress=progress,
         )
+        domains = domain_examples(
+            Path(scratch),
+            domain_rng,
+            combos,
+            progress=progress,
+            guard=guard,
+            variants_per_phrasing=variants_per_phrasing,
+        )
     qa = qa_examples(index, schemas, rng, progress=progress)
     task_counts = data.pop("counts")
+    skipped = {**data.pop("skipped"), **fu.pop("skipped")}
+    by_domain: dict[str, Any] = {}
+    for name, dd in domains.items():
+        counts = dd.pop("counts")
+        skipped.update(dd.pop("skipped"))
+        for k in task_counts:
+            task_counts[k] += counts[k]
+        tasks = [t for t in TASKS if t.domain == name]
+        by_domain[name] = {
+            "tasks": len(tasks),
+            "task_phrasings": sum(len(t.phrasings) for t in tasks),
+            "task_variants": counts["variants"],
+            "route_examples": {s: sum(r["kind"] == "route" for r in dd[s]) for s in SPLITS},
+        }
     card: dict[str, Any] = {
         "seed": seed,
         "combos": combos,
-        "skipped_tasks": {**data.pop("skipped"), **fu.pop("skipped")},
+        "skipped_tasks": skipped,
         "splits": {},
         "tasks": len(TASKS),
         "task_phrasings": sum(len(t.phrasings) for t in TASKS),
         "variants_per_phrasing": variants_per_phrasing,
         "task_variants": task_counts["variants"],
+        "domains": {
+            REFLECTION: {
+                "tasks": len(reflection),
+                "task_phrasings": sum(len(t.phrasings) for t in reflection),
+            },
+            **by_domain,
+        },
         "followups": {
             "templates": len(FOLLOWUPS),
             "model_turns": sum(1 for c in FOLLOWUPS for t in c.turns[1:] if not t.record),
@@ -417,7 +513,8 @@ def build(
         "sources": {
             "tool requests": "finetune/tool_tasks/ (phrasings written by the project, and "
             "seeded rewordings of them); observations from running the real tools on "
-            "../shared/data",
+            "../shared/data and on the files of finetune/made_files.py; a seismology or "
+            "potential-field task is prompted with its own domain's tool list",
             "follow-up turns": "finetune/tool_tasks/followups*.py (written by the project), "
             "run turn by turn through GeoAgent.chat on ../shared/data",
             "literature": "corpus/default (written by the project, CC-BY-4.0), retrieved "
@@ -428,6 +525,7 @@ def build(
     for s in SPLITS:
         rows = data[s] + fu[s] + qa[s]
         rng.shuffle(rows)
+        rows = interleave(rows, [r for dd in domains.values() for r in dd[s]], domain_rng)
         with open(out_dir / f"{s}.jsonl", "w", encoding="utf-8") as f:
             for r in rows:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")

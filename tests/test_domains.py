@@ -132,7 +132,7 @@ def test_the_domain_blind_set_is_well_formed_and_apart_from_the_router_examples(
                 if isinstance(v, (int, float)) and not isinstance(v, bool):
                     assert f"{v:g}" in it["request"].replace(",", ""), (it["id"], v)
     # every seismology and potential-field tool but gravity_corrections, which needs
-    # absolute gravity with station heights that no setup has
+    # absolute gravity with station heights (grav_stations), a setup the set does not use
     wanted = set(tools.SEISMOLOGY.names()) | set(tools.POTENTIAL_FIELDS.names())
     assert wanted - used == {"gravity_corrections"}
     examples = [norm(e) for d in DOMAINS for e in d.examples]

@@ -94,6 +94,29 @@ def test_no_held_out_followup_phrasing_is_a_training_phrasing():
     assert {turn_split(0, i, 5) for i in range(5)} == {"train"}  # the first turn: history
 
 
+def test_every_followup_turn_keeps_a_training_phrasing_apart_from_the_evaluation_sets():
+    """The builder draws each turn from its training phrasings that are not near an
+    evaluation text; a turn with none left stops the build. Only the turn is named."""
+    import itertools
+
+    from finetune.build_data import EVAL_DIR
+
+    guard = LeakageGuard.from_dir(EVAL_DIR)
+    empty = []
+    for c in FOLLOWUPS:
+        keys = list(c.slots)
+        combos = [dict(zip(keys, v)) for v in itertools.product(*(c.slots[k] for k in keys))]
+        for k, turn in enumerate(c.turns):
+            n = len(turn.phrasings)
+            train = [p for i, p in enumerate(turn.phrasings) if turn_split(k, i, n) == "train"]
+            if turn.record or not train:
+                continue
+            for slots in combos or [{}]:
+                if all(guard.near(p.format(**slots)) for p in train):
+                    empty.append(f"{c.id} turn {k + 1} {slots}")
+    assert not empty, empty
+
+
 def test_rewordings_are_seeded_and_keep_slots_and_numbers():
     phrasings = [p for t in TASKS for p in t.phrasings]
     got = {p: variants(p, 2) for p in phrasings}

@@ -8,7 +8,9 @@ appears in training. The hand-written routing benchmark (benchmarks/data) is sep
 and shares no wording with these.
 
 One module per area; :data:`TASKS` is all of them in a fixed order (the data builder's
-random draws follow it, so the order is part of what reproduces the data).
+random draws follow it, so the order is part of what reproduces the data): the reflection
+areas first, then the tasks of the other routing domains (``Task.domain``: seismology,
+potential fields), which the builder runs with their own domain's tools.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from finetune.tool_tasks import (
     followups_chain,
     followups_files,
     geofm_literature_chat,
+    potential_fields,
     reading,
     relative,
+    seismology,
     synthetic,
 )
 from finetune.tool_tasks.base import SETUPS, FollowUp, Task, Turn
@@ -41,6 +45,9 @@ TASKS: list[Task] = [
         files,
         relative,
         geofm_literature_chat,
+        # the other routing domains (agent.domains), after every reflection task
+        seismology,
+        potential_fields,
     )
     for t in area.TASKS
 ]

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-__all__ = ["Task", "SETUPS", "Turn", "FollowUp", "T", "followup", "phrasing_split"]
+__all__ = [
+    "Task",
+    "SETUPS",
+    "Turn",
+    "FollowUp",
+    "T",
+    "followup",
+    "phrasing_split",
+    "in_domain",
+]
 
 # Which files a request comes with, relative to $GEOFM_DATA/data (the .npy are generated).
 SETUPS: dict[str, tuple[str, ...]] = {
@@ -27,16 +36,26 @@ SETUPS: dict[str, tuple[str, ...]] = {
     "grav_points": ("gravity_points.csv",),
     "grav_grid": ("gravity_grid.nc",),
     "mag_grid": ("magnetic_grid.nc",),
+    # absolute gravity with station heights; three components; one channel with gaps
+    "grav_stations": ("gravity_stations.csv",),
+    "mseed_3c": ("event_3c.mseed",),
+    "mseed_gaps": ("obspy:io/mseed/tests/data/gaps.mseed",),
 }
 
 
 @dataclass(frozen=True)
 class Task:
+    """A request: its files, gold calls, phrasings and slot values. ``domain`` names the
+    routing domain whose tools the agent offers for it (``agent.domains``): the data
+    builder runs the plan with that domain's registry and writes the example with that
+    domain's tool list, as the agent shows it at the second stage."""
+
     id: str
     setup: str
     calls: tuple[tuple[str, dict[str, Any]], ...]
     phrasings: tuple[str, ...]
     slots: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    domain: str = "reflection"
 
 
 def _t(id, setup, calls, phrasings, **slots) -> Task:
@@ -47,6 +66,11 @@ def _t(id, setup, calls, phrasings, **slots) -> Task:
         tuple(phrasings),
         {k: tuple(v) for k, v in slots.items()},
     )
+
+
+def in_domain(domain: str, tasks: list[Task]) -> list[Task]:
+    """``tasks`` of routing domain ``domain`` (``_t`` makes reflection tasks)."""
+    return [replace(t, domain=domain) for t in tasks]
 
 
 # ---- follow-up conversations (finetune/followup_data.py) ------------------------------

@@ -443,6 +443,7 @@ FOLLOWUPS: list[FollowUp] = [
             [RD, ("agc", {"data": "@1", "window_ms": 100})],
             "AGC this gather, 100 ms window.",
             "Gain the shot with a 100 ms AGC.",
+            "Balance this record's amplitudes with automatic gain control, 100 ms long.",
         ),
         T(
             [("plot_section", {"data": "@2", "cmap": "seismic"})],
@@ -456,7 +457,12 @@ FOLLOWUPS: list[FollowUp] = [
     followup(
         "plot_clip_again",
         "f3",
-        T([IL], "Load inline {il}.", "Read inline {il} of this cube."),
+        T(
+            [IL],
+            "Load inline {il}.",
+            "Read inline {il} of this cube.",
+            "Pull inline number {il} out of the attached volume, please.",
+        ),
         T(
             [("plot_section", {"data": "@1"})],
             "Plot it for me.",

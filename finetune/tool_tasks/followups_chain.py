@@ -59,6 +59,7 @@ FOLLOWUPS: list[FollowUp] = [
             [RD, ("fk_filter", {"data": "@1"})],
             "Take the ground roll out of this shot with an f-k filter.",
             "F-k filter the gather.",
+            "Suppress the surface waves on this record in the frequency-wavenumber domain.",
         ),
         T(
             [("agc", {"data": "@2", "window_ms": "{w}"})],
