@@ -23,7 +23,7 @@ from agent.config import ModelConfig
 from agent.models import apply_adapter, load_causal_lm
 from common.errors import GeoFMError
 from finetune.chat_data import read_jsonl
-from tools import REGISTRY
+from tools import ALL
 
 __all__ = ["evaluate", "main"]
 
@@ -46,7 +46,7 @@ def _valid_call(text: str) -> bool:
     if call["name"] == ANSWER:
         return call["arguments"] == {}
     try:
-        REGISTRY.get(call["name"]).validate(call["arguments"])
+        ALL.get(call["name"]).validate(call["arguments"])
     except GeoFMError:
         return False
     return True
@@ -59,19 +59,38 @@ def grounded(answer: str, cited_gold: list[int]) -> bool:
     return bool(cites) and cites <= set(cited_gold)
 
 
+def route_schemas(domain: str) -> dict[str, dict[str, Any]]:
+    """The tool schemas a route row of ``domain`` is decided among, by name: its routing
+    domain's tools (``agent.domains``), as the agent's second stage offers them."""
+    from agent.domains import DOMAINS
+
+    registry = next((d.registry for d in DOMAINS if d.name == domain), None)
+    if registry is None:
+        raise ValueError(f"unknown routing domain {domain!r}")
+    return {s["name"]: s for s in registry.schemas()}
+
+
 def evaluate(chat, examples: list[dict[str, Any]], progress: bool = True) -> dict[str, Any]:
     """Scores of one model (a ``LocalChatModel``) on ``examples`` (build_data rows)."""
     from agent.constrained import ToolGrammar  # langchain: on use
     from finetune.traces import score_decision
 
-    schemas = {s["name"]: s for s in REGISTRY.schemas()}
-    grammar = ToolGrammar(chat.tokenizer, chat.vocab_size, list(schemas.values()))
+    grammars: dict[str, tuple[dict[str, Any], Any]] = {}
+
+    def domain_grammar(name: str) -> tuple[dict[str, Any], Any]:
+        if name not in grammars:
+            schemas = route_schemas(name)
+            grammar = ToolGrammar(chat.tokenizer, chat.vocab_size, list(schemas.values()))
+            grammars[name] = (schemas, grammar)
+        return grammars[name]
+
     n = tool_ok = args_ok = args_den = valid = 0
     qa_n = qa_ok = 0
     seconds = []
     for i, ex in enumerate(examples):
         msgs = ex["messages"]
         if ex["kind"] == "route":
+            schemas, grammar = domain_grammar(ex.get("domain", "reflection"))
             k = 0
             for j, m in enumerate(msgs):
                 if m["role"] != "assistant":

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+import tools
 from finetune.tool_tasks import SETUPS, TASKS
 from finetune.traces import arguments_match, resolve, run_plan, score_decision
 from tools import REGISTRY, Artifact, ToolResult
@@ -277,3 +278,14 @@ def test_cited_replies_quote_sentences_not_list_labels():
         "shales."
     )
     assert _sentences("Only a label.", 1) == "Only a label."  # nothing better: keep it
+
+
+def test_route_rows_are_scored_among_their_domains_tools():
+    from finetune.evaluate import _valid_call, route_schemas
+
+    assert set(route_schemas("seismology")) == set(tools.SEISMOLOGY.names())
+    assert set(route_schemas("potential_fields")) == set(tools.POTENTIAL_FIELDS.names())
+    assert set(route_schemas("reflection")) == set(REGISTRY.names())
+    with pytest.raises(ValueError, match="unknown routing domain"):
+        route_schemas("astrology")
+    assert _valid_call('{"name":"read_waveforms","arguments":{"file":"ws-1"}}')
