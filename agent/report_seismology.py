@@ -55,12 +55,13 @@ def _preprocess(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
     if a.get("taper_fraction", 0):
         steps.append(f"a Hann taper of {arg(a['taper_fraction'])} of each end")
     lo, hi = a.get("freqmin_hz", 0), a.get("freqmax_hz", 0)
+    kind = "zero-phase" if a.get("zerophase") else "causal"
     if lo and hi:
-        steps.append(f"a zero-phase {arg(lo)}–{arg(hi)} Hz bandpass")
+        steps.append(f"a {kind} {arg(lo)}–{arg(hi)} Hz bandpass")
     elif hi:
-        steps.append(f"a zero-phase {arg(hi)} Hz low-pass")
+        steps.append(f"a {kind} {arg(hi)} Hz low-pass")
     elif lo:
-        steps.append(f"a zero-phase {arg(lo)} Hz high-pass")
+        steps.append(f"a {kind} {arg(lo)} Hz high-pass")
     if a.get("resample_hz", 0):
         steps.append(f"resampling to {arg(a['resample_hz'])} Hz")
     products, new = _stream(r, "preprocessed waveforms")

@@ -203,6 +203,7 @@ def preprocess_waveforms(
     freqmin_hz: float = 1.0,
     freqmax_hz: float | None = None,
     resample_hz: float = 0.0,
+    zerophase: bool = False,
 ) -> ToolResult:
     """Preprocess earthquake waveforms: detrend, taper, Butterworth bandpass, resample.
 
@@ -210,10 +211,13 @@ def preprocess_waveforms(
         stream: workspace id of the waveform stream (MiniSEED/SAC or read_waveforms).
         detrend: remove a "linear" trend, the mean ("demean"), or nothing ("none").
         taper_fraction: Hann taper length at each end, as a fraction of the trace, 0 to 0.5.
-        freqmin_hz: low corner of the zero-phase 4-pole bandpass in Hz; 0 makes a low-pass.
+        freqmin_hz: low corner of the 4-pole Butterworth bandpass in Hz; 0 makes a low-pass.
         freqmax_hz: high corner in Hz, below Nyquist; 0 makes a high-pass (0 and 0: no
             filter); default 20 Hz, or 0.4 of the (new) sampling rate when that is lower.
         resample_hz: new sampling rate in Hz after filtering; 0 keeps the rate.
+        zerophase: filter forwards and backwards (no phase shift, for display); the
+            default filters forwards only (causal), which keeps onsets where they are for
+            picking: a zero-phase filter spreads energy ahead of an onset.
     """
     if not 0 <= taper_fraction <= 0.5:
         raise BadInputError(f"taper_fraction must be 0-0.5, got {taper_fraction}")
@@ -253,11 +257,13 @@ def preprocess_waveforms(
     if taper_fraction > 0:
         st.taper(max_percentage=taper_fraction, type="hann")
     if freqmin_hz and freqmax_hz:
-        st.filter("bandpass", freqmin=freqmin_hz, freqmax=freqmax_hz, corners=4, zerophase=True)
+        st.filter(
+            "bandpass", freqmin=freqmin_hz, freqmax=freqmax_hz, corners=4, zerophase=zerophase
+        )
     elif freqmax_hz:
-        st.filter("lowpass", freq=freqmax_hz, corners=4, zerophase=True)
+        st.filter("lowpass", freq=freqmax_hz, corners=4, zerophase=zerophase)
     elif freqmin_hz:
-        st.filter("highpass", freq=freqmin_hz, corners=4, zerophase=True)
+        st.filter("highpass", freq=freqmin_hz, corners=4, zerophase=zerophase)
     if resample_hz:
         st.resample(resample_hz, no_filter=True)  # band-limited above: no second filter
     steps = [
@@ -269,7 +275,8 @@ def preprocess_waveforms(
         if s
     ]
     if freqmin_hz or freqmax_hz:
-        steps.append(f"{freqmin_hz:g}-{freqmax_hz or nyquist:g} Hz filter")
+        kind = "zero-phase" if zerophase else "causal"
+        steps.append(f"{freqmin_hz:g}-{freqmax_hz or nyquist:g} Hz {kind} filter")
     if resample_hz:
         steps.append(f"resampled to {resample_hz:g} Hz")
     what = ", ".join(str(s) for s in steps) or "unchanged"
@@ -290,6 +297,7 @@ def preprocess_waveforms(
         "freqmin_hz": float(freqmin_hz),
         "freqmax_hz": float(freqmax_hz),
         "resample_hz": float(resample_hz),
+        "zerophase": float(zerophase),
     }
     return ToolResult(
         f"stream {art.id}: {stream} {what} ({len(st)} trace(s), {stats['sampling_rate_hz']:g} Hz)",
