@@ -187,6 +187,19 @@ def test_picks_after_preprocessing_skip_the_taper(ws, tmp_path):
     assert abs(pick.metrics["p_onset_s"] - 12.34) <= 0.1, pick.summary
 
 
+def test_the_trigger_says_when_its_long_window_hides_the_start(ws, tmp_path):
+    """ObsPy's example event starts 4.7 s into a 30 s record: with the default 10 s
+    long-term window nothing can trigger there, and the summary says so."""
+    raw = _attach(ws, tmp_path, obspy.read())
+    stream = ALL.call("read_waveforms", {"file": raw}, ws).artifacts[0].id
+    r = ALL.call("sta_lta_trigger", {"stream": stream, "figure": False}, ws)
+    assert r.ok and "nothing can trigger in the first 10 s" in r.summary, r.summary
+    short = ALL.call(
+        "sta_lta_trigger", {"stream": stream, "sta_s": 0.2, "lta_s": 2.0, "threshold_on": 3.0}, ws
+    )
+    assert "nothing can trigger" not in short.summary
+
+
 def test_the_ar_picker_also_skips_the_taper(ws, tmp_path):
     """The AR-AIC picker on three tapered components searches past the ramp as well."""
     traces = [

@@ -206,6 +206,12 @@ def sta_lta_trigger(
         else f"no trigger on {tr.id} (highest STA/LTA {metrics['max_ratio']:.2f} < "
         f"{threshold_on:g}); lower threshold_on or filter first"
     )
+    duration = tr.stats.npts / df
+    if lta_s > 0.1 * duration:  # the ratio is zero until the long window has filled
+        summary += (
+            f"; nothing can trigger in the first {lta_s:g} s of this {duration:g} s record "
+            "while the long-term window fills: a shorter lta_s looks there"
+        )
     return ToolResult(summary, arts, metrics, (OBSPY_CITATION, *STA_LTA_CITATIONS))
 
 
