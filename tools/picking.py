@@ -15,7 +15,7 @@ import numpy as np
 from common.errors import BadInputError
 from tools.registry import StreamId
 from tools.result import Artifact, ToolResult
-from tools.waveforms import OBSPY_CITATION, load_stream
+from tools.waveforms import OBSPY_CITATION, load_stream, tapered_seconds
 from tools.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -234,8 +234,7 @@ def pick_onsets(
         figure: also save a PNG of the trace with the picks.
     """
     st = load_stream(workspace, stream)
-    # after a taper (preprocess_waveforms), search past its ramp, which looks like an onset
-    tapered_s = float(workspace.meta(stream).get("metadata", {}).get("tapered_s", 0.0))
+    tapered_s = tapered_seconds(workspace, stream)  # search past a taper's ramp
     if method == "ar":
         tr, p, s = _ar(st, stream, freqmin_hz, freqmax_hz, tapered_s)
         cites = (OBSPY_CITATION, AR_PICK_CITATION)

@@ -30,6 +30,7 @@ __all__ = [
     "load_stream",
     "save_stream",
     "event_headers",
+    "tapered_seconds",
     "read_waveforms",
     "preprocess_waveforms",
 ]
@@ -130,6 +131,12 @@ def event_headers(workspace: Workspace, item_id: str) -> dict[str, float]:
     st = load_stream(workspace, item_id)
     sac = st[0].stats.get("sac", {})
     return {k: float(sac[k]) for k in SAC_HEADERS if k in sac and abs(float(sac[k])) < 1e5}
+
+
+def tapered_seconds(workspace: Workspace, item_id: str) -> float:
+    """Seconds at each end of ``item_id`` that a preprocessing taper ramped (0 if none):
+    pickers search past them, as a taper's ramp looks like an onset."""
+    return float(workspace.meta(item_id).get("metadata", {}).get("tapered_s", 0.0))
 
 
 def save_stream(
@@ -281,7 +288,7 @@ def preprocess_waveforms(
         steps.append(f"resampled to {resample_hz:g} Hz")
     what = ", ".join(str(s) for s in steps) or "unchanged"
     # the tapered ends, in seconds: pickers skip them (a taper's ramp looks like an onset)
-    before = float(workspace.meta(stream).get("metadata", {}).get("tapered_s", 0.0))
+    before = tapered_seconds(workspace, stream)
     duration = max(tr.stats.npts / tr.stats.sampling_rate for tr in st)
     art = save_stream(
         workspace,
