@@ -106,21 +106,30 @@ def test_the_agent_offers_the_domain_of_the_attached_file(scripted_model, tmp_pa
     assert [t["name"] for t in scripted_model.bound_tools] == ["segy_info"]
 
 
-DOMAIN_SET = (
-    Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "routing_domains_blind_1.jsonl"
-)
+_DATA = Path(__file__).resolve().parents[1] / "benchmarks" / "data"
+# each domain blind set: the fewest requests it must hold, and the seismology and
+# potential-field tools it leaves out (the first has no setup with absolute gravity and
+# station heights, grav_stations, so no gravity_corrections)
+DOMAIN_SETS = {
+    _DATA / "routing_domains_blind_1.jsonl": (80, {"gravity_corrections"}),
+    _DATA / "routing_domains_blind_2.jsonl": (80, set()),
+}
+_domain_sets = pytest.mark.parametrize("path", list(DOMAIN_SETS), ids=lambda p: p.stem)
 
 
-def test_the_domain_blind_set_is_well_formed_and_apart_from_the_router_examples():
-    """benchmarks/data/routing_domains_blind_1.jsonl: written blind, frozen before it was
-    scored; every gold tool exists, its arguments are in its schema, every number of a
-    gold call is in the request, and no request is a near copy of a router example."""
+@_domain_sets
+def test_the_domain_blind_set_is_well_formed_and_apart_from_the_router_examples(path):
+    """benchmarks/data/routing_domains_blind_*.jsonl: written blind, frozen before they
+    were scored; every gold tool exists, its arguments are in its schema, every number of
+    a gold call is in the request, and no request is a near copy of a router example
+    or of a training phrasing."""
     from benchmarks.routing import load_requests
     from finetune.tool_tasks import SETUPS
-    from tests.near_copies import near_copies, norm
+    from tests.near_copies import near_copies, norm, training_phrasings
 
-    items = load_requests(DOMAIN_SET)
-    assert len(items) >= 80 and len({it["id"] for it in items}) == len(items)
+    fewest, left_out = DOMAIN_SETS[path]
+    items = load_requests(path)
+    assert len(items) >= fewest and len({it["id"] for it in items}) == len(items)
     used = set()
     for it in items:
         assert it["setup"] in SETUPS, it["id"]
@@ -131,16 +140,19 @@ def test_the_domain_blind_set_is_well_formed_and_apart_from_the_router_examples(
             for v in args.values():
                 if isinstance(v, (int, float)) and not isinstance(v, bool):
                     assert f"{v:g}" in it["request"].replace(",", ""), (it["id"], v)
-    # every seismology and potential-field tool but gravity_corrections, which needs
-    # absolute gravity with station heights (grav_stations), a setup the set does not use
+    # every seismology and potential-field tool but those the set leaves out
     wanted = set(tools.SEISMOLOGY.names()) | set(tools.POTENTIAL_FIELDS.names())
-    assert wanted - used == {"gravity_corrections"}
+    assert wanted - used == left_out
     examples = [norm(e) for d in DOMAINS for e in d.examples]
-    assert not near_copies([(it["id"], norm(it["request"])) for it in items], examples)
+    requests = [(it["id"], norm(it["request"])) for it in items]
+    assert not near_copies(requests, examples)
+    training = {text for _, text in training_phrasings()}
+    assert not [label for label, _, _ in near_copies(requests, training)], "close to training"
 
 
 @pytest.mark.slow
-def test_every_domain_gold_plan_runs_with_grounded_arguments(tmp_path):
+@_domain_sets
+def test_every_domain_gold_plan_runs_with_grounded_arguments(path, tmp_path):
     """Each gold plan of the domain set runs for real (as benchmarks.routing does), and
     every argument is one the grammar would offer: a number the conversation gave, an
     id that was shown, of a kind the argument takes."""
@@ -149,7 +161,7 @@ def test_every_domain_gold_plan_runs_with_grounded_arguments(tmp_path):
     from finetune.traces import run_plan, setup_files
     from tests.gold_plans import assert_grounded
 
-    for it in load_requests(DOMAIN_SET):
+    for it in load_requests(path):
         if not it["calls"]:
             continue
         paths = setup_files(SETUPS[it["setup"]], tmp_path)
