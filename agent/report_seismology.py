@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from agent.report_steps import StepText, arg
+from agent.report_steps import StepText, arg, value
 from tools.result import ToolResult
 
 __all__ = ["SEISMOLOGY_NAMES", "SEISMOLOGY_STEPS"]
@@ -137,7 +137,8 @@ def _spectrogram(a: dict, m: dict, r: ToolResult, labels: dict) -> StepText:
     what = _name(labels, a.get("stream"))
     return StepText(
         f"Spectrogram of {what}: most power at {m['peak_frequency_hz']:.1f} Hz "
-        f"(Nyquist {m['nyquist_hz']:.0f} Hz).",
+        f"(of {value(m['lowest_resolved_hz'])}-{m['nyquist_hz']:.0f} Hz, what its window "
+        "resolves).",
         figures=_figures(r, f"spectrogram of {what}"),
     )
 

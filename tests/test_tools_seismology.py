@@ -284,3 +284,18 @@ def test_the_preprocessing_report_names_the_defaults_it_applied(ws, tmp_path):
     pre = ALL.call("preprocess_waveforms", args, ws)
     text = tool_report("preprocess it", [("preprocess_waveforms", args)], [pre])
     assert "causal 1–20 Hz bandpass" in text and "Hann taper of 0.05" in text, text
+
+
+def test_the_spectrogram_peak_ignores_drift_its_window_cannot_resolve(ws, tmp_path):
+    """A broadband record's drift (here a 0.02 Hz swell 50 times the signal) lands in the
+    lowest bins of every window; the strongest resolved power is the 6 Hz event."""
+    df = 100.0
+    t = np.arange(int(30 * df)) / df
+    x = _event(df=df) + 50 * np.sin(2 * np.pi * 0.02 * t)
+    st = obspy.Stream([obspy.Trace(x.astype(np.float32), header={"sampling_rate": df})])
+    stream = ALL.call("read_waveforms", {"file": _attach(ws, tmp_path, st)}, ws).artifacts[0].id
+    r = ALL.call("plot_spectrogram", {"stream": stream, "window_s": 2.0}, ws)
+    assert r.ok and abs(r.metrics["peak_frequency_hz"] - 6) < 1, r.summary
+    assert r.metrics["lowest_resolved_hz"] == 1 and "of 1 Hz and up" in r.summary
+    text = tool_report("spectrogram", [("plot_spectrogram", {"stream": stream})], [r])
+    assert "most power at 6" in text or "most power at 5" in text, text

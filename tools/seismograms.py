@@ -53,6 +53,9 @@ def plot_spectrogram(
 ) -> ToolResult:
     """Plot a spectrogram (frequency against time, power in dB) of one trace (PNG).
 
+    Each window is detrended (a straight line removed); the summary names the frequency
+    of strongest power among those a window resolves (two cycles or more per window).
+
     Args:
         stream: workspace id of the waveform stream.
         trace_index: position (0-based) of the trace in the stream.
@@ -72,7 +75,9 @@ def plot_spectrogram(
             f"({8 / df:g}-{tr.stats.npts / df:g} s)"
         )
     nper = int(round(samples))
-    f, t, power = spectrogram(tr.data, fs=df, nperseg=nper, noverlap=int(nper * 0.9))
+    f, t, power = spectrogram(
+        tr.data, fs=df, nperseg=nper, noverlap=int(nper * 0.9), detrend="linear"
+    )
     db = 10 * np.log10(np.maximum(power, 1e-30 * (power.max() or 1.0)))
     plt = pyplot()
     fig, (ax0, ax1) = plt.subplots(
@@ -87,10 +92,18 @@ def plot_spectrogram(
     ax1.set_xlabel(f"time after {tr.stats.starttime} (s)")
     plt.colorbar(im, ax=[ax0, ax1], shrink=0.7, label="power (dB)")
     art = save_figure(workspace, fig, f"figure: spectrogram of {tr.id}", derived_from=stream)
-    peak = float(f[int(np.argmax(power.sum(axis=1)))])
+    # a frequency needs two cycles in a window to be resolved: slower motion (drift,
+    # long-period noise on a broadband record) only leaks into the lowest bins
+    lowest = 2.0 / window_s
+    resolved = f >= lowest
+    if not resolved.any():
+        resolved[:] = True
+    band = power.sum(axis=1)
+    peak = float(f[resolved][int(np.argmax(band[resolved]))])
     return ToolResult(
-        f"figure {art.id}: spectrogram of {tr.id}, strongest power at {peak:.1f} Hz",
+        f"figure {art.id}: spectrogram of {tr.id}, strongest power at {peak:.1f} Hz "
+        f"(of {lowest:g} Hz and up, what a {window_s:g} s window resolves)",
         (art,),
-        {"peak_frequency_hz": peak, "nyquist_hz": df / 2},
+        {"peak_frequency_hz": peak, "lowest_resolved_hz": lowest, "nyquist_hz": df / 2},
         (OBSPY_CITATION,),
     )
