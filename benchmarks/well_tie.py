@@ -35,6 +35,40 @@ DATA = geofm_data() / "data" / "f3_inline362"
 CROSSLINE = 336
 
 
+WINDOW_MS, WINDOW_STEP_MS, WINDOW_SHIFT_MS = 400.0, 200.0, 60.0
+
+
+def _window_shifts(ws: Workspace, sec: str, tie: Any) -> list[dict[str, float]]:
+    """The tied log's best residual shift and correlation in overlapping windows."""
+    import numpy as np
+
+    from tools.section import load_section
+    from tools.welltie import impedance_in_time, tie_trace
+
+    s = load_section(ws, sec, ndim=(2,))
+    dt, t0 = s.dt_ms, float(s.meta.get("t0_ms", 0.0))
+    trace = s.data[int(tie.details["well_trace"])]
+    wavelet = ws.load_array(tie.artifacts[1].id)
+    ai = ws.load_array(tie.artifacts[3].id)
+    t_ai = tie.details["window_top_ms"] + dt * np.arange(len(ai))
+    out = []
+    top = float(t_ai[0])
+    while top + WINDOW_MS <= t_ai[-1] + dt:
+        m = (t_ai >= top) & (t_ai < top + WINDOW_MS)
+        t_fine, ln_ai = impedance_in_time(t_ai[m], ai[m], dt)
+        w = tie_trace(trace, dt, t0, t_fine, ln_ai, wavelet, "statistical", WINDOW_SHIFT_MS, 0.0)
+        out.append(
+            {
+                "top_ms": top,
+                "base_ms": top + WINDOW_MS,
+                "shift_ms": w.shift_ms,
+                "correlation": round(w.corr_shift, 4),
+            }
+        )
+        top += WINDOW_STEP_MS
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default="docs/results/well_tie.json")
@@ -83,6 +117,12 @@ def main(argv: list[str] | None = None) -> int:
             )
             results[(wavelet, around)] = r
     default = rows[0]
+    windows = _window_shifts(ws, sec, results[("statistical", 0)])
+    print(f"\n{'window ms':<14}{'shift ms':>9}{'correlation':>13}   (after the default tie)")
+    for w in windows:
+        print(
+            f"{w['top_ms']:>5.0f}-{w['base_ms']:<8.0f}{w['shift_ms']:>9.1f}{w['correlation']:>13.3f}"
+        )
     inversions: list[dict[str, Any]] = []
     for wavelet in ("statistical", "well"):
         tie = results[(wavelet, 0)]
@@ -127,6 +167,12 @@ def main(argv: list[str] | None = None) -> int:
         "default": default,
         "rows": rows,
         "inversion": inversions,
+        "windows": windows,
+        "windows_note": (
+            "the default tie's AI log re-tied in 400 ms windows, each with its own bulk "
+            f"shift (within ±{WINDOW_SHIFT_MS:g} ms) and constant phase: the residual shift "
+            "and the correlation each window reaches on its own"
+        ),
         "targets": {
             "tie_correlation": 0.6,
             "tie_met_default": tie_default >= 0.6,

@@ -36,11 +36,13 @@ def _write_las(path, depth, curves: dict[str, tuple[np.ndarray, str]]) -> None:
     las.write(str(path), version=2.0)
 
 
-def _case(tmp_path, workspace, shift_ms=12.0, stretch=0.015, phase=30.0, n_traces=7):
-    """A section whose traces are the well's synthetic after a known shift and stretch."""
+def _case(tmp_path, workspace, shift_ms=12.0, stretch=0.015, phase=30.0, n_traces=7, step_ms=0.0):
+    """A section whose traces are the well's synthetic after a known shift and stretch
+    (and, below the log's middle depth, a further ``step_ms``)."""
     depth, slowness, rho = _blocky_well()
     t_sonic = TOP_MS + 2e-3 * np.r_[0, np.cumsum(np.diff(depth) * slowness[1:])]
     t_true = TOP_MS + shift_ms + (t_sonic - TOP_MS) * (1 + stretch)
+    t_true += step_ms * (depth > np.median(depth))
     fine = np.arange(0, 2000.0, 0.5)  # model on a 0.5 ms grid, then decimate to 4 ms
     z = np.exp(np.interp(fine, t_true, np.log(1e6 / slowness * rho)))
     w = make_wavelet("ricker", 25.0, 0.5, 200.0, phase_deg=phase)
@@ -146,3 +148,22 @@ def test_real_f3_f02_1_tie(workspace):
         workspace,
     )
     assert inv.ok, inv.summary
+
+
+@pytest.mark.parametrize("step_ms", [0.0, 24.0])
+def test_windowed_re_ties_tell_a_time_depth_error(tmp_path, workspace, step_ms):
+    """benchmarks.well_tie re-ties the tied log in 400 ms windows: on a log whose times are
+    right every window sits where the tie put it; after a 24 ms step in mid-log (which no
+    single shift and stretch take out) the windows' shifts differ by at least that much."""
+    from benchmarks.well_tie import _window_shifts
+
+    args = _case(tmp_path, workspace, step_ms=step_ms)
+    r = ALL.call("tie_well", dict(args, figure=False), workspace)
+    windows = _window_shifts(workspace, args["data"], r)
+    assert len(windows) >= 2
+    shifts = [w["shift_ms"] for w in windows]
+    if step_ms:
+        assert max(shifts) - min(shifts) >= step_ms - 4.0, shifts
+    else:
+        assert max(abs(x) for x in shifts) <= 2.0, shifts
+        assert min(w["correlation"] for w in windows) > 0.9, windows
