@@ -38,7 +38,7 @@ CROSSLINE = 336
 WINDOW_MS, WINDOW_STEP_MS, WINDOW_SHIFT_MS = 400.0, 200.0, 60.0
 
 
-def _window_shifts(ws: Workspace, sec: str, tie: Any) -> list[dict[str, float]]:
+def window_shifts(ws: Workspace, sec: str, tie: Any) -> list[dict[str, float]]:
     """The tied log's best residual shift and correlation in overlapping windows."""
     import numpy as np
 
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             results[(wavelet, around)] = r
     default = rows[0]
-    windows = _window_shifts(ws, sec, results[("statistical", 0)])
+    windows = window_shifts(ws, sec, results[("statistical", 0)])
     print(f"\n{'window ms':<14}{'shift ms':>9}{'correlation':>13}   (after the default tie)")
     for w in windows:
         print(

@@ -155,11 +155,11 @@ def test_windowed_re_ties_tell_a_time_depth_error(tmp_path, workspace, step_ms):
     """benchmarks.well_tie re-ties the tied log in 400 ms windows: on a log whose times are
     right every window sits where the tie put it; after a 24 ms step in mid-log (which no
     single shift and stretch take out) the windows' shifts differ by at least that much."""
-    from benchmarks.well_tie import _window_shifts
+    from benchmarks.well_tie import window_shifts
 
     args = _case(tmp_path, workspace, step_ms=step_ms)
     r = ALL.call("tie_well", dict(args, figure=False), workspace)
-    windows = _window_shifts(workspace, args["data"], r)
+    windows = window_shifts(workspace, args["data"], r)
     assert len(windows) >= 2
     shifts = [w["shift_ms"] for w in windows]
     if step_ms:

@@ -93,11 +93,11 @@ def plot_spectrogram(
     plt.colorbar(im, ax=[ax0, ax1], shrink=0.7, label="power (dB)")
     art = save_figure(workspace, fig, f"figure: spectrogram of {tr.id}", derived_from=stream)
     # a frequency needs two cycles in a window to be resolved: slower motion (drift,
-    # long-period noise on a broadband record) only leaks into the lowest bins
+    # long-period noise on a broadband record) only leaks into the lowest bins. A window
+    # holds at least 8 samples, so 2 / window_s is at most a quarter of the sampling rate
+    # and some bins always remain.
     lowest = 2.0 / window_s
     resolved = f >= lowest
-    if not resolved.any():
-        resolved[:] = True
     band = power.sum(axis=1)
     peak = float(f[resolved][int(np.argmax(band[resolved]))])
     return ToolResult(
