@@ -104,7 +104,9 @@ def test_wrong_id_wrong_argument_and_needless_call_are_counted(data_dir):
     assert row["routing_ok"] is False and row["answer_ok"] is False and not row["ok"]
 
 
-@pytest.mark.parametrize("name", ["followups_blind_1.jsonl", "followups_blind_2.jsonl"])
+@pytest.mark.parametrize(
+    "name", ["followups_blind_1.jsonl", "followups_blind_2.jsonl", "followups_blind_3.jsonl"]
+)
 def test_the_frozen_set_is_well_formed(shared_data, name):
     convs = followups.load_conversations(followups.DATA.parent / name)
     assert len(convs) >= 60 and len({c["id"] for c in convs}) == len(convs)
