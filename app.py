@@ -76,9 +76,11 @@ or map. The files (else the words) decide which domain's tools the model is offe
 
 **A conversation.** Follow-ups use the files and results of earlier messages: "now plot
 it", "same but 10-40 Hz", "compare it with the f-x result", "save that as SEG-Y", "what
-was the SNR gain?" (answered from the record, no tool run). A step that used an earlier
-result says which (its workspace id and turn). Clearing the chat starts a new conversation;
-closing the tab deletes its files.
+was the SNR gain?" (answered from the record, no tool run). "Try rank 1" or "lower the
+threshold to 0.3" re-runs the earlier step on the data it read, with its other settings
+kept; a SEG-Y file sent with a follow-up is read and processed. A step that used an
+earlier result says which (its workspace id and turn). Clearing the chat starts a
+new conversation; closing the tab deletes its files.
 
 **Good to know.** The embedded model is small (SmolLM2-135M with geofm's LoRA adapter)
 and only decides which tool to call. On requests worded apart from its training data (the

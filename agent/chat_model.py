@@ -353,23 +353,32 @@ class LocalChatModel(BaseChatModel):
             else convert_to_openai_tool(t)["function"]
             for t in tools
         ]
+        if tool_choice in ("required", "any"):  # LangChain's names for "must call a tool"
+            kwargs["tool_choice"] = "required"
         return self.bind(tools=schemas, **kwargs)
 
     def decide(
-        self, messages: list[BaseMessage], tools: list[dict[str, Any]], constrained: bool = True
+        self,
+        messages: list[BaseMessage],
+        tools: list[dict[str, Any]],
+        constrained: bool = True,
+        required: bool = False,
     ) -> tuple[str, dict[str, Any] | None]:
         """One routing decision: (raw text, parsed ``{"name", "arguments"}`` or None).
 
         Constrained (the default), the text always parses and fits a tool's schema (or
         ``answer``), with numbers and workspace ids kept to those in ``messages`` when
         ``ground_arguments`` is on (:class:`agent.constrained.Grounding`); None then only
-        means ``max_new_tokens`` cut it short. Unconstrained decoding is for measuring
-        how well the model alone writes calls.
+        means ``max_new_tokens`` cut it short. ``required``: a tool call, never
+        ``answer``. Unconstrained decoding is for measuring how well the model alone
+        writes calls.
         """
         kwargs: dict[str, Any] = {}
         if constrained:
             grounding = Grounding.from_messages(messages) if self.ground_arguments else None
-            grammar = ToolGrammar(self.tokenizer, self.vocab_size, tools, grounding)
+            grammar = ToolGrammar(
+                self.tokenizer, self.vocab_size, tools, grounding, answer=not required
+            )
             if self.engine is not None or self.temperature == 0:  # masked in our own loop
                 kwargs["grammar"] = grammar.compiled
             else:
@@ -386,9 +395,12 @@ class LocalChatModel(BaseChatModel):
         )
         return raw, call if ok else None
 
-    def route(self, messages: list[BaseMessage], tools: list[dict[str, Any]]) -> AIMessage:
-        """One constrained routing turn: a tool call, or (for ``answer``) a text reply."""
-        raw, call = self.decide(messages, tools)
+    def route(
+        self, messages: list[BaseMessage], tools: list[dict[str, Any]], required: bool = False
+    ) -> AIMessage:
+        """One constrained routing turn: a tool call, or (for ``answer``, unless
+        ``required``) a text reply."""
+        raw, call = self.decide(messages, tools, required=required)
         if call is None:
             # only when max_new_tokens cut the JSON short: answer in words instead
             log.warning("routing output was cut short (%d chars); answering in words", len(raw))
@@ -420,7 +432,7 @@ class LocalChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         if tools:
-            message = self.route(messages, tools)
+            message = self.route(messages, tools, kwargs.get("tool_choice") == "required")
         else:
             message = AIMessage(content=self.generate_answer(messages, stop=stop))
         return ChatResult(generations=[ChatGeneration(message=message)])

@@ -287,9 +287,12 @@ def _strict(schema: dict[str, Any]) -> dict[str, Any]:
     return s
 
 
-def call_schema(tools: list[dict[str, Any]], grounding: Grounding | None = None) -> dict[str, Any]:
+def call_schema(
+    tools: list[dict[str, Any]], grounding: Grounding | None = None, answer: bool = True
+) -> dict[str, Any]:
     """The JSON schema a routing turn must satisfy, from OpenAI-style function schemas;
-    with ``grounding``, argument values kept to it (see the module notes)."""
+    with ``grounding``, argument values kept to it (see the module notes); without
+    ``answer``, a tool call is required (no ``answer`` option)."""
     options = []
     for t in tools:
         args = _strict(t.get("parameters") or {})
@@ -306,6 +309,8 @@ def call_schema(tools: list[dict[str, Any]], grounding: Grounding | None = None)
                 "properties": {"name": {"const": t["name"]}, "arguments": plain_schema(args)},
             }
         )
+    if not answer and options:
+        return {"anyOf": options}
     options.append(
         {
             "type": "object",
@@ -395,10 +400,11 @@ class ToolGrammar:
         vocab_size: int,
         tools: list[dict[str, Any]],
         grounding: Grounding | None = None,
+        answer: bool = True,
     ):
         self.compiled = _compile(
             _TokenizerKey(tokenizer, vocab_size),  # "name" first:
-            json.dumps(call_schema(tools, grounding)),
+            json.dumps(call_schema(tools, grounding, answer)),
         )  # order matters
 
     def logits_processor(self) -> LogitsProcessor:

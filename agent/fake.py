@@ -30,6 +30,7 @@ class ScriptedChatModel(BaseChatModel):
     replies: list[AIMessage] = Field(default_factory=list)
     seen: list[list[BaseMessage]] = Field(default_factory=list)
     bound_tools: list[dict[str, Any]] = Field(default_factory=list)
+    tool_choices: list[str | None] = Field(default_factory=list)  # of each bind_tools
 
     @property
     def _llm_type(self) -> str:
@@ -57,6 +58,7 @@ class ScriptedChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> "ScriptedChatModel":
         # the same object, so the queue and `seen` are shared with the caller's handle
+        self.tool_choices.append(tool_choice)
         self.bound_tools = [
             t if isinstance(t, dict) else {"name": getattr(t, "name", str(t))} for t in tools
         ]

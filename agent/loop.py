@@ -14,7 +14,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ from agent.compose import compose_answer
 from agent.config import AgentConfig, ModelConfig
 from agent.conversation import Conversation, Resolution, ids_in, load_state, save_state
 from agent.domains import DomainRouter
+from agent.follow_ups import asks_to_act, read_first, repeats, rerun_arguments
 from agent.messages import KINDS_TAG, first_messages, tool_message
 from agent.report import tool_report
 from agent.steps import (
@@ -244,7 +245,16 @@ class GeoAgent:
             shown, history = routing_context(
                 conv, self.workspace, ref, attached, self.config.history_chars
             )
-            for step in self._run(message, attached, history, shown, conv.earlier):
+
+            def rerun(name: str, args: dict[str, Any]) -> dict[str, Any]:
+                return rerun_arguments(conv, message, ref, name, args)
+
+            def before(name: str, args: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+                return read_first(conv, ref, attached, name, args)
+
+            act = bool(conv.turns) and asks_to_act(message)
+            run = self._run(message, attached, history, shown, conv.earlier, rerun, before, act)
+            for step in run:
                 steps.append(step)
                 yield step
             conv.record(message, attached, steps)
@@ -304,6 +314,9 @@ class GeoAgent:
         history: str = "",
         shown: list[Artifact] | None = None,
         earlier: Callable[[str], EarlierResult | None] | None = None,
+        rerun: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None,
+        before: Callable[[str, dict[str, Any]], tuple[str, dict[str, Any]] | None] | None = None,
+        act: bool = False,
     ) -> Iterator[Step]:
         if not question or not question.strip():
             if attached:  # only a file: say what it is and what can be asked of it
@@ -360,12 +373,21 @@ class GeoAgent:
             else:
                 try:
                     reply = model.invoke(messages)
+                    if act and model is tooled and not reply.tool_calls and not calls:
+                        # a follow-up asking to act, answered in words: a tool call required
+                        forced = self._bind_tools(offered, required=True)
+                        reply = forced.invoke(messages) if forced is not None else reply
                 except Exception as e:
                     log.exception("chat model failed")
                     yield Error(
                         f"the language model failed: {type(e).__name__}: {e}", where="model"
                     )
                     return
+            if reply.tool_calls and calls and rerun is not None:
+                c = reply.tool_calls[0]
+                made = [a.id for a in results[-1].artifacts]
+                if repeats(question, c["name"], c.get("args") or {}, calls[-1], made):
+                    reply = AIMessage(content="")  # the same step again: the turn is done
             if not reply.tool_calls:
                 text, cited = self._answer(
                     question, str(reply.content), passages, calls, results, observed
@@ -382,17 +404,40 @@ class GeoAgent:
                 return
             messages.append(reply)
             for call in reply.tool_calls:
-                name, args, call_id = call["name"], call.get("args") or {}, call.get("id") or ""
-                found = [earlier(i) for i in dict.fromkeys(ids_in(args))] if earlier else []
-                uses = tuple(u for u in found if u is not None)
-                yield ToolCall(name, args, call_id, uses)
-                t1 = time.perf_counter()
-                result = self.registry.call(name, args, self.workspace)
-                calls.append((name, args))
-                results.append(result)
-                yield ToolOutput(name, result, time.perf_counter() - t1, call_id)
+                name, asked, call_id = call["name"], call.get("args") or {}, call.get("id") or ""
+                read = before(name, asked) if before is not None and not calls else None
+                if read is not None:  # a SEG-Y sent with the follow-up (agent.follow_ups)
+                    got = yield from self._call(*read, f"{call_id}-read", earlier, calls, results)
+                    arrays = [a.id for a in got.artifacts if a.kind == "array"]
+                    asked = {**asked, "data": arrays[0]} if got.ok and arrays else asked
+                # a follow-up changing a setting of an earlier run (agent.follow_ups)
+                adjusted = rerun(name, asked) if rerun is not None else asked
+                for args in [adjusted, asked] if adjusted != asked else [asked]:
+                    call["args"] = args
+                    result = yield from self._call(name, args, call_id, earlier, calls, results)
+                    if result.ok:  # else a carried setting was refused: run it as asked
+                        break
                 messages.append(tool_message(result, call_id, name))
                 observed.append(str(messages[-1].content))
+
+    def _call(
+        self,
+        name: str,
+        args: dict[str, Any],
+        call_id: str,
+        earlier: Callable[[str], EarlierResult | None] | None,
+        calls: list[tuple[str, dict]],
+        results: list[ToolResult],
+    ) -> Generator[Step, None, ToolResult]:
+        """Run one tool call, yielding its ToolCall and ToolOutput steps; its result."""
+        found = [earlier(i) for i in dict.fromkeys(ids_in(args))] if earlier else []
+        yield ToolCall(name, args, call_id, tuple(u for u in found if u is not None))
+        t1 = time.perf_counter()
+        result = self.registry.call(name, args, self.workspace)
+        calls.append((name, args))
+        results.append(result)
+        yield ToolOutput(name, result, time.perf_counter() - t1, call_id)
+        return result
 
     def _answer(
         self,
@@ -429,11 +474,15 @@ class GeoAgent:
             )
         return composed.text, composed.cited
 
-    def _bind_tools(self, offered: Registry) -> Runnable[LanguageModelInput, AIMessage] | None:
+    def _bind_tools(
+        self, offered: Registry, required: bool = False
+    ) -> Runnable[LanguageModelInput, AIMessage] | None:
         if self.config.max_steps == 0 or len(offered) == 0:
             return None
         try:
-            return self.chat_model.bind_tools(offered.schemas())
+            return self.chat_model.bind_tools(
+                offered.schemas(), tool_choice="required" if required else None
+            )
         except NotImplementedError:
             return None
 

@@ -101,3 +101,26 @@ def tiny_llama(tiny_tokenizer):
         pad_token_id=tiny_tokenizer.pad_token_id,
     )
     return LlamaForCausalLM(config).eval()
+
+
+@pytest.fixture
+def line_npy(tmp_path):
+    """A noisy 60x200 synthetic line at 4 ms (0 dB white noise) saved as .npy."""
+    import numpy as np
+
+    from tools.synthetic import add_noise, make_section
+
+    noisy, _ = add_noise(make_section(60, 200, 4.0, seed=1).clean, "random", 0.0, seed=2)
+    path = tmp_path / "line.npy"
+    np.save(path, noisy.astype(np.float32))
+    return str(path)
+
+
+@pytest.fixture
+def agent(scripted_model, tmp_path):
+    """A conversation agent on the scripted model: no retrieval, its own workspace."""
+    from agent.config import AgentConfig
+    from agent.loop import GeoAgent
+
+    config = AgentConfig(retrieval=False, workspace=str(tmp_path / "ws"))
+    return GeoAgent(scripted_model, index=None, config=config)

@@ -96,6 +96,27 @@ def test_constrained_routing_always_gives_a_valid_call(tiny_llama, tiny_tokenize
     assert routes  # at least one run reached a decision
 
 
+def test_a_required_tool_call_never_routes_to_answer(tiny_llama, tiny_tokenizer):
+    """With LangChain's tool_choice="required" the grammar has no ``answer`` branch."""
+    import torch
+
+    from agent.constrained import ANSWER, call_schema
+    from tools import Tool
+
+    tool = Tool.from_function(bandpass)
+    names = [o["properties"]["name"]["const"] for o in call_schema([tool.schema()])["anyOf"]]
+    assert names == ["bandpass", ANSWER]
+    required = call_schema([tool.schema()], answer=False)["anyOf"]
+    assert [o["properties"]["name"]["const"] for o in required] == ["bandpass"]
+    chat = LocalChatModel(hf_model=tiny_llama, tokenizer=tiny_tokenizer, max_new_tokens=160)
+    bound = chat.bind_tools([tool.schema()], tool_choice="required")
+    for i in range(4):
+        chat.temperature = 1.0
+        torch.manual_seed(i)
+        reply = bound.invoke([HumanMessage("filter ws-1 from 5 to 60 Hz")])
+        assert [c["name"] for c in reply.tool_calls] == ["bandpass"]
+
+
 def test_grounded_calls_use_only_the_conversation_numbers_and_ids(tiny_llama, tiny_tokenizer):
     """A random model sampling freely still writes only values the user gave: low_hz
     from the request, data an id that was shown."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 
 from agent.config import AgentConfig
@@ -14,20 +13,6 @@ from agent.loop import GeoAgent
 from agent.steps import Answer, Error, ToolCall
 from common.errors import BadInputError
 from tests.conftest import REAL_GEOFM_HOME
-from tests.fixtures_seismic import noisy_section  # noqa: F401  (a fixture)
-
-
-@pytest.fixture
-def line_npy(tmp_path, noisy_section):  # noqa: F811
-    path = tmp_path / "line.npy"
-    np.save(path, noisy_section[1].astype(np.float32))
-    return str(path)
-
-
-@pytest.fixture
-def agent(scripted_model, tmp_path):
-    config = AgentConfig(retrieval=False, workspace=str(tmp_path / "ws"))
-    return GeoAgent(scripted_model, index=None, config=config)
 
 
 def last_prompt(model) -> str:

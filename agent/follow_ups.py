@@ -1,0 +1,181 @@
+"""Follow-up turns the small routing model gets half right, and the rules that finish them.
+
+**Re-runs** ("try rank 1", "lower the threshold to 0.3", "same band, order 2"). When a
+turn calls a processing tool that an earlier turn already ran, the user is changing a
+setting of that run: the new call reads the data the earlier run read (not the earlier
+run's own output, which would apply the step twice) and keeps the earlier run's other
+settings (only the ones the new call gives change)::
+
+    earlier: fk_filter(data=ws-2, max_dip_ms_per_trace=1.0) -> ws-3
+    "same dip limit, but widen the taper to 0.4"
+    model:   fk_filter(data=ws-3, taper=0.4)
+    re-run:  fk_filter(data=ws-2, max_dip_ms_per_trace=1.0, taper=0.4)
+
+This applies only to a call whose tool read an array in an earlier turn (a loader or a
+synthetic has no earlier data to go back to) and whose call succeeded. The output stays
+the input when the message asks for a further pass ("another pass", "twice", "on the
+result") or names the earlier output by its id ("ws-3"); "make the wavelet longer"
+names the thing to redo, so a phrase like "the wavelet" does not count. The
+earlier run's workspace ids are carried over only when the new call reads the same data
+(after the rewrite); its other settings also when the message says "same" or "again".
+
+**A SEG-Y file sent with a follow-up** is the data it asks about ("here's a shot gather
+too; same filter on it"). When a follow-up attaches exactly one SEG-Y file and the turn's
+first call processes an array of an earlier turn that the message does not name, the new
+file is read first (``read_segy``, whole file) and the call processes what it read::
+
+    turn 1: read_segy(file=ws-1) -> ws-2; bandpass(data=ws-2, 10-40 Hz) -> ws-3
+    turn 2: "here's another line, same filter on it" + ws-5 (SEG-Y)
+    model:  bandpass(data=ws-2, low_hz=10, high_hz=40)
+    run:    read_segy(file=ws-5) -> ws-6; bandpass(data=ws-6, low_hz=10, high_hz=40)
+
+**A step is not repeated on its own output.** When the model calls the tool it has
+just called in the same turn again, with the same settings, on that call's output (and
+the message asked for no further pass), the turn ends instead (:func:`repeats`).
+
+**A request to act is acted on.** A follow-up that asks for something to be done to
+the data ("shorter window, 150 ms", "export the denoised line as SEG-Y", "original versus
+filtered, side by side") and that the model answered in words instead is decided again
+with a tool call required (:func:`asks_to_act`). Questions ("what was the SNR gain?",
+"why ...?") and remarks ("thanks", "ok") are answered as before.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from agent.conversation import CallRecord, Conversation, Resolution
+from tools.result import Artifact
+
+__all__ = ["rerun_arguments", "read_first", "asks_to_act", "repeats", "READER"]
+
+_WS_ID = re.compile(r"^ws-\d+$")
+# the message asks to apply the step once more on top of its own result
+_FURTHER = re.compile(
+    r"\b(?:another|second|third|one more|extra) (?:pass|round|iteration)\b|\btwice\b|"
+    r"\bon top\b|\b(?:again|once more) (?:on|to) (?:the|its|that) (?:result|output)\b|"
+    r"\bthe (?:result|output)\b"
+)
+_PRONOUN_PHRASE = re.compile(r"\b(?:it|that|this|them|those|these)$|^its\b")
+_SAME = re.compile(r"\b(?:same|again|instead|redo|re-?run|repeat|rather)\b")
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, str) and bool(_WS_ID.match(value))
+
+
+def _earlier_run(conv: Conversation, name: str) -> CallRecord | None:
+    """The latest successful call of ``name`` in the recorded turns."""
+    for turn in reversed(conv.turns):
+        for call in reversed(turn.calls):
+            if call.name == name and call.ok:
+                return call
+    return None
+
+
+def rerun_arguments(
+    conv: Conversation, message: str, ref: Resolution, name: str, args: dict[str, Any]
+) -> dict[str, Any]:
+    """``args`` of a call of ``name`` in this turn, as a re-run of the earlier call of the
+    same tool (see the module's doc); ``args`` unchanged when it is not one."""
+    prev = _earlier_run(conv, name)
+    if prev is None:
+        return args
+    arrays = {
+        k: v
+        for k, v in prev.args.items()
+        if _is_id(v) and v in conv.items and conv.items[v].kind == "array"
+    }
+    if not arrays:
+        return args
+    outputs = set(prev.outputs)
+    text = message.lower()
+    if _FURTHER.search(text) or any(i in outputs for i in ref.explicit):
+        return args
+    new = {k: (arrays[k] if k in arrays and v in outputs else v) for k, v in args.items()}
+    same_data = all(new.get(k) == v for k, v in arrays.items())
+    for k, v in prev.args.items():
+        if k in new:
+            continue
+        if same_data or (not _is_id(v) and _SAME.search(text)):
+            new[k] = v
+    return new
+
+
+READER = "read_segy"
+_DATA = "data"  # the argument a processing tool reads its section from
+
+
+def read_first(
+    conv: Conversation,
+    ref: Resolution,
+    attached: Sequence[Artifact],
+    name: str,
+    args: dict[str, Any],
+) -> tuple[str, dict[str, Any]] | None:
+    """The read call to run before the turn's first call ``name(args)``, as
+    ``(READER, arguments)``, when the module's rule applies; else None."""
+    segy = [a for a in attached if a.kind == "segy"]
+    if len(segy) != 1 or not conv.turns or name == READER:
+        return None
+    data = args.get(_DATA)
+    item = conv.items.get(data) if isinstance(data, str) else None
+    if item is None or item.kind != "array":
+        return None  # not a processing call on an earlier array
+    named = any(i == data and not _PRONOUN_PHRASE.search(p) for p, i in ref.phrases)
+    if named or data in ref.explicit:
+        return None
+    return READER, {"file": segy[0].id}
+
+
+# what a request to act on data says: a verb of processing, plotting or saving, a
+# re-run cue, or a number (a setting: "order 2", "150 ms")
+_ACT = re.compile(
+    r"\b(?:plot|show|display|draw|view|see|denoise|filter\w*|bandpass|band-?pass|clean|"
+    r"smooth|apply|run|rerun|re-run|redo|repeat|try|use|save|write|export|store|hand|"
+    r"give|compare|invert|measure|estimate|compute|calculate|pick|detect|find|gain|agc|"
+    r"mute|load|read|interpolate|fill|reconstruct|convert|crop|make|change|set|lower|"
+    r"raise|increase|decrease|reduce|widen|narrow|shorten|lengthen|longer|shorter|"
+    r"again|instead|same|versus|vs|against|side by side|next to|beside)\b"
+    r"|\d",
+    re.I,
+)
+_QUESTION = re.compile(
+    r"^\s*(?:and\s+)?(?:what|why|how|which|when|who|where|was|were|did|does|do|is|are|"
+    r"explain|tell me)\b",
+    re.I,
+)
+_POLITE = re.compile(r"^\s*(?:(?:can|could|would|will) you|please)\b", re.I)
+
+
+def asks_to_act(message: str) -> bool:
+    """Whether a follow-up message asks for something to be done to the data (see the
+    module's doc): a processing, plotting or saving verb, a re-run cue or a number, in a
+    message that is not a question ("could you ...?" is a request)."""
+    question = _QUESTION.search(message) or (
+        message.rstrip().endswith("?") and not _POLITE.search(message)
+    )
+    return not question and bool(_ACT.search(message))
+
+
+def repeats(
+    message: str,
+    name: str,
+    args: dict[str, Any],
+    last: tuple[str, dict[str, Any]],
+    last_outputs: Sequence[str],
+) -> bool:
+    """Whether ``name(args)`` repeats the call just made in this turn (``last``, which
+    made ``last_outputs``) on that call's own output, with the same settings, when the
+    message did not ask for a further pass: the model looping, not the user asking."""
+    last_name, last_args = last
+    if name != last_name or _FURTHER.search(message.lower()):
+        return False
+
+    def settings(a: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in a.items() if not _is_id(v)}
+
+    reads_output = any(v in last_outputs for v in args.values() if _is_id(v))
+    return reads_output and settings(args) == settings(last_args)

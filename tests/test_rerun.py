@@ -1,0 +1,144 @@
+"""A follow-up that changes a setting re-runs the earlier step on the data it read, with
+its other settings kept; a further pass on the result stays a further pass; a SEG-Y sent
+with a follow-up is read and processed instead of the data an earlier turn had."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.follow_ups import asks_to_act
+from agent.steps import ToolCall
+from tests.fixtures_seismic import tiny_cube_segy
+
+
+def bandpass_first(agent, model, line_npy):
+    """Turn 1: ws-1 the file, bandpass(ws-1, 10-45 Hz, order 4) -> ws-2."""
+    args = {"data": "ws-1", "low_hz": 10, "high_hz": 45, "order": 4, "figure": False}
+    model.enqueue_tool_call("bandpass", args).enqueue("")
+    assert agent.chat("keep 10-45 Hz", files=[line_npy]).ok
+
+
+def calls_of(result) -> list[tuple[str, dict]]:
+    return [(s.name, s.args) for s in result.steps if isinstance(s, ToolCall)]
+
+
+def test_a_setting_change_reruns_on_the_earlier_input_keeping_other_settings(
+    agent, scripted_model, line_npy
+):
+    bandpass_first(agent, scripted_model, line_npy)
+    # the model chains the filter onto its own output and drops the band
+    scripted_model.enqueue_tool_call("bandpass", {"data": "ws-2", "order": 2}).enqueue("")
+    result = agent.chat("same band, gentler slopes: order 2")
+    assert result.ok
+    assert calls_of(result) == [
+        ("bandpass", {"data": "ws-1", "order": 2, "low_hz": 10, "high_hz": 45, "figure": False})
+    ]
+    # the call that ran is the one recorded (and shown to later turns)
+    assert agent.conversation.turns[-1].calls[0].args["data"] == "ws-1"
+
+
+def test_a_further_pass_on_the_result_is_kept(agent, scripted_model, line_npy):
+    bandpass_first(agent, scripted_model, line_npy)
+    asked = {"data": "ws-2", "low_hz": 12, "high_hz": 40}
+    scripted_model.enqueue_tool_call("bandpass", asked).enqueue("")
+    result = agent.chat("run another pass on the result, 12-40 Hz")
+    assert calls_of(result) == [("bandpass", asked)]
+
+
+def test_other_tools_and_single_turn_asks_are_untouched(agent, scripted_model, line_npy):
+    bandpass_first(agent, scripted_model, line_npy)
+    scripted_model.enqueue_tool_call("agc", {"data": "ws-2"}).enqueue("")
+    assert calls_of(agent.chat("now AGC it")) == [("agc", {"data": "ws-2"})]
+    # ask() keeps no conversation: nothing to re-run
+    scripted_model.enqueue_tool_call("bandpass", {"data": "ws-1", "order": 2}).enqueue("")
+    result = agent.ask("order 2 bandpass of this", files=[line_npy])
+    assert calls_of(result) == [("bandpass", {"data": "ws-1", "order": 2})]
+
+
+def test_a_carried_setting_the_tool_refuses_falls_back_to_the_call_as_asked(
+    agent, scripted_model, line_npy
+):
+    bandpass_first(agent, scripted_model, line_npy)
+    # carrying high_hz=45 makes the band empty: the tool refuses, the call runs as asked
+    asked = {"data": "ws-2", "low_hz": 50}
+    scripted_model.enqueue_tool_call("bandpass", asked).enqueue("")
+    result = agent.chat("same again but from 50 Hz")
+    tried = calls_of(result)
+    assert tried[0][1]["high_hz"] == 45 and tried[-1] == ("bandpass", asked)
+    outputs = [s for s in result.steps if type(s).__name__ == "ToolOutput"]
+    assert [o.result.ok for o in outputs] == [False, True]
+
+
+def test_a_segy_sent_with_a_follow_up_is_read_and_processed(
+    agent, scripted_model, line_npy, tmp_path
+):
+    bandpass_first(agent, scripted_model, line_npy)
+    second = tmp_path / "second.sgy"
+    tiny_cube_segy(second, n_il=1, n_xl=12, n_t=200)
+    # the model filters the section it already has, not the file just sent
+    asked = {"data": "ws-1", "low_hz": 10, "high_hz": 45}
+    scripted_model.enqueue_tool_call("bandpass", asked).enqueue("")
+    result = agent.chat("here is another line, same filter on it", files=[str(second)])
+    assert result.ok
+    names = [(n, a) for n, a in calls_of(result)]
+    assert names[0] == ("read_segy", {"file": "ws-3"})
+    assert names[1][0] == "bandpass" and names[1][1]["data"] == "ws-4"
+    assert names[1][1]["low_hz"] == 10 and names[1][1]["high_hz"] == 45
+
+
+def test_a_follow_up_naming_the_earlier_data_keeps_it(agent, scripted_model, line_npy, tmp_path):
+    bandpass_first(agent, scripted_model, line_npy)
+    second = tmp_path / "second.sgy"
+    tiny_cube_segy(second, n_il=1, n_xl=12, n_t=200)
+    scripted_model.enqueue_tool_call("agc", {"data": "ws-2"}).enqueue("")
+    result = agent.chat(
+        "AGC the bandpassed one; I attach the next line for later", files=[str(second)]
+    )
+    assert calls_of(result) == [("agc", {"data": "ws-2"})]
+
+
+def test_a_follow_up_asking_to_act_is_decided_again_with_a_tool_required(
+    agent, scripted_model, line_npy
+):
+    bandpass_first(agent, scripted_model, line_npy)
+    # the model answers in words; asked again with a call required, it calls
+    scripted_model.enqueue("").enqueue_tool_call("bandpass", {"data": "ws-1", "order": 2})
+    scripted_model.enqueue("")
+    result = agent.chat("gentler slopes please, order 2")
+    assert [n for n, _ in calls_of(result)] == ["bandpass"]
+    assert scripted_model.tool_choices[-2:] == [None, "required"]
+    # a question is answered in words, with no second decision
+    scripted_model.enqueue("")
+    agent.chat("why does a lower order ring less?")
+    assert scripted_model.tool_choices[-1] is None and not scripted_model.replies
+
+
+@pytest.mark.parametrize(
+    ("message", "acts"),
+    [
+        ("shorter window, 150 ms", True),
+        ("export the denoised line as SEG-Y for Petrel", True),
+        ("original versus median-filtered, side by side please", True),
+        ("could you redo it with rank 3?", True),
+        ("what was the SNR gain?", False),
+        ("and the headers of this second file?", False),
+        ("why does AGC distort amplitudes", False),
+        ("thanks, that looks good", False),
+    ],
+)
+def test_asks_to_act(message, acts):
+    assert asks_to_act(message) is acts
+
+
+def test_the_same_step_again_on_its_own_output_ends_the_turn(agent, scripted_model, line_npy):
+    bandpass_first(agent, scripted_model, line_npy)
+    scripted_model.enqueue_tool_call("agc", {"data": "ws-2", "window_ms": 100})
+    scripted_model.enqueue_tool_call("agc", {"data": "ws-3", "window_ms": 100})
+    result = agent.chat("AGC it with 100 ms")
+    assert calls_of(result) == [("agc", {"data": "ws-2", "window_ms": 100})]
+    assert result.ok and not scripted_model.replies  # the second call was read, not run
+    # asked for a second pass, it runs
+    scripted_model.enqueue_tool_call("agc", {"data": "ws-3", "window_ms": 100})
+    scripted_model.enqueue_tool_call("agc", {"data": "ws-4", "window_ms": 100}).enqueue("")
+    result = agent.chat("AGC the result twice more, 100 ms")
+    assert len(calls_of(result)) == 2
