@@ -4,7 +4,8 @@
 turn calls a processing tool that an earlier turn already ran, the user is changing a
 setting of that run: the new call reads the data the earlier run read (not the earlier
 run's own output, which would apply the step twice) and keeps the earlier run's other
-settings (only the ones the new call gives change)::
+settings (only the ones the new call gives change, and none the message talks about:
+"now model-based instead" leaves ``method`` at its default when the call omits it)::
 
     earlier: fk_filter(data=ws-2, max_dip_ms_per_trace=1.0) -> ws-3
     "same dip limit, but widen the taper to 0.4"
@@ -44,14 +45,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from agent.conversation import CallRecord, Conversation, Resolution
+from agent.conversation import CallRecord, Conversation, Resolution, ids_in
+from tools import Registry
 from tools.result import Artifact
 
-__all__ = ["rerun_arguments", "read_first", "asks_to_act", "repeats", "READER"]
+__all__ = ["FollowUp", "rerun_arguments", "read_first", "asks_to_act", "repeats", "READER"]
 
-_WS_ID = re.compile(r"^ws-\d+$")
 # the message asks to apply the step once more on top of its own result
 _FURTHER = re.compile(
     r"\b(?:another|second|third|one more|extra) (?:pass|round|iteration)\b|\btwice\b|"
@@ -59,11 +61,13 @@ _FURTHER = re.compile(
     r"\bthe (?:result|output)\b"
 )
 _PRONOUN_PHRASE = re.compile(r"\b(?:it|that|this|them|those|these)$|^its\b")
+_UNITS = {"hz", "ms", "s", "m", "db", "km", "pct"}  # name parts that are units
 _SAME = re.compile(r"\b(?:same|again|instead|redo|re-?run|repeat|rather)\b")
 
 
 def _is_id(value: Any) -> bool:
-    return isinstance(value, str) and bool(_WS_ID.match(value))
+    """Whether ``value`` is one workspace id and nothing else ("ws-3")."""
+    return isinstance(value, str) and ids_in(value) == [value]
 
 
 def _earlier_run(conv: Conversation, name: str) -> CallRecord | None:
@@ -75,11 +79,30 @@ def _earlier_run(conv: Conversation, name: str) -> CallRecord | None:
     return None
 
 
+def _named(message: str, key: str, prop: dict[str, Any]) -> bool:
+    """Whether ``message`` talks about the setting ``key`` (schema ``prop``): all the
+    words of its name ("dip-steered" for dip_steered) or one of its choices ("model-based"
+    for method). Such a setting is the user's: left out of the call, its default holds."""
+    words = set(re.findall(r"[a-z0-9]+", message.lower()))
+    name = [w for w in key.lower().split("_") if w not in _UNITS]
+    choices = list(prop.get("enum", [])) + [
+        v for alt in prop.get("anyOf", []) for v in alt.get("enum", [])
+    ]
+    return bool(name) and set(name) <= words or any(str(c).lower() in words for c in choices)
+
+
 def rerun_arguments(
-    conv: Conversation, message: str, ref: Resolution, name: str, args: dict[str, Any]
+    conv: Conversation,
+    message: str,
+    ref: Resolution,
+    name: str,
+    args: dict[str, Any],
+    properties: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """``args`` of a call of ``name`` in this turn, as a re-run of the earlier call of the
-    same tool (see the module's doc); ``args`` unchanged when it is not one."""
+    same tool (see the module's doc); ``args`` unchanged when it is not one.
+    ``properties``: the tool's argument schemas; a setting the message talks about is
+    not carried over (:func:`_named`)."""
     prev = _earlier_run(conv, name)
     if prev is None:
         return args
@@ -97,7 +120,7 @@ def rerun_arguments(
     new = {k: (arrays[k] if k in arrays and v in outputs else v) for k, v in args.items()}
     same_data = all(new.get(k) == v for k, v in arrays.items())
     for k, v in prev.args.items():
-        if k in new:
+        if k in new or _named(message, k, (properties or {}).get(k, {})):
             continue
         if same_data or (not _is_id(v) and _SAME.search(text)):
             new[k] = v
@@ -177,5 +200,40 @@ def repeats(
     def settings(a: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in a.items() if not _is_id(v)}
 
-    reads_output = any(v in last_outputs for v in args.values() if _is_id(v))
+    reads_output = any(i in last_outputs for i in ids_in(args))
     return reads_output and settings(args) == settings(last_args)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """The rules of this module for one turn of a conversation: its record before the
+    turn, the message, what the message refers to and the files sent with it."""
+
+    conv: Conversation
+    message: str
+    ref: Resolution
+    attached: Sequence[Artifact]
+    registry: Registry
+
+    @property
+    def acts(self) -> bool:
+        """A follow-up (an earlier turn exists) that asks for something to be done."""
+        return bool(self.conv.turns) and asks_to_act(self.message)
+
+    def rerun(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
+        tool = self.registry.get(name) if name in self.registry else None
+        props = tool.schema()["parameters"].get("properties", {}) if tool else {}
+        return rerun_arguments(self.conv, self.message, self.ref, name, args, props)
+
+    def read_first(self, name: str, args: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        return read_first(self.conv, self.ref, self.attached, name, args)
+
+    @staticmethod
+    def on_read(args: dict[str, Any], array_id: str) -> dict[str, Any]:
+        """The first call's arguments once :meth:`read_first`'s call made ``array_id``."""
+        return {**args, _DATA: array_id}
+
+    def repeats(
+        self, name: str, args: dict[str, Any], last: tuple[str, dict[str, Any]], made: Sequence[str]
+    ) -> bool:
+        return repeats(self.message, name, args, last, made)

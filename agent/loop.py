@@ -24,7 +24,7 @@ from agent.compose import compose_answer
 from agent.config import AgentConfig, ModelConfig
 from agent.conversation import Conversation, Resolution, ids_in, load_state, save_state
 from agent.domains import DomainRouter
-from agent.follow_ups import asks_to_act, read_first, repeats, rerun_arguments
+from agent.follow_ups import FollowUp
 from agent.messages import KINDS_TAG, first_messages, tool_message
 from agent.report import tool_report
 from agent.steps import (
@@ -245,16 +245,8 @@ class GeoAgent:
             shown, history = routing_context(
                 conv, self.workspace, ref, attached, self.config.history_chars
             )
-
-            def rerun(name: str, args: dict[str, Any]) -> dict[str, Any]:
-                return rerun_arguments(conv, message, ref, name, args)
-
-            def before(name: str, args: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-                return read_first(conv, ref, attached, name, args)
-
-            act = bool(conv.turns) and asks_to_act(message)
-            run = self._run(message, attached, history, shown, conv.earlier, rerun, before, act)
-            for step in run:
+            follow = FollowUp(conv, message, ref, attached, self.registry)
+            for step in self._run(message, attached, history, shown, conv.earlier, follow):
                 steps.append(step)
                 yield step
             conv.record(message, attached, steps)
@@ -314,9 +306,7 @@ class GeoAgent:
         history: str = "",
         shown: list[Artifact] | None = None,
         earlier: Callable[[str], EarlierResult | None] | None = None,
-        rerun: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None,
-        before: Callable[[str, dict[str, Any]], tuple[str, dict[str, Any]] | None] | None = None,
-        act: bool = False,
+        follow: FollowUp | None = None,
     ) -> Iterator[Step]:
         if not question or not question.strip():
             if attached:  # only a file: say what it is and what can be asked of it
@@ -373,7 +363,8 @@ class GeoAgent:
             else:
                 try:
                     reply = model.invoke(messages)
-                    if act and model is tooled and not reply.tool_calls and not calls:
+                    acts = follow is not None and follow.acts
+                    if acts and model is tooled and not reply.tool_calls and not calls:
                         # a follow-up asking to act, answered in words: a tool call required
                         forced = self._bind_tools(offered, required=True)
                         reply = forced.invoke(messages) if forced is not None else reply
@@ -383,10 +374,10 @@ class GeoAgent:
                         f"the language model failed: {type(e).__name__}: {e}", where="model"
                     )
                     return
-            if reply.tool_calls and calls and rerun is not None:
+            if reply.tool_calls and calls and follow is not None:
                 c = reply.tool_calls[0]
                 made = [a.id for a in results[-1].artifacts]
-                if repeats(question, c["name"], c.get("args") or {}, calls[-1], made):
+                if follow.repeats(c["name"], c.get("args") or {}, calls[-1], made):
                     reply = AIMessage(content="")  # the same step again: the turn is done
             if not reply.tool_calls:
                 text, cited = self._answer(
@@ -405,13 +396,13 @@ class GeoAgent:
             messages.append(reply)
             for call in reply.tool_calls:
                 name, asked, call_id = call["name"], call.get("args") or {}, call.get("id") or ""
-                read = before(name, asked) if before is not None and not calls else None
-                if read is not None:  # a SEG-Y sent with the follow-up (agent.follow_ups)
+                read = follow.read_first(name, asked) if follow and not calls else None
+                if follow and read:  # a SEG-Y sent with the follow-up (agent.follow_ups)
                     got = yield from self._call(*read, f"{call_id}-read", earlier, calls, results)
                     arrays = [a.id for a in got.artifacts if a.kind == "array"]
-                    asked = {**asked, "data": arrays[0]} if got.ok and arrays else asked
+                    asked = follow.on_read(asked, arrays[0]) if got.ok and arrays else asked
                 # a follow-up changing a setting of an earlier run (agent.follow_ups)
-                adjusted = rerun(name, asked) if rerun is not None else asked
+                adjusted = follow.rerun(name, asked) if follow else asked
                 for args in [adjusted, asked] if adjusted != asked else [asked]:
                     call["args"] = args
                     result = yield from self._call(name, args, call_id, earlier, calls, results)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from common.paths import geofm_data, geofm_home
+from tests.fixtures_seismic import noisy_section  # noqa: F401  (a fixture, for line_npy)
 
 SHARED = geofm_data()
 # The user's (or CI's) GEOFM_HOME, read before `_isolated_home` hides it: tests of the real
@@ -104,15 +105,12 @@ def tiny_llama(tiny_tokenizer):
 
 
 @pytest.fixture
-def line_npy(tmp_path):
-    """A noisy 60x200 synthetic line at 4 ms (0 dB white noise) saved as .npy."""
+def line_npy(tmp_path, noisy_section):  # noqa: F811
+    """The noisy line of ``noisy_section`` saved as .npy."""
     import numpy as np
 
-    from tools.synthetic import add_noise, make_section
-
-    noisy, _ = add_noise(make_section(60, 200, 4.0, seed=1).clean, "random", 0.0, seed=2)
     path = tmp_path / "line.npy"
-    np.save(path, noisy.astype(np.float32))
+    np.save(path, noisy_section[1].astype(np.float32))
     return str(path)
 
 

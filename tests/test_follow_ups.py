@@ -1,6 +1,8 @@
-"""A follow-up that changes a setting re-runs the earlier step on the data it read, with
-its other settings kept; a further pass on the result stays a further pass; a SEG-Y sent
-with a follow-up is read and processed instead of the data an earlier turn had."""
+"""The follow-up rules (agent.follow_ups): a setting change re-runs the earlier step on the
+data it read, with its other settings kept, while a further pass on the result stays one;
+a SEG-Y sent with a follow-up is read and processed instead of the data an earlier turn
+had; a request to act answered in words is decided again with a tool call required; the
+same step again on its own output ends the turn."""
 
 from __future__ import annotations
 
@@ -35,6 +37,18 @@ def test_a_setting_change_reruns_on_the_earlier_input_keeping_other_settings(
     ]
     # the call that ran is the one recorded (and shown to later turns)
     assert agent.conversation.turns[-1].calls[0].args["data"] == "ws-1"
+
+
+def test_a_setting_the_message_talks_about_is_not_carried(agent, scripted_model, line_npy):
+    scripted_model.enqueue_tool_call(
+        "median_filter", {"data": "ws-1", "half_width": 2, "dip_steered": False}
+    ).enqueue("")
+    assert agent.chat("median filter without dip steering", files=[line_npy]).ok
+    # "dip-steered" is the default: the call leaves it out, and it is not carried over
+    scripted_model.enqueue_tool_call("median_filter", {"data": "ws-2", "half_width": 4})
+    scripted_model.enqueue("")
+    result = agent.chat("same again but dip-steered, half width 4")
+    assert calls_of(result) == [("median_filter", {"data": "ws-1", "half_width": 4})]
 
 
 def test_a_further_pass_on_the_result_is_kept(agent, scripted_model, line_npy):
