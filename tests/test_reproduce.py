@@ -81,21 +81,22 @@ def _data(root: Path, name: str, commit: str | None = None) -> None:
 # --- the shipped config ---------------------------------------------------------
 
 
-def test_shipped_config_is_the_chain_of_four_runs():
+def test_shipped_config_is_the_chain_of_five_runs():
     staged = load_stages(DEFAULT_CONFIG)
     names = [s.name for s in staged.stages]
-    assert names == ["v4", "v5", "v6", "v7"]
-    assert [s.continues for s in staged.stages] == [None, "v4", "v5", "v6"]
+    assert names == ["v4", "v5", "v6", "v7", "v9"]
+    assert [s.continues for s in staged.stages] == [None, "v4", "v5", "v6", "v7"]
     assert [s.config.name for s in staged.stages] == [
         "default.json",
         "continue_v5.json",
         "continue_v6.json",
         "continue_v7.json",
+        "continue_v9.json",
     ]
     assert all(s.output_dir.startswith("build/") for s in staged.stages)
     assert staged.install_to == "agent/adapter"
     # the training times of the shipped runs (CHANGELOG, train_report.json)
-    assert [s.train_seconds for s in staged.stages] == [5230, 2644, 3643, 3650]
+    assert [s.train_seconds for s in staged.stages] == [5230, 2644, 3643, 3650, 5589]
     shipped = json.loads((reproduce.REPO / "agent/adapter/train_report.json").read_text())
     assert round(shipped["seconds"]) == round(staged.stages[-1].train_seconds)
 

@@ -68,9 +68,9 @@ def test_a_report_with_several_runs_is_read_from_its_latest(tmp_path):
 
 
 def test_the_app_help_quotes_the_routing_reports():
-    """The app's help text gives the routing figures of both sets as counts."""
+    """The app's help text gives the routing figures of the blind and main sets as counts."""
     help_text = re.sub(r"\s+", " ", (ROOT / "app.py").read_text())
-    for file in ("routing_heldout_llamacpp.json", "routing_llamacpp.json"):
+    for file in ("routing_blind3_llamacpp.json", "routing_llamacpp.json"):
         steps = f"{value(file, 'routing_accuracy*decisions')} of {value(file, 'decisions')}"
         requests = f"{value(file, 'end_to_end_success*requests')} of {value(file, 'requests')}"
         assert steps in help_text and requests in help_text, file
@@ -80,7 +80,11 @@ def test_the_adapter_card_counts_its_wrong_decisions_from_the_reports():
     """The model card's lists of wrong decisions give their counts from the rows of the
     committed routing reports."""
     card = re.sub(r"\s+", " ", (ROOT / "agent/adapter/README.md").read_text())
-    for file in ("routing_llamacpp.json", "routing_heldout_llamacpp.json"):
+    for file in (
+        "routing_llamacpp.json",
+        "routing_heldout_llamacpp.json",
+        "routing_blind3_llamacpp.json",
+    ):
         rows = value(file, "rows")
         decisions = [d for r in rows for d in r["decisions"]]
         wrong_tool = sum(not d["tool_ok"] for d in decisions)

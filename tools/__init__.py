@@ -145,7 +145,7 @@ POTENTIAL_FIELDS = Registry(
 
 # The well-to-seismic tie. Kept out of REGISTRY for the same reason: the shipped adapter
 # was trained on REGISTRY's schemas, and a new tool in the system prompt would change
-# what it routes; served by `geofm tools` and MCP through ALL until the next round.
+# what it routes; served by `geofm tools` and MCP through ALL until an adapter trains on it.
 WELL_TIE = Registry(
     [
         Tool.from_function(
