@@ -8,8 +8,8 @@ first file") and the short history the routing model reads.
     block = conv.history(max_chars=480)                        # for the routing prompt
 
 Arrays never enter the record: a call is kept as its name, the arguments it was given,
-the workspace ids it made and at most three of its metrics (4 significant digits, as the
-model sees them). The history shows the last turn in full and each older one in one
+the workspace ids it made and its metrics (4 significant digits; the model sees the
+first three, and a question about an earlier number is answered from all of them). The history shows the last turn in full and each older one in one
 line, oldest dropped first, within ``max_chars``; the prompt of turn 5 then stays close to
 that of turn 1 (a test measures it with the embedded tokenizer).
 """
@@ -43,7 +43,7 @@ __all__ = [
 
 STATE_FORMAT = "geofm-conversation"
 _WS_ID = re.compile(r"\bws-\d+\b")
-_MAX_METRICS = 3  # per call in the record: the first ones a tool reports are its key ones
+_MAX_METRICS = 3  # per call in the prompt: the first ones a tool reports are its key ones
 _ANSWER_CHARS = 100
 
 # Tools whose outputs a phrase like "the denoised one" names (the latest of them wins).
@@ -96,6 +96,8 @@ _VERBS = (
     "write|export|store|keep|compare|invert|measure|estimate|check|process|redo|repeat|"
     "try|do|gain|mute|load|read|interpolate|reconstruct|take|give|put|convert|crop"
 )
+# data the request itself makes before it says "it" ("model a noisy synthetic, then ...")
+_MADE_HERE = re.compile(r"\bsynthetic|\bsimulat")
 _PRONOUN = re.compile(rf"\b(?:{_VERBS})\s+(?:it|that|this|them|those|these)\b")
 _PRONOUN_OF = re.compile(
     r"\b(?:of|with|on|to|from|against)\s+(?:it|that|this|them)\b(?!\s+(?:is|are|was|does))"
@@ -131,6 +133,13 @@ _METRIC_WORDS = {
     "dominant": "peak",
     "frequency": "hz",
     "noise": "snr",
+    "interval": "dt",  # "the sample interval" is dt_ms
+    "sampling": "dt",
+    "start": "top",  # "what TWT does the log start at?" is twt_top_ms
+    "starts": "top",
+    "deep": "depth",
+    "bottom": "base",
+    "time": "twt",
 }
 
 
@@ -171,8 +180,9 @@ class CallRecord:
             return text + " failed"
         if self.outputs:
             text += " -> " + ", ".join(self.outputs)
-        if self.metrics:
-            text += " [" + ", ".join(f"{k}={v}" for k, v in self.metrics.items()) + "]"
+        if self.metrics:  # the record shows the first, key ones; questions read them all
+            shown = list(self.metrics.items())[:_MAX_METRICS]
+            text += " [" + ", ".join(f"{k}={v}" for k, v in shown) + "]"
         return text
 
 
@@ -241,7 +251,7 @@ class Conversation:
                 call = pending.pop(s.call_id or s.name, CallRecord(s.name, {}))
                 call.ok = s.result.ok
                 call.outputs = [a.id for a in s.result.artifacts]
-                call.metrics = dict(list(s.result.rounded_metrics().items())[:_MAX_METRICS])
+                call.metrics = s.result.rounded_metrics()
                 for a in s.result.artifacts:
                     self.items[a.id] = Item(a.id, a.kind, a.description, n, s.name)
             elif isinstance(s, Answer):
@@ -294,6 +304,8 @@ class Conversation:
                 add(redo.group(0), last)
         pronoun = _PRONOUN.search(text) or _PRONOUN_OF.search(text) or _ITS.search(text)
         for said in (pronoun, _LAST.search(text)):
+            if said is not None and not attached and _MADE_HERE.search(text[: said.start()]):
+                continue  # "make a synthetic, then clean it": the request makes "it" itself
             if said is not None and not (redo and phrases):
                 if attached:
                     add(said.group(0), attached[-1].id)
@@ -394,18 +406,21 @@ class Conversation:
         text = message.lower()
         if not _QUESTION.search(text) or _NOT_FROM_RECORD.search(text) or not self.turns:
             return None
-        words = set(re.findall(r"[a-z0-9]+", text))
-        words |= {_METRIC_WORDS[w] for w in words if w in _METRIC_WORDS}
-        best: tuple[tuple[int, int, int], TurnRecord, CallRecord, str] | None = None
+        said = set(re.findall(r"[a-z0-9]+", text))
+        meant = {_METRIC_WORDS[w] for w in said if w in _METRIC_WORDS} - said
+        best: tuple[tuple[int, int, int, int], TurnRecord, CallRecord, str] | None = None
         for turn in self.turns:
             for call in turn.calls:
-                for key in call.metrics:
-                    parts = set(key.lower().split("_"))
-                    hit = len((parts - _METRIC_FILLER) & words)
+                # a word of the question counts twice, a word it stands for ("deep" for
+                # depth) once; a tie goes to the later turn, and within a call to the
+                # metric it reports first (its key ones come first)
+                for order, key in enumerate(call.metrics):
+                    parts = set(key.lower().split("_")) - _METRIC_FILLER
+                    hit = 2 * len(parts & said) + len(parts & meant)
                     # "before"/"after" alone never match, but they choose between
                     # snr_est_before_db and snr_est_after_db
-                    when = len(parts & words & {"before", "after"})
-                    rank = (hit, when, turn.n)
+                    when = len(set(key.lower().split("_")) & said & {"before", "after"})
+                    rank = (hit, when, turn.n, -order)
                     if hit and (best is None or rank >= best[0]):
                         best = (rank, turn, call, key)
         if best is None:

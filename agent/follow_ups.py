@@ -38,7 +38,9 @@ the message asked for no further pass), the turn ends instead (:func:`repeats`).
 the data ("shorter window, 150 ms", "export the denoised line as SEG-Y", "original versus
 filtered, side by side") and that the model answered in words instead is decided again
 with a tool call required (:func:`asks_to_act`). Questions ("what was the SNR gain?",
-"why ...?") and remarks ("thanks", "ok") are answered as before.
+"why ...?") and remarks ("thanks", "ok") are answered as before, except a question
+about a file sent with the message ("what sample interval does the new file have?"):
+nobody has read that file yet, so it too gets a tool call.
 """
 
 from __future__ import annotations
@@ -98,11 +100,13 @@ def rerun_arguments(
     name: str,
     args: dict[str, Any],
     properties: dict[str, Any] | None = None,
+    carry: bool = True,
 ) -> dict[str, Any]:
     """``args`` of a call of ``name`` in this turn, as a re-run of the earlier call of the
     same tool (see the module's doc); ``args`` unchanged when it is not one.
     ``properties``: the tool's argument schemas; a setting the message talks about is
-    not carried over (:func:`_named`)."""
+    not carried over (:func:`_named`). ``carry=False``: the earlier input only, with the
+    settings of ``args``."""
     prev = _earlier_run(conv, name)
     if prev is None:
         return args
@@ -118,6 +122,8 @@ def rerun_arguments(
     if _FURTHER.search(text) or any(i in outputs for i in ref.explicit):
         return args
     new = {k: (arrays[k] if k in arrays and v in outputs else v) for k, v in args.items()}
+    if not carry:
+        return new
     same_data = all(new.get(k) == v for k, v in arrays.items())
     for k, v in prev.args.items():
         if k in new or _named(message, k, (properties or {}).get(k, {})):
@@ -171,6 +177,13 @@ _QUESTION = re.compile(
     re.I,
 )
 _POLITE = re.compile(r"^\s*(?:(?:can|could|would|will) you|please)\b", re.I)
+# a message that talks about the file sent with it ("what sample interval does the new
+# file have?", "and the headers of this second one?")
+_ABOUT_SENT = re.compile(
+    r"\b(?:this|these|it|its|new|newly|second|other|another|attached|file|files|"
+    r"header|headers|line|gather|cube|survey|log|data)\b",
+    re.I,
+)
 
 
 def asks_to_act(message: str) -> bool:
@@ -217,13 +230,24 @@ class FollowUp:
 
     @property
     def acts(self) -> bool:
-        """A follow-up (an earlier turn exists) that asks for something to be done."""
-        return bool(self.conv.turns) and asks_to_act(self.message)
+        """A follow-up (an earlier turn exists) that asks for something to be done, or that
+        asks about a file sent with it: only a tool can read a file nobody has read yet."""
+        if not self.conv.turns:
+            return False
+        about_sent = bool(self.attached) and bool(_ABOUT_SENT.search(self.message))
+        return about_sent or asks_to_act(self.message)
 
-    def rerun(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    def reruns(self, name: str, args: dict[str, Any]) -> list[dict[str, Any]]:
+        """The calls to try in order, each one if the tool refuses the one before: the
+        re-run with the earlier settings carried, the re-run on the earlier input with the
+        call's own settings, the call as made."""
         tool = self.registry.get(name) if name in self.registry else None
         props = tool.schema()["parameters"].get("properties", {}) if tool else {}
-        return rerun_arguments(self.conv, self.message, self.ref, name, args, props)
+        tries = [
+            rerun_arguments(self.conv, self.message, self.ref, name, args, props, carry)
+            for carry in (True, False)
+        ] + [args]
+        return [a for i, a in enumerate(tries) if a not in tries[:i]]
 
     def read_first(self, name: str, args: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
         return read_first(self.conv, self.ref, self.attached, name, args)

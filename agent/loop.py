@@ -402,11 +402,15 @@ class GeoAgent:
                     arrays = [a.id for a in got.artifacts if a.kind == "array"]
                     asked = follow.on_read(asked, arrays[0]) if got.ok and arrays else asked
                 # a follow-up changing a setting of an earlier run (agent.follow_ups)
-                adjusted = follow.rerun(name, asked) if follow else asked
-                for args in [adjusted, asked] if adjusted != asked else [asked]:
+                # a re-run the tool refuses is dropped without a trace and the next try
+                # runs; the last is the call as the model made it
+                tries = follow.reruns(name, asked) if follow else [asked]
+                for n_try, args in enumerate(tries, 1):
                     call["args"] = args
-                    result = yield from self._call(name, args, call_id, earlier, calls, results)
-                    if result.ok:  # else a carried setting was refused: run it as asked
+                    result = yield from self._call(
+                        name, args, call_id, earlier, calls, results, n_try < len(tries)
+                    )
+                    if result.ok:
                         break
                 messages.append(tool_message(result, call_id, name))
                 observed.append(str(messages[-1].content))
@@ -419,12 +423,22 @@ class GeoAgent:
         earlier: Callable[[str], EarlierResult | None] | None,
         calls: list[tuple[str, dict]],
         results: list[ToolResult],
+        quiet_refusal: bool = False,
     ) -> Generator[Step, None, ToolResult]:
-        """Run one tool call, yielding its ToolCall and ToolOutput steps; its result."""
+        """Run one tool call, yielding its ToolCall and ToolOutput steps; its result.
+        With ``quiet_refusal`` the steps come after the run, and a refused call yields
+        and records nothing."""
         found = [earlier(i) for i in dict.fromkeys(ids_in(args))] if earlier else []
-        yield ToolCall(name, args, call_id, tuple(u for u in found if u is not None))
+        step = ToolCall(name, args, call_id, tuple(u for u in found if u is not None))
+        if not quiet_refusal:
+            yield step
         t1 = time.perf_counter()
         result = self.registry.call(name, args, self.workspace)
+        if quiet_refusal:
+            if not result.ok:
+                log.info("carried settings refused by %s: %s", name, result.summary)
+                return result
+            yield step
         calls.append((name, args))
         results.append(result)
         yield ToolOutput(name, result, time.perf_counter() - t1, call_id)

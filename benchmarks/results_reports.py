@@ -406,7 +406,9 @@ REPORTS += [
 FOLLOWUPS_MEASURES = (
     "Multi-turn conversations through `GeoAgent.chat` on the blind set "
     "`benchmarks/data/followups_blind_1.jsonl` (2-5 turns each, written without reading "
-    "the training phrasings; the errors of its first 12 conversations have been read). "
+    "the training phrasings; the errors of its first 12 conversations have been read, "
+    "and so has one turn its own gold calls failed, a question about the sample "
+    "interval that the record could not answer until it kept every metric). "
     "Each turn is scored on the state left by correct earlier turns: the right tool(s), "
     "the right arguments, the right workspace ids, and questions about earlier results "
     "answered from the record without a tool call. How to run it: "

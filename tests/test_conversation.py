@@ -13,6 +13,7 @@ from agent.loop import GeoAgent
 from agent.steps import Answer, Error, ToolCall
 from common.errors import BadInputError
 from tests.conftest import REAL_GEOFM_HOME
+from tests.fixtures_seismic import tiny_cube_segy
 
 
 def last_prompt(model) -> str:
@@ -274,6 +275,67 @@ def test_requests_and_why_questions_are_not_answered_from_the_record(
         "Is the section smeared after filtering?",  # "after" alone names no metric
     ):
         assert conv.answer_from_record(request) is None, request
+
+
+def test_the_sample_interval_of_a_file_is_answered_from_the_record(agent, scripted_model, tmp_path):
+    path = tmp_path / "line.sgy"
+    tiny_cube_segy(path, n_il=1, n_xl=12, n_t=200)
+    scripted_model.enqueue_tool_call("segy_info", {"file": "ws-1"}).enqueue("")
+    assert agent.chat("summarise the headers of this file", files=[str(path)]).ok
+    answer = agent.conversation.answer_from_record("What was the sample interval?")
+    assert answer and "dt_ms" in answer
+
+
+def test_a_pronoun_for_what_the_request_makes_itself_is_not_refused(agent, scripted_model):
+    conv = agent.conversation
+    for message in (
+        "model a noisy synthetic, then clean it with rank reduction",
+        "synthetic, then median filter it",
+    ):
+        assert conv.resolve(message).unresolved == (), message
+    scripted_model.enqueue_tool_call("make_synthetic", {}).enqueue("")
+    result = agent.chat("make a synthetic and plot it")
+    assert [s.name for s in result.steps if isinstance(s, ToolCall)] == ["make_synthetic"]
+
+
+def test_a_question_reads_every_metric_of_a_call_though_the_prompt_shows_three(
+    agent, scripted_model, tmp_path
+):
+    import numpy as np
+
+    path = tmp_path / "line.npy"
+    np.save(path, np.random.default_rng(0).standard_normal((40, 250)).astype("float32"))
+    scripted_model.enqueue_tool_call("spectrum", {"data": "ws-1"}).enqueue("")
+    assert agent.chat("amplitude spectrum of this line", files=[str(path)]).ok
+    call = agent.conversation.turns[-1].calls[-1]
+    assert len(call.metrics) > 3 and call.line().count("=") <= 3 + len(call.args)
+    answer = agent.conversation.answer_from_record("What was the high end of the band?")
+    assert answer and "band_high_hz" in answer
+
+
+def test_a_question_picks_the_metric_its_words_name():
+    from agent.conversation import CallRecord, TurnRecord
+
+    conv = Conversation()
+    metrics = {"depth_top_m": 1300.0, "depth_base_m": 1780.0, "twt_top_ms": 1100.0}
+    metrics["twt_base_ms"] = 1468.0
+    log = CallRecord("read_well_log", {"file": "ws-1"}, outputs=["ws-3"], metrics=metrics)
+    snr = CallRecord(
+        "measure_snr",
+        {"data": "ws-5", "reference": "ws-2"},
+        metrics={"snr_est_db": 11.75, "snr_db": 8.1, "correlation": 0.93},
+    )
+    conv.turns.append(TurnRecord(1, "read the log in time", calls=[log]))
+    conv.turns.append(TurnRecord(2, "how does it compare with the clean one", calls=[snr]))
+    for question, key in (
+        ("correlation with the noise free section?", "correlation"),
+        ("what TWT does the log start at?", "twt_top_ms"),
+        ("how deep is the base?", "depth_base_m"),
+        ("and the bottom in time?", "twt_base_ms"),
+        ("what depth does it begin at?", "depth_top_m"),  # a tie: the first reported
+    ):
+        answer = conv.answer_from_record(question)
+        assert answer and f"{key} =" in answer, (question, answer)
 
 
 def test_again_after_a_call_that_read_no_data_goes_to_the_model(agent, scripted_model):

@@ -73,14 +73,15 @@ def test_a_carried_setting_the_tool_refuses_falls_back_to_the_call_as_asked(
     agent, scripted_model, line_npy
 ):
     bandpass_first(agent, scripted_model, line_npy)
-    # carrying high_hz=45 makes the band empty: the tool refuses, the call runs as asked
+    # carrying high_hz=45 makes the band empty: the tool refuses, and the call runs on
+    # the earlier input with its own settings; the refused try leaves no step behind
     asked = {"data": "ws-2", "low_hz": 50}
     scripted_model.enqueue_tool_call("bandpass", asked).enqueue("")
     result = agent.chat("same again but from 50 Hz")
-    tried = calls_of(result)
-    assert tried[0][1]["high_hz"] == 45 and tried[-1] == ("bandpass", asked)
+    assert calls_of(result) == [("bandpass", {"data": "ws-1", "low_hz": 50})]
     outputs = [s for s in result.steps if type(s).__name__ == "ToolOutput"]
-    assert [o.result.ok for o in outputs] == [False, True]
+    assert [o.result.ok for o in outputs] == [True]
+    assert "error" not in result.answer.lower()
 
 
 def test_a_segy_sent_with_a_follow_up_is_read_and_processed(
@@ -124,6 +125,22 @@ def test_a_follow_up_asking_to_act_is_decided_again_with_a_tool_required(
     # a question is answered in words, with no second decision
     scripted_model.enqueue("")
     agent.chat("why does a lower order ring less?")
+    assert scripted_model.tool_choices[-1] is None and not scripted_model.replies
+
+
+def test_a_question_about_a_file_sent_with_it_gets_a_tool_call(
+    agent, scripted_model, line_npy, tmp_path
+):
+    bandpass_first(agent, scripted_model, line_npy)
+    second = tmp_path / "second.sgy"
+    tiny_cube_segy(second, n_il=1, n_xl=12, n_t=200)
+    scripted_model.enqueue("").enqueue_tool_call("segy_info", {"file": "ws-4"})
+    result = agent.chat("what sample interval does the new file have?", files=[str(second)])
+    assert calls_of(result) == [("segy_info", {"file": "ws-4"})]
+    assert scripted_model.tool_choices[-2:] == [None, "required"]
+    # the same question with no file sent is answered in words
+    scripted_model.enqueue("")
+    agent.chat("what sample interval did you use?")
     assert scripted_model.tool_choices[-1] is None and not scripted_model.replies
 
 
