@@ -9,9 +9,10 @@ first file") and the short history the routing model reads.
 
 Arrays never enter the record: a call is kept as its name, the arguments it was given,
 the workspace ids it made and its metrics (4 significant digits; the model sees the
-first three, and a question about an earlier number is answered from all of them). The history shows the last turn in full and each older one in one
-line, oldest dropped first, within ``max_chars``; the prompt of turn 5 then stays close to
-that of turn 1 (a test measures it with the embedded tokenizer).
+first three, and a question about an earlier number is answered from all of them). The
+history shows the last turn in full and each older one in one line, oldest dropped
+first, within ``max_chars``; the prompt of turn 5 then stays close to that of turn 1 (a
+test measures it with the embedded tokenizer).
 """
 
 from __future__ import annotations
@@ -415,11 +416,12 @@ class Conversation:
                 # depth) once; a tie goes to the later turn, and within a call to the
                 # metric it reports first (its key ones come first)
                 for order, key in enumerate(call.metrics):
-                    parts = set(key.lower().split("_")) - _METRIC_FILLER
-                    hit = 2 * len(parts & said) + len(parts & meant)
+                    parts = set(key.lower().split("_"))
+                    named = parts - _METRIC_FILLER
+                    hit = 2 * len(named & said) + len(named & meant)
                     # "before"/"after" alone never match, but they choose between
                     # snr_est_before_db and snr_est_after_db
-                    when = len(set(key.lower().split("_")) & said & {"before", "after"})
+                    when = len(parts & said & {"before", "after"})
                     rank = (hit, when, turn.n, -order)
                     if hit and (best is None or rank >= best[0]):
                         best = (rank, turn, call, key)

@@ -401,9 +401,9 @@ class GeoAgent:
                     got = yield from self._call(*read, f"{call_id}-read", earlier, calls, results)
                     arrays = [a.id for a in got.artifacts if a.kind == "array"]
                     asked = follow.on_read(asked, arrays[0]) if got.ok and arrays else asked
-                # a follow-up changing a setting of an earlier run (agent.follow_ups)
-                # a re-run the tool refuses is dropped without a trace and the next try
-                # runs; the last is the call as the model made it
+                # a follow-up changing a setting of an earlier run (agent.follow_ups): a
+                # try the tool refuses leaves no trace and the next one runs; the last
+                # is the call as the model made it
                 tries = follow.reruns(name, asked) if follow else [asked]
                 for n_try, args in enumerate(tries, 1):
                     call["args"] = args
