@@ -26,6 +26,7 @@ from agent.conversation import Conversation, Resolution, ids_in, load_state, sav
 from agent.domains import DomainRouter
 from agent.follow_ups import FollowUp
 from agent.messages import KINDS_TAG, first_messages, tool_message
+from agent.reads import missing_reads
 from agent.report import tool_report
 from agent.steps import (
     AgentResult,
@@ -401,6 +402,17 @@ class GeoAgent:
                     got = yield from self._call(*read, f"{call_id}-read", earlier, calls, results)
                     arrays = [a.id for a in got.artifacts if a.kind == "array"]
                     asked = follow.on_read(asked, arrays[0]) if got.ok and arrays else asked
+                # a file named where the call takes an array: read it first (agent.reads)
+                for n_read, miss in enumerate(
+                    missing_reads(self.workspace, self.registry, name, asked)
+                ):
+                    got = yield from self._call(
+                        miss.tool, miss.args, f"{call_id}-read{n_read}", earlier, calls, results
+                    )
+                    arrays = [a.id for a in got.artifacts if a.kind == "array"]
+                    if got.ok and arrays:
+                        read_id = arrays[0] if miss.output == "first" else arrays[-1]
+                        asked = {**asked, miss.argument: read_id}
                 # a follow-up changing a setting of an earlier run (agent.follow_ups): a
                 # try the tool refuses leaves no trace and the next one runs; the last
                 # is the call as the model made it

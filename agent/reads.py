@@ -1,0 +1,167 @@
+"""Reads a tool call left out: the file it names is read first and its array used.
+
+A small model often plans a processing call straight on an attached file ("estimate a
+wavelet from the inline" -> ``estimate_wavelet(data=<the .ascii file>)``) or hands an
+inversion the seismic section as its well log, having skipped ``read_well_log``. The
+tool would refuse either call. Two rules, checked on every call before it runs, put
+the missing read in front of it and give the call the read's array instead:
+
+1. **A section argument naming a file.** A ``data`` argument that takes an array
+   (``tools.registry.ArrayId``) but names an attached SEG-Y file or ASCII section: that
+   file is read (``read_segy``, ``read_ascii_section``). When it names another attached
+   file (a LAS log, a checkshot) and exactly one SEG-Y or ASCII section is attached,
+   that section is read instead: ``data`` is the seismic.
+2. **A well log that is not a log.** A ``well_log`` argument naming a 2D section while
+   one LAS file and one checkshot (a text table of two columns) are attached: the log is
+   read and converted to time with the checkshot (``read_well_log``, the default
+   impedance curve, at the section's sample interval) and its time log used.
+
+Nothing is read when the call already takes an array of the right kind, so a call made
+as planned runs unchanged::
+
+    for read in missing_reads(workspace, registry, "estimate_wavelet", {"data": "ws-2"}):
+        read.tool, read.args, read.argument    # "read_ascii_section", {"file": "ws-1"}, "data"
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tools.registry import ID_KINDS_KEY, Registry
+from tools.workspace import Workspace
+
+__all__ = ["Read", "missing_reads", "SECTION_SUFFIXES", "TABLE_SUFFIXES"]
+
+SECTION_SUFFIXES = (".sgy", ".segy", ".ascii", ".txt")  # files holding a seismic section
+TABLE_SUFFIXES = (".txt",)  # text files that may be a two-column checkshot instead
+_DATA, _LOG = "data", "well_log"
+_SNIFF_LINES = 5  # lines of a text file read to count its columns
+
+
+@dataclass(frozen=True)
+class Read:
+    """A read to run before a call.
+
+    Attributes:
+        tool: the reader, e.g. "read_segy".
+        args: its arguments.
+        argument: the call's argument its output replaces.
+        output: which array it made replaces it: "first" (the section) or "last" (a
+            log's time version).
+    """
+
+    tool: str
+    args: dict[str, Any]
+    argument: str
+    output: str = "first"
+
+
+def missing_reads(
+    workspace: Workspace, registry: Registry, name: str, args: dict[str, Any]
+) -> list[Read]:
+    """The reads to run before ``name(args)`` (the module's two rules), in order; empty
+    when the call takes what it should."""
+    if name not in registry.names():
+        return []
+    props = registry.get(name).parameters.get("properties", {})
+    kinds = workspace.kinds()
+    reads = []
+    data = args.get(_DATA)
+    if (
+        isinstance(data, str)
+        and _DATA in props
+        and _takes_array(props[_DATA])
+        and _is_file(kinds, data)
+    ):
+        section = data if _section_file(workspace, data) else _only_section(workspace, kinds)
+        if section is not None:
+            reads.append(Read(_section_reader(workspace, section), {"file": section}, _DATA))
+    log = args.get(_LOG)
+    if _LOG in props and isinstance(log, str) and kinds.get(log) == "array":
+        if _shape_ndim(workspace, log) == 2:
+            las = [i for i in kinds if kinds[i] == "file" and _suffix(workspace, i) == ".las"]
+            tables = [i for i in kinds if kinds[i] == "file" and _is_checkshot(workspace, i)]
+            if len(las) == 1 and len(tables) == 1:
+                read: dict[str, Any] = {"file": las[0], "checkshot": tables[0]}
+                dt = _dt_ms(workspace, data if isinstance(data, str) else None)
+                if dt is not None:
+                    read["dt_ms"] = dt
+                reads.append(Read("read_well_log", read, _LOG, "last"))
+    return reads
+
+
+def _takes_array(prop: dict[str, Any]) -> bool:
+    """Whether an argument schema takes a workspace array id."""
+    branches = prop.get("anyOf", [prop])
+    return any(b.get(ID_KINDS_KEY) == ["array"] for b in branches)
+
+
+def _is_file(kinds: dict[str, str], item: Any) -> bool:
+    return isinstance(item, str) and kinds.get(item, "").split(":")[0] in ("segy", "file")
+
+
+def _suffix(workspace: Workspace, item: str) -> str:
+    try:
+        return workspace.path(item).suffix.lower()
+    except (OSError, ValueError):
+        return ""
+
+
+def _columns(path: Path) -> int:
+    """Numeric columns of the first data line of a text file (0 when there is none)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for _, line in zip(range(_SNIFF_LINES), f):
+                parts = line.replace(",", " ").split()
+                try:
+                    [float(p) for p in parts]
+                except ValueError:
+                    continue  # a header line
+                if parts:
+                    return len(parts)
+    except OSError:
+        pass
+    return 0
+
+
+def _is_checkshot(workspace: Workspace, item: str) -> bool:
+    suffix = _suffix(workspace, item)
+    return suffix in TABLE_SUFFIXES and _columns(workspace.path(item)) == 2
+
+
+def _section_file(workspace: Workspace, item: str) -> bool:
+    suffix = _suffix(workspace, item)
+    return suffix in SECTION_SUFFIXES and not _is_checkshot(workspace, item)
+
+
+def _section_reader(workspace: Workspace, item: str) -> str:
+    return "read_segy" if _suffix(workspace, item) in (".sgy", ".segy") else "read_ascii_section"
+
+
+def _only_section(workspace: Workspace, kinds: dict[str, str]) -> str | None:
+    files = [i for i in kinds if _is_file(kinds, i) and _section_file(workspace, i)]
+    return files[0] if len(files) == 1 else None
+
+
+def _meta(workspace: Workspace, item: str) -> dict[str, Any]:
+    try:
+        return workspace.meta(item).get("metadata", {})
+    except (OSError, ValueError):
+        return {}
+
+
+def _shape_ndim(workspace: Workspace, item: str) -> int:
+    shape = _meta(workspace, item).get("shape")
+    if isinstance(shape, list):
+        return len(shape)
+    axes = _meta(workspace, item).get("axes")
+    return len(axes) if isinstance(axes, list) else 0
+
+
+def _dt_ms(workspace: Workspace, item: str | None) -> float | None:
+    if item is None or item not in workspace:
+        return None
+    dt = _meta(workspace, item).get("dt_ms")
+    return float(dt) if isinstance(dt, (int, float)) and dt > 0 else None
