@@ -40,7 +40,9 @@ filtered, side by side") and that the model answered in words instead is decided
 with a tool call required (:func:`asks_to_act`). Questions ("what was the SNR gain?",
 "why ...?") and remarks ("thanks", "ok") are answered as before, except a question
 about a file sent with the message ("what sample interval does the new file have?"):
-nobody has read that file yet, so it too gets a tool call.
+nobody has read that file yet, so it too gets a tool call. The same holds for a single
+request sent with files ("show me what's in section.npy"; :func:`acts_on_files`),
+in ``GeoAgent.ask`` and on a conversation's first turn.
 """
 
 from __future__ import annotations
@@ -54,7 +56,15 @@ from agent.conversation import CallRecord, Conversation, Resolution, ids_in
 from tools import Registry
 from tools.result import Artifact
 
-__all__ = ["FollowUp", "rerun_arguments", "read_first", "asks_to_act", "repeats", "READER"]
+__all__ = [
+    "FollowUp",
+    "rerun_arguments",
+    "read_first",
+    "asks_to_act",
+    "acts_on_files",
+    "repeats",
+    "READER",
+]
 
 # the message asks to apply the step once more on top of its own result
 _FURTHER = re.compile(
@@ -196,6 +206,12 @@ def asks_to_act(message: str) -> bool:
     return not question and bool(_ACT.search(message))
 
 
+def acts_on_files(message: str, attached: Sequence[Artifact]) -> bool:
+    """Whether a request sent with files asks for something to be done to them
+    (:func:`asks_to_act`): a model answering it in words has not read them."""
+    return bool(attached) and asks_to_act(message)
+
+
 def repeats(
     message: str,
     name: str,
@@ -231,9 +247,10 @@ class FollowUp:
     @property
     def acts(self) -> bool:
         """A follow-up (an earlier turn exists) that asks for something to be done, or that
-        asks about a file sent with it: only a tool can read a file nobody has read yet."""
+        asks about a file sent with it: only a tool can read a file nobody has read yet.
+        A first turn: as a single request (:func:`acts_on_files`)."""
         if not self.conv.turns:
-            return False
+            return acts_on_files(self.message, self.attached)
         about_sent = bool(self.attached) and bool(_ABOUT_SENT.search(self.message))
         return about_sent or asks_to_act(self.message)
 

@@ -24,7 +24,7 @@ from agent.compose import compose_answer
 from agent.config import AgentConfig, ModelConfig
 from agent.conversation import Conversation, Resolution, ids_in, load_state, save_state
 from agent.domains import DomainRouter
-from agent.follow_ups import FollowUp
+from agent.follow_ups import FollowUp, acts_on_files
 from agent.messages import KINDS_TAG, first_messages, tool_message
 from agent.reads import missing_reads
 from agent.report import tool_report
@@ -364,9 +364,9 @@ class GeoAgent:
             else:
                 try:
                     reply = model.invoke(messages)
-                    acts = follow is not None and follow.acts
+                    acts = follow.acts if follow else acts_on_files(question, attached)
                     if acts and model is tooled and not reply.tool_calls and not calls:
-                        # a follow-up asking to act, answered in words: a tool call required
+                        # a request to act on data, answered in words: a tool call required
                         forced = self._bind_tools(offered, required=True)
                         reply = forced.invoke(messages) if forced is not None else reply
                 except Exception as e:

@@ -144,6 +144,25 @@ def test_a_question_about_a_file_sent_with_it_gets_a_tool_call(
     assert scripted_model.tool_choices[-1] is None and not scripted_model.replies
 
 
+def test_a_single_request_on_a_file_answered_in_words_gets_a_tool_call(
+    agent, scripted_model, line_npy
+):
+    scripted_model.enqueue("").enqueue_tool_call("plot_section", {"data": "ws-1"})
+    scripted_model.enqueue("")
+    result = agent.ask("show me what's in this section", files=[line_npy])
+    assert calls_of(result) == [("plot_section", {"data": "ws-1"})]
+    assert scripted_model.tool_choices[-2:] == [None, "required"]
+    # the first turn of a conversation alike
+    scripted_model.enqueue("").enqueue_tool_call("agc", {"data": "ws-3"}).enqueue("")
+    assert [n for n, _ in calls_of(agent.chat("AGC this one", files=[line_npy]))] == ["agc"]
+    # a question about a file, or a request with no file, is answered in words
+    agent.reset()
+    for message, files in (("what is AGC for?", [line_npy]), ("plot a Ricker wavelet", None)):
+        scripted_model.enqueue("")
+        agent.ask(message, files=files)
+        assert scripted_model.tool_choices[-1] is None and not scripted_model.replies
+
+
 @pytest.mark.parametrize(
     ("message", "acts"),
     [
