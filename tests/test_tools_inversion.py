@@ -162,3 +162,8 @@ def test_real_f3_inline_inversion_runs(workspace):
     ai = workspace.load_array(r.artifacts[0].id)
     assert ai.shape == (951, 463) and 5e5 < np.median(ai) < 2e7
     assert "well_correlation" in r.metrics and "well_tie_correlation" in r.metrics
+    # the log without the well's place on the line: refused (it would diverge unscaled)
+    before = set(workspace.ids())
+    r = REGISTRY.call("invert_impedance", {"data": sec, "well_log": log}, workspace)
+    assert not r.ok and "well_position" in r.summary and "\n" not in r.summary, r.summary
+    assert set(workspace.ids()) == before

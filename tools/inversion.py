@@ -338,6 +338,13 @@ def invert_impedance(
     nx, nt = sec.data.shape
     if damping < 0 or eps_r < 0:
         raise BadInputError("damping and eps_r must be >= 0")
+    if method == "model" and well_log is not None and well_position is None:
+        # the wavelet is scaled to the data at the well; unscaled, the inversion diverges
+        raise BadInputError(
+            f"a model-based inversion with the well log {well_log} needs the well's place "
+            "on the line: give well_position (its crossline number; locate_well finds it "
+            "from the well's coordinates)"
+        )
     if method == "coloured" and wavelet is not None:
         raise BadInputError(
             "coloured inversion designs its operator from the data spectrum and takes no "
