@@ -206,10 +206,21 @@ def asks_to_act(message: str) -> bool:
     return not question and bool(_ACT.search(message))
 
 
+# a sentence of a first message that holds it back: a question ("..., conceptually?"
+# after a remark) or a word against acting ("don't process anything yet")
+_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+_HOLD = re.compile(r"\b(?:don'?t|do not|not yet|no need|without (?:processing|running))\b", re.I)
+
+
 def acts_on_files(message: str, attached: Sequence[Artifact]) -> bool:
     """Whether a request sent with files asks for something to be done to them
-    (:func:`asks_to_act`): a model answering it in words has not read them."""
-    return bool(attached) and asks_to_act(message)
+    (:func:`asks_to_act`): a model answering it in words has not read them. Stricter
+    than for a follow-up: no sentence of it may be a question (but "could you ...?") or
+    hold the work back ("don't process anything yet")."""
+    if not attached or not asks_to_act(message) or _HOLD.search(message):
+        return False
+    sentences = [m.group().strip() for m in _SENTENCE.finditer(message)]
+    return not any(t.endswith("?") and not _POLITE.search(t) for t in sentences)
 
 
 def repeats(

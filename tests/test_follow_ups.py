@@ -157,7 +157,11 @@ def test_a_single_request_on_a_file_answered_in_words_gets_a_tool_call(
     assert [n for n, _ in calls_of(agent.chat("AGC this one", files=[line_npy]))] == ["agc"]
     # a question about a file, or a request with no file, is answered in words
     agent.reset()
-    for message, files in (("what is AGC for?", [line_npy]), ("plot a Ricker wavelet", None)):
+    for message, files in (
+        ("what is AGC for?", [line_npy]),
+        ("plot a Ricker wavelet", None),
+        ("Before we filter it: what does f-k do, conceptually? Don't process yet.", [line_npy]),
+    ):
         scripted_model.enqueue("")
         agent.ask(message, files=files)
         assert scripted_model.tool_choices[-1] is None and not scripted_model.replies
