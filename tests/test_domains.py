@@ -113,6 +113,7 @@ _DATA = Path(__file__).resolve().parents[1] / "benchmarks" / "data"
 DOMAIN_SETS = {
     _DATA / "routing_domains_blind_1.jsonl": (80, {"gravity_corrections"}),
     _DATA / "routing_domains_blind_2.jsonl": (80, set()),
+    _DATA / "routing_domains_blind_3.jsonl": (80, set()),
 }
 _domain_sets = pytest.mark.parametrize("path", list(DOMAIN_SETS), ids=lambda p: p.stem)
 
