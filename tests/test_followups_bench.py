@@ -105,7 +105,13 @@ def test_wrong_id_wrong_argument_and_needless_call_are_counted(data_dir):
 
 
 @pytest.mark.parametrize(
-    "name", ["followups_blind_1.jsonl", "followups_blind_2.jsonl", "followups_blind_3.jsonl"]
+    "name",
+    [
+        "followups_blind_1.jsonl",
+        "followups_blind_2.jsonl",
+        "followups_blind_3.jsonl",
+        "followups_blind_4.jsonl",
+    ],
 )
 def test_the_frozen_set_is_well_formed(shared_data, name):
     convs = followups.load_conversations(followups.DATA.parent / name)
