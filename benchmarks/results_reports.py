@@ -95,6 +95,12 @@ BLIND3_SET = (
     "its one scoring; its errors have been read since (the adapter's model card lists "
     "them), so a later adapter needs a new blind set."
 )
+BLIND4_SET = (
+    " The set, `benchmarks/data/routing_blind_4.jsonl` (115 requests, 0-4 calls each, "
+    "all 24 reflection-seismic, well, inversion and literature tools, 7 needing no tool), "
+    "was written blind like blind set 3, after the shipped adapter was trained, and "
+    "frozen (committed) before it was scored. Its errors have not been read."
+)
 DOMAIN_SET_2 = (
     " The set, `benchmarks/data/routing_domains_blind_2.jsonl` (94 requests: 48 "
     "earthquake seismology, 43 gravity and magnetics with `gravity_corrections`, 3 "
@@ -270,6 +276,17 @@ REPORTS = [
         "python -m benchmarks.routing --backend llamacpp --e2e "
         "--data benchmarks/data/routing_blind_3.jsonl "
         "--out docs/results/routing_blind3_llamacpp.json",
+        (CARD,),
+        (),
+    ),
+    _routing(
+        "routing_blind4_llamacpp.json",
+        "Tool routing, blind set 4, llama.cpp backend",
+        "Tool routing, blind set 4",
+        BLIND4_SET,
+        "python -m benchmarks.routing --backend llamacpp --e2e "
+        "--data benchmarks/data/routing_blind_4.jsonl "
+        "--out docs/results/routing_blind4_llamacpp.json",
         (README, CARD),
         (),
     ),

@@ -70,7 +70,7 @@ def test_a_report_with_several_runs_is_read_from_its_latest(tmp_path):
 def test_the_app_help_quotes_the_routing_reports():
     """The app's help text gives the routing figures of the blind and main sets as counts."""
     help_text = re.sub(r"\s+", " ", (ROOT / "app.py").read_text())
-    for file in ("routing_blind3_llamacpp.json", "routing_llamacpp.json"):
+    for file in ("routing_blind4_llamacpp.json", "routing_llamacpp.json"):
         steps = f"{value(file, 'routing_accuracy*decisions')} of {value(file, 'decisions')}"
         requests = f"{value(file, 'end_to_end_success*requests')} of {value(file, 'requests')}"
         assert steps in help_text and requests in help_text, file
