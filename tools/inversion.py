@@ -322,7 +322,8 @@ def invert_impedance(
         well_log: workspace id of an impedance log in time ((m/s)*(kg/m3), from
             read_well_log with a checkshot).
         well_position: crossline number of the well on this line (or trace index when
-            the section has no crossline numbers).
+            the section has no crossline numbers); needed with well_log for method
+            "model" (locate_well finds it from the well's coordinates).
         background_model: workspace id of an impedance model of the data's shape, used
             for the background instead of a well log.
         background_hz: high cut of the low-frequency background (removed as the trend
