@@ -53,6 +53,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.conversation import CallRecord, Conversation, Resolution, ids_in
+from agent.reads import Read
 from tools import Registry
 from tools.result import Artifact
 
@@ -153,9 +154,9 @@ def read_first(
     attached: Sequence[Artifact],
     name: str,
     args: dict[str, Any],
-) -> tuple[str, dict[str, Any]] | None:
-    """The read call to run before the turn's first call ``name(args)``, as
-    ``(READER, arguments)``, when the module's rule applies; else None."""
+) -> Read | None:
+    """The read to run before the turn's first call ``name(args)`` (its output becomes
+    the call's ``data``), when the module's rule applies; else None."""
     segy = [a for a in attached if a.kind == "segy"]
     if len(segy) != 1 or not conv.turns or name == READER:
         return None
@@ -166,7 +167,7 @@ def read_first(
     named = any(i == data and not _PRONOUN_PHRASE.search(p) for p, i in ref.phrases)
     if named or data in ref.explicit:
         return None
-    return READER, {"file": segy[0].id}
+    return Read(READER, {"file": segy[0].id}, _DATA)
 
 
 # what a request to act on data says: a verb of processing, plotting or saving, a
@@ -277,13 +278,8 @@ class FollowUp:
         ] + [args]
         return [a for i, a in enumerate(tries) if a not in tries[:i]]
 
-    def read_first(self, name: str, args: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    def read_first(self, name: str, args: dict[str, Any]) -> Read | None:
         return read_first(self.conv, self.ref, self.attached, name, args)
-
-    @staticmethod
-    def on_read(args: dict[str, Any], array_id: str) -> dict[str, Any]:
-        """The first call's arguments once :meth:`read_first`'s call made ``array_id``."""
-        return {**args, _DATA: array_id}
 
     def repeats(
         self, name: str, args: dict[str, Any], last: tuple[str, dict[str, Any]], made: Sequence[str]

@@ -26,7 +26,7 @@ from agent.conversation import Conversation, Resolution, ids_in, load_state, sav
 from agent.domains import DomainRouter
 from agent.follow_ups import FollowUp, acts_on_files
 from agent.messages import KINDS_TAG, first_messages, tool_message
-from agent.reads import missing_reads
+from agent.reads import Read, missing_reads
 from agent.report import tool_report
 from agent.steps import (
     AgentResult,
@@ -398,21 +398,17 @@ class GeoAgent:
             for call in reply.tool_calls:
                 name, asked, call_id = call["name"], call.get("args") or {}, call.get("id") or ""
                 read = follow.read_first(name, asked) if follow and not calls else None
-                if follow and read:  # a SEG-Y sent with the follow-up (agent.follow_ups)
-                    got = yield from self._call(*read, f"{call_id}-read", earlier, calls, results)
-                    arrays = [a.id for a in got.artifacts if a.kind == "array"]
-                    asked = follow.on_read(asked, arrays[0]) if got.ok and arrays else asked
+                if read:  # a SEG-Y sent with the follow-up (agent.follow_ups)
+                    asked = yield from self._read_into(
+                        read, asked, f"{call_id}-read", earlier, calls, results
+                    )
                 # a file named where the call takes an array: read it first (agent.reads)
                 for n_read, miss in enumerate(
                     missing_reads(self.workspace, self.registry, name, asked)
                 ):
-                    got = yield from self._call(
-                        miss.tool, miss.args, f"{call_id}-read{n_read}", earlier, calls, results
+                    asked = yield from self._read_into(
+                        miss, asked, f"{call_id}-read{n_read}", earlier, calls, results
                     )
-                    arrays = [a.id for a in got.artifacts if a.kind == "array"]
-                    if got.ok and arrays:
-                        read_id = arrays[0] if miss.output == "first" else arrays[-1]
-                        asked = {**asked, miss.argument: read_id}
                 # a follow-up changing a setting of an earlier run (agent.follow_ups): a
                 # try the tool refuses leaves no trace and the next one runs; the last
                 # is the call as the model made it
@@ -426,6 +422,23 @@ class GeoAgent:
                         break
                 messages.append(tool_message(result, call_id, name))
                 observed.append(str(messages[-1].content))
+
+    def _read_into(
+        self,
+        read: Read,
+        args: dict[str, Any],
+        call_id: str,
+        earlier: Callable[[str], EarlierResult | None] | None,
+        calls: list[tuple[str, dict]],
+        results: list[ToolResult],
+    ) -> Generator[Step, None, dict[str, Any]]:
+        """Run ``read`` before a call (its steps yielded); the call's ``args`` with the
+        array it made in ``read.argument``, or unchanged when it made none."""
+        got = yield from self._call(read.tool, read.args, call_id, earlier, calls, results)
+        arrays = [a.id for a in got.artifacts if a.kind == "array"]
+        if not (got.ok and arrays):
+            return args
+        return {**args, read.argument: arrays[0] if read.output == "first" else arrays[-1]}
 
     def _call(
         self,

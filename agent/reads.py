@@ -66,6 +66,8 @@ def missing_reads(
     if name not in registry.names():
         return []
     props = registry.get(name).parameters.get("properties", {})
+    if not (_DATA in props and _DATA in args) and not (_LOG in props and _LOG in args):
+        return []  # neither rule's argument: nothing to look up in the workspace
     kinds = workspace.kinds()
     reads = []
     data = args.get(_DATA)
@@ -153,10 +155,11 @@ def _meta(workspace: Workspace, item: str) -> dict[str, Any]:
 
 
 def _shape_ndim(workspace: Workspace, item: str) -> int:
-    shape = _meta(workspace, item).get("shape")
+    meta = _meta(workspace, item)
+    shape = meta.get("shape")
     if isinstance(shape, list):
         return len(shape)
-    axes = _meta(workspace, item).get("axes")
+    axes = meta.get("axes")
     return len(axes) if isinstance(axes, list) else 0
 
 
