@@ -175,6 +175,14 @@ class AgentConfig:
         default=None,
         metadata={"help": "workspace directory for this session; None makes a temporary one"},
     )
+    named_settings: bool = field(
+        default=True,
+        metadata={
+            "help": "before a call runs, settings the message names in so many words "
+            '("order 2", "3 traces each side", "viridis") fill the call\'s arguments '
+            "(agent.named_settings)"
+        },
+    )
     history_chars: int = field(
         default=480,
         metadata={

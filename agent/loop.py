@@ -26,6 +26,7 @@ from agent.conversation import Conversation, Resolution, ids_in, load_state, sav
 from agent.domains import DomainRouter
 from agent.follow_ups import FollowUp, acts_on_files
 from agent.messages import KINDS_TAG, first_messages, tool_message
+from agent.named_settings import settle
 from agent.reads import Read, missing_reads
 from agent.report import tool_report
 from agent.steps import (
@@ -397,6 +398,9 @@ class GeoAgent:
             messages.append(reply)
             for call in reply.tool_calls:
                 name, asked, call_id = call["name"], call.get("args") or {}, call.get("id") or ""
+                if self.config.named_settings and name in self.registry:
+                    # "order 2", "seed 7", "viridis": settings the message names
+                    asked = settle(name, asked, question, self.registry.get(name).parameters)
                 read = follow.read_first(name, asked) if follow and not calls else None
                 if read:  # a SEG-Y sent with the follow-up (agent.follow_ups)
                     asked = yield from self._read_into(

@@ -15,7 +15,9 @@ real workspace ids):
 
 - routing accuracy: decisions with the right tool (or ``answer``), over all decisions;
 - argument accuracy: of the decisions with the right tool, those whose arguments match
-  (every requested value given, anything else at its default);
+  (every requested value given, anything else at its default); "settled": the same,
+  after the settings the request names in words fill the call, as the agent runs it
+  (``agent.named_settings``);
 - plan accuracy: requests whose every decision is right, arguments included;
 - end-to-end (``--e2e``): the agent loop runs free on the attached files; a success is
   exactly the gold calls, no error, and an answer. Retrieval is off and answers are
@@ -65,6 +67,7 @@ def run(
     progress: bool = True,
 ) -> dict[str, Any]:
     from agent.domains import DomainRouter  # langchain: on use
+    from agent.named_settings import settle
     from finetune.traces import run_plan, score_decision, setup_files
 
     schemas = {s["name"]: s for s in ALL.schemas()}
@@ -72,7 +75,7 @@ def run(
     scratch = Path(tempfile.mkdtemp(prefix="geofm-routing-"))
     try:
         rows, decide_s, request_s = [], [], []
-        n_dec = n_tool = n_args = n_args_den = n_plan = n_e2e = 0
+        n_dec = n_tool = n_args = n_settled = n_args_den = n_plan = n_e2e = 0
         for i, item in enumerate(items):
             paths = setup_files(SETUPS[item["setup"]], scratch)
             calls = [tuple(c) for c in item["calls"]]
@@ -94,14 +97,28 @@ def run(
                 raw, pred = chat.decide(trace.history(k), tools)
                 decide_s.append(time.perf_counter() - t0)
                 tool_ok, args_ok = score_decision(pred, gold, schemas)
+                settled_ok = args_ok
+                if tool_ok and pred is not None and pred["name"] in schemas:
+                    params = schemas[pred["name"]].get("parameters", {})
+                    args = settle(
+                        pred["name"], pred.get("arguments") or {}, item["request"], params
+                    )
+                    settled_ok = score_decision({**pred, "arguments": args}, gold, schemas)[1]
                 n_dec += 1
                 n_tool += tool_ok
                 if tool_ok and gold["name"] != "answer":
                     n_args_den += 1
                     n_args += args_ok
+                    n_settled += settled_ok
                 all_ok &= args_ok
                 row["decisions"].append(
-                    {"gold": gold, "pred": raw, "tool_ok": tool_ok, "args_ok": args_ok}
+                    {
+                        "gold": gold,
+                        "pred": raw,
+                        "tool_ok": tool_ok,
+                        "args_ok": args_ok,
+                        "args_settled_ok": settled_ok,
+                    }
                 )
             n_plan += all_ok
             if e2e:
@@ -123,6 +140,7 @@ def run(
         "decisions": n_dec,
         "routing_accuracy": n_tool / max(n_dec, 1),
         "argument_accuracy": n_args / max(n_args_den, 1),
+        "argument_accuracy_settled": n_settled / max(n_args_den, 1),
         "plan_accuracy": n_plan / max(len(items), 1),
         "decision_latency_s": {"p50": _pct(decide_s, 0.5), "p95": _pct(decide_s, 0.95)},
         "rows": rows,

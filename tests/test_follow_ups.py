@@ -48,7 +48,10 @@ def test_a_setting_the_message_talks_about_is_not_carried(agent, scripted_model,
     scripted_model.enqueue_tool_call("median_filter", {"data": "ws-2", "half_width": 4})
     scripted_model.enqueue("")
     result = agent.chat("same again but dip-steered, half width 4")
-    assert calls_of(result) == [("median_filter", {"data": "ws-1", "half_width": 4})]
+    # the earlier False is not carried; the message names the setting (agent.named_settings)
+    assert calls_of(result) == [
+        ("median_filter", {"data": "ws-1", "half_width": 4, "dip_steered": True})
+    ]
 
 
 def test_a_further_pass_on_the_result_is_kept(agent, scripted_model, line_npy):

@@ -64,14 +64,17 @@ def test_wrong_id_wrong_argument_and_needless_call_are_counted(data_dir):
     def model_for(turn):
         m = ScriptedChatModel()
         if turn["request"].startswith("bandpass"):
-            m.enqueue_tool_call("bandpass", {"data": "ws-1", "low_hz": 10, "high_hz": 50})
+            # an order the request does not name: a wrong argument
+            m.enqueue_tool_call(
+                "bandpass", {"data": "ws-1", "low_hz": 10, "high_hz": 40, "order": 8}
+            )
         elif turn["request"].startswith("now plot"):
             m.enqueue_tool_call("plot_section", {"data": "ws-1"})  # the raw line, not ws-2
         return m.enqueue("")
 
     report = followups.run(model_for, CONVERSATIONS, data_dir, progress=False)
     turns = report["all_turns"]
-    # arguments include the data ids: turn 1 has a wrong band, turn 2 the wrong section
+    # arguments include the data ids: turn 1 has a wrong order, turn 2 the wrong section
     assert (turns["routing"]["k"], turns["arguments"]["k"], turns["workspace_ids"]["k"]) == (
         3,
         0,

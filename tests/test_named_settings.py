@@ -1,0 +1,147 @@
+"""agent.named_settings: settings a message names in so many words fill the call."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agent.config import AgentConfig
+from agent.fake import ScriptedChatModel
+from agent.loop import GeoAgent
+from agent.named_settings import named, settle
+from finetune.traces import _same
+from tools import ALL
+from tools.workspace import Workspace
+
+DATA = Path(__file__).resolve().parents[1] / "finetune" / "data"
+
+
+def _params(tool: str) -> dict:
+    return ALL.get(tool).parameters
+
+
+def _settled(tool: str, args: dict, text: str) -> dict:
+    return settle(tool, args, text, _params(tool))
+
+
+def test_settings_named_in_words_fill_the_call():
+    assert _settled(
+        "fx_decon", {"data": "ws-2"}, "fx decon, operator of 5 traces, up to 55 Hz"
+    ) == {
+        "data": "ws-2",
+        "fmax_hz": 55.0,
+    }  # "operator of 5 traces" is not a cue: nothing is guessed
+    assert _settled("bandpass", {"data": "ws-2"}, "a 3rd-order Butterworth from 7 to 65 Hz") == {
+        "data": "ws-2",
+        "low_hz": 7.0,
+        "high_hz": 65.0,
+        "order": 3,
+    }
+    got = _settled(
+        "make_synthetic", {}, "synthetic, 120 traces, 1 ms sampling, swell noise, seed 4"
+    )
+    assert got == {"n_traces": 120, "dt_ms": 1.0, "noise": "swell", "seed": 4}
+    got = _settled("plot_section", {"data": "ws-3"}, "show it in viridis, titled 'AI, line 7'")
+    assert got == {"data": "ws-3", "cmap": "viridis", "title": "AI, line 7"}
+
+
+def test_a_number_in_the_wrong_argument_moves_to_the_named_one():
+    text = "f-x decon over 24-trace windows with a 6-trace prediction filter"
+    got = _settled("fx_decon", {"data": "ws-2", "filter_length": 24}, text)
+    assert got == {"data": "ws-2", "win_traces": 24, "filter_length": 6}
+    got = _settled(
+        "fk_filter", {"data": "ws-2", "max_dip_ms_per_trace": 0.3}, "fk with a 0.3 taper"
+    )
+    assert got == {"data": "ws-2", "taper": 0.3}
+
+
+def test_ambiguous_negated_or_out_of_range_words_leave_the_call_alone():
+    # two bands for one filter: the model's call stands
+    text = "bandpass 2-20 Hz, no wait, 4 to 18 Hz"
+    assert named("bandpass", text, _params("bandpass")) == {}
+    # a negation cancels an enum word; "plain" says the opposite
+    assert named("median_filter", "not the dip-steered one", _params("median_filter")) == {
+        "dip_steered": False
+    }
+    assert named("median_filter", "non-dip-steered median", _params("median_filter")) == {
+        "dip_steered": False
+    }
+    # order 12 is outside the tool's 1..10
+    assert "order" not in named("bandpass", "bandpass 5-50 Hz, order 12", _params("bandpass"))
+
+
+def test_in_a_chain_each_step_gets_the_words_of_its_own_clause():
+    text = "Bandpass 8-48 Hz, then f-x decon up to 60 Hz, then AGC with a 250 ms window"
+    assert named("bandpass", text, _params("bandpass")) == {"low_hz": 8.0, "high_hz": 48.0}
+    assert named("fx_decon", text, _params("fx_decon")) == {"fmax_hz": 60.0}
+    assert named("agc", text, _params("agc")) == {"window_ms": 250.0}
+    # "1 trace either side" belongs to the median filter, not to the synthetic
+    text = "make a synthetic with spiky noise, then a median with 1 trace either side"
+    assert named("make_synthetic", text, _params("make_synthetic")) == {"noise": "spikes"}
+    assert named("median_filter", text, _params("median_filter")) == {"half_width": 1}
+    # a filter named right after its band: "a 10-45 Hz filter, an f-x decon pass"
+    text = "A 6-40 Hz filter, an f-x decon pass, and a SEG-Y at the end."
+    assert named("fx_decon", text, _params("fx_decon")) == {}
+    assert named("bandpass", text, _params("bandpass")) == {"low_hz": 6.0, "high_hz": 40.0}
+
+
+def _route_decisions():
+    """(question, tool, arguments) of every routing decision in the training data."""
+    seen = set()
+    for split in ("train", "val", "test"):
+        for line in (DATA / f"{split}.jsonl").read_text().splitlines():
+            row = json.loads(line)
+            if row["kind"] != "route":
+                continue
+            question = None
+            for m in row["messages"]:
+                if m["role"] == "user" and "Question:" in m["content"]:
+                    question = m["content"].split("Question:")[-1].strip()
+                if m["role"] == "assistant" and question is not None:
+                    call = json.loads(m["content"])
+                    key = (question, m["content"])
+                    if call["name"] != "answer" and key not in seen:
+                        seen.add(key)
+                        yield question, call["name"], call["arguments"]
+
+
+@pytest.mark.skipif(not (DATA / "train.jsonl").exists(), reason="training data not built")
+def test_the_words_never_contradict_a_gold_call_of_the_training_data():
+    agree, conflicts = 0, []
+    for question, tool, args in _route_decisions():
+        props = _params(tool).get("properties", {})
+        for k, v in named(tool, question, _params(tool)).items():
+            gold = args.get(k, props.get(k, {}).get("default"))
+            if _same(v, gold):
+                agree += 1
+            else:
+                conflicts.append((question, tool, k, v, gold))
+    assert conflicts == []
+    assert agree > 1500  # the cues do fill settings (over 2,000 at the time of writing)
+
+
+def test_the_agent_runs_the_settled_call(tmp_path):
+    ws = Workspace(tmp_path / "ws")
+    rng = np.random.default_rng(0)
+    ws.save_array(rng.standard_normal((24, 200)).astype(np.float32), "a line", {"dt_ms": 4.0})
+    model = ScriptedChatModel()
+    model.enqueue_tool_call("bandpass", {"data": "ws-1", "low_hz": 6, "high_hz": 70})
+    model.enqueue("Done.")
+    agent = GeoAgent(model, index=None, config=AgentConfig(retrieval=False), workspace=ws)
+    result = agent.ask("bandpass ws-1 between 6 and 70 Hz with an order-2 filter, no figure")
+    calls = [(s.name, s.args) for s in result.steps if type(s).__name__ == "ToolCall"]
+    assert calls == [
+        ("bandpass", {"data": "ws-1", "low_hz": 6, "high_hz": 70, "order": 2, "figure": False})
+    ]
+    off = ScriptedChatModel()
+    off.enqueue_tool_call("bandpass", {"data": "ws-1", "low_hz": 6, "high_hz": 70})
+    off.enqueue("Done.")
+    config = AgentConfig(retrieval=False, named_settings=False)
+    result = GeoAgent(off, index=None, config=config, workspace=ws).ask(
+        "bandpass ws-1 between 6 and 70 Hz with an order-2 filter, no figure"
+    )
+    calls = [(s.name, s.args) for s in result.steps if type(s).__name__ == "ToolCall"]
+    assert calls == [("bandpass", {"data": "ws-1", "low_hz": 6, "high_hz": 70})]
