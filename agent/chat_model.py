@@ -344,7 +344,9 @@ class LocalChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, AIMessage]:
         """Offer ``tools`` (function schemas, LangChain tools or callables); routing turns
-        are then decoded under a grammar, so every call is schema-valid."""
+        are then decoded under a grammar, so every call is schema-valid. ``tool_choice``:
+        "required" (a tool call, never an answer in words) or one tool's name (a call of
+        that tool; the prompt still lists every tool offered)."""
         from langchain_core.utils.function_calling import convert_to_openai_tool
 
         schemas = [
@@ -355,6 +357,8 @@ class LocalChatModel(BaseChatModel):
         ]
         if tool_choice in ("required", "any"):  # LangChain's names for "must call a tool"
             kwargs["tool_choice"] = "required"
+        elif tool_choice in {s["name"] for s in schemas}:
+            kwargs["tool_choice"] = tool_choice
         return self.bind(tools=schemas, **kwargs)
 
     def decide(
@@ -363,6 +367,7 @@ class LocalChatModel(BaseChatModel):
         tools: list[dict[str, Any]],
         constrained: bool = True,
         required: bool = False,
+        only: str | None = None,
     ) -> tuple[str, dict[str, Any] | None]:
         """One routing decision: (raw text, parsed ``{"name", "arguments"}`` or None).
 
@@ -370,14 +375,15 @@ class LocalChatModel(BaseChatModel):
         ``answer``), with numbers and workspace ids kept to those in ``messages`` when
         ``ground_arguments`` is on (:class:`agent.constrained.Grounding`); None then only
         means ``max_new_tokens`` cut it short. ``required``: a tool call, never
-        ``answer``. Unconstrained decoding is for measuring how well the model alone
-        writes calls.
+        ``answer``; ``only``: a call of that tool (the prompt still lists ``tools``).
+        Unconstrained decoding is for measuring how well the model alone writes calls.
         """
         kwargs: dict[str, Any] = {}
         if constrained:
             grounding = Grounding.from_messages(messages) if self.ground_arguments else None
+            allowed = [t for t in tools if t["name"] == only] if only else tools
             grammar = ToolGrammar(
-                self.tokenizer, self.vocab_size, tools, grounding, answer=not required
+                self.tokenizer, self.vocab_size, allowed, grounding, answer=not (required or only)
             )
             if self.engine is not None or self.temperature == 0:  # masked in our own loop
                 kwargs["grammar"] = grammar.compiled
@@ -396,11 +402,15 @@ class LocalChatModel(BaseChatModel):
         return raw, call if ok else None
 
     def route(
-        self, messages: list[BaseMessage], tools: list[dict[str, Any]], required: bool = False
+        self,
+        messages: list[BaseMessage],
+        tools: list[dict[str, Any]],
+        required: bool = False,
+        only: str | None = None,
     ) -> AIMessage:
         """One constrained routing turn: a tool call, or (for ``answer``, unless
-        ``required``) a text reply."""
-        raw, call = self.decide(messages, tools, required=required)
+        ``required`` or ``only``) a text reply."""
+        raw, call = self.decide(messages, tools, required=required, only=only)
         if call is None:
             # only when max_new_tokens cut the JSON short: answer in words instead
             log.warning("routing output was cut short (%d chars); answering in words", len(raw))
@@ -432,7 +442,9 @@ class LocalChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         if tools:
-            message = self.route(messages, tools, kwargs.get("tool_choice") == "required")
+            choice = kwargs.get("tool_choice")
+            only = choice if choice not in (None, "required") else None
+            message = self.route(messages, tools, choice == "required", only)
         else:
             message = AIMessage(content=self.generate_answer(messages, stop=stop))
         return ChatResult(generations=[ChatGeneration(message=message)])

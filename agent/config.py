@@ -183,6 +183,14 @@ class AgentConfig:
             "(agent.named_settings)"
         },
     )
+    next_steps: bool = field(
+        default=True,
+        metadata={
+            "help": "when the model answers in words while the request names a step no call "
+            'took ("..., then a spectrogram"), that tool\'s call is asked for once '
+            "(agent.next_steps)"
+        },
+    )
     history_chars: int = field(
         default=480,
         metadata={

@@ -63,6 +63,7 @@ __all__ = [
     "read_first",
     "asks_to_act",
     "acts_on_files",
+    "acts_in_words",
     "repeats",
     "READER",
 ]
@@ -213,15 +214,20 @@ _SENTENCE = re.compile(r"[^.!?]+[.!?]*")
 _HOLD = re.compile(r"\b(?:don'?t|do not|not yet|no need|without (?:processing|running))\b", re.I)
 
 
-def acts_on_files(message: str, attached: Sequence[Artifact]) -> bool:
-    """Whether a request sent with files asks for something to be done to them
-    (:func:`asks_to_act`): a model answering it in words has not read them. Stricter
-    than for a follow-up: no sentence of it may be a question (but "could you ...?") or
-    hold the work back ("don't process anything yet")."""
-    if not attached or not asks_to_act(message) or _HOLD.search(message):
+def acts_in_words(message: str) -> bool:
+    """Whether a request, all of it, asks for something to be done (:func:`asks_to_act`):
+    stricter than for a follow-up, no sentence of it may be a question (but "could you
+    ...?") or hold the work back ("don't process anything yet")."""
+    if not asks_to_act(message) or _HOLD.search(message):
         return False
     sentences = [m.group().strip() for m in _SENTENCE.finditer(message)]
     return not any(t.endswith("?") and not _POLITE.search(t) for t in sentences)
+
+
+def acts_on_files(message: str, attached: Sequence[Artifact]) -> bool:
+    """Whether a request sent with files asks for something to be done to them
+    (:func:`acts_in_words`): a model answering it in words has not read them."""
+    return bool(attached) and acts_in_words(message)
 
 
 def repeats(

@@ -24,9 +24,10 @@ from agent.compose import compose_answer
 from agent.config import AgentConfig, ModelConfig
 from agent.conversation import Conversation, Resolution, ids_in, load_state, save_state
 from agent.domains import DomainRouter
-from agent.follow_ups import FollowUp, acts_on_files
+from agent.follow_ups import FollowUp, acts_in_words, acts_on_files
 from agent.messages import KINDS_TAG, first_messages, tool_message
 from agent.named_settings import settle
+from agent.next_steps import concrete, unfinished
 from agent.reads import Read, missing_reads
 from agent.report import tool_report
 from agent.steps import (
@@ -353,6 +354,7 @@ class GeoAgent:
         observed: list[str] = []  # what the model was shown of each result
         tooled = self._bind_tools(offered)
         composes = bool(getattr(self.chat_model, "compose_answers", False))
+        pressed = False  # a step the request names was asked for (agent.next_steps)
         for n_calls in range(self.config.max_steps + 1):
             model = (
                 tooled
@@ -370,6 +372,13 @@ class GeoAgent:
                         # a request to act on data, answered in words: a tool call required
                         forced = self._bind_tools(offered, required=True)
                         reply = forced.invoke(messages) if forced is not None else reply
+                    if model is tooled and not reply.tool_calls and not pressed:
+                        # a step the request names, not taken: that tool's call required
+                        step = self._named_step(question, calls, offered, attached, follow)
+                        if step is not None:
+                            pressed = True
+                            forced = self._bind_tools(offered, choice=step)
+                            reply = forced.invoke(messages) if forced is not None else reply
                 except Exception as e:
                     log.exception("chat model failed")
                     yield Error(
@@ -508,14 +517,42 @@ class GeoAgent:
             )
         return composed.text, composed.cited
 
+    def _named_step(
+        self,
+        question: str,
+        calls: list[tuple[str, dict]],
+        offered: Registry,
+        attached: list[Artifact],
+        follow: FollowUp | None,
+    ) -> str | None:
+        """The tool of a step ``question`` names that this turn has not taken
+        (:func:`agent.next_steps.unfinished`): after the turn's first calls, or with no
+        call made, in a request without files that asks, all of it, for something to
+        be done and is :func:`agent.next_steps.concrete` ("P and S travel times for a
+        35 km deep event at 62 degrees"). In a
+        conversation the tools of earlier turns count as taken: "the denoised inline"
+        names a step that is done."""
+        if not self.config.next_steps:
+            return None
+        called = [name for name, _ in calls]
+        if "search_literature" in called or (
+            not calls and (attached or not acts_in_words(question) or not concrete(question))
+        ):
+            return None  # a literature search's words are its topic, not steps
+        if follow is not None:
+            called += [c.name for turn in follow.conv.turns for c in turn.calls]
+        return unfinished(question, called, offered.names())
+
     def _bind_tools(
-        self, offered: Registry, required: bool = False
+        self, offered: Registry, required: bool = False, choice: str | None = None
     ) -> Runnable[LanguageModelInput, AIMessage] | None:
+        """The chat model with ``offered`` bound: free, a tool call ``required``, or a
+        call of the tool named ``choice``."""
         if self.config.max_steps == 0 or len(offered) == 0:
             return None
         try:
             return self.chat_model.bind_tools(
-                offered.schemas(), tool_choice="required" if required else None
+                offered.schemas(), tool_choice=choice or ("required" if required else None)
             )
         except NotImplementedError:
             return None

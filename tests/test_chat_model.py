@@ -117,6 +117,24 @@ def test_a_required_tool_call_never_routes_to_answer(tiny_llama, tiny_tokenizer)
         assert [c["name"] for c in reply.tool_calls] == ["bandpass"]
 
 
+def test_a_named_tool_choice_calls_that_tool(tiny_llama, tiny_tokenizer):
+    """tool_choice=<a tool's name>: every reply calls that tool, while the prompt still
+    lists every tool offered."""
+    import torch
+
+    from tools import Tool
+    from tools.filters import agc
+
+    tools = [Tool.from_function(f).schema() for f in (bandpass, agc)]
+    chat = LocalChatModel(hf_model=tiny_llama, tokenizer=tiny_tokenizer, max_new_tokens=160)
+    bound = chat.bind_tools(tools, tool_choice="agc")
+    for i in range(4):
+        chat.temperature = 1.0
+        torch.manual_seed(i)
+        reply = bound.invoke([HumanMessage("filter ws-1 from 5 to 60 Hz, then gain it")])
+        assert [c["name"] for c in reply.tool_calls] == ["agc"]
+
+
 def test_grounded_calls_use_only_the_conversation_numbers_and_ids(tiny_llama, tiny_tokenizer):
     """A random model sampling freely still writes only values the user gave: low_hz
     from the request, data an id that was shown."""

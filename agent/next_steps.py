@@ -1,0 +1,152 @@
+"""Steps a request names that the model has not taken yet.
+
+A request that chains steps ("grid at 100 m, then continue the field upward 400 m";
+"estimate a wavelet, then do a model-based inversion with it") is sometimes answered
+after its first steps: the small routing model stops early. And a request without files
+that names a computation ("P and S travel times for a 35 km deep event at 62 degrees")
+is sometimes answered in words although a tool computes it. When the model answers in
+words, the request is cut into clauses at the words that order steps ("then", "and
+then", "followed by", ";", "->", ", and ..."); a clause that names a tool (:data:`MENTIONS`,
+phrases that say what a step does: "upward", "spectrogram", "Euler", "invert") while no
+call of this turn ran that tool (or, for a figure, any figure tool) is unfinished, and
+the model decides once more with that tool's call required (:func:`unfinished`).
+
+Only tools offered for the turn count, only names that leave little doubt are listed,
+and the rule runs at most once per turn; a request with nothing named falls through to
+the answer as before.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+
+__all__ = ["MENTIONS", "unfinished", "named_tools", "concrete"]
+
+
+def _c(pattern: str) -> re.Pattern:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+# Phrases that name a step. Readers are left out: the agent reads what a step needs.
+MENTIONS: dict[str, re.Pattern] = {
+    name: _c(pattern)
+    for name, pattern in {
+        # reflection seismic, wells, literature
+        "make_synthetic": r"\bsynthetic\b|\btest (?:line|section)\b",
+        "bandpass": r"band[- ]?pass|band[- ]?limit|high[- ]?cut|low[- ]?cut|low[- ]?pass|"
+        r"high[- ]?pass|butterworth",
+        "agc": r"\bagc\b|automatic gain|gain window|equali[sz]e (?:the )?amplitudes",
+        "fk_filter": r"\bf-?k\b|ground[- ]?roll|dip filter",
+        "fx_decon": r"f-?x[- ]?decon|f-x deconvolution|prediction filter|canales",
+        "rank_reduction": r"rank[- ]reduction|cadzow|\bm?ssa\b|singular spectrum",
+        "median_filter": r"\bmedian\b",
+        "spectrum": r"\bspectrum\b|\bspectra\b|dominant frequency",
+        "estimate_wavelet": r"(?:estimate|extract)\w*\s+(?:a |the )?(?:\d+\s*ms\s+)?"
+        r"(?:statistical\s+)?wavelet",
+        "measure_snr": r"how noisy|(?:measure|estimate|compute|report|tell me|give me|what)\w*\b"
+        r"[^.;]{0,40}\b(?:snr|signal[- ]to[- ]noise)\b|\b(?:snr|signal[- ]to[- ]noise)\b[^.;]{0,30}"
+        r"\b(?:against|versus|vs|relative to|compared)",
+        "invert_impedance": r"\binvert\b|\binversion\b",
+        "plot_section": r"\bplot\b|\bdisplay\b|\bdraw\b|\bfigure of\b|\bimage of\b",
+        "plot_comparison": r"\bcompar\w*|side[- ]by[- ]side",
+        "search_literature": r"\bliterature\b|\bpassages?\b|\bpapers\b|\breferences\b",
+        "geofm_denoise": r"(?:geofm|foundation model)\b[^.;]{0,30}denois|"
+        r"denois\w*\b[^.;]{0,30}(?:geofm|foundation model)",
+        "geofm_interpolate": r"(?:fill|infill|interpolat|reconstruct)\w*\b[^.;]{0,40}"
+        r"(?:dead|missing|blank|gap|zeroed)",
+        "geofm_faults": r"fault (?:finder|detect\w*|segment\w*|probabilit\w*)|"
+        r"(?:find|detect)\w* (?:the )?faults",
+        "write_segy": r"(?:save|write|export)\w*\b[^.;]{0,50}\bseg-?y\b|\bas (?:a )?(?:new )?seg-?y\b",
+        "tie_well": r"well[- ]tie|\btie (?:the |this )?well",
+        "coherence_faults": r"\bcoherence\b|discontinuity attribute",
+        # earthquake seismology
+        "preprocess_waveforms": r"detrend|demean|\btaper|resampl|downsampl|preprocess|"
+        r"band[- ]?pass|\bfilter\b|\bbp\b|remove the mean",
+        "sta_lta_trigger": r"sta\s*/\s*lta|\bsta\b|\blta\b|\btrigger|short-term|long-term average",
+        "pick_onsets": r"\bpick|\bonsets?\b|first arrival|\bar[- ]aic\b|\bbaer\b",
+        "predict_arrivals": r"\bpredict\w*|travel[- ]?times?|\btaup\b|\bttbasic\b|"
+        r"theoretical (?:arrival|time)",
+        "plot_waveforms": r"\bplot\b|\bdraw\b|\bdisplay\b",
+        "plot_spectrogram": r"spectrogram|time[- ]frequency",
+        # potential fields
+        "grid_scattered": r"\bgrid (?:it|them|these|the (?:points|stations|readings))\b|"
+        r"\bgrid(?:ded)? (?:at|onto|with)\b|\b\d+\s*m\s+(?:cells|lattice)\b|\blattice\b|"
+        r"interpolate onto|\bknn grid|spline[- ]grid",
+        "gravity_corrections": r"bouguer|free[- ]air|latitude correction|gravity corrections?",
+        "upward_continue": r"\bupward\b|continu\w* (?:\w+ ){0,3}up\b|\bhigher\b|"
+        r"lift the observation",
+        "reduce_to_pole": r"\brtp\b|(?:reduc|reduse)\w* (?:\w+ ){0,3}to (?:the )?pole|pole[- ]reduc",
+        "field_derivative": r"derivative|differentiat|\bgradient\b|\b[12]vd\b|\bthdr?\b|\bthg\b",
+        "euler_deconvolution": r"\beuler\b",
+        "model_prisms": r"forward[- ]model|\bcube\b|\bprism\b|\bblock\b",
+        "plot_grid": r"\b(?:a|as a) map\b|\bmap (?:it|that|this|them|the)\b|\bplot\b|\bdraw\b|"
+        r"\bimage\b|\bdisplay\b",
+    }.items()
+}
+_FIGURES = {"plot_section", "plot_comparison", "plot_grid", "plot_waveforms", "plot_spectrogram"}
+# where a request that chains steps is cut
+_ORDER = re.compile(
+    r"\bthen\b|\bafter that\b|\bfollowed by\b|;|->|→|\.(?:\s+|$)|,\s*and\b|"
+    r"\band\s+(?=(?:\w+\s+)?(?:run|apply|compare|plot|show|draw|map|export|save|write|"
+    r"invert|estimate|pick|upward|reduce|grid|make|take|continue|find|detect|display)\b)",
+    re.IGNORECASE,
+)
+
+
+_SEARCH = re.compile(r"\b(?:find|search|look up|pull up|dig up|fetch|get)\b", re.I)
+
+
+def concrete(text: str) -> bool:
+    """Whether a request made without files is concrete enough to act on when it names
+    a step: it gives a number (a setting: "a 35 km deep event at 62 degrees") or asks
+    to search ("find me passages on ..."). "Give me the key facts about synthetic
+    seismograms" is neither."""
+    return bool(re.search(r"\d", text)) or bool(_SEARCH.search(text))
+
+
+def _clauses(text: str) -> list[str]:
+    cuts = [0] + [m.end() for m in _ORDER.finditer(text)] + [len(text)]
+    return [text[a:b] for a, b in zip(cuts, cuts[1:]) if text[a:b].strip()]
+
+
+_NEGATED = re.compile(r"\b(?:no|not|without|don'?t|do not|never|skip)\s+(?:\w+\s+){0,2}$", re.I)
+
+
+def named_tools(clause: str, offered: Collection[str]) -> list[str]:
+    """The offered tools ``clause`` names, in the order it names them ("no plot yet"
+    names none)."""
+    found = []
+    for name, pattern in MENTIONS.items():
+        if name in offered:
+            for m in pattern.finditer(clause):
+                if not _NEGATED.search(clause[max(0, m.start() - 30) : m.start()]):
+                    found.append((m.start(), name))
+                    break
+    return [name for _, name in sorted(found)]
+
+
+def unfinished(text: str, called: Sequence[str], offered: Collection[str]) -> str | None:
+    """The tool of the first clause of ``text`` that names offered tools none of which
+    is among the ``called`` tools (:func:`_done`), or None. A
+    clause that names a tool already called counts as done: "a synthetic with spikes,
+    then ..." names the synthetic and whatever the clause says about it."""
+    done = set(called)
+    for clause in _clauses(text):
+        names = named_tools(clause, offered)
+        if not names:
+            continue
+        if not any(_done(n, done) for n in names):
+            return names[0]
+    return None
+
+
+def _done(name: str, done: set[str]) -> bool:
+    """Whether the step ``name`` is taken: called, or, for a figure, any figure made;
+    a comparison is also taken by an SNR measurement ("compare it with the clean one
+    in dB")."""
+    return (
+        name in done
+        or (name in _FIGURES and bool(done & _FIGURES))
+        or (name == "plot_comparison" and "measure_snr" in done)
+    )
