@@ -114,6 +114,11 @@ def _cue(
     return Cue(named_tools, _c(pattern), make, enum)
 
 
+def _choices(tools: dict[str, tuple[str, ...] | str], words: dict[Any, str]) -> tuple[Cue, ...]:
+    """One word cue per choice of an option: {choice: the words that name it}."""
+    return tuple(_cue(tools, pattern, _const(value), True) for value, pattern in words.items())
+
+
 # the same words name differently called arguments; one set per routing domain, so a
 # clause's nearest tool is looked for among tools that can share a request
 _BANDS = {
@@ -276,10 +281,15 @@ CUES: tuple[Cue, ...] = (
     _cue({"make_synthetic": "n_faults"}, rf"\b{_N}\s+faults?\b"),
     _cue({"make_synthetic": "n_faults"}, r"\bno faults?\b|without (?:any )?faults?", _const(0)),
     _cue({"make_synthetic": "seed"}, rf"\bseed\s*(?:of\s*|=\s*|:\s*)?{_N}\b"),
-    _cue({"make_synthetic": "noise"}, r"\blinear noise|\blinear-noise", _const("linear"), True),
-    _cue({"make_synthetic": "noise"}, r"\bswell\b", _const("swell"), True),
-    _cue({"make_synthetic": "noise"}, r"\brandom noise\b", _const("random"), True),
-    _cue({"make_synthetic": "noise"}, r"\bspik(?:e|es|y)\b", _const("spikes"), True),
+    *_choices(
+        {"make_synthetic": "noise"},
+        {
+            "linear": r"\blinear noise|\blinear-noise",
+            "swell": r"\bswell\b",
+            "random": r"\brandom noise\b",
+            "spikes": r"\bspik(?:e|es|y)\b",
+        },
+    ),
     _cue(
         {"make_synthetic": "noise"},
         r"noise[- ]free synthetic|\bno noise\b|without (?:any )?noise|\bclean synthetic",
@@ -308,23 +318,28 @@ CUES: tuple[Cue, ...] = (
         _const("source"),
         True,
     ),
-    _cue({"read_well_log": "curve"}, r"gamma[- ]?ray|\bGR\b", _const("GR"), True),
-    _cue({"read_well_log": "curve"}, r"\bdensity\b|\bRHOB\b", _const("RHOB"), True),
-    _cue({"read_well_log": "curve"}, r"\bsonic\b|\bDT log\b", _const("DT"), True),
+    *_choices(
+        {"read_well_log": "curve"},
+        {
+            "GR": r"gamma[- ]?ray|\bGR\b",
+            "RHOB": r"\bdensity\b|\bRHOB\b",
+            "DT": r"\bsonic\b|\bDT log\b",
+        },
+    ),
     # ---- figures -----------------------------------------------------------------------
     _cue(
         {"plot_section": "clip_percentile"},
         rf"\b{_N}{_ORD}\s*(?:%|percent(?:ile)?)\s*clip|clip(?:ped|ping)?\s+(?:at|to|of)?\s*"
         rf"(?:the\s+)?{_N}{_ORD}\s*(?:%|percent(?:ile)?)?",
     ),
-    _cue({"plot_section": "cmap"}, r"\bviridis\b", _const("viridis"), True),
-    _cue(
+    *_choices(
         {"plot_section": "cmap"},
-        r"seismic (?:colou?r|cmap|colormap)|red[- ](?:white[- ])?blue",
-        _const("seismic"),
-        True,
+        {
+            "viridis": r"\bviridis\b",
+            "seismic": r"seismic (?:colou?r|cmap|colormap)|red[- ](?:white[- ])?blue",
+            "gray": r"\bgr[ae]y(?:scale)?\b",
+        },
     ),
-    _cue({"plot_section": "cmap"}, r"\bgr[ae]y(?:scale)?\b", _const("gray"), True),
     _cue(
         {"plot_section": "inline_index"},
         rf"inline (?:at |sitting at )?(?:position|index)\s*{_N}\b|(?:position|index)\s*{_N}\b",
@@ -337,10 +352,10 @@ CUES: tuple[Cue, ...] = (
         _text,
     ),
     # ---- inversion ---------------------------------------------------------------------
-    _cue({"invert_impedance": "method"}, r"\bcolou?red\b", _const("coloured"), True),
-    _cue({"invert_impedance": "method"}, r"model[- ]based", _const("model"), True),
-    _cue({"invert_impedance": "wavelet"}, r"\bricker\b", _const("ricker"), True),
-    _cue({"invert_impedance": "wavelet"}, r"\bormsby\b", _const("ormsby"), True),
+    *_choices(
+        {"invert_impedance": "method"}, {"coloured": r"\bcolou?red\b", "model": r"model[- ]based"}
+    ),
+    *_choices({"invert_impedance": "wavelet"}, {"ricker": r"\bricker\b", "ormsby": r"\bormsby\b"}),
     _cue(
         {"invert_impedance": "wavelet_hz"},
         rf"\b{_N}{_HZ}\s*(?:ricker|ormsby|wavelet)|(?:ricker|ormsby)\s+(?:wavelet\s+)?(?:at|of)\s+{_N}{_HZ}",
@@ -354,12 +369,9 @@ CUES: tuple[Cue, ...] = (
         {"invert_impedance": "eps_r"},
         rf"regulari[sz]ation (?:weight|strength)?\s*(?:of\s*|=\s*)?{_N}|eps_r\s*=?\s*{_N}",
     ),
-    _cue({"invert_impedance": "regularization"}, r"trace[- ]by[- ]trace", _const("trace"), True),
-    _cue(
+    *_choices(
         {"invert_impedance": "regularization"},
-        r"spatial(?:ly)?[- ]regulari[sz]",
-        _const("spatial"),
-        True,
+        {"trace": r"trace[- ]by[- ]trace", "spatial": r"spatial(?:ly)?[- ]regulari[sz]"},
     ),
     # ---- literature --------------------------------------------------------------------
     _cue(
@@ -367,27 +379,24 @@ CUES: tuple[Cue, ...] = (
         rf"\b{_N}\s+(?:passages|hits|references|results|papers|sources|documents)\b",
     ),
     # ---- earthquake seismology -----------------------------------------------------------
-    _cue(
+    *_choices(
         {"preprocess_waveforms": "detrend"},
-        r"demean|remov\w*\s+(?:only\s+)?the mean|mean removal",
-        _const("demean"),
-        True,
-    ),
-    _cue(
-        {"preprocess_waveforms": "detrend"},
-        r"linear detrend|linear trend|detrend linearly",
-        _const("linear"),
-        True,
+        {
+            "demean": r"demean|remov\w*\s+(?:only\s+)?the mean|mean removal",
+            "linear": r"linear detrend|linear trend|detrend linearly",
+        },
     ),
     _cue(
         {"preprocess_waveforms": "detrend"},
         r"no detrend\w*|without detrend\w*",
         _const("none"),
     ),
-    _cue({"preprocess_waveforms": "zerophase"}, r"zero[- ]phase", _const(True), True),
-    _cue({"preprocess_waveforms": "zerophase"}, r"\bcausal\b", _const(False), True),
-    _cue({"sta_lta_trigger": "method"}, r"\brecursive\b", _const("recursive"), True),
-    _cue({"sta_lta_trigger": "method"}, r"\bclassic\b", _const("classic"), True),
+    *_choices(
+        {"preprocess_waveforms": "zerophase"}, {True: r"zero[- ]phase", False: r"\bcausal\b"}
+    ),
+    *_choices(
+        {"sta_lta_trigger": "method"}, {"recursive": r"\brecursive\b", "classic": r"\bclassic\b"}
+    ),
     _cue(
         {"sta_lta_trigger": "sta_s"},
         rf"(?<!lta )(?<!sta )\b{_N}{_SEC}\s*sta\b|\bsta\s+(?:of\s+)?{_N}{_SEC}|\b{_N}{_SEC}\s+short(?:-term)? window",
@@ -411,10 +420,10 @@ CUES: tuple[Cue, ...] = (
         rf"(?:trigger[- ]off|switch(?:es|ing)? off|turn(?:s|ing)? off|off[- ]threshold|\boff)\s+"
         rf"(?:ratio\s+|threshold\s+)?(?:of\s+|at\s+|=\s*)?{_N}\b",
     ),
-    _cue({"pick_onsets": "method"}, r"\bAR\b|ar[- ]aic|auto-?regressive", _const("ar"), True),
-    _cue({"pick_onsets": "method"}, r"\bbaer\b", _const("baer"), True),
-    _cue({"predict_arrivals": "model"}, r"\bak135\b", _const("ak135"), True),
-    _cue({"predict_arrivals": "model"}, r"\biasp91\b", _const("iasp91"), True),
+    *_choices(
+        {"pick_onsets": "method"}, {"ar": r"\bAR\b|ar[- ]aic|auto-?regressive", "baer": r"\bbaer\b"}
+    ),
+    *_choices({"predict_arrivals": "model"}, {"ak135": r"\bak135\b", "iasp91": r"\biasp91\b"}),
     _cue({"predict_arrivals": "phases"}, r"\b(ttbasic|ttall)\b", lambda m: (m.group(1).lower(),)),
     Cue(
         {"predict_arrivals": ("phases",)},
@@ -429,12 +438,12 @@ CUES: tuple[Cue, ...] = (
         rf"\b{_N}{_SEC}\s+(?:fft\s+)?windows?|windows?\s+(?:of\s+)?{_N}{_SEC}",
     ),
     _cue({"plot_spectrogram": "trace_index"}, rf"\bindex\s+{_N}\b"),
-    _cue({"read_waveforms": "merge"}, r"interpolat", _const("interpolate"), True),
-    _cue(
+    *_choices(
         {"read_waveforms": "merge"},
-        r"zero[- ]?fill|fill\w*\s+(?:\w+\s+){0,3}?with zeros",
-        _const("fill_zero"),
-        True,
+        {
+            "interpolate": r"interpolat",
+            "fill_zero": r"zero[- ]?fill|fill\w*\s+(?:\w+\s+){0,3}?with zeros",
+        },
     ),
     # ---- potential fields ----------------------------------------------------------------
     _cue(
@@ -442,8 +451,10 @@ CUES: tuple[Cue, ...] = (
         rf"\b{_N}\s*-?\s*m\s+(?:spacing|grid|lattice|cells?|interval)\b|"
         rf"(?:spacing|lattice|cells?)\s+(?:of\s+|at\s+)?{_N}\s*m\b|\bgrid\w*\s+at\s+{_N}\s*m\b",
     ),
-    _cue({"grid_scattered": "method"}, r"\bknn\b|nearest[- ]neighbou?r", _const("knn"), True),
-    _cue({"grid_scattered": "method"}, r"\bspline", _const("spline"), True),
+    *_choices(
+        {"grid_scattered": "method"},
+        {"knn": r"\bknn\b|nearest[- ]neighbou?r", "spline": r"\bspline"},
+    ),
     _cue(
         {"gravity_corrections": "latitude_deg"},
         rf"\b{_N}\s*°?\s*(?:n|north)\b|latitude\s+(?:of\s+)?{_N}",
@@ -496,17 +507,12 @@ CUES: tuple[Cue, ...] = (
         {"model_prisms": "height_m"},
         rf"observed\s+(?:at\s+)?{_N}\s*m\b|\b{_N}\s*m\s+(?:height|above the|up\b)",
     ),
-    _cue(
+    *_choices(
         {"field_derivative": "direction"},
-        r"\b[12]VD\b|vertical derivative|vertical gradient",
-        _const("upward"),
-        True,
-    ),
-    _cue(
-        {"field_derivative": "direction"},
-        r"\bTHDR?\b|\bTHG\b|total horizontal",
-        _const("total_horizontal"),
-        True,
+        {
+            "upward": r"\b[12]VD\b|vertical derivative|vertical gradient",
+            "total_horizontal": r"\bTHDR?\b|\bTHG\b|total horizontal",
+        },
     ),
     _cue(
         {"field_derivative": "order"},
