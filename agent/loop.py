@@ -24,10 +24,16 @@ from agent.compose import compose_answer
 from agent.config import AgentConfig, ModelConfig
 from agent.conversation import Conversation, Resolution, ids_in, load_state, save_state
 from agent.domains import DomainRouter
-from agent.follow_ups import FollowUp, acts_in_words, acts_on_files
-from agent.messages import KINDS_TAG, first_messages, tool_message
+from agent.follow_ups import FollowUp, acts_on_files
+from agent.messages import (
+    KINDS_TAG,
+    describe_segy,
+    files_only_reply,
+    first_messages,
+    tool_message,
+)
 from agent.named_settings import settle
-from agent.next_steps import concrete, unfinished
+from agent.next_steps import step_left
 from agent.reads import Read, missing_reads
 from agent.report import tool_report
 from agent.steps import (
@@ -187,7 +193,7 @@ class GeoAgent:
         return [
             self.workspace.add_file(
                 f,
-                description=_describe(f, info),
+                description=describe_segy(f, info),
                 metadata={"geometry": info["geometry"]} if "geometry" in info else None,
             )
             for f, info in self.check_files(files).items()
@@ -313,7 +319,7 @@ class GeoAgent:
     ) -> Iterator[Step]:
         if not question or not question.strip():
             if attached:  # only a file: say what it is and what can be asked of it
-                yield Answer(_files_only(attached))
+                yield Answer(files_only_reply(attached))
             else:
                 yield Error(
                     "the message is empty: type a question or a processing request", where="input"
@@ -374,8 +380,17 @@ class GeoAgent:
                         reply = forced.invoke(messages) if forced is not None else reply
                     if model is tooled and not reply.tool_calls and not pressed:
                         # a step the request names, not taken: that tool's call required
-                        step = self._named_step(question, calls, offered, attached, follow)
-                        if step is not None:
+                        earlier_calls = (
+                            [c.name for t in follow.conv.turns for c in t.calls] if follow else []
+                        )
+                        step = self.config.next_steps and step_left(
+                            question,
+                            [n for n, _ in calls],
+                            earlier_calls,
+                            offered.names(),
+                            attached,
+                        )
+                        if step:
                             pressed = True
                             forced = self._bind_tools(offered, choice=step)
                             reply = forced.invoke(messages) if forced is not None else reply
@@ -517,32 +532,6 @@ class GeoAgent:
             )
         return composed.text, composed.cited
 
-    def _named_step(
-        self,
-        question: str,
-        calls: list[tuple[str, dict]],
-        offered: Registry,
-        attached: list[Artifact],
-        follow: FollowUp | None,
-    ) -> str | None:
-        """The tool of a step ``question`` names that this turn has not taken
-        (:func:`agent.next_steps.unfinished`): after the turn's first calls, or with no
-        call made, in a request without files that asks, all of it, for something to
-        be done and is :func:`agent.next_steps.concrete` ("P and S travel times for a
-        35 km deep event at 62 degrees"). In a
-        conversation the tools of earlier turns count as taken: "the denoised inline"
-        names a step that is done."""
-        if not self.config.next_steps:
-            return None
-        called = [name for name, _ in calls]
-        if "search_literature" in called or (
-            not calls and (attached or not acts_in_words(question) or not concrete(question))
-        ):
-            return None  # a literature search's words are its topic, not steps
-        if follow is not None:
-            called += [c.name for turn in follow.conv.turns for c in turn.calls]
-        return unfinished(question, called, offered.names())
-
     def _bind_tools(
         self, offered: Registry, required: bool = False, choice: str | None = None
     ) -> Runnable[LanguageModelInput, AIMessage] | None:
@@ -590,16 +579,6 @@ def is_question(message: str) -> bool:
     return bool(re.match(r"\s*(what|why|how|which|when|who|where|does|do|is|are)\b", message, re.I))
 
 
-def _files_only(attached: list[Artifact]) -> str:
-    """The reply to a message that is only files: what they are, what to ask."""
-    listed = "; ".join(f"{a.description or a.id} ({a.id})" for a in attached)
-    return (
-        f'Received {listed}. What should I do with it? For example: "plot it", '
-        '"remove the random noise and show before and after", "show its amplitude '
-        'spectrum", or ask a question about the method you want to use.'
-    )
-
-
 _ENGLISH = frozenset(
     "the a an is are what why how which does do of in to for and or "
     "with on by from this that it can be between".split()
@@ -614,10 +593,3 @@ def _looks_english(question: str) -> bool:
         return False
     words = re.findall(r"[a-z]+", question.lower())
     return len(words) < 4 or any(w in _ENGLISH for w in words)
-
-
-def _describe(path: str, info: dict) -> str:
-    keys = ("geometry", "n_traces", "n_samples", "dt_ms", "sample_format")
-    brief = ", ".join(f"{k}={info[k]}" for k in keys if k in info)
-    name = path.replace("\\", "/").rsplit("/", 1)[-1]
-    return f"{name} (SEG-Y: {brief})" if brief else name

@@ -17,6 +17,8 @@ from agent.steps import Passage
 from tools.result import Artifact, ToolResult
 
 __all__ = [
+    "describe_segy",
+    "files_only_reply",
     "PASSAGES_TAG",
     "KINDS_TAG",
     "first_messages",
@@ -87,3 +89,21 @@ def tool_message(result: ToolResult, call_id: str, name: str) -> ToolMessage:
         name=name,
         additional_kwargs={KINDS_TAG: {a.id: a.kind for a in result.artifacts}},
     )
+
+
+def files_only_reply(attached: list[Artifact]) -> str:
+    """The reply to a message that is only files: what they are, what to ask."""
+    listed = "; ".join(f"{a.description or a.id} ({a.id})" for a in attached)
+    return (
+        f'Received {listed}. What should I do with it? For example: "plot it", '
+        '"remove the random noise and show before and after", "show its amplitude '
+        'spectrum", or ask a question about the method you want to use.'
+    )
+
+
+def describe_segy(path: str, info: dict) -> str:
+    """How an attached SEG-Y file is listed to the model: its name and geometry."""
+    keys = ("geometry", "n_traces", "n_samples", "dt_ms", "sample_format")
+    brief = ", ".join(f"{k}={info[k]}" for k in keys if k in info)
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return f"{name} (SEG-Y: {brief})" if brief else name

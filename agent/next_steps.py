@@ -21,7 +21,9 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 
-__all__ = ["MENTIONS", "unfinished", "named_tools", "concrete"]
+from agent.follow_ups import acts_in_words
+
+__all__ = ["MENTIONS", "unfinished", "named_tools", "concrete", "step_left"]
 
 
 def _c(pattern: str) -> re.Pattern:
@@ -150,3 +152,24 @@ def _done(name: str, done: set[str]) -> bool:
         or (name in _FIGURES and bool(done & _FIGURES))
         or (name == "plot_comparison" and "measure_snr" in done)
     )
+
+
+def step_left(
+    question: str,
+    called: Sequence[str],
+    earlier: Sequence[str],
+    offered: Collection[str],
+    attached: Sequence[object],
+) -> str | None:
+    """The tool of a step ``question`` names that the turn has not taken
+    (:func:`unfinished`), to ask the model for when it answered in words: after the
+    turn's first calls (``called``), or with no call made, in a request without files
+    that asks, all of it, for something to be done and is :func:`concrete` ("P and S
+    travel times for a 35 km deep event at 62 degrees"). The tools of ``earlier`` turns
+    of a conversation count as taken ("the denoised inline" names a step that is done);
+    a literature search's words are its topic, not steps."""
+    if "search_literature" in called:
+        return None
+    if not called and (attached or not acts_in_words(question) or not concrete(question)):
+        return None
+    return unfinished(question, [*called, *earlier], offered)
