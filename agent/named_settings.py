@@ -24,8 +24,8 @@ Each cue is a pattern over the message for one tool's argument(s)
 
 A value the model put in a different argument of the same call, where the message's
 words give it to the settled one, is taken back out (its default applies): "10-trace
-windows" is ``win_traces``, not ``filter_length``. Nothing else the model chose is
-touched, and an argument the message does not name keeps the model's value.
+windows" is ``win_traces``, not ``filter_length``. Two slips are undone too
+(:func:`_slips`); anything else the model chose stays as it is.
 """
 
 from __future__ import annotations
@@ -148,14 +148,34 @@ def named(tool: str, text: str, schema: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# words that talk about figures; without any, figure=False is the model's slip
+_FIGURE_WORDS = re.compile(
+    r"figure|plot|picture|image|png|panel|graphic|visual|display|numbers|just the", re.I
+)
+_ID = re.compile(r"ws-\d+")
+
+
+def _slips(args: dict[str, Any], text: str, props: dict[str, Any]) -> dict[str, Any]:
+    """``args`` without two slips of a small model: a workspace id in a text argument
+    (``curve="ws-1"``, ``title="ws-2"``) and ``figure=False`` in a request that says
+    nothing of figures; their defaults apply."""
+    out = dict(args)
+    for k, v in args.items():
+        prop = props.get(k, {})
+        plain = prop.get("type") == "string" and "pattern" not in prop and "enum" not in prop
+        if plain and isinstance(v, str) and _ID.fullmatch(v.strip()):
+            out.pop(k)
+    if out.get("figure") is False and not _FIGURE_WORDS.search(text):
+        out.pop("figure")
+    return out
+
+
 def settle(tool: str, args: dict[str, Any], text: str, schema: dict[str, Any]) -> dict[str, Any]:
     """``args`` with the settings ``text`` names for ``tool`` (:func:`named`); a number
     the model put in another argument, where the text names it for the settled one, is
-    taken out (its default applies)."""
+    taken out (its default applies), and so are two slips (:func:`_slips`)."""
+    out = _slips(args, text, (schema or {}).get("properties", {}))
     given = named(tool, text, schema)
-    if not given:
-        return args
-    out = dict(args)
     for arg, value in given.items():
         for other, v in args.items():
             if (

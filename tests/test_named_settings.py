@@ -58,6 +58,16 @@ def test_a_number_in_the_wrong_argument_moves_to_the_named_one():
     assert got == {"data": "ws-2", "taper": 0.3}
 
 
+def test_two_slips_are_undone():
+    # a workspace id in a text argument; figure=False when no word is about figures
+    got = _settled("read_well_log", {"file": "ws-2", "curve": "ws-1"}, "read the well logs")
+    assert got == {"file": "ws-2"}
+    got = _settled("spectrum", {"data": "ws-2", "figure": False}, "spectrum of this line")
+    assert got == {"data": "ws-2"}
+    got = _settled("spectrum", {"data": "ws-2", "figure": False}, "spectrum, just the numbers")
+    assert got == {"data": "ws-2", "figure": False}
+
+
 def test_ambiguous_negated_or_out_of_range_words_leave_the_call_alone():
     # two bands for one filter: the model's call stands
     text = "bandpass 2-20 Hz, no wait, 4 to 18 Hz"
@@ -121,6 +131,18 @@ def test_the_words_never_contradict_a_gold_call_of_the_training_data():
                 conflicts.append((question, tool, k, v, gold))
     assert conflicts == []
     assert agree > 1500  # the cues do fill settings (over 2,000 at the time of writing)
+
+
+@pytest.mark.skipif(not (DATA / "train.jsonl").exists(), reason="training data not built")
+def test_settling_a_gold_call_of_the_training_data_keeps_it_right():
+    from finetune.traces import arguments_match
+
+    changed = [
+        (question, tool, args)
+        for question, tool, args in _route_decisions()
+        if not arguments_match(_settled(tool, args, question), args, _params(tool))
+    ]
+    assert changed == []
 
 
 def test_the_agent_runs_the_settled_call(tmp_path):
