@@ -289,6 +289,7 @@ REPORTS = [
         "--out docs/results/routing_heldout_llamacpp.json",
         (README, CARD),
         (),
+        (_settled((CARD,)),),
     ),
     _routing(
         "routing_blind3_llamacpp.json",
