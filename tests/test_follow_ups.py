@@ -17,7 +17,7 @@ def bandpass_first(agent, model, line_npy):
     """Turn 1: ws-1 the file, bandpass(ws-1, 10-45 Hz, order 4) -> ws-2."""
     args = {"data": "ws-1", "low_hz": 10, "high_hz": 45, "order": 4, "figure": False}
     model.enqueue_tool_call("bandpass", args).enqueue("")
-    assert agent.chat("keep 10-45 Hz", files=[line_npy]).ok
+    assert agent.chat("keep 10-45 Hz, no figure", files=[line_npy]).ok
 
 
 def calls_of(result) -> list[tuple[str, dict]]:
