@@ -156,13 +156,18 @@ _ID = re.compile(r"ws-\d+")
 
 
 def _slips(args: dict[str, Any], text: str, props: dict[str, Any]) -> dict[str, Any]:
-    """``args`` without two slips of a small model: a workspace id in a text argument
-    (``curve="ws-1"``, ``title="ws-2"``) and ``figure=False`` in a request that says
+    """``args`` without two slips of a small model: a workspace id in an optional text
+    argument (``curve="ws-1"``, ``title="ws-2"``) and ``figure=False`` in a request that says
     nothing of figures; their defaults apply."""
     out = dict(args)
     for k, v in args.items():
         prop = props.get(k, {})
-        plain = prop.get("type") == "string" and "pattern" not in prop and "enum" not in prop
+        plain = (
+            prop.get("type") == "string"
+            and "pattern" not in prop
+            and "enum" not in prop
+            and "default" in prop  # optional text: a required one may be an id of a custom tool
+        )
         if plain and isinstance(v, str) and _ID.fullmatch(v.strip()):
             out.pop(k)
     if out.get("figure") is False and not _FIGURE_WORDS.search(text):

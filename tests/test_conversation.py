@@ -22,7 +22,7 @@ def last_prompt(model) -> str:
 
 def denoise_then_plot(agent, model, line_npy):
     model.enqueue_tool_call("fx_decon", {"data": "ws-1", "figure": False}).enqueue("")
-    first = agent.chat("remove the random noise from this line", files=[line_npy])
+    first = agent.chat("remove the random noise from this line, no figure", files=[line_npy])
     model.enqueue_tool_call("plot_section", {"data": "ws-2"}).enqueue("")
     second = agent.chat("now plot it")
     return first, second
@@ -33,7 +33,7 @@ def test_follow_up_sees_the_record_and_the_resolved_id(agent, scripted_model, li
     assert first.ok and second.ok
     prompt = str(scripted_model.seen[2][-1].content)  # turn 2, first routing decision
     assert "Earlier in this conversation:" in prompt
-    assert 'Turn 1: "remove the random noise from this line"' in prompt
+    assert 'Turn 1: "remove the random noise from this line, no figure"' in prompt
     assert "fx_decon(data=ws-1, figure=False) -> ws-2" in prompt
     assert "ws-2: " in prompt and '("plot it")' in prompt
     assert prompt.rstrip().endswith("Question: now plot it")
@@ -57,7 +57,7 @@ def test_resolver_rules(agent, scripted_model, line_npy, tmp_path):
     denoise_then_plot(agent, scripted_model, line_npy)
     scripted_model.enqueue_tool_call("rank_reduction", {"data": "ws-1", "figure": False})
     scripted_model.enqueue("")
-    assert agent.chat("try rank reduction instead").ok
+    assert agent.chat("try rank reduction instead, no figure").ok
     conv = agent.conversation
     assert conv.resolve("save that as SEG-Y").ids == ("ws-4",)
     assert conv.resolve("plot the denoised one").ids == ("ws-4",)
@@ -173,7 +173,7 @@ def test_save_and_load_state_as_json(agent, scripted_model, line_npy, tmp_path):
     assert again.workspace.root == agent.workspace.root and "ws-2" in again.workspace
     assert again.workspace.load_array("ws-2").shape == (60, 200)
     model.enqueue_tool_call("bandpass", {"data": "ws-2", "figure": False}).enqueue("")
-    result = again.chat("bandpass it")
+    result = again.chat("bandpass it, no figure")
     assert result.ok and [u.id for u in result.uses] == ["ws-2"]
     assert "Turn 2:" in str(model.seen[0][-1].content)
 

@@ -89,7 +89,7 @@ def test_the_agent_reads_the_section_and_the_log_an_inversion_plan_skipped(
         {"data": "ws-4", "well_log": "ws-4", "well_position": 336, "figure": False},
     )
     scripted_model.enqueue("Done.")
-    result = _agent(scripted_model, inv_workspace).ask("invert the inline tied to F02-1")
+    result = _agent(scripted_model, inv_workspace).ask("invert the inline tied to F02-1, no figure")
     assert _calls(result) == [
         ("read_ascii_section", {"file": "ws-1"}),
         ("read_well_log", {"file": "ws-2", "checkshot": "ws-3", "dt_ms": 4.0}),
