@@ -378,12 +378,17 @@ class GeoAgent:
                         # a request to act on data, answered in words: a tool call required
                         forced = self._bind_tools(offered, required=True)
                         reply = forced.invoke(messages) if forced is not None else reply
-                    if model is tooled and not reply.tool_calls and not pressed:
+                    if (
+                        self.config.next_steps
+                        and model is tooled
+                        and not reply.tool_calls
+                        and not pressed
+                    ):
                         # a step the request names, not taken: that tool's call required
                         earlier_calls = (
                             [c.name for t in follow.conv.turns for c in t.calls] if follow else []
                         )
-                        step = self.config.next_steps and step_left(
+                        step = step_left(
                             question,
                             [n for n, _ in calls],
                             earlier_calls,

@@ -34,6 +34,7 @@ import re
 from typing import Any
 
 from agent.setting_words import CUES, TRIGGERS, Cue
+from tools.registry import WORKSPACE_ID_PATTERN
 
 __all__ = ["named", "settle"]
 
@@ -152,7 +153,6 @@ def named(tool: str, text: str, schema: dict[str, Any]) -> dict[str, Any]:
 _FIGURE_WORDS = re.compile(
     r"figure|plot|picture|image|png|panel|graphic|visual|display|numbers|just the", re.I
 )
-_ID = re.compile(r"ws-\d+")
 
 
 def _slips(args: dict[str, Any], text: str, props: dict[str, Any]) -> dict[str, Any]:
@@ -168,7 +168,7 @@ def _slips(args: dict[str, Any], text: str, props: dict[str, Any]) -> dict[str, 
             and "enum" not in prop
             and "default" in prop  # optional text: a required one may be an id of a custom tool
         )
-        if plain and isinstance(v, str) and _ID.fullmatch(v.strip()):
+        if plain and isinstance(v, str) and re.fullmatch(WORKSPACE_ID_PATTERN, v.strip()):
             out.pop(k)
     if out.get("figure") is False and not _FIGURE_WORDS.search(text):
         out.pop("figure")
