@@ -9,12 +9,12 @@ score of the whole block: the block's embedding, with the page title, against th
 question's, plus its key-term share. The best ``BLOCKS`` blocks are quoted, best first (a
 two-part question, "What is X, and how is it measured?", gets the best block of each part
 first), each trimmed to a window around its best sentence, until the answer holds
-``MAX_SENTENCES`` cited sentences (the items of one list are joined into one sentence).
-A rare question term that the corpus uses (an acronym such as MASW) is always quoted
-where a sentence of the page holds it. When the best sentence scores under
-``COVER_THRESHOLD``, or the best page holds under ``COVER_TERMS`` of the question's key
-terms, the answer says the indexed literature does not cover the question and lists the
-closest sources.
+``MAX_SENTENCES`` cited sentences (the items of one list are joined into one sentence)
+or ``MAX_WORDS`` words. A rare question term that the corpus uses (an acronym such as
+MASW) is always quoted where a sentence of the page holds it. When the best sentence
+scores under ``COVER_THRESHOLD``, or the best page (its title and retrieved sentences)
+holds under ``COVER_TERMS`` of the question's key terms, the answer says the indexed
+literature does not cover the question and lists the closest sources.
 
 The thresholds and sizes were chosen on ``benchmarks/data/qa_literature_dev.jsonl`` (see
 ``benchmarks/README.md``); the frozen QA set judges them.
@@ -41,7 +41,7 @@ __all__ = [
 
 COVER_THRESHOLD = 0.55  # best sentence score under which the literature does not cover it
 COVER_TERMS = 0.4  # share of the question's key terms (by weight) the page must hold
-MAX_SENTENCES = 5  # cited sentences in an answer (one list's items count as one)
+MAX_SENTENCES = 8  # cited sentences in an answer (one list's items count as one)
 MAX_WORDS = 170  # words quoted at most
 BLOCKS = 3  # paragraphs or lists quoted at most (more for a many-part question)
 LEXICAL_COVER = 0.5  # without sentence vectors: the key-term share that covers it
@@ -88,7 +88,8 @@ def compose_answer(question: str, passages: tuple[Passage, ...], index: Any = No
     rare = [t for t, w in key.items() if w >= RARE_IDF and weights.known(t)]
     best = _best_page(candidates, rare)
     page_text = " ".join(
-        u.sentence.text for u in candidates if u.passage.source == best.passage.source
+        [best.passage.title]
+        + [u.sentence.text for u in candidates if u.passage.source == best.passage.source]
     )
     if weights.coverage(key, page_text) < COVER_TERMS:
         return not_covered(passages, candidates[0].score)
