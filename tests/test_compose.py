@@ -204,3 +204,19 @@ def test_two_part_question_scores_each_part_without_stored_vectors():
     assert "tow depth" in text[max(range(len(blocks)), key=lambda j: second[j])]
     c = compose_answer(q, plain)
     assert c.covered and "sideways drift" in c.text and "tow depth" in c.text
+
+
+def test_the_page_title_counts_toward_the_question_terms_the_page_holds():
+    page = """# Koenigsberger ratio
+
+Q compares the remanent magnetisation of a rock with the magnetisation the present field
+induces in it. Values above one are common in basalts, dykes and rapidly cooled volcanics.
+Values below one mean the induced part dominates the anomaly of a body.
+"""
+    idx = Index.build(
+        [_doc(page, "q"), _doc(GRAVITY, "bouguer")], embedder=HashEmbedder(), progress=False
+    )
+    q = "What does the Koenigsberger ratio express for a rock?"
+    c = compose_answer(q, _passages(idx, q, k=2), idx)
+    assert c.covered and "basalts" in c.text
+    assert all(p.source.endswith("q.md") for p in c.cited)
