@@ -177,7 +177,7 @@ def _routing(
                 "request with one or two tool calls, p50 / p95",
                 ("one_or_two_tool_latency_s", "one_or_two_tool_latency_s.n"),
                 "{0[p50]:.2f} / {0[p95]:.2f} s ({1} requests)",
-                "",
+                "p50 ≤ 2.5 s",
                 latency_tables,
             ),
         ),
