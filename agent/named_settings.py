@@ -33,27 +33,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from agent.clauses import negated, spans
 from agent.setting_words import CUES, TRIGGERS, Cue
 from tools.registry import WORKSPACE_ID_PATTERN
 
 __all__ = ["named", "settle"]
-
-_NEGATION = re.compile(
-    r"(?:\b(?:not|no|without|instead of|rather than|never)\s+(?:\w+\s+){0,2}|\bnon-?)$"
-)
-
-
-# Where a message that chains steps is cut into clauses.
-_CLAUSES = re.compile(
-    r"\bthen\b|\bafter that\b|\bfollowed by\b|;|->|→|\.(?:\s+|$)|,\s+and\b|\band\s+(?=run|apply|"
-    r"compare|plot|show|export|save|write|invert|estimate|pick|upward|reduce|grid|make)",
-    re.IGNORECASE,
-)
-
-
-def _clauses(text: str) -> list[tuple[int, int]]:
-    cuts = [0] + [m.end() for m in _CLAUSES.finditer(text)] + [len(text)]
-    return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
 
 
 def _eligible(tool: str, cue: Cue, clause: str, span: tuple[int, int], rest: str) -> bool:
@@ -119,13 +103,13 @@ def named(tool: str, text: str, schema: dict[str, Any]) -> dict[str, Any]:
     """The settings of ``tool`` that ``text`` names unambiguously (see the module notes),
     as its schema (``parameters``) takes them."""
     props = (schema or {}).get("properties", {})
-    clauses = _clauses(text)
+    clauses = spans(text)
     found: dict[str, set] = {}
     for cue in CUES:
         if tool not in cue.tools:
             continue
         for m in cue.pattern.finditer(text):
-            if cue.enum and _NEGATION.search(text[max(0, m.start() - 30) : m.start()]):
+            if cue.enum and negated(text, m.start()):
                 continue
             a, b = next(((a, b) for a, b in clauses if a <= m.start() < b), (0, len(text)))
             span = (m.start() - a, m.end() - a)

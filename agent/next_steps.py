@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 
+from agent.clauses import clauses, negated
 from agent.follow_ups import acts_in_words
 
 __all__ = ["MENTIONS", "unfinished", "named_tools", "concrete", "step_left"]
@@ -87,15 +88,6 @@ MENTIONS: dict[str, re.Pattern] = {
     }.items()
 }
 _FIGURES = {"plot_section", "plot_comparison", "plot_grid", "plot_waveforms", "plot_spectrogram"}
-# where a request that chains steps is cut
-_ORDER = re.compile(
-    r"\bthen\b|\bafter that\b|\bfollowed by\b|;|->|→|\.(?:\s+|$)|,\s*and\b|"
-    r"\band\s+(?=(?:\w+\s+)?(?:run|apply|compare|plot|show|draw|map|export|save|write|"
-    r"invert|estimate|pick|upward|reduce|grid|make|take|continue|find|detect|display)\b)",
-    re.IGNORECASE,
-)
-
-
 _SEARCH = re.compile(r"\b(?:find|search|look up|pull up|dig up|fetch|get)\b", re.I)
 
 
@@ -107,14 +99,6 @@ def concrete(text: str) -> bool:
     return bool(re.search(r"\d", text)) or bool(_SEARCH.search(text))
 
 
-def _clauses(text: str) -> list[str]:
-    cuts = [0] + [m.end() for m in _ORDER.finditer(text)] + [len(text)]
-    return [text[a:b] for a, b in zip(cuts, cuts[1:]) if text[a:b].strip()]
-
-
-_NEGATED = re.compile(r"\b(?:no|not|without|don'?t|do not|never|skip)\s+(?:\w+\s+){0,2}$", re.I)
-
-
 def named_tools(clause: str, offered: Collection[str]) -> list[str]:
     """The offered tools ``clause`` names, in the order it names them ("no plot yet"
     names none)."""
@@ -122,7 +106,7 @@ def named_tools(clause: str, offered: Collection[str]) -> list[str]:
     for name, pattern in MENTIONS.items():
         if name in offered:
             for m in pattern.finditer(clause):
-                if not _NEGATED.search(clause[max(0, m.start() - 30) : m.start()]):
+                if not negated(clause, m.start()):
                     found.append((m.start(), name))
                     break
     return [name for _, name in sorted(found)]
@@ -134,7 +118,7 @@ def unfinished(text: str, called: Sequence[str], offered: Collection[str]) -> st
     clause that names a tool already called counts as done: "a synthetic with spikes,
     then ..." names the synthetic and whatever the clause says about it."""
     done = set(called)
-    for clause in _clauses(text):
+    for clause in clauses(text):
         names = named_tools(clause, offered)
         if not names:
             continue

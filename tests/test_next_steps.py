@@ -86,3 +86,19 @@ def test_a_literature_search_and_a_question_are_left_alone(tmp_path):
     model = ScriptedChatModel().enqueue("It needs a background model.")
     _agent(model, ws).ask("Why does model-based inversion need a 0-6 Hz background?")
     assert model.tool_choices == [None]  # bound once, nothing required
+
+
+def test_clauses_and_negation_shared_by_settings_and_steps():
+    from agent.clauses import clauses, negated, spans
+
+    text = "Remove the ground roll in f-k, then AGC with a 200 ms window, and plot the result"
+    # each clause ends with the words that cut it
+    assert [c.strip() for c in clauses(text)] == [
+        "Remove the ground roll in f-k, then",
+        "AGC with a 200 ms window, and",
+        "plot the result",
+    ]
+    assert [text[a:b] for a, b in spans(text)] == clauses(text)
+    for text, word in [("no plot yet", "plot"), ("use f-x instead of f-k", "f-k")]:
+        assert negated(text, text.index(word))
+    assert negated("a Non-linear sweep", 6) and not negated("then plot it", 5)
