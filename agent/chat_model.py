@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -389,7 +390,9 @@ class LocalChatModel(BaseChatModel):
                 kwargs["grammar"] = grammar.compiled
             else:
                 kwargs["logits_processor"] = [grammar.logits_processor()]
-        raw = self.generate_text(routing_messages(messages, tools), cache_slot="route", **kwargs)
+        raw = self.generate_text(
+            routing_messages(messages, tools), cache_slot=route_slot(tools), **kwargs
+        )
         try:
             call = json.loads(raw)
         except json.JSONDecodeError:
@@ -475,6 +478,14 @@ class NoRepeatInAnswer:
             if banned:
                 scores[b, banned] = float("-inf")
         return scores
+
+
+def route_slot(tools: list[dict[str, Any]]) -> str:
+    """The key/value cache slot of routing prompts that offer ``tools``: one per tool
+    list, so that each domain's system prompt and tool list (most of a routing prompt)
+    stay cached when requests alternate between domains."""
+    names = ",".join(sorted(t["name"] for t in tools))
+    return f"route:{zlib.crc32(names.encode()):08x}"
 
 
 def make_chat_model(config: ModelConfig | None = None) -> BaseChatModel:

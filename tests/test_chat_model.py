@@ -310,10 +310,27 @@ def test_prefix_cache_gives_the_same_decisions_as_a_cold_prompt(
         monkeypatch.setattr(cm, "PREFIX_CACHE", cached)
         chat = LocalChatModel(hf_model=tiny_llama, tokenizer=tiny_tokenizer, max_new_tokens=60)
         out = [chat.decide(t, schemas)[0] for t in turns]
-        assert ("route" in chat._prefix_caches) is True  # stored after each turn
+        assert (cm.route_slot(schemas) in chat._prefix_caches) is True  # kept after each turn
         return out
 
     assert decisions(True) == decisions(False)
+
+
+def test_each_tool_list_keeps_its_own_routing_cache(tiny_llama, tiny_tokenizer):
+    """Requests that alternate between domains (another tool list, so another prompt
+    prefix) do not evict each other's cached prefix."""
+    import agent.chat_model as cm
+    from tools import Tool
+    from tools.filters import agc
+
+    one = [Tool.from_function(bandpass).schema()]
+    two = one + [Tool.from_function(agc).schema()]
+    assert cm.route_slot(one) != cm.route_slot(two)
+    assert cm.route_slot(two) == cm.route_slot(two[::-1])  # the order offered does not matter
+    chat = LocalChatModel(hf_model=tiny_llama, tokenizer=tiny_tokenizer, max_new_tokens=60)
+    for tools in (one, two, one):
+        chat.decide([HumanMessage("filter ws-1 from 5 to 60 Hz")], tools)
+    assert {cm.route_slot(one), cm.route_slot(two)} <= set(chat._prefix_caches)
 
 
 def test_jump_forward_decoding_matches_generate_under_the_grammar(tiny_llama, tiny_tokenizer):
