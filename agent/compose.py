@@ -16,7 +16,8 @@ scores under ``COVER_THRESHOLD``, or the best page (its title and retrieved sent
 holds under ``COVER_TERMS`` of the question's key terms, the answer says the indexed
 literature does not cover the question and lists the closest sources.
 
-The thresholds and sizes were chosen on ``benchmarks/data/qa_literature_dev.jsonl`` (see
+The thresholds and sizes were chosen on the tuning sets
+``benchmarks/data/qa_literature_dev.jsonl`` and ``qa_literature_dev2.jsonl`` (see
 ``benchmarks/README.md``); the frozen QA set judges them.
 """
 
