@@ -107,7 +107,8 @@ class GeoFMTrainConfig:
         default=None,
         metadata={
             "help": "tile source -> weight: 'synthetic' (tools.synthetic), 'geology' "
-            "(tools.geofm.geology) and, for interpolate only, 'real' (self-supervised tiles "
+            "(tools.geofm.geology), 'unmigrated' (geology sections as unmigrated zero-offset "
+            "sections, tools.geofm.unmigrated) and, for interpolate only, 'real' (self-supervised tiles "
             "of the real lines' training part, tools.geofm.real_tiles; needs GEOFM_DATA); "
             "None: synthetic only, the stream the shipped heads were trained on"
         },

@@ -35,6 +35,7 @@ import numpy as np
 from common.errors import BadInputError
 from tools.geofm.geology import make_geology
 from tools.geofm.real_tiles import real_tile
+from tools.geofm.unmigrated import unmigrated_tile
 from tools.interpolation import linear_fill
 from tools.synthetic import add_noise, make_section
 
@@ -53,7 +54,7 @@ __all__ = [
 ]
 
 TASKS = ("pretrain", "denoise", "interpolate", "faults")
-SOURCES = ("synthetic", "geology", "real")  # "real" has no clean or fault target: interpolate only
+SOURCES = ("synthetic", "geology", "unmigrated", "real")  # "real": interpolate only (no target)
 HELDOUT_SEED = 2**31  # section seeds >= this never occur in training
 _OTHER_NOISE = ("linear", "spikes", "swell")
 
@@ -152,6 +153,9 @@ def describe_stream(
         "geology": "tools.geofm.geology sections (normal, reverse and vertical faults, "
         "unconformities, pinch-outs, Ricker/Ormsby/minimum-phase/band-pass 10-50 Hz, "
         "band-limited), section seeds < 2**31",
+        "unmigrated": "tools.geofm.geology sections modelled as unmigrated zero-offset "
+        "sections (tools.geofm.unmigrated: constant-velocity Stolt modelling, diffraction "
+        "slopes 4-15 ms per trace), section seeds < 2**31",
         "real": "self-supervised tiles of the real lines outside "
         "tools.geofm.heldout.REAL_HELDOUT and its margin",
     }
@@ -173,7 +177,9 @@ def random_tile(
     shipped denoise and fault heads were trained; 8: band-limited).
 
     ``source`` "geology" draws a tile-sized :func:`tools.geofm.geology.make_geology`
-    section instead (always band-limited; ``oversample`` unused); "real" crops a tile of
+    section instead (always band-limited; ``oversample`` unused), "unmigrated" a tile of
+    such a section as an unmigrated zero-offset section would show it
+    (:func:`tools.geofm.unmigrated.unmigrated_tile`); "real" crops a tile of
     a real line's training part (:func:`tools.geofm.real_tiles.real_tile`), whose fault
     labels are unknown and returned as zeros.
 
@@ -187,6 +193,11 @@ def random_tile(
             tile, tile, dt_ms, seed=int(rng.integers(HELDOUT_SEED)), min_faults=min_faults
         )
         return g.seismic * 10 ** rng.uniform(-2, 2), g.fault_mask, dt_ms
+    if source == "unmigrated":
+        d, labels, dt_ms = unmigrated_tile(
+            rng, tile, seed=int(rng.integers(HELDOUT_SEED)), min_faults=min_faults
+        )
+        return d * 10 ** rng.uniform(-2, 2), labels, dt_ms  # polarity: make_geology
     if source == "real":
         x, dt_ms = real_tile(rng, tile)
         return x * 10 ** rng.uniform(-2, 2), np.zeros((tile, tile), np.uint8), dt_ms
