@@ -71,7 +71,7 @@ def call_json(name: str, arguments: dict[str, Any]) -> str:
 
 
 _NUMBER = re.compile(
-    r"(?<![\w.])(?<!ws-)([-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(\s*(?:%|percent\b|"
+    r"(?<![\w.])(?<!ws-)(?<![eE][-+])([-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(\s*(?:%|percent\b|"
     r"s\b|sec\b|secs\b|seconds?\b))?"
 )
 _WORDS = {
@@ -97,6 +97,11 @@ _WORDS = {
     "first": 0,
 }
 _ID = re.compile(r"\bws-\d+\b")
+# A number given as a key's value ("dt_ms=4.0", '"n_traces":534') measures what the key
+# names; "2D", "3D" and "4-byte" are labels of a file, not values.
+_KEY_BEFORE = re.compile(r'"?([A-Za-z_]\w*)"?\s*[=:]\s*$')
+_LABEL_AFTER = re.compile(r"D\b|[- ]?bytes?\b")
+_LABEL = "label"
 
 # What the word right after a number says it measures ("120 traces", "25 Hz", "500 m").
 _UNIT_AFTER = re.compile(r"\s*(°|%|[A-Za-z]+)")
@@ -164,7 +169,10 @@ class Grounding:
     measures: "hz", "time", "length", "deg", "db", "pct", "traces", "samples", "faults",
     or "" for none), one per occurrence; a number written only with a unit goes only to
     arguments that measure it ("120 traces" to ``n_traces``, never to ``seed``), a bare
-    number to any. A number with no entry counts as bare.
+    number to any. A number given as a key's value in a file description or a tool's
+    metrics (``dt_ms=4.0``, ``"snr_db":9.1``) measures what the key's name says
+    (:func:`argument_tag`); the 2 of "2D" and the 4 of "4-byte" are labels that no
+    argument takes. A number with no entry counts as bare.
     """
 
     numbers: tuple[float, ...]
@@ -186,6 +194,11 @@ class Grounding:
                     continue
                 after = _UNIT_AFTER.match(text, m.end(1))
                 tag = _TAGS.get(after.group(1).lower(), "") if after else ""
+                if _LABEL_AFTER.match(text, m.end(1)):
+                    tag = _LABEL
+                elif not tag:
+                    keyed = _KEY_BEFORE.search(text, max(0, m.start() - 40), m.start())
+                    tag = argument_tag(keyed.group(1)) if keyed else ""
                 found = [v]
                 unit = (m.group(2) or "").strip().lower()
                 if unit in ("%", "percent"):

@@ -211,6 +211,28 @@ def test_numbers_written_with_a_unit_go_only_to_arguments_that_measure_it():
     assert g.restrict({"type": "number", "maximum": 1}, "missing_fraction") == {"enum": [0.3]}
 
 
+def test_numbers_of_a_file_description_and_of_metrics_keep_what_they_measure():
+    from agent.constrained import Grounding
+
+    g = Grounding.from_texts(
+        [
+            "ws-1: line.sgy (SEG-Y: geometry=2D/unsorted, n_traces=534, n_samples=1501, "
+            "dt_ms=4.0, sample_format=4-byte IBM float)\n\nQuestion: show its spectrum",
+            "read all traces of ws-1 -> ws-2: amplitudes -9.85e+03..9.49e+03\n"
+            'metrics: {"snr_db":9.1,"dominant_hz":31.5}',
+        ]
+    )
+    hz = {"type": "number", "minimum": 0, "maximum": 500}
+    # the 2 of "2D", the 4 of "4-byte" and dt_ms=4.0, the 03 of an exponent: no frequency
+    assert g.restrict(hz, "low_hz") == {"enum": [31.5]}
+    assert g.restrict({"type": "number"}, "dt_ms") == {"enum": [-9850, 4]}
+    assert g.restrict({"type": "integer", "minimum": 0}, "n_traces") == {"enum": [534]}
+    assert g.restrict({"type": "number", "minimum": 0}, "snr_db") == {"enum": [9.1]}
+    # written by the user, the same numbers stay bare
+    g = Grounding.from_texts(["the 3D cube: bandpass 3-30 Hz, 4 ms sampling"])
+    assert g.restrict(hz, "low_hz") == {"enum": [3, 30]}
+
+
 def test_a_tool_whose_required_argument_cannot_be_grounded_is_not_offered():
     from agent.constrained import ANSWER, Grounding, call_schema
     from tools import Tool
