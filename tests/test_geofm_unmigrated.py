@@ -4,10 +4,13 @@ seeded and cut across a fault when asked, and the training mixture accepts the s
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from common.errors import BadInputError
+from finetune.geofm_train import GeoFMTrainConfig
 from tools.geofm.data import make_batch, tile_sources
 from tools.geofm.unmigrated import unmigrated_tile, zero_offset_model
 
@@ -68,10 +71,6 @@ def test_the_training_mixture_takes_unmigrated_tiles():
 
 
 def test_the_unmigrated_config_parses_and_never_writes_the_shipped_head():
-    from pathlib import Path
-
-    from finetune.geofm_train import GeoFMTrainConfig
-
     root = Path(__file__).resolve().parents[1]
     c = GeoFMTrainConfig.from_json(root / "finetune" / "configs" / "geofm_faults_unmigrated.json")
     assert c.task == "faults" and c.sources and c.sources["unmigrated"] > 0

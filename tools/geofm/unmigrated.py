@@ -33,7 +33,8 @@ __all__ = ["STOLT_CITATION", "zero_offset_model", "unmigrated_tile"]
 STOLT_CITATION = "Stolt, R. H. (1978). Migration by Fourier transform. Geophysics, 43(1), 23-48."
 
 
-def _next_fast(n: int) -> int:
+def _power_of_two(n: int) -> int:
+    """The smallest power of two >= n (and >= 2)."""
     return 1 << int(np.ceil(np.log2(max(n, 2))))
 
 
@@ -60,7 +61,7 @@ def zero_offset_model(image: np.ndarray, dt_ms: float, slope_ms: float) -> np.nd
     if not dt_ms > 0 or not slope_ms > 0:
         raise BadInputError(f"dt_ms and slope_ms must be > 0, got {dt_ms} and {slope_ms}")
     nx, nt = a.shape
-    px, pt = _next_fast(2 * nx), _next_fast(2 * nt)
+    px, pt = _power_of_two(2 * nx), _power_of_two(2 * nt)
     m = np.zeros((px, pt))
     m[:nx, :nt] = a
     spec = np.fft.fftshift(np.fft.fft2(m), axes=1)  # time frequency sorted, for lookup
