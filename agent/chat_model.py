@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import time
-import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -484,8 +483,7 @@ def route_slot(tools: list[dict[str, Any]]) -> str:
     """The key/value cache slot of routing prompts that offer ``tools``: one per tool
     list, so that each domain's system prompt and tool list (most of a routing prompt)
     stay cached when requests alternate between domains."""
-    names = ",".join(sorted(t["name"] for t in tools))
-    return f"route:{zlib.crc32(names.encode()):08x}"
+    return "route:" + ",".join(sorted(t["name"] for t in tools))
 
 
 def make_chat_model(config: ModelConfig | None = None) -> BaseChatModel:

@@ -49,7 +49,7 @@ def zero_offset_model(image: np.ndarray, dt_ms: float, slope_ms: float) -> np.nd
 
     Returns:
         (n_traces, n_samples) float64: the unmigrated section. The image is padded to
-        twice its size in both directions first, so energy leaving the window is lost
+        at least twice its size in both directions first, so energy leaving the window is lost
         rather than wrapped around.
 
     Raises:
@@ -75,9 +75,7 @@ def zero_offset_model(image: np.ndarray, dt_ms: float, slope_ms: float) -> np.nd
     rows = np.broadcast_to(np.arange(px)[:, None], k_tau.shape)
     cols = k_tau / dw + pt // 2  # fractional index of k_tau on the sorted axis
     coords = np.stack([rows, cols])
-    out = map_coordinates(spec.real, coords, order=1, mode="constant") + 1j * map_coordinates(
-        spec.imag, coords, order=1, mode="constant"
-    )
+    out = map_coordinates(spec, coords, order=1, mode="constant")
     out[~live] = 0.0
     d = np.fft.ifft2(np.fft.ifftshift(out, axes=1)).real
     return d[:nx, :nt]
@@ -91,10 +89,9 @@ def unmigrated_tile(
     The section is drawn one and a half tiles wide and a quarter taller than a tile,
     modelled with :func:`zero_offset_model` at a diffraction slope of 4-15 ms per trace
     (10-15 m traces, 2-5 km/s), and a tile is cut at least an eighth of a tile from its
-    sides, so
-    diffractions from beyond the tile's edges come into it as they would in a longer
-    line. With ``min_faults`` the tile is cut across a fault where the section has one
-    there.
+    sides, so diffractions from beyond the tile's edges come into it as they would in a
+    longer line. With ``min_faults`` the tile is cut across a fault where the section
+    has one there.
 
     Returns:
         (clean, fault_mask, dt_ms): as :func:`tools.geofm.data.random_tile`.
