@@ -42,9 +42,9 @@ __all__ = [
 
 COVER_THRESHOLD = 0.55  # best sentence score under which the literature does not cover it
 COVER_TERMS = 0.4  # share of the question's key terms (by weight) the page must hold
-MAX_SENTENCES = 8  # cited sentences in an answer (one list's items count as one)
+MAX_SENTENCES = 12  # cited sentences in an answer (one list's items count as one)
 MAX_WORDS = 170  # words quoted at most
-BLOCKS = 3  # paragraphs or lists quoted at most (more for a many-part question)
+BLOCKS = 5  # paragraphs or lists quoted at most (more for a many-part question)
 LEXICAL_COVER = 0.5  # without sentence vectors: the key-term share that covers it
 RARE_IDF = 4.0  # a question term this rare (and in the corpus) must be quoted
 _LIST_Q = re.compile(r"^\s*(which|list|name|what (are|kinds|types)|give)\b", re.I)

@@ -3,10 +3,12 @@ and the loop's bad-input replies."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
-from agent.compose import compose_answer
+from agent.compose import MAX_SENTENCES, MAX_WORDS, compose_answer
 from agent.config import AgentConfig
 from agent.loop import GeoAgent
 from agent.steps import Answer, Error, to_passages
@@ -98,7 +100,9 @@ def test_covered_question_quotes_the_answer_with_citations(index):
     c = compose_answer(q, _passages(index, q), index)
     assert c.covered and "half a period" in c.text and "[1]" in c.text
     assert all(p.source.endswith("fwi.md") for p in c.cited)
-    assert 2 <= c.text.count("[") <= 5
+    assert 2 <= c.text.count("[") <= MAX_SENTENCES
+    words = len(re.sub(r"\[\d+\]", "", c.text).split())
+    assert words <= MAX_WORDS + 40  # the last sentence quoted may run over the cap
 
 
 def test_uncovered_question_says_so_and_lists_the_closest_sources(index):
