@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
 from agent.chat_model import LocalChatModel, to_chat_dicts
@@ -231,6 +232,27 @@ def test_numbers_of_a_file_description_and_of_metrics_keep_what_they_measure():
     # written by the user, the same numbers stay bare
     g = Grounding.from_texts(["the 3D cube: bandpass 3-30 Hz, 4 ms sampling"])
     assert g.restrict(hz, "low_hz") == {"enum": [3, 30]}
+
+
+def test_the_grammar_never_offers_a_negative_frequency_or_window():
+    from agent.constrained import Grounding, call_schema
+    from common.errors import BadInputError
+    from tools import REGISTRY
+
+    g = Grounding.from_texts(
+        [
+            "ws-1: line.sgy\n\nQuestion: what is the dominant frequency here?",
+            "read all traces of ws-1 -> ws-2: 534x1501, amplitudes -4230000..3980000",
+        ]
+    )
+    bandpass, agc = REGISTRY.get("bandpass"), REGISTRY.get("agc")
+    offered = call_schema([bandpass.schema(), agc.schema()], g)
+    for option in offered["anyOf"]:
+        for name, prop in option["properties"]["arguments"].get("properties", {}).items():
+            assert all(v >= 0 for v in prop.get("enum", []) if isinstance(v, (int, float))), name
+    # and a call that names one is refused before the tool runs, saying what is allowed
+    with pytest.raises(BadInputError, match="low_hz.*greater than or equal to 0"):
+        bandpass.validate({"data": "ws-2", "low_hz": -5, "high_hz": 40})
 
 
 def test_a_tool_whose_required_argument_cannot_be_grounded_is_not_offered():

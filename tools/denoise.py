@@ -23,7 +23,7 @@ from pydantic import Field
 
 from common.errors import BadInputError
 from tools.processing import processing_result
-from tools.registry import ArrayId
+from tools.registry import ArrayId, NonNegative, Positive
 from tools.result import ToolResult
 from tools.section import apply_2d, load_section
 from tools.workspace import Workspace
@@ -324,12 +324,12 @@ def check_window(win_traces: int, win_ms: float, dt_ms: float) -> None:
 def fx_decon(
     workspace: Workspace,
     data: ArrayId,
-    fmin_hz: float = 1.0,
-    fmax_hz: float | None = None,
+    fmin_hz: NonNegative = 1.0,
+    fmax_hz: NonNegative | None = None,
     filter_length: Annotated[int, Field(ge=1, le=20)] = 4,
     damping: float = 0.01,
     win_traces: int = 40,
-    win_ms: float = 400.0,
+    win_ms: Positive = 400.0,
     figure: bool = True,
 ) -> ToolResult:
     """Random-noise attenuation by f-x deconvolution (Canales 1984), in overlapping windows.
@@ -368,10 +368,10 @@ def rank_reduction(
     workspace: Workspace,
     data: ArrayId,
     rank: Annotated[int, Field(ge=1, le=20)] = 2,
-    fmin_hz: float = 1.0,
-    fmax_hz: float | None = None,
+    fmin_hz: NonNegative = 1.0,
+    fmax_hz: NonNegative | None = None,
     win_traces: int = 40,
-    win_ms: float = 400.0,
+    win_ms: Positive = 400.0,
     figure: bool = True,
 ) -> ToolResult:
     """Random-noise attenuation by f-x rank reduction (Cadzow / SSA), in overlapping windows.

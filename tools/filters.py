@@ -13,7 +13,7 @@ from pydantic import Field
 
 from common.errors import BadInputError
 from tools.processing import processing_result
-from tools.registry import ArrayId
+from tools.registry import ArrayId, NonNegative, Positive
 from tools.result import ToolResult
 from tools.section import apply_2d, load_section
 from tools.workspace import Workspace
@@ -140,8 +140,8 @@ def check_fk(max_dip_ms_per_trace: float, taper: float) -> None:
 def bandpass(
     workspace: Workspace,
     data: ArrayId,
-    low_hz: float = 5.0,
-    high_hz: float = 60.0,
+    low_hz: NonNegative = 5.0,
+    high_hz: NonNegative = 60.0,
     order: Annotated[int, Field(ge=1, le=10)] = 4,
     figure: bool = True,
 ) -> ToolResult:
@@ -169,7 +169,7 @@ def bandpass(
 
 
 def agc(
-    workspace: Workspace, data: ArrayId, window_ms: float = 500.0, figure: bool = False
+    workspace: Workspace, data: ArrayId, window_ms: Positive = 500.0, figure: bool = False
 ) -> ToolResult:
     """Automatic gain control: scale each sample by the RMS amplitude of a sliding window.
 

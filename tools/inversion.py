@@ -31,7 +31,7 @@ from tools.coloured import (
 from tools.filters import bandpass_traces
 from tools.metrics import correlation
 from tools.plotting import impedance_figure
-from tools.registry import ArrayId
+from tools.registry import ArrayId, NonNegative
 from tools.result import ToolResult
 from tools.section import Section, amp_range, load_section, save_section, shape_str
 from tools.spectrum import amplitude_spectrum, statistical_wavelet
@@ -295,11 +295,11 @@ def invert_impedance(
     data: ArrayId,
     method: Literal["model", "coloured"] = "model",
     wavelet: ArrayId | Literal["ricker", "ormsby"] | None = None,
-    wavelet_hz: float = 25.0,
+    wavelet_hz: NonNegative = 25.0,
     well_log: ArrayId | None = None,
     well_position: int | None = None,
     background_model: ArrayId | None = None,
-    background_hz: float = 4.0,
+    background_hz: NonNegative = 4.0,
     regularization: Literal["trace", "spatial"] = "spatial",
     damping: float = 0.01,
     eps_r: float = 0.1,

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import numpy as np
 
 from common.errors import BadInputError
-from tools.registry import ArrayId, FileId
+from tools.registry import ArrayId, FileId, Positive
 from tools.result import ToolResult
 from tools.section import amp_range, amplitude_metrics, shape_str
 from tools.workspace import Workspace
@@ -73,7 +73,7 @@ def _numeric_table(path: str | os.PathLike) -> np.ndarray:
 def read_ascii_section(
     workspace: Workspace,
     file: FileId,
-    dt_ms: float = 4.0,
+    dt_ms: Positive = 4.0,
     t0_ms: float = 0.0,
     n_header_columns: Literal[0, 1, 2] = 2,
 ) -> ToolResult:
@@ -137,7 +137,7 @@ def read_ascii_section(
 def import_array(
     workspace: Workspace,
     file: ArrayId,
-    dt_ms: float = 4.0,
+    dt_ms: Positive = 4.0,
     layout: Literal["traces_by_samples", "samples_by_traces"] = "traces_by_samples",
 ) -> ToolResult:
     """Register an attached .npy array as a seismic section with its sample interval.

@@ -24,7 +24,7 @@ from tools.pf_grid import (
     save_grid,
     save_points,
 )
-from tools.registry import ArrayId, FileId
+from tools.registry import ArrayId, FileId, NonNegative, Positive
 from tools.result import ToolResult
 from tools.workspace import Workspace
 
@@ -139,7 +139,7 @@ def read_potential_field(
 def grid_scattered(
     workspace: Workspace,
     data: ArrayId,
-    spacing_m: float,
+    spacing_m: Positive,
     method: Literal["spline", "knn"] = "spline",
     damping: float = 1e-8,
 ) -> ToolResult:
@@ -245,7 +245,7 @@ def gravity_corrections(
     return _grid_result(workspace, g.like(anomaly), "Bouguer anomaly", data, metrics, cites)
 
 
-def upward_continue(workspace: Workspace, data: ArrayId, height_m: float) -> ToolResult:
+def upward_continue(workspace: Workspace, data: ArrayId, height_m: Positive) -> ToolResult:
     """Upward-continue a gravity or magnetic grid to a greater height (Harmonica FFT filter, padded grid).
 
     Args:
@@ -332,7 +332,7 @@ def euler_deconvolution(
     workspace: Workspace,
     data: ArrayId,
     structural_index: Literal[1, 2, 3] = 2,
-    window_m: float = 0.0,
+    window_m: NonNegative = 0.0,
 ) -> ToolResult:
     """Source position and depth from Euler deconvolution of a grid (Harmonica), one window centred on the strongest anomaly.
 
@@ -379,14 +379,14 @@ def euler_deconvolution(
 def model_prisms(
     workspace: Workspace,
     quantity: Literal["gravity", "magnetic"] = "gravity",
-    size_m: float = 1000.0,
-    depth_m: float = 1500.0,
+    size_m: Positive = 1000.0,
+    depth_m: Positive = 1500.0,
     density_kg_m3: float = 300.0,
     susceptibility_si: float = 0.01,
     inclination_deg: float = 90.0,
     declination_deg: float = 0.0,
     n_nodes: int = 81,
-    spacing_m: float = 100.0,
+    spacing_m: Positive = 100.0,
     height_m: float = 0.0,
 ) -> ToolResult:
     """Forward-model the gravity (mGal) or induced total-field magnetic anomaly (nT) of a buried cube on a grid (Harmonica), for tests and demos.

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from common.errors import BadInputError
-from tools.registry import StreamId
+from tools.registry import NonNegative, Positive, StreamId
 from tools.result import Artifact, ToolResult
 from tools.waveforms import OBSPY_CITATION, load_stream, tapered_seconds
 from tools.workspace import Workspace
@@ -156,8 +156,8 @@ def sta_lta_trigger(
     workspace: Workspace,
     stream: StreamId,
     method: Literal["classic", "recursive"] = "classic",
-    sta_s: float = 0.5,
-    lta_s: float = 10.0,
+    sta_s: Positive = 0.5,
+    lta_s: Positive = 10.0,
     threshold_on: float = 3.5,
     threshold_off: float = 1.0,
     figure: bool = True,
@@ -219,8 +219,8 @@ def pick_onsets(
     workspace: Workspace,
     stream: StreamId,
     method: Literal["baer", "ar"] = "baer",
-    freqmin_hz: float = 1.0,
-    freqmax_hz: float = 20.0,
+    freqmin_hz: NonNegative = 1.0,
+    freqmax_hz: NonNegative = 20.0,
     figure: bool = True,
 ) -> ToolResult:
     """Pick P (and with "ar" also S) onset times on a waveform stream.

@@ -39,6 +39,8 @@ __all__ = [
     "parse_docstring",
     "strip_titles",
     "plain_schema",
+    "NonNegative",
+    "Positive",
 ]
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,12 @@ FileId = Annotated[  # an attached text, LAS, CSV or netCDF file
 StreamId = Annotated[  # an attached or processed MiniSEED/SAC waveform stream
     str, Field(pattern=WORKSPACE_ID_PATTERN, json_schema_extra={ID_KINDS_KEY: ["stream"]})
 ]
+# Quantities that are never negative (a frequency, a depth, a largest shift) or never
+# zero either (a window length, a sample interval, a spacing, a size). The bound reaches
+# the JSON schema, so the agent's grammar never offers such an argument a negative number
+# from a tool's report, and a call with one is refused before the tool runs.
+NonNegative = Annotated[float, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0)]
 # An argument that applies only to 3D SEG-Y files (an inline number, a time slice): the
 # grammar leaves it out when every SEG-Y file shown is a 2D line or unsorted.
 NEEDS_KEY = "x-geofm-needs"

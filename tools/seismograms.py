@@ -6,7 +6,7 @@ import numpy as np
 
 from common.errors import BadInputError
 from tools.plotting import pyplot, save_figure
-from tools.registry import StreamId
+from tools.registry import Positive, StreamId
 from tools.result import ToolResult
 from tools.waveforms import OBSPY_CITATION, load_stream
 from tools.workspace import Workspace
@@ -49,7 +49,7 @@ def plot_waveforms(workspace: Workspace, stream: StreamId, title: str = "") -> T
 
 
 def plot_spectrogram(
-    workspace: Workspace, stream: StreamId, trace_index: int = 0, window_s: float = 2.0
+    workspace: Workspace, stream: StreamId, trace_index: int = 0, window_s: Positive = 2.0
 ) -> ToolResult:
     """Plot a spectrogram (frequency against time, power in dB) of one trace (PNG).
 

@@ -12,7 +12,7 @@ import numpy as np
 from common.errors import BadInputError
 from tools.filters import YILMAZ_CITATION
 from tools.plotting import spectrum_figure
-from tools.registry import ArrayId
+from tools.registry import ArrayId, Positive
 from tools.result import ToolResult
 from tools.section import Section, load_section
 from tools.workspace import Workspace
@@ -114,7 +114,7 @@ def spectrum(workspace: Workspace, data: ArrayId, figure: bool = True) -> ToolRe
 
 
 def estimate_wavelet(
-    workspace: Workspace, data: ArrayId, length_ms: float = 128.0, traces: int = 0
+    workspace: Workspace, data: ArrayId, length_ms: Positive = 128.0, traces: int = 0
 ) -> ToolResult:
     """Statistical zero-phase wavelet from the mean amplitude spectrum of the data.
 

@@ -20,6 +20,7 @@ import numpy as np
 from pydantic import Field
 
 from common.errors import BadInputError
+from tools.registry import Positive
 from tools.result import ToolResult
 from tools.workspace import Workspace
 
@@ -317,7 +318,7 @@ def make_synthetic(
     n_traces: int = 200,
     n_samples: int = 300,
     dt_ms: Annotated[float, Field(ge=0.01, le=100)] = 4.0,
-    peak_hz: float = 25.0,
+    peak_hz: Positive = 25.0,
     noise: Literal["random", "linear", "spikes", "swell", "none"] = "random",
     snr_db: Annotated[float, Field(ge=-100, le=100)] = 0.0,
     missing_fraction: Annotated[float, Field(ge=0, le=0.9)] = 0.0,

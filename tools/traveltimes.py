@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from common.errors import BadInputError
-from tools.registry import StreamId
+from tools.registry import NonNegative, StreamId
 from tools.result import ToolResult
 from tools.waveforms import OBSPY_CITATION, event_headers, load_stream
 from tools.workspace import Workspace
@@ -100,7 +100,7 @@ def _from_headers(
 
 def predict_arrivals(
     workspace: Workspace,
-    source_depth_km: float | None = None,
+    source_depth_km: NonNegative | None = None,
     distance_deg: float | None = None,
     model: Literal["iasp91", "ak135"] = "iasp91",
     phases: str = "P,S",

@@ -16,7 +16,7 @@ import numpy as np
 
 from common.atomic import write_file_atomically
 from common.errors import BadInputError
-from tools.registry import StreamId
+from tools.registry import NonNegative, StreamId
 from tools.result import Artifact, ToolResult
 from tools.workspace import Workspace
 
@@ -207,9 +207,9 @@ def preprocess_waveforms(
     stream: StreamId,
     detrend: Literal["linear", "demean", "none"] = "linear",
     taper_fraction: float = 0.05,
-    freqmin_hz: float = 1.0,
-    freqmax_hz: float | None = None,
-    resample_hz: float = 0.0,
+    freqmin_hz: NonNegative = 1.0,
+    freqmax_hz: NonNegative | None = None,
+    resample_hz: NonNegative = 0.0,
     zerophase: bool = False,
 ) -> ToolResult:
     """Preprocess earthquake waveforms: detrend, taper, Butterworth bandpass, resample.

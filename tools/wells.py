@@ -12,7 +12,7 @@ import re
 import numpy as np
 
 from common.errors import BadInputError
-from tools.registry import FileId, SegyId
+from tools.registry import FileId, Positive, SegyId
 from tools.result import ToolResult
 from tools.segy import check_segy
 from tools.workspace import Workspace
@@ -205,7 +205,7 @@ def read_well_log(
     file: FileId,
     checkshot: FileId | None = None,
     curve: str = "AI",
-    dt_ms: float = 4.0,
+    dt_ms: Positive = 4.0,
 ) -> ToolResult:
     """Load a LAS well-log curve (lasio) and, with a checkshot, convert it to two-way time.
 

@@ -15,7 +15,7 @@ import numpy as np
 from common.errors import BadInputError
 from tools.inversion import well_trace
 from tools.plotting import pyplot, save_figure
-from tools.registry import ArrayId, FileId
+from tools.registry import ArrayId, FileId, NonNegative, Positive
 from tools.result import Artifact, ToolResult
 from tools.section import Section, load_section
 from tools.spectrum import statistical_wavelet
@@ -115,8 +115,8 @@ def tie_well(
     checkshot: FileId,
     well_position: int,
     wavelet: Literal["statistical", "well"] = "statistical",
-    wavelet_ms: float = 128.0,
-    max_shift_ms: float = 100.0,
+    wavelet_ms: Positive = 128.0,
+    max_shift_ms: NonNegative = 100.0,
     max_stretch: float = 0.03,
     traces_around: int = 0,
     min_density: float = 1650.0,
