@@ -429,14 +429,7 @@ class GeoAgent:
                 name, asked, call_id = call["name"], call.get("args") or {}, call.get("id") or ""
                 if self.config.named_settings and name in self.registry:
                     # "order 2", "seed 7", "viridis": settings the message names
-                    asked = settle(
-                        name,
-                        asked,
-                        question,
-                        self.registry.get(name).parameters,
-                        reports=[str(m.content) for m in messages if m.type in ("human", "tool")],
-                        earlier=history,
-                    )
+                    asked = settle(name, asked, question, self.registry.get(name).parameters)
                 read = follow.read_first(name, asked) if follow and not calls else None
                 if read:  # a SEG-Y sent with the follow-up (agent.follow_ups)
                     asked = yield from self._read_into(

@@ -64,9 +64,9 @@ def test_wrong_id_wrong_argument_and_needless_call_are_counted(data_dir):
     def model_for(turn):
         m = ScriptedChatModel()
         if turn["request"].startswith("bandpass"):
-            # a filter kind the request does not name: a wrong argument
+            # an order the request does not name: a wrong argument
             m.enqueue_tool_call(
-                "bandpass", {"data": "ws-1", "low_hz": 10, "high_hz": 40, "kind": "ormsby"}
+                "bandpass", {"data": "ws-1", "low_hz": 10, "high_hz": 40, "order": 8}
             )
         elif turn["request"].startswith("now plot"):
             m.enqueue_tool_call("plot_section", {"data": "ws-1"})  # the raw line, not ws-2

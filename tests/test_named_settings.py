@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -144,61 +143,6 @@ def test_settling_a_gold_call_of_the_training_data_keeps_it_right():
         if not arguments_match(_settled(tool, args, question), args, _params(tool))
     ]
     assert changed == []
-
-
-def test_an_optional_number_nobody_gave_is_taken_out():
-    wavelet = _params("estimate_wavelet")
-    text = "Create a synthetic with a 40 Hz Ricker and estimate the wavelet back"
-    reports = ["make_synthetic -> ws-1: 200 x 300 samples, dt_ms=4.0, peak 40 Hz"]
-    # the 4 ms sample interval is not a wavelet length anyone asked for: the default applies
-    slip = {"data": "ws-2", "length_ms": 4}
-    assert settle("estimate_wavelet", slip, text, wavelet, reports=reports) == {"data": "ws-2"}
-    assert settle("estimate_wavelet", slip, text, wavelet) == slip  # reports not known
-    # written by the user in any form the grounding reads, it stays
-    asked = {"data": "ws-2", "length_ms": 200}
-    assert settle("estimate_wavelet", asked, "a 0.2 s wavelet", wavelet, reports=[]) == asked
-    # reported under the argument's own name ("read that inline"), it stays
-    read = {"file": "ws-1", "inline": 113}
-    found = ["nearest trace to E 620580 N 6074300: inline=113, crossline=336"]
-    assert settle("read_segy", read, "read that inline", _params("read_segy"), found) == read
-    # and so does a setting of an earlier turn that a follow-up repeats
-    again = {"data": "ws-4", "rank": 3}
-    earlier = "rank_reduction(data=ws-2, rank=3) -> ws-3"
-    params = _params("rank_reduction")
-    assert settle("rank_reduction", again, "same on the other line", params, [], earlier) == again
-    assert settle("rank_reduction", again, "same on the other line", params, []) == {"data": "ws-4"}
-
-
-@pytest.mark.skipif(not (DATA / "train.jsonl").exists(), reason="training data not built")
-def test_a_gold_call_of_the_training_data_loses_only_numbers_the_grammar_cannot_offer():
-    from agent.constrained import Grounding
-
-    lost = []
-    for split in ("train", "val", "test"):
-        for line in (DATA / f"{split}.jsonl").read_text().splitlines():
-            row = json.loads(line)
-            if row["kind"] != "route":
-                continue
-            seen: list[str] = []  # the user's message (files, earlier turns) and reports
-            for m in row["messages"]:
-                if m["role"] == "assistant":
-                    call = json.loads(m["content"])
-                    if call["name"] in ALL and "Question:" in seen[0]:
-                        question = seen[0].split("Question:")[-1].strip()
-                        record = re.search(
-                            r"Earlier in this conversation:\n(.*?)\n\n", seen[0], re.S
-                        )
-                        earlier = record.group(1) if record else ""
-                        args, params = call["arguments"], _params(call["name"])
-                        got = settle(call["name"], args, question, params, seen, earlier)
-                        lost += [
-                            (question, k, v, list(seen)) for k, v in args.items() if k not in got
-                        ]
-                elif m["role"] != "system":
-                    seen.append(str(m["content"]))
-    # only values written in words no grounding reads ("low-pass" for low_hz=0, "a fifth",
-    # "d2T/dz2"): the grammar could not offer them, so the agent's calls never held them
-    assert all(float(v) not in Grounding.from_texts(seen).numbers for *_, v, seen in lost)
 
 
 def test_the_agent_runs_the_settled_call(tmp_path):
