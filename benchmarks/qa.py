@@ -156,17 +156,10 @@ def run(agent, questions: list[dict[str, Any]], progress: bool = True) -> list[d
             **score_answer(q, result.answer, [c.source for c in result.citations]),
         }
         rows.append(row)
-        if progress:
-            mark = (
-                ("refused" if row["refused"] else "ok" if row["rubric"] else "miss")
-                if q["covered"]
-                else ("abstained" if row["refused"] else "ANSWERED")
-            )
-            print(
-                f"[{i}/{len(questions)}] {q['id']}: {mark} ({seconds:.2f} s)",
-                file=sys.stderr,
-                flush=True,
-            )
+        if progress:  # no verdicts: a frozen set's errors are read only in its report
+            print(f"\r  {i}/{len(questions)} ({seconds:.2f} s)", end="", file=sys.stderr)
+    if progress:
+        print(file=sys.stderr)
     return rows
 
 

@@ -281,6 +281,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--out", default=None, help="write the full report (with rows) here")
     ap.add_argument(
+        "--show-wrong",
+        action="store_true",
+        help="list the first wrong decisions (tuning sets only: a blind set's errors, once "
+        "read, make it a tuning set)",
+    )
+    ap.add_argument(
         "--agreement",
         nargs=2,
         metavar=("A.json", "B.json"),
@@ -312,9 +318,10 @@ def main(argv: list[str] | None = None) -> int:
         for d in r["decisions"]
         if not d["args_ok"] and not (d["tool_ok"] and d["gold"]["name"] == "answer")
     ]
-    print(f"{len(wrong)} wrong decisions; first ones:", file=sys.stderr)
-    for w in wrong[:15]:
-        print("  ", *w, file=sys.stderr)
+    print(f"{len(wrong)} wrong decisions", file=sys.stderr)
+    if args.show_wrong:  # not on a blind set: reading its errors spends it
+        for w in wrong[:15]:
+            print("  ", *w, file=sys.stderr)
     return 0
 
 
