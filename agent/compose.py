@@ -13,8 +13,9 @@ first), each trimmed to a window around its best sentence, until the answer hold
 or ``MAX_WORDS`` words. A rare question term that the corpus uses (an acronym such as
 MASW) is always quoted where a sentence of the page holds it. When the best sentence
 scores under ``COVER_THRESHOLD``, or the best page (its title and retrieved sentences)
-holds under ``COVER_TERMS`` of the question's key terms, the answer says the indexed
-literature does not cover the question and lists the closest sources.
+holds under ``COVER_TERMS`` of the question's key terms, or the question asks for a
+year, a count or a price that the page never states (agent.asked_values), the answer
+says the indexed literature does not cover the question and lists the closest sources.
 
 The thresholds and sizes were chosen on the tuning sets
 ``benchmarks/data/qa_literature_dev.jsonl`` and ``qa_literature_dev2.jsonl`` (see
@@ -27,6 +28,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+from agent.asked_values import missing_values
 from agent.steps import Passage, to_passages
 from corpus.evidence import TermWeights, terms
 from corpus.sentences import Sentence, split_sentences
@@ -97,6 +99,8 @@ def compose_answer(question: str, passages: tuple[Passage, ...], index: Any = No
     if hasattr(index, "page_chunk_ids"):
         passages, candidates = _whole_page(question, passages, index, best, candidates)
     page = [u for u in candidates if u.passage.source == best.passage.source]
+    if missing_values(question, [best.passage.title] + [u.sentence.text for u in page]):
+        return not_covered(passages, candidates[0].score)  # the page lacks the asked value
     chosen = _select_blocks(question, page, index)
     ordered = _with_rare_terms(rare, chosen, candidates)
     while len(ordered) > 1 and _cited_count(question, ordered) > MAX_SENTENCES:

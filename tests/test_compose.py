@@ -224,3 +224,11 @@ Values below one mean the induced part dominates the anomaly of a body.
     c = compose_answer(q, _passages(idx, q, k=2), idx)
     assert c.covered and "basalts" in c.text
     assert all(p.source.endswith("q.md") for p in c.cited)
+
+
+def test_a_question_for_a_year_the_page_never_states_is_not_covered(index):
+    q = "In which year was the Bouguer correction density of 2670 first adopted?"
+    c = compose_answer(q, _passages(index, q), index)
+    assert not c.covered and "does not cover" in c.text
+    same_topic = "What density does the Bouguer correction use for crustal rock?"
+    assert compose_answer(same_topic, _passages(index, same_topic), index).covered
