@@ -10,7 +10,6 @@ executed: the model can only name a registered tool and give it JSON arguments.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -35,6 +34,7 @@ from agent.messages import (
 from agent.named_settings import settle
 from agent.next_steps import step_left
 from agent.reads import Read, missing_reads
+from agent.reply_checks import CITATION_MARK, looks_english, unsupported_numbers, usable_answer
 from agent.report import tool_report
 from agent.steps import (
     AgentResult,
@@ -64,13 +64,11 @@ __all__ = [
     "is_question",
     "routing_context",
     "shown_item",
-    "usable_answer",
+    "usable_answer",  # agent.reply_checks
     "unsupported_numbers",
 ]
 
 log = logging.getLogger(__name__)
-
-_CITE = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 
 
 def cite(text: str, passages: tuple[Passage, ...]) -> tuple[str, tuple[Passage, ...]]:
@@ -85,7 +83,7 @@ def cite(text: str, passages: tuple[Passage, ...]) -> tuple[str, tuple[Passage, 
             cited.setdefault(n, by_n[n])
         return f"[{', '.join(map(str, good))}]" if good else ""
 
-    cleaned = _CITE.sub(keep, text)
+    cleaned = CITATION_MARK.sub(keep, text)
     cleaned = re.sub(r"[ \t]+([.,;:])", r"\1", cleaned).strip()
     return cleaned, tuple(sorted(cited.values(), key=lambda p: p.n))
 
@@ -428,8 +426,14 @@ class GeoAgent:
             for call in reply.tool_calls:
                 name, asked, call_id = call["name"], call.get("args") or {}, call.get("id") or ""
                 if self.config.named_settings and name in self.registry:
-                    # "order 2", "seed 7", "viridis": settings the message names
-                    asked = settle(name, asked, question, self.registry.get(name).parameters)
+                    # "order 2", "seed 7", "viridis": settings the message names; with a
+                    # grounded local model, optional measures nobody gave are taken out
+                    seen = [str(m.content) for m in messages if m.type in ("human", "tool")]
+                    grounded = getattr(self.chat_model, "ground_arguments", False) is True
+                    params = self.registry.get(name).parameters
+                    asked = settle(
+                        name, asked, question, params, seen if grounded else None, history
+                    )
                 read = follow.read_first(name, asked) if follow and not calls else None
                 if read:  # a SEG-Y sent with the follow-up (agent.follow_ups)
                     asked = yield from self._read_into(
@@ -529,7 +533,7 @@ class GeoAgent:
                 (),
             )
         composed = compose_answer(question, passages, self.index)
-        if not composed.covered and not _looks_english(question):
+        if not composed.covered and not looks_english(question):
             return (
                 "The indexed literature is in English and nothing in it answers this; "
                 "please ask in English. " + composed.text,
@@ -552,49 +556,6 @@ class GeoAgent:
             return None
 
 
-def usable_answer(text: str) -> bool:
-    """False for an empty reply or one that is a JSON object (a small model sometimes
-    writes a tool call where it should answer in words)."""
-    text = text.strip()
-    if not text:
-        return False
-    if text.startswith("{"):
-        try:
-            json.loads(text)
-            return False
-        except json.JSONDecodeError:
-            return not text.endswith("}")
-    return True
-
-
-_NUMBER = re.compile(r"(?<![\w.-])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?", re.IGNORECASE)
-
-
-def unsupported_numbers(text: str, sources: list[str]) -> list[str]:
-    """Numbers in ``text`` that occur in none of ``sources`` (the question, the tool
-    observations, the passages). A small model copying "9.49e+03" as "9.49e+04" must not
-    reach the user; [n] citation markers are not counted."""
-    haystack = " ".join(sources)
-    found = set(_NUMBER.findall(haystack))
-    return [n for n in _NUMBER.findall(_CITE.sub(" ", text)) if n not in found]
-
-
 def is_question(message: str) -> bool:
     """A question (about the literature, say) rather than a request to act on data."""
     return bool(re.match(r"\s*(what|why|how|which|when|who|where|does|do|is|are)\b", message, re.I))
-
-
-_ENGLISH = frozenset(
-    "the a an is are what why how which does do of in to for and or "
-    "with on by from this that it can be between".split()
-)
-
-
-def _looks_english(question: str) -> bool:
-    """False for a question mostly in another script or, at four words or more, with no
-    common English word (the literature index and its embedder are English)."""
-    letters = [c for c in question if c.isalpha()]
-    if letters and sum(c.isascii() for c in letters) < 0.8 * len(letters):
-        return False
-    words = re.findall(r"[a-z]+", question.lower())
-    return len(words) < 4 or any(w in _ENGLISH for w in words)

@@ -25,15 +25,19 @@ Each cue is a pattern over the message for one tool's argument(s)
 A value the model put in a different argument of the same call, where the message's
 words give it to the settled one, is taken back out (its default applies): "10-trace
 windows" is ``win_traces``, not ``filter_length``. Two slips are undone too
-(:func:`_slips`); anything else the model chose stays as it is.
+(:func:`_slips`), and an optional measure nobody gave is taken out (:func:`_unasked`: a
+4 ms wavelet made of a 4 ms sample interval); anything else the model chose stays as it
+is.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from agent.clauses import negated, spans
+from agent.constrained import Grounding, argument_tag
 from agent.setting_words import CUES, TRIGGERS, Cue
 from tools.registry import WORKSPACE_ID_PATTERN
 
@@ -159,11 +163,55 @@ def _slips(args: dict[str, Any], text: str, props: dict[str, Any]) -> dict[str, 
     return out
 
 
-def settle(tool: str, args: dict[str, Any], text: str, schema: dict[str, Any]) -> dict[str, Any]:
+# a number a tool reports under a name: "inline=113", "\"dominant_hz\": 31.5"
+_KEYED = re.compile(r'"?([A-Za-z_]\w*)"?\s*[=:]\s*(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\b')
+
+
+def _unasked(
+    args: dict[str, Any], said: str, reports: Sequence[str], schema: dict[str, Any]
+) -> dict[str, Any]:
+    """``args`` without an optional measure nobody gave: a number in an argument whose
+    name says what it measures (hertz, milliseconds, traces, metres: see
+    :func:`agent.constrained.argument_tag`) that the request (``said``) never writes, in
+    any of the forms :class:`agent.constrained.Grounding` reads ("0.5 s" is also 500 ms,
+    "no low cut" a 0), and that no tool's report or file description gives under the
+    argument's own name ("length_ms=..."). A small model fills optional arguments with
+    any number in sight (a 4 ms wavelet made of a 4 ms sample interval); its default
+    applies instead. Required numbers, and positions, ranks, seeds and thresholds (whose
+    names carry no unit: a well's crossline comes from a report under another name), are
+    left to the model."""
+    required = set(schema.get("required", []))
+    written = set(Grounding.from_texts([said]).numbers)
+    keyed = {(k, float(v)) for r in reports for k, v in _KEYED.findall(r)}
+    out = dict(args)
+    for k, v in args.items():
+        if k in required or isinstance(v, bool) or not isinstance(v, (int, float)):
+            continue
+        if not argument_tag(k):
+            continue
+        if float(v) not in written and (k, float(v)) not in keyed:
+            out.pop(k)
+    return out
+
+
+def settle(
+    tool: str,
+    args: dict[str, Any],
+    text: str,
+    schema: dict[str, Any],
+    reports: Sequence[str] | None = None,
+    earlier: str = "",
+) -> dict[str, Any]:
     """``args`` with the settings ``text`` names for ``tool`` (:func:`named`); a number
     the model put in another argument, where the text names it for the settled one, is
-    taken out (its default applies), and so are two slips (:func:`_slips`)."""
+    taken out (its default applies), and so are two slips (:func:`_slips`). With the
+    tools' ``reports`` so far (None: not known) and no ``earlier`` turns, an optional
+    number that neither the text nor a report under its name gave is taken out too
+    (:func:`_unasked`); a follow-up ("again, but stronger") may mean a number its words
+    do not write, so its calls keep theirs."""
     out = _slips(args, text, (schema or {}).get("properties", {}))
+    if reports is not None and not earlier:
+        out = _unasked(out, text, reports, schema or {})
     given = named(tool, text, schema)
     for arg, value in given.items():
         for other, v in args.items():

@@ -100,8 +100,15 @@ def run(
                 settled_ok = args_ok
                 if tool_ok and pred is not None and pred["name"] in schemas:
                     params = schemas[pred["name"]].get("parameters", {})
+                    reports = [
+                        str(m.content) for m in trace.history(k) if m.type in ("human", "tool")
+                    ]
                     args = settle(
-                        pred["name"], pred.get("arguments") or {}, item["request"], params
+                        pred["name"],
+                        pred.get("arguments") or {},
+                        item["request"],
+                        params,
+                        reports=reports if chat.ground_arguments else None,  # as the loop does
                     )
                     settled_ok = score_decision({**pred, "arguments": args}, gold, schemas)[1]
                 n_dec += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -145,6 +146,70 @@ def test_settling_a_gold_call_of_the_training_data_keeps_it_right():
     assert changed == []
 
 
+def test_an_optional_number_nobody_gave_is_taken_out():
+    wavelet = _params("estimate_wavelet")
+    text = "Create a synthetic with a 40 Hz Ricker and estimate the wavelet back"
+    reports = ["make_synthetic -> ws-1: 200 x 300 samples, dt_ms=4.0, peak 40 Hz"]
+    # the 4 ms sample interval is not a wavelet length anyone asked for: the default applies
+    slip = {"data": "ws-2", "length_ms": 4}
+    assert settle("estimate_wavelet", slip, text, wavelet, reports=reports) == {"data": "ws-2"}
+    assert settle("estimate_wavelet", slip, text, wavelet) == slip  # reports not known
+    # written by the user in any form the grounding reads, it stays
+    asked = {"data": "ws-2", "length_ms": 200}
+    assert settle("estimate_wavelet", asked, "a 0.2 s wavelet", wavelet, reports=[]) == asked
+    # reported under the argument's own name ("read that inline"), it stays
+    read = {"file": "ws-1", "inline": 113}
+    found = ["nearest trace to E 620580 N 6074300: inline=113, crossline=336"]
+    assert settle("read_segy", read, "read that inline", _params("read_segy"), found) == read
+    # and so does a setting of an earlier turn that a follow-up repeats
+    again = {"data": "ws-4", "length_ms": 120}
+    earlier = "estimate_wavelet(data=ws-2, length_ms=120) -> ws-3"
+    assert (
+        settle("estimate_wavelet", again, "same on the other line", wavelet, [], earlier) == again
+    )
+    assert settle("estimate_wavelet", again, "same on the other line", wavelet, []) == {
+        "data": "ws-4"
+    }
+    # a number whose name carries no unit (a position, a rank) is left to the model: the
+    # well's crossline comes from a report that calls it something else
+    tie = {"data": "ws-4", "well_log": "ws-6", "well_position": 336}
+    located = ["F02-1 is nearest to crossline 336 of the section"]
+    params = _params("invert_impedance")
+    assert settle("invert_impedance", tie, "invert it tied to F02-1", params, located) == tie
+
+
+@pytest.mark.skipif(not (DATA / "train.jsonl").exists(), reason="training data not built")
+def test_a_gold_call_of_the_training_data_loses_only_numbers_the_grammar_cannot_offer():
+    from agent.constrained import Grounding
+
+    lost = []
+    for split in ("train", "val", "test"):
+        for line in (DATA / f"{split}.jsonl").read_text().splitlines():
+            row = json.loads(line)
+            if row["kind"] != "route":
+                continue
+            seen: list[str] = []  # the user's message (files, earlier turns) and reports
+            for m in row["messages"]:
+                if m["role"] == "assistant":
+                    call = json.loads(m["content"])
+                    if call["name"] in ALL and "Question:" in seen[0]:
+                        question = seen[0].split("Question:")[-1].strip()
+                        record = re.search(
+                            r"Earlier in this conversation:\n(.*?)\n\n", seen[0], re.S
+                        )
+                        earlier = record.group(1) if record else ""
+                        args, params = call["arguments"], _params(call["name"])
+                        got = settle(call["name"], args, question, params, seen, earlier)
+                        lost += [
+                            (question, k, v, list(seen)) for k, v in args.items() if k not in got
+                        ]
+                elif m["role"] != "system":
+                    seen.append(str(m["content"]))
+    # only values written in words no grounding reads ("low-pass" for low_hz=0, "a fifth",
+    # "d2T/dz2"): the grammar could not offer them, so the agent's calls never held them
+    assert all(float(v) not in Grounding.from_texts(seen).numbers for *_, v, seen in lost)
+
+
 def test_the_agent_runs_the_settled_call(tmp_path):
     ws = Workspace(tmp_path / "ws")
     rng = np.random.default_rng(0)
@@ -167,3 +232,25 @@ def test_the_agent_runs_the_settled_call(tmp_path):
     )
     calls = [(s.name, s.args) for s in result.steps if type(s).__name__ == "ToolCall"]
     assert calls == [("bandpass", {"data": "ws-1", "low_hz": 6, "high_hz": 70})]
+
+
+class _GroundedScript(ScriptedChatModel):
+    """A scripted model that, like the local model, grounds its arguments."""
+
+    ground_arguments: bool = True
+
+
+def test_the_agent_takes_out_a_measure_only_a_grounded_model_made_up(tmp_path):
+    ws = Workspace(tmp_path / "ws")
+    rng = np.random.default_rng(0)
+    ws.save_array(rng.standard_normal((24, 200)).astype(np.float32), "a line", {"dt_ms": 4.0})
+    request = "estimate the wavelet of ws-1"
+    for model, kept in ((_GroundedScript(), False), (ScriptedChatModel(), True)):
+        model.enqueue_tool_call("estimate_wavelet", {"data": "ws-1", "length_ms": 4})
+        model.enqueue("Done.")
+        config = AgentConfig(retrieval=False)
+        result = GeoAgent(model, index=None, config=config, workspace=ws).ask(request)
+        calls = [s.args for s in result.steps if type(s).__name__ == "ToolCall"]
+        # the 4 ms sample interval is no wavelet length: a grounded model's slip; an API
+        # model's numbers are its own choice
+        assert ("length_ms" in calls[0]) is kept, calls
