@@ -37,7 +37,8 @@ __all__ = ["Read", "missing_reads", "SECTION_SUFFIXES", "TABLE_SUFFIXES"]
 SECTION_SUFFIXES = (".sgy", ".segy", ".ascii", ".txt")  # files holding a seismic section
 TABLE_SUFFIXES = (".txt",)  # text files that may be a two-column checkshot instead
 _DATA, _LOG = "data", "well_log"
-_SNIFF_LINES = 5  # lines of a text file read to count its columns
+_SNIFF_LINES = 5  # header lines (not "#" comments) read past to count a text file's columns
+_SNIFF_MAX = 1000  # lines read at most
 
 
 @dataclass(frozen=True)
@@ -112,17 +113,24 @@ def _suffix(workspace: Workspace, item: str) -> str:
 
 
 def _columns(path: Path) -> int:
-    """Numeric columns of the first data line of a text file (0 when there is none)."""
+    """Numeric columns of the first data line of a text file (0 when there is none):
+    blank and "#" comment lines are skipped, as the readers skip them, and up to
+    ``_SNIFF_LINES`` header lines."""
+    headers = 0
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
-            for _, line in zip(range(_SNIFF_LINES), f):
+            for _, line in zip(range(_SNIFF_MAX), f):
                 parts = line.replace(",", " ").split()
+                if not parts or parts[0].startswith("#"):
+                    continue
                 try:
                     [float(p) for p in parts]
                 except ValueError:
-                    continue  # a header line
-                if parts:
-                    return len(parts)
+                    headers += 1  # a header line
+                    if headers == _SNIFF_LINES:
+                        break
+                    continue
+                return len(parts)
     except OSError:
         pass
     return 0

@@ -63,6 +63,22 @@ def test_a_section_given_as_well_log_reads_the_log_with_the_checkshot(inv_worksp
     ]
 
 
+def test_a_checkshot_with_a_long_comment_header_is_still_a_checkshot(shared_data, tmp_path):
+    ws = Workspace(tmp_path / "ws")
+    for name in INV:  # ws-1 section, ws-2 LAS
+        ws.add_file(shared_data / name)
+    table = (shared_data / CHECKSHOT).read_text()
+    header = "".join(f"# exported by the survey's software, line {i}\n" for i in range(12))
+    (tmp_path / "F02-1_td.txt").write_text(header + "\n" + table)
+    ws.add_file(tmp_path / "F02-1_td.txt")  # ws-3
+    ws.save_array(np.ones((3, 8), np.float32), "a section", {"dt_ms": 2.0})  # ws-4
+    call = {"data": "ws-4", "well_log": "ws-4", "well_position": 336}
+    reads = missing_reads(ws, ALL, "invert_impedance", call)
+    assert [(r.tool, r.args) for r in reads] == [
+        ("read_well_log", {"file": "ws-2", "checkshot": "ws-3", "dt_ms": 2.0})
+    ]
+
+
 def test_no_log_read_without_exactly_one_las_and_one_checkshot(shared_data, tmp_path):
     ws = Workspace(tmp_path / "ws")
     for name in INV:  # no checkshot: the log could not be put in time
