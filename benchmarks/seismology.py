@@ -103,8 +103,9 @@ def run(n: int = 200, seed: int = 0) -> dict[str, Any]:
         "settings": {
             "baer": "pk_baer(tdownmax=20, tupevent=10, thr1=12, thr2=20, preset_len=100, "
             "p_dur=100), raw Z; tuned on seed 123, reported on --seed",
-            "ar": "ar_pick(f1=1, f2=20 Hz, lta_p=1, sta_p=0.1, lta_s=4, sta_s=1, m_p=2, "
-            "m_s=8, l_p=0.1, l_s=0.2), Z/N/E",
+            "ar": "ar_pick(f1=1, f2=20 Hz, lta_p=1, sta_p=0.1, lta_s=2, sta_s=0.5, m_p=2, "
+            "m_s=8, l_p=0.1, l_s=0.2), Z/N/E from 2 s before the first STA/LTA trigger on Z "
+            "(0.1 s / 2 s, on=5); window and S lengths tuned on seed 123",
             "sta_lta": "classic_sta_lta 0.1 s / 10 s, trigger_onset on=5, off=1.5, raw Z; "
             "tuned on seed 123",
         },
