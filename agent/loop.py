@@ -64,7 +64,8 @@ __all__ = [
     "is_question",
     "routing_context",
     "shown_item",
-    "usable_answer",  # agent.reply_checks
+    # from agent.reply_checks, kept here for callers of the loop
+    "usable_answer",
     "unsupported_numbers",
 ]
 

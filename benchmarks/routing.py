@@ -108,7 +108,7 @@ def run(
                         pred.get("arguments") or {},
                         item["request"],
                         params,
-                        reports=reports if chat.ground_arguments else None,  # as the loop does
+                        reports=reports if getattr(chat, "ground_arguments", False) else None,
                     )
                     settled_ok = score_decision({**pred, "arguments": args}, gold, schemas)[1]
                 n_dec += 1
