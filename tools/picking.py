@@ -101,6 +101,11 @@ def baer_onset(
     return float(pick) / df if pick > 0 else float("nan")
 
 
+def _ar_too_short(n_samples: int, df: float) -> bool:
+    """Whether ``n_samples`` at ``df`` Hz are too few for the AR-AIC picker's windows."""
+    return n_samples < 4 * df + 200
+
+
 def ar_onsets(
     z: np.ndarray,
     n: np.ndarray,
@@ -119,7 +124,7 @@ def ar_onsets(
 
     trigger = sta_lta_onset(z, df, 0.1, 2.0, 5.0, 1.5)
     start = max(0, int((trigger - 2.0) * df)) if np.isfinite(trigger) else 0
-    if len(z) - start < 4 * df + 200:  # too little left after the trigger: the whole trace
+    if _ar_too_short(len(z) - start, df):  # too little left after the trigger: the whole trace
         start = 0
     args = [np.ascontiguousarray(c[start:], dtype=np.float32) for c in (z, n, e)]
     p, s = ar_pick(*args, df, f1, f2, 1.0, 0.1, 2.0, 0.5, 2, 8, 0.1, 0.2, s_pick=True)
@@ -297,7 +302,7 @@ def _ar(
             f"need 0 < freqmin_hz < freqmax_hz < Nyquist ({df / 2:g} Hz), got {f1:g}, {f2:g}"
         )
     skip = int(tapered_s * df)
-    if z.stats.npts - skip < 4 * df + 200:
+    if _ar_too_short(z.stats.npts - skip, df):
         raise BadInputError(
             f"{stream}: {(z.stats.npts - skip) / df:g} s after the taper is too short; need >= 6 s"
         )
