@@ -429,12 +429,11 @@ class GeoAgent:
                 if self.config.named_settings and name in self.registry:
                     # "order 2", "seed 7", "viridis": settings the message names; with a
                     # grounded local model, optional measures nobody gave are taken out
-                    seen = [str(m.content) for m in messages if m.type in ("human", "tool")]
-                    grounded = getattr(self.chat_model, "ground_arguments", False) is True
+                    reports: list[str] | None = None  # what the user and tools said
+                    if getattr(self.chat_model, "ground_arguments", False) is True:
+                        reports = [str(m.content) for m in messages if m.type in ("human", "tool")]
                     params = self.registry.get(name).parameters
-                    asked = settle(
-                        name, asked, question, params, seen if grounded else None, history
-                    )
+                    asked = settle(name, asked, question, params, reports, history)
                 read = follow.read_first(name, asked) if follow and not calls else None
                 if read:  # a SEG-Y sent with the follow-up (agent.follow_ups)
                     asked = yield from self._read_into(
