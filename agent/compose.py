@@ -10,7 +10,8 @@ question's, plus its key-term share. The best ``BLOCKS`` blocks are quoted, best
 two-part question, "What is X, and how is it measured?", gets the best block of each part
 first), each trimmed to a window around its best sentence, until the answer holds
 ``MAX_SENTENCES`` cited sentences (the items of one list are joined into one sentence)
-or ``MAX_WORDS`` words. A rare question term that the corpus uses (an acronym such as
+or ``MAX_WORDS`` words; a quote from a labelled paragraph or list item ("**Class III:
+low-impedance sand.** ...") that skips the label's own sentence is preceded by the label. A rare question term that the corpus uses (an acronym such as
 MASW) is always quoted where a sentence of the page holds it. When the best sentence
 scores under ``COVER_THRESHOLD``, or the best page (its title and retrieved sentences)
 holds under ``COVER_TERMS`` of the question's key terms, or the question asks for a
@@ -282,21 +283,40 @@ def _with_rare_terms(rare: list[str], chosen: list[_Unit], candidates: list[_Uni
 def _render(question: str, units: list[_Unit]) -> str:
     """Cited sentences in a paragraph; a "which" question's list items as a list; items
     of one list that share a lead-in ("Remedies: a", "Remedies: b") as one sentence."""
+    texts = _named(units)
     if _LIST_Q.match(question) and sum(u.sentence.bullet for u in units) >= 3:
-        return "\n".join(f"- {_cited_sentence(u.sentence.text, u.passage.n)}" for u in units)
+        return "\n".join(f"- {_cited_sentence(t, u.passage.n)}" for t, u in zip(texts, units))
     out: list[tuple[str, list[str], int]] = []  # (lead, items, passage n)
-    for u in units:
-        lead, _, item = u.sentence.text.partition(": ")
+    for text, u in zip(texts, units):
+        lead, _, item = text.partition(": ")
         if u.sentence.bullet and item and out and out[-1][0] == lead and out[-1][2] == u.passage.n:
             out[-1][1].append(item.rstrip(" .;,"))
         elif u.sentence.bullet and item:
             out.append((lead, [item.rstrip(" .;,")], u.passage.n))
         else:
-            out.append(("", [u.sentence.text], u.passage.n))
+            out.append(("", [text], u.passage.n))
     return " ".join(
         _cited_sentence(f"{lead}: {'; '.join(items)}" if lead else items[0], n)
         for lead, items, n in out
     )
+
+
+def _named(units: list[_Unit]) -> list[str]:
+    """The units' texts, a quote from a labelled paragraph or item that does not start
+    with its label ("Class III: low-impedance sand") preceded by it, once per run."""
+    texts: list[str] = []
+    for i, u in enumerate(units):
+        s = u.sentence
+        before = units[i - 1] if i else None
+        same_run = (
+            before is not None
+            and before.passage.source == u.passage.source
+            and before.sentence.label == s.label
+            and before.sentence.block == s.block
+        )
+        named = s.label and not s.text.startswith(s.label) and not same_run
+        texts.append(f"{s.label}: {s.text}" if named else s.text)
+    return texts
 
 
 def _cited_sentence(text: str, n: int) -> str:

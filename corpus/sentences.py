@@ -46,6 +46,9 @@ class Sentence:
         words: number of words in ``text``.
         block: the paragraph or list it belongs to (a list's unlabelled items share the
             block of their lead-in line; a labelled item is a block of its own).
+        label: the bold run-in label of its paragraph or list item ("Class III:
+            low-impedance sand"), for every unit of it; the first unit's ``text`` starts
+            with it, the others' do not (a quote that skips the first unit names it).
     """
 
     text: str
@@ -53,6 +56,7 @@ class Sentence:
     bullet: bool = False
     words: int = 0
     block: int = 0
+    label: str = ""
 
     @property
     def quotable(self) -> bool:
@@ -74,7 +78,7 @@ def strip_prefix(text: str, title: str, section: str) -> str:
 def split_sentences(text: str, title: str = "", section: str = "") -> list[Sentence]:
     """The units of a chunk's ``text`` (its lead-in stripped when title/section match)."""
     body = strip_prefix(text, title, section)
-    units: list[tuple[str, bool, int]] = []
+    units: list[tuple[str, bool, int, str]] = []
     lead = ""  # the lead-in line of the list being read ("Measuring shifts")
     lead_block = 0  # a list's unlabelled items form one block with its lead-in line
     for line_no, line in enumerate(body.split("\n")):
@@ -105,10 +109,13 @@ def split_sentences(text: str, title: str = "", section: str = "") -> list[Sente
                 piece = f"{label}: {piece}"
             elif i == 0 and bullet and lead and piece[:1].islower():
                 piece = f"{lead}: {piece}"
-            units.append((piece, bullet, block))
+            units.append((piece, bullet, block, label))
         if not pieces and label:
-            units.append((label + ":", bullet, block))
-    return [Sentence(t.rstrip(" ;"), i, b, len(t.split()), k) for i, (t, b, k) in enumerate(units)]
+            units.append((label + ":", bullet, block, label))
+    return [
+        Sentence(t.rstrip(" ;"), i, b, len(t.split()), k, lab)
+        for i, (t, b, k, lab) in enumerate(units)
+    ]
 
 
 def _plain(text: str) -> str:

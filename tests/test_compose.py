@@ -178,6 +178,23 @@ def test_labelled_items_under_a_lead_form_one_block():
     assert len({u.block for u in units}) == 1
 
 
+def test_a_quote_from_a_labelled_item_names_its_label_once():
+    text = (
+        "# AVO classes\n\nClasses by intercept and gradient:\n"
+        "- **Class III: low-impedance sand.** A < 0, B < 0. Strong negative amplitude that "
+        "grows with angle. The classic bright spot of young unconsolidated gas sands.\n"
+    )
+    units = split_sentences(text.split("\n", 2)[2])
+    assert [u.label for u in units[1:]] == ["Class III: low-impedance sand"] * 3
+    assert not units[1].quotable  # the label's own unit is mostly symbols: never quoted
+    doc = Document(source="/corpus/avo.md", title="AVO classes", pages=((None, text),))
+    idx = Index.build([doc], embedder=HashEmbedder(), progress=False)
+    q = "Which class is the classic bright spot of young unconsolidated gas sands?"
+    answer = compose_answer(q, to_passages(idx.search(q, k=1)), idx).text
+    assert answer.startswith("Class III: low-impedance sand: Strong negative amplitude")
+    assert answer.count("Class III") == 1
+
+
 MARINE = """# Marine acquisition
 
 Marine surveys tow streamers of hydrophones behind a vessel at a few knots.
