@@ -56,7 +56,12 @@ from tools.geofm.infer import denoise_section, fault_probability, interpolate_se
 from tools.geofm.model import MAE_CITATION, VIT_CITATION
 from tools.geofm.refine import DILATED_CONV_CITATION
 from tools.geofm.tools import checked_weights, load_head, load_refine_head
-from tools.inversion import background_from_log, background_from_model, invert_poststack
+from tools.inversion import (
+    EPS_R,
+    background_from_log,
+    background_from_model,
+    invert_poststack,
+)
 from tools.registry import parse_docstring, strip_titles
 from tools.spectrum import statistical_wavelet
 from tools.synthetic import PYLOPS_CITATION
@@ -346,7 +351,7 @@ def invert_impedance(
     background_hz: float = 4.0,
     regularization: Literal["trace", "spatial"] = "trace",
     damping: float = 0.01,
-    eps_r: float = 0.1,
+    eps_r: float = EPS_R,
 ) -> VolumeOp:
     """Acoustic impedance by model-based post-stack inversion (PyLops), trace by trace or per inline.
 
