@@ -302,8 +302,8 @@ def _render(question: str, units: list[_Unit]) -> str:
 
 
 def _named(units: list[_Unit]) -> list[str]:
-    """The units' texts, a quote from a labelled paragraph or item that does not start
-    with its label ("Class III: low-impedance sand") preceded by it, once per run."""
+    """The units' texts, a quote from a labelled paragraph or item that does not hold
+    its label ("Class III: low-impedance sand") preceded by it, once per run."""
     texts: list[str] = []
     for i, u in enumerate(units):
         s = u.sentence
@@ -314,7 +314,7 @@ def _named(units: list[_Unit]) -> list[str]:
             and before.sentence.label == s.label
             and before.sentence.block == s.block
         )
-        named = s.label and not s.text.startswith(s.label) and not same_run
+        named = s.label and s.label.lower() not in s.text.lower() and not same_run
         texts.append(f"{s.label}: {s.text}" if named else s.text)
     return texts
 

@@ -1,6 +1,7 @@
 """Split a chunk into quotable units: sentences and list items, with their labels.
 
-Pages in the corpus mix prose, bold run-in labels ("**Cycle skipping.** If ...") and
+Pages in the corpus mix prose, bold run-in labels ("**Cycle skipping.** If ..."), bold
+subjects that stay in their sentence ("**Seismic moment** is M0 = mu A D"), and
 bullet lists under a lead-in line ("**Measuring shifts:**"). An answer quotes units, so
 each unit reads on its own: a list item that is only a fragment ("several coil pairs at
 400 Hz") carries its list's lead ("Frequency-domain systems: several coil pairs ..."),
@@ -20,8 +21,21 @@ from corpus.chunking import LIST_ITEM, chunk_prefix
 __all__ = ["Sentence", "split_sentences", "strip_prefix", "MIN_QUOTE_WORDS"]
 
 MIN_QUOTE_WORDS = 6  # a shorter unit (a label, a formula) is context, not an answer
+FORMULA_LETTERS = 0.3  # share of letters an equation needs to be quoted (prose: 0.6)
 
 _LABEL = re.compile(r"^\*\*(.+?)\*\*\s*")
+
+
+def _is_subject(bold: str, rest: str) -> bool:
+    """A bold phrase that opens a line as the subject of its sentence ("**Seismic
+    moment** is M0 = ...", "**Time-lapse surveys** (ground wave) track ...", "**Report**
+    the misfit"), not a run-in label: the bold text does not end with "." or ":" and
+    the line goes on in lower case, with a bracket, a comma or "="."""
+    if bold.rstrip().endswith((".", ":")) or rest[:1] in (".", ":", ""):
+        return False
+    return bold.rstrip().endswith(",") or rest[:1] in ("(", ",", "=") or rest[:1].islower()
+
+
 _BOLD = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
 _EMPH = re.compile(r"(?<![\w*])\*(\S(?:.*?\S)?)\*(?![\w*])")
 _CODE = re.compile(r"`([^`]+)`")
@@ -60,11 +74,13 @@ class Sentence:
 
     @property
     def quotable(self) -> bool:
-        """At least MIN_QUOTE_WORDS words, mostly letters, and not a lead-in line."""
+        """At least MIN_QUOTE_WORDS words, mostly letters (an equation with its words,
+        "Mw = (2/3) log10 M0 - 6.07 (M0 in N m)", a third), and not a lead-in line."""
         letters = sum(c.isalpha() for c in self.text)
+        share = FORMULA_LETTERS if "=" in self.text else 0.6
         return (
             self.words >= MIN_QUOTE_WORDS
-            and letters >= 0.6 * len(self.text)
+            and letters >= share * len(self.text)
             and not self.text.rstrip().endswith(":")
         )
 
@@ -88,10 +104,13 @@ def split_sentences(text: str, title: str = "", section: str = "") -> list[Sente
         bullet = bool(LIST_ITEM.match(line))
         line = LIST_ITEM.sub("", line) if bullet else line
         label = ""
+        run_in = False  # "**Cycle skipping.** If ..." rather than "**Seismic moment** is ..."
         m = _LABEL.match(line)
         if m:
-            label = _plain(m.group(1)).rstrip(".:").strip()
-            line = line[m.end() :]
+            label = _plain(m.group(1)).rstrip(".:,").strip()
+            run_in = not _is_subject(m.group(1), line[m.end() :])
+            if run_in:
+                line = line[m.end() :]
         pieces = _sentences(_plain(line))
         block = lead_block if bullet and lead else line_no
         if not bullet:
@@ -105,7 +124,7 @@ def split_sentences(text: str, title: str = "", section: str = "") -> list[Sente
                 else ""
             )
         for i, piece in enumerate(pieces):
-            if i == 0 and label:
+            if i == 0 and run_in:
                 piece = f"{label}: {piece}"
             elif i == 0 and bullet and lead and piece[:1].islower():
                 piece = f"{lead}: {piece}"

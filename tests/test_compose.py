@@ -70,6 +70,23 @@ def test_units_join_labels_and_list_leads_and_keep_abbreviations():
     assert not [u for u in units if u.text.endswith(":") and u.quotable]
 
 
+def test_a_bold_subject_stays_in_its_sentence_and_equations_with_words_are_quotable():
+    text = (
+        "**Seismic moment** is M0 = mu A D, the shear modulus times fault area and slip.\n"
+        "**Moment magnitude.** Mw = (2/3) log10 M0 - 6.07 (M0 in N m).\n"
+        "- **Known-depth reflectors**, such as pipes, give the velocity directly.\n"
+        "- **B (gradient)** = 0.5 dVp/Vp - 2 (Vs/Vp)^2 (drho/rho + 2 dVs/Vs).\n"
+    )
+    texts = [u.text for u in split_sentences(text)]
+    assert texts[0].startswith("Seismic moment is M0 = mu A D")
+    assert texts[1] == "Moment magnitude: Mw = (2/3) log10 M0 - 6.07 (M0 in N m)."
+    assert texts[2].startswith("Known-depth reflectors, such as pipes")
+    assert texts[3].startswith("B (gradient) = 0.5")
+    units = split_sentences(text)
+    assert units[1].quotable  # an equation with its words
+    assert not split_sentences("x = a + b * c / d - e ^ f")[0].quotable  # symbols only
+
+
 def test_chunks_keep_one_line_per_list_item():
     chunk = [c for c in chunk_document(_doc(FWI, "fwi")) if c.section == "In practice"][0]
     lines = strip_prefix(chunk.text, chunk.title, chunk.section).split("\n")
