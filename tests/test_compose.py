@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from agent.compose import MAX_SENTENCES, MAX_WORDS, compose_answer
+from agent.compose import MAX_SENTENCES, MAX_WORDS, compose_answer, unknown_names
 from agent.config import AgentConfig
 from agent.loop import GeoAgent
 from agent.steps import Answer, Error, to_passages
@@ -128,6 +128,18 @@ def test_uncovered_question_says_so_and_lists_the_closest_sources(index):
     assert not c.covered
     assert c.text.startswith("The indexed literature does not cover this question")
     assert "[1]" in c.text and c.cited
+
+
+def test_a_question_naming_what_the_corpus_never_mentions_is_not_covered(index):
+    weights = index.term_weights()
+    q = "How does the Bouguer correction work at the Troll field? Why use 2670 kg/m3?"
+    assert unknown_names(q, weights) == ["Troll"]  # "Why" opens a sentence: not a name
+    assert unknown_names("Does FWI or RTM see the Bouguer slab?", weights) == ["RTM"]
+    assert unknown_names("What does the Bouguer correction remove, OK?", weights) == []
+    c = compose_answer(q, _passages(index, q), index)
+    assert not c.covered and c.text.startswith("The indexed literature does not cover")
+    q = "What does the Bouguer correction remove between the station and the datum?"
+    assert compose_answer(q, _passages(index, q), index).covered
 
 
 def test_without_stored_vectors_key_terms_still_select(index):
