@@ -11,8 +11,9 @@ two-part question, "What is X, and how is it measured?", gets the best block of 
 first), each trimmed to a window around its best sentence, until the answer holds
 ``MAX_SENTENCES`` cited sentences (the items of one list are joined into one sentence)
 or ``MAX_WORDS`` words; a quote from a labelled paragraph or list item ("**Class III:
-low-impedance sand.** ...") that skips the label's own sentence is preceded by the label. A rare question term that the corpus uses (an acronym such as
-MASW) is always quoted where a sentence of the page holds it. When the best sentence
+low-impedance sand.** ...") that skips the label's own sentence is preceded by the
+label. A rare question term that the corpus uses (an acronym such as MASW) is always
+quoted where a sentence of the page holds it. When the best sentence
 scores under ``COVER_THRESHOLD``, or the best page (its title and retrieved sentences)
 holds under ``COVER_TERMS`` of the question's key terms, or the question asks for a
 year, a count or a price that the page never states (agent.asked_values), the answer

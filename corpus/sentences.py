@@ -60,9 +60,10 @@ class Sentence:
         words: number of words in ``text``.
         block: the paragraph or list it belongs to (a list's unlabelled items share the
             block of their lead-in line; a labelled item is a block of its own).
-        label: the bold run-in label of its paragraph or list item ("Class III:
-            low-impedance sand"), for every unit of it; the first unit's ``text`` starts
-            with it, the others' do not (a quote that skips the first unit names it).
+        label: the bold phrase that opens its paragraph or list item, a run-in label
+            ("Class III: low-impedance sand") or a subject ("Seismic moment"), for
+            every unit of it; the first unit's ``text`` starts with it, the others'
+            do not (a quote that skips the first unit names it).
     """
 
     text: str
