@@ -47,8 +47,9 @@ __all__ = [
 MODES = ("rerank", "hybrid", "dense", "bm25")
 
 RRF_K = 60  # the constant of Cormack et al. (2009)
-FORMAT_VERSION = 3  # sentence vectors (sentences.faiss) beside the chunk vectors, one per
-# corpus.sentences unit (3: a bold subject stays in its sentence)
+# sentence vectors (sentences.faiss) beside the chunk vectors, one per unit as
+# corpus.sentences splits a chunk: raised whenever that split changes
+FORMAT_VERSION = 3
 HNSW_ABOVE = 50_000  # chunks; exact search is fast enough below this
 HNSW_M, HNSW_EF_SEARCH = 32, 128
 RECALL_SAMPLE = 200  # stored vectors used as queries for the build-time recall check
