@@ -3,28 +3,24 @@
 No language model writes these answers. The retrieved passages are split into sentences
 and list items (corpus.sentences); each is scored against the question (corpus.evidence:
 embedding similarity plus the share of the question's key terms it holds), and the page
-with the strongest evidence is chosen (its best sentences, how many of the retrieved
-chunks it holds, and how many of the question's rare terms). Every chunk of that page is
-then read, not only the retrieved ones, and its paragraphs and lists (blocks) are ranked
-by the evidence score of the whole block: the block's embedding, with the page title,
-against the question's, plus its key-term share. The best ``BLOCKS`` blocks are quoted,
-best first (a two-part question, "What is X, and how is it measured?", gets the best
-block of each part first), each trimmed to a window around its best sentence, until the
-answer holds ``MAX_SENTENCES`` cited sentences (the items of one list are joined into
-one sentence) or ``MAX_WORDS`` words; a quote from a labelled paragraph or list item
-("**Class III: low-impedance sand.** ...") that skips the label's own sentence is
-preceded by the label. A rare question term that the corpus uses (an acronym such as
-MASW) is always quoted where a sentence of the page holds it. When the best sentence
-scores under ``COVER_THRESHOLD``, or the question names something the corpus never
-mentions ("the Troll field", "Llama 3.1"), or the best page (its title and retrieved
-sentences) holds under ``COVER_TERMS`` of the question's key terms, or the question asks
-for a year, a count or a price that the page never states (agent.asked_values), the
-answer says the indexed literature does not cover the question and lists the closest
-sources.
+with the strongest evidence is chosen. Every chunk of that page is then read, not only
+the retrieved ones, and its paragraphs and lists (blocks) are ranked by the evidence
+score of the whole block: the block's embedding, with the page title, against the
+question's, plus its key-term share. The best ``BLOCKS`` blocks are quoted, best first (a
+two-part question, "What is X, and how is it measured?", gets the best block of each part
+first), each trimmed to a window around its best sentence, until the answer holds
+``MAX_SENTENCES`` cited sentences (the items of one list are joined into one sentence)
+or ``MAX_WORDS`` words; a quote from a labelled paragraph or list item ("**Class III:
+low-impedance sand.** ...") that skips the label's own sentence is preceded by the
+label. A rare question term that the corpus uses (an acronym such as MASW) is always
+quoted where a sentence of the page holds it. When the best sentence
+scores under ``COVER_THRESHOLD``, or the best page (its title and retrieved sentences)
+holds under ``COVER_TERMS`` of the question's key terms, or the question asks for a
+year, a count or a price that the page never states (agent.asked_values), the answer
+says the indexed literature does not cover the question and lists the closest sources.
 
 The thresholds and sizes were chosen on the tuning sets
-``benchmarks/data/qa_literature_dev.jsonl``, ``qa_literature_dev2.jsonl``,
-``qa_literature_dev3.jsonl`` and ``qa_literature_retired.jsonl`` (see
+``benchmarks/data/qa_literature_dev.jsonl`` and ``qa_literature_dev2.jsonl`` (see
 ``benchmarks/README.md``); the frozen QA set judges them.
 """
 
@@ -43,23 +39,19 @@ __all__ = [
     "Composed",
     "compose_answer",
     "not_covered",
-    "unknown_names",
     "COVER_THRESHOLD",
     "MAX_SENTENCES",
     "MAX_WORDS",
 ]
 
 COVER_THRESHOLD = 0.55  # best sentence score under which the literature does not cover it
-COVER_TERMS = 0.35  # share of the question's key terms (by weight) the page must hold
+COVER_TERMS = 0.4  # share of the question's key terms (by weight) the page must hold
 MAX_SENTENCES = 12  # cited sentences in an answer (one list's items count as one)
 MAX_WORDS = 170  # words quoted at most
 BLOCKS = 5  # paragraphs or lists quoted at most (more for a many-part question)
 LEXICAL_COVER = 0.5  # without sentence vectors: the key-term share that covers it
 RARE_IDF = 4.0  # a question term this rare (and in the corpus) must be quoted
-PAGE_VOTE = 0.05  # page evidence per retrieved chunk of the page
-PAGE_RARE = 0.2  # page evidence for holding all the question's rare terms
 _LIST_Q = re.compile(r"^\s*(which|list|name|what (are|kinds|types)|give)\b", re.I)
-_WORD = re.compile(r"[A-Za-z][\w'-]*")
 _PARTS = re.compile(r",? and (?=(?:what|why|how|which|where|when|does|do|is|are|can)\b)", re.I)
 
 
@@ -97,8 +89,6 @@ def compose_answer(question: str, passages: tuple[Passage, ...], index: Any = No
     candidates.sort(key=lambda u: -u.score)
     if candidates[0].score < COVER_THRESHOLD:
         return not_covered(passages, candidates[0].score)
-    if hasattr(index, "term_weights") and unknown_names(question, weights):
-        return not_covered(passages, candidates[0].score)  # it names what no page mentions
     key = weights.key_terms(question)
     rare = [t for t, w in key.items() if w >= RARE_IDF and weights.known(t)]
     best = _best_page(candidates, rare)
@@ -118,21 +108,6 @@ def compose_answer(question: str, passages: tuple[Passage, ...], index: Any = No
     while len(ordered) > 1 and _cited_count(question, ordered) > MAX_SENTENCES:
         ordered = ordered[:-1]
     return Composed(_render(question, ordered), _cited(ordered), True, candidates[0].score)
-
-
-def unknown_names(question: str, weights: TermWeights) -> list[str]:
-    """The names and acronyms in ``question`` that the corpus behind ``weights`` never
-    uses ("Troll", "Llama", "PGS"): a capitalised word after the first, or a word of
-    three or more letters with two capitals anywhere."""
-    words = _WORD.findall(question)
-    out = []
-    for i, w in enumerate(words):
-        capitals = sum(c.isupper() for c in w)
-        named = (i > 0 and w[0].isupper()) or capitals >= 2
-        held = terms(w)  # none for a stop word ("Why" opening a second sentence)
-        if named and len(w) > 2 and held and not any(weights.known(t) for t in held):
-            out.append(w)
-    return out
 
 
 def not_covered(passages: tuple[Passage, ...], best: float) -> Composed:
@@ -272,26 +247,23 @@ def _select_blocks(question: str, page: list[_Unit], index: Any) -> list[_Unit]:
 
 def _best_page(candidates: list[_Unit], rare: list[str]) -> _Unit:
     """The best unit of the page with the strongest evidence: its top three sentence
-    scores weighted 1, 1/2, 1/4, plus ``PAGE_VOTE`` for each of its retrieved chunks and
-    ``PAGE_RARE`` times the share of the question's rare terms its sentences hold."""
+    scores weighted 1, 1/2, 1/4; a page holding the question's rare terms first."""
     pages: dict[str, list[_Unit]] = {}
     for u in candidates:  # sorted best first
         pages.setdefault(u.passage.source, []).append(u)
 
-    def strength(units: list[_Unit]) -> float:
+    def strength(units: list[_Unit]) -> tuple[int, float]:
         text = " ".join(u.sentence.text for u in units)
-        held = sum(t in terms(text) for t in rare) / max(1, len(rare))
+        held = sum(t in terms(text) for t in rare)
         top = [u.score for u in units[:3]]
-        chunks = len({u.passage.n for u in units})
-        evidence = sum(w * s for w, s in zip((1.0, 0.5, 0.25), top)) / 1.75
-        return evidence + PAGE_VOTE * chunks + PAGE_RARE * held
+        return held, sum(w * s for w, s in zip((1.0, 0.5, 0.25), top)) / 1.75
 
     return max(pages.values(), key=strength)[0]
 
 
 def _with_rare_terms(rare: list[str], chosen: list[_Unit], candidates: list[_Unit]) -> list[_Unit]:
     """A rare question term that the corpus uses ("MASW") appears in the quote when a
-    sentence of the quoted page holds it (holding them counts toward choosing the page,
+    sentence of the quoted page holds it (the page was chosen for holding the rare terms,
     see :func:`_best_page`): the best such sentence replaces the last quoted one."""
     page = chosen[0].passage.source
     for t in rare:
