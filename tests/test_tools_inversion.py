@@ -46,6 +46,25 @@ def test_inversion_recovers_clean_synthetic(mode):
     assert correlation(np.exp(m0), s.impedance) < correlation(ai, s.impedance) - 0.05
 
 
+def test_inversion_solves_what_pylops_poststack_inversion_solves():
+    from pylops.avo.poststack import PoststackInversion
+
+    from tools.inversion import _pylops_wavelet
+
+    s = make_section(12, 200, 4.0, seed=5)
+    d, m0 = s.clean.T.copy(), background_from_model(s.impedance, 4.0, 4.0)
+    w = _pylops_wavelet(s.wavelet)
+    a = modelling_operator(s.wavelet, 200, explicit=True).A
+    eps_i = 1e-2 * float(np.mean(np.diag(a.T @ a)))
+    trace = PoststackInversion(d, w, m0=m0.T.copy(), explicit=True, epsI=eps_i)[0]
+    ai = invert_poststack(s.clean, s.wavelet, m0, "trace", damping=1e-2)
+    np.testing.assert_allclose(np.log(ai), trace.T, atol=1e-8)
+    eps_r = 2.0 * float(np.sqrt(np.mean(d**2)))
+    spatial = PoststackInversion(d, w, m0=trace, epsR=eps_r, iter_lim=30, show=False)[0]
+    ai = invert_poststack(s.clean, s.wavelet, m0, "spatial", 1e-2, 2.0, n_iter=30)
+    np.testing.assert_allclose(np.log(ai), spatial.T, atol=1e-8)
+
+
 def test_spatial_regularisation_helps_on_a_noisy_line():
     s = make_section(60, 250, 4.0, seed=7)
     m0 = background_from_model(s.impedance, 4.0, 4.0)
