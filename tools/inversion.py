@@ -137,18 +137,22 @@ def invert_poststack(
     return np.exp(m.T)
 
 
-def _second_difference(x: np.ndarray, axis: int, adjoint: bool = False) -> np.ndarray:
-    """PyLops' centred second derivative along ``axis`` (unit sampling, zero at both
-    edges), or its adjoint."""
-    x = np.moveaxis(x, axis, 0)
+def _laplacian(x: np.ndarray, adjoint: bool = False) -> np.ndarray:
+    """PyLops' ``Laplacian`` of a 2D array (centred second differences along both axes,
+    unit sampling, each zero at its axis's edges), or its adjoint."""
     y = np.zeros_like(x)
-    if adjoint:
-        y[2:] += x[1:-1]
-        y[1:-1] -= 2 * x[1:-1]
-        y[:-2] += x[1:-1]
-    else:
-        y[1:-1] = x[2:] - 2 * x[1:-1] + x[:-2]
-    return np.moveaxis(y, 0, axis)
+    for ax in (x, x.T):  # time axis, then trace axis (a transposed view)
+        out = y if ax is x else y.T
+        if adjoint:
+            inner = ax[1:-1]
+            out[2:] += inner
+            out[1:-1] -= 2 * inner
+            out[:-2] += inner
+        else:
+            out[1:-1] += ax[2:]
+            out[1:-1] -= 2 * ax[1:-1]
+            out[1:-1] += ax[:-2]
+    return y
 
 
 def _laplacian_lsqr(
@@ -165,16 +169,13 @@ def _laplacian_lsqr(
     n = nt * nx
     fwd, adj = scipy.sparse.csr_matrix(a), scipy.sparse.csr_matrix(a.T)
 
-    def lap(x: np.ndarray, adjoint: bool = False) -> np.ndarray:
-        return _second_difference(x, 0, adjoint) + _second_difference(x, 1, adjoint)
-
     def matvec(x: np.ndarray) -> np.ndarray:
         m = x.reshape(nt, nx)
-        return np.concatenate([(fwd @ m).ravel(), eps * lap(m).ravel()])
+        return np.concatenate([(fwd @ m).ravel(), eps * _laplacian(m).ravel()])
 
     def rmatvec(y: np.ndarray) -> np.ndarray:
         top, reg = y[:n].reshape(nt, nx), y[n:].reshape(nt, nx)
-        return (adj @ top + eps * lap(reg, adjoint=True)).ravel()
+        return (adj @ top + eps * _laplacian(reg, adjoint=True)).ravel()
 
     op = LinearOperator((2 * n, n), matvec=matvec, rmatvec=rmatvec, dtype=np.float64)
     rhs = np.concatenate([d.ravel(), np.zeros(n)])
