@@ -23,6 +23,7 @@ import warnings
 from pathlib import Path
 
 from agent.config import AgentConfig, add_model_options, model_config_from
+from agent.steps import ToolCall
 from benchmarks.report import provenance
 from common.paths import geofm_data
 
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             result = agent.ask(request, files=[str(LINE)])
             times.append(time.perf_counter() - t0)
-            tools = [s.name for s in result.steps if type(s).__name__ == "ToolCall"]
+            tools = [s.name for s in result.steps if isinstance(s, ToolCall)]
         row = {
             "request": request,
             "tools": tools,
