@@ -92,6 +92,32 @@ TOOL_REPORTS += [
             ),
         ),
     ),
+    *(
+        Report(
+            f"invert_request_{backend}.json",
+            f"Inversion requests through the agent, {backend} backend",
+            f"Inversion requests, {backend}",
+            "Two requests through `GeoAgent.ask` with the 534 x 1501 NPRA 31-81 stack "
+            "attached (no well): the routing decisions, reading the SEG-Y, the inversion, "
+            "its figure and the report, after a warm-up question; median of three runs.",
+            (
+                Figure(
+                    '"Invert this stack for acoustic impedance." (read, invert)',
+                    ("rows.0.median_s",),
+                    "{0:.2f} s",
+                    "≤ 10 s",
+                ),
+                Figure(
+                    '"Run a post-stack inversion using a 25 Hz Ricker and display the '
+                    'impedance." (read, invert, plot)',
+                    ("rows.1.median_s",),
+                    "{0:.2f} s",
+                    "≤ 10 s",
+                ),
+            ),
+        )
+        for backend in ("transformers", "llamacpp")
+    ),
     Report(
         "seismology_picks.json",
         "Earthquake P onsets on synthetic events",
