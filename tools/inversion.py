@@ -4,8 +4,8 @@ PyLops models post-stack data as d = ½·W·D·m with m = ln(AI): D a time deriv
 W the wavelet convolution (``pylops.avo.poststack.PoststackLinearModelling``).
 m is solved for given a low-frequency background m0 as PyLops' ``PoststackInversion``
 does: trace by trace (damped explicit least squares) or for the whole line at once with
-a Laplacian regularisation (spatially coupled, LSQR). Arrays are (n_traces, n_samples) here and are
-transposed to PyLops' (n_samples, n_traces).
+a Laplacian regularisation (spatially coupled, LSQR). Arrays are (n_traces, n_samples)
+here and are transposed to PyLops' (n_samples, n_traces).
 
 Without a well log or an impedance model there is no low-frequency background, and the
 tool returns relative (band-limited) impedance: the model-based result against a zero
@@ -141,17 +141,15 @@ def _laplacian(x: np.ndarray, adjoint: bool = False) -> np.ndarray:
     """PyLops' ``Laplacian`` of a 2D array (centred second differences along both axes,
     unit sampling, each zero at its axis's edges), or its adjoint."""
     y = np.zeros_like(x)
-    for ax in (x, x.T):  # time axis, then trace axis (a transposed view)
-        out = y if ax is x else y.T
+    for src, out in ((x, y), (x.T, y.T)):  # along time, then along traces (views)
         if adjoint:
-            inner = ax[1:-1]
-            out[2:] += inner
-            out[1:-1] -= 2 * inner
-            out[:-2] += inner
+            out[2:] += src[1:-1]
+            out[1:-1] -= 2 * src[1:-1]
+            out[:-2] += src[1:-1]
         else:
-            out[1:-1] += ax[2:]
-            out[1:-1] -= 2 * ax[1:-1]
-            out[1:-1] += ax[:-2]
+            out[1:-1] += src[2:]
+            out[1:-1] -= 2 * src[1:-1]
+            out[1:-1] += src[:-2]
     return y
 
 
