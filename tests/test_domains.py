@@ -114,6 +114,7 @@ DOMAIN_SETS = {
     _DATA / "routing_domains_blind_1.jsonl": (80, {"gravity_corrections"}),
     _DATA / "routing_domains_blind_2.jsonl": (80, set()),
     _DATA / "routing_domains_blind_3.jsonl": (80, set()),
+    _DATA / "routing_domains_blind_4.jsonl": (80, set()),
 }
 _domain_sets = pytest.mark.parametrize("path", list(DOMAIN_SETS), ids=lambda p: p.stem)
 
