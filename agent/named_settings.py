@@ -66,7 +66,11 @@ def _eligible(tool: str, cue: Cue, clause: str, span: tuple[int, int], rest: str
     if not after and not before:
         own = TRIGGERS.get(tool)
         elsewhere = own is not None and own.search(rest) is not None
-        return not (elsewhere and any(p.search(clause) for p in TRIGGERS.values()))
+        # the cue's own words ("the before/after figure") do not name another step
+        other = any(
+            not start <= m.start() < end for p in TRIGGERS.values() for m in p.finditer(clause)
+        )
+        return not (elsewhere and other)
     adjacent = [t for gap, t in after if not clause[end : end + gap].strip()]
     if adjacent:
         return tool in adjacent
@@ -106,6 +110,17 @@ def _fits(value: Any, prop: dict[str, Any]) -> Any:
 def named(tool: str, text: str, schema: dict[str, Any]) -> dict[str, Any]:
     """The settings of ``tool`` that ``text`` names unambiguously (see the module notes),
     as its schema (``parameters``) takes them."""
+    out: dict[str, Any] = {}
+    for arg, values in _found(tool, text, schema).items():
+        if len(values) == 1:
+            (v,) = values
+            out[arg] = v[1] if isinstance(v, tuple) else v
+    return out
+
+
+def _found(tool: str, text: str, schema: dict[str, Any]) -> dict[str, set]:
+    """Every value the cues find for each argument of ``tool`` in ``text`` (booleans as
+    (type name, value) pairs, so that True and 1 stay apart)."""
     props = (schema or {}).get("properties", {})
     clauses = spans(text)
     found: dict[str, set] = {}
@@ -129,12 +144,7 @@ def named(tool: str, text: str, schema: dict[str, Any]) -> dict[str, Any]:
                     found.setdefault(arg, set()).add(
                         (type(fitted).__name__, fitted) if isinstance(fitted, bool) else fitted
                     )
-    out: dict[str, Any] = {}
-    for arg, values in found.items():
-        if len(values) == 1:
-            (v,) = values
-            out[arg] = v[1] if isinstance(v, tuple) else v
-    return out
+    return found
 
 
 # words that talk about figures; without any, figure=False is the model's slip
@@ -194,6 +204,58 @@ def _unasked(
     return out
 
 
+# word options a small model fills by habit where nobody asked (the colour map, the
+# array's layout, trace-by-trace inversion): kept only when the request names them in
+# words (a cue of :data:`agent.setting_words.CUES`)
+_NAMED_ONLY = {
+    ("plot_section", "cmap"),
+    ("import_array", "layout"),
+    ("invert_impedance", "regularization"),
+}
+
+
+def _unnamed_choices(
+    tool: str, args: dict[str, Any], text: str, schema: dict[str, Any]
+) -> dict[str, Any]:
+    """``args`` without an option of :data:`_NAMED_ONLY` that is not its default and that
+    no cue found in the text (:func:`_found`), and without ``figure=True`` where the
+    tool's default is no figure and the request says nothing of figures: their defaults
+    apply."""
+    props = schema.get("properties", {})
+    found = _found(tool, text, schema)
+    out = dict(args)
+    for k, v in args.items():
+        if (
+            (tool, k) in _NAMED_ONLY
+            and v not in found.get(k, ())
+            and v != props.get(k, {}).get("default")
+        ):
+            out.pop(k)
+    if (
+        out.get("figure") is True
+        and props.get("figure", {}).get("default") is False
+        and not _FIGURE_WORDS.search(text)
+    ):
+        out.pop("figure")
+    return out
+
+
+def _same_ids(args: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """``args`` without an optional workspace id that repeats a required one: the section
+    given again as its own wavelet, reference or background."""
+    required = set(schema.get("required", []))
+    ids = {
+        v.strip()
+        for k, v in args.items()
+        if k in required and isinstance(v, str) and re.fullmatch(WORKSPACE_ID_PATTERN, v.strip())
+    }
+    return {
+        k: v
+        for k, v in args.items()
+        if k in required or not (isinstance(v, str) and v.strip() in ids)
+    }
+
+
 def settle(
     tool: str,
     args: dict[str, Any],
@@ -209,10 +271,12 @@ def settle(
     number that neither the text nor a report under its name gave is taken out too
     (:func:`_unasked`); a follow-up ("again, but stronger") may mean a number its words
     do not write, so its calls keep theirs."""
-    out = _slips(args, text, (schema or {}).get("properties", {}))
+    out = _same_ids(_slips(args, text, (schema or {}).get("properties", {})), schema or {})
     if reports is not None and not earlier:
         out = _unasked(out, text, reports, schema or {})
     given = named(tool, text, schema)
+    if not earlier:
+        out = _unnamed_choices(tool, out, text, schema or {})
     for arg, value in given.items():
         for other, v in args.items():
             if (

@@ -104,14 +104,15 @@ _QUAKE_BANDS = {
     "preprocess_waveforms": ("freqmin_hz", "freqmax_hz"),
     "pick_onsets": ("freqmin_hz", "freqmax_hz"),
 }
-_RANGE = rf"(?<![\w.-]){_N}(?:{_HZ})?\s*(?:-|–|—|to|and|through)\s*{_N}{_HZ}"
+_RANGE = rf"(?<![\w.-]){_N}(?:{_HZ})?\s*(?:-|–|—|to|and|through|bis)\s*{_N}{_HZ}"
+_OBJ = r"(?:\s+(?:the|this|that|it|its|data|section|line|stack|gather|traces?))*\s+(?:at|of|to)"
 _HIGH = (
-    rf"(?:up to|high[- ]?cut(?: at| of)?|low[- ]?pass(?: at| of)?|"
+    rf"(?:up to|high[- ]?cut(?:{_OBJ})?|low[- ]?pass(?:{_OBJ})?|"
     rf"(?:upper|high) corner(?: at| of)?|max(?:imum)? frequency(?: of)?)\s*(?:of\s*)?{_N}{_HZ}|"
     rf"{_N}{_HZ}\s*(?:high[- ]?cut|low[- ]?pass|(?:upper|high) corner)"
 )
 _LOW = (
-    rf"(?:low[- ]?cut(?: at| of)?|high[- ]?pass(?: at| of)?|(?:lower|low) corner(?: at| of)?|"
+    rf"(?:low[- ]?cut(?:{_OBJ})?|high[- ]?pass(?:{_OBJ})?|(?:lower|low) corner(?: at| of)?|"
     rf"min(?:imum)? frequency(?: of)?)\s*{_N}{_HZ}|{_N}{_HZ}\s*(?:low[- ]?cut|high[- ]?pass|"
     rf"(?:lower|low) corner)"
 )
@@ -149,14 +150,17 @@ CUES: tuple[Cue, ...] = (
     # ---- filter settings ---------------------------------------------------------------
     _cue(
         dict.fromkeys(_FIGURED, "figure"),
-        r"\bno (?:figure|plot|picture)s?\b|without (?:a |the |any )?(?:figure|plot)|"
-        r"(?:don'?t|do not) (?:need|want) (?:a |the |any )?(?:figure|plot)|skip the (?:figure|plot)",
+        r"\bno (?:\w+ )?(?:figure|plot|picture|image)s?\b|without (?:a |the |any )?(?:figure|plot)|"
+        r"(?:don'?t|do not) (?:need|want|make|draw|save) (?:a |the |any )?(?:figure|plot|picture)|"
+        r"skip the (?:figure|plot|picture|image)",
         _const(False),
     ),
     _cue(
         dict.fromkeys(_FIGURED, "figure"),
-        r"before/after figure|(?:save|keep|with|include|and) (?:the |a )?(?:before/after )?figure",
+        r"before/after(?:/difference)? figure|(?:save|keep|with|include|and|want|need) "
+        r"(?:the |a )?(?:before/after(?:/difference)? )?figure",
         _const(True),
+        True,
     ),
     _cue({"bandpass": "order"}, rf"\border[- ]?(?:of\s*)?{_N}\b|\b{_N}{_ORD}[- ]order\b"),
     _cue(
@@ -171,7 +175,12 @@ CUES: tuple[Cue, ...] = (
     _cue(
         {"fx_decon": ("win_traces", "win_ms"), "rank_reduction": ("win_traces", "win_ms")},
         rf"\b{_N}[- ]traces?,?\s+(?:and\s+)?{_N}{_MS}\s+windows?\b|"
-        rf"windows? of {_N} traces and {_N}{_MS}",
+        rf"windows? of {_N} traces (?:and|by|x|×) {_N}{_MS}",
+        lambda m: tuple(_num(g) for g in m.groups() if g is not None),
+    ),
+    _cue(
+        {"fx_decon": ("win_ms", "win_traces"), "rank_reduction": ("win_ms", "win_traces")},
+        rf"windows? of {_N}{_MS} (?:and|by|x|×) {_N} traces",
         lambda m: tuple(_num(g) for g in m.groups() if g is not None),
     ),
     _cue(
@@ -195,6 +204,7 @@ CUES: tuple[Cue, ...] = (
         rf"\b{_N}\s+(?:damping|pre-?whitening)\b",
     ),
     _cue({"rank_reduction": "rank"}, rf"\brank[- ]?(?:of\s*|=\s*)?{_N}\b"),
+    _cue({"rank_reduction": "rank"}, rf"\b{_N}\s+(?:dipping\s+|linear\s+|plane\s+)?events?\b"),
     _cue(
         {"median_filter": "half_width"},
         rf"\b{_N}\s+traces?\s+(?:on\s+|to\s+)?(?:each|either|both)\s+sides?|"
@@ -213,7 +223,8 @@ CUES: tuple[Cue, ...] = (
     ),
     _cue(
         {"median_filter": "dip_steered"},
-        r"(?:plain|not|no|without)\s+(?:\w+\s+)?dip[- ]steer|plain median|non[- ]dip[- ]steer",
+        r"(?:plain|not|no|without)\s+(?:\w+\s+)?dip[- ]steer|plain median|non[- ]dip[- ]steer|"
+        r"(?:not|n't|without)\s+(?:\w+\s+)?(?:follow\w*|along)\s+(?:the\s+)?dips?\b",
         _const(False),
     ),
     _cue({"fk_filter": "max_dip_ms_per_trace"}, rf"\b{_N}{_MS}\s*(?:per|/|a)\s*trace\b"),
@@ -239,7 +250,8 @@ CUES: tuple[Cue, ...] = (
         rf"(?:sampled|sampling|sample interval|sample rate|\bdt)\s*(?:of|at|=|is|:)?\s*{_N}{_MS}|"
         rf"\b{_N}{_MS}\s*(?:sampling|sample interval|per sample|sampled|dt)\b|"
         rf"\b{_N}{_MS}\s+synthetic|(?:import|register|load|bring)\w*\b[^.;]{{0,40}}?\bat {_N}{_MS}|"
-        rf"\bat {_N}{_MS}\s+(?:sampling|per sample|sample interval)|\bsamples?\s+at\s+{_N}{_MS}",
+        rf"\bat {_N}{_MS}\s+(?:sampling|per sample|sample interval)|\bsamples?\s+at\s+{_N}{_MS}|"
+        rf"(?:output|time|sample)\s+step\s*(?:of\s*|=\s*)?{_N}{_MS}",
     ),
     _cue(
         {"make_synthetic": "peak_hz"},
@@ -258,7 +270,7 @@ CUES: tuple[Cue, ...] = (
     *_choices(
         {"make_synthetic": "noise"},
         {
-            "linear": r"\blinear noise|\blinear-noise",
+            "linear": r"\blinear(?:[- ]noise| events)|noise(?: type)?\s*[:=]?\s*linear",
             "swell": r"\bswell\b",
             "random": r"\brandom noise\b",
             "spikes": r"\bspik(?:e|es|y)\b",
@@ -266,13 +278,17 @@ CUES: tuple[Cue, ...] = (
     ),
     _cue(
         {"make_synthetic": "noise"},
-        r"noise[- ]free synthetic|\bno noise\b|without (?:any )?noise|\bclean synthetic",
+        r"noise[- ]free synthetic|\bnoiseless (?:synthetic|test line|line)|\bno noise\b|without (?:any )?noise|noise switched off|"
+        r"noise(?: type)?\s*(?:[:=]|set to)?\s*none|none noise|"
+        r"(?<!its )(?<!the )\bclean (?:synthetic|line|test line)\b",
         _const("none"),
     ),
     # ---- files -------------------------------------------------------------------------
     _cue(
         {"import_array": "layout"},
-        r"samples?\s*(?:x|by|×)\s*traces?|time[- ]first",
+        r"samples?[\s_]*(?:x|by|×)[\s_]*traces?|time[- ](?:first|major)|samples first|"
+        r"time along the rows|rows are time|(?:first (?:dimension|axis)|axis 0) is time|"
+        r"time on the first axis",
         _const("samples_by_traces"),
     ),
     _cue(
@@ -304,13 +320,16 @@ CUES: tuple[Cue, ...] = (
     _cue(
         {"plot_section": "clip_percentile"},
         rf"\b{_N}{_ORD}\s*(?:%|percent(?:ile)?)\s*clip|clip(?:ped|ping)?\s+(?:at|to|of)?\s*"
-        rf"(?:the\s+)?{_N}{_ORD}\s*(?:%|percent(?:ile)?)?",
+        rf"(?:the\s+)?{_N}{_ORD}\s*(?:%|percent(?:ile)?)?|clip\w*\s+(?:\w+\s+){{1,2}}?(?:at|to)\s+"
+        rf"(?:the\s+)?{_N}{_ORD}\s*(?:%|percent(?:ile)?)",
     ),
     *_choices(
         {"plot_section": "cmap"},
         {
             "viridis": r"\bviridis\b",
-            "seismic": r"seismic (?:colou?r|cmap|colormap)|red[- ](?:white[- ])?blue",
+            "seismic": r"seismic (?:colou?r|cmap|colormap|palette)|red[- /](?:white[- ])?blue|"
+            r"colou?r ?map\s*:?\s*'?seismic|'seismic'|blue[- ]white[- ]red|diverging|"
+            r"red for one polarity",
             "gray": r"\bgr[ae]y(?:scale)?\b",
         },
     ),
@@ -327,7 +346,8 @@ CUES: tuple[Cue, ...] = (
     ),
     # ---- inversion ---------------------------------------------------------------------
     *_choices(
-        {"invert_impedance": "method"}, {"coloured": r"\bcolou?red\b", "model": r"model[- ]based"}
+        {"invert_impedance": "method"},
+        {"coloured": r"\bcolou?red\b|spectral[- ]shaping", "model": r"model[- ]based"},
     ),
     *_choices({"invert_impedance": "wavelet"}, {"ricker": r"\bricker\b", "ormsby": r"\bormsby\b"}),
     _cue(
@@ -345,7 +365,13 @@ CUES: tuple[Cue, ...] = (
     ),
     *_choices(
         {"invert_impedance": "regularization"},
-        {"trace": r"trace[- ]by[- ]trace", "spatial": r"spatial(?:ly)?[- ]regulari[sz]"},
+        {
+            "trace": r"trace[- ]by[- ]trace|(?:no|without) (?:spatial|lateral) (?:regulari|smooth)|"
+            r"not laterally smoothed|(?:each|every) trace (?:independent|separately|on its own)|"
+            r"one trace at a time|single[- ]trace|trace[- ]independent|\bper trace\b|"
+            r"trace regulari|regulari[sz]ation '?trace",
+            "spatial": r"spatial(?:ly)?[- ]regulari[sz]",
+        },
     ),
     # ---- literature --------------------------------------------------------------------
     _cue(
@@ -416,7 +442,8 @@ CUES: tuple[Cue, ...] = (
         {"read_waveforms": "merge"},
         {
             "interpolate": r"interpolat",
-            "fill_zero": r"zero[- ]?fill|fill\w*\s+(?:\w+\s+){0,3}?with zeros",
+            "fill_zero": r"zero[- ]?fill|(?:fill|merg|pad|patch)\w*\s+(?:\w+\s+){0,3}?with zeros|"
+            r"zeros in the gaps",
         },
     ),
     # ---- potential fields ----------------------------------------------------------------
@@ -486,6 +513,8 @@ CUES: tuple[Cue, ...] = (
         {
             "upward": r"\b[12]VD\b|vertical derivative|vertical gradient",
             "total_horizontal": r"\bTHDR?\b|\bTHG\b|total horizontal",
+            "easting": r"\beast(?:ing|ward|-west)?\b|\bx[- ]?(?:derivative|direction|gradient)|d/dx",
+            "northing": r"\bnorth(?:ing|ward|-south)?\b|\by[- ]?(?:derivative|direction|gradient)|d/dy",
         },
     ),
     _cue(
@@ -527,6 +556,7 @@ TRIGGERS: dict[str, re.Pattern] = {
         "estimate_wavelet": r"wavelet",
         "invert_impedance": r"invert|inversion|impedance",
         "plot_section": r"plot|show|display|draw|figure|image|slice",
+        "plot_comparison": r"compar\w*(?:\s+(?:plot|figure|panel|image))?",
         "grid_scattered": r"\bgrid|lattice|interpolat",
         "model_prisms": r"model|simulat|cube|prism",
         "upward_continue": r"upward|continu",

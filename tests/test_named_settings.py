@@ -254,3 +254,86 @@ def test_the_agent_takes_out_a_measure_only_a_grounded_model_made_up(tmp_path):
         # the 4 ms sample interval is no wavelet length: a grounded model's slip; an API
         # model's numbers are its own choice
         assert ("length_ms" in calls[0]) is kept, calls
+
+
+def test_an_option_nobody_named_goes_back_to_its_default():
+    # a word option the request does not name: the model's guess is dropped
+    got = _settled("plot_section", {"data": "ws-2", "cmap": "seismic"}, "plot the seismic line")
+    assert got == {"data": "ws-2"}
+    got = _settled("import_array", {"file": "ws-1", "layout": "samples_by_traces"}, "import it")
+    assert got == {"file": "ws-1"}
+    got = _settled(
+        "import_array", {"file": "ws-1", "layout": "samples_by_traces"}, "time on the first axis"
+    )
+    assert got["layout"] == "samples_by_traces"
+    # named by its cue: kept
+    got = _settled("plot_section", {"data": "ws-2", "cmap": "seismic"}, "plot in seismic colours")
+    assert got == {"data": "ws-2", "cmap": "seismic"}
+    # an option the context decides (a synthetic has no SEG-Y headers to copy) stays
+    got = _settled("write_segy", {"data": "ws-3", "headers": "minimal"}, "export it to SEG-Y")
+    assert got["headers"] == "minimal"
+    # a figure only where the request speaks of one, for a tool that makes none by default
+    assert _settled("agc", {"data": "ws-2", "figure": True}, "agc with a 500 ms window") == {
+        "data": "ws-2",
+        "window_ms": 500.0,
+    }
+    got = _settled(
+        "agc", {"data": "ws-2"}, "agc 500 ms and I want the before/after/difference figure"
+    )
+    assert got["figure"] is True
+    # a follow-up keeps the options its earlier turns chose
+    got = settle(
+        "plot_section",
+        {"data": "ws-4", "cmap": "seismic"},
+        "again",
+        _params("plot_section"),
+        earlier="plot it in seismic colours",
+    )
+    assert got["cmap"] == "seismic"
+
+
+def test_the_section_is_not_its_own_wavelet_or_reference():
+    got = _settled("measure_snr", {"data": "ws-4", "reference": "ws-4"}, "how noisy is it?")
+    assert got == {"data": "ws-4"}
+    got = _settled(
+        "invert_impedance", {"data": "ws-2", "wavelet": "ws-2"}, "invert it for impedance"
+    )
+    assert got == {"data": "ws-2"}
+    got = _settled(
+        "measure_snr", {"data": "ws-4", "reference": "ws-2"}, "SNR against the clean one"
+    )
+    assert got == {"data": "ws-4", "reference": "ws-2"}
+
+
+@pytest.mark.parametrize(
+    "tool, text, expected",
+    [
+        ("bandpass", "pls high cut the data at 35 hz", {"high_hz": 35.0}),
+        ("bandpass", "Butterworth band 15 bis 120 Hz", {"low_hz": 15.0, "high_hz": 120.0}),
+        (
+            "rank_reduction",
+            "Cadzow: windows of 60 traces by 500 ms",
+            {"win_traces": 60, "win_ms": 500.0},
+        ),
+        ("fx_decon", "time windows of 300 ms and 50 traces", {"win_ms": 300.0, "win_traces": 50}),
+        ("rank_reduction", "SSA keeping 4 dipping events per window", {"rank": 4}),
+        ("median_filter", "a median that does NOT follow the dip", {"dip_steered": False}),
+        ("median_filter", "median filter, dont make a figure", {"figure": False}),
+        ("fk_filter", "fk filter it, skip the picture", {"figure": False}),
+        ("read_well_log", "AI log into TWT, output step 2 ms", {"dt_ms": 2.0}),
+        (
+            "plot_section",
+            "display it clipping amplitudes at the 97th percentile",
+            {"clip_percentile": 97.0},
+        ),
+        (
+            "plot_comparison",
+            "denoise it and make a comparison plot titled 'XL 890'",
+            {"title": "XL 890"},
+        ),
+        ("field_derivative", "the north gradient of this map (d/dy)", {"direction": "northing"}),
+        ("read_waveforms", "merge it with zeros in the gaps", {"merge": "fill_zero"}),
+    ],
+)
+def test_more_ways_of_naming_a_setting(tool, text, expected):
+    assert named(tool, text, _params(tool)) == expected
