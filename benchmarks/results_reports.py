@@ -342,6 +342,17 @@ REPORTS = [
         (_settled((README, CARD)),),
     ),
     _routing(
+        "routing_blind5_transformers.json",
+        "Tool routing, blind set 5, transformers backend",
+        "Tool routing, blind set 5, transformers",
+        BLIND5_SET,
+        "python -m benchmarks.routing --e2e --data benchmarks/data/routing_blind_5.jsonl "
+        "--out docs/results/routing_blind5_transformers.json",
+        (README, CARD),
+        (README,),
+        (_settled((README, CARD)),),
+    ),
+    _routing(
         "routing_domains_llamacpp.json",
         "Tool routing, seismology and potential fields (blind set), llama.cpp backend",
         "Tool routing, seismology and potential fields",
