@@ -24,10 +24,12 @@ Each cue is a pattern over the message for one tool's argument(s)
 
 A value the model put in a different argument of the same call, where the message's
 words give it to the settled one, is taken back out (its default applies): "10-trace
-windows" is ``win_traces``, not ``filter_length``. Two slips are undone too
-(:func:`_slips`), and an optional measure nobody gave is taken out (:func:`_unasked`: a
-4 ms wavelet made of a 4 ms sample interval); anything else the model chose stays as it
-is.
+windows" is ``win_traces``, not ``filter_length``. Slips are undone too (:func:`_slips`,
+:func:`_same_ids`: the section given as its own wavelet), an optional measure nobody
+gave is taken out (:func:`_unasked`: a 4 ms wavelet made of a 4 ms sample interval), and
+so is an option the model fills by habit that the words do not name
+(:func:`_unnamed_choices`: a colour map, an array layout); anything else the model
+chose stays as it is.
 """
 
 from __future__ import annotations
@@ -270,7 +272,9 @@ def settle(
     tools' ``reports`` so far (None: not known) and no ``earlier`` turns, an optional
     number that neither the text nor a report under its name gave is taken out too
     (:func:`_unasked`); a follow-up ("again, but stronger") may mean a number its words
-    do not write, so its calls keep theirs."""
+    do not write, so its calls keep theirs, and keep options nobody named in this turn's
+    words (:func:`_unnamed_choices`, only without ``earlier`` turns); an optional id
+    repeating a required one goes in either case (:func:`_same_ids`)."""
     out = _same_ids(_slips(args, text, (schema or {}).get("properties", {})), schema or {})
     if reports is not None and not earlier:
         out = _unasked(out, text, reports, schema or {})
