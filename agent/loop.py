@@ -32,7 +32,7 @@ from agent.messages import (
     tool_message,
 )
 from agent.named_settings import settle
-from agent.next_steps import step_left
+from agent.next_steps import FIGURE_TOOLS, refuses_figures, refuses_tools, step_left
 from agent.reads import Read, missing_reads
 from agent.reply_checks import CITATION_MARK, looks_english, unsupported_numbers, usable_answer
 from agent.report import tool_report
@@ -357,7 +357,9 @@ class GeoAgent:
         calls: list[tuple[str, dict]] = []
         results: list[ToolResult] = []
         observed: list[str] = []  # what the model was shown of each result
-        tooled = self._bind_tools(offered)
+        # "just tell me, don't open the file": answered in words, no tool offered
+        refused = self.config.next_steps and refuses_tools(question)
+        tooled = None if refused else self._bind_tools(offered)
         composes = bool(getattr(self.chat_model, "compose_answers", False))
         pressed = False  # a step the request names was asked for (agent.next_steps)
         for n_calls in range(self.config.max_steps + 1):
@@ -409,6 +411,14 @@ class GeoAgent:
                 made = [a.id for a in results[-1].artifacts]
                 if follow.repeats(c["name"], c.get("args") or {}, calls[-1], made):
                     reply = AIMessage(content="")  # the same step again: the turn is done
+            if (
+                reply.tool_calls
+                and calls
+                and self.config.next_steps
+                and reply.tool_calls[0]["name"] in FIGURE_TOOLS
+                and refuses_figures(question)
+            ):
+                reply = AIMessage(content="")  # "no figure": the work is done
             if not reply.tool_calls:
                 text, cited = self._answer(
                     question, str(reply.content), passages, calls, results, observed

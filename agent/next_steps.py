@@ -14,6 +14,11 @@ the model decides once more with that tool's call required (:func:`unfinished`).
 Only tools offered for the turn count, only names that leave little doubt are listed,
 and the rule runs at most once per turn; a request with nothing named falls through to
 the answer as before.
+
+Steps a request rules out are not taken either: "just tell me, don't open the file" or
+"explanation only" is answered in words, with no tool offered (:func:`refuses_tools`),
+and after "no figure" / "skip the picture" a figure tool the model asks for once the
+work is done ends the turn instead (:func:`refuses_figures`).
 """
 
 from __future__ import annotations
@@ -24,7 +29,16 @@ from collections.abc import Collection, Sequence
 from agent.clauses import clauses, negated
 from agent.follow_ups import acts_in_words
 
-__all__ = ["MENTIONS", "unfinished", "named_tools", "concrete", "step_left"]
+__all__ = [
+    "MENTIONS",
+    "FIGURE_TOOLS",
+    "unfinished",
+    "named_tools",
+    "concrete",
+    "step_left",
+    "refuses_tools",
+    "refuses_figures",
+]
 
 
 def _c(pattern: str) -> re.Pattern:
@@ -44,7 +58,8 @@ MENTIONS: dict[str, re.Pattern] = {
         "fx_decon": r"f-?x[- ]?decon|f-x deconvolution|prediction filter|canales",
         "rank_reduction": r"rank[- ]reduction|cadzow|\bm?ssa\b|singular spectrum",
         "median_filter": r"\bmedian\b",
-        "spectrum": r"\bspectrum\b|\bspectra\b|dominant frequency",
+        "spectrum": r"\bspectrum\b|\bspectra\b|(?:dominant|peak) freq\w*|\bbandwidth\b|"
+        r"frequency content",
         "estimate_wavelet": r"(?:estimate|extract)\w*\s+(?:a |the )?(?:\d+\s*ms\s+)?"
         r"(?:statistical\s+)?wavelet",
         "measure_snr": r"how noisy|(?:measure|estimate|compute|report|tell me|give me|what)\w*\b"
@@ -88,6 +103,21 @@ MENTIONS: dict[str, re.Pattern] = {
     }.items()
 }
 _FIGURES = {"plot_section", "plot_comparison", "plot_grid", "plot_waveforms", "plot_spectrogram"}
+FIGURE_TOOLS = frozenset(_FIGURES)
+# a request that rules out tools: answered in words
+_NO_TOOLS = re.compile(
+    r"\b(?:don'?t|do not|no need to|without)\s+(?:load\w*|open\w*|read\w*|touch\w*|process\w*)\s+"
+    r"(?:the |this |that |my |any |it\b)?(?:files?|data|seg-?y|line|cube|gather|las|logs?|it)?"
+    r"\s*(?:[.,;!)]|$|and\b|just\b)|\bexplanation only\b|\bonly (?:an? )?explanation\b|"
+    r"\bjust (?:tell|explain)\b|\bno tools?\b|\bin words only\b",
+    re.I,
+)
+_NO_FIGURE = re.compile(
+    r"\bno (?:\w+ )?(?:figures?|plots?|pictures?|images?)\b|without (?:a |the |any )?(?:figure|plot)|"
+    r"(?:don'?t|dont|do not) (?:need|want|make|draw|save|show) (?:a |the |any )?"
+    r"(?:figure|plot|picture|image)|skip the (?:figure|plot|picture|image)",
+    re.I,
+)
 _SEARCH = re.compile(r"\b(?:find|search|look up|pull up|dig up|fetch|get)\b", re.I)
 
 
@@ -157,3 +187,18 @@ def step_left(
     if not called and (attached or not acts_in_words(question) or not concrete(question)):
         return None
     return unfinished(question, [*called, *earlier], offered)
+
+
+def refuses_tools(question: str) -> bool:
+    """Whether the request rules out tools ("just tell me, don't open the file",
+    "explanation only"): it is answered in words."""
+    return bool(_NO_TOOLS.search(question))
+
+
+def refuses_figures(question: str) -> bool:
+    """Whether the request rules out figures ("no figure", "skip the picture") and names
+    no figure step of its own ("... no figure, then plot the spectrum" names one)."""
+    if not _NO_FIGURE.search(question):
+        return False
+    rest = _NO_FIGURE.sub(" ", question)
+    return not named_tools(rest, _FIGURES)

@@ -7,7 +7,7 @@ import numpy as np
 from agent.config import AgentConfig
 from agent.fake import ScriptedChatModel
 from agent.loop import GeoAgent
-from agent.next_steps import concrete, named_tools, unfinished
+from agent.next_steps import concrete, named_tools, refuses_figures, refuses_tools, unfinished
 from tools import POTENTIAL_FIELDS, REGISTRY, SEISMOLOGY
 from tools.workspace import Workspace
 
@@ -102,3 +102,37 @@ def test_clauses_and_negation_shared_by_settings_and_steps():
     for text, word in [("no plot yet", "plot"), ("use f-x instead of f-k", "f-k")]:
         assert negated(text, text.index(word))
     assert negated("a Non-linear sweep", 6) and not negated("then plot it", 5)
+
+
+def test_what_a_request_rules_out():
+    assert refuses_tools("Is IBM float the same as IEEE float? Just tell me, don't load the file.")
+    assert refuses_tools("What is first-break picking? No need to open the file.")
+    assert refuses_tools("What does a checkshot survey measure? Explanation only.")
+    assert not refuses_tools("Read the cube but don't load all of it")
+    assert not refuses_tools("bandpass it, don't process the rest yet")
+    assert refuses_figures("median filter, 2 samples along time, dont make a figure")
+    assert refuses_figures("fk filter it, skip the picture")
+    assert not refuses_figures("no figure for the filter, then plot the spectrum")
+    assert not refuses_figures("fx decon the line and plot it")
+    assert named_tools("what's the dominant freq and bandwidth?", SEIS) == ["spectrum"]
+
+
+def test_the_agent_keeps_to_what_the_request_rules_out(tmp_path):
+    ws = Workspace(tmp_path / "ws")
+    rng = np.random.default_rng(0)
+    ws.save_array(rng.standard_normal((24, 200)).astype(np.float32), "a line", {"dt_ms": 4.0})
+    # "don't open the file": no tools offered, the model answers in words
+    model = ScriptedChatModel().enqueue("IBM float is not IEEE float.")
+    result = _agent(model, ws).ask(
+        "Is IBM float the same as IEEE? Just tell me, don't load the file."
+    )
+    assert not [s for s in result.steps if type(s).__name__ == "ToolCall"]
+    assert model.bound_tools == []  # no tool was offered
+    # "dont make a figure": a figure asked for after the work ends the turn
+    request = "median filter ws-1 with 2 traces each side, dont make a figure"
+    model = ScriptedChatModel()
+    model.enqueue_tool_call("median_filter", {"data": "ws-1", "half_width": 2})
+    model.enqueue_tool_call("plot_section", {"data": "ws-2"})
+    model.enqueue("Done.")
+    result = _agent(model, ws).ask(request)
+    assert [s.name for s in result.steps if type(s).__name__ == "ToolCall"] == ["median_filter"]
