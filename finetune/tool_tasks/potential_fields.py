@@ -408,7 +408,7 @@ TASKS: list[Task] = in_domain(
             ],
             [
                 "Reduce to the pole (inclination {inc}°, declination {dec}°) and estimate the source depth with Euler deconvolution, structural index 3.",
-                "RTP at I={inc}, D={dec}, then Euler with SI 3 for a compact body.",
+                "Compact body under the grid: pole reduction with I={inc}, D={dec}, and after it Euler, index 3.",
                 "How deep is the magnetic source? Reduce to pole first (inc {inc}, dec {dec}), then Euler deconvolution with structural index 3.",
                 "Pole-reduce using inclination {inc} and declination {dec} degrees, then run Euler deconvolution (SI = 3).",
                 "Could you reduce the grid to the pole ({inc}°, {dec}°) and locate the body by Euler deconvolution with an index of 3?",
