@@ -244,7 +244,8 @@ def _unnamed_choices(
 
 def _same_ids(args: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     """``args`` without an optional workspace id that repeats a required one: the section
-    given again as its own wavelet, reference or background."""
+    given again as its own wavelet, reference or background. A section given as its own
+    well log is left alone: it says the log is still to be read (``agent.reads``)."""
     required = set(schema.get("required", []))
     ids = {
         v.strip()
@@ -254,7 +255,7 @@ def _same_ids(args: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     return {
         k: v
         for k, v in args.items()
-        if k in required or not (isinstance(v, str) and v.strip() in ids)
+        if k in required or k == "well_log" or not (isinstance(v, str) and v.strip() in ids)
     }
 
 
