@@ -112,8 +112,13 @@ def _fits(value: Any, prop: dict[str, Any]) -> Any:
 def named(tool: str, text: str, schema: dict[str, Any]) -> dict[str, Any]:
     """The settings of ``tool`` that ``text`` names unambiguously (see the module notes),
     as its schema (``parameters``) takes them."""
+    return _unambiguous(_found(tool, text, schema))
+
+
+def _unambiguous(found: dict[str, set]) -> dict[str, Any]:
+    """The arguments of :func:`_found` with one value, as the call takes it."""
     out: dict[str, Any] = {}
-    for arg, values in _found(tool, text, schema).items():
+    for arg, values in found.items():
         if len(values) == 1:
             (v,) = values
             out[arg] = v[1] if isinstance(v, tuple) else v
@@ -217,14 +222,13 @@ _NAMED_ONLY = {
 
 
 def _unnamed_choices(
-    tool: str, args: dict[str, Any], text: str, schema: dict[str, Any]
+    tool: str, args: dict[str, Any], text: str, schema: dict[str, Any], found: dict[str, set]
 ) -> dict[str, Any]:
     """``args`` without an option of :data:`_NAMED_ONLY` that is not its default and that
-    no cue found in the text (:func:`_found`), and without ``figure=True`` where the
-    tool's default is no figure and the request says nothing of figures: their defaults
-    apply."""
+    no cue found in the text (``found``: :func:`_found`), and without ``figure=True``
+    where the tool's default is no figure and the request says nothing of figures: their
+    defaults apply."""
     props = schema.get("properties", {})
-    found = _found(tool, text, schema)
     out = dict(args)
     for k, v in args.items():
         if (
@@ -279,9 +283,10 @@ def settle(
     out = _same_ids(_slips(args, text, (schema or {}).get("properties", {})), schema or {})
     if reports is not None and not earlier:
         out = _unasked(out, text, reports, schema or {})
-    given = named(tool, text, schema)
+    found = _found(tool, text, schema)
+    given = _unambiguous(found)
     if not earlier:
-        out = _unnamed_choices(tool, out, text, schema or {})
+        out = _unnamed_choices(tool, out, text, schema or {}, found)
     for arg, value in given.items():
         for other, v in args.items():
             if (

@@ -102,8 +102,9 @@ MENTIONS: dict[str, re.Pattern] = {
         r"\bimage\b|\bdisplay\b",
     }.items()
 }
-_FIGURES = {"plot_section", "plot_comparison", "plot_grid", "plot_waveforms", "plot_spectrogram"}
-FIGURE_TOOLS = frozenset(_FIGURES)
+FIGURE_TOOLS = frozenset(
+    {"plot_section", "plot_comparison", "plot_grid", "plot_waveforms", "plot_spectrogram"}
+)
 # a request that rules out tools: answered in words
 _NO_TOOLS = re.compile(
     r"\b(?:don'?t|do not|no need to|without)\s+(?:load\w*|open\w*|read\w*|touch\w*|process\w*)\s+"
@@ -114,7 +115,7 @@ _NO_TOOLS = re.compile(
 )
 _NO_FIGURE = re.compile(
     r"\bno (?:\w+ )?(?:figures?|plots?|pictures?|images?)\b|without (?:a |the |any )?(?:figure|plot)|"
-    r"(?:don'?t|dont|do not) (?:need|want|make|draw|save|show) (?:a |the |any )?"
+    r"(?:don'?t|do not) (?:need|want|make|draw|save|show) (?:a |the |any )?"
     r"(?:figure|plot|picture|image)|skip the (?:figure|plot|picture|image)",
     re.I,
 )
@@ -163,7 +164,7 @@ def _done(name: str, done: set[str]) -> bool:
     in dB")."""
     return (
         name in done
-        or (name in _FIGURES and bool(done & _FIGURES))
+        or (name in FIGURE_TOOLS and bool(done & FIGURE_TOOLS))
         or (name == "plot_comparison" and "measure_snr" in done)
     )
 
@@ -201,4 +202,4 @@ def refuses_figures(question: str) -> bool:
     if not _NO_FIGURE.search(question):
         return False
     rest = _NO_FIGURE.sub(" ", question)
-    return not named_tools(rest, _FIGURES)
+    return not named_tools(rest, FIGURE_TOOLS)
