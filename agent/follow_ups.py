@@ -30,9 +30,10 @@ file is read first (``read_segy``, whole file) and the call processes what it re
     model:  bandpass(data=ws-2, low_hz=10, high_hz=40)
     run:    read_segy(file=ws-5) -> ws-6; bandpass(data=ws-6, low_hz=10, high_hz=40)
 
-**A step is not repeated on its own output.** When the model calls the tool it has
-just called in the same turn again, with the same settings, on that call's output (and
-the message asked for no further pass), the turn ends instead (:func:`repeats`).
+**A step is not repeated.** When the model calls the tool it has just called in the
+same turn again, with the same arguments, or with the same settings on that call's
+output (and the message asked for no further pass), the turn ends instead
+(:func:`repeats`).
 
 **A request to act is acted on.** A follow-up that asks for something to be done to
 the data ("shorter window, 150 ms", "export the denoised line as SEG-Y", "original versus
@@ -62,6 +63,7 @@ __all__ = [
     "rerun_arguments",
     "read_first",
     "asks_to_act",
+    "is_question",
     "acts_on_files",
     "acts_in_words",
     "repeats",
@@ -198,14 +200,20 @@ _ABOUT_SENT = re.compile(
 )
 
 
+def is_question(message: str) -> bool:
+    """Whether a follow-up message is a question ("what was the SNR gain?", "why ...")
+    rather than a request ("could you ...?" is a request)."""
+    return bool(
+        _QUESTION.search(message)
+        or (message.rstrip().endswith("?") and not _POLITE.search(message))
+    )
+
+
 def asks_to_act(message: str) -> bool:
     """Whether a follow-up message asks for something to be done to the data (see the
     module's doc): a processing, plotting or saving verb, a re-run cue or a number, in a
-    message that is not a question ("could you ...?" is a request)."""
-    question = _QUESTION.search(message) or (
-        message.rstrip().endswith("?") and not _POLITE.search(message)
-    )
-    return not question and bool(_ACT.search(message))
+    message that is not a question (:func:`is_question`)."""
+    return not is_question(message) and bool(_ACT.search(message))
 
 
 # a sentence of a first message that holds it back: a question ("..., conceptually?"
@@ -238,9 +246,12 @@ def repeats(
     last_outputs: Sequence[str],
 ) -> bool:
     """Whether ``name(args)`` repeats the call just made in this turn (``last``, which
-    made ``last_outputs``) on that call's own output, with the same settings, when the
-    message did not ask for a further pass: the model looping, not the user asking."""
+    made ``last_outputs``): the very same call, or the same settings on that call's own
+    output when the message did not ask for a further pass: the model looping, not the
+    user asking."""
     last_name, last_args = last
+    if name == last_name and args == last_args:
+        return True  # the same tool on the same data with the same settings
     if name != last_name or _FURTHER.search(message.lower()):
         return False
 

@@ -32,8 +32,14 @@ from agent.messages import (
     tool_message,
 )
 from agent.named_settings import settle
-from agent.next_steps import FIGURE_TOOLS, refuses_figures, refuses_tools, step_left
-from agent.reads import Read, missing_reads
+from agent.next_steps import (
+    FIGURE_TOOLS,
+    named_instead,
+    refuses_figures,
+    refuses_tools,
+    step_left,
+)
+from agent.reads import Read, missing_reads, put_back, reads_an_array
 from agent.reply_checks import CITATION_MARK, looks_english, unsupported_numbers, usable_answer
 from agent.report import tool_report
 from agent.steps import (
@@ -362,6 +368,8 @@ class GeoAgent:
         tooled = None if refused else self._bind_tools(offered)
         composes = bool(getattr(self.chat_model, "compose_answers", False))
         pressed = False  # a step the request names was asked for (agent.next_steps)
+        follow_up = bool(follow and follow.conv.turns)
+        earlier_calls = [c.name for t in follow.conv.turns for c in t.calls] if follow else []
         for n_calls in range(self.config.max_steps + 1):
             model = (
                 tooled
@@ -379,6 +387,16 @@ class GeoAgent:
                         # a request to act on data, answered in words: a tool call required
                         forced = self._bind_tools(offered, required=True)
                         reply = forced.invoke(messages) if forced is not None else reply
+                    if follow_up and acts and model is tooled and reply.tool_calls and not calls:
+                        # a follow-up's first call of a tool it does not ask for
+                        first = reply.tool_calls[0]["name"]
+                        other = (
+                            named_instead(question, first, earlier_calls, offered)
+                            if self.config.next_steps
+                            else None
+                        )
+                        forced = self._bind_tools(offered, choice=other) if other else None
+                        reply = forced.invoke(messages) if forced is not None else reply
                     if (
                         self.config.next_steps
                         and model is tooled
@@ -386,15 +404,13 @@ class GeoAgent:
                         and not pressed
                     ):
                         # a step the request names, not taken: that tool's call required
-                        earlier_calls = (
-                            [c.name for t in follow.conv.turns for c in t.calls] if follow else []
-                        )
                         step = step_left(
                             question,
                             [n for n, _ in calls],
                             earlier_calls,
                             offered.names(),
                             attached,
+                            follow_up,
                         )
                         if step:
                             pressed = True
@@ -444,6 +460,7 @@ class GeoAgent:
                         reports = [str(m.content) for m in messages if m.type in ("human", "tool")]
                     params = self.registry.get(name).parameters
                     asked = settle(name, asked, question, params, reports, history)
+                asked = put_back(self.workspace, name, asked)  # ids the wrong way round
                 read = follow.read_first(name, asked) if follow and not calls else None
                 if read:  # a SEG-Y sent with the follow-up (agent.follow_ups)
                     asked = yield from self._read_into(
@@ -462,8 +479,9 @@ class GeoAgent:
                 tries = follow.reruns(name, asked) if follow else [asked]
                 for n_try, args in enumerate(tries, 1):
                     call["args"] = args
+                    quiet = n_try < len(tries) or reads_an_array(self.workspace, args)
                     result = yield from self._call(
-                        name, args, call_id, earlier, calls, results, n_try < len(tries)
+                        name, args, call_id, earlier, calls, results, quiet
                     )
                     if result.ok:
                         break

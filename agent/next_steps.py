@@ -11,9 +11,18 @@ phrases that say what a step does: "upward", "spectrogram", "Euler", "invert") w
 call of this turn ran that tool (or, for a figure, any figure tool) is unfinished, and
 the model decides once more with that tool's call required (:func:`unfinished`).
 
-Only tools offered for the turn count, only names that leave little doubt are listed,
-and the rule runs at most once per turn; a request with nothing named falls through to
-the answer as before.
+Only tools offered for the turn count, only names that leave little doubt are listed
+(and each tool's own name, "segy_info on the exported file"), and the rule runs at most
+once per turn; a request with nothing named falls through to the answer as before. In
+a follow-up of a conversation that is not a question ("Cadzow it with the default
+rank"), a step it names that no turn has taken is asked for the same way.
+
+A follow-up's first call of a tool the message does not name is decided again with the
+tool it does name (:func:`named_instead`): "save that impedance as SEG-Y" gets
+``write_segy`` where the model ran the inversion again; "redo, plain median, half width
+4" gets the median filter again; "threshold 0.4 please" after the fault finder, a
+setting only the fault finder has, gets the fault finder. Readers and a call the
+message names (any figure tool for a figure word) are kept.
 
 Steps a request rules out are not taken either: "just tell me, don't open the file" or
 "explanation only" is answered in words, with no tool offered (:func:`refuses_tools`),
@@ -27,7 +36,8 @@ import re
 from collections.abc import Collection, Sequence
 
 from agent.clauses import clauses, negated
-from agent.follow_ups import acts_in_words
+from agent.follow_ups import acts_in_words, is_question
+from tools import Registry
 
 __all__ = [
     "MENTIONS",
@@ -36,6 +46,7 @@ __all__ = [
     "named_tools",
     "concrete",
     "step_left",
+    "named_instead",
     "refuses_tools",
     "refuses_figures",
 ]
@@ -69,8 +80,8 @@ MENTIONS: dict[str, re.Pattern] = {
         "plot_section": r"\bplot\b|\bdisplay\b|\bdraw\b|\bfigure of\b|\bimage of\b",
         "plot_comparison": r"\bcompar\w*|side[- ]by[- ]side",
         "search_literature": r"\bliterature\b|\bpassages?\b|\bpapers\b|\breferences\b",
-        "geofm_denoise": r"(?:geofm|foundation model)\b[^.;]{0,30}denois|"
-        r"denois\w*\b[^.;]{0,30}(?:geofm|foundation model)",
+        "geofm_denoise": r"(?:geofm|foundation[- ]model)\b[^.;]{0,30}denois|"
+        r"denois\w*\b[^.;]{0,30}(?:geofm|foundation[- ]model)",
         "geofm_interpolate": r"(?:fill|infill|interpolat|reconstruct)\w*\b[^.;]{0,40}"
         r"(?:dead|missing|blank|gap|zeroed)",
         "geofm_faults": r"fault (?:finder|detect\w*|segment\w*|probabilit\w*)|"
@@ -120,6 +131,7 @@ _NO_FIGURE = re.compile(
     re.I,
 )
 _SEARCH = re.compile(r"\b(?:find|search|look up|pull up|dig up|fetch|get)\b", re.I)
+_AGAIN = re.compile(r"\b(?:same|again|redo|re-?run|repeat|once more)\b", re.I)
 
 
 def concrete(text: str) -> bool:
@@ -132,14 +144,16 @@ def concrete(text: str) -> bool:
 
 def named_tools(clause: str, offered: Collection[str]) -> list[str]:
     """The offered tools ``clause`` names, in the order it names them ("no plot yet"
-    names none)."""
+    names none); a tool's own name ("segy_info on the exported file") names it too."""
     found = []
-    for name, pattern in MENTIONS.items():
-        if name in offered:
-            for m in pattern.finditer(clause):
-                if not negated(clause, m.start()):
-                    found.append((m.start(), name))
-                    break
+    for name in offered:
+        patterns = [re.compile(rf"\b{name}\b", re.I)]
+        if name in MENTIONS:
+            patterns.insert(0, MENTIONS[name])
+        for m in (m for p in patterns for m in p.finditer(clause)):
+            if not negated(clause, m.start()):
+                found.append((m.start(), name))
+                break
     return [name for _, name in sorted(found)]
 
 
@@ -175,19 +189,71 @@ def step_left(
     earlier: Sequence[str],
     offered: Collection[str],
     attached: Sequence[object],
+    follow_up: bool = False,
 ) -> str | None:
     """The tool of a step ``question`` names that the turn has not taken
     (:func:`unfinished`), to ask the model for when it answered in words: after the
     turn's first calls (``called``), or with no call made, in a request without files
     that asks, all of it, for something to be done and is :func:`concrete` ("P and S
-    travel times for a 35 km deep event at 62 degrees"). The tools of ``earlier`` turns
+    travel times for a 35 km deep event at 62 degrees"), or in a ``follow_up`` that is
+    not a question ("Cadzow it with the default rank"). The tools of ``earlier`` turns
     of a conversation count as taken ("the denoised inline" names a step that is done);
     a literature search's words are its topic, not steps."""
     if "search_literature" in called:
         return None
-    if not called and (attached or not acts_in_words(question) or not concrete(question)):
+    if not called and follow_up:
+        if is_question(question):
+            return None
+    elif not called and (attached or not acts_in_words(question) or not concrete(question)):
         return None
     return unfinished(question, [*called, *earlier], offered)
+
+
+# settings too common to say which tool a message is about
+_ANY_TOOL = frozenset({"data", "file", "figure", "title", "query"})
+_UNITS = {"hz", "ms", "s", "m", "db", "km", "pct"}
+
+
+def _names_setting(words: set[str], key: str) -> bool:
+    """Whether a message of ``words`` names the setting ``key`` ("half width 4" names
+    half_width, "rank 3" rank)."""
+    name = [w for w in key.lower().split("_") if w not in _UNITS]
+    return key not in _ANY_TOOL and bool(name) and set(name) <= words
+
+
+def named_instead(
+    message: str,
+    chosen: str,
+    earlier: Sequence[str],
+    offered: Registry,
+) -> str | None:
+    """The tool a follow-up ``message`` asks for when the model's first call of the turn
+    is ``chosen``, not a reader, and the message does not name it (:func:`named_tools`;
+    as in :func:`_done`, any figure tool stands for another): a tool the message names
+    that no ``earlier`` turn ran, or that it asks to run again ("redo, plain median,
+    half width 4"); else, in a message with a number, the latest ``earlier`` tool that
+    has a setting the message names and ``chosen`` lacks ("threshold 0.4 please" after
+    the fault finder). None: keep the call."""
+    names = offered.names()
+    settings = {n: set(offered.get(n).parameters.get("properties", {})) for n in names}
+    named = named_tools(message, names)
+    if "file" in settings.get(chosen, ()) or any(_done(n, {chosen}) for n in named):
+        return None  # a reader (the agent reads what a step needs), or a named step
+    again = bool(_AGAIN.search(message))
+    for name in named:
+        if name not in earlier or again:
+            return name
+    if not re.search(r"\d", message):
+        return None
+    words = set(re.findall(r"[a-z0-9]+", message.lower()))
+    asked = {
+        k for k in {k for n in earlier for k in settings.get(n, ())} if _names_setting(words, k)
+    }
+    asked -= set(settings.get(chosen, ()))
+    for name in reversed(earlier):
+        if name in names and "file" not in settings[name] and asked & settings[name]:
+            return name  # not a reader: "inline 3" of a section read before is no new read
+    return None
 
 
 def refuses_tools(question: str) -> bool:

@@ -16,6 +16,14 @@ the missing read in front of it and give the call the read's array instead:
    read and converted to time with the checkshot (``read_well_log``, the default
    impedance curve, at the section's sample interval) and its time log used.
 
+Two ids given the wrong way round are put back (:func:`put_back`): an inversion handed
+the wavelet as its section and the section as its wavelet, a log read with the
+checkshot as the LAS file and the LAS file as the checkshot.
+
+A reader handed an array already read ("read ws-2" where ws-2 is
+the section read before) has nothing to read (:func:`reads_an_array`): the agent runs it
+quietly, so its refusal goes to the model and not into the turn's record.
+
 Nothing is read when the call already takes an array of the right kind, so a call made
 as planned runs unchanged::
 
@@ -32,7 +40,14 @@ from typing import Any
 from tools.registry import ID_KINDS_KEY, Registry
 from tools.workspace import Workspace
 
-__all__ = ["Read", "missing_reads", "SECTION_SUFFIXES", "TABLE_SUFFIXES"]
+__all__ = [
+    "Read",
+    "missing_reads",
+    "reads_an_array",
+    "put_back",
+    "SECTION_SUFFIXES",
+    "TABLE_SUFFIXES",
+]
 
 SECTION_SUFFIXES = (".sgy", ".segy", ".ascii", ".txt")  # files holding a seismic section
 TABLE_SUFFIXES = (".txt",)  # text files that may be a two-column checkshot instead
@@ -57,6 +72,42 @@ class Read:
     args: dict[str, Any]
     argument: str
     output: str = "first"
+
+
+def reads_an_array(workspace: Workspace, args: dict[str, Any]) -> bool:
+    """Whether a call reads a ``file`` that is an array of the workspace already ("read
+    ws-2" when ws-2 is the section read before): nothing to read, the array is there."""
+    item = args.get("file")
+    return isinstance(item, str) and workspace.kinds().get(item) == "array"
+
+
+def _wavelet_and_section(workspace: Workspace, first: str, second: str) -> bool:
+    return _shape_ndim(workspace, first) == 1 and _shape_ndim(workspace, second) == 2
+
+
+def _table_and_las(workspace: Workspace, first: str, second: str) -> bool:
+    return _suffix(workspace, second) == ".las" and _suffix(workspace, first) != ".las"
+
+
+# two ids a call can take the wrong way round, and how to tell
+_PAIRS = {
+    "invert_impedance": ("data", "wavelet", _wavelet_and_section),
+    "read_well_log": ("file", "checkshot", _table_and_las),
+}
+
+
+def put_back(workspace: Workspace, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    """``args`` with two workspace ids swapped back when the call gives them the wrong
+    way round: an inversion's 1-D wavelet as its ``data`` and the 2-D section as its
+    ``wavelet``; a well log read with the checkshot table as the ``file`` and the LAS
+    file as the ``checkshot``."""
+    if name not in _PAIRS:
+        return args
+    one, other, mixed_up = _PAIRS[name]
+    a, b = args.get(one), args.get(other)
+    if not (isinstance(a, str) and isinstance(b, str) and a in workspace and b in workspace):
+        return args
+    return {**args, one: b, other: a} if mixed_up(workspace, a, b) else args
 
 
 def missing_reads(

@@ -199,3 +199,69 @@ def test_the_same_step_again_on_its_own_output_ends_the_turn(agent, scripted_mod
     scripted_model.enqueue_tool_call("agc", {"data": "ws-4", "window_ms": 100}).enqueue("")
     result = agent.chat("AGC the result twice more, 100 ms")
     assert len(calls_of(result)) == 2
+
+
+def test_a_follow_up_calling_a_tool_it_does_not_name_is_decided_again(
+    agent, scripted_model, line_npy
+):
+    bandpass_first(agent, scripted_model, line_npy)
+    # "median" names the step; the model's AGC is not asked for: decided again
+    scripted_model.enqueue_tool_call("agc", {"data": "ws-2", "window_ms": 100})
+    scripted_model.enqueue_tool_call("median_filter", {"data": "ws-2", "half_width": 3})
+    scripted_model.enqueue("")
+    result = agent.chat("now a median filter on it, half width 3")
+    assert scripted_model.tool_choices[-2:] == [None, "median_filter"]
+    assert [n for n, _ in calls_of(result)] == ["median_filter"]
+    # a setting of the earlier step ("order") that the model's tool lacks: that step again
+    scripted_model.enqueue_tool_call("agc", {"data": "ws-3", "window_ms": 100})
+    scripted_model.enqueue_tool_call("bandpass", {"data": "ws-1", "order": 2}).enqueue("")
+    result = agent.chat("order 2 this time")
+    assert scripted_model.tool_choices[-2:] == [None, "bandpass"]
+    assert [n for n, _ in calls_of(result)] == ["bandpass"]
+
+
+def test_a_follow_up_call_the_message_names_is_kept(agent, scripted_model, line_npy):
+    bandpass_first(agent, scripted_model, line_npy)
+    # a figure tool for a figure word, a reader, and a message naming nothing: kept
+    for message, call in [
+        ("now plot it", ("plot_comparison", {"before": "ws-1", "after": "ws-2"})),
+        ("median filter it, half width 2", ("median_filter", {"data": "ws-2", "half_width": 2})),
+        ("AGC with 200 ms windows please", ("agc", {"data": "ws-2", "window_ms": 200})),
+    ]:
+        scripted_model.enqueue_tool_call(*call).enqueue("")
+        result = agent.chat(message)
+        assert [n for n, _ in calls_of(result)] == [call[0]], message
+        assert scripted_model.tool_choices[-2:] == [None, None]
+
+
+def test_a_follow_up_naming_a_step_answered_in_words_gets_that_step(
+    agent, scripted_model, line_npy
+):
+    bandpass_first(agent, scripted_model, line_npy)
+    scripted_model.enqueue("Sure.").enqueue_tool_call("rank_reduction", {"data": "ws-2"})
+    scripted_model.enqueue("")
+    result = agent.chat("Cadzow it with the default rank")
+    assert scripted_model.tool_choices[-2:] == [None, "rank_reduction"]
+    assert [n for n, _ in calls_of(result)] == ["rank_reduction"]
+    # a question about an earlier step is answered in words
+    scripted_model.enqueue("It was 10-45 Hz.")
+    agent.chat("which band did the bandpass keep?")
+    assert scripted_model.tool_choices[-1] is None and not scripted_model.replies
+
+
+def test_the_very_same_call_twice_runs_once(agent, scripted_model, line_npy):
+    bandpass_first(agent, scripted_model, line_npy)
+    scripted_model.enqueue_tool_call("agc", {"data": "ws-2", "window_ms": 100})
+    scripted_model.enqueue_tool_call("agc", {"data": "ws-2", "window_ms": 100})
+    result = agent.chat("AGC the filtered line, 100 ms")
+    assert calls_of(result) == [("agc", {"data": "ws-2", "window_ms": 100})]
+    assert result.ok and not scripted_model.replies
+
+
+def test_reading_an_array_already_read_leaves_no_trace(agent, scripted_model, line_npy):
+    bandpass_first(agent, scripted_model, line_npy)
+    scripted_model.enqueue_tool_call("read_segy", {"file": "ws-2"})
+    scripted_model.enqueue_tool_call("agc", {"data": "ws-2", "window_ms": 100}).enqueue("")
+    result = agent.chat("AGC the filtered line, 100 ms")
+    assert calls_of(result) == [("agc", {"data": "ws-2", "window_ms": 100})]
+    assert result.ok

@@ -45,6 +45,9 @@ def test_names_in_order_and_concrete_requests():
         "pick_onsets",
         "preprocess_waveforms",
     ]
+    # a tool's own name names it
+    assert named_tools("segy_info on the exported file", REGISTRY.names()) == ["segy_info"]
+    assert named_tools("no segy_info needed", REGISTRY.names()) == []
     assert concrete("P and S travel times for a 35 km deep event at 62 degrees")
     assert concrete("find me passages about AVO analysis")
     assert not concrete("give me the key facts about synthetic seismograms")

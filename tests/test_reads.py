@@ -7,7 +7,7 @@ import pytest
 
 from agent.config import AgentConfig
 from agent.loop import GeoAgent
-from agent.reads import missing_reads
+from agent.reads import missing_reads, put_back
 from tools import ALL
 from tools.workspace import Workspace
 
@@ -127,3 +127,34 @@ def test_the_agent_reads_the_file_a_wavelet_was_asked_of(scripted_model, inv_wor
         ("estimate_wavelet", {"data": "ws-4"}),
     ]
     assert result.steps[-2].result.ok
+
+
+def test_ids_given_the_wrong_way_round_are_put_back(inv_workspace):
+    section = inv_workspace.save_array(np.ones((3, 8), np.float32), "a section", {"dt_ms": 4.0})
+    wavelet = inv_workspace.save_array(np.ones(5, np.float32), "a wavelet", {"dt_ms": 4.0})
+    mixed = {"data": wavelet.id, "wavelet": section.id, "regularization": "trace"}
+    assert put_back(inv_workspace, "invert_impedance", mixed) == {
+        "data": section.id,
+        "wavelet": wavelet.id,
+        "regularization": "trace",
+    }
+    right = {"data": section.id, "wavelet": wavelet.id}
+    assert put_back(inv_workspace, "invert_impedance", right) == right
+    assert put_back(
+        inv_workspace, "invert_impedance", {"data": wavelet.id, "wavelet": "ricker"}
+    ) == {
+        "data": wavelet.id,
+        "wavelet": "ricker",
+    }
+    # ws-2 is the LAS file, ws-3 the checkshot
+    log = {"file": "ws-3", "checkshot": "ws-2", "curve": "AI"}
+    assert put_back(inv_workspace, "read_well_log", log) == {
+        "file": "ws-2",
+        "checkshot": "ws-3",
+        "curve": "AI",
+    }
+    assert put_back(inv_workspace, "read_well_log", {"file": "ws-2", "checkshot": "ws-3"}) == {
+        "file": "ws-2",
+        "checkshot": "ws-3",
+    }
+    assert put_back(inv_workspace, "bandpass", {"data": wavelet.id}) == {"data": wavelet.id}
