@@ -60,6 +60,14 @@ FOLLOWUPS4_MEASURES = (
 )
 
 
+FOLLOWUPS5_MEASURES = (
+    "Multi-turn conversations through `GeoAgent.chat` on the blind set "
+    "`benchmarks/data/followups_blind_5.jsonl` (76 conversations of 2-3 turns, 186 "
+    "turns, 18 of them questions answered from the record), written blind and frozen "
+    "(committed) before it was scored; its errors have not been read. Scored as the "
+    "first set (above)."
+)
+
 FOLLOWUP_REPORTS += [
     Report(
         "followups_transformers.json",
@@ -74,8 +82,17 @@ FOLLOWUP_REPORTS += [
         "Follow-up turns, blind set 4, transformers backend",
         "Follow-ups, blind set 4",
         FOLLOWUPS4_MEASURES,
-        _followup_figures((README, CARD)),
+        _followup_figures((CARD,)),
         command="python -m benchmarks.followups --data benchmarks/data/followups_blind_4.jsonl "
         "--out docs/results/followups_blind4_transformers.json",
+    ),
+    Report(
+        "followups_blind5_transformers.json",
+        "Follow-up turns, blind set 5, transformers backend",
+        "Follow-ups, blind set 5",
+        FOLLOWUPS5_MEASURES,
+        _followup_figures((README, CARD)),
+        command="python -m benchmarks.followups --data benchmarks/data/followups_blind_5.jsonl "
+        "--out docs/results/followups_blind5_transformers.json",
     ),
 ]
