@@ -81,6 +81,36 @@ def test_read_preprocess_trigger_pick_plot_on_obspy_example(ws, tmp_path):
     assert "AR-AIC" in text and not report_numbers_supported(text, "pick P and S", calls, [r, ar])
 
 
+def test_the_ar_s_pick_never_comes_from_outside_the_pickers_buffers(monkeypatch):
+    """ObsPy's S search reads LTA values from before its window when the P onset lies
+    within lta_s (2 s, less the 0.1 s AR window) of the window's start: memory outside
+    its buffers, so the S changed from run to run. Such an S comes from a window started
+    just early enough, or there is none."""
+    import tools.picking as picking
+
+    windows: list[int] = []
+    onset: list[float] = []
+
+    def fake(z_, n_, e_, df, f1, f2, start):
+        windows.append(start)
+        onset[:] = onset or [start / df + 1.5]  # P 1.5 s into the first window
+        return onset[0], onset[0] + 2.0 + len(windows)  # each window's S told apart
+
+    monkeypatch.setattr(picking, "_ar_pick", fake)
+    z = np.zeros(3000)
+    z[1000:] = 1.0  # the STA/LTA trigger near 10 s: the AR window starts near 8 s
+    p, s = picking.ar_onsets(z, z, z, 100.0)
+    # 1.5 s + 0.1 s is 41 samples short of 2 s: the S of a window 41 samples earlier
+    assert windows == [windows[0], windows[0] - 41] and s == p + 4.0
+    # a window at the trace's start cannot start earlier: no S
+    windows.clear()
+    onset.clear()
+    z[:] = 0.0
+    z[150:] = 1.0
+    p, s = picking.ar_onsets(z, z, z, 100.0)
+    assert windows == [0] and np.isfinite(p) and np.isnan(s)
+
+
 def test_baer_picks_a_synthetic_onset_within_50_ms():
     for seed in range(3):
         assert abs(baer_onset(_event(seed=seed), 100.0) - 12.34) <= 0.05
