@@ -64,6 +64,8 @@ __all__ = [
     "read_first",
     "asks_to_act",
     "is_question",
+    "message_words",
+    "names_setting",
     "acts_on_files",
     "acts_in_words",
     "repeats",
@@ -95,16 +97,27 @@ def _earlier_run(conv: Conversation, name: str) -> CallRecord | None:
     return None
 
 
+def message_words(message: str) -> set[str]:
+    """The lower-case words and numbers of ``message`` ("dip-steered" is dip, steered)."""
+    return set(re.findall(r"[a-z0-9]+", message.lower()))
+
+
+def names_setting(words: set[str], key: str) -> bool:
+    """Whether a message of ``words`` (:func:`message_words`) has all the words of the
+    setting ``key``'s name but its units ("half width 4" names half_width)."""
+    name = [w for w in key.lower().split("_") if w not in _UNITS]
+    return bool(name) and set(name) <= words
+
+
 def _named(message: str, key: str, prop: dict[str, Any]) -> bool:
     """Whether ``message`` talks about the setting ``key`` (schema ``prop``): all the
     words of its name ("dip-steered" for dip_steered) or one of its choices ("model-based"
     for method). Such a setting is the user's: left out of the call, its default holds."""
-    words = set(re.findall(r"[a-z0-9]+", message.lower()))
-    name = [w for w in key.lower().split("_") if w not in _UNITS]
+    words = message_words(message)
     choices = list(prop.get("enum", [])) + [
         v for alt in prop.get("anyOf", []) for v in alt.get("enum", [])
     ]
-    return bool(name) and set(name) <= words or any(str(c).lower() in words for c in choices)
+    return names_setting(words, key) or any(str(c).lower() in words for c in choices)
 
 
 def rerun_arguments(

@@ -387,14 +387,17 @@ class GeoAgent:
                         # a request to act on data, answered in words: a tool call required
                         forced = self._bind_tools(offered, required=True)
                         reply = forced.invoke(messages) if forced is not None else reply
-                    if follow_up and acts and model is tooled and reply.tool_calls and not calls:
+                    if (
+                        self.config.next_steps
+                        and follow_up
+                        and acts
+                        and model is tooled
+                        and reply.tool_calls
+                        and not calls
+                    ):
                         # a follow-up's first call of a tool it does not ask for
                         first = reply.tool_calls[0]["name"]
-                        other = (
-                            named_instead(question, first, earlier_calls, offered)
-                            if self.config.next_steps
-                            else None
-                        )
+                        other = named_instead(question, first, earlier_calls, offered)
                         forced = self._bind_tools(offered, choice=other) if other else None
                         reply = forced.invoke(messages) if forced is not None else reply
                     if (

@@ -36,7 +36,7 @@ import re
 from collections.abc import Collection, Sequence
 
 from agent.clauses import clauses, negated
-from agent.follow_ups import acts_in_words, is_question
+from agent.follow_ups import acts_in_words, is_question, message_words, names_setting
 from tools import Registry
 
 __all__ = [
@@ -211,14 +211,6 @@ def step_left(
 
 # settings too common to say which tool a message is about
 _ANY_TOOL = frozenset({"data", "file", "figure", "title", "query"})
-_UNITS = {"hz", "ms", "s", "m", "db", "km", "pct"}
-
-
-def _names_setting(words: set[str], key: str) -> bool:
-    """Whether a message of ``words`` names the setting ``key`` ("half width 4" names
-    half_width, "rank 3" rank)."""
-    name = [w for w in key.lower().split("_") if w not in _UNITS]
-    return key not in _ANY_TOOL and bool(name) and set(name) <= words
 
 
 def named_instead(
@@ -245,9 +237,11 @@ def named_instead(
             return name
     if not re.search(r"\d", message):
         return None
-    words = set(re.findall(r"[a-z0-9]+", message.lower()))
+    words = message_words(message)
     asked = {
-        k for k in {k for n in earlier for k in settings.get(n, ())} if _names_setting(words, k)
+        k
+        for k in {k for n in earlier for k in settings.get(n, ())} - _ANY_TOOL
+        if names_setting(words, k)
     }
     asked -= set(settings.get(chosen, ()))
     for name in reversed(earlier):
