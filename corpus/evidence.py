@@ -6,15 +6,10 @@ document frequency over the index's chunks) that the unit contains, plus a littl
 chunk's similarity (context). A question term that the corpus never uses weighs as much
 as the rarest term, so a question about something the corpus does not mention scores
 low everywhere: that is what the answer composer's "not covered" threshold reads.
-A question word that is common in general English ("walk", "might", "happen", "big")
-weighs less, however rare it is in the corpus (:func:`plainness`): such words carry the
-register of a question, not its topic, so a chatty question is not judged uncovered, nor
-its answer chosen, by whether the literature happens to use them.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections import Counter
@@ -22,23 +17,11 @@ from collections.abc import Iterable
 
 import numpy as np
 
-__all__ = [
-    "terms",
-    "stem",
-    "plainness",
-    "TermWeights",
-    "W_LEX",
-    "W_CHUNK",
-    "W_CUE",
-    "cue",
-    "STOPWORDS",
-]
+__all__ = ["terms", "stem", "TermWeights", "W_LEX", "W_CHUNK", "W_CUE", "cue", "STOPWORDS"]
 
 W_LEX = 0.35  # weight of the key-term share in a unit's score
 W_CHUNK = 0.15  # weight of the chunk's own similarity (context) in a unit's score
 W_CUE = 0.05  # weight of a why/how cue (corpus.evidence.cue) in a unit's score
-COMMON_ZIPF = (4.5, 6.0)  # general-English Zipf frequencies where a word starts to weigh
-COMMON_FLOOR = 0.2  # less, and where it weighs this share of its inverse document frequency
 
 STOPWORDS = frozenset(
     """
@@ -75,34 +58,13 @@ def stem(word: str) -> str:
     return w
 
 
-def _words(text: str) -> list[str]:
-    """The content words of ``text``, lower-cased (stopwords out, order and repeats kept)."""
+def terms(text: str) -> list[str]:
+    """The stemmed content words of ``text`` (stopwords out, order kept, repeats kept)."""
     return [
-        t
+        stem(t)
         for t in re.findall(r"[a-z0-9]+", text.lower())
         if t not in STOPWORDS and not (len(t) == 1 and not t.isdigit())
     ]
-
-
-def terms(text: str) -> list[str]:
-    """The stemmed content words of ``text`` (stopwords out, order kept, repeats kept)."""
-    return [stem(t) for t in _words(text)]
-
-
-@functools.lru_cache(maxsize=65536)
-def plainness(word: str) -> float:
-    """The share of its weight a question word keeps: 1 for a word no more common in
-    general English than Zipf frequency ``COMMON_ZIPF[0]`` (about 30 per million words:
-    "seismic", "gravity", "survey"), falling linearly to ``COMMON_FLOOR`` at
-    ``COMMON_ZIPF[1]`` (1 per thousand: "might", "got", "never") and above. Frequencies
-    are those of the wordfreq package (Speer, 2022), read from its installed word list."""
-    from wordfreq import zipf_frequency  # loads its word list: only when a question comes
-
-    lo, hi = COMMON_ZIPF
-    z = zipf_frequency(word, "en")
-    if z <= lo:
-        return 1.0
-    return max(COMMON_FLOOR, 1.0 - (1.0 - COMMON_FLOOR) * (z - lo) / (hi - lo))
 
 
 class TermWeights:
@@ -125,19 +87,8 @@ class TermWeights:
         return term in self.df
 
     def key_terms(self, question: str) -> dict[str, float]:
-        """The question's distinct terms with their weights: inverse document frequency
-        times :func:`plainness` (of the term's first word in the question)."""
-        key: dict[str, float] = {}
-        for word in _words(question):
-            t = stem(word)
-            if t not in key:
-                key[t] = self.idf(t) * plainness(word)
-        return key
-
-    def unknown_share(self, key: dict[str, float]) -> float:
-        """The share of ``key``'s weight on terms the documents never use (0..1)."""
-        total = sum(key.values())
-        return sum(w for t, w in key.items() if t not in self.df) / total if total else 0.0
+        """The question's distinct terms with their weights."""
+        return {t: self.idf(t) for t in dict.fromkeys(terms(question))}
 
     def coverage(self, key: dict[str, float], unit_text: str) -> float:
         """Weighted share of ``key`` that ``unit_text`` contains (0..1)."""

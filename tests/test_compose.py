@@ -103,15 +103,6 @@ def test_stems_and_weights():
     assert 0 < w.coverage(key, "a velocity") < 0.5
 
 
-def test_words_common_in_english_weigh_less_than_rare_ones():
-    w = TermWeights(["velocity model", "velocity analysis", "gravity"])
-    key = w.key_terms("Might the troll change the velocity?")
-    assert key["troll"] == w.idf("troll") == w.idf("might")  # both unknown to the corpus
-    assert key["might"] < key[stem("change")] < 0.8 * key["troll"]  # common English words
-    assert key[stem("velocity")] == w.idf(stem("velocity"))
-    assert 0.5 < w.unknown_share(key) < 1 and w.unknown_share({}) == 0.0
-
-
 def test_index_keeps_sentence_vectors_through_save_and_load(index, tmp_path):
     assert index.sentence_vectors.shape[0] == index.offsets()[-1] > 0
     index.save(tmp_path / "idx")
