@@ -15,8 +15,9 @@ has nothing to take is not offered. A small model can then neither invent a filt
 setting nor a ``ws-7`` that does not exist. When the messages carry the workspace's item
 kinds (``KINDS_TAG``), an id argument takes only ids of the kinds its tool declares
 (``tools.registry.ArrayId`` and its siblings) when one is shown (else any id, as without
-kinds), and an argument only a 3D SEG-Y file takes (``NEEDS_KEY``) is left out while
-every SEG-Y file shown is a 2D line.
+kinds), an argument only a 3D SEG-Y file takes (``NEEDS_KEY``) is left out while every
+SEG-Y file shown is a 2D line, and one only a cube takes (a cube's inline to plot) while
+no array shown may be a cube.
 """
 
 from __future__ import annotations
@@ -242,11 +243,18 @@ class Grounding:
         known = dict(self.kinds)
         return any(known.get(i) in (None, "segy", "segy:3d") for i in self.ids)
 
+    def maybe_cube(self) -> bool:
+        """Whether a shown id may be a cube (false when every one is known not to be)."""
+        known = dict(self.kinds)
+        return any(known.get(i) in (None, "array:3d") for i in self.ids)
+
     def restrict(self, prop: dict[str, Any], name: str | None = None) -> dict[str, Any] | None:
         """``prop``'s schema kept to grounded values, or None when nothing fits; with the
         argument's ``name``, numbers written with a unit go only to arguments that
         measure it (:func:`argument_tag`)."""
         if prop.get(NEEDS_KEY) == "3d" and not self.maybe_3d():
+            return None
+        if prop.get(NEEDS_KEY) == "cube" and not self.maybe_cube():
             return None
         tag = None if name is None else argument_tag(name)
         if "anyOf" in prop:

@@ -488,7 +488,7 @@ class GeoAgent:
                     )
                     if result.ok:
                         break
-                messages.append(tool_message(result, call_id, name))
+                messages.append(tool_message(result, call_id, name, self.workspace.kinds()))
                 observed.append(str(messages[-1].content))
 
     def _read_into(

@@ -80,14 +80,18 @@ def observation(result: ToolResult) -> str:
     return "\n".join(parts)
 
 
-def tool_message(result: ToolResult, call_id: str, name: str) -> ToolMessage:
+def tool_message(
+    result: ToolResult, call_id: str, name: str, kinds: dict[str, str] | None = None
+) -> ToolMessage:
     """A tool result as the model reads it (:func:`observation`), carrying the kinds of
-    the items it made for the grounding (the request carries the workspace's others)."""
+    the items it made for the grounding (the request carries the workspace's others):
+    as ``kinds`` (``Workspace.kinds``: a cube's "array:3d") gives them, else as made."""
+    kinds = kinds or {}
     return ToolMessage(
         content=observation(result),
         tool_call_id=call_id,
         name=name,
-        additional_kwargs={KINDS_TAG: {a.id: a.kind for a in result.artifacts}},
+        additional_kwargs={KINDS_TAG: {a.id: kinds.get(a.id, a.kind) for a in result.artifacts}},
     )
 
 

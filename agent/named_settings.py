@@ -218,32 +218,50 @@ _NAMED_ONLY = {
     ("plot_section", "cmap"),
     ("import_array", "layout"),
     ("invert_impedance", "regularization"),
+    ("median_filter", "dip_steered"),
 }
 
 
 def _unnamed_choices(
-    tool: str, args: dict[str, Any], text: str, schema: dict[str, Any], found: dict[str, set]
+    tool: str,
+    args: dict[str, Any],
+    text: str,
+    schema: dict[str, Any],
+    found: dict[str, set],
+    earlier: str = "",
 ) -> dict[str, Any]:
     """``args`` without an option of :data:`_NAMED_ONLY` that is not its default and that
     no cue found in the text (``found``: :func:`_found`), and without ``figure=True``
     where the tool's default is no figure and the request says nothing of figures: their
-    defaults apply."""
+    defaults apply. In a follow-up, an option an earlier call in the record (``earlier``)
+    gave the same value, or the earlier turns' words name, is carried over ("again, but
+    stronger")."""
     props = schema.get("properties", {})
+    before = _found(tool, earlier, schema) if earlier else {}
     out = dict(args)
     for k, v in args.items():
+        said = (type(v).__name__, v) if isinstance(v, bool) else v
         if (
             (tool, k) in _NAMED_ONLY
-            and v not in found.get(k, ())
+            and said not in found.get(k, set()) | before.get(k, set())
             and v != props.get(k, {}).get("default")
+            and not _given_before(k, v, earlier)
         ):
             out.pop(k)
     if (
         out.get("figure") is True
         and props.get("figure", {}).get("default") is False
         and not _FIGURE_WORDS.search(text)
+        and not _given_before("figure", True, earlier)
     ):
         out.pop("figure")
     return out
+
+
+def _given_before(arg: str, value: Any, earlier: str) -> bool:
+    """Whether a call in the record of earlier turns gave ``arg`` this ``value``
+    (the record writes each call's arguments as ``name=value``)."""
+    return bool(earlier) and re.search(rf"\b{arg}={re.escape(str(value))}\b", earlier) is not None
 
 
 def _same_ids(args: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
@@ -277,16 +295,15 @@ def settle(
     tools' ``reports`` so far (None: not known) and no ``earlier`` turns, an optional
     number that neither the text nor a report under its name gave is taken out too
     (:func:`_unasked`); a follow-up ("again, but stronger") may mean a number its words
-    do not write, so its calls keep theirs, and keep options nobody named in this turn's
-    words (:func:`_unnamed_choices`, only without ``earlier`` turns); an optional id
+    do not write, so its calls keep theirs. Options nobody named go (:func:`_unnamed_choices`),
+    save, in a follow-up, those an earlier call gave or earlier words named; an optional id
     repeating a required one goes in either case (:func:`_same_ids`)."""
     out = _same_ids(_slips(args, text, (schema or {}).get("properties", {})), schema or {})
     if reports is not None and not earlier:
         out = _unasked(out, text, reports, schema or {})
     found = _found(tool, text, schema)
     given = _unambiguous(found)
-    if not earlier:
-        out = _unnamed_choices(tool, out, text, schema or {}, found)
+    out = _unnamed_choices(tool, out, text, schema or {}, found, earlier)
     for arg, value in given.items():
         for other, v in args.items():
             if (

@@ -78,7 +78,7 @@ def reads_an_array(workspace: Workspace, args: dict[str, Any]) -> bool:
     """Whether a call reads a ``file`` that is an array of the workspace already ("read
     ws-2" when ws-2 is the section read before): nothing to read, the array is there."""
     item = args.get("file")
-    return isinstance(item, str) and workspace.kinds().get(item) == "array"
+    return isinstance(item, str) and workspace.kinds().get(item, "").split(":")[0] == "array"
 
 
 def _wavelet_and_section(workspace: Workspace, first: str, second: str) -> bool:

@@ -224,6 +224,9 @@ CUES: tuple[Cue, ...] = (
     _cue(
         {"median_filter": "dip_steered"},
         r"(?:plain|not|no|without)\s+(?:\w+\s+)?dip[- ]steer|plain median|non[- ]dip[- ]steer|"
+        r"non[- ]?steered|unsteered|dip[- ]steering off|flat[- ]window|flat lines|"
+        r"ignoring (?:the )?dips?\b|"
+        r"(?:simple|rectangular)(?: rectangular)? median|instead of the (?:dip[- ])?steered|"
         r"(?:not|n't|without)\s+(?:\w+\s+)?(?:follow\w*|along)\s+(?:the\s+)?dips?\b",
         _const(False),
     ),

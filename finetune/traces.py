@@ -165,7 +165,7 @@ def run_plan(
                     ],
                 )
             )
-            messages.append(tool_message(result, f"call-{n}", name))
+            messages.append(tool_message(result, f"call-{n}", name, ws.kinds()))
         return trace
     finally:
         shutil.rmtree(root, ignore_errors=True)

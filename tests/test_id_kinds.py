@@ -144,3 +144,19 @@ def test_the_agent_shows_the_grounding_each_items_kind(shared_data, scripted_mod
     assert dict(g.kinds) == {"ws-1": "segy:3d", "ws-2": "segy:2d", "ws-3": "array"}
     assert g.maybe_3d()
     assert not Grounding.from_texts(["ws-2"], {"ws-2": "segy:2d"}).maybe_3d()
+
+
+def test_a_cube_s_inline_is_offered_only_when_a_cube_may_be_shown(workspace):
+    schema = Tool.from_function(plot_section).schema()
+
+    def plot_args(kinds):
+        g = Grounding.from_texts(["plot ws-2 at inline index 3"], kinds)
+        return call_schema([schema], g)["anyOf"][0]["properties"]["arguments"]["properties"]
+
+    assert "inline_index" not in plot_args({"ws-2": "array"})  # a section: no inline
+    assert plot_args({"ws-2": "array:3d"})["inline_index"] == {"enum": [3]}
+    assert "inline_index" in plot_args({})  # kind unknown: it may be a cube
+    # the workspace tells a cube from a section
+    cube = workspace.save_array(np.zeros((3, 4, 8), np.float32), "a cube").id
+    section = workspace.save_array(np.zeros((4, 8), np.float32), "a section").id
+    assert workspace.kinds() == {cube: "array:3d", section: "array"}

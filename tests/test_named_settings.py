@@ -337,3 +337,26 @@ def test_the_section_is_not_its_own_wavelet_or_reference():
 )
 def test_more_ways_of_naming_a_setting(tool, text, expected):
     assert named(tool, text, _params(tool)) == expected
+
+
+def test_an_option_nobody_named_goes_unless_an_earlier_call_gave_it():
+    median = {"data": "ws-1", "dip_steered": False}
+    assert _settled("median_filter", median, "knock the noise down with a median filter") == {
+        "data": "ws-1"
+    }
+    assert _settled("median_filter", {"data": "ws-3"}, "then a non-steered median on top") == {
+        "data": "ws-3",
+        "dip_steered": False,
+    }
+    plot = {"data": "ws-4", "cmap": "seismic"}
+    first = 'Turn 1: "plot the noisy section"\nplot_section(data=ws-1) -> ws-3'
+    again = 'Turn 1: "plot it"\nplot_section(data=ws-1, cmap=seismic) -> ws-3'
+    said = 'Turn 1: "plot it in seismic colours"\nplot_section(data=ws-1) -> ws-3'
+    assert settle(
+        "plot_section", plot, "show the fault mask too", _params("plot_section"), None, first
+    ) == {"data": "ws-4"}
+    for earlier in (again, said):
+        kept = settle(
+            "plot_section", plot, "show the fault mask too", _params("plot_section"), None, earlier
+        )
+        assert kept == plot

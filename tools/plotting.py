@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import Field
 
 from common.errors import BadInputError
-from tools.registry import ArrayId
+from tools.registry import NEEDS_KEY, ArrayId
 from tools.result import Artifact, ToolResult
 from tools.section import Section, load_section
 from tools.workspace import Workspace
@@ -218,7 +218,7 @@ def plot_section(
     title: str = "",
     cmap: Literal["gray", "seismic", "viridis"] = "gray",
     clip_percentile: Annotated[float, Field(ge=50, le=100)] = 99.0,
-    inline_index: int = -1,
+    inline_index: Annotated[int, Field(json_schema_extra={NEEDS_KEY: "cube"})] = -1,
 ) -> ToolResult:
     """Plot a section, gather, time slice or one inline of a cube as a PNG.
 

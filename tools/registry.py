@@ -73,8 +73,9 @@ StreamId = Annotated[  # an attached or processed MiniSEED/SAC waveform stream
 # from a tool's report, and a call with one is refused before the tool runs.
 NonNegative = Annotated[float, Field(ge=0)]
 Positive = Annotated[float, Field(gt=0)]
-# An argument that applies only to 3D SEG-Y files (an inline number, a time slice): the
-# grammar leaves it out when every SEG-Y file shown is a 2D line or unsorted.
+# An argument that applies only to 3D SEG-Y files (an inline number, a time slice: "3d"),
+# or only to a cube ("cube"): the grammar leaves it out when every SEG-Y file shown is a
+# 2D line or unsorted, or when no array shown may be a cube.
 NEEDS_KEY = "x-geofm-needs"
 
 

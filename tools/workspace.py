@@ -68,7 +68,7 @@ class Workspace:
 
     def kinds(self) -> dict[str, str]:
         """Every item's kind; a SEG-Y file's as "segy:3d" or "segy:2d" when its geometry
-        was recorded at attach time (``metadata["geometry"]``)."""
+        was recorded at attach time (``metadata["geometry"]``), a cube's as "array:3d"."""
         out: dict[str, str] = {}
         for item_id in self.ids():
             try:
@@ -79,6 +79,8 @@ class Workspace:
             geometry = str(m.get("metadata", {}).get("geometry", ""))
             if kind == "segy" and geometry:
                 kind += ":3d" if geometry.startswith("3D") else ":2d"
+            if kind == "array" and len(m.get("metadata", {}).get("shape", ())) == 3:
+                kind += ":3d"
             out[item_id] = kind
         return out
 
