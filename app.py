@@ -86,7 +86,7 @@ new conversation; closing the tab deletes its files.
 and only decides which tool to call. On requests worded apart from its training data (a
 blind routing set) it picks the right tool at 318 of 352 steps and carries out 56 of
 115 requests exactly; on the main routing set, whose errors its training data was
-written from, 289 of 298 steps and 106 of 116 requests (llama.cpp backend). It does not
+written from, 289 of 298 steps and 108 of 116 requests (llama.cpp backend). It does not
 write the answers: a literature answer quotes the indexed pages' sentences, cited [n],
 or says the literature does not cover the question; after tools you read a report of the
 tools' own figures. PDFs are accepted but not read yet.

@@ -269,6 +269,13 @@ REPORTS = [
         (README,),
     ),
     _qa(
+        "qa2_default.json",
+        "Literature QA, second frozen set, transformers backend",
+        "Literature QA, set 2",
+        (README,),
+        (),
+    ),
+    _qa(
         "qa_llamacpp.json",
         "Literature QA, llama.cpp backend",
         "Literature QA, llama.cpp",
