@@ -488,7 +488,8 @@ class GeoAgent:
                     )
                     if result.ok:
                         break
-                messages.append(tool_message(result, call_id, name, self.workspace.kinds()))
+                made_kinds = self.workspace.kinds([a.id for a in result.artifacts])
+                messages.append(tool_message(result, call_id, name, made_kinds))
                 observed.append(str(messages[-1].content))
 
     def _read_into(

@@ -148,10 +148,14 @@ def _found(tool: str, text: str, schema: dict[str, Any]) -> dict[str, set]:
                     continue
                 fitted = _fits(value, props[arg])
                 if fitted is not None:
-                    found.setdefault(arg, set()).add(
-                        (type(fitted).__name__, fitted) if isinstance(fitted, bool) else fitted
-                    )
+                    found.setdefault(arg, set()).add(_as_found(fitted))
     return found
+
+
+def _as_found(value: Any) -> Any:
+    """``value`` as :func:`_found` keeps it (a boolean with its type, so that True and 1
+    stay apart)."""
+    return (type(value).__name__, value) if isinstance(value, bool) else value
 
 
 # words that talk about figures; without any, figure=False is the model's slip
@@ -240,10 +244,9 @@ def _unnamed_choices(
     before = _found(tool, earlier, schema) if earlier else {}
     out = dict(args)
     for k, v in args.items():
-        said = (type(v).__name__, v) if isinstance(v, bool) else v
         if (
             (tool, k) in _NAMED_ONLY
-            and said not in found.get(k, set()) | before.get(k, set())
+            and _as_found(v) not in found.get(k, set()) | before.get(k, set())
             and v != props.get(k, {}).get("default")
             and not _given_before(k, v, earlier)
         ):

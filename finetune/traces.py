@@ -165,7 +165,8 @@ def run_plan(
                     ],
                 )
             )
-            messages.append(tool_message(result, f"call-{n}", name, ws.kinds()))
+            made = ws.kinds([a.id for a in result.artifacts])
+            messages.append(tool_message(result, f"call-{n}", name, made))
         return trace
     finally:
         shutil.rmtree(root, ignore_errors=True)

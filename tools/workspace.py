@@ -66,11 +66,12 @@ class Workspace:
         found = [p.stem for p in self.root.glob("ws-*.json")]
         return sorted(found, key=lambda s: int(s.split("-")[1]))
 
-    def kinds(self) -> dict[str, str]:
-        """Every item's kind; a SEG-Y file's as "segy:3d" or "segy:2d" when its geometry
-        was recorded at attach time (``metadata["geometry"]``), a cube's as "array:3d"."""
+    def kinds(self, ids: list[str] | None = None) -> dict[str, str]:
+        """Every item's kind (or only those of ``ids``); a SEG-Y file's as "segy:3d" or
+        "segy:2d" when its geometry was recorded at attach time (``metadata["geometry"]``),
+        a cube's as "array:3d"."""
         out: dict[str, str] = {}
-        for item_id in self.ids():
+        for item_id in self.ids() if ids is None else ids:
             try:
                 m = self.meta(item_id)
             except (OSError, ValueError):  # removed or unreadable since it was listed
