@@ -272,6 +272,7 @@ FOLLOWUPS: list[FollowUp] = [
             [("read_segy", {"file": "@f1", "crossline": 880})],
             "Read crossline 880.",
             "Load xline 880 of this cube.",
+            "I'd like the 880 crossline of this volume in the workspace first.",
         ),
         T(
             [IL],
