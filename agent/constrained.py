@@ -98,6 +98,8 @@ _WORDS = {
     "first": 0,
 }
 _ID = re.compile(r"\bws-\d+\b")
+# kinds no argument takes, though their base kind fits: a spectrum is no section
+_NOT_TAKEN = frozenset({"array:spectrum"})
 # A number given as a key's value ("dt_ms=4.0", '"n_traces":534') measures what the key
 # names; "2D", "3D" and "4-byte" are labels of a file, not values.
 _KEY_BEFORE = re.compile(r'"?([A-Za-z_]\w*)"?\s*[=:]\s*$')
@@ -234,9 +236,12 @@ class Grounding:
         )
 
     def takes(self, item_id: str, accepted: list[str] | None) -> bool:
-        """Whether an id argument that takes ``accepted`` kinds (None: any) takes ``item_id``."""
+        """Whether an id argument that takes ``accepted`` kinds (None: any) takes ``item_id``;
+        an argument that takes arrays (sections, traces, wavelets) takes no spectrum."""
         kind = dict(self.kinds).get(item_id)
-        return accepted is None or kind is None or kind.split(":")[0] in accepted
+        if accepted is None or kind is None:
+            return True
+        return kind.split(":")[0] in accepted and kind not in _NOT_TAKEN
 
     def maybe_3d(self) -> bool:
         """Whether a shown id may be a 3D SEG-Y file (false when every one is known 2D)."""

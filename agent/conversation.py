@@ -79,6 +79,11 @@ _FAMILIES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
         ),
     ),
 ]
+# a synthetic's noise-free section ("measure it against the noise-free section")
+_NOISE_FREE = re.compile(
+    r"\bthe (?:noise-?free|noiseless|true|clean) (?:synthetic|model)\b|"
+    r"\bthe (?:noise-?free|noiseless|true) (?:section|one|version|data|image|line)\b"
+)
 _LOADERS = ("read_segy", "read_ascii_section", "import_array", "read_well_log", "make_synthetic")
 _ORIGINAL = re.compile(r"\bthe (?:original|raw|input|unprocessed|noisy)\b")
 _ORDINALS = {"first": 0, "second": 1, "third": 2, "1st": 0, "2nd": 1, "3rd": 2}
@@ -286,6 +291,8 @@ class Conversation:
 
         for m in _NTH_FILE.finditer(text):
             add(m.group(0), self._nth_file(m.group(1), attached))
+        for m in _NOISE_FREE.finditer(text):
+            add(m.group(0), self._noise_free())
         for pattern, tools in _FAMILIES:
             for m in pattern.finditer(text):
                 found = self._latest(tools, kind="array")
@@ -365,6 +372,16 @@ class Conversation:
             (i for i in call.outputs if i in self.items and kind in (None, self._kind(i))),
             None,
         )
+
+    def _noise_free(self) -> str | None:
+        """The noise-free section of the latest synthetic (make_synthetic's "clean")."""
+        for turn in reversed(self.turns):
+            for call in reversed(turn.calls):
+                for i in call.outputs if call.name == "make_synthetic" else ():
+                    item = self.items.get(i)
+                    if item and item.kind == "array" and "clean" in item.description:
+                        return i
+        return None
 
     def _kind(self, item_id: str) -> str:
         item = self.items.get(item_id)

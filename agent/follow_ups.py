@@ -54,6 +54,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.conversation import CallRecord, Conversation, Resolution, ids_in
+from agent.named_settings import named
 from agent.reads import Read
 from tools import Registry
 from tools.result import Artifact
@@ -186,6 +187,32 @@ def read_first(
     return Read(READER, {"file": segy[0].id}, _DATA)
 
 
+_LINE_KEYS = ("inline", "crossline", "time_ms")
+
+
+def another_line(
+    conv: Conversation, message: str, registry: Registry, name: str, args: dict[str, Any]
+) -> Read | None:
+    """The read to run before a follow-up's first call ``name(args)`` when the call works
+    on a line an earlier turn read from a 3D SEG-Y and the message names another line of
+    the same file ("same for inline 128", "and the 890 crossline too"): that line is read
+    and the call works on it. A call on a whole cube read earlier keeps its data ("inline
+    5" may then be the plot's)."""
+    data = args.get(_DATA)
+    item = conv.items.get(data) if isinstance(data, str) else None
+    if name == READER or item is None or item.made_by != READER or READER not in registry:
+        return None
+    made = [c for t in conv.turns for c in t.calls if c.name == READER and data in c.outputs]
+    if not made:
+        return None
+    before = {k: v for k, v in made[-1].args.items() if k in _LINE_KEYS and v is not None}
+    schema = registry.get(READER).parameters
+    asked = {k: v for k, v in named(READER, message, schema).items() if k in _LINE_KEYS}
+    if not before or len(asked) != 1 or asked.items() <= before.items():
+        return None
+    return Read(READER, {"file": made[-1].args["file"], **asked}, _DATA)
+
+
 # what a request to act on data says: a verb of processing, plotting or saving, a
 # re-run cue, or a number (a setting: "order 2", "150 ms")
 _ACT = re.compile(
@@ -309,7 +336,11 @@ class FollowUp:
         return [a for i, a in enumerate(tries) if a not in tries[:i]]
 
     def read_first(self, name: str, args: dict[str, Any]) -> Read | None:
-        return read_first(self.conv, self.ref, self.attached, name, args)
+        return read_first(self.conv, self.ref, self.attached, name, args) or (
+            None
+            if self.attached
+            else another_line(self.conv, self.message, self.registry, name, args)
+        )
 
     def repeats(
         self, name: str, args: dict[str, Any], last: tuple[str, dict[str, Any]], made: Sequence[str]

@@ -14,6 +14,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Generator, Iterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +40,7 @@ from agent.next_steps import (
     refuses_tools,
     step_left,
 )
-from agent.reads import Read, missing_reads, put_back, reads_an_array
+from agent.reads import Read, has_segy_source, missing_reads, put_back, reads_an_array
 from agent.reply_checks import CITATION_MARK, looks_english, unsupported_numbers, usable_answer
 from agent.report import tool_report
 from agent.steps import (
@@ -462,7 +463,8 @@ class GeoAgent:
                     if getattr(self.chat_model, "ground_arguments", False) is True:
                         reports = [str(m.content) for m in messages if m.type in ("human", "tool")]
                     params = self.registry.get(name).parameters
-                    asked = settle(name, asked, question, params, reports, history)
+                    source = partial(has_segy_source, self.workspace)
+                    asked = settle(name, asked, question, params, reports, history, source)
                 asked = put_back(self.workspace, name, asked)  # ids the wrong way round
                 read = follow.read_first(name, asked) if follow and not calls else None
                 if read:  # a SEG-Y sent with the follow-up (agent.follow_ups)
@@ -471,7 +473,7 @@ class GeoAgent:
                     )
                 # a file named where the call takes an array: read it first (agent.reads)
                 for n_read, miss in enumerate(
-                    missing_reads(self.workspace, self.registry, name, asked)
+                    missing_reads(self.workspace, self.registry, name, asked, question)
                 ):
                     asked = yield from self._read_into(
                         miss, asked, f"{call_id}-read{n_read}", earlier, calls, results

@@ -35,7 +35,7 @@ chose stays as it is.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from agent.clauses import negated, spans
@@ -198,9 +198,9 @@ def _unasked(
     "no low cut" a 0), and that no tool's report or file description gives under the
     argument's own name ("length_ms=..."). A small model fills optional arguments with
     any number in sight (a 4 ms wavelet made of a 4 ms sample interval); its default
-    applies instead. Required numbers, and positions, ranks, seeds and thresholds (whose
-    names carry no unit: a well's crossline comes from a report under another name), are
-    left to the model."""
+    applies instead. So does a rank nobody wrote (:data:`_WRITTEN_ONLY`). Required
+    numbers, and positions, seeds and thresholds (whose names carry no unit: a well's
+    crossline comes from a report under another name), are left to the model."""
     required = set(schema.get("required", []))
     written = set(Grounding.from_texts([said]).numbers)
     keyed = {(k, float(v)) for r in reports for k, v in _KEYED.findall(r)}
@@ -208,11 +208,18 @@ def _unasked(
     for k, v in args.items():
         if k in required or isinstance(v, bool) or not isinstance(v, (int, float)):
             continue
-        if not argument_tag(k):
+        if not argument_tag(k) and k not in _WRITTEN_ONLY:
             continue
         if float(v) not in written and (k, float(v)) not in keyed:
             out.pop(k)
     return out
+
+
+# unitless numbers that only words give (a rank: "rank 3", "rank-one")
+_WRITTEN_ONLY = {"rank"}
+
+# the lines of a volume a reader takes one at a time
+_LINES = {"read_segy": {"inline", "crossline", "time_ms"}}
 
 
 # word options a small model fills by habit where nobody asked (the colour map, the
@@ -223,6 +230,7 @@ _NAMED_ONLY = {
     ("import_array", "layout"),
     ("invert_impedance", "regularization"),
     ("median_filter", "dip_steered"),
+    ("write_segy", "headers"),  # fresh headers only where the array has a SEG-Y to copy
 }
 
 
@@ -233,13 +241,16 @@ def _unnamed_choices(
     schema: dict[str, Any],
     found: dict[str, set],
     earlier: str = "",
+    has_source: Callable[[Any], bool] | None = None,
 ) -> dict[str, Any]:
     """``args`` without an option of :data:`_NAMED_ONLY` that is not its default and that
     no cue found in the text (``found``: :func:`_found`), and without ``figure=True``
     where the tool's default is no figure and the request says nothing of figures: their
     defaults apply. In a follow-up, an option an earlier call in the record (``earlier``)
     gave the same value, or the earlier turns' words name, is carried over ("again, but
-    stronger")."""
+    stronger"). A SEG-Y written with fresh headers keeps them unless ``has_source`` says
+    its array has headers to copy (None: not known): the default "source" fails on an
+    array no SEG-Y was read into."""
     props = schema.get("properties", {})
     before = _found(tool, earlier, schema) if earlier else {}
     out = dict(args)
@@ -249,6 +260,7 @@ def _unnamed_choices(
             and _as_found(v) not in found.get(k, set()) | before.get(k, set())
             and v != props.get(k, {}).get("default")
             and not _given_before(k, v, earlier)
+            and (k != "headers" or (has_source is not None and has_source(args.get("data"))))
         ):
             out.pop(k)
     if (
@@ -291,6 +303,7 @@ def settle(
     schema: dict[str, Any],
     reports: Sequence[str] | None = None,
     earlier: str = "",
+    has_source: Callable[[Any], bool] | None = None,
 ) -> dict[str, Any]:
     """``args`` with the settings ``text`` names for ``tool`` (:func:`named`); a number
     the model put in another argument, where the text names it for the settled one, is
@@ -298,15 +311,22 @@ def settle(
     tools' ``reports`` so far (None: not known) and no ``earlier`` turns, an optional
     number that neither the text nor a report under its name gave is taken out too
     (:func:`_unasked`); a follow-up ("again, but stronger") may mean a number its words
-    do not write, so its calls keep theirs. Options nobody named go (:func:`_unnamed_choices`),
+    do not write, so its calls of a tool run before keep theirs. Options nobody named go (:func:`_unnamed_choices`),
     save, in a follow-up, those an earlier call gave or earlier words named; an optional id
     repeating a required one goes in either case (:func:`_same_ids`)."""
     out = _same_ids(_slips(args, text, (schema or {}).get("properties", {})), schema or {})
     if reports is not None and not earlier:
         out = _unasked(out, text, reports, schema or {})
+    elif reports is not None and not re.search(rf"\b{re.escape(tool)}\b", earlier):
+        # a step new to the conversation is no "again, but stronger": its numbers are
+        # the message's or the record's
+        said = text + "\n" + re.sub(r"\bTurn \d+:|\(\d+ earlier turns? not shown\)", "", earlier)
+        out = _unasked(out, said, reports, schema or {})
     found = _found(tool, text, schema)
     given = _unambiguous(found)
-    out = _unnamed_choices(tool, out, text, schema or {}, found, earlier)
+    if len(given.keys() & _LINES.get(tool, set())) > 1:  # "inline 120 and crossline 880":
+        given = {k: v for k, v in given.items() if k not in _LINES[tool]}  # two reads
+    out = _unnamed_choices(tool, out, text, schema or {}, found, earlier, has_source)
     for arg, value in given.items():
         for other, v in args.items():
             if (

@@ -37,10 +37,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agent.named_settings import named
 from tools.registry import ID_KINDS_KEY, Registry
 from tools.workspace import Workspace
 
 __all__ = [
+    "has_segy_source",
     "Read",
     "missing_reads",
     "reads_an_array",
@@ -81,6 +83,14 @@ def reads_an_array(workspace: Workspace, args: dict[str, Any]) -> bool:
     return isinstance(item, str) and workspace.kinds().get(item, "").split(":")[0] == "array"
 
 
+def has_segy_source(workspace: Workspace, item: Any) -> bool:
+    """Whether workspace array ``item`` came from a SEG-Y file whose headers a write-back
+    can copy (its ``segy_source``)."""
+    if not isinstance(item, str) or item not in workspace:
+        return False
+    return bool(workspace.meta(item).get("metadata", {}).get("segy_source"))
+
+
 def _wavelet_and_section(workspace: Workspace, first: str, second: str) -> bool:
     return _shape_ndim(workspace, first) == 1 and _shape_ndim(workspace, second) == 2
 
@@ -111,10 +121,11 @@ def put_back(workspace: Workspace, name: str, args: dict[str, Any]) -> dict[str,
 
 
 def missing_reads(
-    workspace: Workspace, registry: Registry, name: str, args: dict[str, Any]
+    workspace: Workspace, registry: Registry, name: str, args: dict[str, Any], text: str = ""
 ) -> list[Read]:
     """The reads to run before ``name(args)`` (the module's two rules), in order; empty
-    when the call takes what it should."""
+    when the call takes what it should. A 3D SEG-Y is read at the one line the request
+    (``text``) names ("faults on inline 125"), else whole."""
     if name not in registry.names():
         return []
     props = registry.get(name).parameters.get("properties", {})
@@ -131,7 +142,9 @@ def missing_reads(
     ):
         section = data if _section_file(workspace, data) else _only_section(workspace, kinds)
         if section is not None:
-            reads.append(Read(_section_reader(workspace, section), {"file": section}, _DATA))
+            reader = _section_reader(workspace, section)
+            line = _line_named(registry, reader, text) if kinds[section] == "segy:3d" else {}
+            reads.append(Read(reader, {"file": section, **line}, _DATA))
     log = args.get(_LOG)
     if _LOG in props and isinstance(log, str) and kinds.get(log) == "array":
         if _shape_ndim(workspace, log) == 2:
@@ -144,6 +157,15 @@ def missing_reads(
                     read["dt_ms"] = dt
                 reads.append(Read("read_well_log", read, _LOG, "last"))
     return reads
+
+
+def _line_named(registry: Registry, reader: str, text: str) -> dict[str, Any]:
+    """The one line of a volume ``text`` names for ``reader`` ({"inline": 125}), or {}."""
+    if reader not in registry.names():
+        return {}
+    found = named(reader, text, registry.get(reader).parameters)
+    lines = {k: v for k, v in found.items() if k in ("inline", "crossline", "time_ms")}
+    return lines if len(lines) == 1 else {}
 
 
 def _takes_array(prop: dict[str, Any]) -> bool:

@@ -341,6 +341,17 @@ CUES: tuple[Cue, ...] = (
         rf"inline (?:at |sitting at )?(?:position|index)\s*{_N}\b|(?:position|index)\s*{_N}\b",
     ),
     _cue({"plot_section": "inline_index"}, r"\bfirst inline\b", _const(0)),
+    # a line of a 3D SEG-Y by its number ("inline 125", "IL 126", "the 890 crossline"); a
+    # line a well sits "at" is its position, not a line to read
+    _cue(
+        {"read_segy": "inline"},
+        rf"(?<!at )\b(?:inline|in-line|iline|IL)\s*(?:no\.?|#)?\s*{_N}\b|\bthe {_N} inline\b",
+    ),
+    _cue(
+        {"read_segy": "crossline"},
+        rf"(?<!at )\b(?:crossline|cross-line|xline|x-line|XL)\s*(?:no\.?|#)?\s*{_N}\b|"
+        rf"\bthe {_N} (?:crossline|xline)\b",
+    ),
     _cue(
         dict(_TITLED),
         r"titled?\s*(?:it\s*)?['\"“‘]([^'\"”’]+)['\"”’]|"

@@ -69,7 +69,7 @@ class Workspace:
     def kinds(self, ids: list[str] | None = None) -> dict[str, str]:
         """Every item's kind (or only those of ``ids``); a SEG-Y file's as "segy:3d" or
         "segy:2d" when its geometry was recorded at attach time (``metadata["geometry"]``),
-        a cube's as "array:3d"."""
+        a cube's as "array:3d", a spectrum's (an axis in hertz) as "array:spectrum"."""
         out: dict[str, str] = {}
         for item_id in self.ids() if ids is None else ids:
             try:
@@ -82,6 +82,8 @@ class Workspace:
                 kind += ":3d" if geometry.startswith("3D") else ":2d"
             if kind == "array" and len(m.get("metadata", {}).get("shape", ())) == 3:
                 kind += ":3d"
+            elif kind == "array" and "frequency_hz" in m.get("metadata", {}).get("axes", ()):
+                kind += ":spectrum"
             out[item_id] = kind
         return out
 
