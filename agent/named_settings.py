@@ -149,7 +149,46 @@ def _found(tool: str, text: str, schema: dict[str, Any]) -> dict[str, set]:
                 fitted = _fits(value, props[arg])
                 if fitted is not None:
                     found.setdefault(arg, set()).add(_as_found(fitted))
+    for arg, value in _by_name(text, props):
+        fitted = _fits(value, props[arg])
+        if fitted is not None:
+            found.setdefault(arg, set()).add(_as_found(fitted))
     return found
+
+
+# the unit an argument's name ends in, with the words that write it; a number written
+# with a unit of another argument's does not go to this one
+_UNIT_OF = {
+    "hz": {"hz", "hertz"},
+    "ms": {"ms", "msec", "millisecond", "milliseconds"},
+    "m": {"m", "metre", "metres", "meter", "meters"},
+    "db": {"db", "decibel", "decibels"},
+    "pct": {"%", "percent"},
+    "traces": {"trace", "traces"},
+}
+_UNIT_WORDS = set().union(*_UNIT_OF.values()) | {"s", "sec", "second", "seconds", "km", "khz"}
+
+
+def _by_name(text: str, props: dict[str, Any]) -> list[tuple[str, float]]:
+    """Numbers written right after an argument's own name, as someone who read the tool's
+    schema writes them: "half_length 2", "win_traces=20", "fmax at 60 Hz" (a name with
+    its unit left off, when the number has that unit or none: "window 0.5 s" is not
+    ``window_ms``)."""
+    out = []
+    for arg in props:
+        if "_" not in arg:
+            continue  # one-word names ("rank", "order", "seed") have cues of their own
+        head, _, unit = arg.rpartition("_")
+        names = [arg] + ([head] if unit in _UNIT_OF and len(head) >= 4 else [])
+        for name in names:
+            words = name.replace("_", "[_ ]")
+            pattern = rf"\b{words}\s*(?:=|:|of|at|to|is)?\s*(-?\d+(?:\.\d+)?)\s*(%|[a-z]+)?"
+            for m in re.finditer(pattern, text, re.IGNORECASE):
+                after = (m.group(2) or "").lower()
+                if after in _UNIT_WORDS and after not in _UNIT_OF.get(unit, set()):
+                    continue
+                out.append((arg, float(m.group(1))))
+    return out
 
 
 def _as_found(value: Any) -> Any:
@@ -165,9 +204,10 @@ _FIGURE_WORDS = re.compile(
 
 
 def _slips(args: dict[str, Any], text: str, props: dict[str, Any]) -> dict[str, Any]:
-    """``args`` without two slips of a small model: a workspace id in an optional text
+    """``args`` without three slips of a small model: a workspace id in an optional text
     argument (``curve="ws-1"``, ``title="ws-2"``) and ``figure=False`` in a request that says
-    nothing of figures; their defaults apply."""
+    nothing of figures (their defaults apply), and a workspace id as a literature search's
+    words (the words the text quotes, else the text, are searched)."""
     out = dict(args)
     for k, v in args.items():
         prop = props.get(k, {})
@@ -181,6 +221,10 @@ def _slips(args: dict[str, Any], text: str, props: dict[str, Any]) -> dict[str, 
             out.pop(k)
     if out.get("figure") is False and not _FIGURE_WORDS.search(text):
         out.pop("figure")
+    query = args.get("query")
+    if "query" in props and isinstance(query, str) and re.fullmatch(WORKSPACE_ID_PATTERN, query):
+        quoted = re.search(r'["“]([^"”]{3,})["”]', text)  # look up "f-x deconvolution Canales"
+        out["query"] = quoted.group(1) if quoted else text
     return out
 
 
@@ -307,7 +351,8 @@ def settle(
 ) -> dict[str, Any]:
     """``args`` with the settings ``text`` names for ``tool`` (:func:`named`); a number
     the model put in another argument, where the text names it for the settled one, is
-    taken out (its default applies), and so are two slips (:func:`_slips`). With the
+    taken out (its default applies; when the two arguments' numbers are the wrong way
+    round and the text writes both, they swap back), and so are two slips (:func:`_slips`). With the
     tools' ``reports`` so far (None: not known) and no ``earlier`` turns, an optional
     number that neither the text nor a report under its name gave is taken out too
     (:func:`_unasked`); a follow-up ("again, but stronger") may mean a number its words
@@ -339,5 +384,16 @@ def settle(
                 and float(v) == float(value)
             ):
                 out.pop(other, None)
+                was = args.get(arg)
+                if _swapped(was, value, text) and other in (schema or {}).get("properties", {}):
+                    out[other] = was  # the two numbers the wrong way round
         out[arg] = value
     return out
+
+
+def _swapped(was: Any, value: Any, text: str) -> bool:
+    """Whether the model's number ``was`` for an argument the text gives ``value`` is
+    a number the text writes too (so it belongs to the argument that took ``value``)."""
+    if not isinstance(was, (int, float)) or isinstance(was, bool) or float(was) == float(value):
+        return False
+    return float(was) in Grounding.from_texts([text]).numbers

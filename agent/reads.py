@@ -110,11 +110,21 @@ def put_back(workspace: Workspace, name: str, args: dict[str, Any]) -> dict[str,
     """``args`` with two workspace ids swapped back when the call gives them the wrong
     way round: an inversion's 1-D wavelet as its ``data`` and the 2-D section as its
     ``wavelet``; a well log read with the checkshot table as the ``file`` and the LAS
-    file as the ``checkshot``."""
+    file as the ``checkshot``, or with the table alone while the workspace holds one LAS
+    file."""
     if name not in _PAIRS:
         return args
     one, other, mixed_up = _PAIRS[name]
     a, b = args.get(one), args.get(other)
+    if (
+        name == "read_well_log"
+        and b is None
+        and isinstance(a, str)
+        and a in workspace
+        and _is_checkshot(workspace, a)
+    ):
+        las = [i for i in workspace.ids() if _suffix(workspace, i) == ".las"]
+        return {**args, one: las[0], other: a} if len(las) == 1 else args  # the table alone
     if not (isinstance(a, str) and isinstance(b, str) and a in workspace and b in workspace):
         return args
     return {**args, one: b, other: a} if mixed_up(workspace, a, b) else args

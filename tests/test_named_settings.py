@@ -360,3 +360,33 @@ def test_an_option_nobody_named_goes_unless_an_earlier_call_gave_it():
             "plot_section", plot, "show the fault mask too", _params("plot_section"), None, earlier
         )
         assert kept == plot
+
+
+@pytest.mark.parametrize(
+    "tool, asked, text, expected",
+    [
+        # an argument's own name, as the schema spells it, or without its unit
+        ("median_filter", {"data": "ws-2"}, "half_length 2 please", {"half_length": 2}),
+        ("rank_reduction", {"data": "ws-2"}, "win_traces=20", {"win_traces": 20}),
+        ("fx_decon", {"data": "ws-2"}, "cap fmax at 60 Hz", {"fmax_hz": 60.0}),
+        ("agc", {"data": "ws-2"}, "window 0.5 s", {}),  # another unit: not window_ms
+        # two numbers the model put the wrong way round, both written: swapped back
+        (
+            "median_filter",
+            {"data": "ws-2", "half_width": 2, "half_length": 3},
+            "half_length 2 as well, width still 3",
+            {"half_length": 2, "half_width": 3},
+        ),
+        # a workspace id as a literature search's words: the quoted words are searched
+        (
+            "search_literature",
+            {"query": "ws-3"},
+            'any references? look up "f-x deconvolution Canales"',
+            {"query": "f-x deconvolution Canales"},
+        ),
+        ("search_literature", {"query": "ws-3"}, "papers on SSA", {"query": "papers on SSA"}),
+    ],
+)
+def test_names_swaps_and_queries(tool, asked, text, expected):
+    data = {k: v for k, v in asked.items() if k == "data"}
+    assert _settled(tool, asked, text) == {**data, **expected}

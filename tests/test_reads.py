@@ -157,4 +157,10 @@ def test_ids_given_the_wrong_way_round_are_put_back(inv_workspace):
         "file": "ws-2",
         "checkshot": "ws-3",
     }
+    # the checkshot table alone as the log: the workspace's one LAS file is the log
+    assert put_back(inv_workspace, "read_well_log", {"file": "ws-3", "curve": "DT"}) == {
+        "file": "ws-2",
+        "checkshot": "ws-3",
+        "curve": "DT",
+    }
     assert put_back(inv_workspace, "bandpass", {"data": wavelet.id}) == {"data": wavelet.id}
