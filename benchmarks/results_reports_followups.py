@@ -68,6 +68,14 @@ FOLLOWUPS5_MEASURES = (
     "first set (above)."
 )
 
+FOLLOWUPS6_MEASURES = (
+    "Multi-turn conversations through `GeoAgent.chat` on the blind set "
+    "`benchmarks/data/followups_blind_6.jsonl` (76 conversations of 2-4 turns, 202 "
+    "turns, 24 of them questions answered from the record), written blind and frozen "
+    "(committed) before it was scored; its errors have not been read. Scored as the "
+    "first set (above)."
+)
+
 FOLLOWUP_REPORTS += [
     Report(
         "followups_transformers.json",
@@ -91,8 +99,17 @@ FOLLOWUP_REPORTS += [
         "Follow-up turns, blind set 5, transformers backend",
         "Follow-ups, blind set 5",
         FOLLOWUPS5_MEASURES,
-        _followup_figures((README, CARD)),
+        _followup_figures((CARD,)),
         command="python -m benchmarks.followups --data benchmarks/data/followups_blind_5.jsonl "
         "--out docs/results/followups_blind5_transformers.json",
+    ),
+    Report(
+        "followups_blind6_transformers.json",
+        "Follow-up turns, blind set 6, transformers backend",
+        "Follow-ups, blind set 6",
+        FOLLOWUPS6_MEASURES,
+        _followup_figures((README, CARD)),
+        command="python -m benchmarks.followups --data benchmarks/data/followups_blind_6.jsonl "
+        "--out docs/results/followups_blind6_transformers.json",
     ),
 ]
