@@ -44,7 +44,8 @@ TOOL_REPORTS += [
         "synthetic-seismic correlation over the log before the tie, after the bulk shift and "
         "after a linear stretch of at most 3 %; then the tied log in 400 ms windows, each "
         "re-tied on its own, to tell a time-depth error (shifts that differ) from a "
-        "mismatch a shift cannot mend. Then `invert_impedance` with the tied AI log "
+        "mismatch a shift cannot mend; and against every trace of the line, to see how "
+        "high a tie the line allows wherever the well sits. Then `invert_impedance` with the tied AI log "
         "as background and the tie wavelet, compared at the same well: not blind.",
         (
             Figure(
@@ -73,6 +74,19 @@ TOOL_REPORTS += [
                 "the same windows: residual shift after the default tie",
                 tuple(f"windows.{i}.shift_ms" for i in range(5)),
                 " / ".join(f"{{{i}:+.0f}}" for i in range(5)) + " ms",
+            ),
+            Figure(
+                "every trace of the line, shift and phase: best (crossline), with the "
+                "stretch; traces at 0.6 or more",
+                (
+                    "line_scan.max_correlation_shift",
+                    "line_scan.best.0.crossline",
+                    "line_scan.best.0.correlation_after_stretch",
+                    "line_scan.traces_reaching_target",
+                    "line_scan.traces",
+                ),
+                "{0:.2f} ({1}), {2:.2f}; {3} of {4}",
+                "0.6",
             ),
             Figure(
                 "least-squares well wavelet: tie correlation after stretch, phase",

@@ -167,3 +167,19 @@ def test_windowed_re_ties_tell_a_time_depth_error(tmp_path, workspace, step_ms):
     else:
         assert max(abs(x) for x in shifts) <= 2.0, shifts
         assert min(w["correlation"] for w in windows) > 0.9, windows
+
+
+def test_a_line_scan_finds_the_traces_the_log_ties_to(tmp_path, workspace):
+    """benchmarks.well_tie sets the tied log against every trace of the line: on a line
+    whose traces are the well's synthetic but one (noise), six of seven reach 0.6."""
+    from benchmarks.well_tie import line_scan
+
+    args = _case(tmp_path, workspace)
+    sec = workspace.load_array(args["data"])
+    sec[5] = np.random.default_rng(2).normal(size=sec.shape[1]) * np.std(sec[0])
+    args["data"] = workspace.save_array(sec, "section", {"dt_ms": DT, "t0_ms": 0.0}).id
+    r = ALL.call("tie_well", dict(args, figure=False), workspace)
+    scan = line_scan(workspace, args["data"], r, first_crossline=100)
+    assert scan["traces"] == 7 and scan["traces_reaching_target"] == 6, scan
+    assert scan["max_correlation_shift"] > 0.9
+    assert scan["best"][0]["crossline"] in {100, 101, 102, 103, 104, 106}
