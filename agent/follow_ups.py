@@ -54,7 +54,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.conversation import CallRecord, Conversation, Resolution, ids_in
-from agent.named_settings import named
+from agent.named_settings import VOLUME_LINES, named_line
 from agent.reads import Read
 from tools import Registry
 from tools.result import Artifact
@@ -187,9 +187,6 @@ def read_first(
     return Read(READER, {"file": segy[0].id}, _DATA)
 
 
-_LINE_KEYS = ("inline", "crossline", "time_ms")
-
-
 def another_line(
     conv: Conversation, message: str, registry: Registry, name: str, args: dict[str, Any]
 ) -> Read | None:
@@ -205,10 +202,9 @@ def another_line(
     made = [c for t in conv.turns for c in t.calls if c.name == READER and data in c.outputs]
     if not made:
         return None
-    before = {k: v for k, v in made[-1].args.items() if k in _LINE_KEYS and v is not None}
-    schema = registry.get(READER).parameters
-    asked = {k: v for k, v in named(READER, message, schema).items() if k in _LINE_KEYS}
-    if not before or len(asked) != 1 or asked.items() <= before.items():
+    before = {k: v for k, v in made[-1].args.items() if k in VOLUME_LINES and v is not None}
+    asked = named_line(READER, message, registry.get(READER).parameters)
+    if not before or not asked or asked.items() <= before.items():
         return None
     return Read(READER, {"file": made[-1].args["file"], **asked}, _DATA)
 

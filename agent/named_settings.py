@@ -43,7 +43,7 @@ from agent.constrained import Grounding, argument_tag
 from agent.setting_words import CUES, TRIGGERS, Cue
 from tools.registry import WORKSPACE_ID_PATTERN
 
-__all__ = ["named", "settle"]
+__all__ = ["VOLUME_LINES", "named", "named_line", "settle"]
 
 
 def _eligible(tool: str, cue: Cue, clause: str, span: tuple[int, int], rest: str) -> bool:
@@ -113,6 +113,13 @@ def named(tool: str, text: str, schema: dict[str, Any]) -> dict[str, Any]:
     """The settings of ``tool`` that ``text`` names unambiguously (see the module notes),
     as its schema (``parameters``) takes them."""
     return _unambiguous(_found(tool, text, schema))
+
+
+def named_line(reader: str, text: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """The one line of a volume ``text`` names for ``reader`` ({"inline": 125}), else {}
+    (none, or two: "inline 120 and crossline 880")."""
+    lines = {k: v for k, v in named(reader, text, schema).items() if k in VOLUME_LINES}
+    return lines if len(lines) == 1 else {}
 
 
 def _unambiguous(found: dict[str, set]) -> dict[str, Any]:
@@ -262,8 +269,8 @@ def _unasked(
 # unitless numbers that only words give (a rank: "rank 3", "rank-one")
 _WRITTEN_ONLY = {"rank"}
 
-# the lines of a volume a reader takes one at a time
-_LINES = {"read_segy": {"inline", "crossline", "time_ms"}}
+# the arguments by which a volume's reader takes one line of it
+VOLUME_LINES = frozenset({"inline", "crossline", "time_ms"})
 
 
 # word options a small model fills by habit where nobody asked (the colour map, the
@@ -369,8 +376,8 @@ def settle(
         out = _unasked(out, said, reports, schema or {})
     found = _found(tool, text, schema)
     given = _unambiguous(found)
-    if len(given.keys() & _LINES.get(tool, set())) > 1:  # "inline 120 and crossline 880":
-        given = {k: v for k, v in given.items() if k not in _LINES[tool]}  # two reads
+    if len(given.keys() & VOLUME_LINES) > 1:  # "inline 120 and crossline 880": two reads
+        given = {k: v for k, v in given.items() if k not in VOLUME_LINES}
     out = _unnamed_choices(tool, out, text, schema or {}, found, earlier, has_source)
     for arg, value in given.items():
         for other, v in args.items():

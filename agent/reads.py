@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.named_settings import named
+from agent.named_settings import named_line
 from tools.registry import ID_KINDS_KEY, Registry
 from tools.workspace import Workspace
 
@@ -153,7 +153,11 @@ def missing_reads(
         section = data if _section_file(workspace, data) else _only_section(workspace, kinds)
         if section is not None:
             reader = _section_reader(workspace, section)
-            line = _line_named(registry, reader, text) if kinds[section] == "segy:3d" else {}
+            line = (
+                named_line(reader, text, registry.get(reader).parameters)
+                if kinds[section] == "segy:3d" and reader in registry.names()
+                else {}
+            )
             reads.append(Read(reader, {"file": section, **line}, _DATA))
     log = args.get(_LOG)
     if _LOG in props and isinstance(log, str) and kinds.get(log) == "array":
@@ -167,15 +171,6 @@ def missing_reads(
                     read["dt_ms"] = dt
                 reads.append(Read("read_well_log", read, _LOG, "last"))
     return reads
-
-
-def _line_named(registry: Registry, reader: str, text: str) -> dict[str, Any]:
-    """The one line of a volume ``text`` names for ``reader`` ({"inline": 125}), or {}."""
-    if reader not in registry.names():
-        return {}
-    found = named(reader, text, registry.get(reader).parameters)
-    lines = {k: v for k, v in found.items() if k in ("inline", "crossline", "time_ms")}
-    return lines if len(lines) == 1 else {}
 
 
 def _takes_array(prop: dict[str, Any]) -> bool:
