@@ -359,12 +359,13 @@ def settle(
     """``args`` with the settings ``text`` names for ``tool`` (:func:`named`); a number
     the model put in another argument, where the text names it for the settled one, is
     taken out (its default applies; when the two arguments' numbers are the wrong way
-    round and the text writes both, they swap back), and so are two slips (:func:`_slips`). With the
-    tools' ``reports`` so far (None: not known) and no ``earlier`` turns, an optional
+    round and the text writes both, they swap back), and so are the model's slips
+    (:func:`_slips`). With the tools' ``reports`` so far (None: not known), an optional
     number that neither the text nor a report under its name gave is taken out too
-    (:func:`_unasked`); a follow-up ("again, but stronger") may mean a number its words
-    do not write, so its calls of a tool run before keep theirs. Options nobody named go (:func:`_unnamed_choices`),
-    save, in a follow-up, those an earlier call gave or earlier words named; an optional id
+    (:func:`_unasked`); in a follow-up the record's numbers count as given, and a call
+    of a tool an earlier turn ran keeps its numbers ("again, but stronger" may mean one
+    its words do not write). Options nobody named go (:func:`_unnamed_choices`), save,
+    in a follow-up, those an earlier call gave or earlier words named; an optional id
     repeating a required one goes in either case (:func:`_same_ids`)."""
     out = _same_ids(_slips(args, text, (schema or {}).get("properties", {})), schema or {})
     if reports is not None and not earlier:

@@ -123,7 +123,7 @@ def put_back(workspace: Workspace, name: str, args: dict[str, Any]) -> dict[str,
         and a in workspace
         and _is_checkshot(workspace, a)
     ):
-        las = [i for i in workspace.ids() if _suffix(workspace, i) == ".las"]
+        las = _las_files(workspace)
         return {**args, one: las[0], other: a} if len(las) == 1 else args  # the table alone
     if not (isinstance(a, str) and isinstance(b, str) and a in workspace and b in workspace):
         return args
@@ -162,7 +162,7 @@ def missing_reads(
     log = args.get(_LOG)
     if _LOG in props and isinstance(log, str) and kinds.get(log) == "array":
         if _shape_ndim(workspace, log) == 2:
-            las = [i for i in kinds if kinds[i] == "file" and _suffix(workspace, i) == ".las"]
+            las = _las_files(workspace)
             tables = [i for i in kinds if kinds[i] == "file" and _is_checkshot(workspace, i)]
             if len(las) == 1 and len(tables) == 1:
                 read: dict[str, Any] = {"file": las[0], "checkshot": tables[0]}
@@ -181,6 +181,11 @@ def _takes_array(prop: dict[str, Any]) -> bool:
 
 def _is_file(kinds: dict[str, str], item: Any) -> bool:
     return isinstance(item, str) and kinds.get(item, "").split(":")[0] in ("segy", "file")
+
+
+def _las_files(workspace: Workspace) -> list[str]:
+    """The workspace's LAS files (attached files: a tool writes none)."""
+    return [i for i in workspace.ids() if _suffix(workspace, i) == ".las"]
 
 
 def _suffix(workspace: Workspace, item: str) -> str:
