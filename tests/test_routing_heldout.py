@@ -29,9 +29,18 @@ BLIND_2 = DATA / "routing_blind_2.jsonl"
 BLIND_3 = DATA / "routing_blind_3.jsonl"
 BLIND_4 = DATA / "routing_blind_4.jsonl"
 BLIND_5 = DATA / "routing_blind_5.jsonl"
+BLIND_6 = DATA / "routing_blind_6.jsonl"
 MAIN = DATA / "routing_requests.jsonl"
 # each blind set and the fewest requests it must hold
-BLIND_SETS = {HELDOUT: 60, BLIND_1: 80, BLIND_2: 80, BLIND_3: 80, BLIND_4: 80, BLIND_5: 80}
+BLIND_SETS = {
+    HELDOUT: 60,
+    BLIND_1: 80,
+    BLIND_2: 80,
+    BLIND_3: 80,
+    BLIND_4: 80,
+    BLIND_5: 80,
+    BLIND_6: 80,
+}
 _blind = pytest.mark.parametrize("path", list(BLIND_SETS), ids=lambda p: p.stem)
 _REF = re.compile(r"^@(f?)(\d+)(?:\.(\d+))?$")
 _SCHEMAS = {s["name"]: s["parameters"] for s in REGISTRY.schemas()}
