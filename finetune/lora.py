@@ -28,7 +28,7 @@ from common.errors import BadInputError
 from finetune.chat_data import IGNORE, encode_example, read_jsonl
 from finetune.training_io import adam_state, read_config, restore_adam_state
 
-__all__ = ["LoraTrainConfig", "train", "main"]
+__all__ = ["LoraTrainConfig", "mixed", "train", "main"]
 
 DEFAULT_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
@@ -89,6 +89,15 @@ class LoraTrainConfig:
             "target_modules and layers); None: a fresh LoRA initialisation"
         },
     )
+    mix: dict[str, float] | None = field(
+        default=None,
+        metadata={
+            "help": "share of the training rows kept, by group: a row's group is its task "
+            "name up to the first '/' ('followup' for follow-up turns); '*' is the pool "
+            "of every row no named group takes (default share 1); rows are drawn with "
+            "the seed. None: every row"
+        },
+    )
     max_steps: int | None = field(
         default=None,
         metadata={"help": "stop after this many optimizer steps in total (for smoke runs)"},
@@ -108,6 +117,11 @@ class LoraTrainConfig:
                 f"init_adapter {self.init_adapter} has no adapter_config.json; "
                 "give a peft adapter directory (see finetune/README.md)"
             )
+        if self.mix is not None and not (
+            isinstance(self.mix, dict)
+            and all(isinstance(v, (int, float)) and 0 <= v <= 1 for v in self.mix.values())
+        ):
+            raise BadInputError(f"mix shares must be in [0, 1], got {self.mix}")
         if not Path(self.train_file).exists():
             raise BadInputError(
                 f"train_file {self.train_file} not found; build the data "
@@ -150,8 +164,29 @@ def _batches(
         yield ids, labels, mask
 
 
-def _encode_file(path: str, tokenizer, max_length: int):
-    return [encode_example(tokenizer, ex["messages"], max_length) for ex in read_jsonl(path)]
+def mixed(rows: list[dict], mix: dict[str, float] | None, seed: int) -> list[dict]:
+    """The rows a ``mix`` keeps (see :class:`LoraTrainConfig`), in their file order: of
+    each named group, and of the pool of the rest ('*'), the first round(share * n) of a
+    seeded shuffle."""
+    if mix is None:
+        return rows
+    groups: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        name = str(row.get("task", "")).split("/")[0]
+        groups.setdefault(name if name in mix else "*", []).append(i)
+    rng = random.Random(seed)
+    keep: list[int] = []
+    for name in sorted(groups):
+        share = mix.get(name, 1.0)
+        members = groups[name]
+        rng.shuffle(members)
+        keep += members[: round(share * len(members))]
+    return [rows[i] for i in sorted(keep)]
+
+
+def _encode_file(path: str, tokenizer, max_length: int, mix=None, seed: int = 0):
+    rows = mixed(read_jsonl(path), mix, seed)
+    return [encode_example(tokenizer, ex["messages"], max_length) for ex in rows]
 
 
 def token_loss(model, ids, mask, labels):
@@ -270,7 +305,9 @@ def train(config: LoraTrainConfig, model=None, tokenizer=None, log=print) -> dic
     pad_id = (
         tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     )
-    train_set = _encode_file(config.train_file, tokenizer, config.max_length)
+    train_set = _encode_file(
+        config.train_file, tokenizer, config.max_length, config.mix, config.seed
+    )
     val_set = _encode_file(config.val_file, tokenizer, config.max_length) if config.val_file else []
     lora = LoraConfig(
         r=config.r,

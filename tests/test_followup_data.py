@@ -109,7 +109,7 @@ def test_every_followup_turn_keeps_a_training_phrasing_apart_from_the_evaluation
         for k, turn in enumerate(c.turns):
             n = len(turn.phrasings)
             train = [p for i, p in enumerate(turn.phrasings) if turn_split(k, i, n) == "train"]
-            if turn.record or not train:
+            if not train:
                 continue
             for slots in combos or [{}]:
                 if all(guard.near(p.format(**slots)) for p in train):

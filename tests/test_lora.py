@@ -11,7 +11,7 @@ import torch
 
 from common.errors import BadInputError
 from finetune.chat_data import IGNORE, encode_example, read_jsonl
-from finetune.lora import LoraTrainConfig, train
+from finetune.lora import LoraTrainConfig, mixed, train
 
 EXAMPLES = [
     {
@@ -172,6 +172,23 @@ def test_config_validation(tmp_path, data_file):
     assert LoraTrainConfig.from_json(cfg, ["epochs=1", "r=4"]).r == 4
     with pytest.raises(BadInputError, match="unknown setting"):
         LoraTrainConfig.from_json(cfg, ["rank=4"])
+
+
+def test_mix_keeps_a_share_of_each_group_in_file_order(tmp_path, data_file):
+    rows = [{"task": f"followup/t{i}" if i % 3 == 0 else f"bp_{i}", "n": i} for i in range(30)]
+    kept = mixed(rows, {"followup": 1.0, "*": 0.5}, seed=0)
+    assert [r["n"] for r in kept] == sorted(r["n"] for r in kept)
+    assert sum(r["task"].startswith("followup/") for r in kept) == 10
+    others = [r for r in kept if not r["task"].startswith("followup/")]
+    assert len(others) == 10  # half of the pool of the 20 other rows
+    assert len(mixed(rows, {"followup": 0.5}, seed=0)) == 25  # the rest kept whole
+    assert mixed(rows, None, seed=0) == rows
+    assert mixed(rows, {"*": 0.0}, seed=0) == []
+    assert mixed(rows, {"*": 0.5}, seed=1) != mixed(rows, {"*": 0.5}, seed=2)
+    with pytest.raises(BadInputError, match="mix"):
+        _config(tmp_path, data_file, mix={"followup": 2})
+    with pytest.raises(BadInputError, match="mix"):
+        _config(tmp_path, data_file, mix="followup")
 
 
 def test_config_extends_a_base_file(tmp_path, data_file):

@@ -23,6 +23,7 @@ from finetune.tool_tasks import (
     followups,
     followups_chain,
     followups_files,
+    followups_switch,
     geofm_literature_chat,
     potential_fields,
     reading,
@@ -54,5 +55,7 @@ TASKS: list[Task] = [
 
 # Multi-turn conversations (finetune/followup_data.py), in a fixed order as well.
 FOLLOWUPS: list[FollowUp] = [
-    c for area in (followups, followups_chain, followups_files) for c in area.FOLLOWUPS
+    c
+    for area in (followups, followups_chain, followups_files, followups_switch)
+    for c in area.FOLLOWUPS
 ]

@@ -319,9 +319,9 @@ FOLLOWUPS: list[FollowUp] = [
         ),
         T(
             [],
-            "How much did the SNR improve?",
-            "what's the snr after?",
-            "What was the estimated SNR after filtering?",
+            "Did the filter raise the signal-to-noise, and by how much?",
+            "snr gain in dB?",
+            "By how many dB did the Cadzow step lift the SNR?",
             record=True,
         ),
         T(
