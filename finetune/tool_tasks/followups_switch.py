@@ -5,10 +5,8 @@ finetune/followup_data.py."""
 
 from __future__ import annotations
 
-from finetune.tool_tasks.base import FollowUp, T, followup
+from finetune.tool_tasks.base import SYNTH, FollowUp, T, followup
 from finetune.tool_tasks.followups import IL, INLINES, NP, RD
-
-SYN = ("make_synthetic", {})
 
 FOLLOWUPS: list[FollowUp] = [
     # ---- a new step on the newest of two synthetics -------------------------------------
@@ -79,7 +77,7 @@ FOLLOWUPS: list[FollowUp] = [
         "synth_fx_plot_clean",
         "none",
         T(
-            [SYN, ("fx_decon", {"data": "@1"})],
+            [SYNTH, ("fx_decon", {"data": "@1"})],
             "Make a noisy synthetic and f-x decon it.",
             "Synthetic line, then fx deconvolution on it.",
         ),
