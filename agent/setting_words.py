@@ -332,7 +332,7 @@ CUES: tuple[Cue, ...] = (
             "viridis": r"\bviridis\b",
             "seismic": r"seismic (?:colou?r|cmap|colormap|palette)|red[- /](?:white[- ])?blue|"
             r"colou?r ?map\s*:?\s*'?seismic|'seismic'|blue[- ]white[- ]red|diverging|"
-            r"red for one polarity",
+            r"red for one polarity|\bin seismic(?=\s*(?:[.,;!?]|$))",
             "gray": r"\bgr[ae]y(?:scale)?\b",
         },
     ),

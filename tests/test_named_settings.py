@@ -269,6 +269,10 @@ def test_an_option_nobody_named_goes_back_to_its_default():
     # named by its cue: kept
     got = _settled("plot_section", {"data": "ws-2", "cmap": "seismic"}, "plot in seismic colours")
     assert got == {"data": "ws-2", "cmap": "seismic"}
+    got = _settled("plot_section", {"data": "ws-2", "cmap": "seismic"}, "Draw it in seismic.")
+    assert got == {"data": "ws-2", "cmap": "seismic"}  # "in seismic" ends the clause
+    got = _settled("plot_section", {"data": "ws-2", "cmap": "seismic"}, "in seismic section view")
+    assert got == {"data": "ws-2"}
     # an option the context decides (a synthetic has no SEG-Y headers to copy) stays
     got = _settled("write_segy", {"data": "ws-3", "headers": "minimal"}, "export it to SEG-Y")
     assert got["headers"] == "minimal"
