@@ -80,12 +80,13 @@ MENTIONS: dict[str, re.Pattern] = {
         "plot_section": r"\bplot\b|\bdisplay\b|\bdraw\b|\bfigure of\b|\bimage of\b",
         "plot_comparison": r"\bcompar\w*|side[- ]by[- ]side",
         "search_literature": r"\bliterature\b|\bpassages?\b|\bpapers\b|\breferences\b",
-        "geofm_denoise": r"(?:geofm|foundation[- ]model)\b[^.;]{0,30}denois|"
-        r"denois\w*\b[^.;]{0,30}(?:geofm|foundation[- ]model)",
+        # "denoised" describes data ("faults on the denoised one"), it asks for nothing
+        "geofm_denoise": r"(?:geofm|foundation[- ]model)\b[^.;]{0,30}denois(?!ed\b)|"
+        r"denois(?!ed\b)\w*\b[^.;]{0,30}(?:geofm|foundation[- ]model)",
         "geofm_interpolate": r"(?:fill|infill|interpolat|reconstruct)\w*\b[^.;]{0,40}"
         r"(?:dead|missing|blank|gap|zeroed)",
         "geofm_faults": r"fault (?:finder|detect\w*|segment\w*|probabilit\w*)|"
-        r"(?:find|detect)\w* (?:the )?faults",
+        r"(?:find|detect|hunt|look|search)\w* (?:for )?(?:the )?faults|\bgeofm[- ]?faults?\b",
         "write_segy": r"(?:save|write|export)\w*\b[^.;]{0,50}\bseg-?y\b|\bas (?:a )?(?:new )?seg-?y\b",
         "tie_well": r"well[- ]tie|\btie (?:the |this )?well",
         "coherence_faults": r"\bcoherence\b|discontinuity attribute",

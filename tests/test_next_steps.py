@@ -48,6 +48,14 @@ def test_names_in_order_and_concrete_requests():
     # a tool's own name names it
     assert named_tools("segy_info on the exported file", REGISTRY.names()) == ["segy_info"]
     assert named_tools("no segy_info needed", REGISTRY.names()) == []
+    # "denoised" describes the data; the fault finder is what is asked for
+    for text in (
+        "Now run GeoFM faults on the denoised inline",
+        "now hunt for faults in the denoised inline using GeoFM",
+    ):
+        assert named_tools(text, REGISTRY.names()) == ["geofm_faults"], text
+    assert named_tools("denoise it with GeoFM", REGISTRY.names()) == ["geofm_denoise"]
+    assert named_tools("GeoFM denoising, then plot", REGISTRY.names())[0] == "geofm_denoise"
     assert concrete("P and S travel times for a 35 km deep event at 62 degrees")
     assert concrete("find me passages about AVO analysis")
     assert not concrete("give me the key facts about synthetic seismograms")
