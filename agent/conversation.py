@@ -117,36 +117,6 @@ _REDO = re.compile(
     r"\b(?:instead|same but|same thing|same again|again|redo|re-?run|repeat|this time|"
     r"once more|one more time)\b"
 )
-_QUESTION = re.compile(
-    r"^\s*(?:what|how|which|was|were|did|does|is|are|can you tell|tell me)\b|\?\s*$"
-)
-# a request phrased as a question ("could you redo it with 0.5?") or a question of
-# understanding ("why ...?") is not a question about an earlier number
-_NOT_FROM_RECORD = re.compile(
-    r"^\s*(?:why|explain|please)\b|^\s*(?:could|can|would|will)\s+(?:you|we|i)\s+"
-    r"(?!tell|remind|say)|\bplease\b"
-)
-# words of metric names that say when or how, not what was measured
-_METRIC_FILLER = {"db", "hz", "ms", "m", "s", "after", "before", "in", "out", "of", "to", "per"}
-_METRIC_WORDS = {
-    "improve": "gain",
-    "improved": "gain",
-    "improvement": "gain",
-    "gained": "gain",
-    "correlation": "corr",
-    "correlate": "corr",
-    "peak": "peak",
-    "dominant": "peak",
-    "frequency": "hz",
-    "noise": "snr",
-    "interval": "dt",  # "the sample interval" is dt_ms
-    "sampling": "dt",
-    "start": "top",  # "what TWT does the log start at?" is twt_top_ms
-    "starts": "top",
-    "deep": "depth",
-    "bottom": "base",
-    "time": "twt",
-}
 
 
 def ids_in(value: Any) -> list[str]:
@@ -417,41 +387,6 @@ class Conversation:
         left_out = len(self.turns) - 1 - len(older)
         head = [f"({left_out} earlier turn{'s' * (left_out > 1)} not shown)"] if left_out else []
         return "\n".join([*head, *older, last])
-
-    def answer_from_record(self, message: str) -> str | None:
-        """A question about an earlier result ("what was the SNR gain?") answered from
-        the record's metrics, or None when it is not one or the record has no such number."""
-        text = message.lower()
-        if not _QUESTION.search(text) or _NOT_FROM_RECORD.search(text) or not self.turns:
-            return None
-        said = set(re.findall(r"[a-z0-9]+", text))
-        meant = {_METRIC_WORDS[w] for w in said if w in _METRIC_WORDS} - said
-        best: tuple[tuple[int, int, int, int], TurnRecord, CallRecord, str] | None = None
-        for turn in self.turns:
-            for call in turn.calls:
-                # a word of the question counts twice, a word it stands for ("deep" for
-                # depth) once; a tie goes to the later turn, and within a call to the
-                # metric it reports first (its key ones come first)
-                for order, key in enumerate(call.metrics):
-                    parts = set(key.lower().split("_"))
-                    named = parts - _METRIC_FILLER
-                    hit = 2 * len(named & said) + len(named & meant)
-                    # "before"/"after" alone never match, but they choose between
-                    # snr_est_before_db and snr_est_after_db
-                    when = len(parts & said & {"before", "after"})
-                    rank = (hit, when, turn.n, -order)
-                    if hit and (best is None or rank >= best[0]):
-                        best = (rank, turn, call, key)
-        if best is None:
-            return None
-        _, turn, call, key = best
-        used = [i for i in ids_in(call.args) if i in self.items]
-        on = f" on {', '.join(used)}" if used else ""
-        made = f" -> {', '.join(call.outputs)}" if call.outputs else ""
-        return (
-            f"From turn {turn.n} ({call.name}{on}{made}): {key} = {call.metrics[key]}. "
-            "Taken from the record of this conversation; no tool was run."
-        )
 
     # ---- state ------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -41,6 +41,7 @@ from agent.next_steps import (
     step_left,
 )
 from agent.reads import Read, has_segy_source, missing_reads, put_back, reads_an_array
+from agent.record_answers import answer_from_record
 from agent.reply_checks import CITATION_MARK, looks_english, unsupported_numbers, usable_answer
 from agent.report import tool_report
 from agent.steps import (
@@ -253,7 +254,9 @@ class GeoAgent:
             yield Error(problem, where="reference")
             return
         steps: list[Step] = []
-        from_record = conv.answer_from_record(message) if message and not attached else None
+        from_record = None
+        if message and not attached:
+            from_record = answer_from_record(conv, message, self.registry.names())
         if from_record:
             steps.append(Answer(from_record))
         else:

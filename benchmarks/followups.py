@@ -43,6 +43,7 @@ from typing import Any
 
 from agent.config import AgentConfig, ModelConfig
 from agent.conversation import Conversation, ids_in
+from agent.record_answers import answer_from_record
 from agent.report import tool_report
 from agent.steps import Answer, Error, Step, ToolCall, ToolOutput
 from benchmarks.report import provenance
@@ -139,7 +140,7 @@ def _replay(
         if not result.ok:
             return f"{name}: {result.summary}"
     text = tool_report(turn["request"], calls, results) if calls else ""
-    steps.append(Answer(text or record.answer_from_record(turn["request"]) or ""))
+    steps.append(Answer(text or answer_from_record(record, turn["request"]) or ""))
     record.record(turn["request"], attached, steps)
     return None
 

@@ -13,7 +13,7 @@ uses, and the builder checks that, for the phrasing that ran, this rendering equ
 the model was shown.
 
 Only the turns after the first make examples (the first is an ordinary single-turn
-request). A turn answered from the record (``Conversation.answer_from_record``, "what was
+request). A turn answered from the record (``agent.record_answers.answer_from_record``, "what was
 the SNR gain?") never reaches the model: it makes no example, but it is in the record
 the later turns read. The builder stops with an error when a phrasing of a model turn
 would be answered from the record, names nothing the conversation has, or leaves a
@@ -48,6 +48,7 @@ from agent.conversation import Conversation, ids_in
 from agent.fake import ScriptedChatModel
 from agent.loop import GeoAgent, is_question, routing_context
 from agent.messages import PASSAGES_TAG, first_messages
+from agent.record_answers import answer_from_record
 from agent.steps import ToolOutput
 from common.errors import BadInputError
 from finetune.paraphrase import variants
@@ -191,7 +192,7 @@ def check_turn(
     an earlier item that neither the files shown nor the history name."""
     conv = r.before
     where = f"{conv_t.id} turn {k + 1} {message!r}"
-    if not r.attached and conv.answer_from_record(message):
+    if not r.attached and answer_from_record(conv, message):
         raise BadInputError(f"{where}: answered from the record, not by the model")
     ref = conv.resolve(message, r.attached)
     if ref.unresolved and not r.attached and not is_question(message):
@@ -264,7 +265,7 @@ def followup_examples(
                     if turn.record:
                         counts["record_turns_run"] += 1
                         for p in turn.phrasings:
-                            if not r.before.answer_from_record(p.format(**slots)):
+                            if not answer_from_record(r.before, p.format(**slots)):
                                 raise BadInputError(
                                     f"{conv_t.id} turn {k + 1} {p!r}: not answered from the record"
                                 )

@@ -10,6 +10,7 @@ import pytest
 from agent.config import AgentConfig
 from agent.conversation import Conversation
 from agent.loop import GeoAgent
+from agent.record_answers import answer_from_record
 from agent.steps import Answer, Error, ToolCall
 from common.errors import BadInputError
 from tests.conftest import REAL_GEOFM_HOME
@@ -266,7 +267,7 @@ def test_requests_and_why_questions_are_not_answered_from_the_record(
 ):
     denoise_then_plot(agent, scripted_model, line_npy)
     conv = agent.conversation
-    assert conv.answer_from_record("What was the SNR gain?")  # a question about a number
+    assert answer_from_record(conv, "What was the SNR gain?")  # a question about a number
     for request in (
         "Could you redo the f-x using a wider window to raise the SNR gain?",
         "Can you measure the signal-to-noise ratio of the denoised one?",
@@ -274,7 +275,7 @@ def test_requests_and_why_questions_are_not_answered_from_the_record(
         "Please report the SNR gain again, but on the original?",
         "Is the section smeared after filtering?",  # "after" alone names no metric
     ):
-        assert conv.answer_from_record(request) is None, request
+        assert answer_from_record(conv, request) is None, request
 
 
 def test_the_sample_interval_of_a_file_is_answered_from_the_record(agent, scripted_model, tmp_path):
@@ -282,7 +283,7 @@ def test_the_sample_interval_of_a_file_is_answered_from_the_record(agent, script
     tiny_cube_segy(path, n_il=1, n_xl=12, n_t=200)
     scripted_model.enqueue_tool_call("segy_info", {"file": "ws-1"}).enqueue("")
     assert agent.chat("summarise the headers of this file", files=[str(path)]).ok
-    answer = agent.conversation.answer_from_record("What was the sample interval?")
+    answer = answer_from_record(agent.conversation, "What was the sample interval?")
     assert answer and "dt_ms" in answer
 
 
@@ -309,7 +310,7 @@ def test_a_question_reads_every_metric_of_a_call_though_the_prompt_shows_three(
     assert agent.chat("amplitude spectrum of this line", files=[str(path)]).ok
     call = agent.conversation.turns[-1].calls[-1]
     assert len(call.metrics) > 3 and call.line().count("=") <= 3 + len(call.args)
-    answer = agent.conversation.answer_from_record("What was the high end of the band?")
+    answer = answer_from_record(agent.conversation, "What was the high end of the band?")
     assert answer and "band_high_hz" in answer
 
 
@@ -333,9 +334,39 @@ def test_a_question_picks_the_metric_its_words_name():
         ("how deep is the base?", "depth_base_m"),
         ("and the bottom in time?", "twt_base_ms"),
         ("what depth does it begin at?", "depth_top_m"),  # a tie: the first reported
+        ("where does it end in time?", "twt_base_ms"),
     ):
-        answer = conv.answer_from_record(question)
+        answer = answer_from_record(conv, question)
         assert answer and f"{key} =" in answer, (question, answer)
+
+
+def test_a_question_about_a_gain_a_maximum_or_a_named_run_reads_that_one():
+    from agent.conversation import CallRecord, TurnRecord
+
+    def denoise(tool: str, before: float, after: float) -> CallRecord:
+        snr = {"snr_est_before_db": before, "snr_est_after_db": after}
+        snr["snr_est_gain_db"] = after - before
+        return CallRecord(tool, {"data": "ws-2"}, outputs=["ws-3"], metrics=snr)
+
+    faults = {"fault_fraction": 0.02, "max_probability": 0.97, "threshold": 0.5}
+    conv = Conversation()
+    conv.turns.append(TurnRecord(1, "f-x decon", calls=[denoise("fx_decon", 3.0, 7.0)]))
+    conv.turns.append(TurnRecord(2, "geofm", calls=[denoise("geofm_denoise", 3.0, 12.0)]))
+    conv.turns.append(
+        TurnRecord(3, "faults", calls=[CallRecord("geofm_faults", {}, metrics=faults)])
+    )
+    for question, turn, key in (
+        ("By how many dB did it lift the SNR?", 2, "snr_est_gain_db"),
+        ("how much did the f-x decon raise the SNR?", 1, "snr_est_gain_db"),
+        ("What was the SNR after the f-x deconvolution?", 1, "snr_est_after_db"),
+        ("and the SNR gain of the first run?", 1, "snr_est_gain_db"),
+        ("what was the SNR before, in turn 2?", 2, "snr_est_before_db"),
+        ("what was the highest fault probability?", 3, "max_probability"),
+        ("remind me the fault fraction", 3, "fault_fraction"),
+    ):
+        answer = answer_from_record(conv, question)
+        assert answer and answer.startswith(f"From turn {turn} "), (question, answer)
+        assert f"{key} =" in answer, (question, answer)
 
 
 def test_again_after_a_call_that_read_no_data_goes_to_the_model(agent, scripted_model):
