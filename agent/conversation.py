@@ -47,38 +47,36 @@ _WS_ID = re.compile(r"\bws-\d+\b")
 _MAX_METRICS = 3  # per call in the prompt: the first ones a tool reports are its key ones
 _ANSWER_CHARS = 100
 
-# Tools whose outputs a phrase like "the denoised one" names (the latest of them wins).
-_FAMILIES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
-    (re.compile(r"\bthe (?:f-?x|fx)\b"), ("fx_decon",)),
-    (re.compile(r"\bthe (?:rank[- ]?reduc\w*|rank[- ]?\d+|cadzow|ssa)\b"), ("rank_reduction",)),
-    (re.compile(r"\bthe median\b"), ("median_filter",)),
-    (re.compile(r"\bthe (?:f-?k|fk|dip[- ]filtered)\b"), ("fk_filter",)),
-    (re.compile(r"\bthe (?:band-?pass(?:ed)?|band-?limited)\b"), ("bandpass",)),
-    (re.compile(r"\bthe (?:agc|gained)\b"), ("agc",)),
+# Tools whose outputs a phrase names (the latest of them wins): "the f-x result", "the
+# denoised one", and, without "the", "Cadzow output", "AGC'd version"
+_OUTPUT = r"(?:'d|-ed)? (?:output|result|version)s?\b"
+_FAMILY_WORDS: list[tuple[str, tuple[str, ...]]] = [
+    (r"f-?x|fx", ("fx_decon",)),
+    (r"rank[- ]?reduc\w*|rank[- ]?\d+|cadzow|ssa", ("rank_reduction",)),
+    (r"median", ("median_filter",)),
+    (r"f-?k|fk|dip[- ]filtered", ("fk_filter",)),
+    (r"band-?pass(?:ed)?|band-?limited", ("bandpass",)),
+    (r"agc|gained", ("agc",)),
+    (r"interpolated|reconstructed", ("geofm_interpolate", "interpolate_traces")),
+    (r"pocs|mssa", ("interpolate_traces",)),
+    (r"coherence|discontinuity|semblance", ("coherence_faults",)),
+    (r"geofm", ("geofm_denoise", "geofm_interpolate", "geofm_faults")),
+    (r"impedance|inverted|inversion", ("invert_impedance",)),
+    (r"wavelet", ("estimate_wavelet",)),
+    (r"well|log", ("read_well_log",)),
+    (r"synthetic", ("make_synthetic",)),
     (
-        re.compile(r"\bthe (?:interpolated|reconstructed)\b"),
-        ("geofm_interpolate", "interpolate_traces"),
-    ),
-    (re.compile(r"\bthe (?:pocs|mssa)\b"), ("interpolate_traces",)),
-    (re.compile(r"\bthe (?:coherence|discontinuity|semblance)\b"), ("coherence_faults",)),
-    (re.compile(r"\bthe geofm\b"), ("geofm_denoise", "geofm_interpolate", "geofm_faults")),
-    (re.compile(r"\bthe (?:impedance|inverted|inversion)\b"), ("invert_impedance",)),
-    (re.compile(r"\bthe wavelet\b"), ("estimate_wavelet",)),
-    (re.compile(r"\bthe (?:well|log)\b"), ("read_well_log",)),
-    (re.compile(r"\bthe synthetic\b"), ("make_synthetic",)),
-    (
-        re.compile(r"\bthe (?:denoised|cleaned|clean|filtered|processed)\b"),
-        (
-            "fx_decon",
-            "rank_reduction",
-            "median_filter",
-            "geofm_denoise",
-            "fk_filter",
-            "bandpass",
-            "agc",
-        ),
+        r"denoised|cleaned|clean|filtered|processed",
+        ("fx_decon", "rank_reduction", "median_filter", "geofm_denoise", "fk_filter")
+        + ("bandpass", "agc"),
     ),
 ]
+_FAMILIES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
+    (re.compile(rf"\bthe (?:{words})\b|\b(?:{words}){_OUTPUT}"), tools)
+    for words, tools in _FAMILY_WORDS
+]
+# a synthetic's fault mask ("show the fault mask too")
+_MASK = re.compile(r"\b(?:the|its|synthetic'?s?) (?:fault )?mask\b|\bthe (?:true|known) faults\b")
 # a synthetic's noise-free section ("measure it against the noise-free section")
 _NOISE_FREE = re.compile(
     r"\bthe (?:noise-?free|noiseless|true|clean) (?:synthetic|model)\b|"
@@ -102,6 +100,7 @@ _VERBS = (
     "write|export|store|keep|compare|invert|measure|estimate|check|process|redo|repeat|"
     "try|do|gain|mute|load|read|interpolate|reconstruct|take|give|put|convert|crop"
 )
+_PLURAL = re.compile(r"\b(?:them|those|these)$")
 # data the request itself makes before it says "it" ("model a noisy synthetic, then ...")
 _MADE_HERE = re.compile(r"\bsynthetic|\bsimulat")
 _PRONOUN = re.compile(rf"\b(?:{_VERBS})\s+(?:it|that|this|them|those|these)\b")
@@ -115,7 +114,8 @@ _LAST = re.compile(
 )
 _REDO = re.compile(
     r"\b(?:instead|same but|same thing|same again|again|redo|re-?run|repeat|this time|"
-    r"once more|one more time)\b"
+    r"once more|one more time)\b|"
+    r"^\s*(?:and|or|now)\s+(?:with|using|via)\b"  # "and with rank reduction": another way
 )
 
 
@@ -262,7 +262,9 @@ class Conversation:
         for m in _NTH_FILE.finditer(text):
             add(m.group(0), self._nth_file(m.group(1), attached))
         for m in _NOISE_FREE.finditer(text):
-            add(m.group(0), self._noise_free())
+            add(m.group(0), self._synthetic_part("clean"))
+        for m in _MASK.finditer(text):
+            add(m.group(0), self._synthetic_part("fault mask"))
         for pattern, tools in _FAMILIES:
             for m in pattern.finditer(text):
                 found = self._latest(tools, kind="array")
@@ -284,6 +286,8 @@ class Conversation:
         for said in (pronoun, _LAST.search(text)):
             if said is not None and not attached and _MADE_HERE.search(text[: said.start()]):
                 continue  # "make a synthetic, then clean it": the request makes "it" itself
+            if said is not None and len(phrases) > 1 and _PLURAL.search(said.group(0)):
+                continue  # "compare them: the f-x output and the Cadzow output"
             if said is not None and not (redo and phrases):
                 if attached:
                     add(said.group(0), attached[-1].id)
@@ -343,13 +347,14 @@ class Conversation:
             None,
         )
 
-    def _noise_free(self) -> str | None:
-        """The noise-free section of the latest synthetic (make_synthetic's "clean")."""
+    def _synthetic_part(self, word: str) -> str | None:
+        """A section of the latest synthetic whose description has ``word``: "clean"
+        (its noise-free section), "fault mask"."""
         for turn in reversed(self.turns):
             for call in reversed(turn.calls):
                 for i in call.outputs if call.name == "make_synthetic" else ():
                     item = self.items.get(i)
-                    if item and item.kind == "array" and "clean" in item.description:
+                    if item and item.kind == "array" and word in item.description:
                         return i
         return None
 

@@ -72,6 +72,12 @@ def test_resolver_rules(agent, scripted_model, line_npy, tmp_path):
     assert conv.resolve("What does f-x deconvolution assume?").ids == ()
     # a tool family that has made nothing yet names what to make, not an earlier result
     assert conv.resolve("estimate the wavelet from the f-x result").unresolved == ()
+    # an output named without "the"; "them" is the two it names
+    assert conv.resolve("compare them: f-x output before, Cadzow output after").ids == (
+        "ws-2",
+        "ws-4",
+    )
+    assert conv.resolve("and with a median filter").ids == ("ws-1",)  # another way
 
 
 def test_history_is_capped_older_turns_one_line(agent, scripted_model, line_npy):
@@ -387,6 +393,10 @@ def test_references_after_a_synthetic_name_its_section_not_its_mask(agent, scrip
     conv = agent.conversation
     for message in ("plot it", "compare the original with the filtered one", "bandpass that"):
         assert conv.resolve(message).ids[:1] == (arrays[0],), message
+    mask = next(a.id for a in outputs if "fault mask" in a.description)
+    clean = next(a.id for a in outputs if "clean" in a.description)
+    assert conv.resolve("show the fault mask too").ids == (mask,)
+    assert conv.resolve("measure it against the noise-free section").ids[0] == clean
 
 
 def test_again_about_how_a_figure_looks_redoes_the_plot(agent, scripted_model, line_npy):
