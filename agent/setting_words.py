@@ -16,6 +16,8 @@ __all__ = ["CUES", "TRIGGERS", "Cue"]
 
 _N = r"(-?\d+(?:\.\d+)?)"
 _HZ = r"\s*(?:hz|hertz)\b"
+# a number that starts a range or carries a unit ("10-45 Hz", "10 Hz") is no line number
+_NOT_A_BAND = r"(?!\s*(?:-|–|to)\s*\d|\s*(?:hz|hertz|ms)\b)"
 _MS = r"\s*-?\s*(?:ms|msec|milliseconds?)\b"
 _SEC = r"\s*-?\s*(?:s|sec|secs|seconds?)\b"
 _ORD = r"(?:st|nd|rd|th)?"
@@ -343,14 +345,16 @@ CUES: tuple[Cue, ...] = (
     _cue({"plot_section": "inline_index"}, r"\bfirst inline\b", _const(0)),
     # a line of a 3D SEG-Y by its number ("inline 125", "IL 126", "the 890 crossline"); a
     # line a well sits "at" is its position, not a line to read
+    # ("bandpass the inline 10-45 Hz" names a band, not inline 10)
     _cue(
         {"read_segy": "inline"},
-        rf"(?<!at )\b(?:inline|in-line|iline|IL)\s*(?:no\.?|#)?\s*{_N}\b|\bthe {_N} inline\b",
+        rf"(?<!at )\b(?:inline|in-line|iline|IL)\s*(?:no\.?|#)?\s*{_N}\b{_NOT_A_BAND}|"
+        rf"\bthe {_N} inline\b",
     ),
     _cue(
         {"read_segy": "crossline"},
-        rf"(?<!at )\b(?:crossline|cross-line|xline|x-line|XL)\s*(?:no\.?|#)?\s*{_N}\b|"
-        rf"\bthe {_N} (?:crossline|xline)\b",
+        rf"(?<!at )\b(?:crossline|cross-line|xline|x-line|XL)\s*(?:no\.?|#)?\s*{_N}\b"
+        rf"{_NOT_A_BAND}|\bthe {_N} (?:crossline|xline)\b",
     ),
     _cue(
         dict(_TITLED),

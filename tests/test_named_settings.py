@@ -394,3 +394,11 @@ def test_an_option_nobody_named_goes_unless_an_earlier_call_gave_it():
 def test_names_swaps_and_queries(tool, asked, text, expected):
     data = {k: v for k, v in asked.items() if k == "data"}
     assert _settled(tool, asked, text) == {**data, **expected}
+
+
+def test_a_band_after_the_word_inline_names_no_line():
+    schema = _params("read_segy")
+    assert named("read_segy", "bandpass the inline 10-45 Hz", schema) == {}
+    assert named("read_segy", "the crossline, 8 to 60 Hz", schema) == {}
+    assert named("read_segy", "read inline 118", schema) == {"inline": 118}
+    assert named("read_segy", "xline 884 as well", schema) == {"crossline": 884}
