@@ -18,6 +18,7 @@ import shutil
 import tempfile
 import threading
 import time
+import weakref
 from pathlib import Path
 
 from agent.config import AgentConfig, ModelConfig, add_model_options, model_config_from
@@ -154,6 +155,8 @@ class Sessions:
         self._lock = threading.Lock()
         self._agents: dict[str, object] = {}
         self.root = Path(tempfile.mkdtemp(prefix="geofm-app-"))
+        # deleted by shutdown(), else when these sessions are collected or Python exits
+        self._delete_root = weakref.finalize(self, shutil.rmtree, self.root, True)
         self.chat_root, self.mcp_root = self.root / "chat", self.root / "mcp"
         self.chat_root.mkdir()
         self.mcp = McpSessions(
@@ -236,7 +239,7 @@ class Sessions:
         stopping)."""
         self.registry.close()
         self.mcp.close_all()
-        shutil.rmtree(self.root, ignore_errors=True)
+        self._delete_root()
 
 
 def make_example_segy(folder: Path) -> Path:
