@@ -246,10 +246,12 @@ class Conversation:
     # ---- references ----------------------------------------------------------------------
     def resolve(self, message: str, attached: Iterable[Artifact] = ()) -> Resolution:
         """The workspace ids ``message`` refers to, by deterministic rules: ws-N as typed;
-        "the first/second/last/new file"; "the f-x result", "the denoised one" (the
-        latest output of those tools); "the original" (the latest loaded data); "the
-        figure"; "instead", "same but", "again" (the last call's input); "it", "that",
-        "the last result" (a file attached with the message, else the last turn's data)."""
+        "the first/second/last/new file"; "the f-x result", "the denoised one", "Cadzow
+        output" (the latest output of those tools); a synthetic's "noise-free section"
+        and "fault mask"; "the original" (the latest loaded data); "the figure";
+        "instead", "same but", "again", "and with ..." (the last call's input); "it",
+        "that", "the last result" (a file attached with the message, else the last turn's
+        data; "them" after two names is those two)."""
         text = message.lower()
         attached = list(attached)
         phrases: list[tuple[str, str]] = []
