@@ -290,6 +290,10 @@ class Conversation:
                 continue  # "make a synthetic, then clean it": the request makes "it" itself
             if said is not None and len(phrases) > 1 and _PLURAL.search(said.group(0)):
                 continue  # "compare them: the f-x output and the Cadzow output"
+            if said is not None and any(
+                text[said.end() :].lstrip().startswith(p) for p, _ in phrases
+            ):
+                continue  # "draw that median output": "that" is part of the name
             if said is not None and not (redo and phrases):
                 if attached:
                     add(said.group(0), attached[-1].id)

@@ -78,6 +78,7 @@ def test_resolver_rules(agent, scripted_model, line_npy, tmp_path):
         "ws-4",
     )
     assert conv.resolve("and with a median filter").ids == ("ws-1",)  # another way
+    assert conv.resolve("now draw that f-x output for me").ids == ("ws-2",)
 
 
 def test_history_is_capped_older_turns_one_line(agent, scripted_model, line_npy):
