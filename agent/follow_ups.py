@@ -245,10 +245,28 @@ def is_question(message: str) -> bool:
     )
 
 
+# a setting offered as a question: "and rank 1?", "0.15?", "what about 30 ms?"
+_VALUE_QUESTION = re.compile(
+    r"^\s*(?:(?:and|or|so|ok|hmm)[,\s]+)?(?:(?:what|how) about\s+|maybe\s+|try\s+)?"
+    r"(?:[a-z_-]+\s+){0,2}-?\d+(?:\.\d+)?\s*(?:hz|ms|%|db|traces?|samples?)?"
+    r"(?:\s+(?:instead|then|now))?\s*\?\s*$",
+    re.I,
+)
+
+
+def offers_a_setting(message: str) -> bool:
+    """Whether a message is a setting offered as a question ("and rank 1?", "0.15?",
+    "threshold 0.3?"): a request to run again, not a question about an earlier number."""
+    return bool(_VALUE_QUESTION.search(message))
+
+
 def asks_to_act(message: str) -> bool:
     """Whether a follow-up message asks for something to be done to the data (see the
     module's doc): a processing, plotting or saving verb, a re-run cue or a number, in a
-    message that is not a question (:func:`is_question`)."""
+    message that is not a question (:func:`is_question`); or a setting offered as a
+    question ("and rank 1?", "0.15?")."""
+    if offers_a_setting(message):
+        return True
     return not is_question(message) and bool(_ACT.search(message))
 
 

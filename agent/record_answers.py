@@ -16,6 +16,7 @@ import re
 from collections.abc import Collection
 
 from agent.conversation import CallRecord, Conversation, TurnRecord, ids_in
+from agent.follow_ups import offers_a_setting
 from agent.next_steps import named_tools
 from tools import REGISTRY
 
@@ -88,6 +89,8 @@ def answer_from_record(
     metric."""
     text = message.lower()
     if not _QUESTION.search(text) or _NOT_FROM_RECORD.search(text) or not conv.turns:
+        return None
+    if offers_a_setting(text):  # "threshold 0.3?": run it again with that
         return None
     said = set(re.findall(r"[a-z0-9]+", text))
     meant = {_METRIC_WORDS[w] for w in said if w in _METRIC_WORDS} - said

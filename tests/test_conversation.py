@@ -374,6 +374,7 @@ def test_a_question_about_a_gain_a_maximum_or_a_named_run_reads_that_one():
         answer = answer_from_record(conv, question)
         assert answer and answer.startswith(f"From turn {turn} "), (question, answer)
         assert f"{key} =" in answer, (question, answer)
+    assert answer_from_record(conv, "threshold 0.3?") is None  # a setting offered
 
 
 def test_again_after_a_call_that_read_no_data_goes_to_the_model(agent, scripted_model):

@@ -183,6 +183,11 @@ def test_a_single_request_on_a_file_answered_in_words_gets_a_tool_call(
         ("and the headers of this second file?", False),
         ("why does AGC distort amplitudes", False),
         ("thanks, that looks good", False),
+        ("and rank 1?", True),  # a setting offered as a question
+        ("0.15?", True),
+        ("what about 30 ms?", True),
+        ("What was the dominant frequency at 30 ms?", False),
+        ("is inline 120 in the cube?", False),
     ],
 )
 def test_asks_to_act(message, acts):
