@@ -76,6 +76,14 @@ FOLLOWUPS6_MEASURES = (
     "first set (above)."
 )
 
+FOLLOWUPS7_MEASURES = (
+    "Multi-turn conversations through `GeoAgent.chat` on the blind set "
+    "`benchmarks/data/followups_blind_7.jsonl` (79 conversations of 2-3 turns, 207 "
+    "turns, 24 of them questions answered from the record), written blind and frozen "
+    "(committed) before it was scored; its errors have not been read. Scored as the "
+    "first set (above)."
+)
+
 FOLLOWUP_REPORTS += [
     Report(
         "followups_transformers.json",
@@ -108,8 +116,17 @@ FOLLOWUP_REPORTS += [
         "Follow-up turns, blind set 6, transformers backend",
         "Follow-ups, blind set 6",
         FOLLOWUPS6_MEASURES,
-        _followup_figures((README, CARD)),
+        _followup_figures((CARD,)),
         command="python -m benchmarks.followups --data benchmarks/data/followups_blind_6.jsonl "
         "--out docs/results/followups_blind6_transformers.json",
+    ),
+    Report(
+        "followups_blind7_transformers.json",
+        "Follow-up turns, blind set 7, transformers backend",
+        "Follow-ups, blind set 7",
+        FOLLOWUPS7_MEASURES,
+        _followup_figures((README, CARD)),
+        command="python -m benchmarks.followups --data benchmarks/data/followups_blind_7.jsonl "
+        "--out docs/results/followups_blind7_transformers.json",
     ),
 ]
