@@ -5,9 +5,10 @@ f-x run lift it?") answered from the record of a conversation, with no tool call
 
 A question matches the metrics every recorded call reported by the words of their names
 ("snr_est_gain_db": snr, est, gain), counting a word the question says twice and a word
-it stands for ("deep" for depth, "lift" for gain) once. A tie goes to a call of a tool
-the question names, then to the turn it points to ("in turn 2", "the first run") or the
-latest, then to the metric the call reports first (its key ones come first).
+it stands for ("deep" for depth, "lift" for gain) once. A tie goes to the metric with
+fewer words the question leaves out, then to a call of a tool the question names, then
+to the turn it points to ("in turn 2", "the first run") or the latest, then to the
+metric the call reports first (its key ones come first).
 """
 
 from __future__ import annotations
@@ -61,6 +62,10 @@ _METRIC_WORDS = {
     "minimum": "min",
     "smallest": "min",
     "freq": "hz",
+    "upper": "high",  # "the upper edge of the band" is band_high_hz
+    "lower": "low",
+    "estimate": "est",  # "the SNR estimate" is snr_est_db
+    "estimated": "est",
     "correlation": "corr",
     "correlate": "corr",
     "peak": "peak",
@@ -106,9 +111,9 @@ def answer_from_record(
         which = (turn.n in numbered, -turn.n if first else turn.n)
         for call in turn.calls:
             # a word of the question counts twice, a word it stands for ("deep" for
-            # depth) once; a tie goes to a call of a tool the question names, then
-            # to the turn above, and within a call to the metric it reports first
-            # (its key ones come first)
+            # depth) once; a tie goes to the metric with fewer words left unsaid, to a
+            # call of a tool the question names, to the turn above, and within a call
+            # to the metric it reports first (its key ones come first)
             for order, key in enumerate(call.metrics):
                 parts = set(key.lower().split("_"))
                 named_parts = parts - _METRIC_FILLER
@@ -116,7 +121,10 @@ def answer_from_record(
                 # "before"/"after" alone never match, but they choose between
                 # snr_est_before_db and snr_est_after_db
                 when = len(parts & said & {"before", "after"})
-                rank = (hit, when, call.name in tools, *which, -order)
+                # of two as well matched, the one with fewer words the question does
+                # not name ("well correlation": well_correlation, not well_tie_...)
+                extra = len(named_parts - said - meant)
+                rank = (hit, when, -extra, call.name in tools, *which, -order)
                 if hit and (best is None or rank >= best[0]):
                     best = (rank, turn, call, key)
     if best is None:

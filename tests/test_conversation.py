@@ -375,6 +375,17 @@ def test_a_question_about_a_gain_a_maximum_or_a_named_run_reads_that_one():
         assert answer and answer.startswith(f"From turn {turn} "), (question, answer)
         assert f"{key} =" in answer, (question, answer)
     assert answer_from_record(conv, "threshold 0.3?") is None  # a setting offered
+    tie = {"well_correlation": 0.7, "well_relative_correlation": 0.6}
+    tie = {"well_tie_correlation": 0.8, **tie}
+    conv.turns.append(
+        TurnRecord(4, "invert", calls=[CallRecord("invert_impedance", {}, metrics=tie)])
+    )
+    for question, key in (
+        ("what was the well correlation?", "well_correlation"),  # not well_tie_correlation
+        ("and the relative correlation at the well?", "well_relative_correlation"),
+    ):
+        answer = answer_from_record(conv, question)
+        assert answer and f"{key} =" in answer, (question, answer)
 
 
 def test_again_after_a_call_that_read_no_data_goes_to_the_model(agent, scripted_model):
