@@ -117,6 +117,7 @@ def test_wrong_id_wrong_argument_and_needless_call_are_counted(data_dir):
         "followups_blind_5.jsonl",
         "followups_blind_6.jsonl",
         "followups_blind_7.jsonl",
+        "followups_blind_8.jsonl",
     ],
 )
 def test_the_frozen_set_is_well_formed(shared_data, name):
