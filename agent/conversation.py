@@ -301,6 +301,8 @@ class Conversation:
                     add(said.group(0), self._last_product())
                 else:
                     add(said.group(0), self._last_product(frozenset(i for _, i in phrases)))
+        # "make a synthetic and find faults on the noisy section": the request makes it
+        unresolved = [p for p in unresolved if not _MADE_HERE.search(text[: text.find(p)])]
         ids = tuple(dict.fromkeys([*explicit, *(i for _, i in phrases)]))
         return Resolution(ids, tuple(phrases), tuple(unresolved), explicit)
 

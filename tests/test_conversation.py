@@ -299,6 +299,7 @@ def test_a_pronoun_for_what_the_request_makes_itself_is_not_refused(agent, scrip
     for message in (
         "model a noisy synthetic, then clean it with rank reduction",
         "synthetic, then median filter it",
+        "make a synthetic with 3 faults and run the fault finder on the noisy section",
     ):
         assert conv.resolve(message).unresolved == (), message
     scripted_model.enqueue_tool_call("make_synthetic", {}).enqueue("")
