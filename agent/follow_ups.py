@@ -217,7 +217,8 @@ _ACT = re.compile(
     r"give|compare|invert|measure|estimate|compute|calculate|pick|detect|find|gain|agc|"
     r"mute|load|read|interpolate|fill|reconstruct|convert|crop|make|change|set|lower|"
     r"raise|increase|decrease|reduce|widen|narrow|shorten|lengthen|longer|shorter|"
-    r"again|instead|same|versus|vs|against|side by side|next to|beside)\b"
+    r"again|instead|same|versus|vs|against|side by side|next to|beside|hunt|scan|search|"
+    r"locate|using|map|highlight|extract|pull|grab|fetch)\b"
     r"|\d",
     re.I,
 )

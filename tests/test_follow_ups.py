@@ -183,6 +183,7 @@ def test_a_single_request_on_a_file_answered_in_words_gets_a_tool_call(
         ("and the headers of this second file?", False),
         ("why does AGC distort amplitudes", False),
         ("thanks, that looks good", False),
+        ("now hunt for faults in the denoised inline using GeoFM", True),
         ("and rank 1?", True),  # a setting offered as a question
         ("0.15?", True),
         ("what about 30 ms?", True),
