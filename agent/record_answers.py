@@ -5,10 +5,11 @@ f-x run lift it?") answered from the record of a conversation, with no tool call
 
 A question matches the metrics every recorded call reported by the words of their names
 ("snr_est_gain_db": snr, est, gain), counting a word the question says twice and a word
-it stands for ("deep" for depth, "lift" for gain) once. A tie goes to the metric with
-fewer words the question leaves out, then to a call of a tool the question names, then
-to the turn it points to ("in turn 2", "the first run") or the latest, then to the
-metric the call reports first (its key ones come first).
+it stands for ("deep" for depth, "lift" for gain) once. A tie goes to the metric whose
+"before"/"after" the question says, then to the one with fewer words the question
+leaves out, then to a call of a tool the question names, then to the turn it points to
+("in turn 2", "the first run") or the latest, then to the metric the call reports first
+(its key ones come first).
 """
 
 from __future__ import annotations
